@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * maps.h - the maps and the load-time switches of the closetrace programs. User space
+ * sizes the flow table and the ring buffer, and sets the rodata switches, between open
+ * and load; the verifier then removes the branches a switch turns off.
+ */
+#ifndef CT_MAPS_H
+#define CT_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "closetrace.h"
+
+/* Emit an event for graceful closes too (watch --all). */
+const volatile __u8 cfg_emit_graceful = 0;
+/* Take time from user_clock_ns instead of the kernel clock: replay sets capture time. */
+const volatile __u8 cfg_user_clock = 0;
+/*
+ * Wake the ring-buffer reader only once this many bytes wait (0: wake on every event).
+ * The reader then polls with a timeout, which bounds the latency of a lone event.
+ */
+const volatile __u32 cfg_wakeup_bytes = 0;
+
+/* Capture time of the packet under test, written by replay before each run. */
+__u64 user_clock_ns = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CT_DEFAULT_FLOWS);
+	__type(key, struct ct_flow_key);
+	__type(value, struct ct_flow);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ct_counters);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, CT_DEFAULT_RINGBUF);
+} events SEC(".maps");
+
+#endif /* CT_MAPS_H */

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * closetrace.h - the ABI shared by the BPF programs (bpf/) and user space (user/):
+ * flow key and value, ring-buffer event, global counter indices, close kinds and the
+ * state bits of a flow. Fixed-size types only; every struct is padded explicitly and
+ * its size asserted so that both compilers agree on the layout.
+ */
+#ifndef CLOSETRACE_H
+#define CLOSETRACE_H
+
+#include <linux/types.h>
+
+#define CT_ABI_VERSION 1
+
+/*
+ * Endpoints of a flow. The key stores the two endpoints in canonical order, the "lower"
+ * one first (see ct_key_canon() in ct_logic.h), so that both directions of a connection
+ * land in one map entry. Per-endpoint arrays in the value are indexed by CT_EP_LO/HI;
+ * which of them is the client is a state bit, resolved by ct_client_ep().
+ */
+#define CT_EP_LO 0
+#define CT_EP_HI 1
+
+/* Address family of a key; IPv4 addresses are stored IPv4-mapped (::ffff:a.b.c.d). */
+#define CT_FAM_V4 4
+#define CT_FAM_V6 6
+
+struct ct_flow_key {
+	__u32 addr[2][4];	/* network byte order, [CT_EP_LO] first */
+	__u16 port[2];		/* host byte order */
+	__u32 ifindex;		/* interface the packet was seen on (0 in replay) */
+	__u16 vlan;		/* outermost 802.1Q/802.1ad VLAN id, 0 when untagged */
+	__u8 family;		/* CT_FAM_V4 or CT_FAM_V6 */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct ct_flow_key) == 44, "ct_flow_key layout");
+
+/*
+ * History letters, Zeek's meaning: S SYN without ACK, H SYN+ACK, A pure ACK, D payload,
+ * F FIN, R RST. Each (letter, endpoint) pair is recorded once, in order of first
+ * occurrence, as a 4-bit code in ct_flow.history; the code is 1 + endpoint * 6 + letter
+ * so that 0 ends the string. The case (originator upper, responder lower) is chosen when
+ * rendering, once the client is known.
+ */
+enum ct_letter {
+	CT_L_SYN = 0,
+	CT_L_SYNACK,
+	CT_L_ACK,
+	CT_L_DATA,
+	CT_L_FIN,
+	CT_L_RST,
+	CT_L_MAX,
+};
+#define CT_HIST_MAX 12		/* 6 letters x 2 endpoints */
+
+/* State bits of a flow (ct_flow.state), set only with atomic OR. */
+#define CT_ST_LETTER(ep, l)	(1u << ((ep) * 8 + (l)))	/* bits 0-5 lo, 8-13 hi */
+#define CT_ST_LETTERS		0x3f3fu
+#define CT_ST_ENDED		(1u << 16)	/* the close kind is decided (ct_flow.close) */
+#define CT_ST_CT		(1u << 17)	/* handshake completed: SYN, SYN-ACK, ACK */
+#define CT_ST_HS_DONE		(1u << 18)	/* nothing more to learn about the handshake */
+#define CT_ST_ROLE		(1u << 19)	/* the client is known from a SYN or a SYN-ACK */
+#define CT_ST_CLIENT_HI		(1u << 20)	/* with CT_ST_ROLE: the client is CT_EP_HI */
+#define CT_ST_FIRST_HI		(1u << 21)	/* the first packet seen came from CT_EP_HI */
+
+/*
+ * The flow value. The fields every packet touches come first, so that they share a
+ * cache line with the end of the key in the hash element; the control-packet fields
+ * follow.
+ */
+struct ct_flow {
+	__u64 last_ns;		/* last packet, coarse clock */
+	__u64 bytes[2];		/* TCP payload bytes sent by each endpoint */
+	__u64 pkts[2];		/* packets sent by each endpoint */
+	__u32 state;		/* CT_ST_* */
+	__u8 close;		/* enum ct_close, valid once CT_ST_ENDED */
+	__u8 pad[3];
+	__u64 history;		/* 4-bit letter codes, first at the low end */
+	__u64 first_ns;		/* first packet, precise clock */
+	__u32 syn[2];		/* SYN without ACK sent by each endpoint */
+	__u32 synack[2];	/* SYN with ACK */
+	__u32 fin[2];
+	__u32 rst[2];
+};
+_Static_assert(sizeof(struct ct_flow) == 96, "ct_flow layout");
+
+/* How a flow ended. The kernel decides the first group; user space the second. */
+enum ct_close {
+	CT_CLOSE_NONE = 0,
+	CT_CLOSE_GRACEFUL,	/* SF: FIN both ways, no RST */
+	CT_CLOSE_REFUSED,	/* REJ: SYN answered by RST, no SYN-ACK */
+	CT_CLOSE_RESET_CLIENT,	/* RSTO: established, client sent the first RST */
+	CT_CLOSE_RESET_SERVER,	/* RSTR: established, server sent the first RST */
+	CT_CLOSE_FIN_RESET,	/* RSTO/RSTR: a FIN, then a RST */
+	CT_CLOSE_SYN_RESET,	/* RSTOS0: client SYN then RST, no SYN-ACK */
+	CT_CLOSE_SYNACK_RESET,	/* RSTRH: server SYN-ACK then RST, no SYN seen */
+	CT_CLOSE_ORPHAN_RST,	/* OTH: RST for a flow never seen before */
+	CT_CLOSE_UNANSWERED,	/* S0: SYN(s), no reply within the SYN timeout */
+	CT_CLOSE_HALF_OPEN,	/* SH/SHR: SYN then FIN, no SYN-ACK */
+	CT_CLOSE_HALF_CLOSED,	/* S2/S3: one side's FIN unanswered until idle */
+	CT_CLOSE_IDLE,		/* S1: established, never closed */
+	CT_CLOSE_MIDSTREAM,	/* OTH: no SYN seen, no RST */
+	CT_CLOSE_MAX,
+};
+
+/* Who sent the first RST of a flow, as carried in events. */
+#define CT_BY_NONE 0
+#define CT_BY_CLT 1
+#define CT_BY_SRV 2
+
+/* Ring-buffer record, emitted once per flow when its fate is decided in the kernel. */
+struct ct_event {
+	__u64 ts_ns;		/* decision time, same clock as ct_flow.first_ns */
+	struct ct_flow_key key;
+	__u8 close;		/* enum ct_close */
+	__u8 rst_by;		/* CT_BY_* */
+	__u8 client_ep;		/* CT_EP_* of the client */
+	__u8 pad;
+	struct ct_flow flow;	/* snapshot, including the deciding packet */
+};
+_Static_assert(sizeof(struct ct_event) == 152, "ct_event layout");
+
+/* Global per-CPU counters, indices into the "counters" array map. */
+enum ct_counter {
+	CT_C_PACKETS = 0,	/* every packet the program saw */
+	CT_C_TCP,		/* TCP segments parsed */
+	CT_C_OTHER,		/* well-formed, not TCP (or a non-first fragment) */
+	CT_C_MALFORMED,		/* truncated or inconsistent headers */
+	CT_C_FRAGMENT,		/* non-first IP fragments (also counted in OTHER) */
+	CT_C_VLAN,		/* packets with at least one VLAN tag */
+	CT_C_SYN,
+	CT_C_SYNACK,
+	CT_C_FIN_CLT,
+	CT_C_FIN_SRV,
+	CT_C_RST_CLT,
+	CT_C_RST_SRV,
+	CT_C_HANDSHAKES,	/* completed handshakes */
+	CT_C_FLOWS,		/* flows created */
+	CT_C_FLOW_FAIL,		/* flow could not be created (map update failed) */
+	CT_C_RB_FAIL,		/* ring-buffer reservation failed: an event was lost */
+	CT_C_CLOSE_BASE,	/* + enum ct_close: closes decided in the kernel */
+	CT_C_MAX = CT_C_CLOSE_BASE + CT_CLOSE_MAX,
+};
+
+/* The value of the single per-CPU "counters" entry. */
+struct ct_counters {
+	__u64 c[CT_C_MAX];
+};
+
+/* Defaults user space applies before load. */
+#define CT_DEFAULT_FLOWS 131072
+#define CT_DEFAULT_RINGBUF (4u << 20)
+
+#endif /* CLOSETRACE_H */

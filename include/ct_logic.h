@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ct_logic.h - the pure decisions of the packet path, shared by the BPF programs and by
+ * user space: canonical key order, which endpoint is the client, the close kind a first
+ * RST or a second FIN decides, the Zeek letter a packet adds. No I/O, no helpers, no libc:
+ * the same code decides a close in the kernel and is unit-tested without privileges.
+ */
+#ifndef CT_LOGIC_H
+#define CT_LOGIC_H
+
+#include "closetrace.h"
+
+/* BPF wants short fixed loops unrolled; gcc building user space has no such pragma. */
+#ifdef __clang__
+#define CT_UNROLL _Pragma("unroll")
+#else
+#define CT_UNROLL
+#endif
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+/* TCP flag bits as they stand in byte 13 of the TCP header. */
+#define CT_TH_FIN 0x01
+#define CT_TH_SYN 0x02
+#define CT_TH_RST 0x04
+#define CT_TH_PSH 0x08
+#define CT_TH_ACK 0x10
+
+/*
+ * Order the two endpoints of a key so that both directions of a flow give the same key.
+ * The order is numeric on the raw address words then on the port: any total order works,
+ * as long as kernel and user space use this one. Returns the endpoint index that the
+ * sender (endpoint 0 on entry) ended up at.
+ */
+static __always_inline int ct_key_canon(struct ct_flow_key *k)
+{
+	int swap = 0, decided = 0;
+
+CT_UNROLL
+	for (int i = 0; i < 4; i++) {
+		if (!decided && k->addr[0][i] != k->addr[1][i]) {
+			swap = k->addr[0][i] > k->addr[1][i];
+			decided = 1;
+		}
+	}
+	if (!decided)
+		swap = k->port[0] > k->port[1];
+	if (swap) {
+		__u32 a;
+		__u16 p;
+
+CT_UNROLL
+		for (int i = 0; i < 4; i++) {
+			a = k->addr[0][i];
+			k->addr[0][i] = k->addr[1][i];
+			k->addr[1][i] = a;
+		}
+		p = k->port[0];
+		k->port[0] = k->port[1];
+		k->port[1] = p;
+	}
+	return swap ? CT_EP_HI : CT_EP_LO;
+}
+
+/* The client: from a SYN or SYN-ACK when seen, else the sender of the first packet. */
+static __always_inline int ct_client_ep(__u32 st)
+{
+	if (st & CT_ST_ROLE)
+		return (st & CT_ST_CLIENT_HI) ? CT_EP_HI : CT_EP_LO;
+	return (st & CT_ST_FIRST_HI) ? CT_EP_HI : CT_EP_LO;
+}
+
+static __always_inline int ct_has(__u32 st, int ep, int letter)
+{
+	return (st & CT_ST_LETTER(ep, letter)) != 0;
+}
+
+static __always_inline int ct_has_any(__u32 st, int letter)
+{
+	return ct_has(st, CT_EP_LO, letter) || ct_has(st, CT_EP_HI, letter);
+}
+
+/*
+ * The close decided by the first RST of a flow, sent by endpoint @ep. @st is the flow's
+ * state before the RST packet (so a flow created by the RST itself has no letters).
+ */
+static __always_inline __u8 ct_rst_close(__u32 st, int ep)
+{
+	int clt = ct_client_ep(st), srv = !clt;
+
+	if (!(st & CT_ST_LETTERS))
+		return CT_CLOSE_ORPHAN_RST;
+	if (ct_has_any(st, CT_L_FIN))
+		return CT_CLOSE_FIN_RESET;
+	if (ep == clt) {
+		if (ct_has(st, srv, CT_L_SYNACK))
+			return CT_CLOSE_RESET_CLIENT;
+		if (ct_has(st, clt, CT_L_SYN))
+			return CT_CLOSE_SYN_RESET;
+		return CT_CLOSE_RESET_CLIENT;	/* midstream: client guessed from first packet */
+	}
+	if (ct_has(st, clt, CT_L_SYN))
+		return ct_has(st, srv, CT_L_SYNACK) ? CT_CLOSE_RESET_SERVER : CT_CLOSE_REFUSED;
+	if (ct_has(st, srv, CT_L_SYNACK))
+		return CT_CLOSE_SYNACK_RESET;
+	return CT_CLOSE_RESET_SERVER;
+}
+
+/*
+ * Whether a FIN from @ep, with @old the state returned by the atomic OR of its FIN letter,
+ * is the second FIN of a flow without RST: a graceful close.
+ */
+static __always_inline int ct_fin_closes(__u32 old, int ep)
+{
+	return !ct_has(old, ep, CT_L_FIN) && ct_has(old, !ep, CT_L_FIN) &&
+	       !ct_has_any(old, CT_L_RST);
+}
+
+/* Who sent the first RST, for an event of kind @close decided by a RST from @ep. */
+static __always_inline __u8 ct_rst_by(__u32 st, __u8 close, int ep)
+{
+	if (close == CT_CLOSE_GRACEFUL || close == CT_CLOSE_NONE)
+		return CT_BY_NONE;
+	return ep == ct_client_ep(st) ? CT_BY_CLT : CT_BY_SRV;
+}
+
+/* 4-bit history code of a letter sent by an endpoint (0 ends the history). */
+static __always_inline __u64 ct_hist_code(int ep, int letter)
+{
+	return (__u64)(1 + ep * CT_L_MAX + letter);
+}
+
+/* Number of letters recorded in a state word: the position of the next history code. */
+static __always_inline int ct_letter_count(__u32 st)
+{
+	__u32 x = st & CT_ST_LETTERS;
+	int n = 0;
+
+CT_UNROLL
+	for (int i = 0; i < 14; i++)
+		n += (x >> i) & 1;
+	return n;
+}
+
+/* Initial state bits of a flow created by a packet from @ep with TCP @flags. */
+static __always_inline __u32 ct_initial_state(int ep, __u8 flags)
+{
+	__u32 st = ep == CT_EP_HI ? CT_ST_FIRST_HI : 0;
+
+	/* Without a SYN or SYN-ACK first, the handshake happened before we looked. */
+	if (!(flags & CT_TH_SYN))
+		st |= CT_ST_HS_DONE;
+	return st;
+}
+
+#endif /* CT_LOGIC_H */

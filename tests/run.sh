@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# run.sh - runs the test binaries given as arguments, prints each one's cmocka report and
+# one closing total. Exit status: non-zero if any test failed, or if any was skipped while
+# CLOSETRACE_REQUIRE_PRIV=1 (CI, where every privileged test must run).
+set -u
+passed=0 failed=0 skipped=0 broken=0
+for t in "$@"; do
+	echo "== ${t##*/}"
+	out=$("$t" 2>&1)
+	rc=$?
+	printf '%s\n' "$out"
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -n1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -n1)
+	s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -n1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	skipped=$((skipped + ${s:-0}))
+	# a crash or a runner that reported nothing counts as a failure of its own
+	if [ -z "$p$f" ] || { [ "$rc" -ne 0 ] && [ -z "$f" ]; }; then
+		echo "run.sh: ${t##*/} exited $rc without a cmocka report" >&2
+		broken=$((broken + 1))
+	fi
+done
+failed=$((failed + broken))
+echo "closetrace tests: $passed passed, $failed failed, $skipped skipped"
+if [ "${CLOSETRACE_REQUIRE_PRIV:-0}" = 1 ] && [ "$skipped" -gt 0 ]; then
+	echo "run.sh: $skipped test(s) skipped with CLOSETRACE_REQUIRE_PRIV=1" >&2
+	exit 1
+fi
+[ "$failed" -eq 0 ]

@@ -1,0 +1,986 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * test_bpf.c - loads the real closetrace BPF object and drives its XDP and tc programs with
+ * BPF_PROG_TEST_RUN over crafted packet sequences: every kernel-decided close kind over
+ * IPv4/IPv6, untagged, one VLAN tag, QinQ, and tags in skb metadata (tc); retransmissions,
+ * flow restarts, the FIN-then-RST case from the field, and malformed input. Asserts the
+ * flow map, the ring-buffer events and the global counters.
+ *
+ * Needs root (or CAP_BPF+CAP_NET_ADMIN). Without it the tests skip, unless
+ * CLOSETRACE_REQUIRE_PRIV=1, where they fail.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+
+#include <cmocka.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "classify.h"
+#include "closetrace.h"
+#include "closetrace.skel.h"
+#include "ct_logic.h"
+#include "loader.h"
+#include "pkt.h"
+#include "vlan_meta.skel.h"
+
+enum prog { P_XDP, P_TC, P_TC_META };
+static const char *const prog_names[] = { "xdp", "tc", "tc-meta" };
+
+struct variant {
+	enum prog prog;
+	int family;
+	int vlans;
+};
+
+#define MAX_EVENTS 64
+#define MAX_FLOWS 64
+
+static struct {
+	struct closetrace *skel;
+	struct vlan_meta *vm;
+	struct ring_buffer *rb;
+	struct ct_event ev[MAX_EVENTS];
+	int nev;
+	char why[256];		/* why the BPF object could not be loaded */
+} F;
+
+/* ---- fixture ---------------------------------------------------------------------- */
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	(void)ctx;
+	if (len < sizeof(struct ct_event) || F.nev >= MAX_EVENTS)
+		return 0;
+	memcpy(&F.ev[F.nev++], data, sizeof(struct ct_event));
+	return 0;
+}
+
+static struct closetrace *load(int emit_graceful, int user_clock)
+{
+	struct ct_load_opts lo = {
+		.flows = 4096,
+		.ringbuf = 1 << 16,
+		.emit_graceful = emit_graceful,
+		.user_clock = user_clock,
+	};
+
+	return ct_load(&lo, F.why, sizeof(F.why));
+}
+
+static int attach_meta_helper(void)
+{
+	__u32 zero = 0;
+	int fd;
+
+	F.vm = vlan_meta__open_and_load();
+	if (!F.vm)
+		return -1;
+	fd = bpf_program__fd(F.skel->progs.ct_tc);
+	return bpf_map_update_elem(bpf_map__fd(F.vm->maps.next), &zero, &fd, BPF_ANY);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	F.skel = load(1, 1);
+	if (!F.skel)
+		return 0;	/* each test then skips or fails, see need_priv() */
+	F.rb = ring_buffer__new(bpf_map__fd(F.skel->maps.events), on_event, NULL, NULL);
+	if (!F.rb || attach_meta_helper()) {
+		snprintf(F.why, sizeof(F.why), "cannot set up the ring buffer or the VLAN helper");
+		return -1;
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	ring_buffer__free(F.rb);
+	vlan_meta__destroy(F.vm);
+	if (F.skel)
+		ct_unload(F.skel);
+	return 0;
+}
+
+static void need_priv(void)
+{
+	const char *req = getenv("CLOSETRACE_REQUIRE_PRIV");
+
+	if (F.skel)
+		return;
+	if (req && !strcmp(req, "1"))
+		fail_msg("BPF tests cannot run: %s (CLOSETRACE_REQUIRE_PRIV=1)", F.why);
+	print_message("skipping: %s; run as root to test the BPF programs\n", F.why);
+	skip();
+}
+
+/* Empty the flow map, the counters and the ring buffer between tests. */
+static int reset(void **state)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd;
+	struct ct_flow_key k, next, *keys;
+	struct ct_counters *zero;
+	__u32 idx = 0;
+	int n = 0;
+
+	(void)state;
+	if (!F.skel)
+		return 0;
+	fd = bpf_map__fd(F.skel->maps.flows);
+	keys = calloc(4096, sizeof(*keys));
+	if (!keys)
+		return -1;
+	while (n < 4096 && !bpf_map_get_next_key(fd, n ? &k : NULL, &next)) {
+		keys[n++] = next;
+		k = next;
+	}
+	for (int i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &keys[i]);
+	free(keys);
+	zero = calloc(ncpu, sizeof(*zero));
+	if (!zero)
+		return -1;
+	bpf_map_update_elem(bpf_map__fd(F.skel->maps.counters), &idx, zero, BPF_ANY);
+	free(zero);
+	ring_buffer__consume(F.rb);
+	F.nev = 0;
+	F.skel->bss->user_clock_ns = 1000000000ull;
+	memset(F.vm->bss->push_vid, 0, sizeof(F.vm->bss->push_vid));
+	return 0;
+}
+
+/* ---- running packets ----------------------------------------------------------------- */
+
+static int prog_fd(enum prog p)
+{
+	switch (p) {
+	case P_XDP:
+		return bpf_program__fd(F.skel->progs.ct_xdp);
+	case P_TC:
+		return bpf_program__fd(F.skel->progs.ct_tc);
+	default:
+		return bpf_program__fd(F.vm->progs.push_vlan);
+	}
+}
+
+/* Run one frame through @p; assert the verdict, and that the bytes came back unchanged. */
+static void run_frame(enum prog p, const uint8_t *frame, size_t len)
+{
+	uint8_t out[PKT_MAX + 64];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (__u32)len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+	int err = bpf_prog_test_run_opts(prog_fd(p), &o);
+
+	assert_int_equal(err, 0);
+	if (p == P_XDP)
+		assert_int_equal(o.retval, XDP_PASS);
+	else
+		assert_int_equal((int)o.retval, TC_ACT_UNSPEC);
+	if (p != P_TC_META) {	/* the helper itself adds tags; closetrace must not */
+		assert_int_equal(o.data_size_out, len);
+		assert_memory_equal(out, frame, len);
+	}
+	F.skel->bss->user_clock_ns += 1000000;	/* 1 ms between packets */
+}
+
+struct conn {
+	const struct variant *v;
+	char c_ip[64], s_ip[64];
+	uint16_t c_port, s_port;
+	uint32_t c_seq, s_seq;
+};
+
+static void conn_init(struct conn *cn, const struct variant *v, int n)
+{
+	memset(cn, 0, sizeof(*cn));
+	cn->v = v;
+	if (v->family == 4) {
+		snprintf(cn->c_ip, sizeof(cn->c_ip), "192.0.2.%d", 10 + n);
+		snprintf(cn->s_ip, sizeof(cn->s_ip), "198.51.100.%d", 20 + n);
+	} else {
+		snprintf(cn->c_ip, sizeof(cn->c_ip), "2001:db8:1::%x", 0x10 + n);
+		snprintf(cn->s_ip, sizeof(cn->s_ip), "2001:db8:2::%x", 0x20 + n);
+	}
+	cn->c_port = (uint16_t)(40000 + n);
+	cn->s_port = 443;
+	cn->c_seq = 1000;
+	cn->s_seq = 5000;
+}
+
+#define FROM_C 1
+#define FROM_S 0
+
+static void send_pkt(struct conn *cn, int from_client, uint8_t flags, uint32_t payload)
+{
+	const struct variant *v = cn->v;
+	struct pkt_spec s = {
+		.family = v->family,
+		.vlans = v->prog == P_TC_META ? 0 : v->vlans,
+		.src = from_client ? cn->c_ip : cn->s_ip,
+		.dst = from_client ? cn->s_ip : cn->c_ip,
+		.sport = from_client ? cn->c_port : cn->s_port,
+		.dport = from_client ? cn->s_port : cn->c_port,
+		.flags = flags,
+		.payload = payload,
+		.seq = from_client ? cn->c_seq : cn->s_seq,
+	};
+	uint8_t frame[PKT_MAX];
+	struct pkt_layout lay;
+	size_t len = pkt_build(frame, &s, &lay);
+
+	assert_true(len > 0);
+	if (v->prog == P_TC_META) {
+		/* pushed inner first: the last push is the outermost, left in metadata */
+		F.vm->bss->push_vid[0] = v->vlans == 2 ? 200 : v->vlans == 1 ? 100 : 0;
+		F.vm->bss->push_vid[1] = v->vlans == 2 ? 100 : 0;
+	}
+	run_frame(v->prog, frame, len);
+	*(from_client ? &cn->c_seq : &cn->s_seq) += payload + !!(flags & (CT_TH_SYN | CT_TH_FIN));
+}
+
+#define C(cn, fl, n) send_pkt(cn, FROM_C, fl, n)
+#define S(cn, fl, n) send_pkt(cn, FROM_S, fl, n)
+#define SYN CT_TH_SYN
+#define ACK CT_TH_ACK
+#define FIN CT_TH_FIN
+#define RST CT_TH_RST
+#define PSH CT_TH_PSH
+
+/* ---- reading state back --------------------------------------------------------------- */
+
+static int flows_dump(struct ct_flow_key *keys, struct ct_flow *vals)
+{
+	int fd = bpf_map__fd(F.skel->maps.flows);
+	struct ct_flow_key k, next;
+	int n = 0;
+
+	while (n < MAX_FLOWS && !bpf_map_get_next_key(fd, n ? &k : NULL, &next)) {
+		assert_int_equal(bpf_map_lookup_elem(fd, &next, &vals[n]), 0);
+		keys[n++] = next;
+		k = next;
+	}
+	return n;
+}
+
+static void counters(__u64 *c)
+{
+	assert_int_equal(ct_read_counters(F.skel, c, CT_C_MAX), 0);
+}
+
+/* The canonical key of @cn (ifindex left 0) and the endpoint index of its client. */
+static int conn_key(const struct conn *cn, struct ct_flow_key *k)
+{
+	int fam = cn->v->family == 4 ? AF_INET : AF_INET6;
+
+	memset(k, 0, sizeof(*k));
+	k->family = cn->v->family == 4 ? CT_FAM_V4 : CT_FAM_V6;
+	if (fam == AF_INET) {
+		k->addr[0][2] = k->addr[1][2] = htonl(0xffff);
+		assert_int_equal(inet_pton(fam, cn->c_ip, &k->addr[0][3]), 1);
+		assert_int_equal(inet_pton(fam, cn->s_ip, &k->addr[1][3]), 1);
+	} else {
+		assert_int_equal(inet_pton(fam, cn->c_ip, k->addr[0]), 1);
+		assert_int_equal(inet_pton(fam, cn->s_ip, k->addr[1]), 1);
+	}
+	k->port[0] = cn->c_port;
+	k->port[1] = cn->s_port;
+	return ct_key_canon(k);
+}
+
+static void assert_key(const struct conn *cn, const struct ct_flow_key *got)
+{
+	struct ct_flow_key want;
+
+	conn_key(cn, &want);
+	want.vlan = cn->v->vlans ? 100 : 0;
+	want.ifindex = got->ifindex;
+	assert_true(got->ifindex != 0);
+	assert_memory_equal(&want, got, sizeof(want));
+}
+
+/* Per-side counts, client first. */
+struct side_counts {
+	__u32 syn[2], synack[2], fin[2], rst[2];
+	__u64 pkts[2], bytes[2];
+};
+
+static void assert_counts(const struct ct_flow *f, int clt, const struct side_counts *w)
+{
+	int ep[2] = { clt, !clt };
+
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(f->syn[ep[i]], w->syn[i]);
+		assert_int_equal(f->synack[ep[i]], w->synack[i]);
+		assert_int_equal(f->fin[ep[i]], w->fin[i]);
+		assert_int_equal(f->rst[ep[i]], w->rst[i]);
+		assert_int_equal(f->pkts[ep[i]], w->pkts[i]);
+		assert_int_equal(f->bytes[ep[i]], w->bytes[i]);
+	}
+}
+
+struct expect {
+	__u8 close;
+	__u8 rst_by;
+	const char *history;
+	int ct;
+	struct side_counts map;	/* in the flow map at the end */
+	struct side_counts ev;	/* in the event's snapshot */
+};
+
+/* One flow, ended with one event, as @w says. */
+static void check_flow(const struct conn *cn, const struct expect *w)
+{
+	struct ct_flow_key keys[MAX_FLOWS], k;
+	struct ct_flow vals[MAX_FLOWS];
+	char hist[CT_HIST_MAX + 1];
+	__u64 c[CT_C_MAX];
+	int clt, n;
+
+	ring_buffer__consume(F.rb);
+	n = flows_dump(keys, vals);
+	assert_int_equal(n, 1);
+	clt = conn_key(cn, &k);
+	assert_key(cn, &keys[0]);
+
+	assert_true(vals[0].state & CT_ST_ENDED);
+	assert_int_equal(vals[0].close, w->close);
+	assert_int_equal(ct_client_ep(vals[0].state), clt);
+	assert_int_equal(!!(vals[0].state & CT_ST_CT), w->ct);
+	ct_history_str(vals[0].history, clt, hist, sizeof(hist));
+	assert_string_equal(hist, w->history);
+	assert_counts(&vals[0], clt, &w->map);
+
+	assert_int_equal(F.nev, 1);
+	assert_int_equal(F.ev[0].close, w->close);
+	assert_int_equal(F.ev[0].rst_by, w->rst_by);
+	assert_int_equal(F.ev[0].client_ep, clt);
+	assert_memory_equal(&F.ev[0].key, &keys[0], sizeof(keys[0]));
+	assert_true(F.ev[0].flow.state & CT_ST_ENDED);
+	assert_true(F.ev[0].ts_ns >= F.ev[0].flow.first_ns);
+	assert_counts(&F.ev[0].flow, clt, &w->ev);
+
+	counters(c);
+	assert_int_equal(c[CT_C_CLOSE_BASE + w->close], 1);
+	assert_int_equal(c[CT_C_FLOWS], 1);
+	assert_int_equal(c[CT_C_MALFORMED], 0);
+	assert_int_equal(c[CT_C_RB_FAIL], 0);
+	assert_int_equal(c[CT_C_TCP], c[CT_C_PACKETS]);
+	assert_int_equal(c[CT_C_VLAN], cn->v->vlans ? c[CT_C_PACKETS] : 0);
+	assert_int_equal(c[CT_C_HANDSHAKES], w->ct);
+}
+
+/* ---- one scenario per kernel-decided close ---------------------------------------------- */
+
+static void t_graceful(void **state)
+{
+	struct conn cn;
+	struct expect w = {
+		.close = CT_CLOSE_GRACEFUL, .rst_by = CT_BY_NONE, .history = "ShADadFf", .ct = 1,
+		.map = { .syn = { 1, 0 }, .synack = { 0, 1 }, .fin = { 1, 1 },
+			 .pkts = { 5, 4 }, .bytes = { 100, 200 } },
+		.ev = { .syn = { 1, 0 }, .synack = { 0, 1 }, .fin = { 1, 1 },
+			.pkts = { 4, 4 }, .bytes = { 100, 200 } },
+	};
+
+	need_priv();
+	conn_init(&cn, *state, 1);
+	C(&cn, SYN, 0);
+	S(&cn, SYN | ACK, 0);
+	C(&cn, ACK, 0);
+	C(&cn, ACK | PSH, 100);
+	S(&cn, ACK, 0);
+	S(&cn, ACK | PSH, 200);
+	C(&cn, FIN | ACK, 0);
+	S(&cn, FIN | ACK, 0);
+	C(&cn, ACK, 0);
+	check_flow(&cn, &w);
+}
+
+static void t_refused(void **state)
+{
+	struct conn cn;
+	struct expect w = {
+		.close = CT_CLOSE_REFUSED, .rst_by = CT_BY_SRV, .history = "Sr",
+		.map = { .syn = { 1, 0 }, .rst = { 0, 1 }, .pkts = { 1, 1 } },
+		.ev = { .syn = { 1, 0 }, .rst = { 0, 1 }, .pkts = { 1, 1 } },
+	};
+
+	need_priv();
+	conn_init(&cn, *state, 2);
+	C(&cn, SYN, 0);
+	S(&cn, RST | ACK, 0);
+	check_flow(&cn, &w);
+}
+
+static void t_reset_client(void **state)
+{
+	struct conn cn;
+	struct expect w = {
+		.close = CT_CLOSE_RESET_CLIENT, .rst_by = CT_BY_CLT, .history = "ShADR", .ct = 1,
+		.map = { .syn = { 1, 0 }, .synack = { 0, 1 }, .rst = { 1, 0 },
+			 .pkts = { 4, 1 }, .bytes = { 10, 0 } },
+		.ev = { .syn = { 1, 0 }, .synack = { 0, 1 }, .rst = { 1, 0 },
+			.pkts = { 4, 1 }, .bytes = { 10, 0 } },
+	};
+
+	need_priv();
+	conn_init(&cn, *state, 3);
+	C(&cn, SYN, 0);
+	S(&cn, SYN | ACK, 0);
+	C(&cn, ACK, 0);
+	C(&cn, ACK | PSH, 10);
+	C(&cn, RST | ACK, 0);
+	check_flow(&cn, &w);
+}
+
+static void t_reset_server(void **state)
+{
+	struct conn cn;
+	struct expect w = {
+		.close = CT_CLOSE_RESET_SERVER, .rst_by = CT_BY_SRV, .history = "ShADdr", .ct = 1,
+		.map = { .syn = { 1, 0 }, .synack = { 0, 1 }, .rst = { 0, 1 },
+			 .pkts = { 3, 3 }, .bytes = { 10, 20 } },
+		.ev = { .syn = { 1, 0 }, .synack = { 0, 1 }, .rst = { 0, 1 },
+			.pkts = { 3, 3 }, .bytes = { 10, 20 } },
+	};
+
+	need_priv();
+	conn_init(&cn, *state, 4);
+	C(&cn, SYN, 0);
+	S(&cn, SYN | ACK, 0);
+	C(&cn, ACK, 0);
+	C(&cn, ACK | PSH, 10);
+	S(&cn, ACK | PSH, 20);
+	S(&cn, RST | ACK, 0);
+	check_flow(&cn, &w);
+}
+
+/*
+ * The case from the field: the client closes (FIN) while the server is still sending; the
+ * client's stack answers every further segment with a RST. One fin-reset event, by the
+ * client; every RST counted on the flow.
+ */
+static void t_fin_reset(void **state)
+{
+	struct conn cn;
+	struct expect w = {
+		.close = CT_CLOSE_FIN_RESET, .rst_by = CT_BY_CLT, .history = "ShADdFR", .ct = 1,
+		.map = { .syn = { 1, 0 }, .synack = { 0, 1 }, .fin = { 1, 0 }, .rst = { 3, 0 },
+			 .pkts = { 7, 5 }, .bytes = { 10, 4000 } },
+		.ev = { .syn = { 1, 0 }, .synack = { 0, 1 }, .fin = { 1, 0 }, .rst = { 1, 0 },
+			.pkts = { 5, 3 }, .bytes = { 10, 2000 } },
+	};
+
+	need_priv();
+	conn_init(&cn, *state, 5);
+	C(&cn, SYN, 0);
+	S(&cn, SYN | ACK, 0);
+	C(&cn, ACK, 0);
+	C(&cn, ACK | PSH, 10);
+	S(&cn, ACK, 1000);
+	C(&cn, FIN | ACK, 0);
+	for (int i = 0; i < 3; i++) {
+		S(&cn, ACK, 1000);
+		C(&cn, RST, 0);
+	}
+	check_flow(&cn, &w);
+}
+
+static void t_syn_reset(void **state)
+{
+	struct conn cn;
+	struct expect w = {
+		.close = CT_CLOSE_SYN_RESET, .rst_by = CT_BY_CLT, .history = "SR",
+		.map = { .syn = { 1, 0 }, .rst = { 1, 0 }, .pkts = { 2, 0 } },
+		.ev = { .syn = { 1, 0 }, .rst = { 1, 0 }, .pkts = { 2, 0 } },
+	};
+
+	need_priv();
+	conn_init(&cn, *state, 6);
+	C(&cn, SYN, 0);
+	C(&cn, RST, 0);
+	check_flow(&cn, &w);
+}
+
+static void t_synack_reset(void **state)
+{
+	struct conn cn;
+	struct expect w = {
+		.close = CT_CLOSE_SYNACK_RESET, .rst_by = CT_BY_SRV, .history = "hr",
+		.map = { .synack = { 0, 1 }, .rst = { 0, 1 }, .pkts = { 0, 2 } },
+		.ev = { .synack = { 0, 1 }, .rst = { 0, 1 }, .pkts = { 0, 2 } },
+	};
+
+	need_priv();
+	conn_init(&cn, *state, 7);
+	S(&cn, SYN | ACK, 0);
+	S(&cn, RST, 0);
+	check_flow(&cn, &w);
+}
+
+static void t_orphan_rst(void **state)
+{
+	struct conn cn;
+	struct expect w = {
+		.close = CT_CLOSE_ORPHAN_RST, .rst_by = CT_BY_CLT, .history = "R",
+		.map = { .rst = { 1, 0 }, .pkts = { 1, 0 } },
+		.ev = { .rst = { 1, 0 }, .pkts = { 1, 0 } },
+	};
+
+	need_priv();
+	conn_init(&cn, *state, 8);
+	C(&cn, RST | ACK, 0);
+	check_flow(&cn, &w);
+}
+
+/* ---- sequences ---------------------------------------------------------------------- */
+
+static const struct variant v4_xdp = { P_XDP, 4, 0 };
+static const struct variant v6_tc = { P_TC, 6, 0 };
+
+/* Retransmitted SYNs count in syn.count; no event while the connection is open. */
+static void t_syn_retransmit(void **state)
+{
+	struct ct_flow_key keys[MAX_FLOWS];
+	struct ct_flow vals[MAX_FLOWS];
+	__u64 c[CT_C_MAX];
+	struct conn cn;
+	int clt;
+
+	need_priv();
+	conn_init(&cn, *state, 9);
+	for (int i = 0; i < 3; i++)
+		C(&cn, SYN, 0);
+	S(&cn, SYN | ACK, 0);
+	C(&cn, ACK, 0);
+	ring_buffer__consume(F.rb);
+	assert_int_equal(F.nev, 0);
+	assert_int_equal(flows_dump(keys, vals), 1);
+	clt = conn_key(&cn, &keys[1]);
+	assert_int_equal(vals[0].syn[clt], 3);
+	assert_int_equal(vals[0].synack[!clt], 1);
+	assert_false(vals[0].state & CT_ST_ENDED);
+	assert_true(vals[0].state & CT_ST_CT);
+	counters(c);
+	assert_int_equal(c[CT_C_SYN], 3);
+	assert_int_equal(c[CT_C_SYNACK], 1);
+	assert_int_equal(c[CT_C_HANDSHAKES], 1);
+}
+
+/* After a reset, more RSTs are counted without an event; a new SYN starts a new flow. */
+static void t_new_syn_after_reset(void **state)
+{
+	struct ct_flow_key keys[MAX_FLOWS];
+	struct ct_flow vals[MAX_FLOWS];
+	__u64 c[CT_C_MAX];
+	struct conn cn;
+	int clt;
+
+	need_priv();
+	conn_init(&cn, *state, 10);
+	C(&cn, SYN, 0);
+	S(&cn, RST | ACK, 0);
+	S(&cn, RST | ACK, 0);
+	S(&cn, RST | ACK, 0);
+	ring_buffer__consume(F.rb);
+	assert_int_equal(F.nev, 1);
+	assert_int_equal(flows_dump(keys, vals), 1);
+	clt = conn_key(&cn, &keys[1]);
+	assert_int_equal(vals[0].rst[!clt], 3);
+
+	/* the client tries again on the same 5-tuple, and is refused again */
+	C(&cn, SYN, 0);
+	ring_buffer__consume(F.rb);
+	assert_int_equal(F.nev, 1);
+	assert_int_equal(flows_dump(keys, vals), 1);
+	assert_int_equal(vals[0].syn[clt], 1);
+	assert_int_equal(vals[0].rst[!clt], 0);
+	assert_false(vals[0].state & CT_ST_ENDED);
+	S(&cn, RST | ACK, 0);
+	ring_buffer__consume(F.rb);
+	assert_int_equal(F.nev, 2);
+	assert_int_equal(F.ev[0].close, CT_CLOSE_REFUSED);
+	assert_int_equal(F.ev[1].close, CT_CLOSE_REFUSED);
+	assert_int_equal(F.ev[1].flow.syn[clt], 1);
+	assert_int_equal(F.ev[1].flow.rst[!clt], 1);
+	assert_true(F.ev[1].flow.first_ns > F.ev[0].flow.first_ns);
+	counters(c);
+	assert_int_equal(c[CT_C_FLOWS], 2);
+	assert_int_equal(c[CT_C_CLOSE_BASE + CT_CLOSE_REFUSED], 2);
+	assert_int_equal(c[CT_C_RST_SRV], 4);
+}
+
+/* A SYN-ACK or data after a reset does not restart the flow (late packets in flight). */
+static void t_late_packets_after_reset(void **state)
+{
+	struct ct_flow_key keys[MAX_FLOWS];
+	struct ct_flow vals[MAX_FLOWS];
+	struct conn cn;
+	int clt;
+
+	need_priv();
+	conn_init(&cn, *state, 11);
+	C(&cn, SYN, 0);
+	S(&cn, SYN | ACK, 0);
+	C(&cn, ACK, 0);
+	C(&cn, RST, 0);
+	S(&cn, ACK, 300);
+	S(&cn, SYN | ACK, 0);
+	ring_buffer__consume(F.rb);
+	assert_int_equal(F.nev, 1);
+	assert_int_equal(F.ev[0].close, CT_CLOSE_RESET_CLIENT);
+	assert_int_equal(flows_dump(keys, vals), 1);
+	clt = conn_key(&cn, &keys[1]);
+	assert_int_equal(vals[0].bytes[!clt], 300);
+	assert_int_equal(vals[0].synack[!clt], 2);
+	assert_int_equal(vals[0].close, CT_CLOSE_RESET_CLIENT);
+}
+
+/* Without the graceful switch, a graceful close is counted and recorded, not emitted. */
+static void t_graceful_switch_and_kernel_clock(void **state)
+{
+	struct closetrace *saved = F.skel, *quiet;
+	struct ring_buffer *rb;
+	struct ct_flow_key keys[MAX_FLOWS];
+	struct ct_flow vals[MAX_FLOWS];
+	__u64 c[CT_C_MAX];
+	struct timespec ts;
+	struct conn cn;
+	__u64 now;
+	int n;
+
+	(void)state;
+	need_priv();
+	quiet = load(0, 0);
+	assert_non_null(quiet);
+	F.nev = 0;
+	rb = ring_buffer__new(bpf_map__fd(quiet->maps.events), on_event, NULL, NULL);
+	assert_non_null(rb);
+	F.skel = quiet;
+	conn_init(&cn, &v4_xdp, 12);
+	C(&cn, SYN, 0);
+	S(&cn, SYN | ACK, 0);
+	C(&cn, ACK, 0);
+	C(&cn, FIN | ACK, 0);
+	S(&cn, FIN | ACK, 0);
+	C(&cn, ACK, 0);
+	ring_buffer__consume(rb);
+	n = flows_dump(keys, vals);
+	counters(c);
+	F.skel = saved;
+	ring_buffer__free(rb);
+	ct_unload(quiet);
+
+	assert_int_equal(F.nev, 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(vals[0].close, CT_CLOSE_GRACEFUL);
+	assert_int_equal(c[CT_C_CLOSE_BASE + CT_CLOSE_GRACEFUL], 1);
+	/* the kernel clock is CLOCK_MONOTONIC */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+	assert_true(vals[0].first_ns > 0 && vals[0].first_ns <= now);
+	assert_true(now - vals[0].first_ns < 60ull * 1000000000ull);
+	assert_true(vals[0].last_ns + 20000000ull >= vals[0].first_ns);
+}
+
+/* ---- malformed input -------------------------------------------------------------------- */
+
+/* Run a frame that must not make a flow; assert which counter it landed in. */
+static void expect_no_flow(enum prog p, const uint8_t *frame, size_t len, int counter)
+{
+	struct ct_flow_key keys[MAX_FLOWS];
+	struct ct_flow vals[MAX_FLOWS];
+	__u64 before[CT_C_MAX], after[CT_C_MAX];
+
+	counters(before);
+	run_frame(p, frame, len);
+	counters(after);
+	assert_int_equal(flows_dump(keys, vals), 0);
+	assert_int_equal(after[CT_C_PACKETS], before[CT_C_PACKETS] + 1);
+	assert_int_equal(after[counter], before[counter] + 1);
+	assert_int_equal(after[CT_C_TCP], before[CT_C_TCP]);
+}
+
+static size_t base_frame(uint8_t *f, int family, int vlans, uint32_t payload,
+			 struct pkt_layout *lay)
+{
+	struct pkt_spec s = {
+		.family = family, .vlans = vlans, .sport = 40000, .dport = 80,
+		.flags = CT_TH_SYN, .payload = payload,
+		.src = family == 4 ? "192.0.2.1" : "2001:db8::1",
+		.dst = family == 4 ? "192.0.2.2" : "2001:db8::2",
+	};
+	size_t len = pkt_build(f, &s, lay);
+
+	assert_true(len > 0);
+	return len;
+}
+
+/* Insert IPv6 extension headers of @types (8 bytes each) before the TCP header. */
+static size_t add_ext6(uint8_t *f, size_t len, struct pkt_layout *lay, const uint8_t *types,
+		       int n)
+{
+	uint8_t *ip = f + lay->l3;
+	size_t tcp_len = len - lay->l4, add = (size_t)n * 8;
+	uint16_t plen = (uint16_t)(ip[4] << 8 | ip[5]);
+
+	memmove(f + lay->l4 + add, f + lay->l4, tcp_len);
+	for (int i = 0; i < n; i++) {
+		uint8_t *e = f + lay->l4 + i * 8;
+
+		memset(e, 0, 8);
+		e[0] = i == n - 1 ? 6 : types[i + 1];
+	}
+	ip[6] = types[0];
+	plen += (uint16_t)add;
+	ip[4] = plen >> 8;
+	ip[5] = plen & 0xff;
+	lay->l4 += add;
+	return len + add;
+}
+
+static void t_malformed(void **state)
+{
+	const struct variant *v = *state;
+	uint8_t f[PKT_MAX], g[PKT_MAX];
+	struct pkt_layout lay;
+	size_t len, min_cut = 14;
+
+	need_priv();
+	len = base_frame(f, v->family, v->vlans, 0, &lay);
+
+	/*
+	 * Cut at every length short of a full TCP header. test_run takes no frame under 14
+	 * bytes, and for skb programs none with an IP ethertype shorter than the IP header:
+	 * those cuts reach the same parser through the XDP variants.
+	 */
+	if (v->prog != P_XDP && v->vlans == 0)
+		min_cut = lay.l3 + (v->family == 4 ? 20 : 40);
+	for (size_t cut = min_cut; cut < lay.l4 + 20; cut++)
+		expect_no_flow(v->prog, f, cut, CT_C_MALFORMED);
+
+	/* the IP version does not match the ethertype */
+	memcpy(g, f, len);
+	g[lay.l3] = (uint8_t)((v->family == 4 ? 6 : 4) << 4 | (g[lay.l3] & 0x0f));
+	expect_no_flow(v->prog, g, len, CT_C_MALFORMED);
+
+	/* TCP data offset < 5, and one longer than the IP payload */
+	memcpy(g, f, len);
+	g[lay.l4 + 12] = 4 << 4;
+	expect_no_flow(v->prog, g, len, CT_C_MALFORMED);
+	g[lay.l4 + 12] = 15 << 4;
+	expect_no_flow(v->prog, g, len, CT_C_MALFORMED);
+
+	if (v->family == 4) {
+		/* IHL < 5 */
+		memcpy(g, f, len);
+		g[lay.l3] = 0x44;
+		expect_no_flow(v->prog, g, len, CT_C_MALFORMED);
+		/* total length shorter than the header */
+		memcpy(g, f, len);
+		g[lay.l3 + 2] = 0;
+		g[lay.l3 + 3] = 16;
+		expect_no_flow(v->prog, g, len, CT_C_MALFORMED);
+		/* a non-first fragment carries no TCP header */
+		memcpy(g, f, len);
+		g[lay.l3 + 6] = 0x00;
+		g[lay.l3 + 7] = 0x10;
+		expect_no_flow(v->prog, g, len, CT_C_FRAGMENT);
+		/* not TCP */
+		memcpy(g, f, len);
+		g[lay.l3 + 9] = 17;
+		expect_no_flow(v->prog, g, len, CT_C_OTHER);
+	} else {
+		/* an extension chain longer than the walk's bound */
+		static const uint8_t dst7[7] = { 60, 60, 60, 60, 60, 60, 60 };
+		static const uint8_t frag[1] = { 44 };
+		struct pkt_layout l2 = lay;
+		size_t n;
+
+		memcpy(g, f, len);
+		n = add_ext6(g, len, &l2, dst7, 7);
+		expect_no_flow(v->prog, g, n, CT_C_OTHER);
+		/* a non-first fragment */
+		memcpy(g, f, len);
+		l2 = lay;
+		n = add_ext6(g, len, &l2, frag, 1);
+		g[l2.l4 - 8 + 3] = 0x08;	/* offset 1 (x 8 bytes) */
+		expect_no_flow(v->prog, g, n, CT_C_FRAGMENT);
+		/* not TCP */
+		memcpy(g, f, len);
+		g[lay.l3 + 6] = 17;
+		expect_no_flow(v->prog, g, len, CT_C_OTHER);
+	}
+
+	/* a bare 14-byte frame: an IP ethertype with nothing after it (XDP; see above), or
+	 * an ethertype we do not parse */
+	memcpy(g, f, 14);
+	if (v->vlans == 0 && v->prog == P_XDP)
+		expect_no_flow(v->prog, g, 14, CT_C_MALFORMED);
+	g[12] = 0x88;
+	g[13] = 0xb5;
+	expect_no_flow(v->prog, g, 14, CT_C_OTHER);
+	/* not IP at all (ARP) */
+	memcpy(g, f, len);
+	g[lay.l3 - 2] = 0x08;
+	g[lay.l3 - 1] = 0x06;
+	expect_no_flow(v->prog, g, len, CT_C_OTHER);
+}
+
+/* Well-formed but unusual: first fragments and extension headers within the bound parse. */
+static void t_parse_edges(void **state)
+{
+	const struct variant *v = *state;
+	struct ct_flow_key keys[MAX_FLOWS];
+	struct ct_flow vals[MAX_FLOWS];
+	uint8_t f[PKT_MAX];
+	struct pkt_layout lay;
+	__u64 c[CT_C_MAX];
+	size_t len;
+
+	need_priv();
+	len = base_frame(f, v->family, v->vlans, 30, &lay);
+	if (v->family == 4) {
+		f[lay.l3 + 6] = 0x20;	/* more fragments, offset 0: the first fragment */
+		f[lay.l3 + 0] = 0x46;	/* and 4 bytes of IP options */
+		memmove(f + lay.l4 + 4, f + lay.l4, len - lay.l4);
+		memset(f + lay.l4, 1, 4);	/* four NOP options */
+		f[lay.l3 + 3] += 4;
+		len += 4;
+	} else {
+		/* hop-by-hop, destination options, a first fragment (offset 0, more) */
+		static const uint8_t chain[3] = { 0, 60, 44 };
+
+		len = add_ext6(f, len, &lay, chain, 3);
+		f[lay.l4 - 8 + 3] = 0x01;
+	}
+	run_frame(v->prog, f, len);
+	counters(c);
+	assert_int_equal(c[CT_C_TCP], 1);
+	assert_int_equal(c[CT_C_MALFORMED], 0);
+	assert_int_equal(flows_dump(keys, vals), 1);
+	assert_int_equal(vals[0].bytes[0] + vals[0].bytes[1], 30);
+	assert_int_equal(vals[0].syn[0] + vals[0].syn[1], 1);
+}
+
+/* MPLS and PPPoE encapsulations reach the TCP header too. */
+static void t_mpls_pppoe(void **state)
+{
+	struct ct_flow_key keys[MAX_FLOWS];
+	struct ct_flow vals[MAX_FLOWS];
+	uint8_t f[PKT_MAX], g[PKT_MAX];
+	struct pkt_layout lay;
+	__u64 c[CT_C_MAX];
+	size_t len;
+
+	(void)state;
+	need_priv();
+	len = base_frame(f, 4, 0, 0, &lay);
+	/* two MPLS labels: 8847, label 16 then label 17 with bottom-of-stack */
+	memcpy(g, f, 12);
+	g[12] = 0x88;
+	g[13] = 0x47;
+	memcpy(g + 14, (uint8_t[]){ 0x00, 0x01, 0x00, 0x40, 0x00, 0x01, 0x11, 0x40 }, 8);
+	memcpy(g + 22, f + 14, len - 14);
+	run_frame(P_XDP, g, len + 8);
+	/* PPPoE session, PPP protocol IPv6 */
+	len = base_frame(f, 6, 0, 0, &lay);
+	memcpy(g, f, 12);
+	g[12] = 0x88;
+	g[13] = 0x64;
+	memcpy(g + 14, (uint8_t[]){ 0x11, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x57 }, 8);
+	memcpy(g + 22, f + 14, len - 14);
+	run_frame(P_TC, g, len + 8);
+	counters(c);
+	assert_int_equal(c[CT_C_TCP], 2);
+	assert_int_equal(flows_dump(keys, vals), 2);
+}
+
+/* ---- the test table ------------------------------------------------------------------ */
+
+typedef void (*test_fn)(void **);
+
+static const struct {
+	const char *name;
+	test_fn fn;
+} kinds[] = {
+	{ "graceful", t_graceful },	    { "refused", t_refused },
+	{ "reset-client", t_reset_client }, { "reset-server", t_reset_server },
+	{ "fin-reset", t_fin_reset },	    { "syn-reset", t_syn_reset },
+	{ "synack-reset", t_synack_reset }, { "orphan-rst", t_orphan_rst },
+};
+
+#define NVARIANTS 16
+static struct variant variants[NVARIANTS];
+static struct CMUnitTest tests[512];
+static char names[512][80];
+static size_t ntests;
+
+static void add(const char *name, test_fn fn, const void *st)
+{
+	snprintf(names[ntests], sizeof(names[ntests]), "%s", name);
+	tests[ntests] = (struct CMUnitTest){
+		.name = names[ntests], .test_func = fn, .setup_func = reset,
+		.initial_state = (void *)st,
+	};
+	ntests++;
+}
+
+static const char *vname(const struct variant *v)
+{
+	static char buf[64];
+	static const char *const tag[] = { "plain", "vlan", "qinq" };
+
+	snprintf(buf, sizeof(buf), "%s/ipv%d/%s", prog_names[v->prog], v->family, tag[v->vlans]);
+	return buf;
+}
+
+int main(void)
+{
+	char name[80];
+	size_t nv = 0;
+
+	for (int p = P_XDP; p <= P_TC_META; p++)
+		for (int fam = 4; fam <= 6; fam += 2)
+			for (int vl = p == P_TC_META ? 1 : 0; vl <= 2; vl++)
+				variants[nv++] = (struct variant){ p, fam, vl };
+
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		for (size_t i = 0; i < nv; i++) {
+			snprintf(name, sizeof(name), "%s %s", kinds[k].name, vname(&variants[i]));
+			add(name, kinds[k].fn, &variants[i]);
+		}
+	for (size_t i = 0; i < nv; i++) {
+		if (variants[i].prog == P_TC_META)
+			continue;
+		snprintf(name, sizeof(name), "malformed %s", vname(&variants[i]));
+		add(name, t_malformed, &variants[i]);
+		snprintf(name, sizeof(name), "parse-edges %s", vname(&variants[i]));
+		add(name, t_parse_edges, &variants[i]);
+	}
+	add("syn-retransmit xdp/ipv4", t_syn_retransmit, &v4_xdp);
+	add("syn-retransmit tc/ipv6", t_syn_retransmit, &v6_tc);
+	add("new-syn-after-reset xdp/ipv4", t_new_syn_after_reset, &v4_xdp);
+	add("new-syn-after-reset tc/ipv6", t_new_syn_after_reset, &v6_tc);
+	add("late-packets-after-reset xdp/ipv4", t_late_packets_after_reset, &v4_xdp);
+	add("late-packets-after-reset tc/ipv6", t_late_packets_after_reset, &v6_tc);
+	add("graceful-switch-off kernel-clock", t_graceful_switch_and_kernel_clock, NULL);
+	add("mpls-pppoe", t_mpls_pppoe, NULL);
+
+	return _cmocka_run_group_tests("bpf", tests, ntests, group_setup, group_teardown);
+}

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * loader.c - the skeleton's life cycle: open, size the maps and set the rodata switches,
+ * load; read the per-CPU counters. Attaching to interfaces lives with the commands that
+ * attach.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "closetrace.h"
+#include "closetrace.skel.h"
+#include "loader.h"
+
+static void load_error(int err, char *buf, size_t len)
+{
+	err = err < 0 ? -err : err;
+	if (err == EPERM)
+		snprintf(buf, len, "loading BPF needs root or CAP_BPF+CAP_NET_ADMIN+CAP_PERFMON");
+	else if (err == EACCES || err == EINVAL)
+		snprintf(buf, len, "the kernel refused the BPF program (%s); run with -v to see the "
+			 "verifier's log", strerror(err));
+	else if (err == ENOSYS || err == EOPNOTSUPP)
+		snprintf(buf, len, "this kernel has no BPF support for closetrace (needs >= 5.15 "
+			 "with CONFIG_BPF_SYSCALL)");
+	else
+		snprintf(buf, len, "loading the BPF object failed: %s", strerror(err));
+}
+
+struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errlen)
+{
+	struct closetrace *skel;
+	int ret;
+
+	skel = closetrace__open();
+	if (!skel) {
+		load_error(errno, err, errlen);
+		return NULL;
+	}
+	ret = bpf_map__set_max_entries(skel->maps.flows, o->flows ? o->flows : CT_DEFAULT_FLOWS);
+	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.events,
+					       o->ringbuf ? o->ringbuf : CT_DEFAULT_RINGBUF);
+	if (ret) {
+		snprintf(err, errlen, "cannot size the BPF maps: %s", strerror(-ret));
+		closetrace__destroy(skel);
+		return NULL;
+	}
+	skel->rodata->cfg_emit_graceful = !!o->emit_graceful;
+	skel->rodata->cfg_user_clock = !!o->user_clock;
+	skel->rodata->cfg_wakeup_bytes = o->wakeup_bytes;
+
+	ret = closetrace__load(skel);
+	if (ret) {
+		load_error(ret, err, errlen);
+		closetrace__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+void ct_unload(struct closetrace *skel)
+{
+	closetrace__destroy(skel);
+}
+
+int ct_read_counters(struct closetrace *skel, __u64 *out, size_t n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct ct_counters *per;
+	__u32 zero = 0;
+	int ret;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	per = calloc(ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	ret = bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &zero, per);
+	if (ret) {
+		ret = -errno;
+		free(per);
+		return ret;
+	}
+	memset(out, 0, n * sizeof(*out));
+	for (int cpu = 0; cpu < ncpu; cpu++)
+		for (size_t i = 0; i < n && i < CT_C_MAX; i++)
+			out[i] += per[cpu].c[i];
+	free(per);
+	return 0;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * loader.h - open, configure and load the closetrace BPF object (the skeleton), and turn
+ * load failures into one sentence an operator can act on.
+ */
+#ifndef CT_LOADER_H
+#define CT_LOADER_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+struct closetrace;
+
+struct ct_load_opts {
+	__u32 flows;		/* flow-table entries; 0: CT_DEFAULT_FLOWS */
+	__u32 ringbuf;		/* ring-buffer bytes, a power of two; 0: CT_DEFAULT_RINGBUF */
+	__u32 wakeup_bytes;	/* 0: wake the reader on every event */
+	int emit_graceful;
+	int user_clock;		/* replay: time comes from the capture */
+};
+
+/* Returns the loaded object, or NULL with @err holding one sentence. */
+struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errlen);
+void ct_unload(struct closetrace *skel);
+
+/* Sum of one counter over all CPUs; @vals holds libbpf_num_possible_cpus() entries. */
+int ct_read_counters(struct closetrace *skel, __u64 *out, size_t n);
+
+#endif /* CT_LOADER_H */
