@@ -32,7 +32,7 @@ int ct_tc(struct __sk_buff *skb)
 
 	/* A tag the driver moved into metadata is the outermost one. */
 	if (skb->vlan_present) {
-		p.key.vlan = skb->vlan_tci & 0x0fff;
+		p.vlan = skb->vlan_tci & 0x0fff;
 		p.vlan_tagged = 1;
 	}
 	/* Pulling makes headers readable; the packet's bytes stay as they are. */
@@ -41,6 +41,15 @@ int ct_tc(struct __sk_buff *skb)
 
 	ct_handle((void *)(long)skb->data, (void *)(long)skb->data_end, skb->ifindex, &p);
 	return TC_ACT_UNSPEC;
+}
+
+/* Run once by user space with BPF_PROG_TEST_RUN; never attached. */
+SEC("xdp")
+int ct_clock_probe(struct xdp_md *ctx)
+{
+	clock_probe.jiffies = bpf_jiffies64();
+	clock_probe.mono_ns = bpf_ktime_get_ns();
+	return XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -2,7 +2,7 @@
 /*
  * flow.h - what one parsed TCP segment does to its flow: find or create the entry, count
  * it, record Zeek letters, learn the roles, decide the close and emit the event exactly
- * once. Plain data packets take a short path (counts and coarse last-seen only); control
+ * once. Plain data packets take a short path (counts and a jiffies last-seen); control
  * packets and the few packets the classification needs take the full one.
  */
 #ifndef CT_FLOW_H
@@ -25,10 +25,13 @@ static __always_inline __u64 ct_now(void)
 	return cfg_user_clock ? user_clock_ns : bpf_ktime_get_ns();
 }
 
-/* last-seen needs no precision; the coarse clock costs a third of the precise one */
-static __always_inline __u64 ct_now_coarse(void)
+/*
+ * last-seen is read on every packet and needs tick precision at most: jiffies are the
+ * cheapest clock there is (a load, where the coarse clock is a helper doing seqlock work).
+ */
+static __always_inline __u32 ct_now_last(void)
 {
-	return cfg_user_clock ? user_clock_ns : bpf_ktime_get_coarse_ns();
+	return cfg_user_clock ? user_clock_tick : (__u32)bpf_jiffies64();
 }
 
 static __always_inline void ct_count(__u64 *cnt, __u32 idx)
@@ -46,7 +49,7 @@ static __always_inline struct ct_flow *ct_flow_new(struct ct_pkt *p, int ep, __u
 	long err;
 
 	nf.first_ns = now;
-	nf.last_ns = now;
+	nf.last_seen = ct_now_last();
 	nf.state = ct_initial_state(ep, p->flags);
 	err = bpf_map_update_elem(&flows, &p->key, &nf, replace ? BPF_ANY : BPF_NOEXIST);
 	if (err == 0)
@@ -103,6 +106,7 @@ static __always_inline void ct_end(struct ct_flow *f, struct ct_pkt *p, int ep, 
 	if (old & CT_ST_ENDED)
 		return;
 	f->close = kind;
+	f->end_ns = now;
 	ct_count(cnt, CT_C_CLOSE_BASE + kind);
 	if (kind == CT_CLOSE_GRACEFUL && !cfg_emit_graceful)
 		return;
@@ -117,7 +121,7 @@ static __always_inline void ct_end(struct ct_flow *f, struct ct_pkt *p, int ep, 
 	e->close = kind;
 	e->rst_by = ct_rst_by(old, kind, ep);
 	e->client_ep = ct_client_ep(old);
-	e->pad = 0;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	e->flow = *f;
 	e->flow.state |= CT_ST_ENDED;
 	bpf_ringbuf_submit(e, ct_wakeup_flags());
@@ -141,7 +145,7 @@ static __always_inline void ct_control(struct ct_flow *f, struct ct_pkt *p, int 
 
 	f->pkts[ep]++;
 	f->bytes[ep] += p->payload;
-	f->last_ns = now;
+	f->last_seen = ct_now_last();
 
 	if (fl & CT_TH_SYN) {
 		if (fl & CT_TH_ACK) {
@@ -222,7 +226,7 @@ static __always_inline void ct_segment(struct ct_pkt *p, __u64 *cnt)
 		if ((st & need) == need) {
 			f->pkts[ep]++;
 			f->bytes[ep] += p->payload;
-			f->last_ns = ct_now_coarse();
+			f->last_seen = ct_now_last();
 			return;
 		}
 	}
@@ -246,7 +250,7 @@ static __always_inline void ct_handle(void *data, void *data_end, __u32 ifindex,
 	switch (res) {
 	case CT_P_TCP:
 		c->c[CT_C_TCP]++;
-		p->key.ifindex = ifindex;
+		p->key.ifvlan = CT_IFVLAN(ifindex, p->vlan);
 		ct_segment(p, c->c);
 		break;
 	case CT_P_FRAGMENT:

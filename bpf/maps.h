@@ -22,8 +22,12 @@ const volatile __u8 cfg_user_clock = 0;
  */
 const volatile __u32 cfg_wakeup_bytes = 0;
 
-/* Capture time of the packet under test, written by replay before each run. */
+/* Capture time of the packet under test, written by replay before each run: in ns, and
+ * in CT_REPLAY_TICK_NS ticks for last_seen. */
 __u64 user_clock_ns = 0;
+__u32 user_clock_tick = 0;
+/* Filled by ct_clock_probe. */
+struct ct_clock_probe clock_probe = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -44,6 +44,7 @@ enum ct_parse_res {
 struct ct_pkt {
 	struct ct_flow_key key;	/* sender in endpoint 0, receiver in endpoint 1 */
 	__u32 payload;		/* TCP payload bytes, from the IP length fields */
+	__u16 vlan;		/* outermost VLAN id */
 	__u8 flags;		/* TCP flags byte */
 	__u8 vlan_tagged;	/* at least one VLAN tag, in the packet or in metadata */
 };
@@ -86,7 +87,7 @@ static __always_inline int ct_parse_eth(struct hdr_cursor *c, void *data_end, st
 		if ((void *)(vh + 1) > data_end)
 			return -1;
 		if (!p->vlan_tagged) {
-			p->key.vlan = bpf_ntohs(vh->tci) & 0x0fff;
+			p->vlan = bpf_ntohs(vh->tci) & 0x0fff;
 			p->vlan_tagged = 1;
 		}
 		c->pos = vh + 1;
@@ -159,7 +160,6 @@ static __always_inline int ct_parse_ipv4(struct hdr_cursor *c, void *data_end, s
 		return -CT_P_OTHER;
 	c->pos += hlen;
 
-	p->key.family = CT_FAM_V4;
 	p->key.addr[0][2] = bpf_htonl(0xffff);
 	p->key.addr[0][3] = iph->saddr;
 	p->key.addr[1][2] = bpf_htonl(0xffff);
@@ -220,7 +220,6 @@ static __always_inline int ct_parse_ipv6(struct hdr_cursor *c, void *data_end, s
 	if (len < 0)
 		return -CT_P_MALFORMED;
 
-	p->key.family = CT_FAM_V6;
 	__builtin_memcpy(p->key.addr[0], &ip6->saddr, 16);
 	__builtin_memcpy(p->key.addr[1], &ip6->daddr, 16);
 	return len;

@@ -21,19 +21,24 @@
 #define CT_EP_LO 0
 #define CT_EP_HI 1
 
-/* Address family of a key; IPv4 addresses are stored IPv4-mapped (::ffff:a.b.c.d). */
-#define CT_FAM_V4 4
-#define CT_FAM_V6 6
-
+/*
+ * The key is 40 bytes so that, in the kernel's 48-byte hash element header, the value
+ * starts at byte 88: the 40 bytes every packet touches then share the key's second cache
+ * line, and elements are 192 bytes, cache-line aligned. IPv4 addresses are stored
+ * IPv4-mapped (::ffff:a.b.c.d), which is also how the family is told. The interface index
+ * and the outermost VLAN id share one word: ifindex in the upper 20 bits (an index past
+ * 2^20 is folded), VLAN id in the lower 12 (0 when untagged).
+ */
 struct ct_flow_key {
 	__u32 addr[2][4];	/* network byte order, [CT_EP_LO] first */
 	__u16 port[2];		/* host byte order */
-	__u32 ifindex;		/* interface the packet was seen on (0 in replay) */
-	__u16 vlan;		/* outermost 802.1Q/802.1ad VLAN id, 0 when untagged */
-	__u8 family;		/* CT_FAM_V4 or CT_FAM_V6 */
-	__u8 pad;
+	__u32 ifvlan;		/* CT_IFVLAN(ifindex, vlan) */
 };
-_Static_assert(sizeof(struct ct_flow_key) == 44, "ct_flow_key layout");
+_Static_assert(sizeof(struct ct_flow_key) == 40, "ct_flow_key layout");
+
+#define CT_IFVLAN(ifindex, vlan) ((((__u32)(ifindex) & 0xfffffu) << 12) | ((vlan) & 0xfffu))
+#define CT_IFVLAN_IFINDEX(w) ((w) >> 12)
+#define CT_IFVLAN_VLAN(w) ((w) & 0xfffu)
 
 /*
  * History letters, Zeek's meaning: S SYN without ACK, H SYN+ACK, A pure ACK, D payload,
@@ -64,25 +69,31 @@ enum ct_letter {
 #define CT_ST_FIRST_HI		(1u << 21)	/* the first packet seen came from CT_EP_HI */
 
 /*
- * The flow value. The fields every packet touches come first, so that they share a
- * cache line with the end of the key in the hash element; the control-packet fields
- * follow.
+ * The flow value, 104 bytes. The first 40 are all a plain data packet touches (and share
+ * a cache line with the key's end); the rest is written by control packets only.
+ * Per-endpoint arrays are indexed by CT_EP_LO / CT_EP_HI.
  */
 struct ct_flow {
-	__u64 last_ns;		/* last packet, coarse clock */
-	__u64 bytes[2];		/* TCP payload bytes sent by each endpoint */
+	/* hot */
+	__u32 state;		/* CT_ST_*, set with atomic OR */
+	__u32 last_seen;	/* last packet, in ticks: jiffies live, ms in replay (ct_clock) */
 	__u64 pkts[2];		/* packets sent by each endpoint */
-	__u32 state;		/* CT_ST_* */
-	__u8 close;		/* enum ct_close, valid once CT_ST_ENDED */
-	__u8 pad[3];
+	__u64 bytes[2];		/* TCP payload bytes sent by each endpoint */
+	/* cold */
 	__u64 history;		/* 4-bit letter codes, first at the low end */
 	__u64 first_ns;		/* first packet, precise clock */
+	__u64 end_ns;		/* when the close was decided in the kernel, 0 before */
 	__u32 syn[2];		/* SYN without ACK sent by each endpoint */
 	__u32 synack[2];	/* SYN with ACK */
 	__u32 fin[2];
 	__u32 rst[2];
+	__u8 close;		/* enum ct_close, valid once CT_ST_ENDED */
+	__u8 rst_reason;	/* reserved for the sender's reset reason, 0 unknown */
+	__u8 rst_state;		/* reserved for the socket state at that reset */
+	__u8 pad[5];
 };
-_Static_assert(sizeof(struct ct_flow) == 96, "ct_flow layout");
+_Static_assert(sizeof(struct ct_flow) == 104, "ct_flow layout");
+_Static_assert(__builtin_offsetof(struct ct_flow, history) == 40, "ct_flow hot part");
 
 /* How a flow ended. The kernel decides the first group; user space the second. */
 enum ct_close {
@@ -115,10 +126,10 @@ struct ct_event {
 	__u8 close;		/* enum ct_close */
 	__u8 rst_by;		/* CT_BY_* */
 	__u8 client_ep;		/* CT_EP_* of the client */
-	__u8 pad;
+	__u8 pad[5];
 	struct ct_flow flow;	/* snapshot, including the deciding packet */
 };
-_Static_assert(sizeof(struct ct_event) == 152, "ct_event layout");
+_Static_assert(sizeof(struct ct_event) == 160, "ct_event layout");
 
 /* Global per-CPU counters, indices into the "counters" array map. */
 enum ct_counter {
@@ -141,6 +152,19 @@ enum ct_counter {
 	CT_C_CLOSE_BASE,	/* + enum ct_close: closes decided in the kernel */
 	CT_C_MAX = CT_C_CLOSE_BASE + CT_CLOSE_MAX,
 };
+
+/*
+ * A simultaneous reading of the kernel's two clocks, taken by the ct_clock_probe program:
+ * user space turns ct_flow.last_seen (jiffies, the cheapest clock to read per packet) into
+ * CLOCK_MONOTONIC nanoseconds with it.
+ */
+struct ct_clock_probe {
+	__u64 jiffies;
+	__u64 mono_ns;
+};
+
+/* In replay, last_seen ticks are milliseconds of capture time. */
+#define CT_REPLAY_TICK_NS 1000000ull
 
 /* The value of the single per-CPU "counters" entry. */
 struct ct_counters {

@@ -23,7 +23,6 @@
 static void key_v4(struct ct_flow_key *k, const char *a, uint16_t pa, const char *b, uint16_t pb)
 {
 	memset(k, 0, sizeof(*k));
-	k->family = CT_FAM_V4;
 	k->addr[0][2] = htonl(0xffff);
 	k->addr[1][2] = htonl(0xffff);
 	assert_int_equal(inet_pton(AF_INET, a, &k->addr[0][3]), 1);

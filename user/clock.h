@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * clock.h - the flow map's clocks in user-space terms. first_ns and event times are
+ * CLOCK_MONOTONIC nanoseconds (capture time in replay); last_seen is jiffies live, which
+ * a probe reading of (jiffies, monotonic ns) and the tick length turn into nanoseconds.
+ */
+#ifndef CT_CLOCK_H
+#define CT_CLOCK_H
+
+#include <linux/types.h>
+
+struct closetrace;
+
+struct ct_clock {
+	__u64 tick_ns;		/* one tick of last_seen */
+	__u32 probe_tick;	/* a simultaneous reading of both clocks */
+	__u64 probe_ns;
+};
+
+/*
+ * Take a reading: live, through the loaded object's probe program; in replay
+ * (@user_clock), from the capture clock replay last set. 0 or -errno.
+ */
+int ct_clock_sync(struct closetrace *skel, int user_clock, struct ct_clock *c);
+
+/* last_seen of a flow in the clock of first_ns, to one tick; valid within 2^31 ticks. */
+__u64 ct_clock_last_ns(const struct ct_clock *c, __u32 last_seen);
+
+#endif /* CT_CLOCK_H */
