@@ -11,14 +11,14 @@ ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD) -MMD -MP
-LDLIBS    := -lbpf -lelf -lz
+LDLIBS    := -lbpf -lelf -lz -lpcap
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Iinclude -Ibpf -I/usr/include/$(MULTIARCH) -MMD -MP
 
 # Debian packages for building and testing, installed by `make deps`.
 DEB_PKGS := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
-	    libcmocka-dev iproute2
+	    libcmocka-dev libpcap-dev iproute2
 
 ifeq ($(V),1)
 Q :=
@@ -75,7 +75,7 @@ $(BUILD)/tests/test_logic: $(BUILD)/tests/test_logic.o $(USER_OBJS)
 
 $(BUILD)/tests/test_bpf: $(BUILD)/tests/test_bpf.o $(BUILD)/tests/pkt.o $(USER_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka -lpthread
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \

@@ -11,35 +11,56 @@
 #include "parse.h"
 #include "flow.h"
 
-/* Bytes tc makes linear before parsing when the headers straddle the skb's fragments. */
-#define CT_TC_PULL_LEN 128
+/* Bytes tc makes linear when headers straddle the skb's fragments: the deepest stack. */
+#define CT_TC_PULL_LEN 512
 
 SEC("xdp")
 int ct_xdp(struct xdp_md *ctx)
 {
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct ct_counters *c = ct_counters_get();
 	struct ct_pkt p = {};
+	enum ct_parse_res res;
 
-	ct_handle((void *)(long)ctx->data, (void *)(long)ctx->data_end, ctx->ingress_ifindex,
-		  &p);
+	if (!c)
+		return XDP_PASS;
+	res = ct_parse(data, data_end, (__u32)(data_end - data), &p);
+	ct_account(c, res, &p, ctx->ingress_ifindex);
 	return XDP_PASS;
 }
 
 SEC("tc")
 int ct_tc(struct __sk_buff *skb)
 {
+	struct ct_counters *c = ct_counters_get();
 	struct ct_pkt p = {};
-	__u32 lin = skb->data_end - skb->data;
+	enum ct_parse_res res;
+	__u16 vlan = 0;
+	__u8 tagged = 0;
 
+	if (!c)
+		return TC_ACT_UNSPEC;
 	/* A tag the driver moved into metadata is the outermost one. */
 	if (skb->vlan_present) {
-		p.vlan = skb->vlan_tci & 0x0fff;
-		p.vlan_tagged = 1;
+		vlan = skb->vlan_tci & 0x0fff;
+		tagged = 1;
 	}
-	/* Pulling makes headers readable; the packet's bytes stay as they are. */
-	if (lin < CT_TC_PULL_LEN && skb->len > lin)
-		bpf_skb_pull_data(skb, skb->len < CT_TC_PULL_LEN ? skb->len : CT_TC_PULL_LEN);
-
-	ct_handle((void *)(long)skb->data, (void *)(long)skb->data_end, skb->ifindex, &p);
+	p.vlan = vlan;
+	p.vlan_tagged = tagged;
+	res = ct_parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, &p);
+	/*
+	 * Headers cut by the end of the linear area: make them linear and parse again. Rare
+	 * (outgoing TCP keeps its headers linear), and it costs a copy of the head, so it is
+	 * done only when parsing needs it; the packet's bytes stay as they are.
+	 */
+	if (res == CT_P_MALFORMED && skb->len > skb->data_end - skb->data &&
+	    !bpf_skb_pull_data(skb, skb->len < CT_TC_PULL_LEN ? skb->len : CT_TC_PULL_LEN)) {
+		__builtin_memset(&p, 0, sizeof(p));
+		p.vlan = vlan;
+		p.vlan_tagged = tagged;
+		res = ct_parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, &p);
+	}
+	ct_account(c, res, &p, skb->ifindex);
 	return TC_ACT_UNSPEC;
 }
 

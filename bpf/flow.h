@@ -45,12 +45,11 @@ static __always_inline struct ct_flow *ct_flow_new(struct ct_pkt *p, int ep, __u
 						   int replace)
 {
 	struct ct_flow nf = {};
-	__u64 now = ct_now();
 	long err;
 
-	nf.first_ns = now;
+	nf.first_ns = ct_now();
 	nf.last_seen = ct_now_last();
-	nf.state = ct_initial_state(ep, p->flags);
+	nf.state = ct_initial_state(ep, p->flags, p->sport, p->dport);
 	err = bpf_map_update_elem(&flows, &p->key, &nf, replace ? BPF_ANY : BPF_NOEXIST);
 	if (err == 0)
 		ct_count(cnt, CT_C_FLOWS);
@@ -64,14 +63,17 @@ static __always_inline struct ct_flow *ct_flow_new(struct ct_pkt *p, int ep, __u
 /*
  * Record a letter. The atomic OR hands each (letter, endpoint) to exactly one packet, and
  * its return value, the letters before it, is that letter's position in the history.
- * Returns the state before the OR.
+ * A letter already set needs no atomic: a plain read says so. Returns the state before.
  */
 static __always_inline __u32 ct_letter(struct ct_flow *f, int ep, int l, __u32 *added)
 {
 	__u32 bit = CT_ST_LETTER(ep, l);
-	__u32 old = __sync_fetch_and_or(&f->state, bit);
+	__u32 old = f->state;
 	int pos;
 
+	if (old & bit)
+		return old;
+	old = __sync_fetch_and_or(&f->state, bit);
 	if (!(old & bit)) {
 		*added |= bit;
 		pos = ct_letter_count(old);
@@ -81,11 +83,24 @@ static __always_inline __u32 ct_letter(struct ct_flow *f, int ep, int l, __u32 *
 	return old;
 }
 
+/*
+ * The first SYN or SYN-ACK fixes the roles. Compare-and-swap on the whole state word, so
+ * that two CPUs disagreeing (simultaneous open) cannot leave a mix; a few retries cover
+ * other bits changing under us.
+ */
 static __always_inline void ct_set_role(struct ct_flow *f, int client)
 {
-	if (!(f->state & CT_ST_ROLE))
-		__sync_fetch_and_or(&f->state,
-				    CT_ST_ROLE | (client == CT_EP_HI ? CT_ST_CLIENT_HI : 0));
+	__u32 old, want;
+
+	for (int i = 0; i < 4; i++) {
+		old = f->state;
+		if (old & CT_ST_ROLE)
+			return;
+		want = (old & ~CT_ST_CLIENT_HI) | CT_ST_ROLE |
+		       (client == CT_EP_HI ? CT_ST_CLIENT_HI : 0);
+		if (__sync_val_compare_and_swap(&f->state, old, want) == old)
+			return;
+	}
 }
 
 static __always_inline __u64 ct_wakeup_flags(void)
@@ -96,22 +111,11 @@ static __always_inline __u64 ct_wakeup_flags(void)
 		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
-/* Mark the flow ended with @kind; the one packet that does so counts and reports it. */
-static __always_inline void ct_end(struct ct_flow *f, struct ct_pkt *p, int ep, __u8 kind,
-				   __u64 now, __u64 *cnt)
+static __always_inline void ct_emit(struct ct_flow *f, struct ct_pkt *p, __u8 type,
+				    __u8 kind, __u8 rst_by, int client_ep, __u64 now, __u64 *cnt)
 {
-	__u32 old = __sync_fetch_and_or(&f->state, CT_ST_ENDED);
-	struct ct_event *e;
+	struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
-	if (old & CT_ST_ENDED)
-		return;
-	f->close = kind;
-	f->end_ns = now;
-	ct_count(cnt, CT_C_CLOSE_BASE + kind);
-	if (kind == CT_CLOSE_GRACEFUL && !cfg_emit_graceful)
-		return;
-
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		ct_count(cnt, CT_C_RB_FAIL);
 		return;
@@ -119,24 +123,77 @@ static __always_inline void ct_end(struct ct_flow *f, struct ct_pkt *p, int ep, 
 	e->ts_ns = now;
 	e->key = p->key;
 	e->close = kind;
-	e->rst_by = ct_rst_by(old, kind, ep);
-	e->client_ep = ct_client_ep(old);
+	e->rst_by = rst_by;
+	e->client_ep = client_ep;
+	e->type = type;
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	e->flow = *f;
-	e->flow.state |= CT_ST_ENDED;
 	bpf_ringbuf_submit(e, ct_wakeup_flags());
+}
+
+/*
+ * Mark the flow ended with @kind; the one packet that does so counts and reports it.
+ * CT_ST_ENDED becomes visible before close and end_ns are written: the scanner leaves an
+ * ended flow whose close is still CT_CLOSE_NONE for its next pass.
+ */
+static __always_inline void ct_end(struct ct_flow *f, struct ct_pkt *p, int ep, __u8 kind,
+				   __u64 *cnt)
+{
+	__u32 old = __sync_fetch_and_or(&f->state, CT_ST_ENDED);
+	__u64 now;
+
+	if (old & CT_ST_ENDED)
+		return;
+	now = ct_now();
+	f->end_ns = now;
+	f->close = kind;
+	ct_count(cnt, CT_C_CLOSE_BASE + kind);
+	if (kind == CT_CLOSE_GRACEFUL && !cfg_emit_graceful)
+		return;
+	ct_emit(f, p, CT_EV_CLOSE, kind, ct_rst_by(old, kind, ep), ct_client_ep(old), now, cnt);
+}
+
+/*
+ * The handshake is settled once the client sends something other than a SYN (it either
+ * answers a SYN-ACK, completing the handshake, or we missed it), or, when we never saw
+ * the client's SYN, once the server sends something other than a SYN-ACK.
+ */
+static __always_inline void ct_handshake(struct ct_flow *f, int ep, __u8 fl, __u64 *cnt)
+{
+	__u32 st = f->state, old;
+	int clt = ct_client_ep(st);
+
+	if (fl & (CT_TH_SYN | CT_TH_RST))
+		return;
+	if (ep == clt) {
+		if ((fl & CT_TH_ACK) && ct_has(st, !clt, CT_L_SYNACK)) {
+			old = __sync_fetch_and_or(&f->state, CT_ST_CT | CT_ST_HS_DONE);
+			if (!(old & CT_ST_CT))
+				ct_count(cnt, CT_C_HANDSHAKES);
+			return;
+		}
+		__sync_fetch_and_or(&f->state, CT_ST_HS_DONE);
+	} else if (!ct_has(st, clt, CT_L_SYN)) {
+		__sync_fetch_and_or(&f->state, CT_ST_HS_DONE);
+	}
 }
 
 /* The full path: SYN, SYN-ACK, FIN, RST, and the first ACK / data of each side. */
 static __always_inline void ct_control(struct ct_flow *f, struct ct_pkt *p, int ep, __u64 *cnt)
 {
 	__u8 fl = p->flags;
-	__u64 now = ct_now();
 	__u32 st0 = f->state, added = 0, old;
 	int clt;
 
-	if ((fl & (CT_TH_SYN | CT_TH_ACK)) == CT_TH_SYN && (st0 & CT_ST_ENDED)) {
-		/* a SYN on a 5-tuple whose flow has ended starts a new flow */
+	if ((fl & (CT_TH_SYN | CT_TH_ACK | CT_TH_RST | CT_TH_FIN)) == CT_TH_SYN &&
+	    (st0 & CT_ST_ENDED)) {
+		/*
+		 * A bare SYN on a 5-tuple whose flow has ended starts a new flow. The old
+		 * one's final state (later RSTs included) goes to user space first.
+		 */
+		ct_emit(f, p, CT_EV_REPLACED, f->close, CT_BY_NONE, ct_client_ep(st0), ct_now(),
+			cnt);
+		ct_count(cnt, CT_C_RESTARTS);
 		f = ct_flow_new(p, ep, cnt, 1);
 		if (!f)
 			return;
@@ -166,15 +223,8 @@ static __always_inline void ct_control(struct ct_flow *f, struct ct_pkt *p, int 
 	else if ((fl & (CT_TH_ACK | CT_TH_SYN | CT_TH_FIN | CT_TH_RST)) == CT_TH_ACK)
 		ct_letter(f, ep, CT_L_ACK, &added);
 
-	if (!(st0 & CT_ST_HS_DONE) && (fl & (CT_TH_ACK | CT_TH_SYN)) == CT_TH_ACK) {
-		old = f->state;
-		clt = ct_client_ep(old);
-		if (ep == clt && ct_has(old, !clt, CT_L_SYNACK)) {
-			old = __sync_fetch_and_or(&f->state, CT_ST_CT | CT_ST_HS_DONE);
-			if (!(old & CT_ST_CT))
-				ct_count(cnt, CT_C_HANDSHAKES);
-		}
-	}
+	if (!(st0 & CT_ST_HS_DONE))
+		ct_handshake(f, ep, fl, cnt);
 
 	if (fl & CT_TH_FIN) {
 		__sync_fetch_and_add(&f->fin[ep], 1);
@@ -182,7 +232,7 @@ static __always_inline void ct_control(struct ct_flow *f, struct ct_pkt *p, int 
 		ct_count(cnt, ep == clt ? CT_C_FIN_CLT : CT_C_FIN_SRV);
 		old = ct_letter(f, ep, CT_L_FIN, &added);
 		if (!(fl & CT_TH_RST) && ct_fin_closes(old, ep))
-			ct_end(f, p, ep, CT_CLOSE_GRACEFUL, now, cnt);
+			ct_end(f, p, ep, CT_CLOSE_GRACEFUL, cnt);
 	}
 
 	if (fl & CT_TH_RST) {
@@ -192,7 +242,7 @@ static __always_inline void ct_control(struct ct_flow *f, struct ct_pkt *p, int 
 		old = ct_letter(f, ep, CT_L_RST, &added);
 		/* the first RST decides; later ones are only counted */
 		if (!ct_has_any(old, CT_L_RST))
-			ct_end(f, p, ep, ct_rst_close(old & ~added, ep), now, cnt);
+			ct_end(f, p, ep, ct_rst_close(old & ~added, ep), cnt);
 	}
 }
 
@@ -233,18 +283,20 @@ static __always_inline void ct_segment(struct ct_pkt *p, __u64 *cnt)
 	ct_control(f, p, ep, cnt);
 }
 
-/* Entry shared by the XDP and tc programs. @p may carry a VLAN id from metadata. */
-static __always_inline void ct_handle(void *data, void *data_end, __u32 ifindex,
-				      struct ct_pkt *p)
+static __always_inline struct ct_counters *ct_counters_get(void)
 {
 	__u32 zero = 0;
-	struct ct_counters *c = bpf_map_lookup_elem(&counters, &zero);
-	enum ct_parse_res res;
 
-	if (!c)
-		return;
+	return bpf_map_lookup_elem(&counters, &zero);
+}
+
+/* Count a parsed packet and, if it is TCP, account it to its flow. */
+static __always_inline void ct_account(struct ct_counters *c, enum ct_parse_res res,
+				       struct ct_pkt *p, __u32 ifindex)
+{
 	c->c[CT_C_PACKETS]++;
-	res = ct_parse(data, data_end, p);
+	if (cfg_user_clock)
+		last_result = res;
 	if (p->vlan_tagged)
 		c->c[CT_C_VLAN]++;
 	switch (res) {

@@ -26,6 +26,8 @@ const volatile __u32 cfg_wakeup_bytes = 0;
  * in CT_REPLAY_TICK_NS ticks for last_seen. */
 __u64 user_clock_ns = 0;
 __u32 user_clock_tick = 0;
+/* Replay only: the parse result (enum ct_parse_res) of the last packet. */
+__u32 last_result = 0;
 /* Filled by ct_clock_probe. */
 struct ct_clock_probe clock_probe = {};
 

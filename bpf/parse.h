@@ -31,19 +31,14 @@
 #define CT_ETH_P_MPLS_UC	0x8847
 #define CT_ETH_P_MPLS_MC	0x8848
 #define CT_ETH_P_PPPOE_SESS	0x8864
+#define CT_ETH_P_FABRICPATH	0x8903	/* Cisco FabricPath: FTag/TTL, then an inner frame */
 #define CT_PPP_IP		0x0021
 #define CT_PPP_IPV6		0x0057
-
-enum ct_parse_res {
-	CT_P_TCP = 0,		/* a TCP segment: key, flags and payload are set */
-	CT_P_OTHER,		/* well formed but not (parsable) TCP */
-	CT_P_FRAGMENT,		/* a non-first IP fragment: no TCP header in it */
-	CT_P_MALFORMED,		/* truncated or inconsistent headers */
-};
 
 struct ct_pkt {
 	struct ct_flow_key key;	/* sender in endpoint 0, receiver in endpoint 1 */
 	__u32 payload;		/* TCP payload bytes, from the IP length fields */
+	__u16 sport, dport;	/* the sender's and receiver's ports, host byte order */
 	__u16 vlan;		/* outermost VLAN id */
 	__u8 flags;		/* TCP flags byte */
 	__u8 vlan_tagged;	/* at least one VLAN tag, in the packet or in metadata */
@@ -66,7 +61,10 @@ struct ct_pppoe_hdr {
 	__be16 ppp_proto;
 };
 
-/* Returns the ethertype (network byte order) after Ethernet and any VLAN tags, or -1. */
+/*
+ * Returns the ethertype (network byte order) after Ethernet, a FabricPath outer header if
+ * any, and any VLAN tags; -1 when truncated.
+ */
 static __always_inline int ct_parse_eth(struct hdr_cursor *c, void *data_end, struct ct_pkt *p)
 {
 	struct ethhdr *eth = c->pos;
@@ -77,6 +75,14 @@ static __always_inline int ct_parse_eth(struct hdr_cursor *c, void *data_end, st
 		return -1;
 	c->pos = eth + 1;
 	proto = eth->h_proto;
+	if (proto == bpf_htons(CT_ETH_P_FABRICPATH)) {
+		/* 2 bytes of FTag/TTL, then the inner destination and source MACs and type */
+		eth = c->pos + 2;
+		if ((void *)(eth + 1) > data_end)
+			return -1;
+		c->pos = eth + 1;
+		proto = eth->h_proto;
+	}
 
 #pragma unroll
 	for (int i = 0; i < CT_MAX_VLAN; i++) {
@@ -139,8 +145,13 @@ static __always_inline int ct_parse_pppoe(struct hdr_cursor *c, void *data_end)
 	return 0;
 }
 
-/* IPv4: fills the addresses; returns the IP payload length or a negative ct_parse_res. */
-static __always_inline int ct_parse_ipv4(struct hdr_cursor *c, void *data_end, struct ct_pkt *p)
+/*
+ * IPv4: fills the addresses; returns the IP payload length or a negative ct_parse_res.
+ * @rest is the frame's length from this header on: a GSO packet past 64 KiB (BIG TCP)
+ * has no total length and is as long as the frame.
+ */
+static __always_inline int ct_parse_ipv4(struct hdr_cursor *c, void *data_end, struct ct_pkt *p,
+					 int rest)
 {
 	struct iphdr *iph = c->pos;
 	int hlen, tot;
@@ -149,6 +160,8 @@ static __always_inline int ct_parse_ipv4(struct hdr_cursor *c, void *data_end, s
 		return -CT_P_MALFORMED;
 	hlen = iph->ihl * 4;
 	tot = bpf_ntohs(iph->tot_len);
+	if (tot == 0)
+		tot = rest;
 	if (iph->version != 4 || hlen < (int)sizeof(*iph) || tot < hlen)
 		return -CT_P_MALFORMED;
 	if (c->pos + hlen > data_end)
@@ -167,8 +180,9 @@ static __always_inline int ct_parse_ipv4(struct hdr_cursor *c, void *data_end, s
 	return tot - hlen;
 }
 
-/* IPv6 with a bounded extension-header walk; same return convention as ct_parse_ipv4. */
-static __always_inline int ct_parse_ipv6(struct hdr_cursor *c, void *data_end, struct ct_pkt *p)
+/* IPv6 with a bounded extension-header walk; same conventions as ct_parse_ipv4. */
+static __always_inline int ct_parse_ipv6(struct hdr_cursor *c, void *data_end, struct ct_pkt *p,
+					 int rest)
 {
 	struct ipv6hdr *ip6 = c->pos;
 	__u8 *ext;
@@ -181,6 +195,8 @@ static __always_inline int ct_parse_ipv6(struct hdr_cursor *c, void *data_end, s
 		return -CT_P_MALFORMED;
 	c->pos = ip6 + 1;
 	len = bpf_ntohs(ip6->payload_len);
+	if (len == 0)	/* BIG TCP, or a jumbogram: as long as the frame */
+		len = rest - (int)sizeof(*ip6);
 	nh = ip6->nexthdr;
 
 	/* a bounded loop the verifier walks (kernel >= 5.3); too branchy to unroll */
@@ -226,14 +242,17 @@ static __always_inline int ct_parse_ipv6(struct hdr_cursor *c, void *data_end, s
 }
 
 /*
- * Parse one frame. Only the 20-byte fixed TCP header must be present: a capture cut by
- * its snap length still counts, and lengths come from the IP headers, not from the frame.
+ * Parse one frame of @len bytes (the whole packet, which may extend past data_end). Only
+ * the 20-byte fixed TCP header must be present: a capture cut by its snap length still
+ * counts, and lengths come from the IP headers, not from the frame.
  */
-static __always_inline enum ct_parse_res ct_parse(void *data, void *data_end, struct ct_pkt *p)
+static __always_inline enum ct_parse_res ct_parse(void *data, void *data_end, __u32 len,
+						  struct ct_pkt *p)
 {
 	struct hdr_cursor c = { .pos = data };
 	struct tcphdr *th;
 	int proto, iplen, thlen;
+	long rest;
 
 	proto = ct_parse_eth(&c, data_end, p);
 	if (proto == bpf_htons(CT_ETH_P_MPLS_UC) || proto == bpf_htons(CT_ETH_P_MPLS_MC))
@@ -243,10 +262,15 @@ static __always_inline enum ct_parse_res ct_parse(void *data, void *data_end, st
 	if (proto < 0)
 		return CT_P_MALFORMED;
 
+	/* the frame's length from the IP header on; the barrier keeps the compiler from
+	 * folding the pointer difference into pointer arithmetic the verifier refuses */
+	rest = (long)c.pos - (long)data;
+	barrier_var(rest);
+	rest = (long)len - rest;
 	if (proto == bpf_htons(ETH_P_IP))
-		iplen = ct_parse_ipv4(&c, data_end, p);
+		iplen = ct_parse_ipv4(&c, data_end, p, (int)rest);
 	else if (proto == bpf_htons(ETH_P_IPV6))
-		iplen = ct_parse_ipv6(&c, data_end, p);
+		iplen = ct_parse_ipv6(&c, data_end, p, (int)rest);
 	else
 		return CT_P_OTHER;
 	if (iplen < 0)
@@ -258,8 +282,10 @@ static __always_inline enum ct_parse_res ct_parse(void *data, void *data_end, st
 	thlen = th->doff * 4;
 	if (thlen < (int)sizeof(*th) || thlen > iplen)
 		return CT_P_MALFORMED;
-	p->key.port[0] = bpf_ntohs(th->source);
-	p->key.port[1] = bpf_ntohs(th->dest);
+	p->sport = bpf_ntohs(th->source);
+	p->dport = bpf_ntohs(th->dest);
+	p->key.port[0] = p->sport;
+	p->key.port[1] = p->dport;
 	p->flags = ((__u8 *)th)[13];
 	p->payload = iplen - thlen;
 	return CT_P_TCP;

@@ -66,7 +66,7 @@ enum ct_letter {
 #define CT_ST_HS_DONE		(1u << 18)	/* nothing more to learn about the handshake */
 #define CT_ST_ROLE		(1u << 19)	/* the client is known from a SYN or a SYN-ACK */
 #define CT_ST_CLIENT_HI		(1u << 20)	/* with CT_ST_ROLE: the client is CT_EP_HI */
-#define CT_ST_FIRST_HI		(1u << 21)	/* the first packet seen came from CT_EP_HI */
+#define CT_ST_GUESS_HI		(1u << 21)	/* no SYN/SYN-ACK yet: CT_EP_HI looks like the client */
 
 /*
  * The flow value, 104 bytes. The first 40 are all a plain data packet touches (and share
@@ -119,14 +119,21 @@ enum ct_close {
 #define CT_BY_CLT 1
 #define CT_BY_SRV 2
 
-/* Ring-buffer record, emitted once per flow when its fate is decided in the kernel. */
+/* Ring-buffer record types. */
+enum ct_event_type {
+	CT_EV_CLOSE = 0,	/* a flow's fate was decided: once per flow */
+	CT_EV_REPLACED,		/* an ended flow's final state, as a new SYN replaces it */
+};
+
+/* Ring-buffer record. */
 struct ct_event {
-	__u64 ts_ns;		/* decision time, same clock as ct_flow.first_ns */
+	__u64 ts_ns;		/* decision (or replacement) time, clock of ct_flow.first_ns */
 	struct ct_flow_key key;
 	__u8 close;		/* enum ct_close */
 	__u8 rst_by;		/* CT_BY_* */
 	__u8 client_ep;		/* CT_EP_* of the client */
-	__u8 pad[5];
+	__u8 type;		/* enum ct_event_type */
+	__u8 pad[4];
 	struct ct_flow flow;	/* snapshot, including the deciding packet */
 };
 _Static_assert(sizeof(struct ct_event) == 160, "ct_event layout");
@@ -147,6 +154,7 @@ enum ct_counter {
 	CT_C_RST_SRV,
 	CT_C_HANDSHAKES,	/* completed handshakes */
 	CT_C_FLOWS,		/* flows created */
+	CT_C_RESTARTS,		/* ended flows replaced by a new SYN (included in FLOWS) */
 	CT_C_FLOW_FAIL,		/* flow could not be created (map update failed) */
 	CT_C_RB_FAIL,		/* ring-buffer reservation failed: an event was lost */
 	CT_C_CLOSE_BASE,	/* + enum ct_close: closes decided in the kernel */
@@ -169,6 +177,14 @@ struct ct_clock_probe {
 /* The value of the single per-CPU "counters" entry. */
 struct ct_counters {
 	__u64 c[CT_C_MAX];
+};
+
+/* What the parser made of a packet (replay reads it back for each packet). */
+enum ct_parse_res {
+	CT_P_TCP = 0,		/* a TCP segment: key, flags and payload are set */
+	CT_P_OTHER,		/* well formed but not (parsable) TCP */
+	CT_P_FRAGMENT,		/* a non-first IP fragment: no TCP header in it */
+	CT_P_MALFORMED,		/* truncated or inconsistent headers */
 };
 
 /* Defaults user space applies before load. */

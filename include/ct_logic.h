@@ -64,12 +64,15 @@ CT_UNROLL
 	return swap ? CT_EP_HI : CT_EP_LO;
 }
 
-/* The client: from a SYN or SYN-ACK when seen, else the sender of the first packet. */
+/*
+ * The client: from a SYN or SYN-ACK when seen, else the guess made when the flow began
+ * (see ct_initial_state()).
+ */
 static __always_inline int ct_client_ep(__u32 st)
 {
 	if (st & CT_ST_ROLE)
 		return (st & CT_ST_CLIENT_HI) ? CT_EP_HI : CT_EP_LO;
-	return (st & CT_ST_FIRST_HI) ? CT_EP_HI : CT_EP_LO;
+	return (st & CT_ST_GUESS_HI) ? CT_EP_HI : CT_EP_LO;
 }
 
 static __always_inline int ct_has(__u32 st, int ep, int letter)
@@ -89,6 +92,7 @@ static __always_inline int ct_has_any(__u32 st, int letter)
 static __always_inline __u8 ct_rst_close(__u32 st, int ep)
 {
 	int clt = ct_client_ep(st), srv = !clt;
+	int clt_more = ct_has(st, clt, CT_L_ACK) || ct_has(st, clt, CT_L_DATA);
 
 	if (!(st & CT_ST_LETTERS))
 		return CT_CLOSE_ORPHAN_RST;
@@ -99,11 +103,15 @@ static __always_inline __u8 ct_rst_close(__u32 st, int ep)
 			return CT_CLOSE_RESET_CLIENT;
 		if (ct_has(st, clt, CT_L_SYN))
 			return CT_CLOSE_SYN_RESET;
-		return CT_CLOSE_RESET_CLIENT;	/* midstream: client guessed from first packet */
+		return CT_CLOSE_RESET_CLIENT;	/* midstream: the client is a guess */
 	}
+	/*
+	 * The server resets while the client has sent nothing but SYNs: refused, even
+	 * after a SYN-ACK (the client never completed the handshake; Zeek's REJ).
+	 */
 	if (ct_has(st, clt, CT_L_SYN))
-		return ct_has(st, srv, CT_L_SYNACK) ? CT_CLOSE_RESET_SERVER : CT_CLOSE_REFUSED;
-	if (ct_has(st, srv, CT_L_SYNACK))
+		return clt_more || (st & CT_ST_CT) ? CT_CLOSE_RESET_SERVER : CT_CLOSE_REFUSED;
+	if (ct_has(st, srv, CT_L_SYNACK) && !clt_more)
 		return CT_CLOSE_SYNACK_RESET;
 	return CT_CLOSE_RESET_SERVER;
 }
@@ -144,14 +152,25 @@ CT_UNROLL
 	return n;
 }
 
-/* Initial state bits of a flow created by a packet from @ep with TCP @flags. */
-static __always_inline __u32 ct_initial_state(int ep, __u8 flags)
+/*
+ * Initial state bits of a flow created by a packet from @ep with TCP @flags, sent from
+ * port @sport to @dport. Until a SYN or SYN-ACK says otherwise, the client is the sender,
+ * unless only the sender's port is a well-known one (< 1024): a flow we join midstream
+ * is then taken from the server's side, as Zeek guesses too.
+ */
+static __always_inline __u32 ct_initial_state(int ep, __u8 flags, __u16 sport, __u16 dport)
 {
-	__u32 st = ep == CT_EP_HI ? CT_ST_FIRST_HI : 0;
+	int guess = ep;
+	__u32 st = 0;
 
-	/* Without a SYN or SYN-ACK first, the handshake happened before we looked. */
-	if (!(flags & CT_TH_SYN))
+	if (!(flags & CT_TH_SYN)) {
+		/* the handshake happened before we looked */
 		st |= CT_ST_HS_DONE;
+		if (sport < 1024 && dport >= 1024)
+			guess = !ep;
+	}
+	if (guess == CT_EP_HI)
+		st |= CT_ST_GUESS_HI;
 	return st;
 }
 

@@ -9,8 +9,11 @@
  * Needs root (or CAP_BPF+CAP_NET_ADMIN). Without it the tests skip, unless
  * CLOSETRACE_REQUIRE_PRIV=1, where they fail.
  */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,16 +72,23 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static struct closetrace *load(int emit_graceful, int user_clock)
+static struct closetrace *load_opts(int emit_graceful, int user_clock, __u32 ringbuf,
+				    __u32 wakeup)
 {
 	struct ct_load_opts lo = {
 		.flows = 4096,
-		.ringbuf = 1 << 16,
+		.ringbuf = ringbuf,
+		.wakeup_bytes = wakeup,
 		.emit_graceful = emit_graceful,
 		.user_clock = user_clock,
 	};
 
 	return ct_load(&lo, F.why, sizeof(F.why));
+}
+
+static struct closetrace *load(int emit_graceful, int user_clock)
+{
+	return load_opts(emit_graceful, user_clock, 1 << 16, 0);
 }
 
 static int attach_meta_helper(void)
@@ -374,6 +384,7 @@ static void check_flow(const struct conn *cn, const struct expect *w)
 	assert_counts(&vals[0], clt, &w->map);
 
 	assert_int_equal(F.nev, 1);
+	assert_int_equal(F.ev[0].type, CT_EV_CLOSE);
 	assert_int_equal(F.ev[0].close, w->close);
 	assert_int_equal(F.ev[0].rst_by, w->rst_by);
 	assert_int_equal(F.ev[0].client_ep, clt);
@@ -390,6 +401,16 @@ static void check_flow(const struct conn *cn, const struct expect *w)
 	assert_int_equal(c[CT_C_TCP], c[CT_C_PACKETS]);
 	assert_int_equal(c[CT_C_VLAN], cn->v->vlans ? c[CT_C_PACKETS] : 0);
 	assert_int_equal(c[CT_C_HANDSHAKES], w->ct);
+	/* global counts by side agree with the flow's */
+	assert_int_equal(c[CT_C_FIN_CLT], w->map.fin[0]);
+	assert_int_equal(c[CT_C_FIN_SRV], w->map.fin[1]);
+	assert_int_equal(c[CT_C_RST_CLT], w->map.rst[0]);
+	assert_int_equal(c[CT_C_RST_SRV], w->map.rst[1]);
+	assert_int_equal(c[CT_C_SYN], w->map.syn[0] + w->map.syn[1]);
+	assert_int_equal(c[CT_C_SYNACK], w->map.synack[0] + w->map.synack[1]);
+	/* a completed handshake lets data packets take the short path */
+	if (w->ct)
+		assert_true(vals[0].state & CT_ST_HS_DONE);
 }
 
 /* ---- one scenario per kernel-decided close ---------------------------------------------- */
@@ -611,24 +632,32 @@ static void t_new_syn_after_reset(void **state)
 	clt = conn_key(&cn, &keys[1]);
 	assert_int_equal(vals[0].rst[!clt], 3);
 
-	/* the client tries again on the same 5-tuple, and is refused again */
+	/* the client tries again on the same 5-tuple, and is refused again; the old flow's
+	 * final state, all three RSTs, comes out as it is replaced */
 	C(&cn, SYN, 0);
 	ring_buffer__consume(F.rb);
-	assert_int_equal(F.nev, 1);
+	assert_int_equal(F.nev, 2);
+	assert_int_equal(F.ev[0].type, CT_EV_CLOSE);
+	assert_int_equal(F.ev[0].flow.rst[!clt], 1);
+	assert_int_equal(F.ev[1].type, CT_EV_REPLACED);
+	assert_int_equal(F.ev[1].close, CT_CLOSE_REFUSED);
+	assert_int_equal(F.ev[1].flow.rst[!clt], 3);
+	assert_memory_equal(&F.ev[1].key, &keys[0], sizeof(keys[0]));
 	assert_int_equal(flows_dump(keys, vals), 1);
 	assert_int_equal(vals[0].syn[clt], 1);
 	assert_int_equal(vals[0].rst[!clt], 0);
 	assert_false(vals[0].state & CT_ST_ENDED);
 	S(&cn, RST | ACK, 0);
 	ring_buffer__consume(F.rb);
-	assert_int_equal(F.nev, 2);
-	assert_int_equal(F.ev[0].close, CT_CLOSE_REFUSED);
-	assert_int_equal(F.ev[1].close, CT_CLOSE_REFUSED);
-	assert_int_equal(F.ev[1].flow.syn[clt], 1);
-	assert_int_equal(F.ev[1].flow.rst[!clt], 1);
-	assert_true(F.ev[1].flow.first_ns > F.ev[0].flow.first_ns);
+	assert_int_equal(F.nev, 3);
+	assert_int_equal(F.ev[2].type, CT_EV_CLOSE);
+	assert_int_equal(F.ev[2].close, CT_CLOSE_REFUSED);
+	assert_int_equal(F.ev[2].flow.syn[clt], 1);
+	assert_int_equal(F.ev[2].flow.rst[!clt], 1);
+	assert_true(F.ev[2].flow.first_ns > F.ev[0].flow.first_ns);
 	counters(c);
 	assert_int_equal(c[CT_C_FLOWS], 2);
+	assert_int_equal(c[CT_C_RESTARTS], 1);
 	assert_int_equal(c[CT_C_CLOSE_BASE + CT_CLOSE_REFUSED], 2);
 	assert_int_equal(c[CT_C_RST_SRV], 4);
 }
@@ -710,6 +739,379 @@ static void t_graceful_switch_and_kernel_clock(void **state)
 	assert_true(clk.tick_ns >= 1000000ull && clk.tick_ns <= 10000000ull);
 	assert_true(last + clk.tick_ns >= vals[0].first_ns);
 	assert_true(last <= now + clk.tick_ns);
+}
+
+/* Run @seq ("C:SA" client SYN|ACK ...) and check the one flow it makes. */
+struct step {
+	int from_client;
+	uint8_t flags;
+	uint32_t payload;
+};
+
+static void run_steps(struct conn *cn, const struct step *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		send_pkt(cn, s[i].from_client, s[i].flags, s[i].payload);
+}
+
+#define RUN(cn, ...)                                                                       \
+	do {                                                                               \
+		static const struct step s_[] = { __VA_ARGS__ };                           \
+		run_steps(cn, s_, sizeof(s_) / sizeof(s_[0]));                             \
+	} while (0)
+
+/* SYN, SYN-ACK, then the client aborts with RST+ACK: reset, but no handshake. */
+static void t_order_synack_client_rstack(void **state)
+{
+	struct conn cn;
+	struct expect w = {
+		.close = CT_CLOSE_RESET_CLIENT, .rst_by = CT_BY_CLT, .history = "ShR",
+		.map = { .syn = { 1, 0 }, .synack = { 0, 1 }, .rst = { 1, 0 }, .pkts = { 2, 1 } },
+		.ev = { .syn = { 1, 0 }, .synack = { 0, 1 }, .rst = { 1, 0 }, .pkts = { 2, 1 } },
+	};
+
+	need_priv();
+	conn_init(&cn, *state, 13);
+	RUN(&cn, { FROM_C, SYN, 0 }, { FROM_S, SYN | ACK, 0 }, { FROM_C, RST | ACK, 0 });
+	check_flow(&cn, &w);
+}
+
+/* SYN, SYN-ACK, the server resets before the client answered: refused (Zeek's REJ). */
+static void t_order_synack_server_rst(void **state)
+{
+	struct conn cn;
+	struct expect w = {
+		.close = CT_CLOSE_REFUSED, .rst_by = CT_BY_SRV, .history = "Shr",
+		.map = { .syn = { 1, 0 }, .synack = { 0, 1 }, .rst = { 0, 1 }, .pkts = { 1, 2 } },
+		.ev = { .syn = { 1, 0 }, .synack = { 0, 1 }, .rst = { 0, 1 }, .pkts = { 1, 2 } },
+	};
+
+	need_priv();
+	conn_init(&cn, *state, 14);
+	RUN(&cn, { FROM_C, SYN, 0 }, { FROM_S, SYN | ACK, 0 }, { FROM_S, RST, 0 });
+	check_flow(&cn, &w);
+}
+
+/* The SYN-ACK was not seen, data flowed both ways, then the server reset. */
+static void t_order_missed_synack(void **state)
+{
+	struct conn cn;
+	struct expect w = {
+		.close = CT_CLOSE_RESET_SERVER, .rst_by = CT_BY_SRV, .history = "SDdr",
+		.map = { .syn = { 1, 0 }, .rst = { 0, 1 }, .pkts = { 2, 2 }, .bytes = { 5, 7 } },
+		.ev = { .syn = { 1, 0 }, .rst = { 0, 1 }, .pkts = { 2, 2 }, .bytes = { 5, 7 } },
+	};
+	struct ct_flow_key keys[MAX_FLOWS];
+	struct ct_flow vals[MAX_FLOWS];
+
+	need_priv();
+	conn_init(&cn, *state, 15);
+	RUN(&cn, { FROM_C, SYN, 0 }, { FROM_C, ACK, 5 }, { FROM_S, ACK, 7 });
+	/* the client's first non-SYN packet settled the handshake, without completing it */
+	assert_int_equal(flows_dump(keys, vals), 1);
+	assert_true(vals[0].state & CT_ST_HS_DONE);
+	assert_false(vals[0].state & CT_ST_CT);
+	RUN(&cn, { FROM_S, RST, 0 });
+	check_flow(&cn, &w);
+}
+
+/* SYN+RST on an ended flow is counted there, and starts nothing. */
+static void t_order_syn_rst_no_restart(void **state)
+{
+	struct ct_flow_key keys[MAX_FLOWS];
+	struct ct_flow vals[MAX_FLOWS];
+	__u64 c[CT_C_MAX];
+	struct conn cn;
+	int clt;
+
+	need_priv();
+	conn_init(&cn, *state, 16);
+	RUN(&cn, { FROM_C, SYN, 0 }, { FROM_S, RST | ACK, 0 }, { FROM_C, SYN | RST, 0 },
+	    { FROM_C, SYN | FIN, 0 });
+	ring_buffer__consume(F.rb);
+	assert_int_equal(F.nev, 1);
+	assert_int_equal(F.ev[0].close, CT_CLOSE_REFUSED);
+	assert_int_equal(flows_dump(keys, vals), 1);
+	clt = conn_key(&cn, &keys[1]);
+	assert_int_equal(vals[0].syn[clt], 3);
+	assert_int_equal(vals[0].rst[clt], 1);
+	counters(c);
+	assert_int_equal(c[CT_C_FLOWS], 1);
+	assert_int_equal(c[CT_C_RESTARTS], 0);
+}
+
+/* Joined midstream: the server speaks first; the well-known port tells who is who. */
+static void t_order_midstream(void **state)
+{
+	struct conn cn;
+	struct expect w = {
+		.close = CT_CLOSE_RESET_SERVER, .rst_by = CT_BY_SRV, .history = "dAr",
+		.map = { .rst = { 0, 1 }, .pkts = { 1, 2 }, .bytes = { 0, 100 } },
+		.ev = { .rst = { 0, 1 }, .pkts = { 1, 2 }, .bytes = { 0, 100 } },
+	};
+	struct ct_flow_key keys[MAX_FLOWS];
+	struct ct_flow vals[MAX_FLOWS];
+
+	need_priv();
+	conn_init(&cn, *state, 17);
+	RUN(&cn, { FROM_S, ACK, 100 }, { FROM_C, ACK, 0 });
+	assert_int_equal(flows_dump(keys, vals), 1);
+	assert_true(vals[0].state & CT_ST_HS_DONE);
+	RUN(&cn, { FROM_S, RST, 0 });
+	check_flow(&cn, &w);
+}
+
+/* Both ports high: the first sender is taken for the client. */
+static void t_order_midstream_high_ports(void **state)
+{
+	struct conn cn;
+	struct expect w = {
+		.close = CT_CLOSE_RESET_CLIENT, .rst_by = CT_BY_CLT, .history = "DaR",
+		.map = { .rst = { 1, 0 }, .pkts = { 2, 1 }, .bytes = { 9, 0 } },
+		.ev = { .rst = { 1, 0 }, .pkts = { 2, 1 }, .bytes = { 9, 0 } },
+	};
+
+	need_priv();
+	conn_init(&cn, *state, 18);
+	cn.s_port = 8080;
+	RUN(&cn, { FROM_C, ACK, 9 }, { FROM_S, ACK, 0 }, { FROM_C, RST, 0 });
+	check_flow(&cn, &w);
+}
+
+/* A retransmitted FIN is counted; the close is decided once, by the other side's FIN. */
+static void t_order_fin_retransmit(void **state)
+{
+	struct conn cn;
+	struct expect w = {
+		.close = CT_CLOSE_GRACEFUL, .rst_by = CT_BY_NONE, .history = "ShAFf", .ct = 1,
+		.map = { .syn = { 1, 0 }, .synack = { 0, 1 }, .fin = { 2, 1 }, .pkts = { 5, 2 } },
+		.ev = { .syn = { 1, 0 }, .synack = { 0, 1 }, .fin = { 2, 1 }, .pkts = { 4, 2 } },
+	};
+
+	need_priv();
+	conn_init(&cn, *state, 19);
+	RUN(&cn, { FROM_C, SYN, 0 }, { FROM_S, SYN | ACK, 0 }, { FROM_C, ACK, 0 },
+	    { FROM_C, FIN | ACK, 0 }, { FROM_C, FIN | ACK, 0 }, { FROM_S, FIN | ACK, 0 },
+	    { FROM_C, ACK, 0 });
+	check_flow(&cn, &w);
+}
+
+/* After a graceful close, a new SYN starts a new flow; the old one comes out final. */
+static void t_order_graceful_then_syn(void **state)
+{
+	struct ct_flow_key keys[MAX_FLOWS];
+	struct ct_flow vals[MAX_FLOWS];
+	struct conn cn;
+	int clt;
+
+	need_priv();
+	conn_init(&cn, *state, 20);
+	RUN(&cn, { FROM_C, SYN, 0 }, { FROM_S, SYN | ACK, 0 }, { FROM_C, ACK, 0 },
+	    { FROM_C, FIN | ACK, 0 }, { FROM_S, FIN | ACK, 0 }, { FROM_C, ACK, 0 },
+	    { FROM_C, SYN, 0 });
+	ring_buffer__consume(F.rb);
+	assert_int_equal(F.nev, 2);
+	assert_int_equal(F.ev[0].type, CT_EV_CLOSE);
+	assert_int_equal(F.ev[0].close, CT_CLOSE_GRACEFUL);
+	assert_int_equal(F.ev[1].type, CT_EV_REPLACED);
+	assert_int_equal(F.ev[1].close, CT_CLOSE_GRACEFUL);
+	assert_int_equal(flows_dump(keys, vals), 1);
+	clt = conn_key(&cn, &keys[1]);
+	assert_int_equal(F.ev[1].flow.pkts[clt], 4);
+	assert_int_equal(vals[0].pkts[clt], 1);
+	assert_false(vals[0].state & CT_ST_ENDED);
+}
+
+/* Simultaneous open: both sides send a SYN; the first fixes the roles. */
+static void t_order_simultaneous_open(void **state)
+{
+	struct ct_flow_key keys[MAX_FLOWS];
+	struct ct_flow vals[MAX_FLOWS];
+	struct conn cn;
+	int clt;
+
+	need_priv();
+	conn_init(&cn, *state, 21);
+	RUN(&cn, { FROM_C, SYN, 0 }, { FROM_S, SYN, 0 }, { FROM_S, SYN | ACK, 0 },
+	    { FROM_C, SYN | ACK, 0 });
+	assert_int_equal(flows_dump(keys, vals), 1);
+	clt = conn_key(&cn, &keys[1]);
+	assert_true(vals[0].state & CT_ST_ROLE);
+	assert_int_equal(ct_client_ep(vals[0].state), clt);
+	assert_int_equal(vals[0].syn[clt], 1);
+	assert_int_equal(vals[0].syn[!clt], 1);
+}
+
+/* A full ring buffer loses events, and says how many. The wakeup branch loads too. */
+static void t_ringbuf_full(void **state)
+{
+	struct closetrace *saved = F.skel, *small;
+	struct ring_buffer *rb;
+	__u64 c[CT_C_MAX];
+	struct conn cn;
+	const int n = 60;
+
+	(void)state;
+	need_priv();
+	small = load_opts(1, 1, 4096, 1024);
+	assert_non_null(small);
+	rb = ring_buffer__new(bpf_map__fd(small->maps.events), on_event, NULL, NULL);
+	assert_non_null(rb);
+	F.skel = small;
+	F.nev = 0;
+	for (int i = 0; i < n; i++) {
+		conn_init(&cn, &v4_xdp, 100 + i);
+		C(&cn, RST, 0);	/* an orphan RST: one event each */
+	}
+	counters(c);
+	ring_buffer__consume(rb);
+	F.skel = saved;
+	ring_buffer__free(rb);
+	ct_unload(small);
+
+	assert_int_equal(c[CT_C_CLOSE_BASE + CT_CLOSE_ORPHAN_RST], n);
+	assert_true(c[CT_C_RB_FAIL] > 0);
+	assert_int_equal((__u64)F.nev + c[CT_C_RB_FAIL], n);
+}
+
+/* ---- two CPUs on the same flows: exactly one close per flow -------------------------- */
+
+#define RACE_FLOWS 1500
+
+struct racer {
+	struct closetrace *skel;
+	int cpu;
+	int from_client;
+	uint8_t flags;
+	pthread_barrier_t *bar;
+	int failures;
+};
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+	static const struct variant v = { P_XDP, 4, 0 };
+	cpu_set_t set;
+	uint8_t frame[PKT_MAX];
+	struct pkt_layout lay;
+	struct conn cn;
+
+	CPU_ZERO(&set);
+	CPU_SET(r->cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	pthread_barrier_wait(r->bar);
+	for (int i = 0; i < RACE_FLOWS; i++) {
+		conn_init(&cn, &v, 0);
+		snprintf(cn.c_ip, sizeof(cn.c_ip), "10.%d.%d.1", i / 250, i % 250);
+		struct pkt_spec s = {
+			.family = 4, .flags = r->flags,
+			.src = r->from_client ? cn.c_ip : cn.s_ip,
+			.dst = r->from_client ? cn.s_ip : cn.c_ip,
+			.sport = r->from_client ? cn.c_port : cn.s_port,
+			.dport = r->from_client ? cn.s_port : cn.c_port,
+		};
+		size_t len = pkt_build(frame, &s, &lay);
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (__u32)len,
+			    .repeat = 1);
+
+		if (bpf_prog_test_run_opts(bpf_program__fd(r->skel->progs.ct_xdp), &o))
+			r->failures++;
+	}
+	return NULL;
+}
+
+struct race_events {
+	__u8 kinds[2 * RACE_FLOWS];
+	int n;
+};
+
+static int on_race_event(void *ctx, void *data, size_t len)
+{
+	struct race_events *re = ctx;
+
+	if (len >= sizeof(struct ct_event) && re->n < 2 * RACE_FLOWS)
+		re->kinds[re->n++] = ((struct ct_event *)data)->close;
+	return 0;
+}
+
+/* Set up RACE_FLOWS established flows, then send @cf from the client and @sf from the
+ * server on two CPUs at once, flow by flow; return the events seen. */
+static int race_flows(uint8_t cf, uint8_t sf, struct race_events *re, __u64 *c)
+{
+	struct closetrace *saved = F.skel, *sk;
+	struct ring_buffer *rb;
+	pthread_barrier_t bar;
+	pthread_t th[2];
+	struct racer r[2] = {
+		{ .cpu = 0, .from_client = 1, .flags = cf },
+		{ .cpu = 1, .from_client = 0, .flags = sf },
+	};
+	static const struct variant v = { P_XDP, 4, 0 };
+	struct conn cn;
+
+	sk = load_opts(1, 1, 1 << 20, 0);
+	assert_non_null(sk);
+	rb = ring_buffer__new(bpf_map__fd(sk->maps.events), on_race_event, re, NULL);
+	assert_non_null(rb);
+	F.skel = sk;
+	for (int i = 0; i < RACE_FLOWS; i++) {
+		conn_init(&cn, &v, 0);
+		snprintf(cn.c_ip, sizeof(cn.c_ip), "10.%d.%d.1", i / 250, i % 250);
+		RUN(&cn, { FROM_C, SYN, 0 }, { FROM_S, SYN | ACK, 0 }, { FROM_C, ACK, 0 });
+	}
+	F.nev = 0;
+	pthread_barrier_init(&bar, NULL, 2);
+	for (int i = 0; i < 2; i++) {
+		r[i].skel = sk;
+		r[i].bar = &bar;
+		assert_int_equal(pthread_create(&th[i], NULL, race, &r[i]), 0);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&bar);
+	assert_int_equal(r[0].failures + r[1].failures, 0);
+	re->n = 0;
+	ring_buffer__consume(rb);
+	counters(c);
+	F.skel = saved;
+	ring_buffer__free(rb);
+	ct_unload(sk);
+	return re->n;
+}
+
+static void t_race_fin_fin(void **state)
+{
+	static struct race_events re;
+	__u64 c[CT_C_MAX];
+	int n;
+
+	(void)state;
+	need_priv();
+	n = race_flows(FIN | ACK, FIN | ACK, &re, c);
+	assert_int_equal(n, RACE_FLOWS);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(re.kinds[i], CT_CLOSE_GRACEFUL);
+	assert_int_equal(c[CT_C_CLOSE_BASE + CT_CLOSE_GRACEFUL], RACE_FLOWS);
+}
+
+static void t_race_rst_rst(void **state)
+{
+	static struct race_events re;
+	__u64 c[CT_C_MAX];
+	int n;
+
+	(void)state;
+	need_priv();
+	n = race_flows(RST | ACK, RST | ACK, &re, c);
+	assert_int_equal(n, RACE_FLOWS);
+	for (int i = 0; i < n; i++)
+		assert_true(re.kinds[i] == CT_CLOSE_RESET_CLIENT ||
+			    re.kinds[i] == CT_CLOSE_RESET_SERVER);
+	assert_int_equal(c[CT_C_CLOSE_BASE + CT_CLOSE_RESET_CLIENT] +
+				 c[CT_C_CLOSE_BASE + CT_CLOSE_RESET_SERVER],
+			 RACE_FLOWS);
+	assert_int_equal(c[CT_C_RST_CLT], RACE_FLOWS);
+	assert_int_equal(c[CT_C_RST_SRV], RACE_FLOWS);
 }
 
 /* ---- malformed input -------------------------------------------------------------------- */
@@ -892,37 +1294,147 @@ static void t_parse_edges(void **state)
 	assert_int_equal(vals[0].syn[0] + vals[0].syn[1], 1);
 }
 
-/* MPLS and PPPoE encapsulations reach the TCP header too. */
-static void t_mpls_pppoe(void **state)
+/*
+ * Wrap the IP packet of a plain Ethernet frame @f (@len bytes) in @hdr (@hlen bytes)
+ * after the MAC addresses, with ethertype @et; returns the new length.
+ */
+static size_t wrap(uint8_t *g, const uint8_t *f, size_t len, uint16_t et, const uint8_t *hdr,
+		   size_t hlen)
 {
-	struct ct_flow_key keys[MAX_FLOWS];
+	memcpy(g, f, 12);
+	g[12] = et >> 8;
+	g[13] = et & 0xff;
+	memcpy(g + 14, hdr, hlen);
+	memcpy(g + 14 + hlen, f + 14, len - 14);
+	return len + hlen;
+}
+
+/* Run @g and expect one flow 192.0.2.1:40000 / 192.0.2.2:80 (or v6), or none. */
+static void expect_flow(enum prog p, const uint8_t *g, size_t len, int family, int want_tcp,
+			__u16 vlan)
+{
+	struct ct_flow_key keys[MAX_FLOWS], want = { 0 };
 	struct ct_flow vals[MAX_FLOWS];
-	uint8_t f[PKT_MAX], g[PKT_MAX];
+	__u64 before[CT_C_MAX], after[CT_C_MAX];
+	const char *a = family == 4 ? "192.0.2.1" : "2001:db8::1";
+	const char *b = family == 4 ? "192.0.2.2" : "2001:db8::2";
+	int n;
+
+	counters(before);
+	run_frame(p, g, len);
+	counters(after);
+	n = flows_dump(keys, vals);
+	if (!want_tcp) {
+		assert_int_equal(after[CT_C_TCP], before[CT_C_TCP]);
+		assert_int_equal(n, 0);
+		return;
+	}
+	assert_int_equal(after[CT_C_TCP], before[CT_C_TCP] + 1);
+	assert_int_equal(n, 1);
+	if (family == 4) {
+		want.addr[0][2] = want.addr[1][2] = htonl(0xffff);
+		inet_pton(AF_INET, a, &want.addr[0][3]);
+		inet_pton(AF_INET, b, &want.addr[1][3]);
+	} else {
+		inet_pton(AF_INET6, a, want.addr[0]);
+		inet_pton(AF_INET6, b, want.addr[1]);
+	}
+	want.port[0] = 40000;
+	want.port[1] = 80;
+	ct_key_canon(&want);
+	want.ifvlan = CT_IFVLAN(1, vlan);
+	assert_memory_equal(&keys[0], &want, sizeof(want));
+	bpf_map_delete_elem(bpf_map__fd(F.skel->maps.flows), &keys[0]);
+}
+
+static void t_encapsulations(void **state)
+{
+	static const uint8_t mpls2[] = { 0x00, 0x01, 0x00, 0x40, 0x00, 0x01, 0x11, 0x40 };
+	static const uint8_t mpls5[] = { 0, 1, 0, 64, 0, 1, 0, 64, 0, 1, 0, 64, 0, 1, 0, 64,
+					  0, 1, 1, 64 };
+	static const uint8_t pppoe_ip6[] = { 0x11, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x57 };
+	static const uint8_t pppoe_lcp[] = { 0x11, 0x00, 0x00, 0x07, 0x00, 0x00, 0xc0, 0x21 };
+	/* FabricPath: FTag/TTL, inner MACs, inner type IPv4 */
+	static const uint8_t fp4[] = { 0x00, 0x3f, 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08,
+				       0x00 };
+	/* three stacked tags (the bound), then four */
+	static const uint8_t tags3[] = { 0x00, 0x0a, 0x81, 0x00, 0x00, 0x0b, 0x81, 0x00, 0x00,
+					 0x0c, 0x08, 0x00 };
+	static const uint8_t tags4[] = { 0x00, 0x0a, 0x81, 0x00, 0x00, 0x0b, 0x81, 0x00, 0x00,
+					 0x0c, 0x81, 0x00, 0x00, 0x0d, 0x08, 0x00 };
+	static const uint8_t qinq_old[] = { 0x00, 0x2a, 0x81, 0x00, 0x00, 0x0b, 0x08, 0x00 };
+	uint8_t f4[PKT_MAX], f6[PKT_MAX], g[PKT_MAX];
 	struct pkt_layout lay;
-	__u64 c[CT_C_MAX];
+	size_t l4, l6, n;
+
+	(void)state;
+	need_priv();
+	l4 = base_frame(f4, 4, 0, 0, &lay);
+	l6 = base_frame(f6, 6, 0, 0, &lay);
+
+	n = wrap(g, f4, l4, 0x8847, mpls2, sizeof(mpls2));
+	expect_flow(P_XDP, g, n, 4, 1, 0);
+	n = wrap(g, f4, l4, 0x8847, mpls5, sizeof(mpls5));	/* deeper than 4 labels */
+	expect_flow(P_XDP, g, n, 4, 0, 0);
+	n = wrap(g, f6, l6, 0x8864, pppoe_ip6, sizeof(pppoe_ip6));
+	expect_flow(P_TC, g, n, 6, 1, 0);
+	n = wrap(g, f6, l6, 0x8864, pppoe_lcp, sizeof(pppoe_lcp));	/* PPP, not IP */
+	expect_flow(P_TC, g, n, 6, 0, 0);
+	n = wrap(g, f4, l4, 0x8903, fp4, sizeof(fp4));
+	expect_flow(P_XDP, g, n, 4, 1, 0);
+	n = wrap(g, f4, l4, 0x8100, tags3, sizeof(tags3));
+	expect_flow(P_XDP, g, n, 4, 1, 10);
+	n = wrap(g, f4, l4, 0x8100, tags4, sizeof(tags4));
+	expect_flow(P_XDP, g, n, 4, 0, 0);
+	n = wrap(g, f4, l4, 0x9100, qinq_old, sizeof(qinq_old));
+	expect_flow(P_TC, g, n, 4, 1, 42);
+}
+
+/* IPv6 routing and AH headers are walked; the sizes each declares are honoured. */
+static void t_ipv6_routing_ah(void **state)
+{
+	static const uint8_t chain[2] = { 43, 51 };
+	uint8_t f[PKT_MAX];
+	struct pkt_layout lay;
 	size_t len;
 
 	(void)state;
 	need_priv();
-	len = base_frame(f, 4, 0, 0, &lay);
-	/* two MPLS labels: 8847, label 16 then label 17 with bottom-of-stack */
-	memcpy(g, f, 12);
-	g[12] = 0x88;
-	g[13] = 0x47;
-	memcpy(g + 14, (uint8_t[]){ 0x00, 0x01, 0x00, 0x40, 0x00, 0x01, 0x11, 0x40 }, 8);
-	memcpy(g + 22, f + 14, len - 14);
-	run_frame(P_XDP, g, len + 8);
-	/* PPPoE session, PPP protocol IPv6 */
 	len = base_frame(f, 6, 0, 0, &lay);
-	memcpy(g, f, 12);
-	g[12] = 0x88;
-	g[13] = 0x64;
-	memcpy(g + 14, (uint8_t[]){ 0x11, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x57 }, 8);
-	memcpy(g + 22, f + 14, len - 14);
-	run_frame(P_TC, g, len + 8);
-	counters(c);
-	assert_int_equal(c[CT_C_TCP], 2);
-	assert_int_equal(flows_dump(keys, vals), 2);
+	len = add_ext6(f, len, &lay, chain, 2);
+	/* the AH (second, 8 bytes as written) declares (0 + 2) * 4 = 8 bytes: consistent */
+	f[lay.l4 - 8 + 1] = 0;
+	expect_flow(P_XDP, f, len, 6, 1, 0);
+	/* an AH claiming 16 bytes puts the TCP header elsewhere: no longer a valid segment */
+	f[lay.l4 - 8 + 1] = 2;
+	expect_flow(P_XDP, f, len, 6, 0, 0);
+}
+
+/* GSO packets past 64 KiB carry no IP length (BIG TCP): the frame's length stands in. */
+static void t_big_tcp_lengths(void **state)
+{
+	struct ct_flow_key keys[MAX_FLOWS];
+	struct ct_flow vals[MAX_FLOWS];
+	uint8_t f[PKT_MAX];
+	struct pkt_layout lay;
+	size_t len;
+
+	(void)state;
+	need_priv();
+	for (int fam = 4; fam <= 6; fam += 2) {
+		len = base_frame(f, fam, 0, 100, &lay);
+		if (fam == 4) {
+			f[lay.l3 + 2] = 0;
+			f[lay.l3 + 3] = 0;
+		} else {
+			f[lay.l3 + 4] = 0;
+			f[lay.l3 + 5] = 0;
+		}
+		run_frame(P_TC, f, len);
+		assert_int_equal(flows_dump(keys, vals), 1);
+		assert_int_equal(vals[0].bytes[0] + vals[0].bytes[1], 100);
+		bpf_map_delete_elem(bpf_map__fd(F.skel->maps.flows), &keys[0]);
+	}
 }
 
 /* ---- the test table ------------------------------------------------------------------ */
@@ -994,7 +1506,35 @@ int main(void)
 	add("late-packets-after-reset xdp/ipv4", t_late_packets_after_reset, &v4_xdp);
 	add("late-packets-after-reset tc/ipv6", t_late_packets_after_reset, &v6_tc);
 	add("graceful-switch-off kernel-clock", t_graceful_switch_and_kernel_clock, NULL);
-	add("mpls-pppoe", t_mpls_pppoe, NULL);
+	{
+		static const struct {
+			const char *name;
+			test_fn fn;
+		} orders[] = {
+			{ "order synack-client-rstack", t_order_synack_client_rstack },
+			{ "order synack-server-rst", t_order_synack_server_rst },
+			{ "order missed-synack", t_order_missed_synack },
+			{ "order syn-rst-no-restart", t_order_syn_rst_no_restart },
+			{ "order midstream", t_order_midstream },
+			{ "order midstream-high-ports", t_order_midstream_high_ports },
+			{ "order fin-retransmit", t_order_fin_retransmit },
+			{ "order graceful-then-syn", t_order_graceful_then_syn },
+			{ "order simultaneous-open", t_order_simultaneous_open },
+		};
+
+		for (size_t k = 0; k < sizeof(orders) / sizeof(orders[0]); k++) {
+			snprintf(name, sizeof(name), "%s xdp/ipv4", orders[k].name);
+			add(name, orders[k].fn, &v4_xdp);
+			snprintf(name, sizeof(name), "%s tc/ipv6", orders[k].name);
+			add(name, orders[k].fn, &v6_tc);
+		}
+	}
+	add("ringbuf-full events-lost", t_ringbuf_full, NULL);
+	add("race fin-fin two-cpus", t_race_fin_fin, NULL);
+	add("race rst-rst two-cpus", t_race_rst_rst, NULL);
+	add("encapsulations mpls/pppoe/fabricpath/vlan-depth", t_encapsulations, NULL);
+	add("ipv6 routing+ah", t_ipv6_routing_ah, NULL);
+	add("big-tcp lengths", t_big_tcp_lengths, NULL);
 
 	return _cmocka_run_group_tests("bpf", tests, ntests, group_setup, group_teardown);
 }

@@ -61,54 +61,104 @@ int ct_flow_midstream(const struct ct_flow *f)
 	return !ct_has_any(f->state, CT_L_SYN) && !ct_has_any(f->state, CT_L_SYNACK);
 }
 
-/*
- * Zeek computes conn_state from each endpoint's TCP state at the end. A RST on a flow
- * whose start we never saw leaves both endpoints "partial" there, which Zeek reports as
- * RSTRH when the responder reset and OTH when the originator did.
- */
-const char *ct_zeek_state(const struct ct_flow *f, unsigned int close)
+int ct_history_first(__u64 history, int letter)
 {
-	int clt = ct_client_ep(f->state);
-	int mid = ct_flow_midstream(f);
+	for (; history; history >>= 4) {
+		unsigned int code = (unsigned int)(history & 0xf) - 1;
 
-	switch (close) {
-	case CT_CLOSE_GRACEFUL:
-		return "SF";
-	case CT_CLOSE_REFUSED:
-		return "REJ";
-	case CT_CLOSE_RESET_CLIENT:
-		return mid ? "OTH" : "RSTO";
-	case CT_CLOSE_RESET_SERVER:
-		return mid ? "RSTRH" : "RSTR";
-	case CT_CLOSE_FIN_RESET:
-		/* who reset first: the first R letter in the history */
-		for (__u64 h = f->history; h; h >>= 4) {
-			unsigned int code = (h & 0xf) - 1;
-
-			if (code < 2 * CT_L_MAX && code % CT_L_MAX == CT_L_RST) {
-				if ((int)(code / CT_L_MAX) == clt)
-					return mid ? "OTH" : "RSTO";
-				return mid ? "RSTRH" : "RSTR";
-			}
-		}
-		return "OTH";
-	case CT_CLOSE_SYN_RESET:
-		return "RSTOS0";
-	case CT_CLOSE_SYNACK_RESET:
-		return "RSTRH";
-	case CT_CLOSE_UNANSWERED:
-		return "S0";
-	case CT_CLOSE_HALF_OPEN:
-		return ct_has(f->state, clt, CT_L_FIN) ? "SH" : "SHR";
-	case CT_CLOSE_HALF_CLOSED:
-		return ct_has(f->state, clt, CT_L_FIN) ? "S2" : "S3";
-	case CT_CLOSE_IDLE:
-		return "S1";
-	case CT_CLOSE_ORPHAN_RST:
-	case CT_CLOSE_MIDSTREAM:
-	default:
-		return "OTH";
+		if (code < 2 * CT_L_MAX && (int)(code % CT_L_MAX) == letter)
+			return (int)(code / CT_L_MAX);
 	}
+	return -1;
+}
+
+/* Zeek's TCP endpoint states, as far as the letters tell them. */
+enum zeek_ep {
+	Z_INACTIVE,
+	Z_SYN_SENT,
+	Z_SYN_ACK_SENT,
+	Z_PARTIAL,
+	Z_ESTABLISHED,
+	Z_CLOSED,
+	Z_RESET,
+};
+
+static enum zeek_ep zeek_endpoint(const struct ct_flow *f, int ep)
+{
+	__u32 st = f->state;
+
+	if (ct_has(st, ep, CT_L_RST))
+		return Z_RESET;
+	if (ct_has(st, ep, CT_L_FIN))
+		return Z_CLOSED;
+	if (st & CT_ST_CT)
+		return Z_ESTABLISHED;
+	if (ct_has(st, ep, CT_L_SYN))
+		return Z_SYN_SENT;
+	if (ct_has(st, ep, CT_L_SYNACK))
+		return Z_SYN_ACK_SENT;
+	if (ct_has(st, ep, CT_L_ACK) || ct_has(st, ep, CT_L_DATA))
+		return Z_PARTIAL;
+	return Z_INACTIVE;
+}
+
+/*
+ * Zeek's RSTOS0 test, /^\^?S[^HAFGIQ]*R.*\/ on the history: the originator's first letter
+ * is its SYN, and it sent no SYN-ACK, ACK or FIN before its RST.
+ */
+static int zeek_rstos0(const struct ct_flow *f, int clt)
+{
+	__u64 h = f->history;
+	unsigned int code = (unsigned int)(h & 0xf) - 1;
+
+	if (code != (unsigned int)(clt * CT_L_MAX + CT_L_SYN))
+		return 0;
+	for (h >>= 4; h; h >>= 4) {
+		code = (unsigned int)(h & 0xf) - 1;
+		if ((int)(code / CT_L_MAX) != clt)
+			continue;
+		switch (code % CT_L_MAX) {
+		case CT_L_RST:
+			return 1;
+		case CT_L_SYNACK:
+		case CT_L_ACK:
+		case CT_L_FIN:
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* Zeek's conn_state(), over the endpoint states the letters give (client = originator). */
+const char *ct_zeek_state(const struct ct_flow *f)
+{
+	int clt = ct_client_ep(f->state), srv = !clt;
+	enum zeek_ep os = zeek_endpoint(f, clt), rs = zeek_endpoint(f, srv);
+	int o_inactive = os == Z_INACTIVE || os == Z_PARTIAL;
+	int r_inactive = rs == Z_INACTIVE || rs == Z_PARTIAL;
+
+	if (rs == Z_RESET) {
+		if (os == Z_SYN_SENT || os == Z_SYN_ACK_SENT ||
+		    (os == Z_RESET && !f->bytes[clt] && !f->bytes[srv]))
+			return "REJ";
+		return o_inactive ? "RSTRH" : "RSTR";
+	}
+	if (os == Z_RESET) {
+		if (r_inactive)
+			return zeek_rstos0(f, clt) ? "RSTOS0" : "OTH";
+		return "RSTO";
+	}
+	if (rs == Z_CLOSED && os == Z_CLOSED)
+		return "SF";
+	if (os == Z_CLOSED)
+		return r_inactive ? "SH" : "S2";
+	if (rs == Z_CLOSED)
+		return o_inactive ? "SHR" : "S3";
+	if (os == Z_SYN_SENT && rs == Z_INACTIVE)
+		return "S0";
+	if (os == Z_ESTABLISHED && rs == Z_ESTABLISHED)
+		return "S1";
+	return "OTH";
 }
 
 size_t ct_history_str(__u64 history, int client_ep, char *buf, size_t len)
@@ -118,12 +168,13 @@ size_t ct_history_str(__u64 history, int client_ep, char *buf, size_t len)
 
 	if (!len)
 		return 0;
+	/* a snapshot may catch a letter's position claimed but not yet written: skip holes */
 	for (; history && n + 1 < len; history >>= 4) {
 		unsigned int code = (history & 0xf) - 1;
 		char c;
 
 		if (code >= 2 * CT_L_MAX)
-			break;
+			continue;
 		c = letters[code % CT_L_MAX];
 		if ((int)(code / CT_L_MAX) == client_ep)
 			c = (char)(c - 'a' + 'A');
@@ -148,6 +199,7 @@ static const char *const counter_names[CT_C_CLOSE_BASE] = {
 	[CT_C_RST_SRV] = "rst_srv",
 	[CT_C_HANDSHAKES] = "handshakes",
 	[CT_C_FLOWS] = "flows",
+	[CT_C_RESTARTS] = "restarts",
 	[CT_C_FLOW_FAIL] = "flow_fail",
 	[CT_C_RB_FAIL] = "events_lost",
 };

@@ -18,8 +18,16 @@ int ct_close_abnormal(unsigned int close);
 /* "clt", "srv" or "-". */
 const char *ct_rst_by_name(unsigned int rst_by);
 
-/* Zeek's conn_state for a flow that ended with @close. */
-const char *ct_zeek_state(const struct ct_flow *f, unsigned int close);
+/*
+ * Zeek's conn_state for a flow in its current state: Zeek's own decision function over
+ * endpoint states derived from the letters. It is what Zeek would log had the flow been
+ * removed now, so a close event carries the state at the decision and a final flow
+ * record the state at the end.
+ */
+const char *ct_zeek_state(const struct ct_flow *f);
+
+/* The endpoint that sent @letter first (enum ct_letter), or -1 if none did. */
+int ct_history_first(__u64 history, int letter);
 
 /*
  * Render the history in Zeek's letters, originator (client) upper case. Returns the

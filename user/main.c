@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "cli.h"
 #include "closetrace.h"
 #include "closetrace.skel.h"
 #include "loader.h"
@@ -30,6 +31,7 @@ static void usage(FILE *out)
 		"Usage: closetrace [-v] COMMAND [OPTIONS]\n"
 		"\n"
 		"Commands:\n"
+		"  replay       classify the TCP connections of pcap / pcapng captures\n"
 		"  check        load the BPF programs and report what this kernel accepted\n"
 		"  help         show this text\n"
 		"  version      print the version\n"
@@ -39,7 +41,10 @@ static void usage(FILE *out)
 		"  -h, --help      show this text\n"
 		"  -V, --version   print the version\n"
 		"\n"
+		"Run 'closetrace COMMAND --help' for a command's options.\n"
+		"\n"
 		"EXAMPLES:\n"
+		"  closetrace replay trace.pcap   # how the connections in a capture ended\n"
 		"  closetrace check        # can this kernel run closetrace? (needs root)\n"
 		"  closetrace -v check     # the same, with the verifier's log on failure\n");
 }
@@ -131,6 +136,8 @@ int main(int argc, char **argv)
 	argv += optind;
 	optind = 1;
 
+	if (!strcmp(cmd, "replay"))
+		return cmd_replay(argc, argv);
 	if (!strcmp(cmd, "check"))
 		return cmd_check(argc, argv);
 	if (!strcmp(cmd, "help")) {

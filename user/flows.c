@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/* flows.c - flow-table expiry: user-space close decisions, batched scan and removal. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "classify.h"
+#include "ct_logic.h"
+#include "flows.h"
+
+__u8 ct_open_kind(const struct ct_flow *f)
+{
+	__u32 st = f->state;
+	int clt = ct_client_ep(st), srv = !clt;
+
+	if (ct_flow_midstream(f))
+		return CT_CLOSE_MIDSTREAM;
+	if (!(st & CT_ST_CT)) {
+		if (ct_has_any(st, CT_L_FIN))
+			return CT_CLOSE_HALF_OPEN;
+		/* no reply at all: a SYN-ACK, an ACK or data would be one */
+		if (!ct_has(st, srv, CT_L_SYNACK) && !ct_has(st, srv, CT_L_ACK) &&
+		    !ct_has(st, srv, CT_L_DATA))
+			return CT_CLOSE_UNANSWERED;
+		return CT_CLOSE_IDLE;
+	}
+	if (ct_has_any(st, CT_L_FIN))
+		return CT_CLOSE_HALF_CLOSED;
+	return CT_CLOSE_IDLE;
+}
+
+__u64 ct_open_timeout(const struct ct_expiry *e, __u8 kind)
+{
+	switch (kind) {
+	case CT_CLOSE_UNANSWERED:
+	case CT_CLOSE_HALF_OPEN:
+		return e->syn_timeout_ns;
+	default:
+		return e->idle_timeout_ns;
+	}
+}
+
+int ct_scanner_init(struct ct_scanner *s, int map_fd, __u32 batch)
+{
+	memset(s, 0, sizeof(*s));
+	s->map_fd = map_fd;
+	s->batch = batch ? batch : 4096;
+	s->keys = calloc(s->batch, sizeof(*s->keys));
+	s->vals = calloc(s->batch, sizeof(*s->vals));
+	s->dead = calloc(s->batch, sizeof(*s->dead));
+	if (!s->keys || !s->vals || !s->dead) {
+		ct_scanner_free(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void ct_scanner_free(struct ct_scanner *s)
+{
+	free(s->keys);
+	free(s->vals);
+	free(s->dead);
+	s->keys = NULL;
+	s->vals = NULL;
+	s->dead = NULL;
+}
+
+static int emit(const struct ct_sink *sink, enum ct_rec_type type, const struct ct_flow_key *k,
+		const struct ct_flow *f, __u8 close, __u64 end_ns)
+{
+	struct ct_record r;
+	const char *ifn = sink->iface ? sink->iface(sink->ctx, CT_IFVLAN_IFINDEX(k->ifvlan)) : NULL;
+
+	ct_record_from_flow(&r, type, k, f, close, end_ns, sink->to_wall, ifn);
+	return sink->record(sink->ctx, &r);
+}
+
+/* Decide one entry; returns 1 if it is to be removed, -1 if the sink refused more. */
+static int scan_one(const struct ct_expiry *e, const struct ct_clock *clk, __u64 now, int flush,
+		    const struct ct_sink *sink, const struct ct_flow_key *k, const struct ct_flow *f)
+{
+	__u64 last = ct_clock_last_ns(clk, f->last_seen), quiet, end;
+	__u8 kind;
+
+	if (last < f->first_ns)	/* last-seen has tick precision, first_ns does not */
+		last = f->first_ns;
+	quiet = now > last ? now - last : 0;
+	if (f->state & CT_ST_ENDED) {
+		/* the kernel sets ENDED before it writes close: not settled yet */
+		if (f->close == CT_CLOSE_NONE && !flush)
+			return 0;
+		if (!flush && quiet < e->linger_ns)
+			return 0;
+		if (emit(sink, CT_REC_FLOW, k, f, f->close, f->end_ns) < 0)
+			return -1;
+		return 1;
+	}
+	kind = ct_open_kind(f);
+	if (!flush && quiet < ct_open_timeout(e, kind))
+		return 0;
+	end = last;
+	if (emit(sink, CT_REC_CLOSE, k, f, kind, end) < 0 ||
+	    emit(sink, CT_REC_FLOW, k, f, kind, end) < 0)
+		return -1;
+	return 1;
+}
+
+/* Batched delete; a key gone meanwhile (LRU eviction) stops a batch, so step past it. */
+static void delete_keys(struct ct_scanner *s, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 done = 0, cnt;
+
+	while (done < n) {
+		cnt = n - done;
+		if (bpf_map_delete_batch(s->map_fd, &s->dead[done], &cnt, &opts)) {
+			s->removed += cnt;	/* cnt were deleted, the next one was gone */
+			done += cnt + 1;
+		} else {
+			s->removed += cnt;
+			done += cnt;
+		}
+	}
+}
+
+int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
+	    __u64 now, int flush, const struct ct_sink *sink)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 in = 0, out = 0, count, ndead;
+	__u64 seen = 0;
+	int first = 1, err = 0, done = 0, stop = 0;
+
+	while (!done && !stop) {
+		count = s->batch;
+		err = bpf_map_lookup_batch(s->map_fd, first ? NULL : &in, &out, s->keys, s->vals,
+					   &count, &opts);
+		if (err) {
+			err = -errno;
+			if (err != -ENOENT)
+				return err;
+			done = 1;	/* the last, possibly partial, batch */
+			err = 0;
+		}
+		first = 0;
+		in = out;
+		seen += count;
+		ndead = 0;
+		for (__u32 i = 0; i < count; i++) {
+			int r = scan_one(e, clk, now, flush, sink, &s->keys[i], &s->vals[i]);
+
+			if (r < 0) {
+				stop = 1;
+				break;
+			}
+			if (r > 0)
+				s->dead[ndead++] = s->keys[i];
+		}
+		delete_keys(s, ndead);
+	}
+	s->last_seen_flows = seen;
+	return stop ? 1 : 0;
+}

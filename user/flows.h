@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * flows.h - the user-space side of the flow table: decide the closes only time can tell
+ * (unanswered, half-open, half-closed, idle, midstream), remove ended flows once they have
+ * been quiet for a while, and hand every removed flow's final record to a sink. The map is
+ * read with batched lookups and pruned with batched deletes.
+ */
+#ifndef CT_FLOWS_H
+#define CT_FLOWS_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "clock.h"
+#include "closetrace.h"
+#include "record.h"
+
+struct ct_expiry {
+	__u64 syn_timeout_ns;	/* unanswered / half-open: silence before deciding */
+	__u64 idle_timeout_ns;	/* idle / half-closed / midstream */
+	__u64 linger_ns;	/* an ended flow stays this long after its last packet */
+};
+
+#define CT_DEFAULT_SYN_TIMEOUT_S 10
+#define CT_DEFAULT_IDLE_TIMEOUT_S 300
+#define CT_DEFAULT_LINGER_S 5
+
+/* Where records go, and how kernel times become wall-clock times. */
+struct ct_sink {
+	int (*record)(void *ctx, const struct ct_record *r);
+	const char *(*iface)(void *ctx, __u32 ifindex);
+	void *ctx;
+	__s64 to_wall;		/* add to kernel times (monotonic, or capture) for wall clock */
+};
+
+/* The close a flow that has not ended would get if it ended now. */
+__u8 ct_open_kind(const struct ct_flow *f);
+/* How long a flow whose open kind is @kind may be silent before it is closed. */
+__u64 ct_open_timeout(const struct ct_expiry *e, __u8 kind);
+
+struct ct_scanner {
+	int map_fd;
+	__u32 batch;			/* entries per batched lookup */
+	struct ct_flow_key *keys;
+	struct ct_flow *vals;
+	struct ct_flow_key *dead;	/* keys to delete after a batch */
+	__u64 removed;			/* flows removed by scans, in all */
+	__u64 last_seen_flows;		/* flows in the table at the last scan */
+};
+
+int ct_scanner_init(struct ct_scanner *s, int map_fd, __u32 batch);
+void ct_scanner_free(struct ct_scanner *s);
+
+/*
+ * One pass over the table at time @now (the flows' clock): closes what has timed out
+ * (everything, with @flush), removes it and the ended flows past their linger time, and
+ * gives each a CLOSE record (user-space decisions) and a FLOW record (final state).
+ * Returns 0 or -errno; stops early, returning 1, when the sink's record() returns < 0.
+ */
+int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
+	    __u64 now, int flush, const struct ct_sink *sink);
+
+#endif /* CT_FLOWS_H */

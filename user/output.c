@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * output.c - text and NDJSON rendering of close and flow records. Pure formatting into
+ * caller buffers, plus ct_output_record(), which selects and writes whole lines.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "classify.h"
+#include "output.h"
+
+int ct_format_parse(const char *s)
+{
+	if (!strcmp(s, "text"))
+		return CT_FMT_TEXT;
+	if (!strcmp(s, "json"))
+		return CT_FMT_JSON;
+	return -1;
+}
+
+/* snprintf that appends at *off and never runs past @len. */
+static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*off = *off + (size_t)n < len ? *off + (size_t)n : len - 1;
+}
+
+/* A JSON string, escaped: quotes, backslash, control characters. */
+static void put_json_str(char *buf, size_t len, size_t *off, const char *s)
+{
+	put(buf, len, off, "\"");
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			put(buf, len, off, "\\%c", *c);
+		else if (*c == '\n')
+			put(buf, len, off, "\\n");
+		else if (*c == '\t')
+			put(buf, len, off, "\\t");
+		else if (*c < 0x20 || *c == 0x7f)
+			put(buf, len, off, "\\u%04x", *c);
+		else
+			put(buf, len, off, "%c", *c);
+	}
+	put(buf, len, off, "\"");
+}
+
+size_t ct_format_time(__u64 ns, char *buf, size_t len)
+{
+	time_t sec = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+	size_t off = 0;
+
+	if (!gmtime_r(&sec, &tm)) {
+		put(buf, len, &off, "-");
+		return off;
+	}
+	put(buf, len, &off, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    (unsigned int)(ns % 1000000000ull / 1000));
+	return off;
+}
+
+static double rec_dur(const struct ct_record *r)
+{
+	return r->ts_ns > r->start_ns ? (double)(r->ts_ns - r->start_ns) / 1e9 : 0.0;
+}
+
+static const char *rec_type(const struct ct_record *r)
+{
+	return r->type == CT_REC_FLOW ? "flow" : "close";
+}
+
+size_t ct_format_json(const struct ct_record *r, char *buf, size_t len)
+{
+	const struct ct_flow *f = &r->flow;
+	int c = ct_rec_clt(r), s = ct_rec_srv(r);
+	char ts[40], start[40], cip[64], sip[64], hist[CT_HIST_MAX + 1];
+	size_t off = 0;
+
+	if (!len)
+		return 0;
+	buf[0] = '\0';
+	ct_format_time(r->ts_ns, ts, sizeof(ts));
+	ct_format_time(r->start_ns, start, sizeof(start));
+	ct_key_addr_str(&r->key, c, cip, sizeof(cip));
+	ct_key_addr_str(&r->key, s, sip, sizeof(sip));
+	ct_history_str(f->history, c, hist, sizeof(hist));
+
+	put(buf, len, &off, "{\"v\":1,\"type\":\"%s\",\"ts\":\"%s\",\"iface\":", rec_type(r), ts);
+	put_json_str(buf, len, &off, r->iface ? r->iface : "");
+	put(buf, len, &off,
+	    ",\"close\":\"%s\",\"zeek\":\"%s\",\"rst_by\":\"%s\",\"history\":\"%s\","
+	    "\"clt_ip\":\"%s\",\"clt_port\":%u,\"srv_ip\":\"%s\",\"srv_port\":%u,",
+	    ct_close_name(r->close), ct_zeek_state(f), ct_rst_by_name(r->rst_by), hist, cip,
+	    r->key.port[c], sip, r->key.port[s]);
+	put(buf, len, &off,
+	    "\"syn\":%u,\"synack\":%u,\"ct\":%u,\"fin_clt\":%u,\"fin_srv\":%u,"
+	    "\"rst_clt\":%u,\"rst_srv\":%u,",
+	    f->syn[c] + f->syn[s], f->synack[c] + f->synack[s], !!(f->state & CT_ST_CT),
+	    f->fin[c], f->fin[s], f->rst[c], f->rst[s]);
+	put(buf, len, &off,
+	    "\"pkts_clt\":%" PRIu64 ",\"pkts_srv\":%" PRIu64 ",\"bytes_clt\":%" PRIu64
+	    ",\"bytes_srv\":%" PRIu64 ",\"vlan\":%u,\"start\":\"%s\",\"dur\":%.6f}\n",
+	    (uint64_t)f->pkts[c], (uint64_t)f->pkts[s], (uint64_t)f->bytes[c],
+	    (uint64_t)f->bytes[s], CT_IFVLAN_VLAN(r->key.ifvlan), start, rec_dur(r));
+	return off;
+}
+
+static void endpoint(const struct ct_record *r, int ep, char *buf, size_t len)
+{
+	char ip[64];
+
+	ct_key_addr_str(&r->key, ep, ip, sizeof(ip));
+	if (ct_key_is_v4(&r->key))
+		snprintf(buf, len, "%s:%u", ip, r->key.port[ep]);
+	else
+		snprintf(buf, len, "[%s]:%u", ip, r->key.port[ep]);
+}
+
+size_t ct_format_text_header(int wide, char *buf, size_t len)
+{
+	int w = wide ? 47 : 21;
+	size_t off = 0;
+
+	put(buf, len, &off, "%-27s %-10s %-*s %-*s %-12s %-6s %-3s %4s %4s %7s %7s %15s %10s %s\n",
+	    "TIME", "IFACE", w, "CLIENT", w, "SERVER", "CLOSE", "ZEEK", "BY", "SYN", "SYNA",
+	    "FIN c/s", "RST c/s", "PKTS c/s", "DUR(s)", "HISTORY");
+	return off;
+}
+
+size_t ct_format_text(const struct ct_record *r, int wide, char *buf, size_t len)
+{
+	const struct ct_flow *f = &r->flow;
+	int c = ct_rec_clt(r), s = ct_rec_srv(r), w = wide ? 47 : 21;
+	char ts[40], cl[80], sv[80], hist[CT_HIST_MAX + 1], fin[24], rst[24], pk[48];
+	size_t off = 0;
+
+	ct_format_time(r->ts_ns, ts, sizeof(ts));
+	endpoint(r, c, cl, sizeof(cl));
+	endpoint(r, s, sv, sizeof(sv));
+	ct_history_str(f->history, c, hist, sizeof(hist));
+	snprintf(fin, sizeof(fin), "%u/%u", f->fin[c], f->fin[s]);
+	snprintf(rst, sizeof(rst), "%u/%u", f->rst[c], f->rst[s]);
+	snprintf(pk, sizeof(pk), "%" PRIu64 "/%" PRIu64, (uint64_t)f->pkts[c],
+		 (uint64_t)f->pkts[s]);
+	put(buf, len, &off, "%-27s %-10.10s %-*s %-*s %-12s %-6s %-3s %4u %4u %7s %7s %15s %10.3f %s\n",
+	    ts, r->iface ? r->iface : "-", w, cl, w, sv, ct_close_name(r->close),
+	    ct_zeek_state(f), ct_rst_by_name(r->rst_by), f->syn[c] + f->syn[s],
+	    f->synack[c] + f->synack[s], fin, rst, pk, rec_dur(r), hist[0] ? hist : "-");
+	return off;
+}
+
+int ct_output_record(struct ct_output *o, const struct ct_record *r)
+{
+	char line[1024];
+	size_t n;
+
+	if (o->error)
+		return -1;
+	if (o->flows ? r->type != CT_REC_FLOW : r->type != CT_REC_CLOSE)
+		return 0;
+	if (!o->flows && !o->all && !ct_close_abnormal(r->close))
+		return 0;
+	if (o->fmt == CT_FMT_TEXT && !o->header_done) {
+		n = ct_format_text_header(o->wide, line, sizeof(line));
+		if (fwrite(line, 1, n, o->out) != n)
+			o->error = 1;
+		o->header_done = 1;
+	}
+	if (o->fmt == CT_FMT_JSON)
+		n = ct_format_json(r, line, sizeof(line));
+	else
+		n = ct_format_text(r, o->wide, line, sizeof(line));
+	if (fwrite(line, 1, n, o->out) != n || fflush(o->out))
+		o->error = 1;
+	if (o->error)
+		return -1;
+	o->printed++;
+	return 0;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * output.h - renders records as aligned text or NDJSON (schema v1, see README), decides
+ * which records a run prints (abnormal closes, --all, or the final per-flow table), and
+ * writes whole lines, flushed one by one.
+ */
+#ifndef CT_OUTPUT_H
+#define CT_OUTPUT_H
+
+#include <stdio.h>
+
+#include "record.h"
+
+enum ct_format { CT_FMT_TEXT = 0, CT_FMT_JSON };
+
+struct ct_output {
+	FILE *out;
+	enum ct_format fmt;
+	int all;		/* closes of every kind, not only abnormal ones */
+	int flows;		/* print each flow's final record instead of closes */
+	int wide;		/* text: columns wide enough for IPv6 */
+	int header_done;
+	unsigned long long printed;
+	int error;		/* a write failed (EPIPE when the reader went away) */
+};
+
+/* Parse "text" / "json"; -1 otherwise. */
+int ct_format_parse(const char *s);
+
+/* Format one record; the result is always terminated and ends with '\n' unless cut. */
+size_t ct_format_json(const struct ct_record *r, char *buf, size_t len);
+size_t ct_format_text(const struct ct_record *r, int wide, char *buf, size_t len);
+size_t ct_format_text_header(int wide, char *buf, size_t len);
+/* RFC 3339 UTC with microseconds: 2026-11-23T10:00:00.123456Z */
+size_t ct_format_time(__u64 ns, char *buf, size_t len);
+
+/* Print @r if this output wants it; returns -1 once writing has failed. */
+int ct_output_record(struct ct_output *o, const struct ct_record *r);
+
+#endif /* CT_OUTPUT_H */

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * record.h - one close (or one flow's final state) as the outputs see it: a flow from
+ * the kernel, with its close kind, who reset it, the client side, and wall-clock times.
+ * Built from a ring-buffer event (decided in the kernel) or from a flow-map entry
+ * (decided in user space, or the final state of a flow).
+ */
+#ifndef CT_RECORD_H
+#define CT_RECORD_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "closetrace.h"
+
+enum ct_rec_type {
+	CT_REC_CLOSE = 0,	/* the moment a flow's fate was known */
+	CT_REC_FLOW,		/* a flow's final state, when it left the table */
+};
+
+struct ct_record {
+	enum ct_rec_type type;
+	struct ct_flow_key key;
+	struct ct_flow flow;
+	__u8 close;		/* enum ct_close */
+	__u8 rst_by;		/* CT_BY_* */
+	__u8 client_ep;		/* CT_EP_* */
+	__u64 ts_ns;		/* wall clock (capture clock in replay), ns since the epoch */
+	__u64 start_ns;		/* first packet, same clock */
+	const char *iface;	/* interface name, or the capture's file name */
+};
+
+/* The record of a kernel event; @to_wall adds to kernel times to make wall-clock ns. */
+void ct_record_from_event(struct ct_record *r, const struct ct_event *e, __s64 to_wall,
+			  const char *iface);
+
+/*
+ * The record of a flow-map entry whose close is @close; @end_ns is its end (wall clock),
+ * i.e. the kernel's decision time or the last packet for a user-space decision.
+ */
+void ct_record_from_flow(struct ct_record *r, enum ct_rec_type type,
+			 const struct ct_flow_key *k, const struct ct_flow *f, __u8 close,
+			 __u64 end_ns, __s64 to_wall, const char *iface);
+
+/* Client-side / server-side views of the per-endpoint arrays. */
+static inline int ct_rec_clt(const struct ct_record *r)
+{
+	return r->client_ep;
+}
+
+static inline int ct_rec_srv(const struct ct_record *r)
+{
+	return !r->client_ep;
+}
+
+/* CT_BY_* of the first RST in @f's history, @clt being the client's endpoint. */
+__u8 ct_first_rst_by(const struct ct_flow *f, int clt);
+
+/* Whether the key holds IPv4 (IPv4-mapped) addresses. */
+int ct_key_is_v4(const struct ct_flow_key *k);
+/* The address of endpoint @ep as text (INET6_ADDRSTRLEN bytes suffice). */
+void ct_key_addr_str(const struct ct_flow_key *k, int ep, char *buf, size_t len);
+
+#endif /* CT_RECORD_H */

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * replay.c - `closetrace replay FILE...`: every packet of a capture goes through the same
+ * XDP program as live traffic, with BPF_PROG_TEST_RUN, the capture's timestamps as the
+ * flow clock. Kernel-decided closes come back through the ring buffer; a scan at each
+ * second of capture time, and at the end of each file, decides the rest.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "closetrace.h"
+#include "closetrace.skel.h"
+#include "flows.h"
+#include "loader.h"
+#include "log.h"
+#include "output.h"
+#include "pcapin.h"
+
+/* Only headers matter, and test_run takes at most about a page: pass this much. */
+#define CT_REPLAY_SNAP 1024
+#define CT_SCAN_EVERY_NS 1000000000ull
+
+struct replay {
+	struct closetrace *skel;
+	struct ring_buffer *rb;
+	struct ct_output out;
+	struct ct_scanner scan;
+	struct ct_expiry exp;
+	struct ct_sink sink;
+	const char *iface;		/* the current file's name, as the records' iface */
+	unsigned long long truncated;	/* packets cut before their TCP header ended */
+	int prog_fd;
+	int stopped;			/* the output went away */
+};
+
+static int on_record(void *ctx, const struct ct_record *r)
+{
+	struct replay *rp = ctx;
+
+	if (ct_output_record(&rp->out, r) < 0) {
+		rp->stopped = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static const char *on_iface(void *ctx, __u32 ifindex)
+{
+	(void)ifindex;
+	return ((struct replay *)ctx)->iface;
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct replay *rp = ctx;
+	struct ct_record r;
+
+	if (len < sizeof(struct ct_event))
+		return 0;
+	ct_record_from_event(&r, data, 0, rp->iface);
+	return on_record(rp, &r) < 0 ? -1 : 0;
+}
+
+static int scan(struct replay *rp, int flush)
+{
+	struct ct_clock clk;
+
+	ct_clock_sync(rp->skel, 1, &clk);
+	return ct_scan(&rp->scan, &rp->exp, &clk, rp->skel->bss->user_clock_ns, flush, &rp->sink);
+}
+
+static void set_clock(struct replay *rp, __u64 ts)
+{
+	/* a capture may step back in time; the flow clock does not */
+	if (ts < rp->skel->bss->user_clock_ns)
+		ts = rp->skel->bss->user_clock_ns;
+	rp->skel->bss->user_clock_ns = ts;
+	rp->skel->bss->user_clock_tick = (__u32)(ts / CT_REPLAY_TICK_NS);
+}
+
+/* Replay one file; returns 0, or 1 when it could not be read completely. */
+static int replay_file(struct replay *rp, const char *path)
+{
+	char err[512];
+	struct ct_pcap cap;
+	struct ct_frame fr;
+	__u64 next_scan = 0;
+	int ret = 0, r;
+
+	if (ct_pcap_open(&cap, path, err, sizeof(err))) {
+		fprintf(stderr, "closetrace: %s\n", err);
+		return 1;
+	}
+	rp->iface = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	rp->skel->bss->user_clock_ns = 0;
+
+	while (!rp->stopped && (r = ct_pcap_next(&cap, &fr, err, sizeof(err))) != 0) {
+		if (r < 0) {
+			fprintf(stderr, "closetrace: %s\n", err);
+			ret = 1;
+			if (r == -1)
+				break;	/* the rest of the file cannot be read */
+			continue;
+		}
+		set_clock(rp, fr.ts_ns);
+		{
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = fr.data,
+				    .data_size_in = fr.len < CT_REPLAY_SNAP ? fr.len : CT_REPLAY_SNAP,
+				    .repeat = 1);
+
+			if (bpf_prog_test_run_opts(rp->prog_fd, &o)) {
+				fprintf(stderr, "closetrace: %s: packet %llu: the BPF program could "
+					"not run on it (%s); skipped\n", path, cap.pktno, strerror(errno));
+				ret = 1;
+				continue;
+			}
+		}
+		if (rp->skel->bss->last_result == CT_P_MALFORMED && fr.len < fr.wire_len) {
+			fprintf(stderr, "closetrace: %s: packet %llu: cut by the snap length at %u "
+				"of %u bytes, before the end of its TCP header; not counted\n",
+				path, cap.pktno, fr.len, fr.wire_len);
+			rp->truncated++;
+			ret = 1;
+		}
+		ring_buffer__consume(rp->rb);
+		if (rp->skel->bss->user_clock_ns >= next_scan) {
+			if (next_scan && scan(rp, 0) < 0)
+				pr_warn("%s: cannot scan the flow table\n", path);
+			next_scan = rp->skel->bss->user_clock_ns + CT_SCAN_EVERY_NS;
+		}
+	}
+	/* what was read is reported, whatever stopped the reading */
+	ring_buffer__consume(rp->rb);
+	if (!rp->stopped && scan(rp, 1) < 0) {
+		fprintf(stderr, "closetrace: %s: cannot read the flow table: %s\n", path,
+			strerror(errno));
+		ret = 1;
+	}
+	pr_info("%s: %llu packets\n", path, cap.pktno);
+	ct_pcap_close(&cap);
+	return ret;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: closetrace replay [OPTIONS] FILE [FILE...]\n"
+		"\n"
+		"Runs the closetrace BPF program over pcap / pcapng captures (Ethernet, Linux\n"
+		"cooked, BSD loopback, raw IP), capture time as the clock, and prints how the TCP\n"
+		"connections in them ended. Needs root (BPF_PROG_TEST_RUN).\n"
+		"\n"
+		"Options:\n"
+		"  -o, --output FMT       text (default) or json (NDJSON, one object per line)\n"
+		"  -a, --all              every close, not only abnormal ones\n"
+		"      --flows            each flow's final state instead of its close\n"
+		"      --syn-timeout SECS close unanswered SYNs after SECS of silence (default %d)\n"
+		"      --idle-timeout SECS close silent established flows after SECS (default %d)\n"
+		"      --table-size N     flow-table entries (default %d)\n"
+		"  -w, --wide             text columns wide enough for IPv6 addresses\n"
+		"  -h, --help             this text\n"
+		"\n"
+		"EXAMPLES:\n"
+		"  closetrace replay trace.pcap                  # abnormal closes in a capture\n"
+		"  closetrace replay -o json trace.pcapng | jq .  # as NDJSON\n"
+		"  closetrace replay --flows --all a.pcap b.pcap  # every flow's final counts\n",
+		CT_DEFAULT_SYN_TIMEOUT_S, CT_DEFAULT_IDLE_TIMEOUT_S, CT_DEFAULT_FLOWS);
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	enum { OPT_FLOWS = 256, OPT_SYN, OPT_IDLE, OPT_TABLE };
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "flows", no_argument, NULL, OPT_FLOWS },
+		{ "syn-timeout", required_argument, NULL, OPT_SYN },
+		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+		{ "table-size", required_argument, NULL, OPT_TABLE },
+		{ "wide", no_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct ct_load_opts lo = { .emit_graceful = 1, .user_clock = 1 };
+	struct replay rp = { 0 };
+	long syn_s = CT_DEFAULT_SYN_TIMEOUT_S, idle_s = CT_DEFAULT_IDLE_TIMEOUT_S;
+	long table = CT_DEFAULT_FLOWS;
+	char err[256];
+	int c, ret = 0, fmt;
+	__u64 cnt[CT_C_MAX], lost;
+
+	rp.out.out = stdout;
+	while ((c = getopt_long(argc, argv, "o:awh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			fmt = ct_format_parse(optarg);
+			if (fmt < 0)
+				return ct_usage_error("replay", "-o takes text or json, not '%s'", optarg);
+			rp.out.fmt = fmt;
+			break;
+		case 'a':
+			rp.out.all = 1;
+			break;
+		case OPT_FLOWS:
+			rp.out.flows = 1;
+			break;
+		case OPT_SYN:
+			if (ct_parse_long(optarg, 1, 86400, &syn_s))
+				return ct_usage_error("replay", "--syn-timeout takes 1 to 86400 seconds");
+			break;
+		case OPT_IDLE:
+			if (ct_parse_long(optarg, 1, 7 * 86400, &idle_s))
+				return ct_usage_error("replay", "--idle-timeout takes 1 to 604800 seconds");
+			break;
+		case OPT_TABLE:
+			if (ct_parse_long(optarg, 1024, 1 << 26, &table))
+				return ct_usage_error("replay", "--table-size takes 1024 to 67108864 flows");
+			break;
+		case 'w':
+			rp.out.wide = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc)
+		return ct_usage_error("replay", "no capture file given");
+
+	rp.exp.syn_timeout_ns = (__u64)syn_s * 1000000000ull;
+	rp.exp.idle_timeout_ns = (__u64)idle_s * 1000000000ull;
+	rp.exp.linger_ns = CT_DEFAULT_LINGER_S * 1000000000ull;
+	lo.flows = (__u32)table;
+
+	rp.skel = ct_load(&lo, err, sizeof(err));
+	if (!rp.skel) {
+		fprintf(stderr, "closetrace: %s\n", err);
+		return 1;
+	}
+	rp.prog_fd = bpf_program__fd(rp.skel->progs.ct_xdp);
+	rp.rb = ring_buffer__new(bpf_map__fd(rp.skel->maps.events), on_event, &rp, NULL);
+	if (!rp.rb || ct_scanner_init(&rp.scan, bpf_map__fd(rp.skel->maps.flows), 0)) {
+		fprintf(stderr, "closetrace: cannot set up the ring buffer or the flow scan\n");
+		ret = 1;
+		goto out;
+	}
+	rp.sink = (struct ct_sink){ .record = on_record, .iface = on_iface, .ctx = &rp };
+
+	for (int i = optind; i < argc && !rp.stopped; i++)
+		ret |= replay_file(&rp, argv[i]);
+
+	if (!ct_read_counters(rp.skel, cnt, CT_C_MAX)) {
+		/* every flow created ended in a scan, in a restart, or by eviction */
+		lost = cnt[CT_C_FLOWS] - cnt[CT_C_RESTARTS];
+		lost = lost > rp.scan.removed ? lost - rp.scan.removed : 0;
+		if (lost)
+			fprintf(stderr, "closetrace: %llu flows were evicted from the full flow "
+				"table before they ended; raise --table-size\n",
+				(unsigned long long)lost);
+		if (cnt[CT_C_RB_FAIL])
+			fprintf(stderr, "closetrace: %llu events were lost (ring buffer full)\n",
+				(unsigned long long)cnt[CT_C_RB_FAIL]);
+		if (lost || cnt[CT_C_RB_FAIL])
+			ret = 1;
+		pr_info("%llu packets, %llu TCP, %llu other, %llu malformed, %llu flows\n",
+			(unsigned long long)cnt[CT_C_PACKETS], (unsigned long long)cnt[CT_C_TCP],
+			(unsigned long long)cnt[CT_C_OTHER], (unsigned long long)cnt[CT_C_MALFORMED],
+			(unsigned long long)cnt[CT_C_FLOWS]);
+	}
+out:
+	ct_scanner_free(&rp.scan);
+	ring_buffer__free(rp.rb);
+	ct_unload(rp.skel);
+	return ret;
+}
