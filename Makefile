@@ -63,7 +63,7 @@ $(BUILD)/closetrace: $(BUILD)/user/main.o $(USER_OBJS)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 # --- tests ------------------------------------------------------------------------------
-TESTS := $(BUILD)/tests/test_logic $(BUILD)/tests/test_bpf
+TESTS := $(BUILD)/tests/test_logic $(BUILD)/tests/test_bpf $(BUILD)/tests/test_oracle
 
 $(BUILD)/tests/%.o: tests/%.c $(SKELS) $(TEST_SKELS) | $(BUILD)/tests
 	$(call msg,CC,$@)
@@ -76,6 +76,10 @@ $(BUILD)/tests/test_logic: $(BUILD)/tests/test_logic.o $(USER_OBJS)
 $(BUILD)/tests/test_bpf: $(BUILD)/tests/test_bpf.o $(BUILD)/tests/pkt.o $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka -lpthread
+
+$(BUILD)/tests/test_oracle: $(BUILD)/tests/test_oracle.o $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \

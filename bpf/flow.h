@@ -64,22 +64,20 @@ static __always_inline struct ct_flow *ct_flow_new(struct ct_pkt *p, int ep, __u
  * Record a letter. The atomic OR hands each (letter, endpoint) to exactly one packet, and
  * its return value, the letters before it, is that letter's position in the history.
  * A letter already set needs no atomic: a plain read says so. Returns the state before.
+ * (No per-path bookkeeping here: every distinct value on the stack is a path the
+ * verifier cannot merge.)
  */
-static __always_inline __u32 ct_letter(struct ct_flow *f, int ep, int l, __u32 *added)
+static __always_inline __u32 ct_letter(struct ct_flow *f, int ep, int l)
 {
 	__u32 bit = CT_ST_LETTER(ep, l);
 	__u32 old = f->state;
-	int pos;
 
 	if (old & bit)
 		return old;
 	old = __sync_fetch_and_or(&f->state, bit);
-	if (!(old & bit)) {
-		*added |= bit;
-		pos = ct_letter_count(old);
-		if (pos < 16)
-			__sync_fetch_and_or(&f->history, ct_hist_code(ep, l) << (pos * 4));
-	}
+	if (!(old & bit))
+		__sync_fetch_and_or(&f->history,
+				    ct_hist_code(ep, l) << ((ct_letter_count(old) & 15) * 4));
 	return old;
 }
 
@@ -182,7 +180,7 @@ static __always_inline void ct_handshake(struct ct_flow *f, int ep, __u8 fl, __u
 static __always_inline void ct_control(struct ct_flow *f, struct ct_pkt *p, int ep, __u64 *cnt)
 {
 	__u8 fl = p->flags;
-	__u32 st0 = f->state, added = 0, old;
+	__u32 st0 = f->state, old;
 	int clt;
 
 	if ((fl & (CT_TH_SYN | CT_TH_ACK | CT_TH_RST | CT_TH_FIN)) == CT_TH_SYN &&
@@ -209,19 +207,19 @@ static __always_inline void ct_control(struct ct_flow *f, struct ct_pkt *p, int 
 			__sync_fetch_and_add(&f->synack[ep], 1);
 			ct_count(cnt, CT_C_SYNACK);
 			ct_set_role(f, !ep);
-			ct_letter(f, ep, CT_L_SYNACK, &added);
+			ct_letter(f, ep, CT_L_SYNACK);
 		} else {
 			__sync_fetch_and_add(&f->syn[ep], 1);
 			ct_count(cnt, CT_C_SYN);
 			ct_set_role(f, ep);
-			ct_letter(f, ep, CT_L_SYN, &added);
+			ct_letter(f, ep, CT_L_SYN);
 		}
 	}
 
 	if (p->payload)
-		ct_letter(f, ep, CT_L_DATA, &added);
+		ct_letter(f, ep, CT_L_DATA);
 	else if ((fl & (CT_TH_ACK | CT_TH_SYN | CT_TH_FIN | CT_TH_RST)) == CT_TH_ACK)
-		ct_letter(f, ep, CT_L_ACK, &added);
+		ct_letter(f, ep, CT_L_ACK);
 
 	if (!(st0 & CT_ST_HS_DONE))
 		ct_handshake(f, ep, fl, cnt);
@@ -230,7 +228,7 @@ static __always_inline void ct_control(struct ct_flow *f, struct ct_pkt *p, int 
 		__sync_fetch_and_add(&f->fin[ep], 1);
 		clt = ct_client_ep(f->state);
 		ct_count(cnt, ep == clt ? CT_C_FIN_CLT : CT_C_FIN_SRV);
-		old = ct_letter(f, ep, CT_L_FIN, &added);
+		old = ct_letter(f, ep, CT_L_FIN);
 		if (!(fl & CT_TH_RST) && ct_fin_closes(old, ep))
 			ct_end(f, p, ep, CT_CLOSE_GRACEFUL, cnt);
 	}
@@ -239,26 +237,37 @@ static __always_inline void ct_control(struct ct_flow *f, struct ct_pkt *p, int 
 		__sync_fetch_and_add(&f->rst[ep], 1);
 		clt = ct_client_ep(f->state);
 		ct_count(cnt, ep == clt ? CT_C_RST_CLT : CT_C_RST_SRV);
-		old = ct_letter(f, ep, CT_L_RST, &added);
-		/* the first RST decides; later ones are only counted */
+		old = ct_letter(f, ep, CT_L_RST);
+		/*
+		 * The first RST decides, on the flow as it stood before this packet (a flow
+		 * the RST itself created has no letters: an orphan); later ones only count.
+		 */
 		if (!ct_has_any(old, CT_L_RST))
-			ct_end(f, p, ep, ct_rst_close(old & ~added, ep), cnt);
+			ct_end(f, p, ep, ct_rst_close(st0, ep), cnt);
 	}
 }
 
-/* Account one parsed TCP segment to its flow. */
-static __always_inline void ct_segment(struct ct_pkt *p, __u64 *cnt)
+/*
+ * Account one parsed TCP segment to its flow. Inlined: as a global function the verifier
+ * would check it apart, but the call costs about 10 ns a packet; the parser's single L3
+ * offset already keeps verification small.
+ */
+static __always_inline int ct_segment(struct ct_pkt *p, struct ct_counters *c)
 {
+	__u64 *cnt;
 	struct ct_flow *f;
 	__u32 need, st;
 	int ep;
 
+	if (!p || !c)
+		return 0;
+	cnt = c->c;
 	ep = ct_key_canon(&p->key) & 1;
 	f = bpf_map_lookup_elem(&flows, &p->key);
 	if (!f) {
 		f = ct_flow_new(p, ep, cnt, 0);
 		if (!f)
-			return;
+			return 0;
 	}
 
 	/*
@@ -277,10 +286,11 @@ static __always_inline void ct_segment(struct ct_pkt *p, __u64 *cnt)
 			f->pkts[ep]++;
 			f->bytes[ep] += p->payload;
 			f->last_seen = ct_now_last();
-			return;
+			return 0;
 		}
 	}
 	ct_control(f, p, ep, cnt);
+	return 0;
 }
 
 static __always_inline struct ct_counters *ct_counters_get(void)
@@ -303,7 +313,7 @@ static __always_inline void ct_account(struct ct_counters *c, enum ct_parse_res 
 	case CT_P_TCP:
 		c->c[CT_C_TCP]++;
 		p->key.ifvlan = CT_IFVLAN(ifindex, p->vlan);
-		ct_segment(p, c->c);
+		ct_segment(p, c);
 		break;
 	case CT_P_FRAGMENT:
 		c->c[CT_C_FRAGMENT]++;

@@ -251,8 +251,8 @@ static __always_inline enum ct_parse_res ct_parse(void *data, void *data_end, __
 {
 	struct hdr_cursor c = { .pos = data };
 	struct tcphdr *th;
-	int proto, iplen, thlen;
-	long rest;
+	int proto, iplen, thlen, rest;
+	__u32 off;
 
 	proto = ct_parse_eth(&c, data_end, p);
 	if (proto == bpf_htons(CT_ETH_P_MPLS_UC) || proto == bpf_htons(CT_ETH_P_MPLS_MC))
@@ -262,15 +262,22 @@ static __always_inline enum ct_parse_res ct_parse(void *data, void *data_end, __
 	if (proto < 0)
 		return CT_P_MALFORMED;
 
-	/* the frame's length from the IP header on; the barrier keeps the compiler from
-	 * folding the pointer difference into pointer arithmetic the verifier refuses */
-	rest = (long)c.pos - (long)data;
-	barrier_var(rest);
-	rest = (long)len - rest;
+	/*
+	 * Every way through the link layer (tags, labels, PPPoE, FabricPath) reaches the IP
+	 * header at its own constant offset. Turning that offset into one bounded variable
+	 * lets the verifier walk the IP parsers once for all of them instead of once each.
+	 * The barrier keeps the compiler from undoing it. The offset also gives the frame's
+	 * length from the IP header on, for packets whose IP length field is 0.
+	 */
+	off = (__u32)((long)c.pos - (long)data);
+	barrier_var(off);
+	off &= 0xff;	/* the deepest link-layer stack parsed is well under 256 bytes */
+	c.pos = data + off;
+	rest = (int)len - (int)off;
 	if (proto == bpf_htons(ETH_P_IP))
-		iplen = ct_parse_ipv4(&c, data_end, p, (int)rest);
+		iplen = ct_parse_ipv4(&c, data_end, p, rest);
 	else if (proto == bpf_htons(ETH_P_IPV6))
-		iplen = ct_parse_ipv6(&c, data_end, p, (int)rest);
+		iplen = ct_parse_ipv6(&c, data_end, p, rest);
 	else
 		return CT_P_OTHER;
 	if (iplen < 0)

@@ -106,11 +106,12 @@ static __always_inline __u8 ct_rst_close(__u32 st, int ep)
 		return CT_CLOSE_RESET_CLIENT;	/* midstream: the client is a guess */
 	}
 	/*
-	 * The server resets while the client has sent nothing but SYNs: refused, even
-	 * after a SYN-ACK (the client never completed the handshake; Zeek's REJ).
+	 * Refused: the server answers the client's SYN with a RST, having sent no SYN-ACK,
+	 * and the client sent nothing more (had it sent data, we missed the handshake).
 	 */
 	if (ct_has(st, clt, CT_L_SYN))
-		return clt_more || (st & CT_ST_CT) ? CT_CLOSE_RESET_SERVER : CT_CLOSE_REFUSED;
+		return clt_more || ct_has(st, srv, CT_L_SYNACK) ? CT_CLOSE_RESET_SERVER :
+								   CT_CLOSE_REFUSED;
 	if (ct_has(st, srv, CT_L_SYNACK) && !clt_more)
 		return CT_CLOSE_SYNACK_RESET;
 	return CT_CLOSE_RESET_SERVER;

@@ -776,12 +776,13 @@ static void t_order_synack_client_rstack(void **state)
 	check_flow(&cn, &w);
 }
 
-/* SYN, SYN-ACK, the server resets before the client answered: refused (Zeek's REJ). */
+/* SYN, SYN-ACK, the server resets before the client answered: a reset (Zeek's RSTR),
+ * not a refusal, which is a RST instead of a SYN-ACK. */
 static void t_order_synack_server_rst(void **state)
 {
 	struct conn cn;
 	struct expect w = {
-		.close = CT_CLOSE_REFUSED, .rst_by = CT_BY_SRV, .history = "Shr",
+		.close = CT_CLOSE_RESET_SERVER, .rst_by = CT_BY_SRV, .history = "Shr",
 		.map = { .syn = { 1, 0 }, .synack = { 0, 1 }, .rst = { 0, 1 }, .pkts = { 1, 2 } },
 		.ev = { .syn = { 1, 0 }, .synack = { 0, 1 }, .rst = { 0, 1 }, .pkts = { 1, 2 } },
 	};

@@ -84,6 +84,13 @@ static void test_rst_close_handshake_cases(void **state)
 		int s = !c;
 
 		assert_int_equal(ct_rst_close(st(c, L(c, CT_L_SYN)), s), CT_CLOSE_REFUSED);
+		assert_int_equal(ct_rst_close(st(c, L(c, CT_L_SYN) | L(s, CT_L_ACK)), s),
+				 CT_CLOSE_REFUSED);
+		assert_int_equal(ct_rst_close(st(c, L(c, CT_L_SYN) | L(s, CT_L_SYNACK)), s),
+				 CT_CLOSE_RESET_SERVER);
+		/* SYN-ACK missed, data from the client: not a refusal */
+		assert_int_equal(ct_rst_close(st(c, L(c, CT_L_SYN) | L(c, CT_L_DATA)), s),
+				 CT_CLOSE_RESET_SERVER);
 		assert_int_equal(ct_rst_close(st(c, L(c, CT_L_SYN)), c), CT_CLOSE_SYN_RESET);
 		/* Zeek's SaR: an ACK without SYN-ACK from the responder is still RSTOS0 */
 		assert_int_equal(ct_rst_close(st(c, L(c, CT_L_SYN) | L(s, CT_L_ACK)), c),
@@ -262,7 +269,12 @@ static void test_zeek_state(void **state)
 		{ "S", "S0" },		{ "SAD", "S0" },	{ "ShADad", "S1" },
 		{ "SADF", "SH" },	{ "DAF", "SH" },	{ "hdaf", "SHR" },
 		{ "fA", "SHR" },	{ "Fa", "SH" },		{ "ShADdaF", "S2" },
-		{ "ShADadf", "S3" },	{ "ShADadFfR", "RSTO" },	{ "", "OTH" },
+		{ "ShADadf", "S3" },	{ "", "OTH" },
+		/* a RST from a side that had closed: ignored once both closed */
+		{ "ShAdDafFr", "SF" },	{ "ShADadFRf", "SF" },	{ "ShAadDfFr", "SF" },
+		{ "ShADadFfR", "SF" },	{ "ShADadFR", "RSTO" },	{ "ShAdDaFR", "RSTO" },
+		{ "ShADadfR", "RSTO" },	{ "ShADadFr", "RSTR" },	{ "Shr", "RSTR" },
+		{ "ShADadRF", "RSTO" },	{ "Sar", "REJ" },
 	};
 	struct ct_flow f;
 

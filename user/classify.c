@@ -83,23 +83,57 @@ enum zeek_ep {
 	Z_RESET,
 };
 
-static enum zeek_ep zeek_endpoint(const struct ct_flow *f, int ep)
+/* Position of (@ep, @letter) in the history, or -1. */
+static int hist_pos(__u64 h, int ep, int letter)
+{
+	unsigned int want = (unsigned int)(ep * CT_L_MAX + letter);
+
+	for (int i = 0; h; h >>= 4, i++)
+		if ((unsigned int)(h & 0xf) - 1 == want)
+			return i;
+	return -1;
+}
+
+/*
+ * The state Zeek's TCP analyzer leaves an endpoint in, from the letters:
+ * - a SYN-ACK from the responder establishes both sides (the originator's own ACK does
+ *   not); an originator that sent a SYN stays SYN_SENT, whatever else it sends, until then;
+ * - a packet from an endpoint that saw no SYN is PARTIAL, or ESTABLISHED when it has an
+ *   ACK and its peer is established (a missed SYN);
+ * - FIN closes; RST resets, except that a RST from an endpoint that had closed is
+ *   ignored once its peer has closed too (before or after the RST), and a FIN after an
+ *   endpoint's own RST changes nothing.
+ */
+static enum zeek_ep zeek_endpoint(const struct ct_flow *f, int ep, int clt)
 {
 	__u32 st = f->state;
+	int peer = !ep, srv = !clt;
+	int est = ct_has(st, srv, CT_L_SYNACK);	/* the responder's SYN(-ACK) establishes */
+	enum zeek_ep s;
 
-	if (ct_has(st, ep, CT_L_RST))
-		return Z_RESET;
+	if (ep == clt && ct_has(st, ep, CT_L_SYN))
+		s = est ? Z_ESTABLISHED : Z_SYN_SENT;
+	else if (ep == clt && ct_has(st, ep, CT_L_SYNACK))
+		s = Z_SYN_ACK_SENT;
+	else if (ep == srv && est)
+		s = Z_ESTABLISHED;
+	else if (ct_has(st, ep, CT_L_ACK) || ct_has(st, ep, CT_L_DATA))
+		s = est ? Z_ESTABLISHED : Z_PARTIAL;
+	else
+		s = Z_INACTIVE;
+
+	if (ct_has(st, ep, CT_L_RST)) {
+		int fin = hist_pos(f->history, ep, CT_L_FIN);
+		int rst = hist_pos(f->history, ep, CT_L_RST);
+
+		if (!(fin >= 0 && fin < rst && ct_has(st, peer, CT_L_FIN)))
+			return Z_RESET;
+		return Z_CLOSED;
+	}
 	if (ct_has(st, ep, CT_L_FIN))
 		return Z_CLOSED;
-	if (st & CT_ST_CT)
-		return Z_ESTABLISHED;
-	if (ct_has(st, ep, CT_L_SYN))
-		return Z_SYN_SENT;
-	if (ct_has(st, ep, CT_L_SYNACK))
-		return Z_SYN_ACK_SENT;
-	if (ct_has(st, ep, CT_L_ACK) || ct_has(st, ep, CT_L_DATA))
-		return Z_PARTIAL;
-	return Z_INACTIVE;
+	(void)peer;
+	return s;
 }
 
 /*
@@ -133,7 +167,7 @@ static int zeek_rstos0(const struct ct_flow *f, int clt)
 const char *ct_zeek_state(const struct ct_flow *f)
 {
 	int clt = ct_client_ep(f->state), srv = !clt;
-	enum zeek_ep os = zeek_endpoint(f, clt), rs = zeek_endpoint(f, srv);
+	enum zeek_ep os = zeek_endpoint(f, clt, clt), rs = zeek_endpoint(f, srv, clt);
 	int o_inactive = os == Z_INACTIVE || os == Z_PARTIAL;
 	int r_inactive = rs == Z_INACTIVE || rs == Z_PARTIAL;
 

@@ -31,14 +31,14 @@ __u8 ct_open_kind(const struct ct_flow *f)
 	return CT_CLOSE_IDLE;
 }
 
-__u64 ct_open_timeout(const struct ct_expiry *e, __u8 kind)
+int ct_open_expired(const struct ct_expiry *e, __u8 kind, __u64 first, __u64 last, __u64 now)
 {
 	switch (kind) {
 	case CT_CLOSE_UNANSWERED:
 	case CT_CLOSE_HALF_OPEN:
-		return e->syn_timeout_ns;
+		return now >= first && now - first >= e->syn_timeout_ns;
 	default:
-		return e->idle_timeout_ns;
+		return now >= last && now - last >= e->idle_timeout_ns;
 	}
 }
 
@@ -98,7 +98,7 @@ static int scan_one(const struct ct_expiry *e, const struct ct_clock *clk, __u64
 		return 1;
 	}
 	kind = ct_open_kind(f);
-	if (!flush && quiet < ct_open_timeout(e, kind))
+	if (!flush && !ct_open_expired(e, kind, f->first_ns, last, now))
 		return 0;
 	end = last;
 	if (emit(sink, CT_REC_CLOSE, k, f, kind, end) < 0 ||

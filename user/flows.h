@@ -35,8 +35,13 @@ struct ct_sink {
 
 /* The close a flow that has not ended would get if it ended now. */
 __u8 ct_open_kind(const struct ct_flow *f);
-/* How long a flow whose open kind is @kind may be silent before it is closed. */
-__u64 ct_open_timeout(const struct ct_expiry *e, __u8 kind);
+/*
+ * Whether a flow that has not ended is to be closed at @now (its clock), @last being its
+ * last packet. A connection attempt without a reply has the SYN timeout from its first
+ * packet, however much the client keeps sending; anything else is closed after the idle
+ * timeout of silence.
+ */
+int ct_open_expired(const struct ct_expiry *e, __u8 kind, __u64 first, __u64 last, __u64 now);
 
 struct ct_scanner {
 	int map_fd;

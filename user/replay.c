@@ -24,29 +24,30 @@
 #include "log.h"
 #include "output.h"
 #include "pcapin.h"
+#include "replay.h"
 
 /* Only headers matter, and test_run takes at most about a page: pass this much. */
 #define CT_REPLAY_SNAP 1024
 #define CT_SCAN_EVERY_NS 1000000000ull
 
-struct replay {
+struct ct_replay {
 	struct closetrace *skel;
 	struct ring_buffer *rb;
-	struct ct_output out;
 	struct ct_scanner scan;
 	struct ct_expiry exp;
 	struct ct_sink sink;
+	int (*record)(void *ctx, const struct ct_record *r);
+	void *ctx;
 	const char *iface;		/* the current file's name, as the records' iface */
-	unsigned long long truncated;	/* packets cut before their TCP header ended */
 	int prog_fd;
-	int stopped;			/* the output went away */
+	int stopped;			/* the sink refused more */
 };
 
 static int on_record(void *ctx, const struct ct_record *r)
 {
-	struct replay *rp = ctx;
+	struct ct_replay *rp = ctx;
 
-	if (ct_output_record(&rp->out, r) < 0) {
+	if (rp->record(rp->ctx, r) < 0) {
 		rp->stopped = 1;
 		return -1;
 	}
@@ -56,12 +57,12 @@ static int on_record(void *ctx, const struct ct_record *r)
 static const char *on_iface(void *ctx, __u32 ifindex)
 {
 	(void)ifindex;
-	return ((struct replay *)ctx)->iface;
+	return ((struct ct_replay *)ctx)->iface;
 }
 
 static int on_event(void *ctx, void *data, size_t len)
 {
-	struct replay *rp = ctx;
+	struct ct_replay *rp = ctx;
 	struct ct_record r;
 
 	if (len < sizeof(struct ct_event))
@@ -70,7 +71,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	return on_record(rp, &r) < 0 ? -1 : 0;
 }
 
-static int scan(struct replay *rp, int flush)
+static int scan(struct ct_replay *rp, int flush)
 {
 	struct ct_clock clk;
 
@@ -78,7 +79,7 @@ static int scan(struct replay *rp, int flush)
 	return ct_scan(&rp->scan, &rp->exp, &clk, rp->skel->bss->user_clock_ns, flush, &rp->sink);
 }
 
-static void set_clock(struct replay *rp, __u64 ts)
+static void set_clock(struct ct_replay *rp, __u64 ts)
 {
 	/* a capture may step back in time; the flow clock does not */
 	if (ts < rp->skel->bss->user_clock_ns)
@@ -87,8 +88,46 @@ static void set_clock(struct replay *rp, __u64 ts)
 	rp->skel->bss->user_clock_tick = (__u32)(ts / CT_REPLAY_TICK_NS);
 }
 
-/* Replay one file; returns 0, or 1 when it could not be read completely. */
-static int replay_file(struct replay *rp, const char *path)
+struct ct_replay *ct_replay_new(const struct ct_replay_opts *o, char *err, size_t errlen)
+{
+	struct ct_load_opts lo = { .emit_graceful = 1, .user_clock = 1, .flows = o->table_size };
+	struct ct_replay *rp = calloc(1, sizeof(*rp));
+
+	if (!rp) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	rp->exp = o->exp;
+	rp->record = o->record;
+	rp->ctx = o->ctx;
+	rp->skel = ct_load(&lo, err, errlen);
+	if (!rp->skel) {
+		free(rp);
+		return NULL;
+	}
+	rp->prog_fd = bpf_program__fd(rp->skel->progs.ct_xdp);
+	rp->rb = ring_buffer__new(bpf_map__fd(rp->skel->maps.events), on_event, rp, NULL);
+	if (!rp->rb || ct_scanner_init(&rp->scan, bpf_map__fd(rp->skel->maps.flows), 0)) {
+		snprintf(err, errlen, "cannot set up the ring buffer or the flow scan");
+		ct_replay_free(rp);
+		return NULL;
+	}
+	rp->sink = (struct ct_sink){ .record = on_record, .iface = on_iface, .ctx = rp };
+	return rp;
+}
+
+void ct_replay_free(struct ct_replay *rp)
+{
+	if (!rp)
+		return;
+	ct_scanner_free(&rp->scan);
+	ring_buffer__free(rp->rb);
+	if (rp->skel)
+		ct_unload(rp->skel);
+	free(rp);
+}
+
+int ct_replay_file(struct ct_replay *rp, const char *path)
 {
 	char err[512];
 	struct ct_pcap cap;
@@ -112,6 +151,12 @@ static int replay_file(struct replay *rp, const char *path)
 			continue;
 		}
 		set_clock(rp, fr.ts_ns);
+		/* time moves first: what timed out before this packet ends before it counts */
+		if (rp->skel->bss->user_clock_ns >= next_scan) {
+			if (next_scan && scan(rp, 0) < 0)
+				pr_warn("%s: cannot scan the flow table\n", path);
+			next_scan = rp->skel->bss->user_clock_ns + CT_SCAN_EVERY_NS;
+		}
 		{
 			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = fr.data,
 				    .data_size_in = fr.len < CT_REPLAY_SNAP ? fr.len : CT_REPLAY_SNAP,
@@ -128,15 +173,9 @@ static int replay_file(struct replay *rp, const char *path)
 			fprintf(stderr, "closetrace: %s: packet %llu: cut by the snap length at %u "
 				"of %u bytes, before the end of its TCP header; not counted\n",
 				path, cap.pktno, fr.len, fr.wire_len);
-			rp->truncated++;
 			ret = 1;
 		}
 		ring_buffer__consume(rp->rb);
-		if (rp->skel->bss->user_clock_ns >= next_scan) {
-			if (next_scan && scan(rp, 0) < 0)
-				pr_warn("%s: cannot scan the flow table\n", path);
-			next_scan = rp->skel->bss->user_clock_ns + CT_SCAN_EVERY_NS;
-		}
 	}
 	/* what was read is reported, whatever stopped the reading */
 	ring_buffer__consume(rp->rb);
@@ -147,6 +186,33 @@ static int replay_file(struct replay *rp, const char *path)
 	}
 	pr_info("%s: %llu packets\n", path, cap.pktno);
 	ct_pcap_close(&cap);
+	return rp->stopped ? -1 : ret;
+}
+
+int ct_replay_finish(struct ct_replay *rp)
+{
+	__u64 cnt[CT_C_MAX], lost;
+	int ret = 0;
+
+	if (ct_read_counters(rp->skel, cnt, CT_C_MAX))
+		return 1;
+	/* every flow created ended in a scan, in a restart, or by eviction */
+	lost = cnt[CT_C_FLOWS] - cnt[CT_C_RESTARTS];
+	lost = lost > rp->scan.removed ? lost - rp->scan.removed : 0;
+	if (lost) {
+		fprintf(stderr, "closetrace: %llu flows were evicted from the full flow table "
+			"before they ended; raise --table-size\n", (unsigned long long)lost);
+		ret = 1;
+	}
+	if (cnt[CT_C_RB_FAIL]) {
+		fprintf(stderr, "closetrace: %llu events were lost (ring buffer full)\n",
+			(unsigned long long)cnt[CT_C_RB_FAIL]);
+		ret = 1;
+	}
+	pr_info("%llu packets, %llu TCP, %llu other, %llu malformed, %llu flows\n",
+		(unsigned long long)cnt[CT_C_PACKETS], (unsigned long long)cnt[CT_C_TCP],
+		(unsigned long long)cnt[CT_C_OTHER], (unsigned long long)cnt[CT_C_MALFORMED],
+		(unsigned long long)cnt[CT_C_FLOWS]);
 	return ret;
 }
 
@@ -176,6 +242,11 @@ static void usage(FILE *out)
 		CT_DEFAULT_SYN_TIMEOUT_S, CT_DEFAULT_IDLE_TIMEOUT_S, CT_DEFAULT_FLOWS);
 }
 
+static int print_record(void *ctx, const struct ct_record *r)
+{
+	return ct_output_record(ctx, r);
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	enum { OPT_FLOWS = 256, OPT_SYN, OPT_IDLE, OPT_TABLE };
@@ -190,28 +261,27 @@ int cmd_replay(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct ct_load_opts lo = { .emit_graceful = 1, .user_clock = 1 };
-	struct replay rp = { 0 };
+	struct ct_output out = { .out = stdout };
+	struct ct_replay_opts ro = { .record = print_record, .ctx = &out };
+	struct ct_replay *rp;
 	long syn_s = CT_DEFAULT_SYN_TIMEOUT_S, idle_s = CT_DEFAULT_IDLE_TIMEOUT_S;
 	long table = CT_DEFAULT_FLOWS;
 	char err[256];
-	int c, ret = 0, fmt;
-	__u64 cnt[CT_C_MAX], lost;
+	int c, ret = 0, fmt, r;
 
-	rp.out.out = stdout;
 	while ((c = getopt_long(argc, argv, "o:awh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			fmt = ct_format_parse(optarg);
 			if (fmt < 0)
 				return ct_usage_error("replay", "-o takes text or json, not '%s'", optarg);
-			rp.out.fmt = fmt;
+			out.fmt = fmt;
 			break;
 		case 'a':
-			rp.out.all = 1;
+			out.all = 1;
 			break;
 		case OPT_FLOWS:
-			rp.out.flows = 1;
+			out.flows = 1;
 			break;
 		case OPT_SYN:
 			if (ct_parse_long(optarg, 1, 86400, &syn_s))
@@ -226,7 +296,7 @@ int cmd_replay(int argc, char **argv)
 				return ct_usage_error("replay", "--table-size takes 1024 to 67108864 flows");
 			break;
 		case 'w':
-			rp.out.wide = 1;
+			out.wide = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -239,49 +309,22 @@ int cmd_replay(int argc, char **argv)
 	if (optind >= argc)
 		return ct_usage_error("replay", "no capture file given");
 
-	rp.exp.syn_timeout_ns = (__u64)syn_s * 1000000000ull;
-	rp.exp.idle_timeout_ns = (__u64)idle_s * 1000000000ull;
-	rp.exp.linger_ns = CT_DEFAULT_LINGER_S * 1000000000ull;
-	lo.flows = (__u32)table;
-
-	rp.skel = ct_load(&lo, err, sizeof(err));
-	if (!rp.skel) {
+	ro.exp.syn_timeout_ns = (__u64)syn_s * 1000000000ull;
+	ro.exp.idle_timeout_ns = (__u64)idle_s * 1000000000ull;
+	ro.exp.linger_ns = CT_DEFAULT_LINGER_S * 1000000000ull;
+	ro.table_size = (__u32)table;
+	rp = ct_replay_new(&ro, err, sizeof(err));
+	if (!rp) {
 		fprintf(stderr, "closetrace: %s\n", err);
 		return 1;
 	}
-	rp.prog_fd = bpf_program__fd(rp.skel->progs.ct_xdp);
-	rp.rb = ring_buffer__new(bpf_map__fd(rp.skel->maps.events), on_event, &rp, NULL);
-	if (!rp.rb || ct_scanner_init(&rp.scan, bpf_map__fd(rp.skel->maps.flows), 0)) {
-		fprintf(stderr, "closetrace: cannot set up the ring buffer or the flow scan\n");
-		ret = 1;
-		goto out;
+	for (int i = optind; i < argc; i++) {
+		r = ct_replay_file(rp, argv[i]);
+		if (r < 0)
+			break;	/* stdout went away: stop quietly */
+		ret |= r;
 	}
-	rp.sink = (struct ct_sink){ .record = on_record, .iface = on_iface, .ctx = &rp };
-
-	for (int i = optind; i < argc && !rp.stopped; i++)
-		ret |= replay_file(&rp, argv[i]);
-
-	if (!ct_read_counters(rp.skel, cnt, CT_C_MAX)) {
-		/* every flow created ended in a scan, in a restart, or by eviction */
-		lost = cnt[CT_C_FLOWS] - cnt[CT_C_RESTARTS];
-		lost = lost > rp.scan.removed ? lost - rp.scan.removed : 0;
-		if (lost)
-			fprintf(stderr, "closetrace: %llu flows were evicted from the full flow "
-				"table before they ended; raise --table-size\n",
-				(unsigned long long)lost);
-		if (cnt[CT_C_RB_FAIL])
-			fprintf(stderr, "closetrace: %llu events were lost (ring buffer full)\n",
-				(unsigned long long)cnt[CT_C_RB_FAIL]);
-		if (lost || cnt[CT_C_RB_FAIL])
-			ret = 1;
-		pr_info("%llu packets, %llu TCP, %llu other, %llu malformed, %llu flows\n",
-			(unsigned long long)cnt[CT_C_PACKETS], (unsigned long long)cnt[CT_C_TCP],
-			(unsigned long long)cnt[CT_C_OTHER], (unsigned long long)cnt[CT_C_MALFORMED],
-			(unsigned long long)cnt[CT_C_FLOWS]);
-	}
-out:
-	ct_scanner_free(&rp.scan);
-	ring_buffer__free(rp.rb);
-	ct_unload(rp.skel);
+	ret |= ct_replay_finish(rp);
+	ct_replay_free(rp);
 	return ret;
 }

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * replay.h - the replay engine: captures through the XDP program with BPF_PROG_TEST_RUN,
+ * capture time as the flow clock; records (closes and final flow states) go to a sink.
+ * `closetrace replay` and the oracle tests both drive it.
+ */
+#ifndef CT_REPLAY_H
+#define CT_REPLAY_H
+
+#include <stddef.h>
+
+#include "flows.h"
+#include "record.h"
+
+struct ct_replay;
+
+struct ct_replay_opts {
+	__u32 table_size;		/* 0: CT_DEFAULT_FLOWS */
+	struct ct_expiry exp;
+	/* where records go: return < 0 to stop (the reader went away) */
+	int (*record)(void *ctx, const struct ct_record *r);
+	void *ctx;
+};
+
+/* Load the BPF object for replay; NULL with one sentence in @err. */
+struct ct_replay *ct_replay_new(const struct ct_replay_opts *o, char *err, size_t errlen);
+
+/*
+ * Replay one capture; every flow in it is closed by the end. Problems (unreadable file,
+ * unusable packets) are printed to stderr, one line each, naming the file and packet.
+ * Returns 0 when all of it was read and counted, 1 otherwise, -1 when the sink stopped.
+ */
+int ct_replay_file(struct ct_replay *rp, const char *path);
+
+/* Report flows lost to eviction and events lost; 0 if none, 1 otherwise. */
+int ct_replay_finish(struct ct_replay *rp);
+void ct_replay_free(struct ct_replay *rp);
+
+#endif /* CT_REPLAY_H */
