@@ -18,7 +18,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 
 # Debian packages for building and testing, installed by `make deps`.
 DEB_PKGS := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
-	    libcmocka-dev libpcap-dev iproute2
+	    libcmocka-dev libpcap-dev iproute2 python3 jq
 
 ifeq ($(V),1)
 Q :=
@@ -63,7 +63,8 @@ $(BUILD)/closetrace: $(BUILD)/user/main.o $(USER_OBJS)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 # --- tests ------------------------------------------------------------------------------
-TESTS := $(BUILD)/tests/test_logic $(BUILD)/tests/test_bpf $(BUILD)/tests/test_oracle
+TESTS := $(BUILD)/tests/test_logic $(BUILD)/tests/test_output $(BUILD)/tests/test_bpf \
+	 $(BUILD)/tests/test_oracle
 
 $(BUILD)/tests/%.o: tests/%.c $(SKELS) $(TEST_SKELS) | $(BUILD)/tests
 	$(call msg,CC,$@)
@@ -76,6 +77,10 @@ $(BUILD)/tests/test_logic: $(BUILD)/tests/test_logic.o $(USER_OBJS)
 $(BUILD)/tests/test_bpf: $(BUILD)/tests/test_bpf.o $(BUILD)/tests/pkt.o $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka -lpthread
+
+$(BUILD)/tests/test_output: $(BUILD)/tests/test_output.o $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/test_oracle: $(BUILD)/tests/test_oracle.o $(USER_OBJS)
 	$(call msg,LINK,$@)
@@ -94,9 +99,11 @@ deps:
 		{ echo "make deps: installing$$missing failed; run as root on Debian 12" >&2; exit 1; }; \
 	fi
 
+SHELL_TESTS := tests/cli/test_replay.sh
+
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(TESTS)
-	$(Q)tests/run.sh $(TESTS)
+	$(Q)tests/run.sh $(TESTS) $(SHELL_TESTS)
 
 $(BUILD)/bpf $(BUILD)/user $(BUILD)/tests:
 	$(Q)mkdir -p $@

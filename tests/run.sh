@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# run.sh - runs the test binaries given as arguments, prints each one's cmocka report and
-# one closing total. Exit status: non-zero if any test failed, or if any was skipped while
+# run.sh - runs the test programs given as arguments and prints one closing total. cmocka
+# binaries are read from their "[  PASSED  ]"/"[  FAILED  ]"/"[  SKIPPED ]" lines, shell
+# tests (*.sh) from their TAP lines ("ok", "not ok", "# SKIP"). Exit status: non-zero if a
+# test failed, a program crashed or reported nothing, or anything was skipped while
 # CLOSETRACE_REQUIRE_PRIV=1 (CI, where every privileged test must run).
 set -u
 passed=0 failed=0 skipped=0 broken=0
@@ -9,15 +11,25 @@ for t in "$@"; do
 	out=$("$t" 2>&1)
 	rc=$?
 	printf '%s\n' "$out"
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -n1)
-	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -n1)
-	s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -n1)
+	case $t in
+	*.sh)
+		s=$(grep -c '^ok .*# SKIP' <<<"$out")
+		p=$(($(grep -c '^ok ' <<<"$out") - s))
+		f=$(grep -c '^not ok ' <<<"$out")
+		[ "$((p + f + s))" -gt 0 ] || p=
+		;;
+	*)
+		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -n1)
+		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -n1)
+		s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -n1)
+		;;
+	esac
 	passed=$((passed + ${p:-0}))
 	failed=$((failed + ${f:-0}))
 	skipped=$((skipped + ${s:-0}))
-	# a crash or a runner that reported nothing counts as a failure of its own
-	if [ -z "$p$f" ] || { [ "$rc" -ne 0 ] && [ -z "$f" ]; }; then
-		echo "run.sh: ${t##*/} exited $rc without a cmocka report" >&2
+	# a crash, or a program that reported nothing, is a failure of its own
+	if [ -z "$p$f" ] || { [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; }; then
+		echo "run.sh: ${t##*/} exited $rc without reporting a failed test" >&2
 		broken=$((broken + 1))
 	fi
 done

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,8 @@ int main(int argc, char **argv)
 		}
 	}
 	ct_log_init(verbosity);
+	/* a reader that goes away (| head) is a write error we stop on, not a signal */
+	signal(SIGPIPE, SIG_IGN);
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;

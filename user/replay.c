@@ -318,13 +318,14 @@ int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "closetrace: %s\n", err);
 		return 1;
 	}
-	for (int i = optind; i < argc; i++) {
-		r = ct_replay_file(rp, argv[i]);
-		if (r < 0)
-			break;	/* stdout went away: stop quietly */
-		ret |= r;
+	for (r = 0; optind < argc && r >= 0; optind++) {
+		r = ct_replay_file(rp, argv[optind]);
+		if (r > 0)
+			ret = 1;
 	}
-	ret |= ct_replay_finish(rp);
+	/* stdout went away (r < 0): stop quietly, there is nobody to tell */
+	if (r >= 0)
+		ret |= ct_replay_finish(rp);
 	ct_replay_free(rp);
 	return ret;
 }

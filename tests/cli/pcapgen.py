@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""pcapgen.py - writes the captures the CLI tests need: damaged ones (an unsupported link
+type, a zero-length packet, a packet cut by the snap length, a corrupt record) and a large
+one with many short TCP connections, streamed so that its size costs no memory here.
+
+usage: pcapgen.py KIND OUT [ARG]
+  bad-link OUT       one packet on an 802.11 link
+  zero-len OUT       a refused connection, then a zero-length record, then another
+  snap-cut OUT       a refused connection, then a SYN cut inside its IP header
+  corrupt OUT        a refused connection, then a record claiming 200 MB
+  big OUT MIB        at least MIB MiB of graceful connections with full-size data packets
+  refused OUT N      N refused connections (SYN, RST) on distinct client ports
+"""
+import struct
+import sys
+
+ETH = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00"
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def tcp4(src, dst, sport, dport, flags, payload=b"", seq=1, ack=0):
+    """An Ethernet/IPv4/TCP frame; flags as a string of S A F R P."""
+    bits = {"F": 1, "S": 2, "R": 4, "P": 8, "A": 16}
+    fl = sum(bits[c] for c in flags)
+    th = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, fl, 65535, 0, 0)
+    tot = 20 + len(th) + len(payload)
+    ih = struct.pack("!BBHHHBBH4s4s", 0x45, 0, tot, 1, 0, 64, 6, 0,
+                     bytes(map(int, src.split("."))), bytes(map(int, dst.split("."))))
+    ih = ih[:10] + struct.pack("!H", csum(ih)) + ih[12:]
+    return ETH + ih + th + payload
+
+
+class Pcap:
+    def __init__(self, path, linktype=1, snaplen=65535):
+        self.f = open(path, "wb")
+        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
+        self.t = 1700000000.0
+
+    def rec(self, data, wire=None, caplen=None, dt=0.001):
+        self.t += dt
+        sec = int(self.t)
+        usec = int(round((self.t - sec) * 1e6))
+        cl = len(data) if caplen is None else caplen
+        self.f.write(struct.pack("<IIII", sec, usec, cl, len(data) if wire is None else wire))
+        self.f.write(data)
+
+    def close(self):
+        self.f.close()
+
+
+C, S = "10.1.0.1", "10.2.0.2"
+
+
+def refused(p, port):
+    p.rec(tcp4(C, S, port, 80, "S"))
+    p.rec(tcp4(S, C, 80, port, "RA", ack=2))
+
+
+def main():
+    kind, out = sys.argv[1], sys.argv[2]
+    if kind == "bad-link":
+        p = Pcap(out, linktype=105)
+        p.rec(b"\x00" * 40)
+        p.close()
+    elif kind == "zero-len":
+        p = Pcap(out)
+        refused(p, 40001)
+        p.rec(b"")
+        refused(p, 40002)
+        p.close()
+    elif kind == "snap-cut":
+        p = Pcap(out)
+        refused(p, 40001)
+        f = tcp4(C, S, 40003, 80, "S")
+        p.rec(f[:30], wire=len(f))
+        p.close()
+    elif kind == "corrupt":
+        p = Pcap(out)
+        refused(p, 40001)
+        p.f.write(struct.pack("<IIII", 1700000001, 0, 200 << 20, 200 << 20))
+        p.f.write(b"\x00" * 64)
+        p.close()
+    elif kind == "refused":
+        p = Pcap(out)
+        for i in range(int(sys.argv[3])):
+            refused(p, 20000 + i)
+        p.close()
+    elif kind == "big":
+        want = int(sys.argv[3]) << 20
+        p = Pcap(out)
+        data = b"x" * 1400
+        n = 0
+        # connections of 40 data packets each; 16 overlap at a time, ports cycle
+        while p.f.tell() < want:
+            port = 1024 + n % 60000
+            cl = "10.%d.%d.1" % (n // 60000 % 250, n // 240 % 250)
+            p.rec(tcp4(cl, S, port, 80, "S"))
+            p.rec(tcp4(S, cl, 80, port, "SA"))
+            p.rec(tcp4(cl, S, port, 80, "A"))
+            for _ in range(40):
+                p.rec(tcp4(S, cl, 80, port, "A", data), dt=0.0001)
+            p.rec(tcp4(cl, S, port, 80, "FA"))
+            p.rec(tcp4(S, cl, 80, port, "FA"))
+            p.rec(tcp4(cl, S, port, 80, "A"))
+            n += 1
+        p.close()
+        print(n)
+    else:
+        sys.exit("pcapgen.py: unknown kind %s" % kind)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# test_replay.sh - `closetrace replay` from the command line: output formats, exit codes,
+# one clear line for every kind of bad input with what was read before still reported,
+# usage errors, a reader that goes away, and a 1 GiB capture in bounded memory.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+CT=${CLOSETRACE:-$here/../../build/closetrace}
+GEN="python3 $here/pcapgen.py"
+DATA=$here/../data
+need_root
+
+d=$T_DIR
+$GEN refused "$d/r3.pcap" 3
+for k in bad-link zero-len snap-cut corrupt; do $GEN "$k" "$d/$k.pcap"; done
+# 24-byte file header, 70-byte records: cut inside the third record's header
+head -c 172 "$d/r3.pcap" >"$d/truncated.pcap"
+echo "this is not a capture" >"$d/text.pcap"
+: >"$d/empty.pcap"
+
+# run ARGS...: stdout to $d/o, stderr to $d/e, exit status to $rc
+run() {
+	"$CT" "$@" >"$d/o" 2>"$d/e"
+	rc=$?
+}
+
+t_text() {
+	run replay "$d/r3.pcap" && [ "$rc" = 0 ] && [ "$(grep -c ' refused ' "$d/o")" = 3 ] &&
+		head -1 "$d/o" | grep -q '^TIME ' && [ ! -s "$d/e" ]
+}
+check "text: a header and one line per refused connection, exit 0" t_text
+
+t_json() {
+	local keys='v type ts iface close zeek rst_by history clt_ip clt_port srv_ip srv_port
+		syn synack ct fin_clt fin_srv rst_clt rst_srv pkts_clt pkts_srv bytes_clt
+		bytes_srv start dur'
+	run replay -o json "$d/r3.pcap" && [ "$(wc -l <"$d/o")" = 3 ] || return 1
+	for k in $keys; do
+		[ "$(jq -r "has(\"$k\")" "$d/o" | sort -u)" = true ] || { echo "no key $k"; return 1; }
+	done
+	[ "$(jq -r '[.v, .type, .close, .zeek, .rst_by, .syn, .rst_srv] | @tsv' "$d/o" | sort -u)" = \
+		"$(printf '1\tclose\trefused\tREJ\tsrv\t1\t1')" ]
+}
+check "json: every line parses, has every documented key and the right values" t_json
+
+t_pop3() {
+	run replay "$DATA/zeek/pop3_pop3.pcap" && [ "$(grep -c ' refused ' "$d/o")" = 6 ] &&
+		run replay -o json "$DATA/zeek/pop3_pop3.pcap" && jq -e . "$d/o" >/dev/null &&
+		[ "$(jq -r .close "$d/o" | sort | uniq -c | tr -s ' ')" = " 6 refused" ]
+}
+check "pop3_pop3.pcap: the 6 refused connections; every JSON line parses with jq" t_pop3
+
+t_flows() {
+	run replay --flows -o json "$DATA/zeek/pop3_pop3.pcap" && [ "$(wc -l <"$d/o")" = 11 ] &&
+		[ "$(jq -r .type "$d/o" | sort -u)" = flow ] &&
+		[ "$(jq -r 'select(.close == "graceful") | .zeek' "$d/o" | sort -u)" = SF ]
+}
+check "--flows: every flow's final record (11 in pop3_pop3), graceful ones too" t_flows
+
+t_all() {
+	run replay --all -o json "$DATA/zeek/pop3_pop3.pcap" && [ "$(wc -l <"$d/o")" = 11 ] &&
+		run replay -o json "$DATA/zeek/pop3_pop3.pcap" && [ "$(wc -l <"$d/o")" = 6 ]
+}
+check "--all adds the graceful closes; without it only abnormal ones" t_all
+
+# bad ARGS-FILE PATTERN [EXPECTED_CLOSES]: exit 1, one stderr line matching, closes kept
+bad() {
+	local file=$1 pat=$2 closes=${3:-0}
+	run replay -o json "$file"
+	[ "$rc" = 1 ] || { echo "exit $rc"; return 1; }
+	[ "$(wc -l <"$d/e")" = 1 ] || { cat "$d/e"; return 1; }
+	grep -q -- "$pat" "$d/e" || { cat "$d/e"; return 1; }
+	grep -q -- "$file" "$d/e" || return 1
+	[ "$(wc -l <"$d/o")" = "$closes" ] || { echo "closes: $(wc -l <"$d/o")"; return 1; }
+}
+check "missing file: one line naming it, exit 1" bad "$d/nope.pcap" "No such file"
+check "a directory: one line, exit 1" bad "$d" "is a directory"
+check "not a capture: one line, exit 1" bad "$d/text.pcap" "not a pcap or pcapng capture"
+check "empty file: one line, exit 1" bad "$d/empty.pcap" "empty file"
+check "truncated capture: the closes before it, then the packet, exit 1" \
+	bad "$d/truncated.pcap" "packet 3" 1
+check "corrupt record: the closes before it, then the packet, exit 1" \
+	bad "$d/corrupt.pcap" "packet 3: invalid packet capture length" 1
+check "unsupported link type: named, exit 1" bad "$d/bad-link.pcap" "IEEE802_11 (105)"
+check "zero-length packet: named and skipped, the rest counted, exit 1" \
+	bad "$d/zero-len.pcap" "packet 3: zero-length" 2
+check "snap-truncated packet: named, not counted, the rest reported, exit 1" \
+	bad "$d/snap-cut.pcap" "packet 3: cut by the snap length" 1
+
+t_many() {
+	run replay -o json "$d/nope.pcap" "$d/r3.pcap"
+	[ "$rc" = 1 ] && [ "$(wc -l <"$d/o")" = 3 ] && grep -q nope.pcap "$d/e"
+}
+check "several files: a bad one is reported, the others replayed, exit 1" t_many
+
+usage() {
+	run "$@"
+	[ "$rc" = 2 ] && grep -q "see closetrace replay --help" "$d/e"
+}
+check "usage: no file, exit 2" usage replay
+check "usage: -o xml, exit 2" usage replay -o xml "$d/r3.pcap"
+check "usage: --syn-timeout 0, exit 2" usage replay --syn-timeout 0 "$d/r3.pcap"
+check "usage: --table-size abc, exit 2" usage replay --table-size abc "$d/r3.pcap"
+
+t_help() {
+	run replay --help && [ "$rc" = 0 ] && grep -q EXAMPLES "$d/o"
+}
+check "--help: usage with examples, exit 0" t_help
+
+t_head() {
+	$GEN refused "$d/r2000.pcap" 2000
+	"$CT" replay -o json "$d/r2000.pcap" 2>"$d/e" | head -1 >"$d/o"
+	[ "${PIPESTATUS[0]}" = 0 ] && [ "$(wc -l <"$d/o")" = 1 ] && [ ! -s "$d/e" ]
+}
+check "a reader that goes away (| head -1): quiet exit 0" t_head
+
+# The file is generated and replayed as a stream: memory must not follow its size.
+t_big() {
+	local n rss lines
+	n=$($GEN big "$d/big.pcap" 1024) || return 1
+	rss=$(python3 -c '
+import resource, subprocess, sys
+with open(sys.argv[1], "w") as out:
+	r = subprocess.run(sys.argv[2:], stdout=out)
+print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+' "$d/big.out" "$CT" replay --flows --all -o json "$d/big.pcap")
+	lines=$(wc -l <"$d/big.out")
+	rm -f "$d/big.pcap"
+	echo "# 1 GiB: $n connections, $lines records, exit ${rss%% *}, max RSS ${rss##* } KiB" >&3
+	[ "${rss%% *}" = 0 ] && [ "$lines" = "$n" ] && [ "${rss##* }" -lt 65536 ]
+}
+check "1 GiB capture: every connection reported, max RSS under 64 MiB" t_big
+
+done_testing

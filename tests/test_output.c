@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * test_output.c - unit tests, no privileges: NDJSON and text rendering of records, time
+ * formatting, string escaping, the user-space close decisions and their timeouts, and
+ * number parsing for options.
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "classify.h"
+#include "cli.h"
+#include "closetrace.h"
+#include "ct_logic.h"
+#include "flows.h"
+#include "output.h"
+#include "record.h"
+
+#define L(ep, l) CT_ST_LETTER(ep, l)
+#define SEC 1000000000ull
+
+/* The record of DESIGN.md's example: a client closing a transfer with FIN, then RSTs. */
+static struct ct_record example(void)
+{
+	struct ct_record r = { 0 };
+	struct ct_flow_key *k = &r.key;
+	int c = CT_EP_HI, s = CT_EP_LO;
+	__u64 h = 0;
+	int n = 0;
+	static const int seq[][2] = {
+		{ CT_EP_HI, CT_L_SYN }, { CT_EP_LO, CT_L_SYNACK }, { CT_EP_HI, CT_L_ACK },
+		{ CT_EP_HI, CT_L_DATA }, { CT_EP_LO, CT_L_ACK }, { CT_EP_LO, CT_L_DATA },
+		{ CT_EP_HI, CT_L_FIN }, { CT_EP_HI, CT_L_RST },
+	};
+
+	k->addr[0][2] = k->addr[1][2] = htonl(0xffff);
+	inet_pton(AF_INET, "192.0.2.2", &k->addr[s][3]);
+	inet_pton(AF_INET, "192.0.2.1", &k->addr[c][3]);
+	k->port[s] = 80;
+	k->port[c] = 51234;
+	k->ifvlan = CT_IFVLAN(2, 0);
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		h |= ct_hist_code(seq[i][0], seq[i][1]) << (4 * n++);
+		r.flow.state |= L(seq[i][0], seq[i][1]);
+	}
+	r.flow.state |= CT_ST_ROLE | CT_ST_CLIENT_HI | CT_ST_CT | CT_ST_HS_DONE | CT_ST_ENDED;
+	r.flow.history = h;
+	r.flow.syn[c] = 1;
+	r.flow.synack[s] = 1;
+	r.flow.fin[c] = 1;
+	r.flow.rst[c] = 3;
+	r.flow.pkts[c] = 9;
+	r.flow.pkts[s] = 40;
+	r.flow.bytes[c] = 310;
+	r.flow.bytes[s] = 52000;
+	r.close = CT_CLOSE_FIN_RESET;
+	r.rst_by = CT_BY_CLT;
+	r.client_ep = (__u8)c;
+	r.type = CT_REC_CLOSE;
+	r.start_ns = 1795427998001000000ull;	/* 2026-11-23T09:59:58.001000Z */
+	r.ts_ns = r.start_ns + 2122456000ull;
+	r.iface = "eth0";
+	return r;
+}
+
+static void test_json_example(void **state)
+{
+	struct ct_record r = example();
+	char buf[1024];
+	size_t n;
+
+	(void)state;
+	n = ct_format_json(&r, buf, sizeof(buf));
+	assert_int_equal(n, strlen(buf));
+	assert_string_equal(buf,
+		"{\"v\":1,\"type\":\"close\",\"ts\":\"2026-11-23T10:00:00.123456Z\",\"iface\":\"eth0\","
+		"\"close\":\"fin-reset\",\"zeek\":\"RSTO\",\"rst_by\":\"clt\",\"history\":\"ShADadFR\","
+		"\"clt_ip\":\"192.0.2.1\",\"clt_port\":51234,\"srv_ip\":\"192.0.2.2\",\"srv_port\":80,"
+		"\"syn\":1,\"synack\":1,\"ct\":1,\"fin_clt\":1,\"fin_srv\":0,\"rst_clt\":3,\"rst_srv\":0,"
+		"\"pkts_clt\":9,\"pkts_srv\":40,\"bytes_clt\":310,\"bytes_srv\":52000,\"vlan\":0,"
+		"\"start\":\"2026-11-23T09:59:58.001000Z\",\"dur\":2.122456}\n");
+}
+
+static void test_json_escaping_and_ipv6(void **state)
+{
+	struct ct_record r = example();
+	char buf[1024];
+
+	(void)state;
+	r.iface = "we\"ird\\na\tme\x01";
+	memset(r.key.addr, 0, sizeof(r.key.addr));
+	inet_pton(AF_INET6, "2001:db8::1", r.key.addr[CT_EP_HI]);
+	inet_pton(AF_INET6, "2001:db8::2", r.key.addr[CT_EP_LO]);
+	r.type = CT_REC_FLOW;
+	ct_format_json(&r, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"type\":\"flow\""));
+	assert_non_null(strstr(buf, "\"iface\":\"we\\\"ird\\\\na\\tme\\u0001\""));
+	assert_non_null(strstr(buf, "\"clt_ip\":\"2001:db8::1\""));
+	assert_non_null(strstr(buf, "\"srv_ip\":\"2001:db8::2\""));
+	/* a short buffer is cut, never overrun, always terminated */
+	assert_true(ct_format_json(&r, buf, 40) < 40);
+	assert_int_equal(strlen(buf), 39);
+}
+
+static void test_text(void **state)
+{
+	struct ct_record r = example();
+	char buf[512], hdr[512];
+
+	(void)state;
+	ct_format_text_header(0, hdr, sizeof(hdr));
+	ct_format_text(&r, 0, buf, sizeof(buf));
+	assert_non_null(strstr(hdr, "TIME"));
+	assert_non_null(strstr(buf, "2026-11-23T10:00:00.123456Z eth0"));
+	assert_non_null(strstr(buf, "192.0.2.1:51234"));
+	assert_non_null(strstr(buf, "fin-reset"));
+	assert_non_null(strstr(buf, " RSTO "));
+	assert_non_null(strstr(buf, "1/0"));
+	assert_non_null(strstr(buf, "3/0"));
+	assert_non_null(strstr(buf, "9/40"));
+	assert_non_null(strstr(buf, "2.122 ShADadFR\n"));
+	/* columns line up with the header: CLOSE starts where the header says */
+	assert_int_equal(strstr(buf, "fin-reset") - buf, strstr(hdr, "CLOSE") - hdr);
+	ct_format_text_header(1, hdr, sizeof(hdr));
+	ct_format_text(&r, 1, buf, sizeof(buf));
+	assert_int_equal(strstr(buf, "fin-reset") - buf, strstr(hdr, "CLOSE") - hdr);
+}
+
+static void test_time(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	ct_format_time(0, buf, sizeof(buf));
+	assert_string_equal(buf, "1970-01-01T00:00:00.000000Z");
+	ct_format_time(1795428000123456789ull, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-23T10:00:00.123456Z");
+}
+
+static void test_output_selection(void **state)
+{
+	struct ct_record r = example();
+	char buf[4096] = "";
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct ct_output o = { .out = f, .fmt = CT_FMT_JSON };
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(ct_output_record(&o, &r), 0);		/* abnormal: printed */
+	r.close = CT_CLOSE_GRACEFUL;
+	assert_int_equal(ct_output_record(&o, &r), 0);		/* graceful: not without --all */
+	r.type = CT_REC_FLOW;
+	assert_int_equal(ct_output_record(&o, &r), 0);		/* flow records: not without --flows */
+	assert_int_equal(o.printed, 1);
+	o.all = 1;
+	r.type = CT_REC_CLOSE;
+	ct_output_record(&o, &r);
+	assert_int_equal(o.printed, 2);
+	o.flows = 1;
+	ct_output_record(&o, &r);				/* --flows: closes not printed */
+	r.type = CT_REC_FLOW;
+	ct_output_record(&o, &r);
+	assert_int_equal(o.printed, 3);
+	fclose(f);
+	assert_int_equal(ct_format_parse("json"), CT_FMT_JSON);
+	assert_int_equal(ct_format_parse("text"), CT_FMT_TEXT);
+	assert_int_equal(ct_format_parse("xml"), -1);
+}
+
+static struct ct_flow fl(__u32 letters, __u32 extra)
+{
+	struct ct_flow f = { 0 };
+
+	f.state = letters | extra;
+	return f;
+}
+
+static void test_open_kind(void **state)
+{
+	const int c = CT_EP_LO, s = CT_EP_HI;
+	__u32 role = CT_ST_ROLE;
+	struct ct_flow f;
+
+	(void)state;
+	f = fl(L(c, CT_L_SYN), role);
+	assert_int_equal(ct_open_kind(&f), CT_CLOSE_UNANSWERED);
+	/* the client talking on, unanswered, is still unanswered */
+	f = fl(L(c, CT_L_SYN) | L(c, CT_L_ACK) | L(c, CT_L_DATA), role | CT_ST_HS_DONE);
+	assert_int_equal(ct_open_kind(&f), CT_CLOSE_UNANSWERED);
+	f = fl(L(c, CT_L_SYN) | L(c, CT_L_FIN), role);
+	assert_int_equal(ct_open_kind(&f), CT_CLOSE_HALF_OPEN);
+	f = fl(L(s, CT_L_SYNACK) | L(s, CT_L_FIN), role);
+	assert_int_equal(ct_open_kind(&f), CT_CLOSE_HALF_OPEN);
+	f = fl(L(c, CT_L_SYN) | L(s, CT_L_SYNACK) | L(c, CT_L_ACK), role | CT_ST_CT);
+	assert_int_equal(ct_open_kind(&f), CT_CLOSE_IDLE);
+	f = fl(L(c, CT_L_SYN) | L(s, CT_L_SYNACK) | L(c, CT_L_FIN), role | CT_ST_CT);
+	assert_int_equal(ct_open_kind(&f), CT_CLOSE_HALF_CLOSED);
+	/* SYN answered by a SYN-ACK, never acknowledged: not unanswered */
+	f = fl(L(c, CT_L_SYN) | L(s, CT_L_SYNACK), role);
+	assert_int_equal(ct_open_kind(&f), CT_CLOSE_IDLE);
+	f = fl(L(c, CT_L_DATA) | L(s, CT_L_ACK), CT_ST_HS_DONE);
+	assert_int_equal(ct_open_kind(&f), CT_CLOSE_MIDSTREAM);
+}
+
+static void test_open_expired(void **state)
+{
+	struct ct_expiry e = { .syn_timeout_ns = 10 * SEC, .idle_timeout_ns = 300 * SEC };
+
+	(void)state;
+	/* attempts: from the first packet, however recent the last one */
+	assert_false(ct_open_expired(&e, CT_CLOSE_UNANSWERED, 100 * SEC, 109 * SEC, 109 * SEC));
+	assert_true(ct_open_expired(&e, CT_CLOSE_UNANSWERED, 100 * SEC, 109 * SEC, 110 * SEC));
+	assert_true(ct_open_expired(&e, CT_CLOSE_HALF_OPEN, 100 * SEC, 110 * SEC, 110 * SEC));
+	/* others: from the last packet */
+	assert_false(ct_open_expired(&e, CT_CLOSE_IDLE, 0, 100 * SEC, 399 * SEC));
+	assert_true(ct_open_expired(&e, CT_CLOSE_IDLE, 0, 100 * SEC, 400 * SEC));
+	assert_true(ct_open_expired(&e, CT_CLOSE_MIDSTREAM, 0, 100 * SEC, 400 * SEC));
+	/* a clock behind the flow (packets after the reading) expires nothing */
+	assert_false(ct_open_expired(&e, CT_CLOSE_IDLE, 0, 500 * SEC, 400 * SEC));
+	assert_false(ct_open_expired(&e, CT_CLOSE_UNANSWERED, 500 * SEC, 500 * SEC, 400 * SEC));
+}
+
+static void test_parse_long(void **state)
+{
+	long v = -1;
+
+	(void)state;
+	assert_int_equal(ct_parse_long("10", 1, 100, &v), 0);
+	assert_int_equal(v, 10);
+	assert_int_equal(ct_parse_long("1", 1, 100, &v), 0);
+	assert_int_equal(ct_parse_long("100", 1, 100, &v), 0);
+	assert_int_equal(ct_parse_long("0", 1, 100, &v), -1);
+	assert_int_equal(ct_parse_long("101", 1, 100, &v), -1);
+	assert_int_equal(ct_parse_long("-5", 1, 100, &v), -1);
+	assert_int_equal(ct_parse_long("10x", 1, 100, &v), -1);
+	assert_int_equal(ct_parse_long("", 1, 100, &v), -1);
+	assert_int_equal(ct_parse_long(NULL, 1, 100, &v), -1);
+	assert_int_equal(ct_parse_long("99999999999999999999999", 1, 100, &v), -1);
+	assert_int_equal(v, 100);	/* failures leave the value alone */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_example),
+		cmocka_unit_test(test_json_escaping_and_ipv6),
+		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_output_selection),
+		cmocka_unit_test(test_open_kind),
+		cmocka_unit_test(test_open_expired),
+		cmocka_unit_test(test_parse_long),
+	};
+
+	return cmocka_run_group_tests_name("output", tests, NULL, NULL);
+}
