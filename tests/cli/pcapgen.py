@@ -10,6 +10,8 @@ usage: pcapgen.py KIND OUT [ARG]
   corrupt OUT        a refused connection, then a record claiming 200 MB
   big OUT MIB        at least MIB MiB of graceful connections with full-size data packets
   refused OUT N      N refused connections (SYN, RST) on distinct client ports
+  link OUT DLT       one refused connection on link type DLT (0 NULL, 1 Ethernet,
+                     101 raw IP, 108 LOOP, 113 Linux SLL, 276 Linux SLL2, 228 IPv4)
 """
 import struct
 import sys
@@ -64,6 +66,24 @@ def refused(p, port):
     p.rec(tcp4(S, C, 80, port, "RA", ack=2))
 
 
+def link_header(dlt, frame):
+    """The packet of an Ethernet @frame as link type @dlt would carry it."""
+    ip = frame[14:]
+    if dlt == 1:
+        return frame
+    if dlt == 0:                                    # host order (little endian here)
+        return struct.pack("<I", 2) + ip
+    if dlt == 108:                                  # network order
+        return struct.pack("!I", 2) + ip
+    if dlt in (101, 228):
+        return ip
+    if dlt == 113:                                  # type, ARPHRD, addr len, addr, proto
+        return struct.pack("!HHH8sH", 0, 1, 6, b"\x02" * 6 + b"\0\0", 0x0800) + ip
+    if dlt == 276:                                  # proto, reserved, ifindex, ARPHRD, ...
+        return struct.pack("!HHIHBB8s", 0x0800, 0, 2, 1, 0, 6, b"\x02" * 6 + b"\0\0") + ip
+    sys.exit("pcapgen.py: no header for link type %d" % dlt)
+
+
 def main():
     kind, out = sys.argv[1], sys.argv[2]
     if kind == "bad-link":
@@ -87,6 +107,12 @@ def main():
         refused(p, 40001)
         p.f.write(struct.pack("<IIII", 1700000001, 0, 200 << 20, 200 << 20))
         p.f.write(b"\x00" * 64)
+        p.close()
+    elif kind == "link":
+        dlt = int(sys.argv[3])
+        p = Pcap(out, linktype=dlt)
+        p.rec(link_header(dlt, tcp4(C, S, 40001, 80, "S")))
+        p.rec(link_header(dlt, tcp4(S, C, 80, 40001, "RA", ack=2)))
         p.close()
     elif kind == "refused":
         p = Pcap(out)

@@ -63,6 +63,22 @@ t_all() {
 }
 check "--all adds the graceful closes; without it only abnormal ones" t_all
 
+# Every link type replay reads gives the same connection as Ethernet does.
+t_links() {
+	local want got dlt
+	$GEN link "$d/l1.pcap" 1
+	run replay -o json "$d/l1.pcap"
+	want=$(jq -c '[.close, .clt_ip, .clt_port, .srv_ip, .srv_port, .syn, .rst_srv]' "$d/o")
+	[ "$want" = '["refused","10.1.0.1",40001,"10.2.0.2",80,1,1]' ] || return 1
+	for dlt in 0 101 108 113 276 228; do
+		$GEN link "$d/l$dlt.pcap" "$dlt"
+		run replay -o json "$d/l$dlt.pcap"
+		got=$(jq -c '[.close, .clt_ip, .clt_port, .srv_ip, .srv_port, .syn, .rst_srv]' "$d/o")
+		[ "$rc" = 0 ] && [ "$got" = "$want" ] || { echo "DLT $dlt: rc $rc, $got"; return 1; }
+	done
+}
+check "link types NULL, raw IP, LOOP, Linux SLL and SLL2, IPv4: same as Ethernet" t_links
+
 # bad ARGS-FILE PATTERN [EXPECTED_CLOSES]: exit 1, one stderr line matching, closes kept
 bad() {
 	local file=$1 pat=$2 closes=${3:-0}
