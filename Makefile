@@ -18,7 +18,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 
 # Debian packages for building and testing, installed by `make deps`.
 DEB_PKGS := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
-	    libcmocka-dev libpcap-dev iproute2 python3 jq
+	    libcmocka-dev libpcap-dev iproute2 python3 jq tcpdump tshark
 
 ifeq ($(V),1)
 Q :=
@@ -99,10 +99,17 @@ deps:
 		{ echo "make deps: installing$$missing failed; run as root on Debian 12" >&2; exit 1; }; \
 	fi
 
-SHELL_TESTS := tests/cli/test_replay.sh
+# end-to-end helpers: the traffic driver and the VLAN tagger
+E2E := $(BUILD)/tests/tcpdrive $(BUILD)/bpf/vlan_tag.bpf.o
+
+$(BUILD)/tests/tcpdrive: tests/e2e/tcpdrive.c | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+SHELL_TESTS := tests/cli/test_replay.sh tests/e2e/test_watch.sh
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(TESTS)
+	$(Q)$(MAKE) --no-print-directory all $(TESTS) $(E2E)
 	$(Q)tests/run.sh $(TESTS) $(SHELL_TESTS)
 
 $(BUILD)/bpf $(BUILD)/user $(BUILD)/tests:

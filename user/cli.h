@@ -10,5 +10,7 @@ int ct_parse_long(const char *s, long min, long max, long *out);
 int ct_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int cmd_replay(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_cleanup(int argc, char **argv);
 
 #endif /* CT_CLI_H */

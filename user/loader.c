@@ -50,6 +50,12 @@ struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errle
 		closetrace__destroy(skel);
 		return NULL;
 	}
+	if (o->progs) {
+		bpf_program__set_autoload(skel->progs.ct_xdp, !!(o->progs & CT_PROG_XDP));
+		bpf_program__set_autoload(skel->progs.ct_tc, !!(o->progs & CT_PROG_TC));
+	}
+	/* tcx attach types (kernel >= 6.6); older kernels ignore it for tc programs */
+	bpf_program__set_expected_attach_type(skel->progs.ct_tc, 46 /* BPF_TCX_INGRESS */);
 	skel->rodata->cfg_emit_graceful = !!o->emit_graceful;
 	skel->rodata->cfg_user_clock = !!o->user_clock;
 	skel->rodata->cfg_wakeup_bytes = o->wakeup_bytes;

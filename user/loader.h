@@ -11,7 +11,12 @@
 
 struct closetrace;
 
+/* Which programs to load (the clock probe always is); 0 means all. */
+#define CT_PROG_XDP 1u
+#define CT_PROG_TC 2u
+
 struct ct_load_opts {
+	unsigned int progs;	/* CT_PROG_* */
 	__u32 flows;		/* flow-table entries; 0: CT_DEFAULT_FLOWS */
 	__u32 ringbuf;		/* ring-buffer bytes, a power of two; 0: CT_DEFAULT_RINGBUF */
 	__u32 wakeup_bytes;	/* 0: wake the reader on every event */

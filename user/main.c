@@ -32,7 +32,9 @@ static void usage(FILE *out)
 		"Usage: closetrace [-v] COMMAND [OPTIONS]\n"
 		"\n"
 		"Commands:\n"
+		"  watch        print abnormal TCP closes on live interfaces as they happen\n"
 		"  replay       classify the TCP connections of pcap / pcapng captures\n"
+		"  cleanup      remove what a killed closetrace left on interfaces\n"
 		"  check        load the BPF programs and report what this kernel accepted\n"
 		"  help         show this text\n"
 		"  version      print the version\n"
@@ -45,6 +47,7 @@ static void usage(FILE *out)
 		"Run 'closetrace COMMAND --help' for a command's options.\n"
 		"\n"
 		"EXAMPLES:\n"
+		"  closetrace watch -i eth0       # abnormal closes on eth0, as they happen\n"
 		"  closetrace replay trace.pcap   # how the connections in a capture ended\n"
 		"  closetrace check        # can this kernel run closetrace? (needs root)\n"
 		"  closetrace -v check     # the same, with the verifier's log on failure\n");
@@ -139,6 +142,10 @@ int main(int argc, char **argv)
 	argv += optind;
 	optind = 1;
 
+	if (!strcmp(cmd, "watch"))
+		return cmd_watch(argc, argv);
+	if (!strcmp(cmd, "cleanup"))
+		return cmd_cleanup(argc, argv);
 	if (!strcmp(cmd, "replay"))
 		return cmd_replay(argc, argv);
 	if (!strcmp(cmd, "check"))

@@ -90,7 +90,8 @@ static void set_clock(struct ct_replay *rp, __u64 ts)
 
 struct ct_replay *ct_replay_new(const struct ct_replay_opts *o, char *err, size_t errlen)
 {
-	struct ct_load_opts lo = { .emit_graceful = 1, .user_clock = 1, .flows = o->table_size };
+	struct ct_load_opts lo = { .progs = CT_PROG_XDP, .emit_graceful = 1, .user_clock = 1,
+				   .flows = o->table_size };
 	struct ct_replay *rp = calloc(1, sizeof(*rp));
 
 	if (!rp) {

@@ -1,0 +1,308 @@
+#!/usr/bin/env bash
+# test_watch.sh - `closetrace watch` end to end, in namespaces the test makes (netns.sh):
+# real sockets make every close kind over IPv4 and IPv6 (tcpdrive), closetrace watches in
+# tc mode, and in XDP native and generic mode on a port that receives a mirror of both
+# directions, and in tc mode on a mirror whose copies carry a VLAN tag. Each run checks
+# the events (kind, who reset, per-side counts), then a second run with --final checks
+# every flow's final SYN/SYN-ACK/FIN/RST/packet counts against tshark's reading of a
+# tcpdump capture of the same port. Then attach/detach hygiene: conflicts, foreign XDP
+# programs, interfaces down or disappearing, signals, kill -9 and cleanup, the netlink
+# tc fallback. Everything made is removed on exit.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../cli/lib.sh"
+. "$here/netns.sh"
+trap 'ns_teardown; rm -rf "$T_DIR"' EXIT
+CT=${CLOSETRACE:-$here/../../build/closetrace}
+DRIVE=$here/../../build/tests/tcpdrive
+HELPERS=$here/../../build/bpf/vlan_tag.bpf.o
+COUNTS=$here/../oracle/tshark_counts.sh
+need_root
+d=$T_DIR
+
+for tool in tcpdump tshark jq; do
+	command -v $tool >/dev/null || { echo "not ok 1 - $tool is missing (make deps)"; exit 1; }
+done
+check "namespaces, veth pairs and the mirror port are set up" ns_setup
+ns_bg "$NS_S" "$DRIVE" server "$S4" "$S6" >"$d/server.out"
+check "the test server listens" wait_for "$d/server.out" ready 5
+
+KINDS=(graceful refused reset-client reset-server fin-reset unanswered half-closed
+	orphan-rst syn-reset)
+# close, rst_by, syn, synack, fin_clt, fin_srv, rst_clt > 0, rst_srv > 0
+declare -A WANT=(
+	[graceful]='["graceful","-",1,1,1,1,false,false]'
+	[refused]='["refused","srv",1,0,0,0,false,true]'
+	[reset-client]='["reset-client","clt",1,1,0,0,true,false]'
+	[reset-server]='["reset-server","srv",1,1,0,0,false,true]'
+	[fin-reset]='["fin-reset","clt",1,1,1,0,true,false]'
+	[unanswered]='["unanswered","-",1,0,0,0,false,false]'
+	[half-closed]='["half-closed","-",1,1,1,0,false,false]'
+	[orphan-rst]='["orphan-rst","clt",0,0,0,0,true,false]'
+	[syn-reset]='["syn-reset","clt",1,0,0,0,true,false]'
+)
+SYN_TIMEOUT=2 IDLE_TIMEOUT=3
+PORT=41000	# each run takes fresh client ports: no TIME_WAIT reuse between runs
+
+# drive: every kind, IPv4 then IPv6, from client ports PORT+i and PORT+100+i
+drive() {
+	local i=0 k
+	for k in "${KINDS[@]}"; do
+		ip netns exec "$NS_C" "$DRIVE" client "$k" "$S4" $((PORT + i)) "$X4" || return 1
+		ip netns exec "$NS_C" "$DRIVE" client "$k" "$S6" $((PORT + 100 + i)) "$X6" || return 1
+		i=$((i + 1))
+	done
+}
+
+# watch_run NAME NS DEV ARGS...: capture and watch NS/DEV while driving; leaves
+# $d/NAME.json, .err, .pcap and the watch exit status in $d/NAME.rc
+watch_run() {
+	local name=$1 ns=$2 dev=$3 wpid tpid
+	shift 3
+	ip netns exec "$ns" tcpdump -i "$dev" -U -w "$d/$name.pcap" tcp 2>"$d/$name.tcpdump" &
+	tpid=$!
+	wait_for "$d/$name.tcpdump" "listening on" 10 || return 1
+	ip netns exec "$ns" "$CT" -v watch -i "$dev" -o json --all --syn-timeout $SYN_TIMEOUT \
+		--idle-timeout $IDLE_TIMEOUT "$@" >"$d/$name.json" 2>"$d/$name.err" &
+	wpid=$!
+	wait_for "$d/$name.err" "watching" 10 || { kill $tpid; return 1; }
+	drive || echo "# driver failed" >&3
+	# unanswered after SYN_TIMEOUT, half-closed after IDLE_TIMEOUT, scans once a second
+	sleep $((IDLE_TIMEOUT + 3))
+	kill -INT $wpid
+	wait $wpid
+	echo $? >"$d/$name.rc"
+	sleep 0.3	# let tcpdump write what it has
+	kill -INT $tpid
+	wait $tpid
+	PORT=$((PORT + 200))
+	return 0
+}
+
+# events NAME BASE: one record per connection with the expected kind and counts
+check_events() {
+	local name=$1 base=$2 i=0 k p got fam
+	[ "$(cat "$d/$name.rc")" = 0 ] || { echo "watch exited $(cat "$d/$name.rc")"; return 1; }
+	jq -e . "$d/$name.json" >/dev/null || return 1
+	for k in "${KINDS[@]}"; do
+		for fam in 0 100; do
+			p=$((base + fam + i))
+			got=$(jq -c "select(.clt_port == $p) | [.close, .rst_by, .syn, .synack, .fin_clt,
+				.fin_srv, .rst_clt > 0, .rst_srv > 0]" "$d/$name.json")
+			if [ "$got" != "${WANT[$k]}" ]; then
+				echo "$k (client port $p): got '${got//$'\n'/ | }', want ${WANT[$k]}"
+				return 1
+			fi
+		done
+		i=$((i + 1))
+	done
+}
+
+# final NAME BASE: the kinds again, and every flow's counts equal tshark's on the capture
+check_final() {
+	local name=$1 base=$2
+	check_events "$name" "$base" || return 1
+	[ "$(jq -r .type "$d/$name.json" | sort -u)" = flow ] || return 1
+	"$COUNTS" "$d/$name.pcap" >"$d/$name.tshark" || return 1
+	jq -r '[.clt_ip, .clt_port, .srv_ip, .srv_port, .syn, .synack, .fin_clt, .fin_srv,
+		.rst_clt, .rst_srv, .pkts_clt, .pkts_srv] | @tsv' "$d/$name.json" |
+	awk -F'\t' -v T="$d/$name.tshark" '
+		BEGIN {
+			while ((getline l < T) > 0) {
+				split(l, f, "\t")
+				k = f[3] " " f[4] " " f[5] " " f[6]
+				pk[k] = f[7]; sy[k] = f[8]; sa[k] = f[9]; fi[k] = f[10]; rs[k] = f[11]
+			}
+		}
+		{
+			c = $1 " " $2 " " $3 " " $4; s = $3 " " $4 " " $1 " " $2
+			if (!(c in pk) && !(s in pk)) { print "no capture for " c; bad = 1; next }
+			want = (sy[c] + sy[s]) " " (sa[c] + sa[s]) " " fi[c] + 0 " " fi[s] + 0 " " \
+			       rs[c] + 0 " " rs[s] + 0 " " pk[c] + 0 " " pk[s] + 0
+			got = $5 " " $6 " " $7 " " $8 " " $9 " " $10 " " $11 " " $12
+			if (got != want) { print c ": closetrace " got ", tshark " want; bad = 1 }
+			n++
+		}
+		END { if (n != 18) { print n " flows, want 18"; bad = 1 }; exit bad }'
+}
+
+no_leftovers() {
+	! bpftool prog show 2>/dev/null | grep -qE 'name (ct_tc|ct_xdp) '
+}
+
+# --- the close kinds, in every attach mode ---------------------------------------------
+mode_runs() {
+	local tag=$1 ns=$2 dev=$3 base
+	shift 3
+	base=$PORT
+	watch_run "$tag" "$ns" "$dev" "$@"
+	check "$tag: every close kind, IPv4 and IPv6, as events with their counts" \
+		check_events "$tag" "$base"
+	base=$PORT
+	watch_run "$tag-final" "$ns" "$dev" --final "$@"
+	check "$tag: every flow's final counts equal tshark's on a capture of the port" \
+		check_final "$tag-final" "$base"
+	check "$tag: nothing left attached after SIGINT" no_leftovers
+}
+mode_runs tc "$NS_S" s0
+mode_runs xdp-native "$NS_M" m1 --mode xdp --xdp-mode native
+mode_runs xdp-generic "$NS_M" m1 --mode xdp --xdp-mode generic
+
+# VLAN: the mirror's copies carry tag 100 in skb metadata, as from a trunk with offload
+ns_tag_mirror "$HELPERS"
+base=$PORT
+watch_run vlan "$NS_M" m1
+check "vlan (tag in metadata, tc): every close kind, IPv4 and IPv6" check_events vlan "$base"
+t_vlan_id() { [ "$(jq -r .vlan "$d/vlan.json" | sort -u)" = 100 ]; }
+check "vlan: every record carries VLAN 100" t_vlan_id
+ns_untag_mirror
+
+# --- attaching and detaching ---------------------------------------------------------------
+# start_watch NAME NS ARGS...: a background watch; its pid in $WPID
+start_watch() {
+	local name=$1 ns=$2
+	shift 2
+	ip netns exec "$ns" "$CT" -v watch "$@" >"$d/$name.out" 2>"$d/$name.err" &
+	WPID=$!
+	wait_for "$d/$name.err" "watching" 10
+}
+
+t_second_instance() {
+	start_watch first "$NS_S" -i s0 || return 1
+	ip netns exec "$NS_S" "$CT" watch -i s0 >/dev/null 2>"$d/second.err"
+	local rc=$?
+	kill -TERM $WPID
+	wait $WPID
+	[ $rc = 1 ] && grep -q "another closetrace is already watching" "$d/second.err"
+}
+check "a second closetrace on the same interface: one sentence, exit 1" t_second_instance
+
+t_foreign_xdp() {
+	ip netns exec "$NS_M" ip link set dev m1 xdpgeneric obj "$HELPERS" sec xdp || return 1
+	ip netns exec "$NS_M" "$CT" watch -i m1 --mode xdp >/dev/null 2>"$d/foreign.err"
+	local rc=$?
+	grep -q "XDP program 'other_tool'" "$d/foreign.err" && [ $rc = 1 ] || return 1
+	# still there, untouched
+	ip -n "$NS_M" link show m1 | grep -q xdp || return 1
+	start_watch forced "$NS_M" -i m1 --mode xdp --force || return 1
+	grep -q "removed XDP program 'other_tool'" "$d/forced.err" || return 1
+	kill -INT $WPID
+	wait $WPID
+	! ip -n "$NS_M" link show m1 | grep -q xdp
+}
+check "another tool's XDP program is named and left alone; --force replaces it" t_foreign_xdp
+
+t_down() {
+	ip -n "$NS_M" link add z0 type veth peer name z1 || return 1
+	ip netns exec "$NS_M" "$CT" watch -i z0 2>"$d/down.err"
+	local rc=$?
+	ip -n "$NS_M" link del z0
+	[ $rc = 1 ] && grep -q "z0: interface is down" "$d/down.err"
+}
+check "an interface that is down: one sentence, exit 1" t_down
+
+t_nosuch() {
+	ip netns exec "$NS_M" "$CT" watch -i nosuch0 2>"$d/nosuch.err"
+	[ $? = 1 ] && grep -qx "closetrace: nosuch0: no such interface" "$d/nosuch.err"
+}
+check "no such interface: one sentence, exit 1" t_nosuch
+
+t_usage() {
+	ip netns exec "$NS_M" "$CT" watch -i m1 --mode bpf 2>"$d/usage.err"
+	[ $? = 2 ] && grep -q "see closetrace watch --help" "$d/usage.err"
+}
+check "a usage error exits 2" t_usage
+
+t_disappear() {
+	ip -n "$NS_M" link add y0 type veth peer name y1 || return 1
+	ip -n "$NS_M" link set y0 up
+	ip -n "$NS_M" link set y1 up
+	start_watch gone "$NS_M" -i m1,y0 || return 1
+	ip -n "$NS_M" link del y0
+	wait_for "$d/gone.err" "y0: interface disappeared" 5 || return 1
+	kill -0 $WPID || return 1	# the other interface keeps it going
+	ip -n "$NS_M" link add w0 type veth peer name w1
+	ip -n "$NS_M" link set w0 up
+	ip -n "$NS_M" link set w1 up
+	kill -INT $WPID
+	wait $WPID
+	start_watch last "$NS_M" -i w0 || return 1
+	ip -n "$NS_M" link del w0
+	wait $WPID
+	local rc=$?
+	[ $rc = 1 ] && grep -q "no interface left to watch" "$d/last.err"
+}
+check "an interface that disappears is reported; the watch ends when none is left" t_disappear
+
+t_signals() {
+	local sig
+	for sig in TERM HUP; do
+		start_watch sig "$NS_S" -i s0 || return 1
+		kill -$sig $WPID
+		wait $WPID || return 1
+		no_leftovers || return 1
+	done
+}
+check "SIGTERM and SIGHUP detach and exit 0" t_signals
+
+t_kill9() {
+	start_watch k9 "$NS_S" -i s0 || return 1
+	kill -KILL $WPID
+	wait $WPID 2>/dev/null
+	sleep 0.2
+	no_leftovers && ip netns exec "$NS_S" "$CT" cleanup -i s0 | grep -q "nothing to clean up"
+}
+check "kill -9 leaves nothing behind (tcx links die with the process)" t_kill9
+
+# the classic netlink path, as on kernels before tcx
+qdiscs() { ip netns exec "$NS_M" tc qdisc show dev "$1" | grep -c clsact; }
+t_netlink() {
+	ip -n "$NS_M" link add v0 type veth peer name v1 && ip -n "$NS_M" link set v0 up &&
+		ip -n "$NS_M" link set v1 up || return 1
+	CLOSETRACE_TC_NETLINK=1 start_watch nl "$NS_M" -i v0 || return 1
+	grep -q "attached through netlink tc (clsact added)" "$d/nl.err" || return 1
+	[ "$(ip netns exec "$NS_M" tc filter show dev v0 ingress | grep -c 'ct_tc')" = 1 ] ||
+		return 1
+	kill -INT $WPID
+	wait $WPID || return 1
+	[ "$(qdiscs v0)" = 0 ] || { echo "clsact left behind"; return 1; }
+	# a qdisc that was there before stays; only the filters go
+	ip netns exec "$NS_M" tc qdisc add dev v0 clsact
+	CLOSETRACE_TC_NETLINK=1 start_watch nl2 "$NS_M" -i v0 || return 1
+	kill -INT $WPID
+	wait $WPID || return 1
+	[ "$(qdiscs v0)" = 1 ] &&
+		[ -z "$(ip netns exec "$NS_M" tc filter show dev v0 ingress)" ] || return 1
+	# a killed instance leaves its filters: cleanup removes them
+	CLOSETRACE_TC_NETLINK=1 start_watch nl3 "$NS_M" -i v0 || return 1
+	kill -KILL $WPID
+	wait $WPID 2>/dev/null
+	ip netns exec "$NS_M" "$CT" watch -i v0 2>"$d/nl4.err"
+	grep -q "closetrace cleanup -i v0 removes it" "$d/nl4.err" || return 1
+	ip netns exec "$NS_M" "$CT" cleanup -i v0 | grep -q "v0: removed 2" || return 1
+	[ -z "$(ip netns exec "$NS_M" tc filter show dev v0 ingress)" ] &&
+		[ -z "$(ip netns exec "$NS_M" tc filter show dev v0 egress)" ]
+}
+check "netlink tc fallback: own filters removed, clsact only if ours; cleanup after kill -9" \
+	t_netlink
+
+t_head() {
+	# a reader that goes away: watch ends quietly the next time it has something to write
+	local i rc
+	mkfifo "$d/fifo"
+	head -1 <"$d/fifo" >"$d/head.out" &
+	ip netns exec "$NS_S" "$CT" -v watch -i s0 -o json >"$d/fifo" 2>"$d/head.err" &
+	WPID=$!
+	wait_for "$d/head.err" "watching" 10 || return 1
+	for ((i = 0; i < 20; i++)); do
+		kill -0 $WPID 2>/dev/null || break
+		ip netns exec "$NS_C" "$DRIVE" client refused "$S4" $((45001 + i)) || return 1
+		sleep 0.1
+	done
+	wait $WPID
+	rc=$?
+	[ $rc = 0 ] && [ "$(jq -r .close "$d/head.out")" = refused ] && no_leftovers
+}
+check "a reader that goes away (| head -1) ends watch cleanly" t_head
+
+done_testing

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * attach.h - putting the programs on interfaces and taking them off again, leaving the
+ * system as it was: tc through tcx links where the kernel has them (they vanish with the
+ * process), else netlink tc filters with closetrace's own handle and priority, removed on
+ * exit, with the clsact qdisc removed only if closetrace created it; XDP through a BPF
+ * link (native, else generic), never over a program closetrace did not load unless
+ * forced. `closetrace cleanup` removes what a killed instance left.
+ */
+#ifndef CT_ATTACH_H
+#define CT_ATTACH_H
+
+#include <net/if.h>
+#include <stddef.h>
+
+/* netlink tc filters of closetrace: recognizable, and out of the way of common ones */
+#define CT_TC_HANDLE 0xc10e
+#define CT_TC_PRIO 0xc10e
+
+enum ct_xdp_mode { CT_XDP_AUTO = 0, CT_XDP_NATIVE, CT_XDP_GENERIC };
+
+struct ct_iface {
+	char name[IF_NAMESIZE];
+	int ifindex;
+	int tcx[2];		/* tcx link fds (ingress, egress), -1 if none */
+	int tc_netlink;		/* filters attached through netlink */
+	int qdisc_created;	/* the clsact qdisc is ours to remove */
+	int xdp_link;		/* XDP link fd, -1 if none */
+	int xdp_generic;	/* the XDP program runs in generic (skb) mode */
+	int gone;		/* the interface disappeared */
+};
+
+/*
+ * Resolve @name and check it is usable (exists, is up). 0, or -1 with one sentence in
+ * @err.
+ */
+int ct_iface_open(struct ct_iface *ifc, const char *name, char *err, size_t errlen);
+
+/* Attach the tc program to ingress and egress; 0 or -1 with @err. */
+int ct_attach_tc(struct ct_iface *ifc, int prog_fd, char *err, size_t errlen);
+
+/*
+ * Attach the XDP program. CT_XDP_AUTO tries native then generic (with a notice).
+ * Another program on the interface is an error unless @force. 0 or -1 with @err.
+ */
+int ct_attach_xdp(struct ct_iface *ifc, int prog_fd, enum ct_xdp_mode mode, int force,
+		  char *err, size_t errlen);
+
+/* Remove whatever ct_attach_*() put on @ifc. Safe to call twice, and on a gone interface. */
+void ct_detach(struct ct_iface *ifc);
+
+/*
+ * Remove closetrace's netlink tc filters and netlink-attached XDP program from @ifindex,
+ * left by an instance that was killed. Returns the number of objects removed, or -1
+ * with @err; a running instance's links are reported in @err and left alone.
+ */
+int ct_cleanup(int ifindex, const char *name, char *err, size_t errlen);
+
+#endif /* CT_ATTACH_H */
