@@ -16,9 +16,10 @@ LDLIBS    := -lbpf -lelf -lz -lpcap
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Iinclude -Ibpf -I/usr/include/$(MULTIARCH) -MMD -MP
 
-# Debian packages for building and testing, installed by `make deps`.
-DEB_PKGS := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
-	    libcmocka-dev libpcap-dev iproute2 python3 jq tcpdump tshark
+# Debian packages: to build and run (`make deps-build`), and to test too (`make deps`).
+DEB_BUILD := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
+	     libpcap-dev iproute2
+DEB_TEST := $(DEB_BUILD) libcmocka-dev python3 jq tcpdump tshark
 
 ifeq ($(V),1)
 Q :=
@@ -31,7 +32,7 @@ endif
 .DELETE_ON_ERROR:
 # skeletons and objects are inputs of later builds, not throw-away intermediates
 .SECONDARY:
-.PHONY: all deps test check-bpf clean
+.PHONY: all deps deps-build test demo clean
 
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
@@ -86,8 +87,9 @@ $(BUILD)/tests/test_oracle: $(BUILD)/tests/test_oracle.o $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
-deps:
-	@missing=$$(for p in $(DEB_PKGS); do \
+# install-pkgs PACKAGES: install those that are missing; fast when none is
+define install-pkgs
+	@missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \
 			|| echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -98,6 +100,17 @@ deps:
 			--no-install-recommends $$missing >/dev/null || \
 		{ echo "make deps: installing$$missing failed; run as root on Debian 12" >&2; exit 1; }; \
 	fi
+endef
+
+deps-build:
+	$(call install-pkgs,$(DEB_BUILD))
+
+deps:
+	$(call install-pkgs,$(DEB_TEST))
+
+demo: deps-build
+	$(Q)$(MAKE) --no-print-directory all $(E2E)
+	$(Q)examples/demo.sh
 
 # end-to-end helpers: the traffic driver and the VLAN tagger
 E2E := $(BUILD)/tests/tcpdrive $(BUILD)/bpf/vlan_tag.bpf.o
