@@ -96,8 +96,12 @@ static int attach_meta_helper(void)
 	__u32 zero = 0;
 	int fd;
 
-	F.vm = vlan_meta__open_and_load();
+	F.vm = vlan_meta__open();
 	if (!F.vm)
+		return -1;
+	/* a tail call needs caller and callee of one kind: closetrace's is a tcx program */
+	bpf_program__set_expected_attach_type(F.vm->progs.push_vlan, 46 /* BPF_TCX_INGRESS */);
+	if (vlan_meta__load(F.vm))
 		return -1;
 	fd = bpf_program__fd(F.skel->progs.ct_tc);
 	return bpf_map_update_elem(bpf_map__fd(F.vm->maps.next), &zero, &fd, BPF_ANY);
@@ -110,8 +114,12 @@ static int group_setup(void **state)
 	if (!F.skel)
 		return 0;	/* each test then skips or fails, see need_priv() */
 	F.rb = ring_buffer__new(bpf_map__fd(F.skel->maps.events), on_event, NULL, NULL);
-	if (!F.rb || attach_meta_helper()) {
-		snprintf(F.why, sizeof(F.why), "cannot set up the ring buffer or the VLAN helper");
+	if (!F.rb) {
+		print_error("cannot set up the ring buffer: %s\n", strerror(errno));
+		return -1;
+	}
+	if (attach_meta_helper()) {
+		print_error("cannot load the VLAN helper program: %s\n", strerror(errno));
 		return -1;
 	}
 	return 0;
