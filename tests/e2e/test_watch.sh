@@ -213,6 +213,14 @@ t_nosuch() {
 }
 check "no such interface: one sentence, exit 1" t_nosuch
 
+t_unprivileged() {
+	ip netns exec "$NS_M" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		--inh-caps=-all "$CT" watch -i m1 2>"$d/priv.err"
+	[ $? = 1 ] && grep -qx "closetrace: loading BPF needs root or CAP_BPF+CAP_NET_ADMIN+CAP_PERFMON" \
+		"$d/priv.err"
+}
+check "without privileges: one sentence saying what is needed, exit 1" t_unprivileged
+
 t_usage() {
 	ip netns exec "$NS_M" "$CT" watch -i m1 --mode bpf 2>"$d/usage.err"
 	[ $? = 2 ] && grep -q "see closetrace watch --help" "$d/usage.err"
