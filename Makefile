@@ -19,7 +19,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 # Debian packages: to build and run (`make deps-build`), and to test too (`make deps`).
 DEB_BUILD := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
 	     libpcap-dev iproute2
-DEB_TEST := $(DEB_BUILD) libcmocka-dev python3 jq tcpdump tshark
+DEB_TEST := $(DEB_BUILD) libcmocka-dev python3 jq tcpdump tshark ethtool
 
 ifeq ($(V),1)
 Q :=
@@ -32,7 +32,7 @@ endif
 .DELETE_ON_ERROR:
 # skeletons and objects are inputs of later builds, not throw-away intermediates
 .SECONDARY:
-.PHONY: all deps deps-build test demo clean
+.PHONY: all deps deps-build test demo bench clean
 
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
@@ -47,6 +47,10 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(BUILD)/bpf
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/bpf/%.bpf.o: tests/bpf/%.bpf.c | $(BUILD)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.bpf.o: tests/bench/%.bpf.c | $(BUILD)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -101,6 +105,20 @@ define install-pkgs
 		{ echo "make deps: installing$$missing failed; run as root on Debian 12" >&2; exit 1; }; \
 	fi
 endef
+
+# --- benchmarks (never part of make test) ------------------------------------------------
+$(BUILD)/tests/ctbench.o: tests/bench/ctbench.c $(SKELS) $(BUILD)/floor.skel.h \
+			  $(BUILD)/gen.skel.h | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
+
+$(BUILD)/tests/ctbench: $(BUILD)/tests/ctbench.o $(BUILD)/tests/pkt.o $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lpthread
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(E2E) $(BUILD)/tests/ctbench
+	$(Q)tests/bench/run.sh
 
 deps-build:
 	$(call install-pkgs,$(DEB_BUILD))

@@ -142,6 +142,11 @@ static int attach_tc_netlink(struct ct_iface *ifc, int prog_fd, char *err, size_
 
 int ct_attach_tc(struct ct_iface *ifc, int prog_fd, char *err, size_t errlen)
 {
+	/*
+	 * First in line (BPF_F_BEFORE): closetrace only watches and always hands the packet
+	 * on, so programs that drop or redirect (Cilium, Calico) cannot hide traffic from it.
+	 */
+	LIBBPF_OPTS(bpf_link_create_opts, first, .flags = 1u << 3 /* BPF_F_BEFORE */);
 	__u32 id;
 
 	for (int t = CT_BPF_TCX_INGRESS; t <= CT_BPF_TCX_EGRESS; t++) {
@@ -163,7 +168,7 @@ int ct_attach_tc(struct ct_iface *ifc, int prog_fd, char *err, size_t errlen)
 	/* CLOSETRACE_TC_NETLINK=1: the classic path even where tcx exists (tests, debugging) */
 	if (getenv("CLOSETRACE_TC_NETLINK") && !strcmp(getenv("CLOSETRACE_TC_NETLINK"), "1"))
 		return attach_tc_netlink(ifc, prog_fd, err, errlen);
-	ifc->tcx[0] = bpf_link_create(prog_fd, ifc->ifindex, CT_BPF_TCX_INGRESS, NULL);
+	ifc->tcx[0] = bpf_link_create(prog_fd, ifc->ifindex, CT_BPF_TCX_INGRESS, &first);
 	if (ifc->tcx[0] < 0) {
 		int e = errno;
 
@@ -177,7 +182,7 @@ int ct_attach_tc(struct ct_iface *ifc, int prog_fd, char *err, size_t errlen)
 		pr_info("%s: no tcx links here (%s); using netlink tc\n", ifc->name, strerror(e));
 		return attach_tc_netlink(ifc, prog_fd, err, errlen);
 	}
-	ifc->tcx[1] = bpf_link_create(prog_fd, ifc->ifindex, CT_BPF_TCX_EGRESS, NULL);
+	ifc->tcx[1] = bpf_link_create(prog_fd, ifc->ifindex, CT_BPF_TCX_EGRESS, &first);
 	if (ifc->tcx[1] < 0) {
 		snprintf(err, errlen, "%s: cannot attach to tc egress: %s", ifc->name,
 			 strerror(errno));

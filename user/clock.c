@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "closetrace.h"
+#include "closetrace.h"
 #include "closetrace.skel.h"
 
 int ct_clock_sync(struct closetrace *skel, int user_clock, struct ct_clock *c)
@@ -18,6 +19,7 @@ int ct_clock_sync(struct closetrace *skel, int user_clock, struct ct_clock *c)
 		    .repeat = 1);
 	struct timespec res;
 
+	c->replay = user_clock;
 	if (user_clock) {
 		c->tick_ns = CT_REPLAY_TICK_NS;
 		c->probe_tick = skel->bss->user_clock_tick;
@@ -43,4 +45,15 @@ __u64 ct_clock_last_ns(const struct ct_clock *c, __u32 last_seen)
 	__s32 d = (__s32)(last_seen - c->probe_tick);
 
 	return c->probe_ns + (__u64)((__s64)d * (__s64)c->tick_ns);
+}
+
+__u64 ct_flow_last_ns(const struct ct_clock *c, const struct ct_flow *f)
+{
+	__u64 first_tick;
+
+	if (!c->replay)
+		return ct_clock_last_ns(c, f->last_seen);
+	/* the kernel stored (capture ns / tick) truncated to 32 bits */
+	first_tick = f->first_ns / c->tick_ns;
+	return first_tick * c->tick_ns + (__u64)(__u32)(f->last_seen - (__u32)first_tick) * c->tick_ns;
 }

@@ -10,8 +10,10 @@
 #include <linux/types.h>
 
 struct closetrace;
+struct ct_flow;
 
 struct ct_clock {
+	int replay;		/* ticks are capture ms: convert from each flow's first_ns */
 	__u64 tick_ns;		/* one tick of last_seen */
 	__u32 probe_tick;	/* a simultaneous reading of both clocks */
 	__u64 probe_ns;
@@ -25,5 +27,12 @@ int ct_clock_sync(struct closetrace *skel, int user_clock, struct ct_clock *c);
 
 /* last_seen of a flow in the clock of first_ns, to one tick; valid within 2^31 ticks. */
 __u64 ct_clock_last_ns(const struct ct_clock *c, __u32 last_seen);
+
+/*
+ * A flow's last packet in the clock of first_ns. In replay the ticks are milliseconds of
+ * capture time, counted from the flow's own first packet, so a gap of any length between
+ * captures cannot make them wrap.
+ */
+__u64 ct_flow_last_ns(const struct ct_clock *c, const struct ct_flow *f);
 
 #endif /* CT_CLOCK_H */

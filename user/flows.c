@@ -49,8 +49,7 @@ int ct_scanner_init(struct ct_scanner *s, int map_fd, __u32 batch)
 	s->batch = batch ? batch : 4096;
 	s->keys = calloc(s->batch, sizeof(*s->keys));
 	s->vals = calloc(s->batch, sizeof(*s->vals));
-	s->dead = calloc(s->batch, sizeof(*s->dead));
-	if (!s->keys || !s->vals || !s->dead) {
+	if (!s->keys || !s->vals) {
 		ct_scanner_free(s);
 		return -ENOMEM;
 	}
@@ -61,10 +60,8 @@ void ct_scanner_free(struct ct_scanner *s)
 {
 	free(s->keys);
 	free(s->vals);
-	free(s->dead);
 	s->keys = NULL;
 	s->vals = NULL;
-	s->dead = NULL;
 }
 
 static int emit(const struct ct_sink *sink, enum ct_rec_type type, const struct ct_flow_key *k,
@@ -77,11 +74,33 @@ static int emit(const struct ct_sink *sink, enum ct_rec_type type, const struct 
 	return sink->record(sink->ctx, &r);
 }
 
-/* Decide one entry; returns 1 if it is to be removed, -1 if the sink refused more. */
-static int scan_one(const struct ct_expiry *e, const struct ct_clock *clk, __u64 now, int flush,
-		    const struct ct_sink *sink, const struct ct_flow_key *k, const struct ct_flow *f)
+/*
+ * Take the entry @k out of the table, if it is still as the scan read it (@f): a packet
+ * that came in between (a RST on an idle flow, a SYN restarting an ended one) wins, and
+ * the entry goes back. Returns 1 when @f may be reported as removed.
+ */
+static int take(struct ct_scanner *s, const struct ct_flow_key *k, const struct ct_flow *f)
 {
-	__u64 last = ct_clock_last_ns(clk, f->last_seen), quiet, end;
+	struct ct_flow now;
+
+	if (bpf_map_lookup_and_delete_elem(s->map_fd, k, &now))
+		return 0;	/* gone meanwhile: evicted, replaced */
+	if (now.state != f->state || now.last_seen != f->last_seen ||
+	    now.first_ns != f->first_ns || now.pkts[0] != f->pkts[0] || now.pkts[1] != f->pkts[1]) {
+		bpf_map_update_elem(s->map_fd, k, &now, BPF_NOEXIST);
+		return 0;
+	}
+	s->removed++;
+	return 1;
+}
+
+/* Decide one entry; returns 1 if it is to be removed, -1 if the sink refused more. */
+static int scan_one(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
+		    __u64 now, enum ct_scan_mode mode, const struct ct_sink *sink,
+		    const struct ct_flow_key *k, const struct ct_flow *f)
+{
+	int flush = mode != CT_SCAN_EXPIRE;
+	__u64 last = ct_flow_last_ns(clk, f), quiet, end;
 	__u8 kind;
 
 	if (last < f->first_ns)	/* last-seen has tick precision, first_ns does not */
@@ -93,43 +112,29 @@ static int scan_one(const struct ct_expiry *e, const struct ct_clock *clk, __u64
 			return 0;
 		if (!flush && quiet < e->linger_ns)
 			return 0;
-		if (emit(sink, CT_REC_FLOW, k, f, f->close, f->end_ns) < 0)
-			return -1;
-		return 1;
+		if (!take(s, k, f))
+			return 0;
+		return emit(sink, CT_REC_FLOW, k, f, f->close, f->end_ns) < 0 ? -1 : 1;
 	}
+	if (mode == CT_SCAN_OPEN)	/* not closed: only its state so far */
+		return emit(sink, CT_REC_FLOW, k, f, CT_CLOSE_NONE, last) < 0 ? -1 : 0;
 	kind = ct_open_kind(f);
 	if (!flush && !ct_open_expired(e, kind, f->first_ns, last, now))
 		return 0;
 	end = last;
+	if (!take(s, k, f))
+		return 0;
 	if (emit(sink, CT_REC_CLOSE, k, f, kind, end) < 0 ||
 	    emit(sink, CT_REC_FLOW, k, f, kind, end) < 0)
 		return -1;
 	return 1;
 }
 
-/* Batched delete; a key gone meanwhile (LRU eviction) stops a batch, so step past it. */
-static void delete_keys(struct ct_scanner *s, __u32 n)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 done = 0, cnt;
-
-	while (done < n) {
-		cnt = n - done;
-		if (bpf_map_delete_batch(s->map_fd, &s->dead[done], &cnt, &opts)) {
-			s->removed += cnt;	/* cnt were deleted, the next one was gone */
-			done += cnt + 1;
-		} else {
-			s->removed += cnt;
-			done += cnt;
-		}
-	}
-}
-
 int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
-	    __u64 now, int flush, const struct ct_sink *sink)
+	    __u64 now, enum ct_scan_mode mode, const struct ct_sink *sink)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 in = 0, out = 0, count, ndead;
+	__u32 in = 0, out = 0, count;
 	__u64 seen = 0;
 	int first = 1, err = 0, done = 0, stop = 0;
 
@@ -147,18 +152,12 @@ int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clo
 		first = 0;
 		in = out;
 		seen += count;
-		ndead = 0;
 		for (__u32 i = 0; i < count; i++) {
-			int r = scan_one(e, clk, now, flush, sink, &s->keys[i], &s->vals[i]);
-
-			if (r < 0) {
+			if (scan_one(s, e, clk, now, mode, sink, &s->keys[i], &s->vals[i]) < 0) {
 				stop = 1;
 				break;
 			}
-			if (r > 0)
-				s->dead[ndead++] = s->keys[i];
 		}
-		delete_keys(s, ndead);
 	}
 	s->last_seen_flows = seen;
 	return stop ? 1 : 0;

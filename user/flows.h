@@ -3,7 +3,8 @@
  * flows.h - the user-space side of the flow table: decide the closes only time can tell
  * (unanswered, half-open, half-closed, idle, midstream), remove ended flows once they have
  * been quiet for a while, and hand every removed flow's final record to a sink. The map is
- * read with batched lookups and pruned with batched deletes.
+ * read with batched lookups; an entry is removed (lookup-and-delete) before it is
+ * reported, and only if no packet changed it since it was read.
  */
 #ifndef CT_FLOWS_H
 #define CT_FLOWS_H
@@ -48,7 +49,6 @@ struct ct_scanner {
 	__u32 batch;			/* entries per batched lookup */
 	struct ct_flow_key *keys;
 	struct ct_flow *vals;
-	struct ct_flow_key *dead;	/* keys to delete after a batch */
 	__u64 removed;			/* flows removed by scans, in all */
 	__u64 last_seen_flows;		/* flows in the table at the last scan */
 };
@@ -56,13 +56,19 @@ struct ct_scanner {
 int ct_scanner_init(struct ct_scanner *s, int map_fd, __u32 batch);
 void ct_scanner_free(struct ct_scanner *s);
 
+enum ct_scan_mode {
+	CT_SCAN_EXPIRE = 0,	/* close what has timed out, remove what has ended */
+	CT_SCAN_FLUSH,		/* the end of a capture: close and remove everything */
+	CT_SCAN_OPEN,		/* watch exits: final records; open flows stay "open" */
+};
+
 /*
- * One pass over the table at time @now (the flows' clock): closes what has timed out
- * (everything, with @flush), removes it and the ended flows past their linger time, and
- * gives each a CLOSE record (user-space decisions) and a FLOW record (final state).
+ * One pass over the table at time @now (the flows' clock): closes what has timed out,
+ * removes it and the ended flows past their linger time, and gives each a CLOSE record
+ * (user-space decisions) and a FLOW record (final state); @mode says what else goes.
  * Returns 0 or -errno; stops early, returning 1, when the sink's record() returns < 0.
  */
 int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
-	    __u64 now, int flush, const struct ct_sink *sink);
+	    __u64 now, enum ct_scan_mode mode, const struct ct_sink *sink);
 
 #endif /* CT_FLOWS_H */

@@ -49,7 +49,7 @@ static void put_json_str(char *buf, size_t len, size_t *off, const char *s)
 			put(buf, len, off, "\\n");
 		else if (*c == '\t')
 			put(buf, len, off, "\\t");
-		else if (*c < 0x20 || *c == 0x7f)
+		else if (*c < 0x20 || *c >= 0x7f)	/* names need not be UTF-8: keep JSON valid */
 			put(buf, len, off, "\\u%04x", *c);
 		else
 			put(buf, len, off, "%c", *c);
@@ -135,7 +135,7 @@ size_t ct_format_text_header(int wide, char *buf, size_t len)
 	int w = wide ? 47 : 21;
 	size_t off = 0;
 
-	put(buf, len, &off, "%-27s %-10s %-*s %-*s %-12s %-6s %-3s %4s %4s %7s %7s %15s %10s %s\n",
+	put(buf, len, &off, "%-27s %-15s %-*s %-*s %-12s %-6s %-3s %4s %4s %7s %7s %15s %10s %s\n",
 	    "TIME", "IFACE", w, "CLIENT", w, "SERVER", "CLOSE", "ZEEK", "BY", "SYN", "SYNA",
 	    "FIN c/s", "RST c/s", "PKTS c/s", "DUR(s)", "HISTORY");
 	return off;
@@ -156,7 +156,7 @@ size_t ct_format_text(const struct ct_record *r, int wide, char *buf, size_t len
 	snprintf(rst, sizeof(rst), "%u/%u", f->rst[c], f->rst[s]);
 	snprintf(pk, sizeof(pk), "%" PRIu64 "/%" PRIu64, (uint64_t)f->pkts[c],
 		 (uint64_t)f->pkts[s]);
-	put(buf, len, &off, "%-27s %-10.10s %-*s %-*s %-12s %-6s %-3s %4u %4u %7s %7s %15s %10.3f %s\n",
+	put(buf, len, &off, "%-27s %-15.15s %-*s %-*s %-12s %-6s %-3s %4u %4u %7s %7s %15s %10.3f %s\n",
 	    ts, r->iface ? r->iface : "-", w, cl, w, sv, ct_close_name(r->close),
 	    ct_zeek_state(f), ct_rst_by_name(r->rst_by), f->syn[c] + f->syn[s],
 	    f->synack[c] + f->synack[s], fin, rst, pk, rec_dur(r), hist[0] ? hist : "-");
@@ -165,7 +165,7 @@ size_t ct_format_text(const struct ct_record *r, int wide, char *buf, size_t len
 
 int ct_output_record(struct ct_output *o, const struct ct_record *r)
 {
-	char line[1024];
+	char line[4096];	/* the longest record, an escaped 255-byte file name in it */
 	size_t n;
 
 	if (o->error)

@@ -48,17 +48,17 @@ int ct_pcap_open(struct ct_pcap *c, const char *path, char *err, size_t errlen)
 
 	memset(c, 0, sizeof(*c));
 	c->path = path;
-	if (stat(path, &st)) {
+	if (strcmp(path, "-") && stat(path, &st)) {	/* "-": standard input */
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (S_ISDIR(st.st_mode)) {
+	if (strcmp(path, "-") && S_ISDIR(st.st_mode)) {
 		snprintf(err, errlen, "%s: is a directory, not a capture file", path);
 		return -1;
 	}
 	p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
 	if (!p) {
-		if (st.st_size == 0)
+		if (strcmp(path, "-") && st.st_size == 0)
 			snprintf(err, errlen, "%s: empty file, not a pcap or pcapng capture", path);
 		else if (strstr(ebuf, "unknown file format") || strstr(ebuf, "bad dump file"))
 			snprintf(err, errlen, "%s: not a pcap or pcapng capture", path);

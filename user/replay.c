@@ -71,12 +71,12 @@ static int on_event(void *ctx, void *data, size_t len)
 	return on_record(rp, &r) < 0 ? -1 : 0;
 }
 
-static int scan(struct ct_replay *rp, int flush)
+static int scan(struct ct_replay *rp, enum ct_scan_mode mode)
 {
 	struct ct_clock clk;
 
 	ct_clock_sync(rp->skel, 1, &clk);
-	return ct_scan(&rp->scan, &rp->exp, &clk, rp->skel->bss->user_clock_ns, flush, &rp->sink);
+	return ct_scan(&rp->scan, &rp->exp, &clk, rp->skel->bss->user_clock_ns, mode, &rp->sink);
 }
 
 static void set_clock(struct ct_replay *rp, __u64 ts)
@@ -134,14 +134,13 @@ int ct_replay_file(struct ct_replay *rp, const char *path)
 	struct ct_pcap cap;
 	struct ct_frame fr;
 	__u64 next_scan = 0;
-	int ret = 0, r;
+	int ret = 0, r, first;
 
 	if (ct_pcap_open(&cap, path, err, sizeof(err))) {
 		fprintf(stderr, "closetrace: %s\n", err);
 		return 1;
 	}
-	rp->iface = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	rp->skel->bss->user_clock_ns = 0;
+	first = 1;
 
 	while (!rp->stopped && (r = ct_pcap_next(&cap, &fr, err, sizeof(err))) != 0) {
 		if (r < 0) {
@@ -151,10 +150,24 @@ int ct_replay_file(struct ct_replay *rp, const char *path)
 				break;	/* the rest of the file cannot be read */
 			continue;
 		}
+		if (first) {
+			/*
+			 * A capture that starts where the last one ended (tcpdump -C / -G
+			 * rotation) continues its flows; one that starts earlier is another
+			 * capture: what was open is closed first.
+			 */
+			if (fr.ts_ns < rp->skel->bss->user_clock_ns && scan(rp, CT_SCAN_FLUSH) < 0)
+				pr_warn("%s: cannot read the flow table\n", path);
+			if (fr.ts_ns < rp->skel->bss->user_clock_ns)
+				rp->skel->bss->user_clock_ns = 0;
+			rp->iface = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+			next_scan = 0;
+			first = 0;
+		}
 		set_clock(rp, fr.ts_ns);
 		/* time moves first: what timed out before this packet ends before it counts */
 		if (rp->skel->bss->user_clock_ns >= next_scan) {
-			if (next_scan && scan(rp, 0) < 0)
+			if (next_scan && scan(rp, CT_SCAN_EXPIRE) < 0)
 				pr_warn("%s: cannot scan the flow table\n", path);
 			next_scan = rp->skel->bss->user_clock_ns + CT_SCAN_EVERY_NS;
 		}
@@ -180,11 +193,6 @@ int ct_replay_file(struct ct_replay *rp, const char *path)
 	}
 	/* what was read is reported, whatever stopped the reading */
 	ring_buffer__consume(rp->rb);
-	if (!rp->stopped && scan(rp, 1) < 0) {
-		fprintf(stderr, "closetrace: %s: cannot read the flow table: %s\n", path,
-			strerror(errno));
-		ret = 1;
-	}
 	pr_info("%s: %llu packets\n", path, cap.pktno);
 	ct_pcap_close(&cap);
 	return rp->stopped ? -1 : ret;
@@ -194,6 +202,14 @@ int ct_replay_finish(struct ct_replay *rp)
 {
 	__u64 cnt[CT_C_MAX], lost;
 	int ret = 0;
+
+	/* the end of the last capture: every flow still open is closed now */
+	if (!rp->stopped && scan(rp, CT_SCAN_FLUSH) < 0) {
+		fprintf(stderr, "closetrace: cannot read the flow table: %s\n", strerror(errno));
+		ret = 1;
+	}
+	if (rp->stopped)
+		return 0;
 
 	if (ct_read_counters(rp->skel, cnt, CT_C_MAX))
 		return 1;

@@ -26,13 +26,15 @@ struct ct_replay_opts {
 struct ct_replay *ct_replay_new(const struct ct_replay_opts *o, char *err, size_t errlen);
 
 /*
- * Replay one capture; every flow in it is closed by the end. Problems (unreadable file,
- * unusable packets) are printed to stderr, one line each, naming the file and packet.
- * Returns 0 when all of it was read and counted, 1 otherwise, -1 when the sink stopped.
+ * Replay one capture. A capture that starts where the previous one ended continues its
+ * flows; one that starts earlier closes them first. Problems (unreadable file, unusable
+ * packets) are printed to stderr, one line each, naming the file and packet. Returns 0
+ * when all of it was read and counted, 1 otherwise, -1 when the sink stopped.
  */
 int ct_replay_file(struct ct_replay *rp, const char *path);
 
-/* Report flows lost to eviction and events lost; 0 if none, 1 otherwise. */
+/* Close every flow still open, then report flows lost to eviction and events lost;
+ * 0 if none, 1 otherwise. */
 int ct_replay_finish(struct ct_replay *rp);
 void ct_replay_free(struct ct_replay *rp);
 

@@ -59,6 +59,43 @@ static __u64 clock_ns(clockid_t id)
 	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 }
 
+static int live_ifaces(struct watch *w)
+{
+	int left = 0;
+
+	for (int i = 0; i < w->nifs; i++)
+		left += !w->ifs[i].gone;
+	return left;
+}
+
+/*
+ * Say while running, not only at exit, when events were lost (ring buffer full) or flows
+ * were evicted before they ended (table full): both mean closes that were not reported.
+ */
+static void report_losses(struct watch *w)
+{
+	static __u64 said_rb, said_evicted;
+	__u64 c[CT_C_MAX], evicted;
+
+	if (ct_read_counters(w->skel, c, CT_C_MAX))
+		return;
+	/* every flow created either ended in a scan, was replaced, is in the table, or
+	 * was evicted */
+	evicted = c[CT_C_FLOWS] - c[CT_C_RESTARTS] - w->scan.removed;
+	evicted = evicted > w->scan.last_seen_flows ? evicted - w->scan.last_seen_flows : 0;
+	evicted += c[CT_C_FLOW_FAIL];
+	if (c[CT_C_RB_FAIL] > said_rb) {
+		fprintf(stderr, "closetrace: %llu events lost so far: the ring buffer was full\n",
+			(unsigned long long)c[CT_C_RB_FAIL]);
+		said_rb = c[CT_C_RB_FAIL];
+	}
+	if (evicted > said_evicted + said_evicted / 10) {
+		fprintf(stderr, "closetrace: %llu flows evicted before they ended: the flow "
+			"table is full; raise --flows\n", (unsigned long long)evicted);
+		said_evicted = evicted;
+	}
+}
+
 static const char *iface_name(void *ctx, __u32 ifindex)
 {
 	struct watch *w = ctx;
@@ -92,7 +129,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	return on_record(w, &r) < 0 ? -1 : 0;
 }
 
-static int scan(struct watch *w, int flush)
+static int scan(struct watch *w, enum ct_scan_mode mode)
 {
 	struct ct_clock clk;
 	int err;
@@ -102,29 +139,35 @@ static int scan(struct watch *w, int flush)
 		return err;
 	/* wall clock = monotonic + offset; taken again each time in case the clock was set */
 	w->sink.to_wall = (__s64)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
-	return ct_scan(&w->scan, &w->exp, &clk, clock_ns(CLOCK_MONOTONIC), flush, &w->sink);
+	return ct_scan(&w->scan, &w->exp, &clk, clock_ns(CLOCK_MONOTONIC), mode, &w->sink);
 }
 
-/* Interfaces deleted while watched are reported once; returns how many are left. */
+/*
+ * Interfaces deleted while watched are reported once and dropped. A renamed one is the
+ * same interface: it keeps being watched under its new name. Returns how many are left.
+ */
 static int check_ifaces(struct watch *w)
 {
-	int left = 0;
+	char now[IF_NAMESIZE];
 
 	for (int i = 0; i < w->nifs; i++) {
 		struct ct_iface *ifc = &w->ifs[i];
 
 		if (ifc->gone)
 			continue;
-		if ((int)if_nametoindex(ifc->name) != ifc->ifindex) {
+		if (!if_indextoname((unsigned int)ifc->ifindex, now)) {
 			ifc->gone = 1;
 			ct_detach(ifc);
 			fprintf(stderr, "closetrace: %s: interface disappeared; no longer watched\n",
 				ifc->name);
 			continue;
 		}
-		left++;
+		if (strcmp(now, ifc->name)) {
+			pr_warn("%s: renamed to %s; still watched\n", ifc->name, now);
+			snprintf(ifc->name, sizeof(ifc->name), "%s", now);
+		}
 	}
-	return left;
+	return live_ifaces(w);
 }
 
 static void usage(FILE *out)
@@ -213,7 +256,7 @@ int cmd_watch(int argc, char **argv)
 	long table = CT_DEFAULT_FLOWS;
 	int c, fmt, nnames = 0, xdp = 0, force = 0, ret = 0, attached = 0;
 	__u64 next_scan;
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 
 	memset(&w, 0, sizeof(w));
 	w.out.out = stdout;
@@ -348,14 +391,16 @@ int cmd_watch(int argc, char **argv)
 		ring_buffer__consume(w.rb);
 		if (clock_ns(CLOCK_MONOTONIC) < next_scan)
 			continue;
-		next_scan += CT_SCAN_PERIOD_NS;
-		if (!check_ifaces(&w)) {
+		if (check_ifaces(&w) && scan(&w, CT_SCAN_EXPIRE) < 0)
+			pr_warn("cannot scan the flow table\n");
+		/* a scan slower than the period must not start the next one at once */
+		next_scan = clock_ns(CLOCK_MONOTONIC) + CT_SCAN_PERIOD_NS;
+		if (!live_ifaces(&w)) {
 			fprintf(stderr, "closetrace: no interface left to watch\n");
 			ret = 1;
 			break;
 		}
-		if (scan(&w, 0) < 0)
-			pr_warn("cannot scan the flow table\n");
+		report_losses(&w);
 	}
 out:
 	for (int i = 0; i < w.nifs; i++)
@@ -363,7 +408,7 @@ out:
 	if (w.rb && !w.stopped) {
 		ring_buffer__consume(w.rb);	/* the last events */
 		if (w.out.flows && attached)
-			scan(&w, 1);		/* final states of the flows still open */
+			scan(&w, CT_SCAN_OPEN);	/* final states of the flows still open */
 	}
 	if (w.skel && attached)
 		print_stats(&w);

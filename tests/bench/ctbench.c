@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * ctbench.c - the measurements behind `make bench` (tests/bench/run.sh does the set-up):
+ *   pktcost               per-packet cost of ct_xdp / ct_tc vs do-nothing programs
+ *   scan N                flow-table scan and expiry at N flows
+ *   gen IFACE FLOWS COUNT [rst]   send COUNT frames out of IFACE with BPF live frames
+ *   churn-server ADDR THREADS fin|rst      accept and close, until killed
+ *   churn-client ADDR THREADS SECONDS fin|rst   connect/close loops; prints conn/s
+ *   lat                   read NDJSON closes on stdin; print count and latency p50/p99
+ * Every number is printed as "key value" lines for run.sh to tabulate.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "clock.h"
+#include "closetrace.h"
+#include "closetrace.skel.h"
+#include "ct_logic.h"
+#include "flows.h"
+#include "floor.skel.h"
+#include "gen.skel.h"
+#include "loader.h"
+#include "pkt.h"
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "ctbench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/* ---- per-packet cost -------------------------------------------------------------------- */
+
+/* Mean ns per run of @fd on one frame, the best of @rounds runs of @repeat. */
+static double cost(int fd, const void *frame, size_t len, __u32 repeat, int rounds)
+{
+	double best = 1e18;
+
+	for (int r = 0; r < rounds; r++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (__u32)len,
+			    .repeat = repeat);
+
+		if (bpf_prog_test_run_opts(fd, &o))
+			die("test_run");
+		if (o.duration < best)
+			best = o.duration;
+	}
+	return best;
+}
+
+static size_t frame(uint8_t *buf, int family, int vlans, int sport, int from_client,
+		    uint8_t flags, uint32_t payload)
+{
+	char c[64], s[64];
+	struct pkt_layout lay;
+	struct pkt_spec sp = { .family = family, .vlans = vlans, .flags = flags,
+			       .payload = payload };
+
+	if (family == 4) {
+		snprintf(c, sizeof(c), "10.%d.%d.1", (sport >> 16) & 255, (sport >> 8) & 255);
+		snprintf(s, sizeof(s), "10.255.0.1");
+	} else {
+		snprintf(c, sizeof(c), "2001:db8::%x", sport);
+		snprintf(s, sizeof(s), "2001:db8:ffff::1");
+	}
+	sp.src = from_client ? c : s;
+	sp.dst = from_client ? s : c;
+	sp.sport = (uint16_t)(from_client ? 10000 + (sport & 0xffff) % 50000 : 443);
+	sp.dport = (uint16_t)(from_client ? 443 : 10000 + (sport & 0xffff) % 50000);
+	return pkt_build(buf, &sp, &lay);
+}
+
+static void run_once(int fd, const uint8_t *f, size_t len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (__u32)len, .repeat = 1);
+
+	if (bpf_prog_test_run_opts(fd, &o))
+		die("test_run");
+}
+
+/* Establish flow @id through @fd: SYN, SYN-ACK, ACK, a data packet each way. */
+static void establish(int fd, int family, int vlans, int id)
+{
+	uint8_t f[PKT_MAX];
+	static const struct {
+		int c;
+		uint8_t fl;
+		uint32_t pl;
+	} seq[] = { { 1, 0x02, 0 }, { 0, 0x12, 0 }, { 1, 0x10, 0 }, { 1, 0x18, 100 },
+		    { 0, 0x18, 100 } };
+
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
+		run_once(fd, f, frame(f, family, vlans, id, seq[i].c, seq[i].fl, seq[i].pl));
+}
+
+/* Mean ns of one run per frame over @n frames (repeat 1 each): the multi-flow case. */
+static double cost_many(int fd, uint8_t (*frames)[128], const size_t *lens, size_t n)
+{
+	__u64 total = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frames[i],
+			    .data_size_in = (__u32)lens[i], .repeat = 1);
+
+		if (bpf_prog_test_run_opts(fd, &o))
+			die("test_run");
+		total += o.duration;
+	}
+	return (double)total / (double)n;
+}
+
+/* Fill the flow map with @n established flows, keyed as the frames of ids 0..n-1 are. */
+static void prefill(struct closetrace *sk, __u32 n)
+{
+	const __u32 batch = 8192;
+	struct ct_flow_key *keys = calloc(batch, sizeof(*keys));
+	struct ct_flow *vals = calloc(batch, sizeof(*vals));
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	int fd = bpf_map__fd(sk->maps.flows);
+
+	if (!keys || !vals)
+		die("calloc");
+	for (__u32 base = 0; base < n; base += batch) {
+		__u32 cnt = n - base < batch ? n - base : batch;
+
+		for (__u32 i = 0; i < cnt; i++) {
+			__u32 id = base + i;
+			struct ct_flow_key *k = &keys[i];
+			int clt;
+
+			memset(k, 0, sizeof(*k));
+			k->addr[0][2] = k->addr[1][2] = htonl(0xffff);
+			k->addr[0][3] = htonl(0x0a000001 | ((id >> 16) & 255) << 16 |
+					      ((id >> 8) & 255) << 8);
+			k->addr[1][3] = htonl(0x0aff0001);
+			k->port[0] = (__u16)(10000 + (id & 0xffff) % 50000);
+			k->port[1] = 443;
+			clt = ct_key_canon(k);
+			k->ifvlan = CT_IFVLAN(1, 0);
+			memset(&vals[i], 0, sizeof(vals[i]));
+			vals[i].state = CT_ST_ROLE | (clt ? CT_ST_CLIENT_HI : 0) | CT_ST_CT |
+					CT_ST_HS_DONE | CT_ST_LETTER(clt, CT_L_SYN) |
+					CT_ST_LETTER(!clt, CT_L_SYNACK) |
+					CT_ST_LETTER(clt, CT_L_ACK) | CT_ST_LETTER(clt, CT_L_DATA) |
+					CT_ST_LETTER(!clt, CT_L_DATA);
+		}
+		if (bpf_map_update_batch(fd, keys, vals, &cnt, &bo))
+			die("map update batch");
+	}
+	free(keys);
+	free(vals);
+}
+
+static void cmd_pktcost(void)
+{
+	struct ct_load_opts lo = { .flows = 1 << 21, .ringbuf = 1 << 26 };
+	struct closetrace *sk;
+	struct floor *fl;
+	char err[256];
+	uint8_t f[PKT_MAX];
+	size_t len;
+	const __u32 rep = 2000000;
+	struct {
+		const char *name;
+		int family, vlans, from_client;
+		uint8_t flags;
+		uint32_t payload;
+	} hot[] = {
+		{ "ack", 4, 0, 1, 0x18, 100 },	{ "syn", 4, 0, 1, 0x02, 0 },
+		{ "fin", 4, 0, 1, 0x11, 0 },	{ "rst", 4, 0, 1, 0x04, 0 },
+		{ "ack-ipv6", 6, 0, 1, 0x18, 100 }, { "ack-vlan", 4, 1, 1, 0x18, 100 },
+	};
+
+	sk = ct_load(&lo, err, sizeof(err));
+	fl = floor__open_and_load();
+	if (!sk || !fl) {
+		fprintf(stderr, "ctbench: %s\n", sk ? "cannot load the floor programs" : err);
+		exit(1);
+	}
+	for (int p = 0; p < 2; p++) {
+		int fd = bpf_program__fd(p ? sk->progs.ct_tc : sk->progs.ct_xdp);
+		int ffd = bpf_program__fd(p ? fl->progs.floor_tc : fl->progs.floor_xdp);
+		const char *pn = p ? "tc" : "xdp";
+
+		for (size_t h = 0; h < sizeof(hot) / sizeof(hot[0]); h++) {
+			int id = 1000 + (int)h + p * 100;
+			double ours, base;
+
+			establish(fd, hot[h].family, hot[h].vlans, id);
+			if (hot[h].flags & 0x01)	/* a FIN on a flow closed by FINs */
+				run_once(fd, f, frame(f, hot[h].family, 0, id, 0, 0x11, 0));
+			if (hot[h].flags & 0x04)	/* a RST on a flow already reset */
+				run_once(fd, f, frame(f, hot[h].family, 0, id, 0, 0x04, 0));
+			len = frame(f, hot[h].family, hot[h].vlans, id, hot[h].from_client,
+				    hot[h].flags, hot[h].payload);
+			ours = cost(fd, f, len, rep, 5);
+			base = cost(ffd, f, len, rep, 5);
+			printf("pkt %s %s %.1f %.1f\n", pn, hot[h].name, ours, base);
+		}
+		/*
+		 * New flows, each packet a new 5-tuple: a SYN (a flow, no event), then an
+		 * orphan RST (a flow and an event). The difference is the event's cost.
+		 */
+		for (int kind = 0; kind < 2; kind++) {
+			const size_t n = 100000;
+			static uint8_t frames[100000][128];
+			static size_t lens[100000];
+			double ours, base;
+
+			for (size_t i = 0; i < n; i++)
+				lens[i] = frame(frames[i], 4, 0, 0x200000 + (int)i + p * 0x100000 +
+						kind * 0x400000, 1, kind ? 0x14 : 0x02, 0);
+			ours = cost_many(fd, frames, lens, n);
+			base = cost_many(ffd, frames, lens, n);
+			printf("pkt %s %s %.1f %.1f\n", pn, kind ? "new-flow-event" : "new-flow",
+			       ours, base);
+		}
+	}
+	/* the multi-flow mix: a pre-filled table, each packet a different flow */
+	{
+		static const __u32 sizes[] = { 1000, 100000, 1000000 };
+		const size_t n = 200000;
+		static uint8_t frames[200000][128];
+		static size_t lens[200000];
+
+		for (size_t s = 0; s < 3; s++) {
+			struct closetrace *m;
+
+			lo.ringbuf = 1 << 20;
+			m = ct_load(&lo, err, sizeof(err));
+			if (!m)
+				die(err);
+			prefill(m, sizes[s]);
+			srand(7);
+			for (size_t i = 0; i < n; i++)
+				lens[i] = frame(frames[i], 4, 0, (int)((__u32)rand() % sizes[s]), 1,
+						0x18, 100);
+			for (int p = 0; p < 2; p++) {
+				int fd = bpf_program__fd(p ? m->progs.ct_tc : m->progs.ct_xdp);
+				int ffd = bpf_program__fd(p ? fl->progs.floor_tc : fl->progs.floor_xdp);
+				double ours = cost_many(fd, frames, lens, n);
+				double base = cost_many(ffd, frames, lens, n);
+
+				printf("mix %s %u %.1f %.1f\n", p ? "tc" : "xdp", sizes[s], ours, base);
+			}
+			ct_unload(m);
+		}
+	}
+	floor__destroy(fl);
+	ct_unload(sk);
+}
+
+/* ---- scan ----------------------------------------------------------------------------- */
+
+static int count_record(void *ctx, const struct ct_record *r)
+{
+	(void)r;
+	(*(__u64 *)ctx)++;
+	return 0;
+}
+
+static void cmd_scan(__u32 n)
+{
+	struct ct_load_opts lo = { .flows = n + n / 4, .progs = CT_PROG_XDP };
+	struct ct_expiry e = { .syn_timeout_ns = 10ull * 1000000000ull,
+			       .idle_timeout_ns = 300ull * 1000000000ull,
+			       .linger_ns = 5ull * 1000000000ull };
+	struct ct_scanner s;
+	struct ct_clock clk;
+	struct closetrace *sk;
+	char err[256];
+	__u64 records = 0, t0, t1;
+	struct ct_sink sink = { .record = count_record, .ctx = &records };
+
+	sk = ct_load(&lo, err, sizeof(err));
+	if (!sk || ct_scanner_init(&s, bpf_map__fd(sk->maps.flows), 0) ||
+	    ct_clock_sync(sk, 0, &clk))
+		die("set up");
+	prefill(sk, n);	/* last_seen 0: long idle, each flow expires */
+	/* a scan that finds nothing to do: last-seen "now" for every flow */
+	{
+		struct ct_clock fresh = clk;
+
+		fresh.probe_tick = 0;	/* last_seen 0 reads as the probe time */
+		t0 = now_ns();
+		ct_scan(&s, &e, &fresh, fresh.probe_ns, CT_SCAN_EXPIRE, &sink);
+		t1 = now_ns();
+		printf("scan %u keep %.1f\n", n, (double)(t1 - t0) / 1e6);
+	}
+	t0 = now_ns();
+	ct_scan(&s, &e, &clk, clk.probe_ns + 3600ull * 1000000000ull, CT_SCAN_EXPIRE,
+		&sink);
+	t1 = now_ns();
+	printf("scan %u expire %.1f %llu\n", n, (double)(t1 - t0) / 1e6,
+	       (unsigned long long)records);
+	ct_scanner_free(&s);
+	ct_unload(sk);
+}
+
+/* ---- live frames ------------------------------------------------------------------------ */
+
+static void cmd_gen(const char *ifname, __u32 flows, __u64 count, int rst)
+{
+	struct gen *g = gen__open();
+	uint8_t f[PKT_MAX];
+	size_t len;
+	int ifindex = (int)if_nametoindex(ifname);
+	__u64 t0, t1, done = 0;
+	struct xdp_md ctx = { .ingress_ifindex = (__u32)ifindex };
+
+	/* test_run wants the context to describe the frame: data_end is its length */
+
+	if (!g || !ifindex)
+		die("gen set up");
+	g->rodata->nflows = flows;
+	if (gen__load(g))
+		die("gen load");
+	len = frame(f, 4, 0, 1, 1, rst ? 0x14 : 0x18, rst ? 0 : 64);
+	ctx.data_end = (__u32)len;
+	t0 = now_ns();
+	while (done < count) {
+		__u32 chunk = count - done > 1u << 24 ? 1u << 24 : (__u32)(count - done);
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (__u32)len,
+			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = chunk,
+			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
+
+		if (bpf_prog_test_run_opts(bpf_program__fd(g->progs.gen), &o))
+			die("live frames");
+		done += chunk;
+	}
+	t1 = now_ns();
+	printf("gen %llu %.3f\n", (unsigned long long)count, (double)(t1 - t0) / 1e9);
+	gen__destroy(g);
+}
+
+/* ---- connection churn ------------------------------------------------------------------ */
+
+struct churn {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int rst;
+	int lfd;
+	volatile int stop;
+	unsigned long long conns[64];
+};
+
+static socklen_t sockaddr_of(const char *a, int port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *s4 = (void *)ss;
+	struct sockaddr_in6 *s6 = (void *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, a, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		return sizeof(*s4);
+	}
+	if (inet_pton(AF_INET6, a, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		return sizeof(*s6);
+	}
+	fprintf(stderr, "ctbench: bad address %s\n", a);
+	exit(2);
+}
+
+static void *acceptor(void *arg)
+{
+	struct churn *ch = arg;
+	char b[16];
+
+	for (;;) {
+		int c = accept(ch->lfd, NULL, NULL);
+
+		if (c < 0)
+			continue;
+		/*
+		 * FIN close: the server closes right after the request, so TIME_WAIT stays
+		 * on its side and the client never runs out of ports. RST close: the server
+		 * waits for the client's abort.
+		 */
+		if (read(c, b, sizeof(b)) > 0 && ch->rst)
+			while (read(c, b, sizeof(b)) > 0)
+				;
+		close(c);
+	}
+	return NULL;
+}
+
+static void *connector(void *arg)
+{
+	struct churn *ch = arg;
+	struct linger l0 = { 1, 0 };
+	char b[16];
+
+	while (!ch->stop) {
+		int fd = socket(ch->ss.ss_family, SOCK_STREAM, 0);
+
+		if (fd < 0)
+			continue;
+		if (connect(fd, (struct sockaddr *)&ch->ss, ch->len) == 0 && write(fd, "x", 1) == 1) {
+			if (ch->rst)
+				setsockopt(fd, SOL_SOCKET, SO_LINGER, &l0, sizeof(l0));
+			else
+				while (read(fd, b, sizeof(b)) > 0)
+					;
+			__atomic_fetch_add(&ch->conns[0], 1, __ATOMIC_RELAXED);
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+static void cmd_churn(int server, const char *addr, int threads, int seconds, int rst)
+{
+	static struct churn ch;
+	pthread_t th[64];
+	int one = 1;
+
+	ch.len = sockaddr_of(addr, 9000, &ch.ss);
+	ch.rst = rst;
+	if (threads < 1 || threads > 64)
+		threads = 4;
+	if (server) {
+		ch.lfd = socket(ch.ss.ss_family, SOCK_STREAM, 0);
+		setsockopt(ch.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(ch.lfd, (struct sockaddr *)&ch.ss, ch.len) || listen(ch.lfd, 4096))
+			die("listen");
+		printf("ready\n");
+		fflush(stdout);
+		for (int i = 0; i < threads; i++)
+			pthread_create(&th[i], NULL, acceptor, &ch);
+		pause();
+		return;
+	}
+	for (int i = 0; i < threads; i++)
+		pthread_create(&th[i], NULL, connector, &ch);
+	sleep((unsigned int)seconds);
+	ch.stop = 1;
+	for (int i = 0; i < threads; i++)
+		pthread_join(th[i], NULL);
+	printf("churn %llu %.1f\n", ch.conns[0], (double)ch.conns[0] / seconds);
+}
+
+/* ---- event latency --------------------------------------------------------------------- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void cmd_lat(void)
+{
+	static char line[2048];
+	size_t cap = 1 << 20, n = 0;
+	__u64 *lat = malloc(cap * sizeof(*lat));
+
+	if (!lat)
+		die("malloc");
+	while (fgets(line, sizeof(line), stdin)) {
+		struct timespec now;
+		struct tm tm = { 0 };
+		char *ts = strstr(line, "\"ts\":\"");
+		unsigned int us;
+		__u64 t, r;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (!ts || !strptime(ts + 6, "%Y-%m-%dT%H:%M:%S", &tm) ||
+		    sscanf(ts + 6 + 20, "%6u", &us) != 1)
+			continue;
+		t = (__u64)timegm(&tm) * 1000000ull + us;
+		r = (__u64)now.tv_sec * 1000000ull + (__u64)now.tv_nsec / 1000;
+		if (n == cap) {
+			cap *= 2;
+			lat = realloc(lat, cap * sizeof(*lat));
+			if (!lat)
+				die("realloc");
+		}
+		lat[n++] = r > t ? r - t : 0;
+	}
+	qsort(lat, n, sizeof(*lat), cmp_u64);
+	printf("lat %zu %.2f %.2f %.2f\n", n, n ? lat[n / 2] / 1000.0 : 0.0,
+	       n ? lat[n * 99 / 100] / 1000.0 : 0.0, n ? lat[n - 1] / 1000.0 : 0.0);
+	free(lat);
+}
+
+int main(int argc, char **argv)
+{
+	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
+	if (argc >= 2 && !strcmp(argv[1], "pktcost")) {
+		cmd_pktcost();
+	} else if (argc >= 3 && !strcmp(argv[1], "scan")) {
+		cmd_scan((__u32)strtoul(argv[2], NULL, 10));
+	} else if (argc >= 5 && !strcmp(argv[1], "gen")) {
+		cmd_gen(argv[2], (__u32)strtoul(argv[3], NULL, 10), strtoull(argv[4], NULL, 10),
+			argc > 5 && !strcmp(argv[5], "rst"));
+	} else if (argc >= 5 && !strcmp(argv[1], "churn-server")) {
+		cmd_churn(1, argv[2], atoi(argv[3]), 0, !strcmp(argv[4], "rst"));
+	} else if (argc >= 6 && !strcmp(argv[1], "churn-client")) {
+		cmd_churn(0, argv[2], atoi(argv[3]), atoi(argv[4]), !strcmp(argv[5], "rst"));
+	} else if (argc >= 2 && !strcmp(argv[1], "lat")) {
+		cmd_lat();
+	} else {
+		fprintf(stderr, "usage: see the header of tests/bench/ctbench.c\n");
+		return 2;
+	}
+	return 0;
+}

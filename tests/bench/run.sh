@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# run.sh - `make bench`: every measurement beside its baseline, taken in the same run, on
+# this machine; prints one table (and writes it to build/bench.txt). Never part of make
+# test; numbers are reported, not asserted. Uses network namespaces it makes and removes.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$here/../..
+. "$top/tests/e2e/netns.sh"
+B=$top/build/tests/ctbench
+CT=$top/build/closetrace
+FLOOR=$top/build/bpf/floor.bpf.o
+out=$(mktemp -d "${TMPDIR:-/tmp}/closetrace-bench.XXXXXX")
+trap 'ns_teardown; rm -rf "$out"' EXIT
+[ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
+T=$top/build/bench.txt
+: >"$T"
+row() { printf '%-44s %12s %12s %9s\n' "$@" | tee -a "$T"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+say() { echo "# $*" >&2; }
+
+row "measurement" "closetrace" "baseline" "ratio"
+
+# --- 1. per-packet cost ---------------------------------------------------------------------
+say "per-packet cost (BPF_PROG_TEST_RUN)"
+"$B" pktcost >"$out/pkt" || exit 1
+while read -r kind prog what ours base; do
+	if [ "$kind" = pkt ]; then
+		row "ns/pkt $prog $what (floor)" "$ours" "$base" "+$(awk -v a="$ours" -v b="$base" 'BEGIN{printf "%.0f", a-b}')"
+	else
+		row "ns/pkt $prog mix of $what flows (floor)" "$ours" "$base" "+$(awk -v a="$ours" -v b="$base" 'BEGIN{printf "%.0f", a-b}')"
+	fi
+done <"$out/pkt"
+
+# --- 2. live packet rate ------------------------------------------------------------------
+# a generator namespace G sends frames out of g0 (XDP live frames) to g1 in namespace R,
+# where the program under test runs; delivered = packets g1 received per second
+G=ct-bg-$$ R=ct-br-$$
+ip netns add $G && ip netns add $R || exit 1
+NS_EXTRA="$G $R"
+trap 'ns_teardown; ip netns del $G 2>/dev/null; ip netns del $R 2>/dev/null; rm -rf "$out"' EXIT
+ip link add g0 netns $G type veth peer name g1 netns $R
+ip -n $G link set g0 up && ip -n $R link set g1 up
+ip -n $G link set lo up && ip -n $R link set lo up
+# veth accepts XDP_TX only towards a peer with NAPI: GRO on the receiving end gives it
+ip netns exec $R ethtool -K g1 gro on >/dev/null 2>&1
+rxpk() { ip -n $R -s -j link show g1 | jq '.[0].stats64.rx.packets'; }
+PKTS=${BENCH_PKTS:-8000000}
+live() {	# live FLOWS: Mpps delivered into g1
+	local a b t
+	a=$(rxpk)
+	t=$(ip netns exec $G "$B" gen g0 "$1" "$PKTS" | awk '{print $3}')
+	b=$(rxpk)
+	awk -v n=$((b - a)) -v t="$t" 'BEGIN { printf "%.2f", n / t / 1e6 }'
+}
+config() {	# config NAME: put NAME on g1
+	ip netns exec $R tc qdisc del dev g1 clsact 2>/dev/null
+	ip -n $R link set g1 xdp off 2>/dev/null
+	[ -n "${WPID:-}" ] && { kill -INT "$WPID"; wait "$WPID" 2>/dev/null; WPID=; }
+	[ -n "${TPID:-}" ] && { kill -INT "$TPID"; wait "$TPID" 2>/dev/null; TPID=; }
+	case $1 in
+	none) ;;
+	tc-floor) ip netns exec $R tc qdisc add dev g1 clsact &&
+		ip netns exec $R tc filter add dev g1 ingress bpf da obj "$FLOOR" sec tc ;;
+	xdp-floor) ip -n $R link set g1 xdpdrv obj "$FLOOR" sec xdp ;;
+	tcpdump) ip netns exec $R tcpdump -i g1 -w /dev/null \
+			'tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) != 0' 2>"$out/td" & TPID=$!
+		wait_for "$out/td" "listening on" 10 ;;
+	ct-tc) ip netns exec $R "$CT" -v watch -i g1 -o json --flows 2097152 >/dev/null \
+			2>"$out/w" & WPID=$!
+		wait_for "$out/w" watching 10 ;;
+	ct-xdp) ip netns exec $R "$CT" -v watch -i g1 --mode xdp --xdp-mode native -o json \
+			--flows 2097152 >/dev/null 2>"$out/w" & WPID=$!
+		wait_for "$out/w" watching 10 ;;
+	esac
+}
+say "live packet rate ($PKTS frames per run)"
+declare -A MPPS
+for cfg in none tc-floor tcpdump ct-tc xdp-floor ct-xdp; do
+	config $cfg
+	for f in 1 10000 1000000; do
+		MPPS[$cfg.$f]=$(live $f)
+	done
+done
+config none
+for f in 1 10000 1000000; do
+	row "Mpps $f flows: tc (tc floor)" "${MPPS[ct-tc.$f]}" "${MPPS[tc-floor.$f]}" \
+		"$(ratio "${MPPS[ct-tc.$f]}" "${MPPS[tc-floor.$f]}")"
+	row "Mpps $f flows: tcpdump SYN/FIN/RST (tc floor)" "${MPPS[tcpdump.$f]}" \
+		"${MPPS[tc-floor.$f]}" "$(ratio "${MPPS[tcpdump.$f]}" "${MPPS[tc-floor.$f]}")"
+	row "Mpps $f flows: xdp (xdp floor)" "${MPPS[ct-xdp.$f]}" "${MPPS[xdp-floor.$f]}" \
+		"$(ratio "${MPPS[ct-xdp.$f]}" "${MPPS[xdp-floor.$f]}")"
+	row "Mpps $f flows: nothing attached" "${MPPS[none.$f]}" "" ""
+done
+
+# --- 3. connection churn ---------------------------------------------------------------------
+say "connection churn"
+ns_setup || exit 1
+ip netns exec "$NS_C" sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
+SECS=${BENCH_CHURN_SECS:-8}
+churn() {	# churn fin|rst: conn/s
+	local sp r
+	ip netns exec "$NS_S" "$B" churn-server "$S4" 4 "$1" >"$out/cs" &
+	sp=$!
+	wait_for "$out/cs" ready 5
+	r=$(ip netns exec "$NS_C" "$B" churn-client "$S4" 4 "$SECS" "$1" | awk '{print $3}')
+	kill $sp
+	wait $sp 2>/dev/null
+	echo "$r"
+}
+for mode in fin rst; do
+	base=$(churn $mode)
+	ip netns exec "$NS_S" "$CT" -v watch -i s0 --all -o json >/dev/null 2>"$out/w" &
+	WPID=$!
+	wait_for "$out/w" watching 10
+	tcr=$(churn $mode)
+	kill -INT $WPID; wait $WPID; WPID=
+	lost=$(grep -o '[0-9]* events lost' "$out/w" | awk '{print $1}')
+	ip netns exec "$NS_M" "$CT" -v watch -i m1 --mode xdp --all -o json >/dev/null \
+		2>"$out/w" &
+	WPID=$!
+	wait_for "$out/w" watching 10
+	xdr=$(churn $mode)
+	kill -INT $WPID; wait $WPID; WPID=
+	row "conn/s $mode close: tc, events on (none)" "$tcr" "$base" "$(ratio "$tcr" "$base")"
+	row "conn/s $mode close: xdp on mirror (none)" "$xdr" "$base" "$(ratio "$xdr" "$base")"
+	row "  events lost during the tc run" "${lost:-0}" "" ""
+done
+
+# --- 4. events --------------------------------------------------------------------------------
+say "events: ring buffer to NDJSON"
+config none
+ev() {	# ev COUNT: events printed, lost, seconds, latency p50/p99 ms
+	local t0 t1 n
+	ip netns exec $R "$CT" -v watch -i g1 -o json --flows 2097152 2>"$out/w" |
+		"$B" lat >"$out/lat" &
+	WPID=
+	wait_for "$out/w" watching 10
+	t0=$(date +%s.%N)
+	ip netns exec $G "$B" gen g0 0 "$1" rst >/dev/null
+	sleep 1
+	pkill -INT -f "closetrace -v watch -i g1"
+	wait
+	t1=$(date +%s.%N)
+	read -r _ n p50 p99 max <"$out/lat"
+	lost=$(grep -o '[0-9]* events lost' "$out/w" | awk '{print $1}')
+	echo "$n ${lost:-0} $p50 $p99 $max"
+}
+read -r n lost p50 p99 max < <(ev 200000)
+row "events: burst of 200000 orphan RSTs, printed" "$n" "200000" "$(ratio "$n" 200000)"
+row "  lost (ring buffer full)" "$lost" "" ""
+row "  latency p50 / p99 ms (kernel ts -> output)" "$p50" "$p99" ""
+# the rate the reader keeps up with: JSON out to /dev/null, counted by watch itself
+ip netns exec $R "$CT" -v watch -i g1 -o json --flows 2097152 >/dev/null 2>"$out/w" &
+WPID=$!
+wait_for "$out/w" watching 10
+t0=$(date +%s%N)
+ip netns exec $G "$B" gen g0 0 1000000 rst >"$out/g"
+kill -INT $WPID; wait $WPID; WPID=
+t1=$(date +%s%N)
+lost=$(grep -o '[0-9]* events lost' "$out/w" | awk '{print $1}')
+gt=$(awk '{print $3}' "$out/g")
+row "events/s offered (1M orphan RSTs)" "$(awk -v t="$gt" 'BEGIN{printf "%.0f", 1e6/t}')" "" ""
+row "  lost of 1000000, output to /dev/null" "${lost:-0}" "" ""
+
+# --- 5. scan --------------------------------------------------------------------------------
+say "flow-table scan"
+for n in 100000 1000000; do
+	"$B" scan $n >"$out/scan"
+	k=$(awk '$3 == "keep" {print $4}' "$out/scan")
+	e=$(awk '$3 == "expire" {print $4}' "$out/scan")
+	row "scan ms at $n flows: all kept / all expired" "$k" "$e" ""
+	row "  CPU share of one core at 1 scan/s" "$(awk -v k="$k" 'BEGIN{printf "%.1f%%", k/10}')" "" ""
+done
+
+# --- 6. memory -------------------------------------------------------------------------------
+say "memory"
+ip netns exec $R "$CT" -v watch -i g1 >/dev/null 2>"$out/w" &
+WPID=$!
+wait_for "$out/w" watching 10
+mem=$(bpftool -j map show | jq '[.[] | select(.name == "flows") | .bytes_memlock] | max')
+rss=$(awk '/VmRSS/ {print $2}' /proc/$WPID/status)
+kill -INT $WPID; wait $WPID; WPID=
+row "bytes per flow: key + value (+ hash element)" "144" "192" ""
+row "flow map memory at the default 131072 flows" "$((mem / 1048576)) MiB" "" ""
+row "watch RSS" "$((rss / 1024)) MiB" "" ""
+echo "(table written to build/bench.txt)" >&2
