@@ -352,8 +352,9 @@ static int check_zeek(const char *capture, const char *log, struct run *run)
 		int n;
 		const char *want, *ours = NULL;
 
-		if (!strncmp(line, "#fields\t", 8)) {
-			snprintf(hline, sizeof(hline), "%s", line + 8);
+		/* the columns: a '#fields' line, or a zeek-cut subset's plain header */
+		if (!strncmp(line, "#fields\t", 8) || (!nh && !strncmp(line, "ts\t", 3))) {
+			snprintf(hline, sizeof(hline), "%s", line[0] == '#' ? line + 8 : line);
 			nh = split_tabs(hline, hdr, 64);
 			c_oh = zcol(hdr, nh, "id.orig_h", "src_ip");
 			c_op = zcol(hdr, nh, "id.orig_p", "src_port");
@@ -372,18 +373,6 @@ static int check_zeek(const char *capture, const char *log, struct run *run)
 		}
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
-		if (!nh && !strncmp(line, "ts\t", 3)) {
-			/* a zeek-cut subset: a header line without '#fields' */
-			snprintf(hline, sizeof(hline), "%s", line);
-			nh = split_tabs(hline, hdr, 64);
-			c_oh = zcol(hdr, nh, "id.orig_h", "src_ip");
-			c_op = zcol(hdr, nh, "id.orig_p", "src_port");
-			c_rh = zcol(hdr, nh, "id.resp_h", "dst_ip");
-			c_rp = zcol(hdr, nh, "id.resp_p", "dst_port");
-			c_proto = col(hdr, nh, "proto");
-			c_state = col(hdr, nh, "conn_state");
-			continue;
-		}
 		n = split_tabs(line, f, 64);
 		if (n < nh || c_state < 0)
 			continue;	/* no conn_state in this baseline: nothing to compare */

@@ -245,7 +245,7 @@ static void usage(FILE *out)
 		"Options:\n"
 		"  -o, --output FMT       text (default) or json (NDJSON, one object per line)\n"
 		"  -a, --all              every close, not only abnormal ones\n"
-		"      --flows            each flow's final state instead of its close\n"
+		"      --flows, --final   each flow's final state instead of its close\n"
 		"      --syn-timeout SECS close unanswered SYNs after SECS of silence (default %d)\n"
 		"      --idle-timeout SECS close silent established flows after SECS (default %d)\n"
 		"      --table-size N     flow-table entries (default %d)\n"
@@ -266,14 +266,15 @@ static int print_record(void *ctx, const struct ct_record *r)
 
 int cmd_replay(int argc, char **argv)
 {
-	enum { OPT_FLOWS = 256, OPT_SYN, OPT_IDLE, OPT_TABLE };
+	enum { OPT_FLOWS = 256 };
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "flows", no_argument, NULL, OPT_FLOWS },
-		{ "syn-timeout", required_argument, NULL, OPT_SYN },
-		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
-		{ "table-size", required_argument, NULL, OPT_TABLE },
+		{ "final", no_argument, NULL, OPT_FLOWS },
+		{ "syn-timeout", required_argument, NULL, CT_OPT_SYN },
+		{ "idle-timeout", required_argument, NULL, CT_OPT_IDLE },
+		{ "table-size", required_argument, NULL, CT_OPT_TABLE },
 		{ "wide", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -281,39 +282,20 @@ int cmd_replay(int argc, char **argv)
 	struct ct_output out = { .out = stdout };
 	struct ct_replay_opts ro = { .record = print_record, .ctx = &out };
 	struct ct_replay *rp;
-	long syn_s = CT_DEFAULT_SYN_TIMEOUT_S, idle_s = CT_DEFAULT_IDLE_TIMEOUT_S;
-	long table = CT_DEFAULT_FLOWS;
+	struct ct_common co;
 	char err[256];
-	int c, ret = 0, fmt, r;
+	int c, ret = 0, r;
 
-	while ((c = getopt_long(argc, argv, "o:awh", opts, NULL)) != -1) {
+	ct_common_init(&co);
+	while ((c = getopt_long(argc, argv, CT_COMMON_SHORT "h", opts, NULL)) != -1) {
+		r = ct_common_opt("replay", c, optarg, &out, &co);
+		if (r == 2)
+			return 2;
+		if (r)
+			continue;
 		switch (c) {
-		case 'o':
-			fmt = ct_format_parse(optarg);
-			if (fmt < 0)
-				return ct_usage_error("replay", "-o takes text or json, not '%s'", optarg);
-			out.fmt = fmt;
-			break;
-		case 'a':
-			out.all = 1;
-			break;
 		case OPT_FLOWS:
 			out.flows = 1;
-			break;
-		case OPT_SYN:
-			if (ct_parse_long(optarg, 1, 86400, &syn_s))
-				return ct_usage_error("replay", "--syn-timeout takes 1 to 86400 seconds");
-			break;
-		case OPT_IDLE:
-			if (ct_parse_long(optarg, 1, 7 * 86400, &idle_s))
-				return ct_usage_error("replay", "--idle-timeout takes 1 to 604800 seconds");
-			break;
-		case OPT_TABLE:
-			if (ct_parse_long(optarg, 1024, 1 << 26, &table))
-				return ct_usage_error("replay", "--table-size takes 1024 to 67108864 flows");
-			break;
-		case 'w':
-			out.wide = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -326,10 +308,8 @@ int cmd_replay(int argc, char **argv)
 	if (optind >= argc)
 		return ct_usage_error("replay", "no capture file given");
 
-	ro.exp.syn_timeout_ns = (__u64)syn_s * 1000000000ull;
-	ro.exp.idle_timeout_ns = (__u64)idle_s * 1000000000ull;
-	ro.exp.linger_ns = CT_DEFAULT_LINGER_S * 1000000000ull;
-	ro.table_size = (__u32)table;
+	ct_common_expiry(&co, &ro.exp);
+	ro.table_size = (__u32)co.table;
 	rp = ct_replay_new(&ro, err, sizeof(err));
 	if (!rp) {
 		fprintf(stderr, "closetrace: %s\n", err);

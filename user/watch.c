@@ -231,7 +231,7 @@ static void print_stats(struct watch *w)
 
 int cmd_watch(int argc, char **argv)
 {
-	enum { OPT_XDP_MODE = 256, OPT_FORCE, OPT_FINAL, OPT_SYN, OPT_IDLE, OPT_FLOWS };
+	enum { OPT_XDP_MODE = 256, OPT_FORCE, OPT_FINAL };
 	static const struct option opts[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "mode", required_argument, NULL, 'm' },
@@ -240,10 +240,10 @@ int cmd_watch(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "final", no_argument, NULL, OPT_FINAL },
-		{ "syn-timeout", required_argument, NULL, OPT_SYN },
-		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
-		{ "flows", required_argument, NULL, OPT_FLOWS },
-		{ "table-size", required_argument, NULL, OPT_FLOWS },
+		{ "syn-timeout", required_argument, NULL, CT_OPT_SYN },
+		{ "idle-timeout", required_argument, NULL, CT_OPT_IDLE },
+		{ "flows", required_argument, NULL, CT_OPT_TABLE },
+		{ "table-size", required_argument, NULL, CT_OPT_TABLE },
 		{ "wide", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -252,15 +252,20 @@ int cmd_watch(int argc, char **argv)
 	char *names_buf[CT_MAX_IFACES], **names = names_buf, err[512];
 	struct ct_load_opts lo = { 0 };
 	enum ct_xdp_mode xmode = CT_XDP_AUTO;
-	long syn_s = CT_DEFAULT_SYN_TIMEOUT_S, idle_s = CT_DEFAULT_IDLE_TIMEOUT_S;
-	long table = CT_DEFAULT_FLOWS;
-	int c, fmt, nnames = 0, xdp = 0, force = 0, ret = 0, attached = 0;
+	struct ct_common co;
+	int c, r, nnames = 0, xdp = 0, force = 0, ret = 0, attached = 0;
 	__u64 next_scan;
 	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 
 	memset(&w, 0, sizeof(w));
 	w.out.out = stdout;
-	while ((c = getopt_long(argc, argv, "i:m:o:awh", opts, NULL)) != -1) {
+	ct_common_init(&co);
+	while ((c = getopt_long(argc, argv, "i:m:" CT_COMMON_SHORT "h", opts, NULL)) != -1) {
+		r = ct_common_opt("watch", c, optarg, &w.out, &co);
+		if (r == 2)
+			return 2;
+		if (r)
+			continue;
 		switch (c) {
 		case 'i':
 			if (add_ifaces(&w, optarg, &names, &nnames))
@@ -285,32 +290,8 @@ int cmd_watch(int argc, char **argv)
 		case OPT_FORCE:
 			force = 1;
 			break;
-		case 'o':
-			fmt = ct_format_parse(optarg);
-			if (fmt < 0)
-				return ct_usage_error("watch", "-o takes text or json, not '%s'", optarg);
-			w.out.fmt = fmt;
-			break;
-		case 'a':
-			w.out.all = 1;
-			break;
 		case OPT_FINAL:
 			w.out.flows = 1;
-			break;
-		case OPT_SYN:
-			if (ct_parse_long(optarg, 1, 86400, &syn_s))
-				return ct_usage_error("watch", "--syn-timeout takes 1 to 86400 seconds");
-			break;
-		case OPT_IDLE:
-			if (ct_parse_long(optarg, 1, 7 * 86400, &idle_s))
-				return ct_usage_error("watch", "--idle-timeout takes 1 to 604800 seconds");
-			break;
-		case OPT_FLOWS:
-			if (ct_parse_long(optarg, 1024, 1 << 26, &table))
-				return ct_usage_error("watch", "--flows takes 1024 to 67108864 flows");
-			break;
-		case 'w':
-			w.out.wide = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -338,11 +319,9 @@ int cmd_watch(int argc, char **argv)
 		w.nifs++;
 	}
 
-	w.exp.syn_timeout_ns = (__u64)syn_s * 1000000000ull;
-	w.exp.idle_timeout_ns = (__u64)idle_s * 1000000000ull;
-	w.exp.linger_ns = CT_DEFAULT_LINGER_S * 1000000000ull;
+	ct_common_expiry(&co, &w.exp);
 	lo.progs = xdp ? CT_PROG_XDP : CT_PROG_TC;
-	lo.flows = (__u32)table;
+	lo.flows = (__u32)co.table;
 	lo.emit_graceful = w.out.all || w.out.flows;
 	lo.wakeup_bytes = CT_WAKEUP_EVENTS * sizeof(struct ct_event);
 	w.skel = ct_load(&lo, err, sizeof(err));
