@@ -8,7 +8,8 @@ usage: pcapgen.py KIND OUT [ARG]
   zero-len OUT       a refused connection, then a zero-length record, then another
   snap-cut OUT       a refused connection, then a SYN cut inside its IP header
   corrupt OUT        a refused connection, then a record claiming 200 MB
-  big OUT MIB        at least MIB MiB of graceful connections with full-size data packets
+  big OUT MIB        at least MIB MiB of graceful connections with full-size data packets;
+                     OUT "-" writes to standard output; the connection count goes to stderr
   refused OUT N      N refused connections (SYN, RST) on distinct client ports
   link OUT DLT       one refused connection on link type DLT (0 NULL, 1 Ethernet,
                      101 raw IP, 108 LOOP, 113 Linux SLL, 276 Linux SLL2, 228 IPv4)
@@ -42,17 +43,22 @@ def tcp4(src, dst, sport, dport, flags, payload=b"", seq=1, ack=0):
 
 class Pcap:
     def __init__(self, path, linktype=1, snaplen=65535):
-        self.f = open(path, "wb")
-        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
+        self.f = sys.stdout.buffer if path == "-" else open(path, "wb")
+        self.size = 0
+        self.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
         self.t = 1700000000.0
+
+    def write(self, b):
+        self.f.write(b)
+        self.size += len(b)
 
     def rec(self, data, wire=None, caplen=None, dt=0.001):
         self.t += dt
         sec = int(self.t)
         usec = int(round((self.t - sec) * 1e6))
         cl = len(data) if caplen is None else caplen
-        self.f.write(struct.pack("<IIII", sec, usec, cl, len(data) if wire is None else wire))
-        self.f.write(data)
+        self.write(struct.pack("<IIII", sec, usec, cl, len(data) if wire is None else wire))
+        self.write(data)
 
     def close(self):
         self.f.close()
@@ -105,8 +111,8 @@ def main():
     elif kind == "corrupt":
         p = Pcap(out)
         refused(p, 40001)
-        p.f.write(struct.pack("<IIII", 1700000001, 0, 200 << 20, 200 << 20))
-        p.f.write(b"\x00" * 64)
+        p.write(struct.pack("<IIII", 1700000001, 0, 200 << 20, 200 << 20))
+        p.write(b"\x00" * 64)
         p.close()
     elif kind == "link":
         dlt = int(sys.argv[3])
@@ -125,7 +131,7 @@ def main():
         data = b"x" * 1400
         n = 0
         # connections of 40 data packets each; 16 overlap at a time, ports cycle
-        while p.f.tell() < want:
+        while p.size < want:
             port = 1024 + n % 60000
             cl = "10.%d.%d.1" % (n // 60000 % 250, n // 240 % 250)
             p.rec(tcp4(cl, S, port, 80, "S"))
@@ -138,7 +144,7 @@ def main():
             p.rec(tcp4(cl, S, port, 80, "A"))
             n += 1
         p.close()
-        print(n)
+        print(n, file=sys.stderr)
     else:
         sys.exit("pcapgen.py: unknown kind %s" % kind)
 
