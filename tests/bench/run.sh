@@ -44,7 +44,8 @@ ip -n $G link set lo up && ip -n $R link set lo up
 # veth accepts XDP_TX only towards a peer with NAPI: GRO on the receiving end gives it
 ip netns exec $R ethtool -K g1 gro on >/dev/null 2>&1
 rxpk() { ip -n $R -s -j link show g1 | jq '.[0].stats64.rx.packets'; }
-PKTS=${BENCH_PKTS:-8000000}
+PKTS=${BENCH_PKTS:-3000000}
+REPS=${BENCH_REPS:-3}
 live() {	# live FLOWS: Mpps delivered into g1
 	local a b t
 	a=$(rxpk)
@@ -73,15 +74,22 @@ config() {	# config NAME: put NAME on g1
 		wait_for "$out/w" watching 10 ;;
 	esac
 }
-say "live packet rate ($PKTS frames per run)"
-declare -A MPPS
-for cfg in none tc-floor tcpdump ct-tc xdp-floor ct-xdp; do
-	config $cfg
-	for f in 1 10000 1000000; do
-		MPPS[$cfg.$f]=$(live $f)
+# this VM's rate moves by +-30 % from run to run: configurations are interleaved, each
+# measured REPS times, and the median kept
+say "live packet rate ($PKTS frames per run, median of $REPS interleaved runs)"
+declare -A RUNS MPPS
+for ((rep = 0; rep < REPS; rep++)); do
+	for cfg in none tc-floor tcpdump ct-tc xdp-floor ct-xdp; do
+		config $cfg
+		for f in 1 10000 1000000; do
+			RUNS[$cfg.$f]="${RUNS[$cfg.$f]:-} $(live $f)"
+		done
 	done
 done
 config none
+for k in "${!RUNS[@]}"; do
+	MPPS[$k]=$(tr ' ' '\n' <<<"${RUNS[$k]}" | grep . | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
+done
 for f in 1 10000 1000000; do
 	row "Mpps $f flows: tc (tc floor)" "${MPPS[ct-tc.$f]}" "${MPPS[tc-floor.$f]}" \
 		"$(ratio "${MPPS[ct-tc.$f]}" "${MPPS[tc-floor.$f]}")"
