@@ -122,7 +122,7 @@ for mode in fin rst; do
 	wait_for "$out/w" watching 10
 	tcr=$(churn $mode)
 	kill -INT $WPID; wait $WPID; WPID=
-	lost=$(grep -o '[0-9]* events lost' "$out/w" | awk '{print $1}')
+	lost=$(grep -o '[0-9]* events lost' "$out/w" | tail -1 | awk '{print $1}')
 	ip netns exec "$NS_M" "$CT" -v watch -i m1 --mode xdp --all -o json >/dev/null \
 		2>"$out/w" &
 	WPID=$!
@@ -150,7 +150,7 @@ ev() {	# ev COUNT: events printed, lost, seconds, latency p50/p99 ms
 	wait
 	t1=$(date +%s.%N)
 	read -r _ n p50 p99 max <"$out/lat"
-	lost=$(grep -o '[0-9]* events lost' "$out/w" | awk '{print $1}')
+	lost=$(grep -o '[0-9]* events lost' "$out/w" | tail -1 | awk '{print $1}')
 	echo "$n ${lost:-0} $p50 $p99 $max"
 }
 read -r n lost p50 p99 max < <(ev 200000)
@@ -165,7 +165,7 @@ t0=$(date +%s%N)
 ip netns exec $G "$B" gen g0 0 1000000 rst >"$out/g"
 kill -INT $WPID; wait $WPID; WPID=
 t1=$(date +%s%N)
-lost=$(grep -o '[0-9]* events lost' "$out/w" | awk '{print $1}')
+lost=$(grep -o '[0-9]* events lost' "$out/w" | tail -1 | awk '{print $1}')
 gt=$(awk '{print $3}' "$out/g")
 row "events/s offered (1M orphan RSTs)" "$(awk -v t="$gt" 'BEGIN{printf "%.0f", 1e6/t}')" "" ""
 row "  lost of 1000000, output to /dev/null" "${lost:-0}" "" ""
