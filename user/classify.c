@@ -132,7 +132,6 @@ static enum zeek_ep zeek_endpoint(const struct ct_flow *f, int ep, int clt)
 	}
 	if (ct_has(st, ep, CT_L_FIN))
 		return Z_CLOSED;
-	(void)peer;
 	return s;
 }
 

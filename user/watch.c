@@ -203,14 +203,13 @@ static void usage(FILE *out)
 		CT_DEFAULT_SYN_TIMEOUT_S, CT_DEFAULT_IDLE_TIMEOUT_S, CT_DEFAULT_FLOWS);
 }
 
-static int add_ifaces(struct watch *w, char *list, char ***names, int *n)
+static int add_ifaces(char *list, char ***names, int *n)
 {
 	for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
 		if (*n >= CT_MAX_IFACES)
 			return -1;
 		(*names)[(*n)++] = tok;
 	}
-	(void)w;
 	return 0;
 }
 
@@ -268,7 +267,7 @@ int cmd_watch(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'i':
-			if (add_ifaces(&w, optarg, &names, &nnames))
+			if (add_ifaces(optarg, &names, &nnames))
 				return ct_usage_error("watch", "at most %d interfaces", CT_MAX_IFACES);
 			break;
 		case 'm':
@@ -414,7 +413,7 @@ int cmd_cleanup(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "i:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
-			if (add_ifaces(NULL, optarg, &names, &nnames))
+			if (add_ifaces(optarg, &names, &nnames))
 				return ct_usage_error("cleanup", "at most %d interfaces", CT_MAX_IFACES);
 			break;
 		case 'h':
