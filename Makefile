@@ -11,15 +11,15 @@ ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD) -MMD -MP
-LDLIBS    := -lbpf -lelf -lz -lpcap
+LDLIBS    := -lbpf -lelf -lz -lpcap -lncursesw -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Iinclude -Ibpf -I/usr/include/$(MULTIARCH) -MMD -MP
 
 # Debian packages: to build and run (`make deps-build`), and to test too (`make deps`).
 DEB_BUILD := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
-	     libpcap-dev iproute2
-DEB_TEST := $(DEB_BUILD) libcmocka-dev python3 jq tcpdump tshark ethtool
+	     libpcap-dev libncurses-dev iproute2
+DEB_TEST := $(DEB_BUILD) libcmocka-dev python3 jq tcpdump tshark ethtool tmux libclang-rt-dev
 
 ifeq ($(V),1)
 Q :=
@@ -68,8 +68,8 @@ $(BUILD)/closetrace: $(BUILD)/user/main.o $(USER_OBJS)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 # --- tests ------------------------------------------------------------------------------
-TESTS := $(BUILD)/tests/test_logic $(BUILD)/tests/test_output $(BUILD)/tests/test_bpf \
-	 $(BUILD)/tests/test_oracle
+TESTS := $(BUILD)/tests/test_logic $(BUILD)/tests/test_output $(BUILD)/tests/test_agg \
+	 $(BUILD)/tests/test_bpf $(BUILD)/tests/test_oracle $(BUILD)/tests/test_filter
 
 $(BUILD)/tests/%.o: tests/%.c $(SKELS) $(TEST_SKELS) | $(BUILD)/tests
 	$(call msg,CC,$@)
@@ -90,6 +90,31 @@ $(BUILD)/tests/test_output: $(BUILD)/tests/test_output.o $(USER_OBJS)
 $(BUILD)/tests/test_oracle: $(BUILD)/tests/test_oracle.o $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/test_agg: $(BUILD)/tests/test_agg.o $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/test_filter: $(BUILD)/tests/test_filter.o $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+# --- fuzzing: libFuzzer with ASan and UBSan (clang), run by tests/fuzz/run.sh -----------
+# The user sources are compiled into the fuzzer with the sanitizers, not linked from
+# build/user. run.sh finds the binary under $(BUILD), hence the export.
+export BUILD
+FUZZ := $(BUILD)/fuzz/fuzz_filter
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	       -std=gnu11 -Iinclude -Iuser
+FUZZ_SRCS := tests/fuzz/fuzz_filter.c user/filter.c user/classify.c user/record.c
+
+$(BUILD)/fuzz/fuzz_filter: $(FUZZ_SRCS) user/filter.h user/record.h user/classify.h \
+			   include/closetrace.h include/ct_logic.h | $(BUILD)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SRCS) -o $@
+
+$(BUILD)/fuzz:
+	$(Q)mkdir -p $@
 
 # install-pkgs PACKAGES: install those that are missing; fast when none is
 define install-pkgs
@@ -137,10 +162,11 @@ $(BUILD)/tests/tcpdrive: tests/e2e/tcpdrive.c | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-SHELL_TESTS := tests/cli/test_replay.sh tests/e2e/test_watch.sh
+SHELL_TESTS := tests/cli/test_replay.sh tests/e2e/test_watch.sh tests/e2e/test_top.sh
+SHELL_TESTS += tests/fuzz/run.sh
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(TESTS) $(E2E)
+	$(Q)$(MAKE) --no-print-directory all $(TESTS) $(E2E) $(FUZZ)
 	$(Q)tests/run.sh $(TESTS) $(SHELL_TESTS)
 
 $(BUILD)/bpf $(BUILD)/user $(BUILD)/tests:

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "closetrace.h"
+#include "filter.h"
 #include "flows.h"
 #include "output.h"
 
@@ -62,6 +63,10 @@ int ct_common_opt(const char *cmd, int opt, const char *arg, struct ct_output *o
 	case 'w':
 		out->wide = 1;
 		return 1;
+	case 'f':
+		ct_filter_free(out->filter);
+		out->filter = ct_cli_filter(cmd, arg);
+		return out->filter ? 1 : 2;
 	case CT_OPT_SYN:
 		if (ct_parse_long(arg, 1, 86400, &co->syn_s))
 			return ct_usage_error(cmd, "--syn-timeout takes 1 to 86400 seconds");
@@ -77,6 +82,19 @@ int ct_common_opt(const char *cmd, int opt, const char *arg, struct ct_output *o
 	default:
 		return 0;
 	}
+}
+
+struct ct_filter *ct_cli_filter(const char *cmd, const char *expr)
+{
+	struct ct_filter_error err;
+	struct ct_filter *f = ct_filter_parse(expr, &err);
+	char prefix[64];
+
+	if (!f) {
+		snprintf(prefix, sizeof(prefix), "closetrace %s", cmd);
+		ct_filter_perror(stderr, prefix, expr, &err);
+	}
+	return f;
 }
 
 void ct_common_expiry(const struct ct_common *co, struct ct_expiry *e)

@@ -18,7 +18,7 @@ enum {
 	CT_OPT_IDLE,		/* --idle-timeout SECS */
 	CT_OPT_TABLE,		/* --table-size N (watch: --flows N too) */
 };
-#define CT_COMMON_SHORT "o:aw"
+#define CT_COMMON_SHORT "o:awf:"
 
 struct ct_common {
 	long syn_s, idle_s, table;
@@ -28,18 +28,25 @@ struct ct_common {
 void ct_common_init(struct ct_common *co);
 
 /*
- * Handle option @opt (with @arg) if it is a shared one: -o, -a, -w, the timeouts, the
- * table size. Returns 1 if handled, 0 if not a shared option, 2 after printing a usage
+ * Handle option @opt (with @arg) if it is a shared one: -o, -a, -w, -f, the timeouts,
+ * the table size. Returns 1 if handled, 0 if not a shared option, 2 after printing a usage
  * error for @cmd (the command should exit with it).
  */
 int ct_common_opt(const char *cmd, int opt, const char *arg, struct ct_output *out,
 		  struct ct_common *co);
+
+/*
+ * Compile filter @expr for @cmd; on a parse error print the expression with a caret under
+ * the column and return NULL (the command exits with 2).
+ */
+struct ct_filter *ct_cli_filter(const char *cmd, const char *expr);
 
 /* The expiry the shared options ask for. */
 void ct_common_expiry(const struct ct_common *co, struct ct_expiry *e);
 
 int cmd_replay(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
 
 #endif /* CT_CLI_H */

@@ -64,14 +64,21 @@ void ct_scanner_free(struct ct_scanner *s)
 	s->vals = NULL;
 }
 
-static int emit(const struct ct_sink *sink, enum ct_rec_type type, const struct ct_flow_key *k,
-		const struct ct_flow *f, __u8 close, __u64 end_ns)
+static int emit_to(const struct ct_sink *sink, int (*fn)(void *, const struct ct_record *),
+		   enum ct_rec_type type, const struct ct_flow_key *k, const struct ct_flow *f,
+		   __u8 close, __u64 end_ns)
 {
 	struct ct_record r;
 	const char *ifn = sink->iface ? sink->iface(sink->ctx, CT_IFVLAN_IFINDEX(k->ifvlan)) : NULL;
 
 	ct_record_from_flow(&r, type, k, f, close, end_ns, sink->to_wall, ifn);
-	return sink->record(sink->ctx, &r);
+	return fn(sink->ctx, &r);
+}
+
+static int emit(const struct ct_sink *sink, enum ct_rec_type type, const struct ct_flow_key *k,
+		const struct ct_flow *f, __u8 close, __u64 end_ns)
+{
+	return emit_to(sink, sink->record, type, k, f, close, end_ns);
 }
 
 /*
@@ -95,7 +102,7 @@ static int take(struct ct_scanner *s, const struct ct_flow_key *k, const struct 
 }
 
 /* Decide one entry; returns 1 if it is to be removed, -1 if the sink refused more. */
-static int scan_one(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
+static int decide(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
 		    __u64 now, enum ct_scan_mode mode, const struct ct_sink *sink,
 		    const struct ct_flow_key *k, const struct ct_flow *f)
 {
@@ -128,6 +135,24 @@ static int scan_one(struct ct_scanner *s, const struct ct_expiry *e, const struc
 	    emit(sink, CT_REC_FLOW, k, f, kind, end) < 0)
 		return -1;
 	return 1;
+}
+
+/* Decide one entry; an entry that stays is shown to the sink's visitor, if it has one. */
+static int scan_one(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
+		    __u64 now, enum ct_scan_mode mode, const struct ct_sink *sink,
+		    const struct ct_flow_key *k, const struct ct_flow *f)
+{
+	int r = decide(s, e, clk, now, mode, sink, k, f);
+	__u64 last;
+
+	if (r || !sink->visit)
+		return r;
+	last = ct_flow_last_ns(clk, f);
+	if (last < f->first_ns)
+		last = f->first_ns;
+	return emit_to(sink, sink->visit, CT_REC_OPEN, k, f,
+		       f->state & CT_ST_ENDED ? f->close : CT_CLOSE_NONE,
+		       f->state & CT_ST_ENDED && f->end_ns ? f->end_ns : last) < 0 ? -1 : 0;
 }
 
 int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,

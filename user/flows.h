@@ -29,6 +29,8 @@ struct ct_expiry {
 /* Where records go, and how kernel times become wall-clock times. */
 struct ct_sink {
 	int (*record)(void *ctx, const struct ct_record *r);
+	/* optional: called with a CT_REC_OPEN record for every flow a scan leaves in place */
+	int (*visit)(void *ctx, const struct ct_record *r);
 	const char *(*iface)(void *ctx, __u32 ifindex);
 	void *ctx;
 	__s64 to_wall;		/* add to kernel times (monotonic, or capture) for wall clock */

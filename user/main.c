@@ -33,6 +33,8 @@ static void usage(FILE *out)
 		"\n"
 		"Commands:\n"
 		"  watch        print abnormal TCP closes on live interfaces as they happen\n"
+		"  top          servers / clients ranked by RSTs, refusals, resets, live or on a\n"
+		"               capture, with RST per connection over time\n"
 		"  replay       classify the TCP connections of pcap / pcapng captures\n"
 		"  cleanup      remove what a killed closetrace left on interfaces\n"
 		"  check        load the BPF programs and report what this kernel accepted\n"
@@ -48,6 +50,7 @@ static void usage(FILE *out)
 		"\n"
 		"EXAMPLES:\n"
 		"  closetrace watch -i eth0       # abnormal closes on eth0, as they happen\n"
+		"  closetrace top -i eth0         # servers ranked by server RSTs, live\n"
 		"  closetrace replay trace.pcap   # how the connections in a capture ended\n"
 		"  closetrace check        # can this kernel run closetrace? (needs root)\n"
 		"  closetrace -v check     # the same, with the verifier's log on failure\n");
@@ -144,6 +147,8 @@ int main(int argc, char **argv)
 
 	if (!strcmp(cmd, "watch"))
 		return cmd_watch(argc, argv);
+	if (!strcmp(cmd, "top"))
+		return cmd_top(argc, argv);
 	if (!strcmp(cmd, "cleanup"))
 		return cmd_cleanup(argc, argv);
 	if (!strcmp(cmd, "replay"))

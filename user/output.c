@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "classify.h"
+#include "filter.h"
 #include "output.h"
 
 int ct_format_parse(const char *s)
@@ -173,6 +174,8 @@ int ct_output_record(struct ct_output *o, const struct ct_record *r)
 	if (o->flows ? r->type != CT_REC_FLOW : r->type != CT_REC_CLOSE)
 		return 0;
 	if (!o->flows && !o->all && !ct_close_abnormal(r->close))
+		return 0;
+	if (o->filter && !ct_filter_match(o->filter, r))
 		return 0;
 	if (o->fmt == CT_FMT_TEXT && !o->header_done) {
 		n = ct_format_text_header(o->wide, line, sizeof(line));

@@ -11,6 +11,8 @@
 
 #include "record.h"
 
+struct ct_filter;
+
 enum ct_format { CT_FMT_TEXT = 0, CT_FMT_JSON };
 
 struct ct_output {
@@ -19,6 +21,7 @@ struct ct_output {
 	int all;		/* closes of every kind, not only abnormal ones */
 	int flows;		/* print each flow's final record instead of closes */
 	int wide;		/* text: columns wide enough for IPv6 */
+	struct ct_filter *filter;	/* -f: only records that pass it (owned) */
 	int header_done;
 	unsigned long long printed;
 	int error;		/* a write failed (EPIPE when the reader went away) */
@@ -34,7 +37,8 @@ size_t ct_format_text_header(int wide, char *buf, size_t len);
 /* RFC 3339 UTC with microseconds: 2026-11-23T10:00:00.123456Z */
 size_t ct_format_time(__u64 ns, char *buf, size_t len);
 
-/* Print @r if this output wants it; returns -1 once writing has failed. */
+/* Print @r if this output wants it (its kind, then the filter); returns -1 once writing
+ * has failed. */
 int ct_output_record(struct ct_output *o, const struct ct_record *r);
 
 #endif /* CT_OUTPUT_H */

@@ -16,6 +16,7 @@
 enum ct_rec_type {
 	CT_REC_CLOSE = 0,	/* the moment a flow's fate was known */
 	CT_REC_FLOW,		/* a flow's final state, when it left the table */
+	CT_REC_OPEN,		/* a flow still in the table, as a scan saw it (top) */
 };
 
 struct ct_record {

@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "closetrace.h"
 #include "closetrace.skel.h"
+#include "filter.h"
 #include "flows.h"
 #include "loader.h"
 #include "log.h"
@@ -246,6 +247,8 @@ static void usage(FILE *out)
 		"  -o, --output FMT       text (default) or json (NDJSON, one object per line)\n"
 		"  -a, --all              every close, not only abnormal ones\n"
 		"      --flows, --final   each flow's final state instead of its close\n"
+		"  -f, --filter EXPR      only records matching EXPR, e.g. 'rst.count > 0 and\n"
+		"                         fin.count = 0' (see README, \"Filters\")\n"
 		"      --syn-timeout SECS close unanswered SYNs after SECS of silence (default %d)\n"
 		"      --idle-timeout SECS close silent established flows after SECS (default %d)\n"
 		"      --table-size N     flow-table entries (default %d)\n"
@@ -255,7 +258,8 @@ static void usage(FILE *out)
 		"EXAMPLES:\n"
 		"  closetrace replay trace.pcap                  # abnormal closes in a capture\n"
 		"  closetrace replay -o json trace.pcapng | jq .  # as NDJSON\n"
-		"  closetrace replay --flows --all a.pcap b.pcap  # every flow's final counts\n",
+		"  closetrace replay --flows --all a.pcap b.pcap  # every flow's final counts\n"
+		"  closetrace replay -f 'ip.srv in 10.0.0.0/8 and close = refused' t.pcap\n",
 		CT_DEFAULT_SYN_TIMEOUT_S, CT_DEFAULT_IDLE_TIMEOUT_S, CT_DEFAULT_FLOWS);
 }
 
@@ -271,6 +275,7 @@ int cmd_replay(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "flows", no_argument, NULL, OPT_FLOWS },
+		{ "filter", required_argument, NULL, 'f' },
 		{ "final", no_argument, NULL, OPT_FLOWS },
 		{ "syn-timeout", required_argument, NULL, CT_OPT_SYN },
 		{ "idle-timeout", required_argument, NULL, CT_OPT_IDLE },
@@ -324,5 +329,6 @@ int cmd_replay(int argc, char **argv)
 	if (r >= 0)
 		ret |= ct_replay_finish(rp);
 	ct_replay_free(rp);
+	ct_filter_free(out.filter);
 	return ret;
 }

@@ -130,6 +130,41 @@ t_head() {
 }
 check "a reader that goes away (| head -1): quiet exit 0" t_head
 
+# -f: the records kept are exactly those jq selects from the unfiltered output, on the
+# captures of tests/data (with and without --flows, the probe's filters and a prefix).
+t_filter() {
+	local f expr sel n=0 all=() flows
+	for f in "$DATA"/zeek/*.pcap "$DATA"/tcpdump/*.pcap; do all+=("$f"); done
+	while IFS='|' read -r expr sel; do
+		for flows in "" --flows; do
+			"$CT" replay -o json --all $flows "${all[@]}" 2>/dev/null |
+				jq -c "select($sel)" | sort >"$d/f.want"
+			"$CT" replay -o json --all $flows -f "$expr" "${all[@]}" 2>/dev/null \
+				>"$d/f.got"
+			# the final scan walks the table in hash order: compare as sets
+			jq -c . "$d/f.got" | sort | diff "$d/f.want" - >&2 ||
+				{ echo "filter '$expr' $flows differs" >&2; return 1; }
+			n=$((n + $(wc -l <"$d/f.got")))
+		done
+	done <<'EOF2'
+rst.count > 0 and fin.count = 0|.rst_clt + .rst_srv > 0 and .fin_clt + .fin_srv == 0
+rst.count > 0 and ct.count = 0|.rst_clt + .rst_srv > 0 and .ct == 0
+close = "refused" or close = fin-reset|.close == "refused" or .close == "fin-reset"
+not (zeek = SF or zeek = S0) and port.srv < 1024|(.zeek != "SF" and .zeek != "S0") and .srv_port < 1024
+ip.srv in 192.168.0.0/16 and rst.by = srv|(.srv_ip | startswith("192.168.")) and .rst_by == "srv"
+ip.clt in ::/0 or dur >= 10.5|(.clt_ip | contains(":")) or .dur >= 10.5
+EOF2
+	echo "# filters kept $n records in all" >&3
+	[ "$n" -gt 20 ]
+}
+check "-f keeps exactly the records jq selects, on every test capture" t_filter
+t_bad_filter() {
+	"$CT" replay -f 'rst.count >' "$DATA/zeek/ssh_ssh.pcap" >/dev/null 2>"$d/bf"
+	[ $? = 2 ] && grep -q '^closetrace replay: bad filter: expected a number' "$d/bf" &&
+	[ "$(sed -n 2p "$d/bf")" = "  rst.count >" ] && [ "$(sed -n 3p "$d/bf")" = "             ^" ]
+}
+check "a bad filter: the expression, a caret under the column, exit 2" t_bad_filter
+
 # 1 GiB generated and replayed through a pipe (no disk): memory must not follow its size.
 t_big() {
 	local n rss lines

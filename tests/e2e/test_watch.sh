@@ -138,6 +138,9 @@ mode_runs() {
 	watch_run "$tag" "$ns" "$dev" "$@"
 	check "$tag: every close kind, IPv4 and IPv6, as events with their counts" \
 		check_events "$tag" "$base"
+	# kernel closes and those the scan decides (unanswered, half-closed) alike
+	check "$tag: every record names the interface" \
+		test "$(jq -r .iface "$d/$tag.json" | sort -u)" = "$dev"
 	base=$PORT
 	watch_run "$tag-final" "$ns" "$dev" --final "$@"
 	check "$tag: every flow's final counts equal tshark's on a capture of the port" \

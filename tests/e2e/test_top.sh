@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# test_top.sh - `closetrace top` end to end, in namespaces the test makes (netns.sh).
+# Batch mode over real connections is checked line by line; batch over a capture is
+# checked against replay's own per-flow records summed with jq; the interactive view runs
+# in a private tmux server, driven with send-keys and read with capture-pane: ranking,
+# sort keys, grouping, the live filter with an error shown in place, pause, help, reset,
+# a resize, and quit (or a signal) leaving a sane terminal and nothing attached.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../cli/lib.sh"
+. "$here/netns.sh"
+TMUX_SOCK=
+cleanup() {
+	[ -n "$TMUX_SOCK" ] && tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
+	ns_teardown
+	rm -rf "$T_DIR"
+}
+trap cleanup EXIT
+CT=${CLOSETRACE:-$here/../../build/closetrace}
+DRIVE=$here/../../build/tests/tcpdrive
+DATA=$here/../data
+need_root
+d=$T_DIR
+export LANG=C.UTF-8 LC_ALL=C.UTF-8
+
+for tool in tmux jq; do
+	command -v $tool >/dev/null || { echo "not ok 1 - $tool is missing (make deps)"; exit 1; }
+done
+check "namespaces and veth pairs are set up" ns_setup
+ns_bg "$NS_S" "$DRIVE" server "$S4" "$S6" >"$d/server.out"
+check "the test server listens" wait_for "$d/server.out" ready 5
+
+PORT=43000
+# drive KIND COUNT: COUNT connections of KIND from fresh client ports, over IPv4
+drive() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		ip netns exec "$NS_C" "$DRIVE" client "$1" "$S4" $PORT || return 1
+		PORT=$((PORT + 1))
+	done
+}
+traffic() {
+	drive reset-server 4 && drive refused 2 && drive graceful 3 && drive fin-reset 1
+}
+
+# --- batch mode, live ------------------------------------------------------------------
+ip netns exec "$NS_S" "$CT" top -i s0 -b -n 4 -d 1 >"$d/batch.out" 2>"$d/batch.err" &
+bpid=$!
+sleep 0.3
+traffic || echo "# driver failed" >&3
+wait $bpid
+check "top -b -n 4 exits 0" test $? = 0
+check "top -b printed 4 frames" test "$(grep -c '^closetrace top - s0 (tc) - ' "$d/batch.out")" = 4
+# the last frame, every line: all connections ended by then and still count
+awk '/^closetrace top/{n++} n==4' "$d/batch.out" >"$d/last"
+frame_ok() {
+	local f=$d/last
+	sed -n 1p $f | grep -Eq '^closetrace top - s0 \(tc\) - [0-9-]{10} [0-9:]{8} UTC - every 1\.0 s - window 60 s$' &&
+	sed -n 2p $f | grep -Eq '^conn/s [0-9.]+  closes/s [0-9.]+: graceful [0-9.]+ refused [0-9.]+ reset-client [0-9.]+ reset-server [0-9.]+ fin-reset [0-9.]+ unanswered [0-9.]+ other [0-9.]+$' &&
+	# 4 + 2 server RSTs (reset-server, refused), 1 client RST (fin-reset), over 10
+	# connections
+	sed -n 3p $f | grep -Eq '^RST/conn 0\.70 \(clt 0\.10 srv 0\.60\) over 10 conn  table [0-9]+/131072  ended kept [0-9]+  events lost 0$' &&
+	sed -n 4p $f | grep -Eq '^RST/conn clt \[.*\] max [0-9.]+$' &&
+	sed -n 5p $f | grep -Eq '^RST/conn srv \[.*[▁▂▃▄▅▆▇█].*\] max [0-9.]+$' &&
+	sed -n 6p $f | grep -qx 'group server (g)  sort RST.S (< >)  filter none (/)' &&
+	sed -n 7p $f | grep -qx '' &&
+	sed -n 8p $f | grep -Eq '^SERVER +CONN +CT +SYN/C +FIN\.C +FIN\.S +RST\.C +RST\.S +REFUSED +RESETS +FINRST +UNANS +RST/C +LAST$' &&
+	sed -n 9p $f | grep -Eq '^192\.0\.2\.2:8002 +4 +4 +1\.00 +0 +0 +0 +4 +0 +4 +0 +0 +1\.00  reset-server [0-9]+s ago$' &&
+	sed -n 10p $f | grep -Eq '^192\.0\.2\.2:8009 +2 +0 +1\.00 +0 +0 +0 +2 +2 +0 +0 +0 +1\.00  refused [0-9]+s ago$' &&
+	sed -n 11p $f | grep -Eq '^192\.0\.2\.2:8001 +3 +3 +1\.00 +3 +3 +0 +0 +0 +0 +0 +0 +0\.00  -$' &&
+	sed -n 12p $f | grep -Eq '^192\.0\.2\.2:8003 +1 +1 +1\.00 +1 +0 +1 +0 +0 +0 +1 +0 +1\.00  fin-reset [0-9]+s ago$' &&
+	sed -n 13p $f | grep -qx '' && [ "$(wc -l <$f)" = 13 ]
+}
+check "the last batch frame, line by line" frame_ok
+[ "$T_FAIL" = 0 ] || sed 's/^/# /' "$d/last" >&3
+
+check "batch with a filter and a grouping" bash -c "
+	ip netns exec $NS_S $CT top -i s0 -b -n 2 -d 0.5 -g client-ip -s CONN \
+		-f 'close = \"refused\" or close = \"reset-server\"' >$d/f.out 2>&1 &
+	sleep 0.2; PORT=$PORT
+	ip netns exec $NS_C $DRIVE client refused $S4 $((PORT)) &&
+	ip netns exec $NS_C $DRIVE client graceful $S4 $((PORT + 1)) && wait \$! 2>/dev/null; wait
+	awk '/^closetrace top/{n++} n==2' $d/f.out >$d/f.last
+	grep -q '^group client-ip (g)  sort CONN (< >)  filter close = \"refused\" or close = \"reset-server\" (/)\$' $d/f.last &&
+	grep -Eq '^CLIENT IP +CONN ' $d/f.last &&
+	grep -Eq '^192\.0\.2\.1 +1 +0 +1\.00 +0 +0 +0 +1 +1 ' $d/f.last"
+PORT=$((PORT + 2))
+
+check "a bad filter: caret under the column, exit 2" bash -c "
+	$CT top -i lo -b -f 'rst.count > 0 and port.srv = 70000' 2>$d/bad.err; [ \$? = 2 ] &&
+	grep -qx 'closetrace top: bad filter: port.srv takes 0 to 65535' $d/bad.err &&
+	grep -qx '  rst.count > 0 and port.srv = 70000' $d/bad.err &&
+	grep -qx \"\$(printf '%31s^' '')\" $d/bad.err"
+check "usage errors exit 2" bash -c "
+	$CT top -b 2>/dev/null; [ \$? = 2 ] || exit 1
+	$CT top -i lo -r x.pcap 2>/dev/null; [ \$? = 2 ] || exit 1
+	$CT top -i lo -d 0 2>/dev/null; [ \$? = 2 ] || exit 1
+	$CT top -i lo -g nope 2>/dev/null; [ \$? = 2 ] || exit 1
+	$CT top -i lo -s nope 2>/dev/null; [ \$? = 2 ]"
+check "interactive view without a terminal: a clear error" bash -c "
+	ip netns exec $NS_S $CT top -i s0 </dev/null >/dev/null 2>$d/tty.err; [ \$? = 1 ] &&
+	grep -q 'needs a terminal; use -b' $d/tty.err"
+
+# --- batch over a capture, against replay's own records ---------------------------------
+cap=$DATA/zeek/ssh_ssh.pcap
+replay_sums() {
+	# per server: CONN CT FIN.C FIN.S RST.C RST.S REFUSED, from every flow's final record
+	"$CT" replay --flows --all -o json "$cap" 2>/dev/null | jq -rs '
+		group_by("\(.srv_ip):\(.srv_port)")[] |
+		"\(.[0].srv_ip):\(.[0].srv_port) \(length) \(map(.ct) | add) \(map(.fin_clt) | add) \(map(.fin_srv) | add) \(map(.rst_clt) | add) \(map(.rst_srv) | add) \(map(select(.close == "refused")) | length)"' |
+		sort
+}
+top_sums() {
+	"$CT" top -r "$cap" -b 2>/dev/null | awk 'f && NF {print $1, $2, $3, $5, $6, $7, $8, $9} /^SERVER /{f=1}' | sort
+}
+check "top -r -b: per-server counts equal replay's flow records summed" bash -c "
+	diff <($(declare -f replay_sums); cap=$cap CT=$CT replay_sums) <($(declare -f top_sums); cap=$cap CT=$CT top_sums) >&2 &&
+	[ \$($(declare -f top_sums); cap=$cap CT=$CT top_sums | wc -l) -gt 5 ]"
+check "top -r -b -n 2 prints two frames" bash -c "
+	[ \$($CT top -r $cap -b -n 2 2>/dev/null | grep -c '^closetrace top - ssh_ssh.pcap (replay)') = 2 ]"
+
+# --- the interactive view in tmux ---------------------------------------------------------
+TMUX_SOCK=ct-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+tm() { tmux -L "$TMUX_SOCK" "$@"; }
+pane() { tm capture-pane -p -t top; }
+# until PATTERN shows in the pane (extended regex), for up to SECONDS
+screen_has() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		pane | grep -Eq -- "$1" && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for '$1'; the screen:" >&2
+	pane >&2
+	return 1
+}
+# the first table row, once the table is there
+first_row() { pane | awk 'f && NF {print; exit} /^(SERVER|CLIENT|SERVER IP|CLIENT IP) /{f=1}'; }
+
+check "tmux starts a shell" tm -f /dev/null new-session -d -s top -x 150 -y 40 \
+	"env -i PATH=$PATH HOME=/root TERM=screen LANG=C.UTF-8 bash --norc --noprofile -i"
+tm send-keys -t top "PS1='sh$ '; stty -a | tr ' ;' '\n\n' | grep -E '^-?(icanon|echo|isig)\$' | sort | tr '\n' ' ' >$d/stty.before; echo" Enter
+tm send-keys -t top "ip netns exec $NS_S $CT top -i s0 -d 0.5; echo top-exit=\$?" Enter
+check "the view comes up" screen_has '^closetrace top - s0 \(tc\)' 10
+traffic || echo "# driver failed" >&3
+check "servers ranked by server RST: the aborting server first" screen_has '^192\.0\.2\.2:8002 +4 +4 ' 10
+check "the sparkline shows server RSTs" screen_has '^RST/conn srv \[.*[▁▂▃▄▅▆▇█]' 5
+pane >"$d/screen.ranked"
+check "the sort column is RST.S" screen_has 'sort RST\.S \(< >\)' 1
+tm send-keys -t top '>'
+check "> sorts by the next column, REFUSED: the refusing port first" bash -c "
+	$(declare -f screen_has pane tm first_row); TMUX_SOCK=$TMUX_SOCK
+	screen_has 'sort REFUSED' 5 && first_row | grep -Eq '^192\.0\.2\.2:8009 '"
+tm send-keys -t top '<' '<'
+check "< < sorts by RST.C: the fin-reset port first" bash -c "
+	$(declare -f screen_has pane tm first_row); TMUX_SOCK=$TMUX_SOCK
+	screen_has 'sort RST\.C' 5 && first_row | grep -Eq '^192\.0\.2\.2:8003 '"
+tm send-keys -t top '>'
+tm send-keys -t top g
+check "g groups by server IP: one row with all 10 connections" bash -c "
+	$(declare -f screen_has pane tm first_row); TMUX_SOCK=$TMUX_SOCK
+	screen_has '^SERVER IP +CONN' 5 && first_row | grep -Eq '^192\.0\.2\.2 +10 +'"
+tm send-keys -t top g
+check "g again groups by client IP" screen_has '^CLIENT IP +CONN.*' 5
+tm send-keys -t top g
+check "g again groups by flow" screen_has '^CLIENT > SERVER +CONN' 5
+check "flows show client > server" screen_has '^192\.0\.2\.1:[0-9]+ > 192\.0\.2\.2:8002 ' 5
+tm send-keys -t top g
+check "g again is back to servers" screen_has '^SERVER +CONN' 5
+tm send-keys -t top / C-u 'port.srv = 70000' Enter
+check "/ with a bad filter: the error in place" screen_has '^port\.srv takes 0 to 65535$' 5
+check "... with a caret under the column" bash -c "
+	$(declare -f pane tm); TMUX_SOCK=$TMUX_SOCK
+	pane | grep -B1 '^port.srv takes' | head -1 | grep -qx \"\$(printf '%19s^' '')\""
+tm send-keys -t top C-u 'port.srv = 8009' Enter
+check "a good filter applies: only the refusing port is left" bash -c "
+	$(declare -f screen_has pane tm first_row); TMUX_SOCK=$TMUX_SOCK
+	screen_has 'filter port\.srv = 8009 \(/\)' 5 && first_row | grep -Eq '^192\.0\.2\.2:8009 +2 ' &&
+	[ \$(pane | grep -c '^192\.0\.2\.2:') = 1 ]"
+tm send-keys -t top / C-u Enter
+check "an empty filter clears it" screen_has 'filter none \(/\)' 5
+tm send-keys -t top p
+check "p pauses" screen_has ' - PAUSED$' 5
+tm send-keys -t top p
+check "p again resumes" bash -c "
+	$(declare -f pane tm); TMUX_SOCK=$TMUX_SOCK; sleep 1.2; ! pane | grep -q PAUSED"
+tm send-keys -t top '?'
+check "? shows the keys" screen_has '^  g +group by server' 5
+tm send-keys -t top x
+check "any key closes the help" screen_has '^SERVER +CONN' 5
+tm resize-window -t top -x 90 -y 20
+check "a resize redraws to the new width" bash -c "
+	$(declare -f screen_has pane tm); TMUX_SOCK=$TMUX_SOCK
+	screen_has '^SERVER +CONN' 5 && sleep 0.6 &&
+	[ \$(pane | awk '{ if (length(\$0) > m) m = length(\$0) } END { print m }') -le 90 ] &&
+	[ \$(pane | wc -l) -le 20 ] && pane | grep -q '^closetrace top - s0'"
+# the kernel table empties once the ended flows linger out (5 s); reset then forgets them
+check "the table empties in the kernel" screen_has 'table 0/131072' 15
+tm send-keys -t top r
+check "r resets: ended flows and the history are forgotten" bash -c "
+	$(declare -f screen_has pane tm first_row); TMUX_SOCK=$TMUX_SOCK
+	screen_has 'over 0 conn' 5 && [ -z \"\$(first_row)\" ]"
+tm send-keys -t top q
+check "q quits with status 0" screen_has '^top-exit=0$' 5
+tm send-keys -t top "stty -a | tr ' ;' '\n\n' | grep -E '^-?(icanon|echo|isig)\$' | sort | tr '\n' ' ' >$d/stty.after; echo" Enter
+check "the terminal is as before (icanon, echo, isig)" bash -c "
+	sleep 0.5; [ -s $d/stty.after ] && diff $d/stty.before $d/stty.after >&2 &&
+	grep -q '^echo icanon isig' $d/stty.after"
+check "nothing is left attached to s0" bash -c "
+	! ip netns exec $NS_S bpftool net show dev s0 | grep -q ct_tc"
+
+# a signal instead of q: the terminal is restored too
+tm send-keys -t top "ip netns exec $NS_S $CT top -i s0 -d 0.5; echo top-exit=\$?" Enter
+check "the view comes up again" screen_has '^closetrace top - s0 \(tc\)' 10
+check "SIGTERM ends it" bash -c "pkill -TERM -f '$CT top -i s0 -d 0.5'"
+check "... with status 0" screen_has '^top-exit=0$' 5
+tm send-keys -t top "stty -a | tr ' ;' '\n\n' | grep -E '^-?(icanon|echo|isig)\$' | sort | tr '\n' ' ' >$d/stty.sig; echo" Enter
+check "... and the terminal restored" bash -c "
+	sleep 0.5; diff $d/stty.before $d/stty.sig >&2"
+tm kill-server
+TMUX_SOCK=
+done_testing

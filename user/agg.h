@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * agg.h - what `closetrace top` shows, without the screen: the flows of a window (those
+ * in the table and those that ended within the window), grouped by server, server IP,
+ * client IP or flow, with per-group counts and ratios, ranked by a column; and a history
+ * of per-interval samples (connections, RSTs by side, closes by kind) for rates and the
+ * sparkline. Pure: fed with records, no I/O, unit-tested alone.
+ */
+#ifndef CT_AGG_H
+#define CT_AGG_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "closetrace.h"
+#include "filter.h"
+#include "record.h"
+
+enum ct_grouping {
+	CT_G_SERVER = 0,	/* ip.srv + port.srv */
+	CT_G_SERVER_IP,		/* ip.srv */
+	CT_G_CLIENT_IP,		/* ip.clt */
+	CT_G_FLOW,		/* the whole 5-tuple (and interface, VLAN) */
+	CT_G_MAX,
+};
+
+/* Table columns, in screen order; every one can be the sort key. */
+enum ct_col {
+	CT_COL_FLOWS = 0,	/* connections: flows (attempts included) */
+	CT_COL_CT,		/* completed handshakes */
+	CT_COL_SYN_PER,		/* client SYNs per connection */
+	CT_COL_FIN_CLT,
+	CT_COL_FIN_SRV,
+	CT_COL_RST_CLT,
+	CT_COL_RST_SRV,
+	CT_COL_REFUSED,
+	CT_COL_RESETS,		/* reset-client + reset-server */
+	CT_COL_FIN_RESET,
+	CT_COL_UNANSWERED,
+	CT_COL_RST_PER,		/* RSTs (both sides) per connection */
+	CT_COL_LAST,		/* the last abnormal close: most recent first */
+	CT_COL_MAX,
+};
+
+struct ct_gkey {
+	__u32 addr[2][4];	/* [0] client, [1] server; zero where the grouping ignores it */
+	__u16 port[2];
+	__u32 ifvlan;
+};
+
+struct ct_group {
+	struct ct_gkey key;
+	int v4;			/* addresses are IPv4 */
+	__u64 flows, ct, syn;
+	__u64 fin[2], rst[2];	/* [0] client, [1] server */
+	__u64 closes[CT_CLOSE_MAX];
+	__u64 last_abn_ns;	/* when the last abnormal close happened, 0 if none */
+	__u8 last_abn;		/* its kind */
+	const char *iface;	/* flow grouping: the flow's interface */
+};
+
+/* One refresh interval, summed over the flows that pass the filter. */
+struct ct_sample {
+	__u64 t_ns;		/* end of the interval */
+	__u64 dt_ns;		/* its length */
+	__u64 conns;		/* flows first seen in it */
+	__u64 rst[2];		/* RSTs sent in it: [0] client, [1] server */
+	__u64 closes[CT_CLOSE_MAX];	/* closes decided in it, by kind */
+};
+
+#define CT_HISTORY 256		/* samples kept for the sparkline */
+
+struct ct_agg;
+
+/* @window_ns: how long ended flows keep counting; 0 keeps them for ever (replay). */
+struct ct_agg *ct_agg_new(__u64 window_ns);
+void ct_agg_free(struct ct_agg *a);
+
+/*
+ * Feed a record at time @now: CLOSE sets the flow's close kind, OPEN refreshes a flow the
+ * scan saw in the table, FLOW is a flow's final state (it left the table at @now and
+ * keeps counting for the window). A flow is its key and first packet time, so a flow
+ * that restarted on the same 5-tuple is another one. Returns 0, or -1 out of memory.
+ */
+int ct_agg_feed(struct ct_agg *a, const struct ct_record *r, __u64 now);
+
+/*
+ * Close an interval at @now: flows not seen by the scan since the last tick left the
+ * table (evicted); ended flows older than the window are forgotten; the interval's sample
+ * (counted over flows passing @flt) is appended to the history and returned.
+ */
+const struct ct_sample *ct_agg_tick(struct ct_agg *a, __u64 now, const struct ct_filter *flt);
+
+/* Forget ended flows and the history; flows still in the table stay as they are. */
+void ct_agg_reset(struct ct_agg *a);
+
+/* Flows held: in the table, and ended but kept for the window. */
+size_t ct_agg_flows(const struct ct_agg *a, size_t *ended);
+
+/*
+ * Group the flows passing @flt by @g and rank by @col (descending; ties by key). Returns
+ * the number of groups; *@out (owned by @a, valid until the next call) holds them.
+ */
+size_t ct_agg_groups(struct ct_agg *a, enum ct_grouping g, enum ct_col col,
+		     const struct ct_filter *flt, const struct ct_group **out);
+
+/* The last @n samples, oldest first; returns how many there are (<= n). */
+size_t ct_agg_history(const struct ct_agg *a, const struct ct_sample **out, size_t n);
+
+/*
+ * Rebuild the history from the flows themselves, in @n equal intervals from @t0 to @t1:
+ * a flow's connection counts at its start, its RSTs and close at its end. For captures,
+ * where the whole time span is known at once.
+ */
+void ct_agg_history_span(struct ct_agg *a, __u64 t0, __u64 t1, size_t n,
+			 const struct ct_filter *flt);
+
+/* The value of column @col for group @g, as a number (ratios as such). */
+double ct_group_value(const struct ct_group *g, enum ct_col col);
+
+/* Per-connection ratios, 0 when there is no connection. */
+double ct_ratio(__u64 num, __u64 den);
+
+const char *ct_grouping_name(enum ct_grouping g);
+const char *ct_col_name(enum ct_col c);
+/* Parse a grouping ("server", "server-ip", "client-ip", "flow") or column name; -1 if none. */
+int ct_grouping_parse(const char *s);
+int ct_col_parse(const char *s);
+
+#endif /* CT_AGG_H */

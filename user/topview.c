@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * topview.c - renders a frame of `closetrace top` as lines: header, rates, sparklines,
+ * the ranked table. Shared by the screen and batch mode.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "classify.h"
+#include "topview.h"
+
+#define LINE_MAX_BYTES 1024
+#define SPARK_LABEL "RST/conn srv "
+#define SPARK_TAIL 16		/* " max 123.45" and the brackets */
+
+const char *const ct_view_help[] = {
+	"closetrace top - keys",
+	"",
+	"  <  >        sort by the column left / right of the current one",
+	"  g           group by server, server IP, client IP, flow (cycles)",
+	"  /           edit the filter (Enter applies, Esc cancels, empty clears)",
+	"  p           pause / resume the display (counting goes on)",
+	"  r           reset: forget ended flows and the history",
+	"  Up Down     scroll the table; PgUp PgDn Home too",
+	"  q           quit",
+	"  ?           this help (any key closes it)",
+	"",
+	"Columns: CONN connections (flows, attempts included), CT completed handshakes,",
+	"SYN/C client SYNs per connection, FIN.C FIN.S RST.C RST.S FINs and RSTs sent by",
+	"clients and servers, REFUSED, RESETS (reset-client + reset-server), FINRST",
+	"(fin-reset), UNANS (unanswered) closes, RST/C RSTs per connection, LAST the last",
+	"abnormal close and how long ago. Ended flows count for the window (--window).",
+	NULL,
+};
+
+/* snprintf appending at *off, never past @len. */
+static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*off = *off + (size_t)n < len ? *off + (size_t)n : len - 1;
+}
+
+double ct_sample_rst_per_conn(const struct ct_sample *s, int side)
+{
+	return (double)s->rst[side] / (double)(s->conns ? s->conns : 1);
+}
+
+size_t ct_sparkline(const double *vals, size_t n, double max, int utf8, char *buf, size_t len)
+{
+	static const char *const blocks[8] = { "\u2581", "\u2582", "\u2583", "\u2584",
+					       "\u2585", "\u2586", "\u2587", "\u2588" };
+	static const char ascii[8] = { '_', '.', '-', ':', '=', '+', '*', '#' };
+	size_t off = 0;
+
+	if (!len)
+		return 0;
+	buf[0] = '\0';
+	if (max <= 0)
+		for (size_t i = 0; i < n; i++)
+			max = vals[i] > max ? vals[i] : max;
+	for (size_t i = 0; i < n; i++) {
+		int lvl;
+
+		if (vals[i] <= 0 || max <= 0) {
+			put(buf, len, &off, " ");
+			continue;
+		}
+		/* (0, max] onto levels 0..7: anything above zero shows */
+		lvl = (int)(vals[i] / max * 8.0 + 0.999999) - 1;
+		lvl = lvl < 0 ? 0 : lvl > 7 ? 7 : lvl;
+		if (utf8)
+			put(buf, len, &off, "%s", blocks[lvl]);
+		else
+			put(buf, len, &off, "%c", ascii[lvl]);
+	}
+	return off;
+}
+
+static void addr_str(const __u32 addr[4], int v4, char *buf, size_t len)
+{
+	if (v4)
+		inet_ntop(AF_INET, &addr[3], buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, addr, buf, (socklen_t)len);
+}
+
+static void endpoint_str(const __u32 addr[4], __u16 port, int v4, char *buf, size_t len)
+{
+	char ip[64];
+
+	addr_str(addr, v4, ip, sizeof(ip));
+	snprintf(buf, len, v4 ? "%s:%u" : "[%s]:%u", ip, port);
+}
+
+static void group_label(const struct ct_group *g, enum ct_grouping gr, char *buf, size_t len)
+{
+	char a[80], b[80];
+
+	switch (gr) {
+	case CT_G_SERVER:
+		endpoint_str(g->key.addr[1], g->key.port[1], g->v4, buf, len);
+		break;
+	case CT_G_SERVER_IP:
+		addr_str(g->key.addr[1], g->v4, buf, len);
+		break;
+	case CT_G_CLIENT_IP:
+		addr_str(g->key.addr[0], g->v4, buf, len);
+		break;
+	default:
+		endpoint_str(g->key.addr[0], g->key.port[0], g->v4, a, sizeof(a));
+		endpoint_str(g->key.addr[1], g->key.port[1], g->v4, b, sizeof(b));
+		snprintf(buf, len, "%s > %s", a, b);
+		break;
+	}
+}
+
+static const char *const group_titles[CT_G_MAX] = {
+	[CT_G_SERVER] = "SERVER",
+	[CT_G_SERVER_IP] = "SERVER IP",
+	[CT_G_CLIENT_IP] = "CLIENT IP",
+	[CT_G_FLOW] = "CLIENT > SERVER",
+};
+
+/* Column widths after the label, matching ct_col order. */
+static const int col_width[CT_COL_MAX] = { 7, 7, 6, 7, 7, 7, 7, 8, 7, 7, 7, 6, 20 };
+
+/* A duration in a few characters: 45s, 12m, 3h, 2d. */
+static void age_str(__u64 ns, char *buf, size_t len)
+{
+	__u64 s = ns / 1000000000ull;
+
+	if (s < 120)
+		snprintf(buf, len, "%llus", (unsigned long long)s);
+	else if (s < 7200)
+		snprintf(buf, len, "%llum", (unsigned long long)(s / 60));
+	else if (s < 172800)
+		snprintf(buf, len, "%lluh", (unsigned long long)(s / 3600));
+	else
+		snprintf(buf, len, "%llud", (unsigned long long)(s / 86400));
+}
+
+static void cell(char *buf, size_t len, size_t *off, const struct ct_group *g, enum ct_col c,
+		 __u64 now)
+{
+	int w = col_width[c];
+	char last[64], age[16];
+
+	switch (c) {
+	case CT_COL_SYN_PER:
+	case CT_COL_RST_PER:
+		put(buf, len, off, " %*.2f", w - 1, ct_group_value(g, c));
+		break;
+	case CT_COL_LAST:
+		if (!g->last_abn_ns) {
+			put(buf, len, off, "  -");
+			break;
+		}
+		age_str(now > g->last_abn_ns ? now - g->last_abn_ns : 0, age, sizeof(age));
+		snprintf(last, sizeof(last), "%s %s ago", ct_close_name(g->last_abn), age);
+		put(buf, len, off, "  %s", last);
+		break;
+	default:
+		put(buf, len, off, " %*.0f", w - 1, ct_group_value(g, c));
+		break;
+	}
+}
+
+/* Cut @s to @width display columns (UTF-8 aware); 0 leaves it whole. */
+static void fit(char *s, size_t width)
+{
+	size_t cols = 0;
+
+	if (!width)
+		return;
+	for (char *p = s; *p; p++) {
+		if (((unsigned char)*p & 0xc0) == 0x80)
+			continue;	/* a continuation byte: same column */
+		if (cols++ == width) {
+			*p = '\0';
+			return;
+		}
+	}
+}
+
+static void emit_line(ct_line_fn emit, void *ctx, const struct ct_view *v,
+		      enum ct_line_kind kind, char *line)
+{
+	fit(line, v->width);
+	emit(ctx, kind, line, 0, 0);
+}
+
+/* Rates over the samples that cover the frame: the last interval, or the whole capture. */
+static void rates(const struct ct_view *v, struct ct_agg *a, struct ct_sample *sum)
+{
+	const struct ct_sample *h;
+	size_t n = ct_agg_history(a, &h, v->replay ? CT_HISTORY : 1);
+
+	memset(sum, 0, sizeof(*sum));
+	for (size_t i = 0; i < n; i++) {
+		sum->dt_ns += h[i].dt_ns;
+		sum->conns += h[i].conns;
+		sum->rst[0] += h[i].rst[0];
+		sum->rst[1] += h[i].rst[1];
+		for (int k = 0; k < CT_CLOSE_MAX; k++)
+			sum->closes[k] += h[i].closes[k];
+	}
+	if (v->replay)
+		sum->dt_ns = v->span_ns;
+	else if (!sum->dt_ns)	/* the first interval: it began when the view did */
+		sum->dt_ns = v->delay_ns;
+}
+
+static void header(const struct ct_view *v, struct ct_agg *a, const struct ct_group *g,
+		   size_t ng, ct_line_fn emit, void *ctx)
+{
+	char line[LINE_MAX_BYTES], ts[32];
+	struct ct_sample s;
+	size_t off = 0, kept, ended;
+	double dt, rst_c = 0, rst_s = 0, flows = 0;
+	time_t sec = (time_t)(v->now_ns / 1000000000ull);
+	struct tm tm;
+	__u64 other;
+
+	gmtime_r(&sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
+	put(line, sizeof(line), &off, "closetrace top - %s (%s) - %s UTC", v->source, v->mode, ts);
+	if (v->replay)
+		put(line, sizeof(line), &off, " - capture of %.1f s", (double)v->span_ns / 1e9);
+	else
+		put(line, sizeof(line), &off, " - every %.1f s - window %.0f s",
+		    (double)v->delay_ns / 1e9, (double)v->window_ns / 1e9);
+	if (v->paused)
+		put(line, sizeof(line), &off, " - PAUSED");
+	emit_line(emit, ctx, v, CT_LINE_TITLE, line);
+
+	rates(v, a, &s);
+	dt = s.dt_ns ? (double)s.dt_ns / 1e9 : 1.0;
+	other = 0;
+	for (int k = 0; k < CT_CLOSE_MAX; k++)
+		other += s.closes[k];
+	off = 0;
+	put(line, sizeof(line), &off, "conn/s %.1f  closes/s %.1f:", (double)s.conns / dt,
+	    (double)other / dt);
+	other -= s.closes[CT_CLOSE_GRACEFUL] + s.closes[CT_CLOSE_REFUSED] +
+		 s.closes[CT_CLOSE_RESET_CLIENT] + s.closes[CT_CLOSE_RESET_SERVER] +
+		 s.closes[CT_CLOSE_FIN_RESET] + s.closes[CT_CLOSE_UNANSWERED];
+	put(line, sizeof(line), &off,
+	    " graceful %.1f refused %.1f reset-client %.1f reset-server %.1f fin-reset %.1f"
+	    " unanswered %.1f other %.1f",
+	    (double)s.closes[CT_CLOSE_GRACEFUL] / dt, (double)s.closes[CT_CLOSE_REFUSED] / dt,
+	    (double)s.closes[CT_CLOSE_RESET_CLIENT] / dt,
+	    (double)s.closes[CT_CLOSE_RESET_SERVER] / dt, (double)s.closes[CT_CLOSE_FIN_RESET] / dt,
+	    (double)s.closes[CT_CLOSE_UNANSWERED] / dt, (double)other / dt);
+	emit_line(emit, ctx, v, CT_LINE_TEXT, line);
+
+	for (size_t i = 0; i < ng; i++) {
+		rst_c += (double)g[i].rst[0];
+		rst_s += (double)g[i].rst[1];
+		flows += (double)g[i].flows;
+	}
+	kept = ct_agg_flows(a, &ended);
+	(void)kept;
+	off = 0;
+	put(line, sizeof(line), &off, "RST/conn %.2f (clt %.2f srv %.2f) over %.0f conn",
+	    flows ? (rst_c + rst_s) / flows : 0.0, flows ? rst_c / flows : 0.0,
+	    flows ? rst_s / flows : 0.0, flows);
+	if (v->replay)
+		put(line, sizeof(line), &off, "  flows %zu", kept);
+	else
+		put(line, sizeof(line), &off, "  table %llu/%llu  ended kept %zu  events lost %llu",
+		    (unsigned long long)v->table_flows, (unsigned long long)v->table_capacity,
+		    ended, (unsigned long long)v->events_lost);
+	if (v->evicted)
+		put(line, sizeof(line), &off, "  evicted %llu", (unsigned long long)v->evicted);
+	emit_line(emit, ctx, v, CT_LINE_TEXT, line);
+}
+
+/* How many intervals the sparkline shows at the view's width. */
+static size_t spark_len(const struct ct_view *v)
+{
+	size_t width = v->width ? v->width : 80, n;
+
+	n = width > sizeof(SPARK_LABEL) + SPARK_TAIL ? width - sizeof(SPARK_LABEL) - SPARK_TAIL : 8;
+	return n > CT_HISTORY ? CT_HISTORY : n;
+}
+
+static void sparklines(const struct ct_view *v, struct ct_agg *a, ct_line_fn emit, void *ctx)
+{
+	double vals[2][CT_HISTORY], max = 0;
+	const struct ct_sample *h;
+	char line[LINE_MAX_BYTES];
+	size_t n = ct_agg_history(a, &h, spark_len(v)), bytes;
+
+	for (int side = 0; side < 2; side++)
+		for (size_t i = 0; i < n; i++) {
+			vals[side][i] = ct_sample_rst_per_conn(&h[i], side);
+			max = vals[side][i] > max ? vals[side][i] : max;
+		}
+	for (int side = 0; side < 2; side++) {
+		bytes = (size_t)snprintf(line, sizeof(line), "RST/conn %s [", side ? "srv" : "clt");
+		bytes += ct_sparkline(vals[side], n, max, v->utf8, line + bytes,
+				      sizeof(line) - bytes);
+		snprintf(line + bytes, sizeof(line) - bytes, "] max %.2f", max);
+		emit_line(emit, ctx, v, CT_LINE_SPARK, line);
+	}
+}
+
+size_t ct_view_render(const struct ct_view *v, struct ct_agg *a, ct_line_fn emit, void *ctx)
+{
+	const struct ct_group *g;
+	size_t ng = ct_agg_groups(a, v->grouping, v->sort, v->filter, &g);
+	char line[LINE_MAX_BYTES], label[192];
+	size_t off = 0, lw = strlen(group_titles[v->grouping]), start = 0, len = 0, rows;
+
+	/* a capture's history spans all of it, in as many intervals as the sparkline shows */
+	if (v->replay)
+		ct_agg_history_span(a, v->now_ns - v->span_ns, v->now_ns, spark_len(v), v->filter);
+	header(v, a, g, ng, emit, ctx);
+	sparklines(v, a, emit, ctx);
+	put(line, sizeof(line), &off, "group %s (g)  sort %s (< >)  filter %s (/)",
+	    ct_grouping_name(v->grouping), ct_col_name(v->sort),
+	    v->filter_text ? v->filter_text : "none");
+	emit_line(emit, ctx, v, CT_LINE_TEXT, line);
+	snprintf(line, sizeof(line), "%s", v->note ? v->note : "");
+	emit_line(emit, ctx, v, CT_LINE_NOTE, line);
+
+	rows = v->max_rows && v->max_rows < ng - (v->first_row < ng ? v->first_row : ng) ?
+		       v->max_rows : ng - (v->first_row < ng ? v->first_row : ng);
+	for (size_t i = v->first_row; i < v->first_row + rows; i++) {
+		group_label(&g[i], v->grouping, label, sizeof(label));
+		lw = strlen(label) > lw ? strlen(label) : lw;
+	}
+	off = 0;
+	put(line, sizeof(line), &off, "%-*s", (int)lw, group_titles[v->grouping]);
+	for (int c = 0; c < CT_COL_MAX; c++) {
+		size_t before = off;
+
+		if (c == CT_COL_LAST)
+			put(line, sizeof(line), &off, "  %s", ct_col_name(c));
+		else
+			put(line, sizeof(line), &off, " %*s", col_width[c] - 1, ct_col_name(c));
+		if (c == (int)v->sort) {
+			start = before + 1;
+			len = off - start;
+		}
+	}
+	fit(line, v->width);
+	emit(ctx, CT_LINE_TABLE_HEAD, line, start, len);
+	for (size_t i = v->first_row; i < v->first_row + rows; i++) {
+		group_label(&g[i], v->grouping, label, sizeof(label));
+		off = 0;
+		put(line, sizeof(line), &off, "%-*s", (int)lw, label);
+		for (int c = 0; c < CT_COL_MAX; c++)
+			cell(line, sizeof(line), &off, &g[i], c, v->now_ns);
+		emit_line(emit, ctx, v, CT_LINE_ROW, line);
+	}
+	return ng;
+}
