@@ -160,7 +160,7 @@ int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clo
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 in = 0, out = 0, count;
-	__u64 seen = 0;
+	__u64 seen = 0, removed = s->removed;
 	int first = 1, err = 0, done = 0, stop = 0;
 
 	while (!done && !stop) {
@@ -184,6 +184,8 @@ int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clo
 			}
 		}
 	}
-	s->last_seen_flows = seen;
+	/* what the scan left in the table */
+	removed = s->removed - removed;
+	s->last_seen_flows = seen > removed ? seen - removed : 0;
 	return stop ? 1 : 0;
 }

@@ -52,7 +52,7 @@ struct ct_scanner {
 	struct ct_flow_key *keys;
 	struct ct_flow *vals;
 	__u64 removed;			/* flows removed by scans, in all */
-	__u64 last_seen_flows;		/* flows in the table at the last scan */
+	__u64 last_seen_flows;		/* flows left in the table by the last scan */
 };
 
 int ct_scanner_init(struct ct_scanner *s, int map_fd, __u32 batch);
