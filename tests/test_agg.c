@@ -239,7 +239,7 @@ static void test_tick_samples(void **state)
 	(void)state;
 	feed(a, &s, CT_REC_OPEN, 0);
 	feed(a, &o, CT_REC_OPEN, 0);
-	x = ct_agg_tick(a, T0 + SEC, NULL);
+	x = ct_agg_tick(a, T0 + SEC, NULL, 1);
 	assert_int_equal(x->conns, 2);
 	assert_int_equal(x->rst[0] + x->rst[1], 0);
 	assert_int_equal(x->dt_ns, 0);	/* the first interval has no known start */
@@ -250,7 +250,7 @@ static void test_tick_samples(void **state)
 	feed(a, &s, CT_REC_CLOSE, SEC + SEC / 2);
 	feed(a, &s, CT_REC_OPEN, 2 * SEC);
 	feed(a, &o, CT_REC_OPEN, 2 * SEC);
-	x = ct_agg_tick(a, T0 + 2 * SEC, NULL);
+	x = ct_agg_tick(a, T0 + 2 * SEC, NULL, 1);
 	assert_int_equal(x->conns, 0);
 	assert_int_equal(x->rst[1], 2);
 	assert_int_equal(x->rst[0], 0);
@@ -261,12 +261,86 @@ static void test_tick_samples(void **state)
 	s.rst_s = 3;	/* one more RST on the ended flow: counted, the close is not again */
 	feed(a, &s, CT_REC_OPEN, 3 * SEC);
 	feed(a, &o, CT_REC_OPEN, 3 * SEC);
-	x = ct_agg_tick(a, T0 + 3 * SEC, NULL);
+	x = ct_agg_tick(a, T0 + 3 * SEC, NULL, 1);
 	assert_int_equal(x->rst[1], 1);
 	assert_int_equal(x->closes[CT_CLOSE_RESET_SERVER], 0);
 	assert_int_equal(ct_agg_history(a, &h, 10), 3);
 	assert_int_equal(h[0].conns, 2);
 	assert_int_equal(h[2].rst[1], 1);
+	ct_agg_free(a);
+}
+
+/* A tick without a whole scan evicts nothing; a flow seen again is the same flow. */
+static void test_missed_scan(void **state)
+{
+	struct ct_agg *a = ct_agg_new(SEC);
+	struct spec s = { "10.0.0.1", "10.0.1.1", 40001, 80, 1, 0, 0, 0, 3, 1, 0, 0, 0 };
+	const struct ct_sample *x;
+	__u64 conns = 0, rst = 0;
+
+	(void)state;
+	feed(a, &s, CT_REC_OPEN, 0);
+	x = ct_agg_tick(a, T0 + SEC, NULL, 1);
+	conns += x->conns;
+	rst += x->rst[1];
+	x = ct_agg_tick(a, T0 + 2 * SEC, NULL, 0);	/* the scan failed */
+	assert_int_equal(ct_agg_flows(a, NULL), 1);
+	x = ct_agg_tick(a, T0 + 3 * SEC, NULL, 1);	/* not fed: evicted, it seems */
+	feed(a, &s, CT_REC_OPEN, 3 * SEC + 1);	/* ... but the next scan sees it */
+	x = ct_agg_tick(a, T0 + 5 * SEC, NULL, 1);
+	conns += x->conns;
+	rst += x->rst[1];
+	assert_int_equal(ct_agg_flows(a, NULL), 1);
+	assert_int_equal(conns, 1);
+	assert_int_equal(rst, 3);
+	ct_agg_free(a);
+}
+
+/* A flow that passes the filter only later brings its connection along. */
+static void test_filter_passes_later(void **state)
+{
+	struct ct_filter_error err;
+	struct ct_filter *f = ct_filter_parse("close = reset-server", &err);
+	struct ct_agg *a = ct_agg_new(60 * SEC);
+	struct spec s = { "10.0.0.1", "10.0.1.1", 40001, 80, 1, 0, 0, 0, 0, 1, 0, 0, 0 };
+	const struct ct_sample *x;
+
+	(void)state;
+	assert_non_null(f);
+	feed(a, &s, CT_REC_OPEN, 0);
+	x = ct_agg_tick(a, T0 + SEC, f, 1);
+	assert_int_equal(x->conns, 0);
+	s.rst_s = 1;
+	s.close = CT_CLOSE_RESET_SERVER;
+	feed(a, &s, CT_REC_CLOSE, 2 * SEC);
+	x = ct_agg_tick(a, T0 + 2 * SEC, f, 1);
+	assert_int_equal(x->conns, 1);
+	assert_int_equal(x->rst[1], 1);
+	assert_int_equal(x->closes[CT_CLOSE_RESET_SERVER], 1);
+	ct_filter_free(f);
+	ct_agg_free(a);
+}
+
+/* The client learnt late (a guess, then the SYN-ACK): RSTs are counted once each. */
+static void test_role_learnt_late(void **state)
+{
+	struct ct_agg *a = ct_agg_new(60 * SEC);
+	struct spec s = { "10.0.0.1", "10.0.1.1", 40001, 80, 0, 0, 0, 2, 0, 1, 0, 0, 0 };
+	struct ct_record r = rec(&s, CT_REC_OPEN);
+	const struct ct_sample *x;
+
+	(void)state;
+	/* guessed the other way round: the HI endpoint's 2 RSTs look like the server's */
+	r.client_ep = CT_EP_LO;
+	assert_int_equal(ct_agg_feed(a, &r, T0), 0);
+	x = ct_agg_tick(a, T0 + SEC, NULL, 1);
+	assert_int_equal(x->rst[1], 2);
+	r.client_ep = CT_EP_HI;	/* now known; one more RST from the same endpoint */
+	r.flow.rst[CT_EP_HI] = 3;
+	assert_int_equal(ct_agg_feed(a, &r, T0 + 2 * SEC), 0);
+	x = ct_agg_tick(a, T0 + 2 * SEC, NULL, 1);
+	assert_int_equal(x->rst[0], 1);
+	assert_int_equal(x->rst[1], 0);
 	ct_agg_free(a);
 }
 
@@ -284,20 +358,20 @@ static void test_window_and_eviction(void **state)
 	feed(a, &r, CT_REC_CLOSE, 0);
 	feed(a, &r, CT_REC_FLOW, 0);	/* removed from the table at once */
 	feed(a, &o, CT_REC_OPEN, 0);
-	ct_agg_tick(a, T0 + SEC, NULL);
+	ct_agg_tick(a, T0 + SEC, NULL, 1);
 	assert_int_equal(ct_agg_flows(a, &ended), 2);
 	assert_int_equal(ended, 1);
 	assert_int_equal(ct_agg_groups(a, CT_G_SERVER, CT_COL_REFUSED, NULL, &g), 2);
 	assert_int_equal(g[0].closes[CT_CLOSE_REFUSED], 1);
 	/* 9 s later the refusal still counts; the open flow is not fed: evicted */
-	ct_agg_tick(a, T0 + 10 * SEC, NULL);
+	ct_agg_tick(a, T0 + 10 * SEC, NULL, 1);
 	assert_int_equal(ct_agg_flows(a, &ended), 2);
 	assert_int_equal(ended, 2);
-	ct_agg_tick(a, T0 + 10 * SEC + SEC / 2, NULL);
+	ct_agg_tick(a, T0 + 10 * SEC + SEC / 2, NULL, 1);
 	assert_int_equal(ct_agg_flows(a, &ended), 1);	/* the refusal left the window */
 	assert_int_equal(ct_agg_groups(a, CT_G_SERVER, CT_COL_REFUSED, NULL, &g), 1);
 	assert_int_equal(g[0].closes[CT_CLOSE_REFUSED], 0);
-	ct_agg_tick(a, T0 + 21 * SEC, NULL);
+	ct_agg_tick(a, T0 + 21 * SEC, NULL, 1);
 	assert_int_equal(ct_agg_flows(a, NULL), 0);
 	ct_agg_free(a);
 }
@@ -318,7 +392,7 @@ static void test_restart_and_reset(void **state)
 	s.rst_s = 0;
 	s.close = CT_CLOSE_NONE;
 	feed(a, &s, CT_REC_OPEN, 2 * SEC);
-	ct_agg_tick(a, T0 + 3 * SEC, NULL);
+	ct_agg_tick(a, T0 + 3 * SEC, NULL, 1);
 	assert_int_equal(ct_agg_groups(a, CT_G_FLOW, CT_COL_FLOWS, NULL, &g), 1);
 	assert_int_equal(g[0].flows, 2);
 	assert_int_equal(g[0].closes[CT_CLOSE_RESET_SERVER], 1);
@@ -345,21 +419,21 @@ static void test_many_flows(void **state)
 		feed(a, &s, i % 2 ? CT_REC_FLOW : CT_REC_OPEN, 0);
 	}
 	assert_int_equal(ct_agg_flows(a, NULL), 5000);
-	ct_agg_tick(a, T0 + SEC / 2, NULL);	/* the open half: unseen since, evicted */
+	ct_agg_tick(a, T0 + SEC / 2, NULL, 1);	/* the open half: unseen since, evicted */
 	for (int i = 0; i < 5000; i += 4) {	/* a quarter seen again */
 		s.cport = (__u16)(1024 + i);
 		feed(a, &s, CT_REC_OPEN, SEC);
 	}
 	assert_int_equal(ct_agg_flows(a, NULL), 5000);
 	/* the ended half leaves the 1 s window; the open ones not seen again were evicted */
-	ct_agg_tick(a, T0 + 3 * SEC, NULL);
+	ct_agg_tick(a, T0 + 3 * SEC, NULL, 1);
 	assert_int_equal(ct_agg_flows(a, &ended), 2500);
 	assert_int_equal(ended, 1250);
 	for (int i = 0; i < 5000; i += 4) {
 		s.cport = (__u16)(1024 + i);
 		feed(a, &s, CT_REC_OPEN, 4 * SEC);
 	}
-	ct_agg_tick(a, T0 + 5 * SEC, NULL);
+	ct_agg_tick(a, T0 + 5 * SEC, NULL, 1);
 	assert_int_equal(ct_agg_flows(a, &ended), 1250);
 	assert_int_equal(ended, 0);
 	assert_int_equal(ct_agg_groups(a, CT_G_SERVER, CT_COL_FLOWS, NULL, &g), 1);
@@ -486,6 +560,9 @@ int main(void)
 		cmocka_unit_test(test_rank_every_column),
 		cmocka_unit_test(test_filter_applies_to_groups),
 		cmocka_unit_test(test_tick_samples),
+		cmocka_unit_test(test_missed_scan),
+		cmocka_unit_test(test_filter_passes_later),
+		cmocka_unit_test(test_role_learnt_late),
 		cmocka_unit_test(test_window_and_eviction),
 		cmocka_unit_test(test_restart_and_reset),
 		cmocka_unit_test(test_many_flows),

@@ -17,7 +17,7 @@ struct aflow {
 	__u64 gone_ns;		/* when it left the table; 0 while it is in it */
 	__u32 gen;		/* the last tick it was fed in */
 	__u32 next;		/* hash chain, or the free list */
-	__u32 seen_rst[2];	/* RSTs already in samples: [0] client, [1] server */
+	__u32 seen_rst[2];	/* RSTs already in samples, per endpoint (CT_EP_*) */
 	__u8 counted;		/* its connection is in a sample */
 	__u8 close_counted;	/* its close is in a sample */
 	__u8 used;
@@ -237,6 +237,8 @@ int ct_agg_feed(struct ct_agg *a, const struct ct_record *r, __u64 now)
 	e->gen = a->gen;
 	if (r->type == CT_REC_FLOW && !e->gone_ns)
 		e->gone_ns = now ? now : 1;
+	else if (r->type == CT_REC_OPEN)
+		e->gone_ns = 0;	/* in the table after all: a scan had missed it */
 	return 0;
 }
 
@@ -254,7 +256,8 @@ static void push_sample(struct ct_agg *a, const struct ct_sample *s)
 	a->hist[a->nhist++] = *s;
 }
 
-const struct ct_sample *ct_agg_tick(struct ct_agg *a, __u64 now, const struct ct_filter *flt)
+const struct ct_sample *ct_agg_tick(struct ct_agg *a, __u64 now, const struct ct_filter *flt,
+				    int scanned)
 {
 	struct ct_sample s = { .t_ns = now };
 
@@ -267,19 +270,21 @@ const struct ct_sample *ct_agg_tick(struct ct_agg *a, __u64 now, const struct ct
 		if (!e->used)
 			continue;
 		/* not fed since the last tick: the scan no longer saw it in the table */
-		if (!e->gone_ns && e->gen != a->gen)
+		if (scanned && !e->gone_ns && e->gen != a->gen)
 			e->gone_ns = now ? now : 1;
-		for (int side = 0; side < 2; side++) {
-			__u32 cur = f->rst[side ? !clt : clt];
+		/* per endpoint: which one is the client may be learnt late */
+		for (int ep = 0; ep < 2; ep++) {
+			__u32 cur = f->rst[ep];
 
-			if (cur > e->seen_rst[side]) {
+			if (cur > e->seen_rst[ep]) {
 				if (in)
-					s.rst[side] += cur - e->seen_rst[side];
-				e->seen_rst[side] = cur;
+					s.rst[ep == clt ? 0 : 1] += cur - e->seen_rst[ep];
+				e->seen_rst[ep] = cur;
 			}
 		}
-		if (!e->counted) {
-			s.conns += in;
+		/* a connection counts once, when it first passes the filter */
+		if (!e->counted && in) {
+			s.conns++;
 			e->counted = 1;
 		}
 		if (e->rec.close != CT_CLOSE_NONE && !e->close_counted) {

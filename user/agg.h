@@ -85,11 +85,13 @@ void ct_agg_free(struct ct_agg *a);
 int ct_agg_feed(struct ct_agg *a, const struct ct_record *r, __u64 now);
 
 /*
- * Close an interval at @now: flows not seen by the scan since the last tick left the
- * table (evicted); ended flows older than the window are forgotten; the interval's sample
- * (counted over flows passing @flt) is appended to the history and returned.
+ * Close an interval at @now: when @scanned (a whole scan fed every flow in the table
+ * since the last tick), flows not fed left the table (evicted); ended flows older than
+ * the window are forgotten; the interval's sample (counted over flows passing @flt: a
+ * connection when it first passes) is appended to the history and returned.
  */
-const struct ct_sample *ct_agg_tick(struct ct_agg *a, __u64 now, const struct ct_filter *flt);
+const struct ct_sample *ct_agg_tick(struct ct_agg *a, __u64 now, const struct ct_filter *flt,
+				    int scanned);
 
 /* Forget ended flows and the history; flows still in the table stay as they are. */
 void ct_agg_reset(struct ct_agg *a);

@@ -265,7 +265,8 @@ int ct_live_tick(struct ct_live *l)
 {
 	int left = check_ifaces(l);
 
-	if (left && scan(l, CT_SCAN_EXPIRE) < 0)
+	l->scan_failed = left && scan(l, CT_SCAN_EXPIRE) < 0;
+	if (l->scan_failed)
 		pr_warn("cannot scan the flow table\n");
 	if (left)
 		report_losses(l);

@@ -50,6 +50,7 @@ struct ct_live {
 	int attached;
 	int xdp;
 	int stopped;		/* the record sink refused more */
+	int scan_failed;	/* the last tick's scan did not read the whole table */
 	__u64 said_rb, said_evicted;
 };
 

@@ -42,7 +42,10 @@ struct top {
 	struct ct_filter *flt;
 	char ftext[CT_FILTER_MAX_LEN + 1];
 	/* interactive state */
+	SCREEN *screen;
 	int curses;
+	int rows_opt;		/* --rows: at most this many rows on the screen too */
+	int out_gone;		/* batch: stdout went away */
 	int help;
 	int editing;
 	char edit[CT_FILTER_MAX_LEN + 1];
@@ -55,6 +58,7 @@ struct top {
 	int saved_err;
 	long errseen;
 	char note[256];
+	int scans, scan_failed;	/* scans since the last tick, and whether one failed */
 	/* replay: the capture's span */
 	__u64 t0, t1;
 	int row;		/* screen row being drawn */
@@ -129,6 +133,8 @@ static void errcap_begin(struct top *t)
 	t->errcap = tmpfile();
 	t->saved_err = t->errcap ? dup(STDERR_FILENO) : -1;
 	if (t->saved_err < 0 || dup2(fileno(t->errcap), STDERR_FILENO) < 0) {
+		if (t->saved_err >= 0)
+			close(t->saved_err);
 		if (t->errcap)
 			fclose(t->errcap);
 		t->errcap = NULL;
@@ -255,7 +261,9 @@ static void render(struct top *t)
 		t->v.width = 0;
 		t->ngroups = ct_view_render(&t->v, t->agg, batch_line, t);
 		putchar('\n');
-		fflush(stdout);
+		/* a reader that went away (| head) ends the run, quietly, as for watch */
+		if (fflush(stdout) || ferror(stdout))
+			t->out_gone = 1;
 		return;
 	}
 	erase();
@@ -269,6 +277,8 @@ static void render(struct top *t)
 		int fixed = 8 + (t->editing ? (t->ferr_set ? 3 : 1) : 0);
 
 		t->v.max_rows = LINES > fixed ? (size_t)(LINES - fixed) : 1;
+		if (t->rows_opt && (size_t)t->rows_opt < t->v.max_rows)
+			t->v.max_rows = (size_t)t->rows_opt;
 		t->ngroups = ct_view_render(&t->v, t->agg, screen_line, t);
 		if (t->v.first_row && t->v.first_row >= t->ngroups)
 			t->v.first_row = t->ngroups ? t->ngroups - 1 : 0;
@@ -289,12 +299,15 @@ static int screen_start(struct top *t)
 			"batch output\n");
 		return -1;
 	}
-	errcap_begin(t);
-	if (!initscr()) {
-		errcap_end(t);
-		fprintf(stderr, "closetrace top: cannot set up the terminal\n");
+	/* newterm, unlike initscr, returns on an unknown terminal instead of exiting */
+	t->screen = newterm(NULL, stdout, stdin);
+	if (!t->screen) {
+		fprintf(stderr, "closetrace top: cannot drive terminal '%s' (TERM); use -b for "
+			"batch output\n", getenv("TERM") ? getenv("TERM") : "");
 		return -1;
 	}
+	set_term(t->screen);
+	errcap_begin(t);
 	t->curses = 1;
 	cbreak();
 	noecho();
@@ -312,6 +325,8 @@ static void screen_end(struct top *t)
 		return;
 	curs_set(1);
 	endwin();
+	delscreen(t->screen);
+	t->screen = NULL;
 	t->curses = 0;
 	errcap_end(t);
 }
@@ -462,16 +477,27 @@ static int keys(struct top *t)
 
 /* --- the two sources ------------------------------------------------------------------ */
 
-static void tick_live(struct top *t)
+/* A scan of the table: expiry and removal, and every flow left in it fed to the model. */
+static void scan_live(struct top *t)
 {
-	__u64 flows, cap;
-
 	if (!ct_live_tick(&t->live)) {
 		fprintf(stderr, "closetrace: no interface left to watch\n");
 		stop_signal = -1;
 	}
+	t->scans++;
+	t->scan_failed |= t->live.scan_failed;
+}
+
+/* The end of a refresh interval: the model's sample, and the kernel's counters. */
+static void tick_live(struct top *t)
+{
+	__u64 flows, cap;
+
 	t->v.now_ns = ct_now_ns();
-	ct_agg_tick(t->agg, t->v.now_ns, t->flt);
+	/* eviction is told by flows no scan fed: only after whole scans */
+	ct_agg_tick(t->agg, t->v.now_ns, t->flt, t->scans && !t->scan_failed);
+	t->scans = 0;
+	t->scan_failed = 0;
 	ct_live_losses(&t->live, &t->v.events_lost, &t->v.evicted);
 	ct_live_table(&t->live, &flows, &cap);
 	t->v.table_flows = flows;
@@ -481,7 +507,10 @@ static void tick_live(struct top *t)
 
 static int run_live(struct top *t)
 {
-	__u64 next = ct_mono_ns() + t->v.delay_ns, now;
+	/* the table is scanned at least once a second, whatever the refresh: expiry and
+	 * removal keep their pace, and each refresh has a scan before it */
+	__u64 scan_period = t->v.delay_ns < CT_SCAN_PERIOD_NS ? t->v.delay_ns : CT_SCAN_PERIOD_NS;
+	__u64 next = ct_mono_ns() + t->v.delay_ns, next_scan = ct_mono_ns() + scan_period, now;
 	struct pollfd pfd[2];
 	int ret = 0, r;
 
@@ -491,21 +520,27 @@ static int run_live(struct top *t)
 		render(t);	/* the frame, empty until the first interval ends */
 	pfd[0] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = ct_live_fd(&t->live), .events = POLLIN };
-	while (!stop_signal && !t->live.stopped) {
+	while (!stop_signal && !t->live.stopped && !t->out_gone) {
+		__u64 due = next < next_scan ? next : next_scan;
 		int wait_ms;
 
 		now = ct_mono_ns();
-		wait_ms = next > now ? (int)((next - now) / 1000000 + 1) : 0;
+		wait_ms = due > now ? (int)((due - now) / 1000000 + 1) : 0;
 		wait_ms = wait_ms > 100 ? 100 : wait_ms;
 		poll(t->curses ? pfd : pfd + 1, t->curses ? 2 : 1, wait_ms);
-		if (ct_live_events(&t->live, 0) < 0) {
-			fprintf(stderr, "closetrace: reading events failed\n");
+		r = ct_live_events(&t->live, 0);
+		if (r < 0) {
+			fprintf(stderr, "closetrace: reading events failed: %s\n", strerror(-r));
 			ret = 1;
 			break;
 		}
 		r = keys(t);
 		if (r < 0)
 			break;
+		if (ct_mono_ns() >= next_scan || ct_mono_ns() >= next) {
+			scan_live(t);
+			next_scan = ct_mono_ns() + scan_period;
+		}
 		if (ct_mono_ns() >= next) {
 			tick_live(t);
 			next = ct_mono_ns() + t->v.delay_ns;
@@ -549,7 +584,7 @@ static int run_replay(struct top *t)
 	if (t->batch) {
 		long n = t->frames ? t->frames : 1;
 
-		for (long i = 0; i < n; i++)
+		for (long i = 0; i < n && !t->out_gone; i++)
 			render(t);
 		return ret;
 	}
@@ -676,6 +711,7 @@ int cmd_top(int argc, char **argv)
 			if (ct_parse_long(optarg, 1, 1000000000, &n))
 				return ct_usage_error("top", "--rows takes a number, 1 or more");
 			t.v.max_rows = (size_t)n;
+			t.rows_opt = (int)(n < 1000000 ? n : 1000000);
 			break;
 		case 'h':
 			usage(stdout);

@@ -101,6 +101,10 @@ check "interactive view without a terminal: a clear error" bash -c "
 	ip netns exec $NS_S $CT top -i s0 </dev/null >/dev/null 2>$d/tty.err; [ \$? = 1 ] &&
 	grep -q 'needs a terminal; use -b' $d/tty.err"
 
+check "batch: a reader that goes away (| head -3) ends top, status 0" bash -c "
+	ip netns exec $NS_S timeout 10 $CT top -i s0 -b -d 0.2 2>$d/head.err | head -3 >/dev/null
+	[ \${PIPESTATUS[0]} = 0 ] && ! ip netns exec $NS_S bpftool net show dev s0 | grep -q ct_tc"
+
 # --- batch over a capture, against replay's own records ---------------------------------
 cap=$DATA/zeek/ssh_ssh.pcap
 replay_sums() {
@@ -208,6 +212,14 @@ check "the terminal is as before (icanon, echo, isig)" bash -c "
 	grep -q '^echo icanon isig' $d/stty.after"
 check "nothing is left attached to s0" bash -c "
 	! ip netns exec $NS_S bpftool net show dev s0 | grep -q ct_tc"
+
+# a terminal ncurses does not know: one sentence, status 1, nothing left attached
+tm send-keys -t top "TERM=no-such-term ip netns exec $NS_S $CT top -i s0; echo top-exit=\$?" Enter
+check "an unknown terminal: a clear error, status 1" screen_has "^closetrace top: cannot drive terminal 'no-such-term'" 10
+check "... status 1" screen_has '^top-exit=1$' 5
+check "... and nothing left attached to s0" bash -c "
+	! ip netns exec $NS_S bpftool net show dev s0 | grep -q ct_tc"
+tm send-keys -t top clear Enter
 
 # a signal instead of q: the terminal is restored too
 tm send-keys -t top "ip netns exec $NS_S $CT top -i s0 -d 0.5; echo top-exit=\$?" Enter
