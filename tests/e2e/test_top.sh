@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/netns.sh"
 TMUX_SOCK=
 cleanup() {
-	[ -n "$TMUX_SOCK" ] && tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
+	[ -n "$TMUX_SOCK" ] && tmux -S "$TMUX_SOCK" kill-server 2>/dev/null
 	ns_teardown
 	rm -rf "$T_DIR"
 }
@@ -124,8 +124,9 @@ check "top -r -b -n 2 prints two frames" bash -c "
 	[ \$($CT top -r $cap -b -n 2 2>/dev/null | grep -c '^closetrace top - ssh_ssh.pcap (replay)') = 2 ]"
 
 # --- the interactive view in tmux ---------------------------------------------------------
-TMUX_SOCK=ct-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
-tm() { tmux -L "$TMUX_SOCK" "$@"; }
+# a private server whose socket lives in the test's directory, removed with it
+TMUX_SOCK=$d/tmux.sock
+tm() { tmux -S "$TMUX_SOCK" "$@"; }
 pane() { tm capture-pane -p -t top; }
 # until PATTERN shows in the pane (extended regex), for up to SECONDS
 screen_has() {
