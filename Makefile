@@ -19,7 +19,8 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 # Debian packages: to build and run (`make deps-build`), and to test too (`make deps`).
 DEB_BUILD := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
 	     libpcap-dev libncurses-dev iproute2
-DEB_TEST := $(DEB_BUILD) libcmocka-dev python3 jq tcpdump tshark ethtool tmux libclang-rt-dev
+DEB_TEST := $(DEB_BUILD) libcmocka-dev python3 jq tcpdump tshark ethtool tmux libclang-rt-dev \
+	    nftables
 
 ifeq ($(V),1)
 Q :=
@@ -106,9 +107,9 @@ export BUILD
 FUZZ := $(BUILD)/fuzz/fuzz_filter
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	       -std=gnu11 -Iinclude -Iuser
-FUZZ_SRCS := tests/fuzz/fuzz_filter.c user/filter.c user/classify.c user/record.c
+FUZZ_SRCS := tests/fuzz/fuzz_filter.c user/filter.c user/classify.c user/record.c user/reasons.c
 
-$(BUILD)/fuzz/fuzz_filter: $(FUZZ_SRCS) user/filter.h user/record.h user/classify.h \
+$(BUILD)/fuzz/fuzz_filter: $(FUZZ_SRCS) user/filter.h user/record.h user/classify.h user/reasons.h \
 			   include/closetrace.h include/ct_logic.h | $(BUILD)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SRCS) -o $@
@@ -162,7 +163,8 @@ $(BUILD)/tests/tcpdrive: tests/e2e/tcpdrive.c | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-SHELL_TESTS := tests/cli/test_replay.sh tests/e2e/test_watch.sh tests/e2e/test_top.sh
+SHELL_TESTS := tests/cli/test_replay.sh tests/e2e/test_watch.sh tests/e2e/test_top.sh \
+	       tests/e2e/test_reasons.sh
 SHELL_TESTS += tests/fuzz/run.sh
 
 test: deps

@@ -60,6 +60,8 @@ int ct_tc(struct __sk_buff *skb)
 		p.vlan_tagged = tagged;
 		res = ct_parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, &p);
 	}
+	/* locally made packets have no input interface; forwarded ones do */
+	p.local = !skb->ingress_ifindex;
 	ct_account(c, res, &p, skb->ifindex);
 	return TC_ACT_UNSPEC;
 }
@@ -74,3 +76,87 @@ int ct_clock_probe(struct xdp_md *ctx)
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/*
+ * A sockaddr_in / sockaddr_in6 of the tracepoint record at @off: the address, IPv4
+ * mapped as in flow keys, and the port in host order. 0, or -1 for another family.
+ */
+static __always_inline int ct_rr_addr(void *ctx, __u16 off, __u32 *addr, __u16 *port)
+{
+	__u8 sa[28];
+	__u16 fam, nport;
+
+	if (bpf_probe_read_kernel(sa, sizeof(sa), ctx + off))
+		return -1;
+	__builtin_memcpy(&fam, sa, 2);
+	__builtin_memcpy(&nport, sa + 2, 2);
+	*port = bpf_ntohs(nport);
+	if (fam == 2 /* AF_INET */) {
+		addr[0] = 0;
+		addr[1] = 0;
+		addr[2] = bpf_htonl(0xffff);
+		__builtin_memcpy(&addr[3], sa + 4, 4);
+		return 0;
+	}
+	if (fam == 10 /* AF_INET6 */) {
+		__builtin_memcpy(addr, sa + 8, 16);
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * This host sends a RST: note why (and its socket's state) in the flow, before the RST
+ * reaches tc egress, where the close is decided and its event leaves with the reason. The
+ * first reason stays. Runs only when live in tc mode and the tracepoint exists.
+ */
+SEC("tracepoint/tcp/tcp_send_reset")
+int ct_send_reset(void *ctx)
+{
+	struct ct_flow_key k = {};
+	struct ct_flow *f = NULL;
+	__u32 reason = 0;
+	int state = 0;
+
+	if (cfg_rr_saddr == 0xffff || cfg_rr_daddr == 0xffff)
+		return 0;
+	if (ct_rr_addr(ctx, cfg_rr_saddr, k.addr[0], &k.port[0]) ||
+	    ct_rr_addr(ctx, cfg_rr_daddr, k.addr[1], &k.port[1]))
+		return 0;
+	if (cfg_rr_state != 0xffff)
+		bpf_probe_read_kernel(&state, sizeof(state), ctx + cfg_rr_state);
+	if (cfg_rr_reason != 0xffff)
+		bpf_probe_read_kernel(&reason, sizeof(reason), ctx + cfg_rr_reason);
+	ct_key_canon(&k);
+	for (__u32 i = 0; i < CT_RR_IFACES && i < cfg_rr_nifs; i++) {
+		k.ifvlan = CT_IFVLAN(cfg_rr_ifindex[i], 0);
+		f = bpf_map_lookup_elem(&flows, &k);
+		if (f)
+			break;
+	}
+	if (!f || f->rst_reason)
+		return 0;
+	f->rst_state = state > 0 && state < 256 ? (__u8)state : 0;
+	f->rst_reason = reason < 255 ? (__u8)(reason + 1) : 0;
+	/*
+	 * An active reset (abort, linger, keepalive...) is traced after the RST left, so its
+	 * close event went out without the reason: send it after, once.
+	 */
+	if ((f->state & CT_ST_ENDED) && f->close != CT_CLOSE_NONE) {
+		struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+		if (!e)
+			return 0;
+		e->ts_ns = bpf_ktime_get_ns();
+		e->key = k;
+		e->close = f->close;
+		e->rst_by = 0;
+		e->client_ep = 0;
+		e->type = CT_EV_AMEND;
+		e->evflags = 0;
+		__builtin_memset(e->pad, 0, sizeof(e->pad));
+		e->flow = *f;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return 0;
+}

@@ -124,6 +124,9 @@ static __always_inline void ct_emit(struct ct_flow *f, struct ct_pkt *p, __u8 ty
 	e->rst_by = rst_by;
 	e->client_ep = client_ep;
 	e->type = type;
+	/* this host's RST decided it, and the reset tracepoint, which runs after the
+	 * packet left, has not told why yet */
+	e->evflags = p->local && (p->flags & CT_TH_RST) && !f->rst_reason ? CT_EVF_LOCAL_RST : 0;
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	e->flow = *f;
 	bpf_ringbuf_submit(e, ct_wakeup_flags());

@@ -22,6 +22,15 @@ const volatile __u8 cfg_user_clock = 0;
  */
 const volatile __u32 cfg_wakeup_bytes = 0;
 
+/*
+ * tcp_send_reset: where the tracepoint's fields are (from its format file; 0xffff when
+ * absent), and the interfaces watched, whose flows a reset this host sends may belong to.
+ */
+const volatile __u16 cfg_rr_state = 0xffff, cfg_rr_reason = 0xffff;
+const volatile __u16 cfg_rr_saddr = 0xffff, cfg_rr_daddr = 0xffff;
+const volatile __u32 cfg_rr_ifindex[CT_RR_IFACES] = {};
+const volatile __u32 cfg_rr_nifs = 0;
+
 /* Capture time of the packet under test, written by replay before each run: in ns, and
  * in CT_REPLAY_TICK_NS ticks for last_seen. */
 __u64 user_clock_ns = 0;

@@ -42,6 +42,7 @@ struct ct_pkt {
 	__u16 vlan;		/* outermost VLAN id */
 	__u8 flags;		/* TCP flags byte */
 	__u8 vlan_tagged;	/* at least one VLAN tag, in the packet or in metadata */
+	__u8 local;		/* sent by this host (tc egress, not forwarded) */
 };
 
 struct hdr_cursor {

@@ -88,8 +88,8 @@ struct ct_flow {
 	__u32 fin[2];
 	__u32 rst[2];
 	__u8 close;		/* enum ct_close, valid once CT_ST_ENDED */
-	__u8 rst_reason;	/* reserved for the sender's reset reason, 0 unknown */
-	__u8 rst_state;		/* reserved for the socket state at that reset */
+	__u8 rst_reason;	/* this host's first RST: the kernel's reason + 1, 0 unknown */
+	__u8 rst_state;		/* ... and its socket's TCP state (TCP_ESTABLISHED = 1), 0 unknown */
 	__u8 pad[5];
 };
 _Static_assert(sizeof(struct ct_flow) == 104, "ct_flow layout");
@@ -114,6 +114,9 @@ enum ct_close {
 	CT_CLOSE_MAX,
 };
 
+/* Interfaces the reset tracepoint looks a flow up on (the key holds the interface). */
+#define CT_RR_IFACES 16
+
 /* Who sent the first RST of a flow, as carried in events. */
 #define CT_BY_NONE 0
 #define CT_BY_CLT 1
@@ -123,7 +126,12 @@ enum ct_close {
 enum ct_event_type {
 	CT_EV_CLOSE = 0,	/* a flow's fate was decided: once per flow */
 	CT_EV_REPLACED,		/* an ended flow's final state, as a new SYN replaces it */
+	CT_EV_AMEND,		/* the reason of a RST this host sent, after its close event */
 };
+
+/* ct_event.evflags */
+#define CT_EVF_LOCAL_RST 1	/* decided by a RST this host sent, its reason not yet known:
+				 * a CT_EV_AMEND follows when the reset tracepoint runs */
 
 /* Ring-buffer record. */
 struct ct_event {
@@ -133,7 +141,8 @@ struct ct_event {
 	__u8 rst_by;		/* CT_BY_* */
 	__u8 client_ep;		/* CT_EP_* of the client */
 	__u8 type;		/* enum ct_event_type */
-	__u8 pad[4];
+	__u8 evflags;		/* CT_EVF_* */
+	__u8 pad[3];
 	struct ct_flow flow;	/* snapshot, including the deciding packet */
 };
 _Static_assert(sizeof(struct ct_event) == 160, "ct_event layout");

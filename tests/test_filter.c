@@ -18,6 +18,7 @@
 #include "closetrace.h"
 #include "ct_logic.h"
 #include "filter.h"
+#include "reasons.h"
 #include "record.h"
 
 #define L(ep, l) CT_ST_LETTER(ep, l)
@@ -683,7 +684,7 @@ static void test_field_list(void **state)
 		"syn.count", "synack.count", "ct.count", "fin.count", "fin.count.clt",
 		"fin.count.srv", "rst.count", "rst.count.clt", "rst.count.srv", "pkts.clt",
 		"pkts.srv", "bytes.clt", "bytes.srv", "dur", "close", "zeek", "rst.by",
-		"ip.clt", "ip.srv", "port.clt", "port.srv", "vlan", "iface",
+		"rst.reason", "ip.clt", "ip.srv", "port.clt", "port.srv", "vlan", "iface",
 	};
 	size_t n = sizeof(want) / sizeof(want[0]), i;
 	struct ct_filter_error err;
@@ -702,6 +703,36 @@ static void test_field_list(void **state)
 	assert_int_equal(i, n);
 }
 
+/* rst.reason: the names of the kernel's table in use; "-" without one (replay). */
+static void test_reason(void **state)
+{
+	static const char fmt[] =
+		"\tfield:int state;\toffset:24;\tsize:4;\n"
+		"\tfield:enum sk_rst_reason reason;\toffset:28;\tsize:4;\n"
+		"\tfield:__u8 saddr[28];\toffset:32;\tsize:28;\n"
+		"\tfield:__u8 daddr[28];\toffset:60;\tsize:28;\n"
+		"print fmt: \"\", __print_symbolic(REC->reason, { 0, \"NOT_SPECIFIED\" }, "
+		"{ 1, \"NO_SOCKET\" }, { 8, \"TCP_ABORT_ON_DATA\" })\n";
+	struct ct_record r = refused();
+	struct ct_reasons t;
+
+	(void)state;
+	assert_int_equal(ct_reasons_parse(fmt, &t), 0);
+	YES("rst.reason = \"-\"", &r);
+	r.flow.rst_reason = 2;	/* NO_SOCKET + 1 */
+	YES("rst.reason = \"-\"", &r);	/* no table in use: unknown */
+	ct_reasons_use(&t);
+	YES("rst.reason = no-socket", &r);
+	YES("rst.reason = \"no-socket\" and close = refused", &r);
+	NO("rst.reason = abort-on-data", &r);
+	YES("rst.reason != abort-on-data", &r);
+	r.flow.rst_reason = 9;
+	YES("rst.reason = abort-on-data", &r);
+	ct_reasons_use(NULL);
+	BAD("rst.reason = nosocket", 13, "unknown reset reason 'nosocket'; one of - not-specified");
+	BAD("rst.reason > no-socket", 11, "does not apply to rst.reason, a string");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -717,6 +748,7 @@ int main(void)
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_perror),
 		cmocka_unit_test(test_field_list),
+		cmocka_unit_test(test_reason),
 	};
 
 	return cmocka_run_group_tests_name("filter", tests, NULL, NULL);

@@ -20,6 +20,7 @@
 #include "ct_logic.h"
 #include "flows.h"
 #include "output.h"
+#include "reasons.h"
 #include "record.h"
 
 #define L(ep, l) CT_ST_LETTER(ep, l)
@@ -84,7 +85,7 @@ static void test_json_example(void **state)
 		"\"clt_ip\":\"192.0.2.1\",\"clt_port\":51234,\"srv_ip\":\"192.0.2.2\",\"srv_port\":80,"
 		"\"syn\":1,\"synack\":1,\"ct\":1,\"fin_clt\":1,\"fin_srv\":0,\"rst_clt\":3,\"rst_srv\":0,"
 		"\"pkts_clt\":9,\"pkts_srv\":40,\"bytes_clt\":310,\"bytes_srv\":52000,\"vlan\":0,"
-		"\"start\":\"2026-11-23T09:59:58.001000Z\",\"dur\":2.122456}\n");
+		"\"start\":\"2026-11-23T09:59:58.001000Z\",\"dur\":2.122456,\"rst_reason\":\"-\",\"rst_state\":\"-\"}\n");
 }
 
 static void test_json_escaping_and_ipv6(void **state)
@@ -124,7 +125,7 @@ static void test_text(void **state)
 	assert_non_null(strstr(buf, "1/0"));
 	assert_non_null(strstr(buf, "3/0"));
 	assert_non_null(strstr(buf, "9/40"));
-	assert_non_null(strstr(buf, "2.122 ShADadFR\n"));
+	assert_non_null(strstr(buf, "2.122 ShADadFR     -\n"));
 	/* columns line up with the header: CLOSE starts where the header says */
 	assert_int_equal(strstr(buf, "fin-reset") - buf, strstr(hdr, "CLOSE") - hdr);
 	ct_format_text_header(1, hdr, sizeof(hdr));
@@ -245,6 +246,75 @@ static void test_parse_long(void **state)
 	assert_int_equal(v, 100);	/* failures leave the value alone */
 }
 
+/* A tcp_send_reset format as 6.10+ kernels write it (abridged, numbers shuffled). */
+static const char reset_format[] =
+	"name: tcp_send_reset\n"
+	"format:\n"
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+	"\tfield:const void * skaddr;\toffset:16;\tsize:8;\tsigned:0;\n"
+	"\tfield:int state;\toffset:24;\tsize:4;\tsigned:1;\n"
+	"\tfield:enum sk_rst_reason reason;\toffset:28;\tsize:4;\tsigned:0;\n"
+	"\tfield:__u8 saddr[28];\toffset:32;\tsize:28;\tsigned:0;\n"
+	"\tfield:__u8 daddr[28];\toffset:60;\tsize:28;\tsigned:0;\n"
+	"print fmt: \"state=%s reason=%s\", REC->state ? __print_symbolic(REC->state, "
+	"{ TCP_ESTABLISHED, \"TCP_ESTABLISHED\" }) : \"UNKNOWN\", "
+	"__print_symbolic(REC->reason, { 0, \"NOT_SPECIFIED\" }, { 1, \"NO_SOCKET\" }, "
+	"{ 8, \"TCP_ABORT_ON_DATA\" }, { 11, \"TCP_ABORT_ON_CLOSE\" }, "
+	"{ 15, \"TCP_KEEPALIVE_TIMEOUT\" }, { 16, \"TCP_DISCONNECT_WITH_DATA\" })\n";
+
+/* The reason table: offsets and names from the format, by number, never by position. */
+static void test_reasons(void **state)
+{
+	struct ct_reasons r;
+	struct ct_record rec = example();
+	char buf[4096], name[32];
+
+	(void)state;
+	assert_int_equal(ct_reasons_parse(reset_format, &r), 0);
+	assert_int_equal(r.off_state, 24);
+	assert_int_equal(r.off_reason, 28);
+	assert_int_equal(r.off_saddr, 32);
+	assert_int_equal(r.off_daddr, 60);
+	assert_int_equal(r.nnames, 17);
+	ct_reasons_use(&r);
+	assert_string_equal(ct_rst_reason_name(0), "-");	/* unknown */
+	assert_string_equal(ct_rst_reason_name(1), "not-specified");
+	assert_string_equal(ct_rst_reason_name(2), "no-socket");
+	assert_string_equal(ct_rst_reason_name(9), "abort-on-data");
+	assert_string_equal(ct_rst_reason_name(12), "abort-on-close");
+	assert_string_equal(ct_rst_reason_name(16), "keepalive-timeout");
+	assert_string_equal(ct_rst_reason_name(17), "disconnect-with-data");
+	assert_string_equal(ct_rst_reason_name(3), "-");	/* a number the kernel did not list */
+	assert_string_equal(ct_rst_reason_name(200), "-");
+	assert_string_equal(ct_rst_state_name(0), "-");
+	assert_string_equal(ct_rst_state_name(1), "established");
+	assert_string_equal(ct_rst_state_name(7), "close");
+	assert_string_equal(ct_rst_state_name(10), "listen");
+	assert_string_equal(ct_rst_state_name(99), "-");
+	ct_reason_spell("TCP_ABORT_ON_LINGER", name, sizeof(name));
+	assert_string_equal(name, "abort-on-linger");
+	ct_reason_spell("NO_SOCKET", name, 4);
+	assert_string_equal(name, "no-");
+	/* in the outputs */
+	rec.flow.rst_reason = 12;
+	rec.flow.rst_state = 1;
+	ct_format_json(&rec, buf, sizeof(buf));
+	assert_non_null(strstr(buf, ",\"rst_reason\":\"abort-on-close\",\"rst_state\":\"established\"}\n"));
+	ct_format_text(&rec, 0, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " ShADadFR     abort-on-close/established\n"));
+	/* no table (replay): "-" whatever the byte says */
+	ct_reasons_use(NULL);
+	assert_string_equal(ct_rst_reason_name(12), "-");
+	/* a kernel before 6.10: no reason field, addresses still found */
+	assert_int_equal(ct_reasons_parse("\tfield:int state;\toffset:24;\tsize:4;\n"
+					  "\tfield:__u8 saddr[28];\toffset:28;\tsize:28;\n"
+					  "\tfield:__u8 daddr[28];\toffset:56;\tsize:28;\n", &r), 0);
+	assert_int_equal(r.off_reason, CT_RR_NONE);
+	assert_int_equal(r.nnames, 0);
+	/* no addresses: unusable */
+	assert_int_equal(ct_reasons_parse("name: tcp_send_reset\n", &r), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_open_kind),
 		cmocka_unit_test(test_open_expired),
 		cmocka_unit_test(test_parse_long),
+		cmocka_unit_test(test_reasons),
 	};
 
 	return cmocka_run_group_tests_name("output", tests, NULL, NULL);

@@ -394,6 +394,7 @@ static void add_to_group(struct ct_group *g, const struct ct_record *r)
 	if (ct_close_abnormal(r->close) && r->ts_ns >= g->last_abn_ns) {
 		g->last_abn_ns = r->ts_ns;
 		g->last_abn = r->close;
+		g->last_reason = f->rst_reason;
 	}
 }
 

@@ -56,6 +56,7 @@ struct ct_group {
 	__u64 closes[CT_CLOSE_MAX];
 	__u64 last_abn_ns;	/* when the last abnormal close happened, 0 if none */
 	__u8 last_abn;		/* its kind */
+	__u8 last_reason;	/* this host's reset reason in it (ct_flow.rst_reason) */
 	const char *iface;	/* flow grouping: the flow's interface */
 };
 

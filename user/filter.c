@@ -13,6 +13,7 @@
 
 #include "classify.h"
 #include "filter.h"
+#include "reasons.h"
 
 enum field {
 	F_SYN,
@@ -32,6 +33,7 @@ enum field {
 	F_CLOSE,
 	F_ZEEK,
 	F_RST_BY,
+	F_RST_REASON,
 	F_IP_CLT,
 	F_IP_SRV,
 	F_PORT_CLT,
@@ -59,6 +61,7 @@ const char *const ct_filter_fields[F_MAX + 1] = {
 	[F_CLOSE] = "close",
 	[F_ZEEK] = "zeek",
 	[F_RST_BY] = "rst.by",
+	[F_RST_REASON] = "rst.reason",
 	[F_IP_CLT] = "ip.clt",
 	[F_IP_SRV] = "ip.srv",
 	[F_PORT_CLT] = "port.clt",
@@ -75,6 +78,7 @@ enum kind {
 	K_CLOSE,	/* a close-kind name */
 	K_ZEEK,		/* a Zeek conn_state */
 	K_RST_BY,	/* clt, srv or - */
+	K_REASON,	/* a reset reason name, or - */
 	K_STR,		/* any string */
 	K_ADDR,		/* an address or a prefix */
 };
@@ -103,6 +107,7 @@ static const struct {
 	[F_CLOSE] = { K_CLOSE, 0 },
 	[F_ZEEK] = { K_ZEEK, 0 },
 	[F_RST_BY] = { K_RST_BY, 0 },
+	[F_RST_REASON] = { K_REASON, 0 },
 	[F_IP_CLT] = { K_ADDR, 0 },
 	[F_IP_SRV] = { K_ADDR, 0 },
 	[F_PORT_CLT] = { K_NUM, 65535 },
@@ -117,6 +122,16 @@ static const char *const zeek_states[] = {
 };
 
 static const char *const rst_by_names[] = { "clt", "srv", "-" };
+
+/* The kernel's reset reasons (enum sk_rst_reason, 6.10 to 6.18), as closetrace spells them. */
+static const char *const reason_names[] = {
+	"-", "not-specified", "no-socket", "invalid-ack-sequence", "rfc7323-paws",
+	"too-old-ack", "ack-unsent-data", "flags", "old-ack", "abort-on-data",
+	"timewait-socket", "invalid-syn", "abort-on-close", "abort-on-linger",
+	"abort-on-memory", "state", "keepalive-timeout", "disconnect-with-data",
+	"mptcp-rst-eunspec", "mptcp-rst-emptcp", "mptcp-rst-eresource", "mptcp-rst-eprohibit",
+	"mptcp-rst-ewq2big", "mptcp-rst-ebadperf", "mptcp-rst-emiddlebox", "error",
+};
 
 enum op {
 	OP_EQ,
@@ -616,7 +631,8 @@ static int parse_name(struct parser *p, const struct tok *ot, int fld, const cha
 	if (vt->type != T_WORD && vt->type != T_STR)
 		return fail(p, vt->pos, "expected a %s after '%.*s', found %s",
 			    fld == F_CLOSE ? "close kind" : fld == F_ZEEK ? "Zeek state" :
-			    fld == F_RST_BY ? "side (clt, srv or -)" : "string",
+			    fld == F_RST_BY ? "side (clt, srv or -)" :
+			    fld == F_RST_REASON ? "reset reason" : "string",
 			    (int)ot->len, p->s + ot->pos, describe(p, vt, d, sizeof(d)));
 	v = pool_str(p, vt);
 	if (!v)
@@ -652,6 +668,16 @@ static int parse_name(struct parser *p, const struct tok *ot, int fld, const cha
 			}
 		return fail(p, vt->pos, "rst.by takes clt, srv or -, found %s",
 			    describe(p, vt, d, sizeof(d)));
+	case K_REASON:
+		for (size_t i = 0; i < sizeof(reason_names) / sizeof(reason_names[0]); i++)
+			if (!strcmp(v, reason_names[i])) {
+				*out = reason_names[i];
+				return 0;
+			}
+		fail(p, vt->pos, "unknown reset reason %s; one of ", describe(p, vt, d, sizeof(d)));
+		list_names(p->err->msg, sizeof(p->err->msg), reason_names,
+			   sizeof(reason_names) / sizeof(reason_names[0]), " ");
+		return -1;
 	default:
 		return 0;
 	}
@@ -753,7 +779,8 @@ static int parse_cmp(struct parser *p)
 	if (kind != K_ADDR && op == OP_IN)
 		return fail(p, ot.pos, "'in' applies only to ip.clt and ip.srv; %s takes %s", name,
 			    kind == K_NUM || kind == K_DUR ? "= != < <= > >=" : "= or !=");
-	if ((kind == K_CLOSE || kind == K_ZEEK || kind == K_RST_BY || kind == K_STR) &&
+	if ((kind == K_CLOSE || kind == K_ZEEK || kind == K_RST_BY || kind == K_REASON ||
+	     kind == K_STR) &&
 	    op != OP_EQ && op != OP_NE)
 		return fail(p, ot.pos, "'%.*s' does not apply to %s, a string; use = or !=",
 			    (int)ot.len, p->s + ot.pos, name);
@@ -1054,6 +1081,9 @@ static int match_cmp(const struct node *n, const struct ct_record *r)
 		return n->op == OP_NE ? !eq : eq;
 	case F_RST_BY:
 		eq = !strcmp(ct_rst_by_name(r->rst_by), n->v.str);
+		return n->op == OP_NE ? !eq : eq;
+	case F_RST_REASON:
+		eq = !strcmp(ct_rst_reason_name(f->rst_reason), n->v.str);
 		return n->op == OP_NE ? !eq : eq;
 	case F_IFACE:
 		eq = !strcmp(r->iface ? r->iface : "", n->v.str);

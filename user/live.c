@@ -139,6 +139,43 @@ static int on_visit(void *ctx, const struct ct_record *r)
 	return 0;
 }
 
+/* Hand out held closes whose reason did not come by their deadline (all with @all). */
+static int release_held(struct ct_live *l, int all)
+{
+	__u64 now = ct_mono_ns();
+	int i = 0, ret = 0;
+
+	while (i < l->nheld) {
+		if (!all && l->held[i].until > now) {
+			i++;
+			continue;
+		}
+		if (!l->stopped && on_record(l, &l->held[i].r) < 0)
+			ret = -1;
+		l->held[i] = l->held[--l->nheld];
+	}
+	return ret;
+}
+
+/* The reason of a reset this host sent, after its close: completes the held close. */
+static int amend(struct ct_live *l, const struct ct_event *e)
+{
+	for (int i = 0; i < l->nheld; i++) {
+		struct ct_record *r = &l->held[i].r;
+		int ret;
+
+		if (memcmp(&r->key, &e->key, sizeof(e->key)) ||
+		    r->flow.first_ns != e->flow.first_ns)
+			continue;
+		r->flow.rst_reason = e->flow.rst_reason;
+		r->flow.rst_state = e->flow.rst_state;
+		ret = on_record(l, r);
+		l->held[i] = l->held[--l->nheld];
+		return ret;
+	}
+	return 0;	/* its close went out already, or was never held */
+}
+
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct ct_live *l = ctx;
@@ -147,8 +184,17 @@ static int on_event(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*e) || l->stopped)
 		return 0;
+	if (e->type == CT_EV_AMEND)
+		return amend(l, e);
 	ct_record_from_event(&r, e, l->sink.to_wall,
 			     iface_name(l, CT_IFVLAN_IFINDEX(e->key.ifvlan)));
+	if (e->type == CT_EV_CLOSE && (e->evflags & CT_EVF_LOCAL_RST) && l->reset_link) {
+		if (l->nheld == CT_HELD_MAX && release_held(l, 1) < 0)
+			return -1;
+		l->held[l->nheld].r = r;
+		l->held[l->nheld++].until = ct_mono_ns() + CT_HELD_NS;
+		return 0;
+	}
 	return on_record(l, &r);
 }
 
@@ -197,6 +243,7 @@ int ct_live_start(struct ct_live *l, const struct ct_live_opts *o,
 		  volatile sig_atomic_t *stop)
 {
 	struct ct_load_opts lo = { 0 };
+	int ifindex[CT_MAX_IFACES];
 	char err[512];
 
 	memset(l, 0, sizeof(*l));
@@ -210,6 +257,28 @@ int ct_live_start(struct ct_live *l, const struct ct_live_opts *o,
 	}
 	l->exp = o->exp;
 	lo.progs = o->xdp ? CT_PROG_XDP : CT_PROG_TC;
+	/*
+	 * Why this host sends a RST: in tc mode, where its own RSTs pass. XDP watches a
+	 * mirror or a gateway, whose RSTs are other hosts'.
+	 */
+	if (!o->xdp) {
+		if (ct_reasons_probe(&l->reasons, err, sizeof(err)))
+			pr_info("%s\n", err);
+		else if (l->reasons.off_reason == CT_RR_NONE)
+			pr_info("this kernel's tcp_send_reset has no reason field (before 6.10): "
+				"reset reasons show as -, socket states are kept\n");
+		if (l->reasons.off_saddr != CT_RR_NONE) {
+			for (int i = 0; i < l->nifs; i++)
+				ifindex[i] = l->ifs[i].ifindex;
+			lo.progs |= CT_PROG_RESET;
+			lo.reasons = &l->reasons;
+			lo.ifindex = ifindex;
+			lo.nifs = l->nifs;
+			if (l->nifs > CT_RR_IFACES)
+				pr_info("reset reasons on the first %d interfaces only\n",
+					CT_RR_IFACES);
+		}
+	}
 	lo.flows = o->flows;
 	lo.emit_graceful = o->emit_graceful;
 	lo.wakeup_bytes = CT_WAKEUP_EVENTS * sizeof(struct ct_event);
@@ -217,6 +286,13 @@ int ct_live_start(struct ct_live *l, const struct ct_live_opts *o,
 	if (!l->skel) {
 		fprintf(stderr, "closetrace: %s\n", err);
 		return 1;
+	}
+	if (lo.progs & CT_PROG_RESET) {
+		l->reset_link = bpf_program__attach(l->skel->progs.ct_send_reset);
+		if (!l->reset_link)
+			pr_info("cannot attach to tcp_send_reset: reset reasons show as -\n");
+		else
+			ct_reasons_use(&l->reasons);
 	}
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_event, l, NULL);
 	if (!l->rb || ct_scanner_init(&l->scan, bpf_map__fd(l->skel->maps.flows), 0)) {
@@ -258,6 +334,8 @@ int ct_live_events(struct ct_live *l, int timeout_ms)
 	/* events below the wakeup mark do not wake us: the poll tick picks them up */
 	if (!l->stopped)
 		ring_buffer__consume(l->rb);
+	if (l->nheld)
+		release_held(l, 0);
 	return 0;
 }
 
@@ -294,11 +372,15 @@ void ct_live_end(struct ct_live *l, int final)
 		ct_detach(&l->ifs[i]);
 	if (l->rb && !l->stopped) {
 		ring_buffer__consume(l->rb);	/* the last events */
+		release_held(l, 1);
 		if (final && l->attached)
 			scan(l, CT_SCAN_OPEN);	/* final states of the flows still open */
 	}
 	if (l->skel && l->attached)
 		print_stats(l);
+	bpf_link__destroy(l->reset_link);
+	l->reset_link = NULL;
+	ct_reasons_use(NULL);
 	ct_scanner_free(&l->scan);
 	ring_buffer__free(l->rb);
 	l->rb = NULL;

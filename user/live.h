@@ -12,13 +12,17 @@
 
 #include "attach.h"
 #include "flows.h"
+#include "reasons.h"
 #include "record.h"
 
 #define CT_MAX_IFACES 64
 #define CT_SCAN_PERIOD_NS 1000000000ull
+#define CT_HELD_MAX 256
+#define CT_HELD_NS 100000000ull	/* 100 ms: the reason follows within microseconds */
 
 struct closetrace;
 struct ring_buffer;
+struct bpf_link;
 
 struct ct_live_opts {
 	char **names;		/* interfaces */
@@ -51,6 +55,14 @@ struct ct_live {
 	int xdp;
 	int stopped;		/* the record sink refused more */
 	int scan_failed;	/* the last tick's scan did not read the whole table */
+	struct ct_reasons reasons;	/* the reset tracepoint's layout and names */
+	struct bpf_link *reset_link;	/* the tracepoint, when attached */
+	/* closes decided by this host's RST, held until the reset's reason comes */
+	struct ct_held {
+		struct ct_record r;
+		__u64 until;		/* monotonic ns: printed without a reason after this */
+	} held[CT_HELD_MAX];
+	int nheld;
 	__u64 said_rb, said_evicted;
 };
 

@@ -15,6 +15,7 @@
 #include "closetrace.h"
 #include "closetrace.skel.h"
 #include "loader.h"
+#include "reasons.h"
 
 static void load_error(int err, char *buf, size_t len)
 {
@@ -53,6 +54,18 @@ struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errle
 	if (o->progs) {
 		bpf_program__set_autoload(skel->progs.ct_xdp, !!(o->progs & CT_PROG_XDP));
 		bpf_program__set_autoload(skel->progs.ct_tc, !!(o->progs & CT_PROG_TC));
+	}
+	/* the tracepoint only where asked for and present (the kernel checks its name) */
+	bpf_program__set_autoload(skel->progs.ct_send_reset,
+				  (o->progs & CT_PROG_RESET) && o->reasons);
+	if ((o->progs & CT_PROG_RESET) && o->reasons) {
+		skel->rodata->cfg_rr_state = o->reasons->off_state;
+		skel->rodata->cfg_rr_reason = o->reasons->off_reason;
+		skel->rodata->cfg_rr_saddr = o->reasons->off_saddr;
+		skel->rodata->cfg_rr_daddr = o->reasons->off_daddr;
+		for (int i = 0; i < o->nifs && i < CT_RR_IFACES; i++)
+			skel->rodata->cfg_rr_ifindex[i] = (__u32)o->ifindex[i] & 0xfffffu;
+		skel->rodata->cfg_rr_nifs = (__u32)(o->nifs < CT_RR_IFACES ? o->nifs : CT_RR_IFACES);
 	}
 	/* tcx attach types (kernel >= 6.6); older kernels ignore it for tc programs */
 	bpf_program__set_expected_attach_type(skel->progs.ct_tc, 46 /* BPF_TCX_INGRESS */);

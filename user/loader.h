@@ -14,6 +14,9 @@ struct closetrace;
 /* Which programs to load (the clock probe always is); 0 means all. */
 #define CT_PROG_XDP 1u
 #define CT_PROG_TC 2u
+#define CT_PROG_RESET 4u	/* the tcp_send_reset tracepoint (live tc only) */
+
+struct ct_reasons;
 
 struct ct_load_opts {
 	unsigned int progs;	/* CT_PROG_* */
@@ -22,6 +25,10 @@ struct ct_load_opts {
 	__u32 wakeup_bytes;	/* 0: wake the reader on every event */
 	int emit_graceful;
 	int user_clock;		/* replay: time comes from the capture */
+	/* CT_PROG_RESET: the tracepoint's layout, and the interfaces watched */
+	const struct ct_reasons *reasons;
+	const int *ifindex;
+	int nifs;
 };
 
 /* Returns the loaded object, or NULL with @err holding one sentence. */

@@ -11,6 +11,7 @@
 
 #include "classify.h"
 #include "filter.h"
+#include "reasons.h"
 #include "output.h"
 
 int ct_format_parse(const char *s)
@@ -114,10 +115,24 @@ size_t ct_format_json(const struct ct_record *r, char *buf, size_t len)
 	    f->fin[c], f->fin[s], f->rst[c], f->rst[s]);
 	put(buf, len, &off,
 	    "\"pkts_clt\":%" PRIu64 ",\"pkts_srv\":%" PRIu64 ",\"bytes_clt\":%" PRIu64
-	    ",\"bytes_srv\":%" PRIu64 ",\"vlan\":%u,\"start\":\"%s\",\"dur\":%.6f}\n",
+	    ",\"bytes_srv\":%" PRIu64 ",\"vlan\":%u,\"start\":\"%s\",\"dur\":%.6f,"
+	    "\"rst_reason\":\"%s\",\"rst_state\":\"%s\"}\n",
 	    (uint64_t)f->pkts[c], (uint64_t)f->pkts[s], (uint64_t)f->bytes[c],
-	    (uint64_t)f->bytes[s], CT_IFVLAN_VLAN(r->key.ifvlan), start, rec_dur(r));
+	    (uint64_t)f->bytes[s], CT_IFVLAN_VLAN(r->key.ifvlan), start, rec_dur(r),
+	    ct_rst_reason_name(f->rst_reason), ct_rst_state_name(f->rst_state));
 	return off;
+}
+
+/* The reset reason, with the socket's state when known: "abort-on-close/established". */
+static const char *reason_text(const struct ct_flow *f)
+{
+	static char buf[64];
+
+	if (!f->rst_state)
+		return ct_rst_reason_name(f->rst_reason);
+	snprintf(buf, sizeof(buf), "%s/%s", ct_rst_reason_name(f->rst_reason),
+		 ct_rst_state_name(f->rst_state));
+	return buf;
 }
 
 static void endpoint(const struct ct_record *r, int ep, char *buf, size_t len)
@@ -136,9 +151,10 @@ size_t ct_format_text_header(int wide, char *buf, size_t len)
 	int w = wide ? 47 : 21;
 	size_t off = 0;
 
-	put(buf, len, &off, "%-27s %-15s %-*s %-*s %-12s %-6s %-3s %4s %4s %7s %7s %15s %10s %s\n",
+	put(buf, len, &off,
+	    "%-27s %-15s %-*s %-*s %-12s %-6s %-3s %4s %4s %7s %7s %15s %10s %-12s %-17s\n",
 	    "TIME", "IFACE", w, "CLIENT", w, "SERVER", "CLOSE", "ZEEK", "BY", "SYN", "SYNA",
-	    "FIN c/s", "RST c/s", "PKTS c/s", "DUR(s)", "HISTORY");
+	    "FIN c/s", "RST c/s", "PKTS c/s", "DUR(s)", "HISTORY", "REASON");
 	return off;
 }
 
@@ -157,10 +173,12 @@ size_t ct_format_text(const struct ct_record *r, int wide, char *buf, size_t len
 	snprintf(rst, sizeof(rst), "%u/%u", f->rst[c], f->rst[s]);
 	snprintf(pk, sizeof(pk), "%" PRIu64 "/%" PRIu64, (uint64_t)f->pkts[c],
 		 (uint64_t)f->pkts[s]);
-	put(buf, len, &off, "%-27s %-15.15s %-*s %-*s %-12s %-6s %-3s %4u %4u %7s %7s %15s %10.3f %s\n",
+	put(buf, len, &off,
+	    "%-27s %-15.15s %-*s %-*s %-12s %-6s %-3s %4u %4u %7s %7s %15s %10.3f %-12s %s\n",
 	    ts, r->iface ? r->iface : "-", w, cl, w, sv, ct_close_name(r->close),
 	    ct_zeek_state(f), ct_rst_by_name(r->rst_by), f->syn[c] + f->syn[s],
-	    f->synack[c] + f->synack[s], fin, rst, pk, rec_dur(r), hist[0] ? hist : "-");
+	    f->synack[c] + f->synack[s], fin, rst, pk, rec_dur(r), hist[0] ? hist : "-",
+	    reason_text(f));
 	return off;
 }
 

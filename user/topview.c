@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "classify.h"
+#include "reasons.h"
 #include "topview.h"
 
 #define LINE_MAX_BYTES 1024
@@ -32,7 +33,8 @@ const char *const ct_view_help[] = {
 	"SYN/C client SYNs per connection, FIN.C FIN.S RST.C RST.S FINs and RSTs sent by",
 	"clients and servers, REFUSED, RESETS (reset-client + reset-server), FINRST",
 	"(fin-reset), UNANS (unanswered) closes, RST/C RSTs per connection, LAST the last",
-	"abnormal close and how long ago. Ended flows count for the window (--window).",
+	"abnormal close (with the reason, when this host sent the RST) and how long ago.",
+	"Ended flows count for the window (--window).",
 	NULL,
 };
 
@@ -169,7 +171,12 @@ static void cell(char *buf, size_t len, size_t *off, const struct ct_group *g, e
 			break;
 		}
 		age_str(now > g->last_abn_ns ? now - g->last_abn_ns : 0, age, sizeof(age));
-		snprintf(last, sizeof(last), "%s %s ago", ct_close_name(g->last_abn), age);
+		/* with why this host reset it, when the kernel said */
+		if (strcmp(ct_rst_reason_name(g->last_reason), "-"))
+			snprintf(last, sizeof(last), "%s/%s %s ago", ct_close_name(g->last_abn),
+				 ct_rst_reason_name(g->last_reason), age);
+		else
+			snprintf(last, sizeof(last), "%s %s ago", ct_close_name(g->last_abn), age);
 		put(buf, len, off, "  %s", last);
 		break;
 	default:

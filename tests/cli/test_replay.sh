@@ -164,6 +164,13 @@ t_bad_filter() {
 	[ "$(sed -n 2p "$d/bf")" = "  rst.count >" ] && [ "$(sed -n 3p "$d/bf")" = "             ^" ]
 }
 check "a bad filter: the expression, a caret under the column, exit 2" t_bad_filter
+# a capture cannot say why a host reset: every reason and socket state is "-"
+t_no_reason() {
+	"$CT" replay -o json --flows --all "$DATA"/zeek/*.pcap 2>/dev/null >"$d/nr.json"
+	[ "$(jq -r '"\(.rst_reason) \(.rst_state)"' "$d/nr.json" | sort -u)" = "- -" ] &&
+	[ "$(jq -s 'map(select(.rst_clt + .rst_srv > 0)) | length' "$d/nr.json")" -gt 10 ]
+}
+check "replay: reset reason and socket state are '-'" t_no_reason
 
 # 1 GiB generated and replayed through a pipe (no disk): memory must not follow its size.
 t_big() {

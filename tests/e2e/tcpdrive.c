@@ -3,12 +3,16 @@
  * tcpdrive.c - makes TCP connections end in each of closetrace's ways, with real sockets,
  * for the end-to-end tests and the demo. Runs inside network namespaces the caller made.
  *
- *   tcpdrive server ADDR...            listen on ADDR (v4 or v6), ports 8001-8004:
+ *   tcpdrive server ADDR...            listen on ADDR (v4 or v6), ports 8001-8008:
  *       8001 echo until EOF, then close (graceful)     8002 read, then abort (RST)
  *       8003 wait, then send after the client closed   8004 read to EOF, then keep open
+ *       8005 close with the request unread             8006 close in FIN_WAIT2, linger2 < 0
+ *       8007 close at once (data then meets a closed socket)
+ *       8008 keepalive after 1 s idle, one probe, 1 s apart
  *   tcpdrive client KIND SERVER CPORT [SILENT]
  *       KIND: graceful refused reset-client reset-server fin-reset unanswered
- *             half-closed orphan-rst syn-reset
+ *             half-closed orphan-rst syn-reset, and for the server's reset reasons:
+ *             unread-close linger2 data-after-close keepalive
  *       SERVER: the server's address; CPORT: the client port to bind;
  *       SILENT: an address whose frames reach the server but which it does not own
  *       (unanswered, syn-reset)
@@ -106,6 +110,33 @@ static void serve_one(int port, int c)
 			;
 		pause();
 		break;
+	case 8005: {	/* wait for the request, close without reading it: abort-on-close */
+		struct pollfd p = { .fd = c, .events = POLLIN };
+
+		poll(&p, 1, 2000);
+		break;
+	}
+	case 8006: {	/* our FIN, acknowledged (FIN_WAIT2), then close with linger2 < 0 */
+		int neg = -1;
+
+		shutdown(c, SHUT_WR);
+		msleep(200);
+		setsockopt(c, IPPROTO_TCP, TCP_LINGER2, &neg, sizeof(neg));
+		break;
+	}
+	case 8007:	/* close at once: the client's data then aborts (abort-on-data) */
+		break;
+	case 8008: {	/* keepalive: the client stops answering, the probe times out */
+		int on = 1, one = 1;
+
+		setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+		setsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &one, sizeof(one));
+		setsockopt(c, IPPROTO_TCP, TCP_KEEPINTVL, &one, sizeof(one));
+		setsockopt(c, IPPROTO_TCP, TCP_KEEPCNT, &one, sizeof(one));
+		while (read(c, buf, sizeof(buf)) > 0)
+			;
+		break;
+	}
 	}
 	close(c);
 }
@@ -117,7 +148,7 @@ static int cmd_server(int argc, char **argv)
 
 	signal(SIGCHLD, SIG_IGN);	/* children reaped by the kernel */
 	for (int a = 0; a < argc; a++) {
-		for (int port = 8001; port <= 8004; port++) {
+		for (int port = 8001; port <= 8008; port++) {
 			struct sockaddr_storage ss;
 			socklen_t len = sockaddr_of(argv[a], port, &ss);
 			int fd = socket(ss.ss_family, SOCK_STREAM, 0);
@@ -327,6 +358,38 @@ static int cmd_client(int argc, char **argv)
 		close(fd);	/* in SYN_SENT: closing sends nothing */
 	} else if (!strcmp(kind, "orphan-rst")) {
 		raw_segment(srv, 8001, cport, 0x04 | 0x10, 12345);
+	} else if (!strcmp(kind, "unread-close")) {
+		fd = connect_from(srv, 8005, cport, 0);
+		if (fd < 0 || write(fd, "unread\n", 7) != 7)
+			die("unread-close");
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	} else if (!strcmp(kind, "linger2")) {
+		fd = connect_from(srv, 8006, cport, 0);
+		if (fd < 0)
+			die("linger2");
+		while (read(fd, buf, sizeof(buf)) > 0)	/* the server's FIN, then its RST */
+			;
+		msleep(400);
+		close(fd);
+	} else if (!strcmp(kind, "data-after-close")) {
+		fd = connect_from(srv, 8007, cport, 0);
+		if (fd < 0)
+			die("data-after-close");
+		while (read(fd, buf, sizeof(buf)) > 0)	/* until the server's FIN */
+			;
+		if (send(fd, "late\n", 5, MSG_NOSIGNAL) != 5)
+			die("data-after-close: send");
+		msleep(200);
+		close(fd);
+	} else if (!strcmp(kind, "keepalive")) {
+		/* the caller drops what the server sends after the handshake */
+		fd = connect_from(srv, 8008, cport, 0);
+		if (fd < 0)
+			die("keepalive");
+		msleep(3500);
+		close(fd);
 	} else if (!strcmp(kind, "syn-reset")) {
 		if (!silent)
 			return 2;

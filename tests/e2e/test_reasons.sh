@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# test_reasons.sh - why this host sent a RST, end to end, in namespaces the test makes
+# (netns.sh): the server's sockets are made to reset for each reason real sockets can
+# provoke (a port with no listener, close with unread data, SO_LINGER 0, FIN_WAIT2 with
+# linger2 < 0, data after close, a keepalive that times out against a client whose
+# answers are dropped), and watch on the server's interface must report the kernel's
+# reason and socket state on each close event. Also: the reason in text output, in a
+# filter and in top; and a watch that cannot see the tracepoint says so once under -v
+# and reports "-", nothing else changing.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../cli/lib.sh"
+. "$here/netns.sh"
+trap 'ns_teardown; rm -rf "$T_DIR"' EXIT
+CT=${CLOSETRACE:-$here/../../build/closetrace}
+DRIVE=$here/../../build/tests/tcpdrive
+need_root
+d=$T_DIR
+
+for tool in jq nft; do
+	command -v $tool >/dev/null || { echo "not ok 1 - $tool is missing (make deps)"; exit 1; }
+done
+if [ ! -e /sys/kernel/tracing/events/tcp/tcp_send_reset/format ] &&
+	! mount | grep -q tracefs; then
+	echo "# tracefs is not mounted here: mounted inside each namespace run below" >&3
+fi
+check "namespaces and veth pairs are set up" ns_setup
+ns_bg "$NS_S" "$DRIVE" server "$S4" "$S6" >"$d/server.out"
+check "the test server listens" wait_for "$d/server.out" ready 5
+# the client stops answering the keepalive connection (port 8008) after its handshake
+check "the client drops the keepalive server's packets after the handshake" \
+	ip netns exec "$NS_C" nft -f - <<'EOF'
+table inet ctkeep {
+	chain in {
+		type filter hook input priority 0;
+		tcp sport 8008 tcp flags & syn == 0 drop
+	}
+}
+EOF
+
+# run_watch NAME ARGS...: closetrace watch on s0, in a mount namespace of its own (that
+# of ip netns exec) where tracefs is mounted, as on a host; $d/NAME.out, .err, .rc
+WPID=
+start_watch() {
+	local name=$1
+	shift
+	ip netns exec "$NS_S" sh -c 'mountpoint -q /sys/kernel/tracing ||
+		mount -t tracefs nodev /sys/kernel/tracing; exec "$@"' sh \
+		"$CT" -v watch -i s0 "$@" >"$d/$name.out" 2>"$d/$name.err" &
+	WPID=$!
+	wait_for "$d/$name.err" watching 10
+}
+stop_watch() {
+	sleep 0.5
+	kill -INT $WPID
+	wait $WPID
+	echo $? >"$d/$1.rc"
+}
+
+PORT=47000
+# kind, server port, close, rst_by, rst_reason, rst_state
+CASES=(
+	"refused 8009 refused srv no-socket -"
+	"unread-close 8005 reset-server srv abort-on-close close"
+	"reset-server 8002 reset-server srv state close"
+	"linger2 8006 fin-reset srv abort-on-linger close"
+	"data-after-close 8007 fin-reset srv abort-on-data close"
+	"keepalive 8008 reset-server srv keepalive-timeout established"
+)
+check "watch starts with the reset tracepoint" start_watch reasons -o json
+for c in "${CASES[@]}"; do
+	set -- $c
+	for srv in "$S4" "$S6"; do
+		ip netns exec "$NS_C" "$DRIVE" client "$1" "$srv" $PORT || echo "# $1 failed" >&3
+		PORT=$((PORT + 1))
+	done
+done
+stop_watch reasons
+check "watch exits 0" test "$(cat "$d/reasons.rc")" = 0
+check "-v says nothing about missing reasons when the tracepoint is there" \
+	bash -c "! grep -q 'reasons show as -' $d/reasons.err"
+port=47000
+for c in "${CASES[@]}"; do
+	set -- $c
+	for fam in 4 6; do
+		t_case() {
+			local got
+			got=$(jq -r "select(.clt_port == $port) |
+				\"\(.srv_port) \(.close) \(.rst_by) \(.rst_reason) \(.rst_state)\"" \
+				"$d/reasons.out")
+			[ "$got" = "$2 $3 $4 $5 $6" ] || { echo "got '$got', want '$2 $3 $4 $5 $6'"; return 1; }
+		}
+		check "$1 over IPv$fam: $3, reason $5, socket state $6" t_case "$@"
+		port=$((port + 1))
+	done
+done
+{
+	echo "# the events (client port, close, rst_reason, rst_state):"
+	jq -r '"#   \(.clt_port) \(.close) \(.rst_reason) \(.rst_state)"' "$d/reasons.out"
+} >&3
+
+# text output and the filter: only the abort-on-close reset, reason and state in the line
+check "text watch with -f 'rst.reason = abort-on-close' starts" \
+	start_watch text -f 'rst.reason = abort-on-close'
+ip netns exec "$NS_C" "$DRIVE" client refused "$S4" $PORT
+ip netns exec "$NS_C" "$DRIVE" client unread-close "$S4" $((PORT + 1))
+stop_watch text
+t_text() {
+	[ "$(sed -n 1p "$d/text.out" | awk '{print $NF}')" = REASON ] &&
+	[ "$(wc -l <"$d/text.out")" = 2 ] &&
+	sed -n 2p "$d/text.out" | grep -Eq "192\.0\.2\.1:$((PORT + 1)) +192\.0\.2\.2:8005 +reset-server .* abort-on-close/close\$"
+}
+check "text: one line, the reason and state in the REASON column" t_text
+PORT=$((PORT + 2))
+
+# top shows the reason with the last abnormal close
+t_top() {
+	ip netns exec "$NS_S" sh -c 'mountpoint -q /sys/kernel/tracing ||
+		mount -t tracefs nodev /sys/kernel/tracing; exec "$@"' sh \
+		"$CT" top -i s0 -b -n 2 -d 1 >"$d/top.out" 2>"$d/top.err" &
+	local tp=$!
+	sleep 0.3
+	ip netns exec "$NS_C" "$DRIVE" client refused "$S4" $PORT
+	wait $tp || return 1
+	grep -Eq '^192\.0\.2\.2:8009 .*  refused/no-socket [0-9]+s ago$' "$d/top.out"
+}
+check "top: the last abnormal close with its reason (refused/no-socket)" t_top
+PORT=$((PORT + 1))
+
+# without the tracepoint (tracefs not mounted, as under a bare ip netns exec): said once
+# under -v, the reason is "-", the closes are as before
+t_none() {
+	ip netns exec "$NS_S" "$CT" -v watch -i s0 -o json >"$d/none.out" 2>"$d/none.err" &
+	local wp=$!
+	wait_for "$d/none.err" watching 10 || return 1
+	ip netns exec "$NS_C" "$DRIVE" client refused "$S4" $PORT
+	sleep 0.5
+	kill -INT $wp
+	wait $wp || return 1
+	[ "$(grep -c 'reset reasons show as -' "$d/none.err")" = 1 ] &&
+	[ "$(jq -r "select(.clt_port == $PORT) | \"\(.close) \(.rst_reason) \(.rst_state)\"" \
+		"$d/none.out")" = "refused - -" ]
+}
+check "no tracepoint: stated once under -v, reason '-', the close unchanged" t_none
+PORT=$((PORT + 1))
+check "nothing left loaded: no closetrace program, no tracepoint link" bash -c "
+	! bpftool prog show | grep -qE 'name (ct_tc|ct_xdp|ct_send_reset) '"
+done_testing
