@@ -110,11 +110,51 @@ static __always_inline int ct_rr_addr(void *ctx, __u16 off, __u32 *addr, __u16 *
  * reaches tc egress, where the close is decided and its event leaves with the reason. The
  * first reason stays. Runs only when live in tc mode and the tracepoint exists.
  */
+/* The flow of canonical key @k (ifvlan aside) on one of the watched interfaces. */
+static __always_inline struct ct_flow *ct_rr_flow(struct ct_flow_key *k)
+{
+	struct ct_flow *f = NULL;
+
+	ct_key_canon(k);
+	for (__u32 i = 0; i < CT_RR_IFACES && i < cfg_rr_nifs; i++) {
+		k->ifvlan = CT_IFVLAN(cfg_rr_ifindex[i], 0);
+		f = bpf_map_lookup_elem(&flows, k);
+		if (f)
+			break;
+	}
+	return f;
+}
+
+/*
+ * The flow's close event already left without what a tracepoint just told: send it
+ * after, once (the caller changed the flow only the first time).
+ */
+static __always_inline void ct_amend(struct ct_flow *f, struct ct_flow_key *k)
+{
+	struct ct_event *e;
+
+	if (!(f->state & CT_ST_ENDED) || f->close == CT_CLOSE_NONE)
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->key = *k;
+	e->close = f->close;
+	e->rst_by = 0;
+	e->client_ep = 0;
+	e->type = CT_EV_AMEND;
+	e->evflags = 0;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
+	e->flow = *f;
+	bpf_ringbuf_submit(e, 0);
+}
+
 SEC("tracepoint/tcp/tcp_send_reset")
 int ct_send_reset(void *ctx)
 {
 	struct ct_flow_key k = {};
-	struct ct_flow *f = NULL;
+	struct ct_flow *f;
 	__u32 reason = 0;
 	int state = 0;
 
@@ -127,36 +167,47 @@ int ct_send_reset(void *ctx)
 		bpf_probe_read_kernel(&state, sizeof(state), ctx + cfg_rr_state);
 	if (cfg_rr_reason != 0xffff)
 		bpf_probe_read_kernel(&reason, sizeof(reason), ctx + cfg_rr_reason);
-	ct_key_canon(&k);
-	for (__u32 i = 0; i < CT_RR_IFACES && i < cfg_rr_nifs; i++) {
-		k.ifvlan = CT_IFVLAN(cfg_rr_ifindex[i], 0);
-		f = bpf_map_lookup_elem(&flows, &k);
-		if (f)
-			break;
-	}
+	f = ct_rr_flow(&k);
 	if (!f || f->rst_reason)
 		return 0;
 	f->rst_state = state > 0 && state < 256 ? (__u8)state : 0;
 	f->rst_reason = reason < 255 ? (__u8)(reason + 1) : 0;
-	/*
-	 * An active reset (abort, linger, keepalive...) is traced after the RST left, so its
-	 * close event went out without the reason: send it after, once.
-	 */
-	if ((f->state & CT_ST_ENDED) && f->close != CT_CLOSE_NONE) {
-		struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	/* an active reset (abort, linger, keepalive...) is traced after the RST left */
+	ct_amend(f, &k);
+	return 0;
+}
 
-		if (!e)
-			return 0;
-		e->ts_ns = bpf_ktime_get_ns();
-		e->key = k;
-		e->close = f->close;
-		e->rst_by = 0;
-		e->client_ep = 0;
-		e->type = CT_EV_AMEND;
-		e->evflags = 0;
-		__builtin_memset(e->pad, 0, sizeof(e->pad));
-		e->flow = *f;
-		bpf_ringbuf_submit(e, 0);
+/*
+ * A local socket accepted a RST: traced after the RST passed tc ingress, where the close
+ * was decided, so the close event waits for this (or for a short deadline) in user space.
+ */
+SEC("tracepoint/tcp/tcp_receive_reset")
+int ct_receive_reset(void *ctx)
+{
+	struct ct_flow_key k = {};
+	struct ct_flow *f;
+	__u16 family = 0;
+
+	if (cfg_rx_family == 0xffff || cfg_rx_sport == 0xffff || cfg_rx_dport == 0xffff)
+		return 0;
+	bpf_probe_read_kernel(&family, sizeof(family), ctx + cfg_rx_family);
+	bpf_probe_read_kernel(&k.port[0], 2, ctx + cfg_rx_sport);
+	bpf_probe_read_kernel(&k.port[1], 2, ctx + cfg_rx_dport);
+	if (family == 2 /* AF_INET */ && cfg_rx_saddr != 0xffff && cfg_rx_daddr != 0xffff) {
+		k.addr[0][2] = k.addr[1][2] = bpf_htonl(0xffff);
+		bpf_probe_read_kernel(&k.addr[0][3], 4, ctx + cfg_rx_saddr);
+		bpf_probe_read_kernel(&k.addr[1][3], 4, ctx + cfg_rx_daddr);
+	} else if (family == 10 /* AF_INET6 */ && cfg_rx_saddr6 != 0xffff &&
+		   cfg_rx_daddr6 != 0xffff) {
+		bpf_probe_read_kernel(k.addr[0], 16, ctx + cfg_rx_saddr6);
+		bpf_probe_read_kernel(k.addr[1], 16, ctx + cfg_rx_daddr6);
+	} else {
+		return 0;
 	}
+	f = ct_rr_flow(&k);
+	if (!f || f->rst_accepted)
+		return 0;
+	f->rst_accepted = 1;
+	ct_amend(f, &k);
 	return 0;
 }

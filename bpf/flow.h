@@ -126,7 +126,9 @@ static __always_inline void ct_emit(struct ct_flow *f, struct ct_pkt *p, __u8 ty
 	e->type = type;
 	/* this host's RST decided it, and the reset tracepoint, which runs after the
 	 * packet left, has not told why yet */
-	e->evflags = p->local && (p->flags & CT_TH_RST) && !f->rst_reason ? CT_EVF_LOCAL_RST : 0;
+	e->evflags = !(p->flags & CT_TH_RST) ? 0 :
+		     p->local ? (f->rst_reason ? 0 : CT_EVF_LOCAL_RST) :
+		     f->rst_accepted ? 0 : CT_EVF_RX_RST;
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	e->flow = *f;
 	bpf_ringbuf_submit(e, ct_wakeup_flags());

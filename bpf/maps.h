@@ -28,6 +28,10 @@ const volatile __u32 cfg_wakeup_bytes = 0;
  */
 const volatile __u16 cfg_rr_state = 0xffff, cfg_rr_reason = 0xffff;
 const volatile __u16 cfg_rr_saddr = 0xffff, cfg_rr_daddr = 0xffff;
+/* tcp_receive_reset: its fields' offsets, 0xffff when absent */
+const volatile __u16 cfg_rx_family = 0xffff, cfg_rx_sport = 0xffff, cfg_rx_dport = 0xffff;
+const volatile __u16 cfg_rx_saddr = 0xffff, cfg_rx_daddr = 0xffff;
+const volatile __u16 cfg_rx_saddr6 = 0xffff, cfg_rx_daddr6 = 0xffff;
 const volatile __u32 cfg_rr_ifindex[CT_RR_IFACES] = {};
 const volatile __u32 cfg_rr_nifs = 0;
 

@@ -90,7 +90,8 @@ struct ct_flow {
 	__u8 close;		/* enum ct_close, valid once CT_ST_ENDED */
 	__u8 rst_reason;	/* this host's first RST: the kernel's reason + 1, 0 unknown */
 	__u8 rst_state;		/* ... and its socket's TCP state (TCP_ESTABLISHED = 1), 0 unknown */
-	__u8 pad[5];
+	__u8 rst_accepted;	/* a local socket accepted a RST of this flow (tcp_receive_reset) */
+	__u8 pad[4];
 };
 _Static_assert(sizeof(struct ct_flow) == 104, "ct_flow layout");
 _Static_assert(__builtin_offsetof(struct ct_flow, history) == 40, "ct_flow hot part");
@@ -132,6 +133,8 @@ enum ct_event_type {
 /* ct_event.evflags */
 #define CT_EVF_LOCAL_RST 1	/* decided by a RST this host sent, its reason not yet known:
 				 * a CT_EV_AMEND follows when the reset tracepoint runs */
+#define CT_EVF_RX_RST 2		/* decided by a RST that came in: if a local socket takes it,
+				 * a CT_EV_AMEND follows from tcp_receive_reset */
 
 /* Ring-buffer record. */
 struct ct_event {

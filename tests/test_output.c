@@ -85,7 +85,7 @@ static void test_json_example(void **state)
 		"\"clt_ip\":\"192.0.2.1\",\"clt_port\":51234,\"srv_ip\":\"192.0.2.2\",\"srv_port\":80,"
 		"\"syn\":1,\"synack\":1,\"ct\":1,\"fin_clt\":1,\"fin_srv\":0,\"rst_clt\":3,\"rst_srv\":0,"
 		"\"pkts_clt\":9,\"pkts_srv\":40,\"bytes_clt\":310,\"bytes_srv\":52000,\"vlan\":0,"
-		"\"start\":\"2026-11-23T09:59:58.001000Z\",\"dur\":2.122456,\"rst_reason\":\"-\",\"rst_state\":\"-\"}\n");
+		"\"start\":\"2026-11-23T09:59:58.001000Z\",\"dur\":2.122456,\"rst_reason\":\"-\",\"rst_state\":\"-\",\"rst_accepted\":false}\n");
 }
 
 static void test_json_escaping_and_ipv6(void **state)
@@ -299,7 +299,7 @@ static void test_reasons(void **state)
 	rec.flow.rst_reason = 12;
 	rec.flow.rst_state = 1;
 	ct_format_json(&rec, buf, sizeof(buf));
-	assert_non_null(strstr(buf, ",\"rst_reason\":\"abort-on-close\",\"rst_state\":\"established\"}\n"));
+	assert_non_null(strstr(buf, ",\"rst_reason\":\"abort-on-close\",\"rst_state\":\"established\",\"rst_accepted\":false}\n"));
 	ct_format_text(&rec, 0, buf, sizeof(buf));
 	assert_non_null(strstr(buf, " ShADadFR     abort-on-close/established\n"));
 	/* no table (replay): "-" whatever the byte says */
@@ -313,6 +313,32 @@ static void test_reasons(void **state)
 	assert_int_equal(r.nnames, 0);
 	/* no addresses: unusable */
 	assert_int_equal(ct_reasons_parse("name: tcp_send_reset\n", &r), -1);
+	/* tcp_receive_reset: family, ports, both address forms */
+	assert_int_equal(ct_reasons_parse_rx(
+		"\tfield:const void * skaddr;\toffset:8;\tsize:8;\n"
+		"\tfield:__u16 sport;\toffset:16;\tsize:2;\n"
+		"\tfield:__u16 dport;\toffset:18;\tsize:2;\n"
+		"\tfield:__u16 family;\toffset:20;\tsize:2;\n"
+		"\tfield:__u8 saddr[4];\toffset:22;\tsize:4;\n"
+		"\tfield:__u8 daddr[4];\toffset:26;\tsize:4;\n"
+		"\tfield:__u8 saddr_v6[16];\toffset:30;\tsize:16;\n"
+		"\tfield:__u8 daddr_v6[16];\toffset:46;\tsize:16;\n", &r), 0);
+	assert_int_equal(r.rx_sport, 16);
+	assert_int_equal(r.rx_dport, 18);
+	assert_int_equal(r.rx_family, 20);
+	assert_int_equal(r.rx_saddr, 22);
+	assert_int_equal(r.rx_daddr, 26);
+	assert_int_equal(r.rx_saddr6, 30);
+	assert_int_equal(r.rx_daddr6, 46);
+	assert_int_equal(ct_reasons_parse_rx("\tfield:__u16 sport;\toffset:16;\n", &r), -1);
+	/* a RST taken by a local socket, none sent here */
+	rec.flow.rst_reason = 0;
+	rec.flow.rst_state = 0;
+	rec.flow.rst_accepted = 1;
+	ct_format_text(&rec, 0, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " ShADadFR     accepted\n"));
+	ct_format_json(&rec, buf, sizeof(buf));
+	assert_non_null(strstr(buf, ",\"rst_accepted\":true}\n"));
 }
 
 int main(void)

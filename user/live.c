@@ -167,8 +167,18 @@ static int amend(struct ct_live *l, const struct ct_event *e)
 		if (memcmp(&r->key, &e->key, sizeof(e->key)) ||
 		    r->flow.first_ns != e->flow.first_ns)
 			continue;
-		r->flow.rst_reason = e->flow.rst_reason;
-		r->flow.rst_state = e->flow.rst_state;
+		if (e->flow.rst_reason) {
+			r->flow.rst_reason = e->flow.rst_reason;
+			r->flow.rst_state = e->flow.rst_state;
+		}
+		r->flow.rst_accepted |= e->flow.rst_accepted;
+		/*
+		 * Only what it waits for completes it: the peer's socket taking our RST (in
+		 * another namespace of this kernel) may be traced before our own reason.
+		 */
+		if (((l->held[i].want & CT_EVF_LOCAL_RST) && !r->flow.rst_reason) ||
+		    ((l->held[i].want & CT_EVF_RX_RST) && !r->flow.rst_accepted))
+			return 0;
 		ret = on_record(l, r);
 		l->held[i] = l->held[--l->nheld];
 		return ret;
@@ -188,10 +198,12 @@ static int on_event(void *ctx, void *data, size_t len)
 		return amend(l, e);
 	ct_record_from_event(&r, e, l->sink.to_wall,
 			     iface_name(l, CT_IFVLAN_IFINDEX(e->key.ifvlan)));
-	if (e->type == CT_EV_CLOSE && (e->evflags & CT_EVF_LOCAL_RST) && l->reset_link) {
+	if (e->type == CT_EV_CLOSE && (((e->evflags & CT_EVF_LOCAL_RST) && l->reset_link) ||
+					((e->evflags & CT_EVF_RX_RST) && l->rx_link))) {
 		if (l->nheld == CT_HELD_MAX && release_held(l, 1) < 0)
 			return -1;
 		l->held[l->nheld].r = r;
+		l->held[l->nheld].want = e->evflags;
 		l->held[l->nheld++].until = ct_mono_ns() + CT_HELD_NS;
 		return 0;
 	}
@@ -293,6 +305,11 @@ int ct_live_start(struct ct_live *l, const struct ct_live_opts *o,
 			pr_info("cannot attach to tcp_send_reset: reset reasons show as -\n");
 		else
 			ct_reasons_use(&l->reasons);
+		if (l->reasons.rx_family != CT_RR_NONE)
+			l->rx_link = bpf_program__attach(l->skel->progs.ct_receive_reset);
+		if (!l->rx_link)
+			pr_info("no tcp_receive_reset tracepoint: RSTs accepted by local sockets "
+				"are not told apart\n");
 	}
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_event, l, NULL);
 	if (!l->rb || ct_scanner_init(&l->scan, bpf_map__fd(l->skel->maps.flows), 0)) {
@@ -379,7 +396,9 @@ void ct_live_end(struct ct_live *l, int final)
 	if (l->skel && l->attached)
 		print_stats(l);
 	bpf_link__destroy(l->reset_link);
+	bpf_link__destroy(l->rx_link);
 	l->reset_link = NULL;
+	l->rx_link = NULL;
 	ct_reasons_use(NULL);
 	ct_scanner_free(&l->scan);
 	ring_buffer__free(l->rb);

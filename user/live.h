@@ -56,11 +56,13 @@ struct ct_live {
 	int stopped;		/* the record sink refused more */
 	int scan_failed;	/* the last tick's scan did not read the whole table */
 	struct ct_reasons reasons;	/* the reset tracepoint's layout and names */
-	struct bpf_link *reset_link;	/* the tracepoint, when attached */
+	struct bpf_link *reset_link;	/* the tracepoints, when attached */
+	struct bpf_link *rx_link;
 	/* closes decided by this host's RST, held until the reset's reason comes */
 	struct ct_held {
 		struct ct_record r;
-		__u64 until;		/* monotonic ns: printed without a reason after this */
+		__u64 until;		/* monotonic ns: printed as it is after this */
+		__u8 want;		/* CT_EVF_*: what it waits for */
 	} held[CT_HELD_MAX];
 	int nheld;
 	__u64 said_rb, said_evicted;

@@ -58,7 +58,17 @@ struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errle
 	/* the tracepoint only where asked for and present (the kernel checks its name) */
 	bpf_program__set_autoload(skel->progs.ct_send_reset,
 				  (o->progs & CT_PROG_RESET) && o->reasons);
+	bpf_program__set_autoload(skel->progs.ct_receive_reset,
+				  (o->progs & CT_PROG_RESET) && o->reasons &&
+				  o->reasons->rx_family != 0xffff);
 	if ((o->progs & CT_PROG_RESET) && o->reasons) {
+		skel->rodata->cfg_rx_family = o->reasons->rx_family;
+		skel->rodata->cfg_rx_sport = o->reasons->rx_sport;
+		skel->rodata->cfg_rx_dport = o->reasons->rx_dport;
+		skel->rodata->cfg_rx_saddr = o->reasons->rx_saddr;
+		skel->rodata->cfg_rx_daddr = o->reasons->rx_daddr;
+		skel->rodata->cfg_rx_saddr6 = o->reasons->rx_saddr6;
+		skel->rodata->cfg_rx_daddr6 = o->reasons->rx_daddr6;
 		skel->rodata->cfg_rr_state = o->reasons->off_state;
 		skel->rodata->cfg_rr_reason = o->reasons->off_reason;
 		skel->rodata->cfg_rr_saddr = o->reasons->off_saddr;

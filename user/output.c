@@ -116,18 +116,24 @@ size_t ct_format_json(const struct ct_record *r, char *buf, size_t len)
 	put(buf, len, &off,
 	    "\"pkts_clt\":%" PRIu64 ",\"pkts_srv\":%" PRIu64 ",\"bytes_clt\":%" PRIu64
 	    ",\"bytes_srv\":%" PRIu64 ",\"vlan\":%u,\"start\":\"%s\",\"dur\":%.6f,"
-	    "\"rst_reason\":\"%s\",\"rst_state\":\"%s\"}\n",
+	    "\"rst_reason\":\"%s\",\"rst_state\":\"%s\",\"rst_accepted\":%s}\n",
 	    (uint64_t)f->pkts[c], (uint64_t)f->pkts[s], (uint64_t)f->bytes[c],
 	    (uint64_t)f->bytes[s], CT_IFVLAN_VLAN(r->key.ifvlan), start, rec_dur(r),
-	    ct_rst_reason_name(f->rst_reason), ct_rst_state_name(f->rst_state));
+	    ct_rst_reason_name(f->rst_reason), ct_rst_state_name(f->rst_state),
+	    f->rst_accepted ? "true" : "false");
 	return off;
 }
 
-/* The reset reason, with the socket's state when known: "abort-on-close/established". */
+/*
+ * The reset reason, with the socket's state when known: "abort-on-close/established";
+ * "accepted" when none was sent here but a local socket took the peer's RST.
+ */
 static const char *reason_text(const struct ct_flow *f)
 {
 	static char buf[64];
 
+	if (!f->rst_reason && f->rst_accepted)
+		return "accepted";
 	if (!f->rst_state)
 		return ct_rst_reason_name(f->rst_reason);
 	snprintf(buf, sizeof(buf), "%s/%s", ct_rst_reason_name(f->rst_reason),

@@ -78,29 +78,57 @@ int ct_reasons_parse(const char *text, struct ct_reasons *r)
 	return r->off_saddr != CT_RR_NONE && r->off_daddr != CT_RR_NONE ? 0 : -1;
 }
 
+int ct_reasons_parse_rx(const char *text, struct ct_reasons *r)
+{
+	r->rx_family = field_offset(text, "family");
+	r->rx_sport = field_offset(text, "sport");
+	r->rx_dport = field_offset(text, "dport");
+	r->rx_saddr = field_offset(text, "saddr");
+	r->rx_daddr = field_offset(text, "daddr");
+	r->rx_saddr6 = field_offset(text, "saddr_v6");
+	r->rx_daddr6 = field_offset(text, "daddr_v6");
+	return r->rx_family != CT_RR_NONE && r->rx_sport != CT_RR_NONE &&
+	       r->rx_dport != CT_RR_NONE ? 0 : -1;
+}
+
+/* Read tracefs file @event's format into @text; 0 or -1. */
+static int read_format(const char *event, char *text, size_t len)
+{
+	static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		FILE *f;
+		size_t n;
+
+		snprintf(path, sizeof(path), "%s/events/tcp/%s/format", roots[i], event);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		n = fread(text, 1, len - 1, f);
+		fclose(f);
+		text[n] = '\0';
+		return 0;
+	}
+	return -1;
+}
+
 int ct_reasons_probe(struct ct_reasons *r, char *err, size_t errlen)
 {
-	static const char *const paths[] = {
-		"/sys/kernel/tracing/events/tcp/tcp_send_reset/format",
-		"/sys/kernel/debug/tracing/events/tcp/tcp_send_reset/format",
-	};
-	char text[16384];
+	static char text[16384];
+	int ok;
 
 	memset(r, 0, sizeof(*r));
 	r->off_state = r->off_reason = r->off_saddr = r->off_daddr = CT_RR_NONE;
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		FILE *f = fopen(paths[i], "r");
-		size_t n;
-
-		if (!f)
-			continue;
-		n = fread(text, 1, sizeof(text) - 1, f);
-		fclose(f);
-		text[n] = '\0';
-		if (ct_reasons_parse(text, r))
-			break;
-		return 0;
+	ok = !read_format("tcp_send_reset", text, sizeof(text)) && !ct_reasons_parse(text, r);
+	r->rx_family = r->rx_sport = r->rx_dport = r->rx_saddr = r->rx_daddr = CT_RR_NONE;
+	r->rx_saddr6 = r->rx_daddr6 = CT_RR_NONE;
+	if (!read_format("tcp_receive_reset", text, sizeof(text)) &&
+	    ct_reasons_parse_rx(text, r)) {
+		r->rx_family = r->rx_sport = r->rx_dport = CT_RR_NONE;
 	}
+	if (ok)
+		return 0;
 	snprintf(err, errlen, "the tcp_send_reset tracepoint is not available (kernel before "
 		 "4.15, or tracefs not mounted at /sys/kernel/tracing, as under ip netns exec): "
 		 "reset reasons show as -");

@@ -18,6 +18,8 @@
 struct ct_reasons {
 	/* field offsets in the tracepoint record, CT_RR_NONE when absent */
 	__u16 off_state, off_reason, off_saddr, off_daddr;
+	/* tcp_receive_reset's fields, CT_RR_NONE when absent (or no such tracepoint) */
+	__u16 rx_family, rx_sport, rx_dport, rx_saddr, rx_daddr, rx_saddr6, rx_daddr6;
 	int nnames;
 	char names[CT_REASONS_MAX][28];	/* our spelling: "no-socket", "abort-on-close" */
 };
@@ -28,8 +30,11 @@ struct ct_reasons {
  */
 int ct_reasons_parse(const char *text, struct ct_reasons *r);
 
+/* Parse tcp_receive_reset's format into @r's rx_* offsets; 0 if usable, -1 otherwise. */
+int ct_reasons_parse_rx(const char *text, struct ct_reasons *r);
+
 /*
- * Read the format file from tracefs (or debugfs). Returns 0, or -1 with one sentence in
+ * Read the format files from tracefs (or debugfs). Returns 0, or -1 with one sentence in
  * @err when the tracepoint is not there.
  */
 int ct_reasons_probe(struct ct_reasons *r, char *err, size_t errlen);

@@ -99,6 +99,22 @@ done
 	jq -r '"#   \(.clt_port) \(.close) \(.rst_reason) \(.rst_state)"' "$d/reasons.out"
 } >&3
 
+# a RST that comes in and that the server's socket takes (the client aborts)
+check "watch starts again" start_watch accepted -o json
+ip netns exec "$NS_C" "$DRIVE" client reset-client "$S4" $PORT
+ip netns exec "$NS_C" "$DRIVE" client reset-client "$S6" $((PORT + 1))
+stop_watch accepted
+t_accepted() {
+	local p got
+	for p in $PORT $((PORT + 1)); do
+		got=$(jq -r "select(.clt_port == $p) | \"\(.close) \(.rst_by) \(.rst_accepted)\"" \
+			"$d/accepted.out")
+		[ "$got" = "reset-client clt true" ] || { echo "port $p: got '$got'"; return 1; }
+	done
+}
+check "a RST the server's socket accepted: rst_accepted, one event each, v4 and v6" t_accepted
+PORT=$((PORT + 2))
+
 # text output and the filter: only the abort-on-close reset, reason and state in the line
 check "text watch with -f 'rst.reason = abort-on-close' starts" \
 	start_watch text -f 'rst.reason = abort-on-close'
