@@ -23,10 +23,7 @@ int ct_format_parse(const char *s)
 	return -1;
 }
 
-/* snprintf that appends at *off and never runs past @len. */
-static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
+void ct_put(char *buf, size_t len, size_t *off, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -43,20 +40,20 @@ static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
 /* A JSON string, escaped: quotes, backslash, control characters. */
 static void put_json_str(char *buf, size_t len, size_t *off, const char *s)
 {
-	put(buf, len, off, "\"");
+	ct_put(buf, len, off, "\"");
 	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
 		if (*c == '"' || *c == '\\')
-			put(buf, len, off, "\\%c", *c);
+			ct_put(buf, len, off, "\\%c", *c);
 		else if (*c == '\n')
-			put(buf, len, off, "\\n");
+			ct_put(buf, len, off, "\\n");
 		else if (*c == '\t')
-			put(buf, len, off, "\\t");
+			ct_put(buf, len, off, "\\t");
 		else if (*c < 0x20 || *c >= 0x7f)	/* names need not be UTF-8: keep JSON valid */
-			put(buf, len, off, "\\u%04x", *c);
+			ct_put(buf, len, off, "\\u%04x", *c);
 		else
-			put(buf, len, off, "%c", *c);
+			ct_put(buf, len, off, "%c", *c);
 	}
-	put(buf, len, off, "\"");
+	ct_put(buf, len, off, "\"");
 }
 
 size_t ct_format_time(__u64 ns, char *buf, size_t len)
@@ -66,10 +63,10 @@ size_t ct_format_time(__u64 ns, char *buf, size_t len)
 	size_t off = 0;
 
 	if (!gmtime_r(&sec, &tm)) {
-		put(buf, len, &off, "-");
+		ct_put(buf, len, &off, "-");
 		return off;
 	}
-	put(buf, len, &off, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900,
+	ct_put(buf, len, &off, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900,
 	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	    (unsigned int)(ns % 1000000000ull / 1000));
 	return off;
@@ -101,19 +98,19 @@ size_t ct_format_json(const struct ct_record *r, char *buf, size_t len)
 	ct_key_addr_str(&r->key, s, sip, sizeof(sip));
 	ct_history_str(f->history, c, hist, sizeof(hist));
 
-	put(buf, len, &off, "{\"v\":1,\"type\":\"%s\",\"ts\":\"%s\",\"iface\":", rec_type(r), ts);
+	ct_put(buf, len, &off, "{\"v\":1,\"type\":\"%s\",\"ts\":\"%s\",\"iface\":", rec_type(r), ts);
 	put_json_str(buf, len, &off, r->iface ? r->iface : "");
-	put(buf, len, &off,
+	ct_put(buf, len, &off,
 	    ",\"close\":\"%s\",\"zeek\":\"%s\",\"rst_by\":\"%s\",\"history\":\"%s\","
 	    "\"clt_ip\":\"%s\",\"clt_port\":%u,\"srv_ip\":\"%s\",\"srv_port\":%u,",
 	    ct_close_name(r->close), ct_zeek_state(f), ct_rst_by_name(r->rst_by), hist, cip,
 	    r->key.port[c], sip, r->key.port[s]);
-	put(buf, len, &off,
+	ct_put(buf, len, &off,
 	    "\"syn\":%u,\"synack\":%u,\"ct\":%u,\"fin_clt\":%u,\"fin_srv\":%u,"
 	    "\"rst_clt\":%u,\"rst_srv\":%u,",
 	    f->syn[c] + f->syn[s], f->synack[c] + f->synack[s], !!(f->state & CT_ST_CT),
 	    f->fin[c], f->fin[s], f->rst[c], f->rst[s]);
-	put(buf, len, &off,
+	ct_put(buf, len, &off,
 	    "\"pkts_clt\":%" PRIu64 ",\"pkts_srv\":%" PRIu64 ",\"bytes_clt\":%" PRIu64
 	    ",\"bytes_srv\":%" PRIu64 ",\"vlan\":%u,\"start\":\"%s\",\"dur\":%.6f,"
 	    "\"rst_reason\":\"%s\",\"rst_state\":\"%s\",\"rst_accepted\":%s}\n",
@@ -143,13 +140,7 @@ static const char *reason_text(const struct ct_flow *f)
 
 static void endpoint(const struct ct_record *r, int ep, char *buf, size_t len)
 {
-	char ip[64];
-
-	ct_key_addr_str(&r->key, ep, ip, sizeof(ip));
-	if (ct_key_is_v4(&r->key))
-		snprintf(buf, len, "%s:%u", ip, r->key.port[ep]);
-	else
-		snprintf(buf, len, "[%s]:%u", ip, r->key.port[ep]);
+	ct_endpoint_str(r->key.addr[ep], r->key.port[ep], ct_key_is_v4(&r->key), buf, len);
 }
 
 size_t ct_format_text_header(int wide, char *buf, size_t len)
@@ -157,7 +148,7 @@ size_t ct_format_text_header(int wide, char *buf, size_t len)
 	int w = wide ? 47 : 21;
 	size_t off = 0;
 
-	put(buf, len, &off,
+	ct_put(buf, len, &off,
 	    "%-27s %-15s %-*s %-*s %-12s %-6s %-3s %4s %4s %7s %7s %15s %10s %-12s %-17s\n",
 	    "TIME", "IFACE", w, "CLIENT", w, "SERVER", "CLOSE", "ZEEK", "BY", "SYN", "SYNA",
 	    "FIN c/s", "RST c/s", "PKTS c/s", "DUR(s)", "HISTORY", "REASON");
@@ -179,7 +170,7 @@ size_t ct_format_text(const struct ct_record *r, int wide, char *buf, size_t len
 	snprintf(rst, sizeof(rst), "%u/%u", f->rst[c], f->rst[s]);
 	snprintf(pk, sizeof(pk), "%" PRIu64 "/%" PRIu64, (uint64_t)f->pkts[c],
 		 (uint64_t)f->pkts[s]);
-	put(buf, len, &off,
+	ct_put(buf, len, &off,
 	    "%-27s %-15.15s %-*s %-*s %-12s %-6s %-3s %4u %4u %7s %7s %15s %10.3f %-12s %s\n",
 	    ts, r->iface ? r->iface : "-", w, cl, w, sv, ct_close_name(r->close),
 	    ct_zeek_state(f), ct_rst_by_name(r->rst_by), f->syn[c] + f->syn[s],

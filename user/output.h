@@ -27,6 +27,10 @@ struct ct_output {
 	int error;		/* a write failed (EPIPE when the reader went away) */
 };
 
+/* snprintf that appends at *@off and never runs past @len (the last byte stays NUL). */
+void ct_put(char *buf, size_t len, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* Parse "text" / "json"; -1 otherwise. */
 int ct_format_parse(const char *s);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /* record.c - builds output records from kernel events and flow-map entries. */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "classify.h"
@@ -15,12 +16,25 @@ int ct_key_is_v4(const struct ct_flow_key *k)
 	return 1;
 }
 
+void ct_addr_str(const __u32 addr[4], int v4, char *buf, size_t len)
+{
+	if (v4)
+		inet_ntop(AF_INET, &addr[3], buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, addr, buf, (socklen_t)len);
+}
+
 void ct_key_addr_str(const struct ct_flow_key *k, int ep, char *buf, size_t len)
 {
-	if (ct_key_is_v4(k))
-		inet_ntop(AF_INET, &k->addr[ep][3], buf, (socklen_t)len);
-	else
-		inet_ntop(AF_INET6, k->addr[ep], buf, (socklen_t)len);
+	ct_addr_str(k->addr[ep], ct_key_is_v4(k), buf, len);
+}
+
+void ct_endpoint_str(const __u32 addr[4], __u16 port, int v4, char *buf, size_t len)
+{
+	char ip[64];
+
+	ct_addr_str(addr, v4, ip, sizeof(ip));
+	snprintf(buf, len, v4 ? "%s:%u" : "[%s]:%u", ip, port);
 }
 
 void ct_record_from_event(struct ct_record *r, const struct ct_event *e, __s64 to_wall,

@@ -61,5 +61,9 @@ __u8 ct_first_rst_by(const struct ct_flow *f, int clt);
 int ct_key_is_v4(const struct ct_flow_key *k);
 /* The address of endpoint @ep as text (INET6_ADDRSTRLEN bytes suffice). */
 void ct_key_addr_str(const struct ct_flow_key *k, int ep, char *buf, size_t len);
+/* An address in key form (IPv4 mapped when @v4) as text. */
+void ct_addr_str(const __u32 addr[4], int v4, char *buf, size_t len);
+/* An address and port as text: 192.0.2.1:80, [2001:db8::1]:80. */
+void ct_endpoint_str(const __u32 addr[4], __u16 port, int v4, char *buf, size_t len);
 
 #endif /* CT_RECORD_H */

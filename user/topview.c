@@ -3,13 +3,12 @@
  * topview.c - renders a frame of `closetrace top` as lines: header, rates, sparklines,
  * the ranked table. Shared by the screen and batch mode.
  */
-#include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "classify.h"
+#include "output.h"
 #include "reasons.h"
 #include "topview.h"
 
@@ -38,23 +37,6 @@ const char *const ct_view_help[] = {
 	NULL,
 };
 
-/* snprintf appending at *off, never past @len. */
-static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (*off >= len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(buf + *off, len - *off, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*off = *off + (size_t)n < len ? *off + (size_t)n : len - 1;
-}
-
 double ct_sample_rst_per_conn(const struct ct_sample *s, int side)
 {
 	return (double)s->rst[side] / (double)(s->conns ? s->conns : 1);
@@ -77,34 +59,18 @@ size_t ct_sparkline(const double *vals, size_t n, double max, int utf8, char *bu
 		int lvl;
 
 		if (vals[i] <= 0 || max <= 0) {
-			put(buf, len, &off, " ");
+			ct_put(buf, len, &off, " ");
 			continue;
 		}
 		/* (0, max] onto levels 0..7: anything above zero shows */
 		lvl = (int)(vals[i] / max * 8.0 + 0.999999) - 1;
 		lvl = lvl < 0 ? 0 : lvl > 7 ? 7 : lvl;
 		if (utf8)
-			put(buf, len, &off, "%s", blocks[lvl]);
+			ct_put(buf, len, &off, "%s", blocks[lvl]);
 		else
-			put(buf, len, &off, "%c", ascii[lvl]);
+			ct_put(buf, len, &off, "%c", ascii[lvl]);
 	}
 	return off;
-}
-
-static void addr_str(const __u32 addr[4], int v4, char *buf, size_t len)
-{
-	if (v4)
-		inet_ntop(AF_INET, &addr[3], buf, (socklen_t)len);
-	else
-		inet_ntop(AF_INET6, addr, buf, (socklen_t)len);
-}
-
-static void endpoint_str(const __u32 addr[4], __u16 port, int v4, char *buf, size_t len)
-{
-	char ip[64];
-
-	addr_str(addr, v4, ip, sizeof(ip));
-	snprintf(buf, len, v4 ? "%s:%u" : "[%s]:%u", ip, port);
 }
 
 static void group_label(const struct ct_group *g, enum ct_grouping gr, char *buf, size_t len)
@@ -113,17 +79,17 @@ static void group_label(const struct ct_group *g, enum ct_grouping gr, char *buf
 
 	switch (gr) {
 	case CT_G_SERVER:
-		endpoint_str(g->key.addr[1], g->key.port[1], g->v4, buf, len);
+		ct_endpoint_str(g->key.addr[1], g->key.port[1], g->v4, buf, len);
 		break;
 	case CT_G_SERVER_IP:
-		addr_str(g->key.addr[1], g->v4, buf, len);
+		ct_addr_str(g->key.addr[1], g->v4, buf, len);
 		break;
 	case CT_G_CLIENT_IP:
-		addr_str(g->key.addr[0], g->v4, buf, len);
+		ct_addr_str(g->key.addr[0], g->v4, buf, len);
 		break;
 	default:
-		endpoint_str(g->key.addr[0], g->key.port[0], g->v4, a, sizeof(a));
-		endpoint_str(g->key.addr[1], g->key.port[1], g->v4, b, sizeof(b));
+		ct_endpoint_str(g->key.addr[0], g->key.port[0], g->v4, a, sizeof(a));
+		ct_endpoint_str(g->key.addr[1], g->key.port[1], g->v4, b, sizeof(b));
 		snprintf(buf, len, "%s > %s", a, b);
 		break;
 	}
@@ -163,11 +129,11 @@ static void cell(char *buf, size_t len, size_t *off, const struct ct_group *g, e
 	switch (c) {
 	case CT_COL_SYN_PER:
 	case CT_COL_RST_PER:
-		put(buf, len, off, " %*.2f", w - 1, ct_group_value(g, c));
+		ct_put(buf, len, off, " %*.2f", w - 1, ct_group_value(g, c));
 		break;
 	case CT_COL_LAST:
 		if (!g->last_abn_ns) {
-			put(buf, len, off, "  -");
+			ct_put(buf, len, off, "  -");
 			break;
 		}
 		age_str(now > g->last_abn_ns ? now - g->last_abn_ns : 0, age, sizeof(age));
@@ -177,10 +143,10 @@ static void cell(char *buf, size_t len, size_t *off, const struct ct_group *g, e
 				 ct_rst_reason_name(g->last_reason), age);
 		else
 			snprintf(last, sizeof(last), "%s %s ago", ct_close_name(g->last_abn), age);
-		put(buf, len, off, "  %s", last);
+		ct_put(buf, len, off, "  %s", last);
 		break;
 	default:
-		put(buf, len, off, " %*.0f", w - 1, ct_group_value(g, c));
+		ct_put(buf, len, off, " %*.0f", w - 1, ct_group_value(g, c));
 		break;
 	}
 }
@@ -243,14 +209,14 @@ static void header(const struct ct_view *v, struct ct_agg *a, const struct ct_gr
 
 	gmtime_r(&sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
-	put(line, sizeof(line), &off, "closetrace top - %s (%s) - %s UTC", v->source, v->mode, ts);
+	ct_put(line, sizeof(line), &off, "closetrace top - %s (%s) - %s UTC", v->source, v->mode, ts);
 	if (v->replay)
-		put(line, sizeof(line), &off, " - capture of %.1f s", (double)v->span_ns / 1e9);
+		ct_put(line, sizeof(line), &off, " - capture of %.1f s", (double)v->span_ns / 1e9);
 	else
-		put(line, sizeof(line), &off, " - every %.1f s - window %.0f s",
+		ct_put(line, sizeof(line), &off, " - every %.1f s - window %.0f s",
 		    (double)v->delay_ns / 1e9, (double)v->window_ns / 1e9);
 	if (v->paused)
-		put(line, sizeof(line), &off, " - PAUSED");
+		ct_put(line, sizeof(line), &off, " - PAUSED");
 	emit_line(emit, ctx, v, CT_LINE_TITLE, line);
 
 	rates(v, a, &s);
@@ -259,12 +225,12 @@ static void header(const struct ct_view *v, struct ct_agg *a, const struct ct_gr
 	for (int k = 0; k < CT_CLOSE_MAX; k++)
 		other += s.closes[k];
 	off = 0;
-	put(line, sizeof(line), &off, "conn/s %.1f  closes/s %.1f:", (double)s.conns / dt,
+	ct_put(line, sizeof(line), &off, "conn/s %.1f  closes/s %.1f:", (double)s.conns / dt,
 	    (double)other / dt);
 	other -= s.closes[CT_CLOSE_GRACEFUL] + s.closes[CT_CLOSE_REFUSED] +
 		 s.closes[CT_CLOSE_RESET_CLIENT] + s.closes[CT_CLOSE_RESET_SERVER] +
 		 s.closes[CT_CLOSE_FIN_RESET] + s.closes[CT_CLOSE_UNANSWERED];
-	put(line, sizeof(line), &off,
+	ct_put(line, sizeof(line), &off,
 	    " graceful %.1f refused %.1f reset-client %.1f reset-server %.1f fin-reset %.1f"
 	    " unanswered %.1f other %.1f",
 	    (double)s.closes[CT_CLOSE_GRACEFUL] / dt, (double)s.closes[CT_CLOSE_REFUSED] / dt,
@@ -281,17 +247,17 @@ static void header(const struct ct_view *v, struct ct_agg *a, const struct ct_gr
 	kept = ct_agg_flows(a, &ended);
 	(void)kept;
 	off = 0;
-	put(line, sizeof(line), &off, "RST/conn %.2f (clt %.2f srv %.2f) over %.0f conn",
+	ct_put(line, sizeof(line), &off, "RST/conn %.2f (clt %.2f srv %.2f) over %.0f conn",
 	    flows ? (rst_c + rst_s) / flows : 0.0, flows ? rst_c / flows : 0.0,
 	    flows ? rst_s / flows : 0.0, flows);
 	if (v->replay)
-		put(line, sizeof(line), &off, "  flows %zu", kept);
+		ct_put(line, sizeof(line), &off, "  flows %zu", kept);
 	else
-		put(line, sizeof(line), &off, "  table %llu/%llu  ended kept %zu  events lost %llu",
+		ct_put(line, sizeof(line), &off, "  table %llu/%llu  ended kept %zu  events lost %llu",
 		    (unsigned long long)v->table_flows, (unsigned long long)v->table_capacity,
 		    ended, (unsigned long long)v->events_lost);
 	if (v->evicted)
-		put(line, sizeof(line), &off, "  evicted %llu", (unsigned long long)v->evicted);
+		ct_put(line, sizeof(line), &off, "  evicted %llu", (unsigned long long)v->evicted);
 	emit_line(emit, ctx, v, CT_LINE_TEXT, line);
 }
 
@@ -337,7 +303,7 @@ size_t ct_view_render(const struct ct_view *v, struct ct_agg *a, ct_line_fn emit
 		ct_agg_history_span(a, v->now_ns - v->span_ns, v->now_ns, spark_len(v), v->filter);
 	header(v, a, g, ng, emit, ctx);
 	sparklines(v, a, emit, ctx);
-	put(line, sizeof(line), &off, "group %s (g)  sort %s (< >)  filter %s (/)",
+	ct_put(line, sizeof(line), &off, "group %s (g)  sort %s (< >)  filter %s (/)",
 	    ct_grouping_name(v->grouping), ct_col_name(v->sort),
 	    v->filter_text ? v->filter_text : "none");
 	emit_line(emit, ctx, v, CT_LINE_TEXT, line);
@@ -351,14 +317,14 @@ size_t ct_view_render(const struct ct_view *v, struct ct_agg *a, ct_line_fn emit
 		lw = strlen(label) > lw ? strlen(label) : lw;
 	}
 	off = 0;
-	put(line, sizeof(line), &off, "%-*s", (int)lw, group_titles[v->grouping]);
+	ct_put(line, sizeof(line), &off, "%-*s", (int)lw, group_titles[v->grouping]);
 	for (int c = 0; c < CT_COL_MAX; c++) {
 		size_t before = off;
 
 		if (c == CT_COL_LAST)
-			put(line, sizeof(line), &off, "  %s", ct_col_name(c));
+			ct_put(line, sizeof(line), &off, "  %s", ct_col_name(c));
 		else
-			put(line, sizeof(line), &off, " %*s", col_width[c] - 1, ct_col_name(c));
+			ct_put(line, sizeof(line), &off, " %*s", col_width[c] - 1, ct_col_name(c));
 		if (c == (int)v->sort) {
 			start = before + 1;
 			len = off - start;
@@ -369,7 +335,7 @@ size_t ct_view_render(const struct ct_view *v, struct ct_agg *a, ct_line_fn emit
 	for (size_t i = v->first_row; i < v->first_row + rows; i++) {
 		group_label(&g[i], v->grouping, label, sizeof(label));
 		off = 0;
-		put(line, sizeof(line), &off, "%-*s", (int)lw, label);
+		ct_put(line, sizeof(line), &off, "%-*s", (int)lw, label);
 		for (int c = 0; c < CT_COL_MAX; c++)
 			cell(line, sizeof(line), &off, &g[i], c, v->now_ns);
 		emit_line(emit, ctx, v, CT_LINE_ROW, line);
