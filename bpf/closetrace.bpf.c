@@ -131,23 +131,14 @@ static __always_inline struct ct_flow *ct_rr_flow(struct ct_flow_key *k)
  */
 static __always_inline void ct_amend(struct ct_flow *f, struct ct_flow_key *k)
 {
-	struct ct_event *e;
+	struct ct_counters *c;
 
 	if (!(f->state & CT_ST_ENDED) || f->close == CT_CLOSE_NONE)
 		return;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
-		return;
-	e->ts_ns = bpf_ktime_get_ns();
-	e->key = *k;
-	e->close = f->close;
-	e->rst_by = 0;
-	e->client_ep = 0;
-	e->type = CT_EV_AMEND;
-	e->evflags = 0;
-	__builtin_memset(e->pad, 0, sizeof(e->pad));
-	e->flow = *f;
-	bpf_ringbuf_submit(e, 0);
+	c = ct_counters_get();
+	if (c)
+		ct_emit_event(f, k, CT_EV_AMEND, f->close, CT_BY_NONE, 0, 0, ct_now(),
+			      c->c);
 }
 
 SEC("tracepoint/tcp/tcp_send_reset")

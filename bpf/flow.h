@@ -109,8 +109,10 @@ static __always_inline __u64 ct_wakeup_flags(void)
 		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void ct_emit(struct ct_flow *f, struct ct_pkt *p, __u8 type,
-				    __u8 kind, __u8 rst_by, int client_ep, __u64 now, __u64 *cnt)
+/* One ring-buffer record about flow @f of key @key; a full ring buffer is counted. */
+static __always_inline void ct_emit_event(struct ct_flow *f, const struct ct_flow_key *key,
+					  __u8 type, __u8 kind, __u8 rst_by, int client_ep,
+					  __u8 evflags, __u64 now, __u64 *cnt)
 {
 	struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -119,19 +121,30 @@ static __always_inline void ct_emit(struct ct_flow *f, struct ct_pkt *p, __u8 ty
 		return;
 	}
 	e->ts_ns = now;
-	e->key = p->key;
+	e->key = *key;
 	e->close = kind;
 	e->rst_by = rst_by;
 	e->client_ep = client_ep;
 	e->type = type;
-	/* this host's RST decided it, and the reset tracepoint, which runs after the
-	 * packet left, has not told why yet */
-	e->evflags = !(p->flags & CT_TH_RST) ? 0 :
-		     p->local ? (f->rst_reason ? 0 : CT_EVF_LOCAL_RST) :
-		     f->rst_accepted ? 0 : CT_EVF_RX_RST;
+	e->evflags = evflags;
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	e->flow = *f;
 	bpf_ringbuf_submit(e, ct_wakeup_flags());
+}
+
+static __always_inline void ct_emit(struct ct_flow *f, struct ct_pkt *p, __u8 type,
+				    __u8 kind, __u8 rst_by, int client_ep, __u64 now, __u64 *cnt)
+{
+	/*
+	 * A RST decided it, and a reset tracepoint has more to tell: why this host sent it
+	 * (traced after the packet left), or whether a local socket took the peer's (traced
+	 * after tc ingress). User space waits for the CT_EV_AMEND that says so.
+	 */
+	__u8 evflags = !(p->flags & CT_TH_RST) ? 0 :
+		       p->local ? (f->rst_reason ? 0 : CT_EVF_LOCAL_RST) :
+		       f->rst_accepted ? 0 : CT_EVF_RX_RST;
+
+	ct_emit_event(f, &p->key, type, kind, rst_by, client_ep, evflags, now, cnt);
 }
 
 /*
