@@ -27,11 +27,9 @@ wait_for "$out/server" ready 5 || exit 1
 echo "closetrace demo: client $C4 / $C6 in namespace $NS_C, server $S4 / $S6 in $NS_S"
 echo "watching the server's interface s0 (tc, both directions); --all shows graceful closes too"
 echo
-# ip netns exec gives the namespace a fresh /sys without tracefs: mount it there (in that
-# process's own mount namespace, gone with it) so that reset reasons show, as on a host
-ip netns exec "$NS_S" sh -c 'mountpoint -q /sys/kernel/tracing ||
-	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; exec "$@"' sh \
-	"$CT" -v watch -i s0 -w --all --syn-timeout 2 --idle-timeout 3 2>"$out/err" &
+# with tracefs in the namespace's own /sys, so that reset reasons show, as on a host
+(ns_exec_traced "$NS_S" "$CT" -v watch -i s0 -w --all --syn-timeout 2 --idle-timeout 3) \
+	2>"$out/err" &
 WATCH=$!
 wait_for "$out/err" watching 10 || { cat "$out/err" >&2; exit 1; }
 

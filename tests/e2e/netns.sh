@@ -31,6 +31,17 @@ ns_bg() {
 	NS_PIDS+=("$!")
 }
 
+# ns_exec_traced NS CMD...: exec CMD in namespace NS, in the mount namespace of its own
+# that ip netns exec makes (with a fresh /sys), where tracefs is mounted as on a host so
+# that reset reasons can be read; the mount goes with the process. It replaces the
+# calling shell, so that (ns_exec_traced ...) & leaves CMD's own pid in $!.
+ns_exec_traced() {
+	local ns=$1
+	shift
+	exec ip netns exec "$ns" sh -c 'mountpoint -q /sys/kernel/tracing ||
+		mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; exec "$@"' sh "$@"
+}
+
 ns_setup() {
 	local id
 	id=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')

@@ -38,15 +38,13 @@ table inet ctkeep {
 }
 EOF
 
-# run_watch NAME ARGS...: closetrace watch on s0, in a mount namespace of its own (that
-# of ip netns exec) where tracefs is mounted, as on a host; $d/NAME.out, .err, .rc
+# start_watch NAME ARGS...: closetrace watch on s0, with tracefs (ns_exec_traced);
+# $d/NAME.out, .err; stop_watch NAME leaves its exit status in $d/NAME.rc
 WPID=
 start_watch() {
 	local name=$1
 	shift
-	ip netns exec "$NS_S" sh -c 'mountpoint -q /sys/kernel/tracing ||
-		mount -t tracefs nodev /sys/kernel/tracing; exec "$@"' sh \
-		"$CT" -v watch -i s0 "$@" >"$d/$name.out" 2>"$d/$name.err" &
+	(ns_exec_traced "$NS_S" "$CT" -v watch -i s0 "$@") >"$d/$name.out" 2>"$d/$name.err" &
 	WPID=$!
 	wait_for "$d/$name.err" watching 10
 }
@@ -131,9 +129,7 @@ PORT=$((PORT + 2))
 
 # top shows the reason with the last abnormal close
 t_top() {
-	ip netns exec "$NS_S" sh -c 'mountpoint -q /sys/kernel/tracing ||
-		mount -t tracefs nodev /sys/kernel/tracing; exec "$@"' sh \
-		"$CT" top -i s0 -b -n 2 -d 1 >"$d/top.out" 2>"$d/top.err" &
+	(ns_exec_traced "$NS_S" "$CT" top -i s0 -b -n 2 -d 1) >"$d/top.out" 2>"$d/top.err" &
 	local tp=$!
 	sleep 0.3
 	ip netns exec "$NS_C" "$DRIVE" client refused "$S4" $PORT
