@@ -15,8 +15,8 @@
 #include <cmocka.h>
 
 #include "classify.h"
-#include "cli.h"
 #include "closetrace.h"
+#include "options.h"
 #include "ct_logic.h"
 #include "flows.h"
 #include "output.h"
@@ -157,14 +157,14 @@ static void test_output_selection(void **state)
 	r.close = CT_CLOSE_GRACEFUL;
 	assert_int_equal(ct_output_record(&o, &r), 0);		/* graceful: not without --all */
 	r.type = CT_REC_FLOW;
-	assert_int_equal(ct_output_record(&o, &r), 0);		/* flow records: not without --flows */
+	assert_int_equal(ct_output_record(&o, &r), 0);		/* flow records: not without --final */
 	assert_int_equal(o.printed, 1);
 	o.all = 1;
 	r.type = CT_REC_CLOSE;
 	ct_output_record(&o, &r);
 	assert_int_equal(o.printed, 2);
 	o.flows = 1;
-	ct_output_record(&o, &r);				/* --flows: closes not printed */
+	ct_output_record(&o, &r);				/* --final: closes not printed */
 	r.type = CT_REC_FLOW;
 	ct_output_record(&o, &r);
 	assert_int_equal(o.printed, 3);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * replay.h - the replay engine: captures through the XDP program with BPF_PROG_TEST_RUN,
- * capture time as the flow clock; records (closes and final flow states) go to a sink.
- * `closetrace replay` and the oracle tests both drive it.
+ * capture time as the flow clock, over the session core that live uses too.
+ * `closetrace replay`, `closetrace top -r` and the oracle tests drive it.
  */
 #ifndef CT_REPLAY_H
 #define CT_REPLAY_H
@@ -33,8 +33,10 @@ struct ct_replay *ct_replay_new(const struct ct_replay_opts *o, char *err, size_
  */
 int ct_replay_file(struct ct_replay *rp, const char *path);
 
-/* Close every flow still open, then report flows lost to eviction and events lost;
- * 0 if none, 1 otherwise. */
+/*
+ * Close every flow still open, then say what was lost (flows evicted, events lost);
+ * 0 if nothing was, 1 otherwise.
+ */
 int ct_replay_finish(struct ct_replay *rp);
 void ct_replay_free(struct ct_replay *rp);
 

@@ -66,11 +66,11 @@ config() {	# config NAME: put NAME on g1
 	tcpdump) ip netns exec $R tcpdump -i g1 -w /dev/null \
 			'tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) != 0' 2>"$out/td" & TPID=$!
 		wait_for "$out/td" "listening on" 10 ;;
-	ct-tc) ip netns exec $R "$CT" -v watch -i g1 -o json --flows 2097152 >/dev/null \
+	ct-tc) ip netns exec $R "$CT" -v watch -i g1 -o json --table-size 2097152 >/dev/null \
 			2>"$out/w" & WPID=$!
 		wait_for "$out/w" watching 10 ;;
 	ct-xdp) ip netns exec $R "$CT" -v watch -i g1 --mode xdp --xdp-mode native -o json \
-			--flows 2097152 >/dev/null 2>"$out/w" & WPID=$!
+			--table-size 2097152 >/dev/null 2>"$out/w" & WPID=$!
 		wait_for "$out/w" watching 10 ;;
 	esac
 }
@@ -139,7 +139,7 @@ say "events: ring buffer to NDJSON"
 config none
 ev() {	# ev COUNT: events printed, lost, seconds, latency p50/p99 ms
 	local t0 t1 n
-	ip netns exec $R "$CT" -v watch -i g1 -o json --flows 2097152 2>"$out/w" |
+	ip netns exec $R "$CT" -v watch -i g1 -o json --table-size 2097152 2>"$out/w" |
 		"$B" lat >"$out/lat" &
 	WPID=
 	wait_for "$out/w" watching 10
@@ -158,7 +158,7 @@ row "events: burst of 200000 orphan RSTs, printed" "$n" "200000" "$(ratio "$n" 2
 row "  lost (ring buffer full)" "$lost" "" ""
 row "  latency p50 / p99 ms (kernel ts -> output)" "$p50" "$p99" ""
 # the rate the reader keeps up with: JSON out to /dev/null, counted by watch itself
-ip netns exec $R "$CT" -v watch -i g1 -o json --flows 2097152 >/dev/null 2>"$out/w" &
+ip netns exec $R "$CT" -v watch -i g1 -o json --table-size 2097152 >/dev/null 2>"$out/w" &
 WPID=$!
 wait_for "$out/w" watching 10
 t0=$(date +%s%N)

@@ -51,11 +51,11 @@ t_pop3() {
 check "pop3_pop3.pcap: the 6 refused connections; every JSON line parses with jq" t_pop3
 
 t_flows() {
-	run replay --flows -o json "$DATA/zeek/pop3_pop3.pcap" && [ "$(wc -l <"$d/o")" = 11 ] &&
+	run replay --final -o json "$DATA/zeek/pop3_pop3.pcap" && [ "$(wc -l <"$d/o")" = 11 ] &&
 		[ "$(jq -r .type "$d/o" | sort -u)" = flow ] &&
 		[ "$(jq -r 'select(.close == "graceful") | .zeek' "$d/o" | sort -u)" = SF ]
 }
-check "--flows: every flow's final record (11 in pop3_pop3), graceful ones too" t_flows
+check "--final: every flow's final record (11 in pop3_pop3), graceful ones too" t_flows
 
 t_all() {
 	run replay --all -o json "$DATA/zeek/pop3_pop3.pcap" && [ "$(wc -l <"$d/o")" = 11 ] &&
@@ -111,7 +111,7 @@ check "several files: a bad one is reported, the others replayed, exit 1" t_many
 
 usage() {
 	run "$@"
-	[ "$rc" = 2 ] && grep -q "see closetrace replay --help" "$d/e"
+	[ "$rc" = 2 ] && grep -q "try 'closetrace replay --help'" "$d/e"
 }
 check "usage: no file, exit 2" usage replay
 check "usage: -o xml, exit 2" usage replay -o xml "$d/r3.pcap"
@@ -131,12 +131,12 @@ t_head() {
 check "a reader that goes away (| head -1): quiet exit 0" t_head
 
 # -f: the records kept are exactly those jq selects from the unfiltered output, on the
-# captures of tests/data (with and without --flows, the probe's filters and a prefix).
+# captures of tests/data (with and without --final, the probe's filters and a prefix).
 t_filter() {
 	local f expr sel n=0 all=() flows
 	for f in "$DATA"/zeek/*.pcap "$DATA"/tcpdump/*.pcap; do all+=("$f"); done
 	while IFS='|' read -r expr sel; do
-		for flows in "" --flows; do
+		for flows in "" --final; do
 			"$CT" replay -o json --all $flows "${all[@]}" 2>/dev/null |
 				jq -c "select($sel)" | sort >"$d/f.want"
 			"$CT" replay -o json --all $flows -f "$expr" "${all[@]}" 2>/dev/null \
@@ -166,7 +166,7 @@ t_bad_filter() {
 check "a bad filter: the expression, a caret under the column, exit 2" t_bad_filter
 # a capture cannot say why a host reset: every reason and socket state is "-"
 t_no_reason() {
-	"$CT" replay -o json --flows --all "$DATA"/zeek/*.pcap 2>/dev/null >"$d/nr.json"
+	"$CT" replay -o json --final --all "$DATA"/zeek/*.pcap 2>/dev/null >"$d/nr.json"
 	[ "$(jq -r '"\(.rst_reason) \(.rst_state)"' "$d/nr.json" | sort -u)" = "- -" ] &&
 	[ "$(jq -s 'map(select(.rst_clt + .rst_srv > 0)) | length' "$d/nr.json")" -gt 10 ]
 }
@@ -185,7 +185,7 @@ gen.wait()
 ru = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(r.returncode, gen.returncode, ru)
 ' "$d/big.out" "$d/big.n" python3 "$here/pcapgen.py" big - 1024 \
-		"$CT" replay --flows --all -o json -)
+		"$CT" replay --final --all -o json -)
 	n=$(cat "$d/big.n")
 	lines=$(wc -l <"$d/big.out")
 	echo "# 1 GiB through a pipe: $n connections, $lines records, exit ${rss%% *}," \

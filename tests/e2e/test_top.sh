@@ -109,7 +109,7 @@ check "batch: a reader that goes away (| head -3) ends top, status 0" bash -c "
 cap=$DATA/zeek/ssh_ssh.pcap
 replay_sums() {
 	# per server: CONN CT FIN.C FIN.S RST.C RST.S REFUSED, from every flow's final record
-	"$CT" replay --flows --all -o json "$cap" 2>/dev/null | jq -rs '
+	"$CT" replay --final --all -o json "$cap" 2>/dev/null | jq -rs '
 		group_by("\(.srv_ip):\(.srv_port)")[] |
 		"\(.[0].srv_ip):\(.[0].srv_port) \(length) \(map(.ct) | add) \(map(.fin_clt) | add) \(map(.fin_srv) | add) \(map(.rst_clt) | add) \(map(.rst_srv) | add) \(map(select(.close == "refused")) | length)"' |
 		sort

@@ -228,7 +228,7 @@ check "without privileges: one sentence saying what is needed, exit 1" t_unprivi
 
 t_usage() {
 	ip netns exec "$NS_M" "$CT" watch -i m1 --mode bpf 2>"$d/usage.err"
-	[ $? = 2 ] && grep -q "see closetrace watch --help" "$d/usage.err"
+	[ $? = 2 ] && grep -q "try 'closetrace watch --help'" "$d/usage.err"
 }
 check "a usage error exits 2" t_usage
 

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * cleanup.c - `closetrace cleanup [-i IFACE,...]`: removes the netlink tc filters and XDP
+ * programs a killed closetrace left on interfaces; a running instance is left alone.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "attach.h"
+#include "log.h"
+#include "options.h"
+
+/* Clean one interface; how many attachments were removed, -1 on an error (said). */
+static int clean_one(const char *name, int ifindex)
+{
+	char err[256];
+	int r;
+
+	if (!ifindex) {
+		pr_warn("%s: no such interface\n", name);
+		return -1;
+	}
+	r = ct_cleanup(ifindex, name, err, sizeof(err));
+	if (err[0])
+		pr_warn("%s\n", err);
+	if (r > 0)
+		printf("%s: removed %d closetrace attachment%s\n", name, r, r > 1 ? "s" : "");
+	return err[0] ? -1 : r;
+}
+
+static int run_cleanup(struct ct_config *c)
+{
+	struct if_nameindex *all = NULL;
+	int total = 0, ret = 0, r;
+
+	if (!c->nifaces) {
+		all = if_nameindex();
+		if (!all) {
+			pr_warn("cannot list interfaces: %s\n", strerror(errno));
+			return 1;
+		}
+		for (int i = 0; all[i].if_index; i++) {
+			r = clean_one(all[i].if_name, (int)all[i].if_index);
+			ret |= r < 0;
+			total += r > 0 ? r : 0;
+		}
+		if_freenameindex(all);
+	}
+	for (int i = 0; i < c->nifaces; i++) {
+		r = clean_one(c->ifaces[i], (int)if_nametoindex(c->ifaces[i]));
+		ret |= r < 0;
+		total += r > 0 ? r : 0;
+	}
+	if (!total && !ret)
+		printf("nothing to clean up\n");
+	return ret;
+}
+
+static const struct ct_opt_group *const cleanup_groups[] = {
+	&ct_grp_ifaces, &ct_grp_common, NULL,
+};
+
+const struct ct_command ct_cmd_cleanup = {
+	.name = "cleanup",
+	.synopsis = (const char *const[]){ "[-i IFACE[,IFACE...]]", NULL },
+	.summary = "remove what a killed closetrace left on interfaces",
+	.description =
+		"Removes the tc filters and XDP programs a killed closetrace left on the given\n"
+		"interfaces (default: all). A running instance is left alone.",
+	.groups = cleanup_groups,
+	.max_args = 0,
+	.examples = (const char *const[]){
+		"closetrace cleanup            # every interface",
+		"closetrace cleanup -i eth0",
+		NULL },
+	.run = run_cleanup,
+};

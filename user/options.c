@@ -1,0 +1,688 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * options.c - the option tables shared by the commands, the parser that reads them
+ * (getopt_long, with getopt's own messages replaced by one line and a hint), and the
+ * --help text generated from the same tables and from the defaults the parser starts at.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "agg.h"
+#include "attach.h"
+#include "filter.h"
+#include "flows.h"
+#include "options.h"
+#include "output.h"
+
+#define OFF(field) offsetof(struct ct_config, field)
+#define MAX_OPTS 64
+
+/* --- choices ----------------------------------------------------------------------------- */
+
+static const char *mode_name(int i)
+{
+	static const char *const n[] = { [CT_MODE_TC] = "tc", [CT_MODE_XDP] = "xdp" };
+
+	return n[i];
+}
+
+static const char *xdp_mode_name(int i)
+{
+	static const char *const n[] = {
+		[CT_XDP_AUTO] = "auto", [CT_XDP_NATIVE] = "native", [CT_XDP_GENERIC] = "generic",
+	};
+
+	return n[i];
+}
+
+static const char *format_name(int i)
+{
+	static const char *const n[] = { [CT_FMT_TEXT] = "text", [CT_FMT_JSON] = "json" };
+
+	return n[i];
+}
+
+static const char *group_name(int i)
+{
+	return ct_grouping_name((enum ct_grouping)i);
+}
+
+static const char *col_name(int i)
+{
+	return ct_col_name((enum ct_col)i);
+}
+
+/* --- the flow table's size --------------------------------------------------------------- */
+
+__u64 ct_table_bytes(long n)
+{
+	/*
+	 * Every element is preallocated: the kernel's 48-byte hash element header, the
+	 * 40-byte key and the 104-byte value (192 bytes, see include/closetrace.h), and a
+	 * 16-byte bucket for each slot of a power-of-two bucket array.
+	 */
+	__u64 buckets = 1;
+
+	while (buckets < (__u64)n)
+		buckets <<= 1;
+	return (__u64)n * (48 + sizeof(struct ct_flow_key) + sizeof(struct ct_flow)) +
+	       buckets * 16;
+}
+
+static double gib(__u64 b)
+{
+	return (double)b / (1024.0 * 1024 * 1024);
+}
+
+int ct_table_fits(long n, __u64 avail, char *err, size_t errlen)
+{
+	__u64 need = ct_table_bytes(n);
+
+	if (n > CT_TABLE_MAX) {
+		snprintf(err, errlen, "a table of %ld flows would take %.1f GiB of kernel memory; "
+			 "the most is %ld flows (%.1f GiB)", n, gib(need), CT_TABLE_MAX,
+			 gib(ct_table_bytes(CT_TABLE_MAX)));
+		return -1;
+	}
+	if (avail && need > avail) {
+		snprintf(err, errlen, "a table of %ld flows would take %.1f GiB of kernel memory, "
+			 "more than the %.1f GiB this machine has available", n, gib(need),
+			 gib(avail));
+		return -1;
+	}
+	return 0;
+}
+
+/* MemAvailable from /proc/meminfo, in bytes; 0 when it cannot be read. */
+static __u64 mem_available(void)
+{
+	unsigned long long kib = 0;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return (__u64)kib * 1024;
+}
+
+static int check_table(long v, char *err, size_t errlen)
+{
+	return ct_table_fits(v, mem_available(), err, errlen);
+}
+
+/* --- the groups -------------------------------------------------------------------------- */
+
+/* Entry macros: the name, letter, argument, help and field of an option, then its extras. */
+#define OPT(n, k, t, m, h, f, ...) \
+	{ .name = (n), .key = (k), .type = (t), .meta = (m), .help = (h), .off = OFF(f), __VA_ARGS__ }
+#define END { .name = NULL }
+
+static const struct ct_opt ifaces_opts[] = {
+	OPT("interface", 'i', CT_ARG_IFACES, "LIST", "interfaces, comma-separated (repeatable)",
+	    ifaces),
+	END,
+};
+
+static const struct ct_opt attach_opts[] = {
+	OPT("mode", 'm', CT_ARG_CHOICE, "MODE",
+	    "tc: ingress and egress of this host's traffic;\n"
+	    "xdp: ingress only, for a mirror/TAP port or a gateway",
+	    mode, .choice = mode_name, .nchoices = 2),
+	OPT("xdp-mode", 0, CT_ARG_CHOICE, "MODE", "with --mode xdp: native or generic",
+	    xdp_mode, .choice = xdp_mode_name, .nchoices = 3,
+	    .def_text = "auto: native, else generic"),
+	OPT("force", 0, CT_ARG_FLAG, NULL,
+	    "with --mode xdp: replace another XDP program (it is\nnot put back)", force),
+	END,
+};
+
+static const struct ct_opt expiry_opts[] = {
+	OPT("syn-timeout", 0, CT_ARG_LONG, "SECS", "close unanswered SYNs after SECS",
+	    syn_timeout_s, .min = 1, .max = 86400),
+	OPT("idle-timeout", 0, CT_ARG_LONG, "SECS", "close silent established flows after SECS",
+	    idle_timeout_s, .min = 1, .max = 7 * 86400),
+	OPT("table-size", 0, CT_ARG_LONG, "N",
+	    "flow-table entries, preallocated in the kernel\n(about 200 bytes each)",
+	    table_size, .min = CT_TABLE_MIN, .max = CT_TABLE_MAX, .check = check_table),
+	END,
+};
+
+static const struct ct_opt select_opts[] = {
+	OPT("filter", 'f', CT_ARG_FILTER, "EXPR",
+	    "only records matching EXPR, e.g. 'rst.count > 0 and\n"
+	    "fin.count = 0' (README, \"Filters\", lists the fields)", filter),
+	END,
+};
+
+static const struct ct_opt output_opts[] = {
+	OPT("output", 'o', CT_ARG_CHOICE, "FMT", "text, or json (NDJSON, one object per line)",
+	    format, .choice = format_name, .nchoices = 2),
+	OPT("all", 'a', CT_ARG_FLAG, NULL, "every close, not only abnormal ones", all),
+	OPT("final", 0, CT_ARG_FLAG, NULL,
+	    "each flow's final state when it leaves the table,\n"
+	    "instead of its close; live, also the flows still\n"
+	    "open at exit", final),
+	OPT("wide", 'w', CT_ARG_FLAG, NULL, "text columns wide enough for IPv6 addresses", wide),
+	END,
+};
+
+static const struct ct_opt top_opts[] = {
+	OPT("read", 'r', CT_ARG_STRING, "FILE", "a pcap / pcapng capture instead of interfaces",
+	    read),
+	OPT("delay", 'd', CT_ARG_SECS, "SECS", "refresh every SECS", delay_ns, .min = 0.1,
+	    .max = 3600),
+	OPT("group", 'g', CT_ARG_CHOICE, "BY", "rows are: server, server-ip, client-ip or flow",
+	    group, .choice = group_name, .nchoices = CT_G_MAX),
+	OPT("sort", 's', CT_ARG_CHOICE, "COL",
+	    "the column to rank by: CONN CT SYN/C FIN.C FIN.S\n"
+	    "RST.C RST.S REFUSED RESETS FINRST UNANS RST/C LAST",
+	    sort, .choice = col_name, .nchoices = CT_COL_MAX),
+	OPT("window", 0, CT_ARG_SECS, "SECS", "ended flows count this long (live)", window_ns,
+	    .min = 1, .max = 7 * 86400),
+	OPT("batch", 'b', CT_ARG_FLAG, NULL, "plain-text frames on stdout, no screen (top -b)",
+	    batch),
+	OPT("frames", 'n', CT_ARG_LONG, "N", "stop after N frames", frames, .min = 1, .max = 1e9,
+	    .def_text = "never; batch with -r: 1"),
+	OPT("rows", 0, CT_ARG_LONG, "N", "table rows per frame", rows, .min = 1, .max = 1e9,
+	    .def_text = "what fits; batch: all"),
+	END,
+};
+
+static const struct ct_opt common_opts[] = {
+	OPT("verbose", 'v', CT_ARG_COUNT, NULL,
+	    "more on stderr: what was attached how, counters at\n"
+	    "exit, and libbpf's warnings with the verifier's log\n"
+	    "when the kernel refuses a program; -vv: libbpf's\n"
+	    "informational messages; -vvv: its debug output",
+	    verbose),
+	OPT("help", 'h', CT_ARG_FLAG, NULL, "this text", help),
+	END,
+};
+
+static const struct ct_opt version_opts[] = {
+	OPT("version", 'V', CT_ARG_FLAG, NULL, "print the version", version),
+	END,
+};
+
+const struct ct_opt_group ct_grp_ifaces = { "Interface", ifaces_opts };
+const struct ct_opt_group ct_grp_attach = { "Attach", attach_opts };
+const struct ct_opt_group ct_grp_expiry = { "Flow-table", expiry_opts };
+const struct ct_opt_group ct_grp_select = { "Selection", select_opts };
+const struct ct_opt_group ct_grp_output = { "Output", output_opts };
+const struct ct_opt_group ct_grp_top = { "View", top_opts };
+const struct ct_opt_group ct_grp_common = { "Common", common_opts };
+static const struct ct_opt_group grp_version = { NULL, version_opts };
+
+/* --- the top level ----------------------------------------------------------------------- */
+
+static const struct ct_opt_group *const main_groups[] = { &ct_grp_common, &grp_version, NULL };
+
+const struct ct_command ct_cmd_main = {
+	.name = NULL,
+	.synopsis = (const char *const[]){ "[-v] COMMAND [OPTIONS]", NULL },
+	.description = "How TCP connections end, classified in the kernel with eBPF.",
+	.groups = main_groups,
+	.min_args = 1,
+	.max_args = -1,
+	.args_meta = "COMMAND",
+	.stop_at_arg = 1,
+	.examples = (const char *const[]){
+		"closetrace watch -i eth0       # abnormal closes on eth0, as they happen",
+		"closetrace top -i eth0         # servers ranked by server RSTs, live",
+		"closetrace replay trace.pcap   # how the connections in a capture ended",
+		"closetrace check               # can this kernel run closetrace? (root)",
+		"closetrace -v check            # the same, with the verifier's log on failure",
+		NULL },
+	.notes = "Run 'closetrace COMMAND --help' (or 'closetrace help COMMAND') for a\n"
+		 "command's options.",
+};
+
+/* --- help and version ------------------------------------------------------------------- */
+
+#ifndef CT_VERSION
+#define CT_VERSION "0.1.0"
+#endif
+
+static int run_version(struct ct_config *c)
+{
+	(void)c;
+	printf("closetrace %s\n", CT_VERSION);
+	return 0;
+}
+
+static int run_help(struct ct_config *c)
+{
+	const struct ct_command *cmd = c->nargs ? ct_command_find(c->args[0]) : &ct_cmd_main;
+
+	if (!cmd)
+		return ct_usage_error(&ct_cmd_help, "no command '%s'", c->args[0]);
+	ct_print_help(cmd, stdout);
+	return 0;
+}
+
+static const struct ct_opt_group *const plain_groups[] = { &ct_grp_common, NULL };
+
+const struct ct_command ct_cmd_help = {
+	.name = "help",
+	.synopsis = (const char *const[]){ "[COMMAND]", NULL },
+	.summary = "show this text, or a command's options",
+	.description = "Shows closetrace's commands, or the options of COMMAND.",
+	.groups = plain_groups,
+	.max_args = 1,
+	.examples = (const char *const[]){ "closetrace help watch", NULL },
+	.run = run_help,
+};
+
+const struct ct_command ct_cmd_version = {
+	.name = "version",
+	.synopsis = (const char *const[]){ "", NULL },
+	.summary = "print the version",
+	.description = "Prints closetrace's version.",
+	.groups = plain_groups,
+	.max_args = 0,
+	.run = run_version,
+};
+
+extern const struct ct_command ct_cmd_watch, ct_cmd_top, ct_cmd_replay, ct_cmd_cleanup,
+	ct_cmd_check;
+
+const struct ct_command *const ct_commands[] = {
+	&ct_cmd_watch, &ct_cmd_top, &ct_cmd_replay, &ct_cmd_cleanup, &ct_cmd_check,
+	&ct_cmd_help, &ct_cmd_version, NULL,
+};
+
+const struct ct_command *ct_command_find(const char *name)
+{
+	for (int i = 0; ct_commands[i]; i++)
+		if (!strcmp(ct_commands[i]->name, name))
+			return ct_commands[i];
+	return NULL;
+}
+
+/* --- defaults ---------------------------------------------------------------------------- */
+
+void ct_config_init(struct ct_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->mode = CT_MODE_TC;
+	c->xdp_mode = CT_XDP_AUTO;
+	c->syn_timeout_s = CT_DEFAULT_SYN_TIMEOUT_S;
+	c->idle_timeout_s = CT_DEFAULT_IDLE_TIMEOUT_S;
+	c->table_size = CT_DEFAULT_FLOWS;
+	c->format = CT_FMT_TEXT;
+	c->delay_ns = 1000000000ull;
+	c->window_ns = 60 * 1000000000ull;
+	c->group = CT_G_SERVER;
+	c->sort = CT_COL_RST_SRV;
+}
+
+void ct_config_free(struct ct_config *c)
+{
+	ct_filter_free(c->filter);
+	c->filter = NULL;
+}
+
+void ct_config_expiry(const struct ct_config *c, struct ct_expiry *e)
+{
+	e->syn_timeout_ns = (__u64)c->syn_timeout_s * 1000000000ull;
+	e->idle_timeout_ns = (__u64)c->idle_timeout_s * 1000000000ull;
+	e->linger_ns = CT_DEFAULT_LINGER_S * 1000000000ull;
+}
+
+/* --- parsing ----------------------------------------------------------------------------- */
+
+int ct_parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static const char *cmd_label(const struct ct_command *cmd)
+{
+	return cmd->name ? cmd->name : "";
+}
+
+int ct_usage_error(const struct ct_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "closetrace%s%s: ", cmd->name ? " " : "", cmd_label(cmd));
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\ntry 'closetrace%s%s --help'\n", cmd->name ? " " : "", cmd_label(cmd));
+	return 2;
+}
+
+/* How an option is written in messages: --name, or -k where it has only a letter. */
+static const char *opt_label(const struct ct_opt *o, char *buf, size_t len)
+{
+	snprintf(buf, len, "--%s", o->name);
+	return buf;
+}
+
+static void choices_text(const struct ct_opt *o, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < o->nchoices; i++)
+		ct_put(buf, len, &off, "%s%s", i ? (i == o->nchoices - 1 ? " or " : ", ") : "",
+		       o->choice(i));
+}
+
+static int parse_secs(const char *s, double min, double max, __u64 *ns)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(d) || d < min || d > max)
+		return -1;
+	*ns = (__u64)(d * 1e9 + 0.5);
+	return 0;
+}
+
+/* Store @arg for @o; 0, or 2 after a usage error. */
+static int set_opt(const struct ct_command *cmd, const struct ct_opt *o, const char *arg,
+		   struct ct_config *c)
+{
+	char *field = (char *)c + o->off, name[48], err[256];
+	long v;
+
+	opt_label(o, name, sizeof(name));
+	switch (o->type) {
+	case CT_ARG_FLAG:
+		*(int *)field = 1;
+		return 0;
+	case CT_ARG_COUNT:
+		(*(int *)field)++;
+		return 0;
+	case CT_ARG_LONG:
+		/* past the maximum, a check says why (what it would cost) where there is one */
+		if (ct_parse_long(arg, (long)o->min, o->check ? LONG_MAX : (long)o->max, &v))
+			return ct_usage_error(cmd, "%s takes a whole number from %ld to %ld, not '%s'",
+					      name, (long)o->min, (long)o->max, arg);
+		if (o->check && o->check(v, err, sizeof(err)))
+			return ct_usage_error(cmd, "%s: %s", name, err);
+		*(long *)field = v;
+		return 0;
+	case CT_ARG_SECS:
+		if (parse_secs(arg, o->min, o->max, (__u64 *)field))
+			return ct_usage_error(cmd, "%s takes %g to %g seconds, not '%s'", name, o->min,
+					      o->max, arg);
+		return 0;
+	case CT_ARG_CHOICE:
+		for (int i = 0; i < o->nchoices; i++) {
+			if (!strcasecmp(arg, o->choice(i))) {
+				*(int *)field = i;
+				return 0;
+			}
+		}
+		choices_text(o, err, sizeof(err));
+		return ct_usage_error(cmd, "%s takes %s, not '%s'", name, err, arg);
+	case CT_ARG_IFACES: {
+		char **names = (char **)field;
+		int *n = &c->nifaces;
+
+		/* the list is split in place: the names point into argv */
+		for (char *tok = strtok((char *)arg, ","); tok; tok = strtok(NULL, ",")) {
+			if (*n >= CT_MAX_IFACES)
+				return ct_usage_error(cmd, "at most %d interfaces", CT_MAX_IFACES);
+			for (int k = 0; k < *n; k++)
+				if (!strcmp(names[k], tok))
+					return ct_usage_error(cmd, "%s is given twice", tok);
+			names[(*n)++] = tok;
+		}
+		return 0;
+	}
+	case CT_ARG_FILTER: {
+		struct ct_filter_error ferr;
+		struct ct_filter *f = ct_filter_parse(arg, &ferr);
+		char prefix[64];
+
+		if (!f) {
+			snprintf(prefix, sizeof(prefix), "closetrace %s", cmd_label(cmd));
+			ct_filter_perror(stderr, prefix, arg, &ferr);
+			fprintf(stderr, "try 'closetrace %s --help'\n", cmd_label(cmd));
+			return 2;
+		}
+		ct_filter_free(*(struct ct_filter **)field);
+		*(struct ct_filter **)field = f;
+		c->filter_text = arg;
+		return 0;
+	}
+	case CT_ARG_STRING:
+		*(const char **)field = arg;
+		return 0;
+	}
+	return 0;
+}
+
+/* The commands that have an option @spelled (a letter, or a long name), as a list. */
+static void owners_of(int letter, const char *spelled, char *buf, size_t len)
+{
+	size_t off = 0;
+	int n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; ct_commands[i]; i++) {
+		int has = 0;
+
+		for (int g = 0; ct_commands[i]->groups && ct_commands[i]->groups[g]; g++)
+			for (const struct ct_opt *o = ct_commands[i]->groups[g]->opts; o->name; o++)
+				has |= letter ? o->key == letter : !strcmp(o->name, spelled);
+		if (has)
+			ct_put(buf, len, &off, "%s%s", n++ ? ", " : "", ct_commands[i]->name);
+	}
+}
+
+static int unknown_option(const struct ct_command *cmd, const char *arg, int letter)
+{
+	char spelled[64], owners[128];
+	const char *eq;
+
+	if (letter) {
+		snprintf(spelled, sizeof(spelled), "-%c", letter);
+	} else {
+		eq = strchr(arg, '=');
+		snprintf(spelled, sizeof(spelled), "%.*s", (int)(eq ? eq - arg : (long)strlen(arg)),
+			 arg);
+	}
+	owners_of(letter, letter ? NULL : spelled + 2, owners, sizeof(owners));
+	if (owners[0])
+		return ct_usage_error(cmd, "%s is not an option of %s (%s take it)", spelled,
+				      cmd->name ? cmd->name : "closetrace itself", owners);
+	return ct_usage_error(cmd, "unknown option '%s'", spelled);
+}
+
+int ct_parse_args(const struct ct_command *cmd, int argc, char **argv, struct ct_config *c)
+{
+	const struct ct_opt *by_index[MAX_OPTS];
+	struct option lopts[MAX_OPTS + 1];
+	char shorts[2 * MAX_OPTS + 3];
+	size_t ns = 0;
+	int n = 0, ch, idx, r;
+
+	/* ':' first: a missing argument is told apart from an unknown option */
+	shorts[ns++] = cmd->stop_at_arg ? '+' : ':';
+	if (cmd->stop_at_arg)
+		shorts[ns++] = ':';
+	for (int g = 0; cmd->groups && cmd->groups[g]; g++) {
+		for (const struct ct_opt *o = cmd->groups[g]->opts; o->name && n < MAX_OPTS; o++) {
+			int has_arg = o->type != CT_ARG_FLAG && o->type != CT_ARG_COUNT;
+
+			by_index[n] = o;
+			lopts[n] = (struct option){ o->name, has_arg ? required_argument : no_argument,
+						    NULL, 1000 + n };
+			if (o->key) {
+				shorts[ns++] = (char)o->key;
+				if (has_arg)
+					shorts[ns++] = ':';
+			}
+			n++;
+		}
+	}
+	lopts[n] = (struct option){ 0 };
+	shorts[ns] = '\0';
+
+	opterr = 0;
+	optind = 1;
+	while ((optopt = 0, ch = getopt_long(argc, argv, shorts, lopts, &idx)) != -1) {
+		const struct ct_opt *o = NULL;
+		char name[48];
+
+		/* a long option's code is in optopt: 1000 + its index */
+		if (optopt >= 1000 && optopt < 1000 + n)
+			o = by_index[optopt - 1000];
+		for (int i = 0; i < n && !o && optopt; i++)
+			if (by_index[i]->key == optopt)
+				o = by_index[i];
+		if (ch == '?' && o)
+			return ct_usage_error(cmd, "%s takes no value", opt_label(o, name,
+										sizeof(name)));
+		if (ch == '?')
+			return unknown_option(cmd, argv[optind - 1], optopt);
+		/* as the user wrote it: -i, or --interface */
+		if (ch == ':' && optopt && optopt < 1000)
+			snprintf(name, sizeof(name), "-%c", optopt);
+		else if (ch == ':')
+			snprintf(name, sizeof(name), "%s", argv[optind - 1]);
+		if (ch == ':')
+			return ct_usage_error(cmd, "%s needs a value (%s)", name,
+					      o && o->meta ? o->meta : "?");
+		o = NULL;
+		if (ch >= 1000 && ch < 1000 + n) {
+			o = by_index[ch - 1000];
+		} else {
+			for (int i = 0; i < n && !o; i++)
+				if (by_index[i]->key == ch)
+					o = by_index[i];
+		}
+		if (!o)
+			return ct_usage_error(cmd, "cannot read the options");
+		r = set_opt(cmd, o, optarg, c);
+		if (r)
+			return r;
+		if (c->help) {
+			ct_print_help(cmd, stdout);
+			return 1;
+		}
+	}
+	c->args = argv + optind;
+	c->nargs = argc - optind;
+	if (c->version)
+		return 0;
+	if (c->nargs < cmd->min_args)
+		return ct_usage_error(cmd, "%s is required", cmd->args_meta);
+	if (cmd->max_args >= 0 && c->nargs > cmd->max_args)
+		return ct_usage_error(cmd, "unexpected argument '%s'", c->args[cmd->max_args]);
+	return cmd->validate ? cmd->validate(cmd, c) : 0;
+}
+
+/* --- help -------------------------------------------------------------------------------- */
+
+/* The default of @o in @d as help shows it, or "" when it has none worth saying. */
+static void default_text(const struct ct_opt *o, const struct ct_config *d, char *buf,
+			 size_t len)
+{
+	const char *field = (const char *)d + o->off;
+
+	buf[0] = '\0';
+	if (o->def_text) {
+		snprintf(buf, len, "%s", o->def_text);
+		return;
+	}
+	switch (o->type) {
+	case CT_ARG_LONG:
+		snprintf(buf, len, "%ld", *(const long *)field);
+		break;
+	case CT_ARG_SECS:
+		snprintf(buf, len, "%g", (double)*(const __u64 *)field / 1e9);
+		break;
+	case CT_ARG_CHOICE:
+		snprintf(buf, len, "%s", o->choice(*(const int *)field));
+		break;
+	default:
+		break;
+	}
+}
+
+static void print_opt(const struct ct_opt *o, const struct ct_config *d, FILE *out)
+{
+	char left[64], def[96];
+	const char *h = o->help, *nl;
+	size_t off = 0;
+
+	if (o->key)
+		ct_put(left, sizeof(left), &off, "-%c, ", o->key);
+	else
+		ct_put(left, sizeof(left), &off, "    ");
+	ct_put(left, sizeof(left), &off, "--%s", o->name);
+	if (o->meta)
+		ct_put(left, sizeof(left), &off, " %s", o->meta);
+	default_text(o, d, def, sizeof(def));
+	for (int first = 1; h; first = 0) {
+		int len;
+
+		nl = strchr(h, '\n');
+		len = (int)(nl ? nl - h : (long)strlen(h));
+		fprintf(out, "  %-24s %.*s", first ? left : "", len, h);
+		h = nl ? nl + 1 : NULL;
+		/* the default ends the last line, or has a line of its own past 80 columns */
+		if (!h && def[0] && 27 + len + 11 + strlen(def) > 80)
+			fprintf(out, "\n  %-24s (default %s)", "", def);
+		else if (!h && def[0])
+			fprintf(out, " (default %s)", def);
+		fputc('\n', out);
+	}
+}
+
+void ct_print_help(const struct ct_command *cmd, FILE *out)
+{
+	struct ct_config d;
+
+	ct_config_init(&d);
+	for (int i = 0; cmd->synopsis[i]; i++)
+		fprintf(out, "%s closetrace%s%s %s\n", i ? "      " : "Usage:",
+			cmd->name ? " " : "", cmd_label(cmd), cmd->synopsis[i]);
+	fprintf(out, "\n%s\n", cmd->description);
+	if (!cmd->name) {
+		fprintf(out, "\nCommands:\n");
+		for (int i = 0; ct_commands[i]; i++)
+			fprintf(out, "  %-10s %s\n", ct_commands[i]->name, ct_commands[i]->summary);
+	}
+	for (int g = 0; cmd->groups && cmd->groups[g]; g++) {
+		if (cmd->groups[g]->title)
+			fprintf(out, "\n%s options:\n", cmd->groups[g]->title);
+		for (const struct ct_opt *o = cmd->groups[g]->opts; o->name; o++)
+			print_opt(o, &d, out);
+	}
+	if (cmd->notes)
+		fprintf(out, "\n%s\n", cmd->notes);
+	if (cmd->examples) {
+		fprintf(out, "\nEXAMPLES:\n");
+		for (int i = 0; cmd->examples[i]; i++)
+			fprintf(out, "  %s\n", cmd->examples[i]);
+	}
+}

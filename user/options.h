@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * options.h - the command line: every option of every command declared once, in tables
+ * grouped by what several commands share (interfaces, attach, expiry, selection, output,
+ * top's view, common). The same table parses the arguments, checks their ranges and
+ * prints --help with the defaults the parser starts from, so the two cannot drift.
+ */
+#ifndef CT_OPTIONS_H
+#define CT_OPTIONS_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+#define CT_MAX_IFACES 64
+
+/* Flow-table sizes: the kernel preallocates every entry of the LRU hash. */
+#define CT_TABLE_MIN 1024
+#define CT_TABLE_MAX (1l << 24)
+
+struct ct_filter;
+
+/* Every value any command takes; the defaults are set by ct_config_init(). */
+struct ct_config {
+	int verbose;			/* -v, repeatable */
+	int help;
+	int version;
+	/* interfaces and attach */
+	char *ifaces[CT_MAX_IFACES];	/* pointers into argv (split at commas) */
+	int nifaces;
+	int mode;			/* CT_MODE_* */
+	int xdp_mode;			/* enum ct_xdp_mode */
+	int force;
+	/* expiry */
+	long syn_timeout_s, idle_timeout_s, table_size;
+	/* selection and output */
+	struct ct_filter *filter;	/* owned */
+	const char *filter_text;
+	int format;			/* enum ct_format */
+	int all, final, wide;
+	/* top */
+	const char *read;		/* -r FILE */
+	__u64 delay_ns, window_ns;
+	int group, sort;		/* enum ct_grouping, enum ct_col */
+	int batch;
+	long frames, rows;
+	/* what is left after the options: files, or a subcommand and its arguments */
+	char **args;
+	int nargs;
+};
+
+enum { CT_MODE_TC = 0, CT_MODE_XDP };
+
+/* How an option's argument is read and stored (at ct_opt.off in struct ct_config). */
+enum ct_arg {
+	CT_ARG_FLAG = 0,	/* no argument: int = 1 */
+	CT_ARG_COUNT,		/* no argument: int += 1 */
+	CT_ARG_LONG,		/* a whole number in [min, max]: long */
+	CT_ARG_SECS,		/* seconds, decimals allowed, in [min, max]: __u64 ns */
+	CT_ARG_CHOICE,		/* one of choice(0 .. nchoices - 1), case-insensitive: int */
+	CT_ARG_IFACES,		/* comma-separated interface names, repeatable */
+	CT_ARG_FILTER,		/* a filter expression, compiled (its text kept too) */
+	CT_ARG_STRING,		/* kept as given: const char * */
+};
+
+struct ct_opt {
+	const char *name;	/* long name, without the dashes */
+	int key;		/* short letter, or 0 */
+	enum ct_arg type;
+	const char *meta;	/* the argument in help: N, SECS, LIST, FMT */
+	const char *help;	/* '\n' starts a continuation line */
+	size_t off;		/* offsetof(struct ct_config, ...) */
+	double min, max;	/* CT_ARG_LONG, CT_ARG_SECS */
+	const char *(*choice)(int i);	/* CT_ARG_CHOICE: the names */
+	int nchoices;
+	/* what help says for the default, where the value alone would not say it */
+	const char *def_text;
+	/* further checks of a CT_ARG_LONG value: 0, or -1 with one sentence in @err */
+	int (*check)(long v, char *err, size_t errlen);
+};
+
+struct ct_opt_group {
+	const char *title;
+	const struct ct_opt *opts;	/* ends with a zeroed entry */
+};
+
+struct ct_command {
+	const char *name;
+	const char *const *synopsis;	/* usage lines after "closetrace NAME", NULL-ended */
+	const char *summary;		/* one line, for `closetrace help` */
+	const char *description;
+	const struct ct_opt_group *const *groups;	/* NULL-ended */
+	int min_args, max_args;		/* positional arguments (max -1: any number) */
+	const char *args_meta;		/* what they are, for "needs FILE" */
+	int stop_at_arg;		/* options end at the first positional argument */
+	const char *const *examples;	/* NULL-ended */
+	const char *notes;		/* a paragraph after the options, or NULL */
+	/* checks across options after parsing: 0, or 2 after ct_usage_error() */
+	int (*validate)(const struct ct_command *cmd, struct ct_config *c);
+	/* the command itself: its exit status */
+	int (*run)(struct ct_config *c);
+};
+
+/* The shared groups. */
+extern const struct ct_opt_group ct_grp_ifaces, ct_grp_attach, ct_grp_expiry, ct_grp_select,
+	ct_grp_output, ct_grp_top, ct_grp_common;
+
+/* The commands, in the order `closetrace help` lists them; NULL-ended. */
+extern const struct ct_command *const ct_commands[];
+extern const struct ct_command ct_cmd_main, ct_cmd_help, ct_cmd_version;
+
+/* Look a command up by name; NULL if there is none. */
+const struct ct_command *ct_command_find(const char *name);
+
+/* The defaults every command starts from. */
+void ct_config_init(struct ct_config *c);
+void ct_config_free(struct ct_config *c);
+
+/*
+ * Parse @argv (argv[0] is the command's name) for @cmd into @c. Returns 0 when the
+ * command is to run, 1 after printing --help (exit 0), 2 after printing a usage error:
+ * one line naming the problem, then "try 'closetrace CMD --help'".
+ */
+int ct_parse_args(const struct ct_command *cmd, int argc, char **argv, struct ct_config *c);
+
+/* Print @cmd's --help, generated from its tables and the defaults, to @out. */
+void ct_print_help(const struct ct_command *cmd, FILE *out);
+
+/* A usage error of @cmd: the message, then the hint; returns 2. */
+int ct_usage_error(const struct ct_command *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+struct ct_expiry;
+/* The expiry the timeouts of @c ask for. */
+void ct_config_expiry(const struct ct_config *c, struct ct_expiry *e);
+
+/* Parse a whole decimal number in [min, max]; 0 on success, -1 otherwise. */
+int ct_parse_long(const char *s, long min, long max, long *out);
+
+/*
+ * The kernel memory a flow table of @n entries takes (preallocated LRU hash elements
+ * and buckets), and whether it fits: 0, or -1 with one sentence in @err when @n is
+ * over CT_TABLE_MAX or the table would need more than @avail bytes (0: not known).
+ */
+__u64 ct_table_bytes(long n);
+int ct_table_fits(long n, __u64 avail, char *err, size_t errlen);
+
+#endif /* CT_OPTIONS_H */

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * session.c - the core under watch, top and replay: load, read kernel closes from the
+ * ring buffer (holding those whose reset reason is still to come), scan the flow table,
+ * and account for every close that could not be reported.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "clock.h"
+#include "closetrace.h"
+#include "closetrace.skel.h"
+#include "log.h"
+#include "session.h"
+
+static __u64 clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+__u64 ct_now_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+__u64 ct_mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+static int to_record(void *ctx, const struct ct_record *r)
+{
+	struct ct_session *s = ctx;
+
+	if (s->record(s->ctx, r) < 0) {
+		s->stopped = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int to_visit(void *ctx, const struct ct_record *r)
+{
+	struct ct_session *s = ctx;
+
+	if (s->visit(s->ctx, r) < 0) {
+		s->stopped = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static const char *iface_of(void *ctx, __u32 ifindex)
+{
+	struct ct_session *s = ctx;
+
+	return s->iface(s->iface_ctx, ifindex);
+}
+
+/* Hand out held closes whose reason did not come by their deadline (all with @all). */
+static int release_held(struct ct_session *s, int all)
+{
+	__u64 now = ct_mono_ns();
+	int i = 0, ret = 0;
+
+	while (i < s->nheld) {
+		if (!all && s->held[i].until > now) {
+			i++;
+			continue;
+		}
+		if (!s->stopped && to_record(s, &s->held[i].r) < 0)
+			ret = -1;
+		s->held[i] = s->held[--s->nheld];
+	}
+	return ret;
+}
+
+/* The reason of a reset, after its close: completes the held close. */
+static int amend(struct ct_session *s, const struct ct_event *e)
+{
+	for (int i = 0; i < s->nheld; i++) {
+		struct ct_record *r = &s->held[i].r;
+		int ret;
+
+		if (memcmp(&r->key, &e->key, sizeof(e->key)) ||
+		    r->flow.first_ns != e->flow.first_ns)
+			continue;
+		if (e->flow.rst_reason) {
+			r->flow.rst_reason = e->flow.rst_reason;
+			r->flow.rst_state = e->flow.rst_state;
+		}
+		r->flow.rst_accepted |= e->flow.rst_accepted;
+		/*
+		 * Only what it waits for completes it: the peer's socket taking our RST (in
+		 * another namespace of this kernel) may be traced before our own reason.
+		 */
+		if (((s->held[i].want & CT_EVF_LOCAL_RST) && !r->flow.rst_reason) ||
+		    ((s->held[i].want & CT_EVF_RX_RST) && !r->flow.rst_accepted))
+			return 0;
+		ret = to_record(s, r);
+		s->held[i] = s->held[--s->nheld];
+		return ret;
+	}
+	return 0;	/* its close went out already, or was never held */
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct ct_session *s = ctx;
+	const struct ct_event *e = data;
+	struct ct_record r;
+
+	if (len < sizeof(*e) || s->stopped)
+		return 0;
+	if (e->type == CT_EV_AMEND)
+		return amend(s, e);
+	ct_record_from_event(&r, e, s->sink.to_wall,
+			     s->iface(s->iface_ctx, CT_IFVLAN_IFINDEX(e->key.ifvlan)));
+	if (e->type == CT_EV_CLOSE && (e->evflags & s->hold)) {
+		if (s->nheld == CT_HELD_MAX && release_held(s, 1) < 0)
+			return -1;
+		s->held[s->nheld].r = r;
+		s->held[s->nheld].want = e->evflags & s->hold;
+		s->held[s->nheld++].until = ct_mono_ns() + CT_HELD_NS;
+		return 0;
+	}
+	return to_record(s, &r);
+}
+
+int ct_session_open(struct ct_session *s, const struct ct_session_opts *o, char *err,
+		    size_t errlen)
+{
+	memset(s, 0, sizeof(*s));
+	s->exp = o->exp;
+	s->record = o->record;
+	s->visit = o->visit;
+	s->ctx = o->ctx;
+	s->iface = o->iface;
+	s->iface_ctx = o->iface_ctx;
+	s->user_clock = o->load.user_clock;
+	s->skel = ct_load(&o->load, err, errlen);
+	if (!s->skel)
+		return -1;
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_event, s, NULL);
+	if (!s->rb || ct_scanner_init(&s->scan, bpf_map__fd(s->skel->maps.flows), 0)) {
+		snprintf(err, errlen, "cannot set up the ring buffer or the flow scan");
+		return -1;
+	}
+	s->sink = (struct ct_sink){ .record = to_record, .visit = o->visit ? to_visit : NULL,
+				    .iface = iface_of, .ctx = s };
+	/* wall clock = monotonic + offset (replay: the capture's time is the wall clock) */
+	if (!s->user_clock)
+		s->sink.to_wall = (__s64)(ct_now_ns() - ct_mono_ns());
+	return 0;
+}
+
+void ct_session_close(struct ct_session *s)
+{
+	ct_scanner_free(&s->scan);
+	ring_buffer__free(s->rb);
+	s->rb = NULL;
+	if (s->skel)
+		ct_unload(s->skel);
+	s->skel = NULL;
+}
+
+int ct_session_fd(const struct ct_session *s)
+{
+	return ring_buffer__epoll_fd(s->rb);
+}
+
+void ct_session_drain(struct ct_session *s)
+{
+	if (!s->stopped)
+		ring_buffer__consume(s->rb);
+}
+
+int ct_session_poll(struct ct_session *s, int timeout_ms)
+{
+	int n = ring_buffer__poll(s->rb, timeout_ms);
+
+	if (n < 0 && n != -EINTR && !s->stopped)
+		return n;
+	/* events below the wakeup mark do not wake us: the poll tick picks them up */
+	ct_session_drain(s);
+	if (s->nheld)
+		release_held(s, 0);
+	return 0;
+}
+
+int ct_session_counters(struct ct_session *s, __u64 *c, int n)
+{
+	return ct_read_counters(s->skel, c, (size_t)n);
+}
+
+int ct_session_scan(struct ct_session *s, enum ct_scan_mode mode)
+{
+	__u64 c[CT_C_MAX], now;
+	struct ct_clock clk;
+	int err;
+
+	err = ct_clock_sync(s->skel, s->user_clock, &clk);
+	if (err)
+		return err;
+	/*
+	 * Flows created before the scan began are in the table, removed, or evicted: taken
+	 * before the scan, the count can only make evictions look fewer, never invent one.
+	 */
+	if (!ct_read_counters(s->skel, c, CT_C_MAX))
+		s->created_at_scan = c[CT_C_FLOWS] - c[CT_C_RESTARTS];
+	if (s->user_clock) {
+		now = s->skel->bss->user_clock_ns;
+	} else {
+		/* taken again each time in case the wall clock was set */
+		s->sink.to_wall = (__s64)(ct_now_ns() - ct_mono_ns());
+		now = ct_mono_ns();
+	}
+	return ct_scan(&s->scan, &s->exp, &clk, now, mode, &s->sink);
+}
+
+void ct_session_losses(struct ct_session *s, __u64 *lost, __u64 *evicted)
+{
+	__u64 c[CT_C_MAX], gone = s->scan.removed + s->scan.last_seen_flows;
+
+	*lost = *evicted = 0;
+	if (ct_read_counters(s->skel, c, CT_C_MAX))
+		return;
+	*evicted = (s->created_at_scan > gone ? s->created_at_scan - gone : 0) + c[CT_C_FLOW_FAIL];
+	*lost = c[CT_C_RB_FAIL];
+}
+
+void ct_session_table(const struct ct_session *s, __u64 *flows, __u64 *capacity)
+{
+	*flows = s->scan.last_seen_flows;
+	*capacity = bpf_map__max_entries(s->skel->maps.flows);
+}
+
+void ct_session_report(struct ct_session *s)
+{
+	__u64 lost, evicted;
+
+	ct_session_losses(s, &lost, &evicted);
+	if (lost > s->said_lost) {
+		pr_warn("%llu events lost so far: the ring buffer was full\n",
+			(unsigned long long)lost);
+		s->said_lost = lost;
+	}
+	if (evicted > s->said_evicted + s->said_evicted / 10) {
+		pr_warn("%llu flows evicted before they ended so far: the flow table is full; "
+			"raise --table-size\n", (unsigned long long)evicted);
+		s->said_evicted = evicted;
+	}
+}
+
+int ct_session_finish(struct ct_session *s, int mode)
+{
+	__u64 c[CT_C_MAX], lost, evicted;
+	int ret = 0, r;
+
+	if (!s->rb)
+		return 0;
+	ct_session_drain(s);	/* the last events */
+	release_held(s, 1);
+	r = mode >= 0 && !s->stopped ? ct_session_scan(s, (enum ct_scan_mode)mode) : 0;
+	if (r < 0) {
+		pr_warn("cannot read the flow table: %s\n", strerror(-r));
+		ret = 1;
+	}
+	/* nobody reads what we print any more: nothing to tell */
+	if (s->stopped)
+		return 0;
+	ct_session_losses(s, &lost, &evicted);
+	if (evicted)
+		pr_warn("%llu flows were evicted from the full flow table before they ended; "
+			"raise --table-size\n", (unsigned long long)evicted);
+	if (lost)
+		pr_warn("%llu events were lost: the ring buffer was full\n",
+			(unsigned long long)lost);
+	if (!ct_read_counters(s->skel, c, CT_C_MAX))
+		pr_info("%llu packets, %llu TCP, %llu other, %llu malformed, %llu flows\n",
+			(unsigned long long)c[CT_C_PACKETS], (unsigned long long)c[CT_C_TCP],
+			(unsigned long long)c[CT_C_OTHER], (unsigned long long)c[CT_C_MALFORMED],
+			(unsigned long long)c[CT_C_FLOWS]);
+	return ret || lost || evicted;
+}

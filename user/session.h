@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * session.h - what a live session and a replay share: the loaded BPF object, the ring
+ * buffer of kernel-decided closes (with closes held for a reset's reason), the scans of
+ * the flow table, the record sink, and the accounting of what was lost, said on stderr
+ * in one wording. Live and replay differ only in where packets and time come from.
+ */
+#ifndef CT_SESSION_H
+#define CT_SESSION_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "flows.h"
+#include "loader.h"
+#include "record.h"
+
+#define CT_HELD_MAX 256
+#define CT_HELD_NS 100000000ull	/* 100 ms: the reason follows within microseconds */
+
+struct closetrace;
+struct ring_buffer;
+
+typedef int (*ct_record_fn)(void *ctx, const struct ct_record *r);
+
+struct ct_session_opts {
+	struct ct_load_opts load;
+	struct ct_expiry exp;
+	/* records: kernel closes, and what scans decide and remove; < 0 stops the session */
+	ct_record_fn record;
+	/* optional: every flow a scan leaves in the table */
+	ct_record_fn visit;
+	void *ctx;
+	/* the name records carry for an interface index */
+	const char *(*iface)(void *ctx, __u32 ifindex);
+	void *iface_ctx;
+};
+
+struct ct_session {
+	struct closetrace *skel;
+	struct ring_buffer *rb;
+	struct ct_scanner scan;
+	struct ct_expiry exp;
+	struct ct_sink sink;	/* ctx is the session; records go on to the callbacks below */
+	ct_record_fn record, visit;
+	void *ctx;
+	const char *(*iface)(void *ctx, __u32 ifindex);
+	void *iface_ctx;
+	int user_clock;		/* replay: time is the capture's */
+	int stopped;		/* the record sink refused more */
+	/* closes decided by a RST, held until its reason comes (CT_EVF_* to wait for) */
+	__u8 hold;
+	struct ct_held {
+		struct ct_record r;
+		__u64 until;		/* monotonic ns: handed out as it is after this */
+		__u8 want;		/* CT_EVF_*: what it waits for */
+	} held[CT_HELD_MAX];
+	int nheld;
+	/* flows created (less restarts) when the last scan began: eviction is told from it */
+	__u64 created_at_scan;
+	__u64 said_lost, said_evicted;
+};
+
+/*
+ * Load the object and set up the ring buffer and the scanner; 0, or -1 with one sentence
+ * in @err (what was set up is freed by ct_session_close(), which must be called anyway).
+ */
+int ct_session_open(struct ct_session *s, const struct ct_session_opts *o, char *err,
+		    size_t errlen);
+void ct_session_close(struct ct_session *s);
+
+/* The ring buffer's epoll descriptor, to wait on it with other descriptors. */
+int ct_session_fd(const struct ct_session *s);
+
+/*
+ * Wait up to @timeout_ms for events, hand them out, and those held past their deadline;
+ * < 0 on a reading error.
+ */
+int ct_session_poll(struct ct_session *s, int timeout_ms);
+/* Hand out the events waiting, without waiting. */
+void ct_session_drain(struct ct_session *s);
+
+/*
+ * Scan the table at the session's time (monotonic live, the capture's in replay): 0,
+ * -errno, or 1 when the sink stopped.
+ */
+int ct_session_scan(struct ct_session *s, enum ct_scan_mode mode);
+
+/* Global counters, summed over CPUs; 0 or -errno. */
+int ct_session_counters(struct ct_session *s, __u64 *c, int n);
+/* Events lost (ring buffer full) and flows evicted before they ended, as of the last scan. */
+void ct_session_losses(struct ct_session *s, __u64 *lost, __u64 *evicted);
+/* The flow table: flows at the last scan, and its capacity. */
+void ct_session_table(const struct ct_session *s, __u64 *flows, __u64 *capacity);
+
+/* Say on stderr what was lost since it was last said (evictions once they grow 10 %). */
+void ct_session_report(struct ct_session *s);
+
+/*
+ * The end: the last events and held closes, a last scan in @mode (< 0: none), what was
+ * lost, and the counters under -v. Returns 1 if closes were lost, else 0.
+ */
+int ct_session_finish(struct ct_session *s, int mode);
+
+/* Wall-clock time, and the monotonic clock, in ns. */
+__u64 ct_now_ns(void);
+__u64 ct_mono_ns(void);
+
+#endif /* CT_SESSION_H */
