@@ -149,14 +149,14 @@ int ct_send_reset(void *ctx)
 	__u32 reason = 0;
 	int state = 0;
 
-	if (cfg_rr_saddr == 0xffff || cfg_rr_daddr == 0xffff)
+	if (cfg_rr_saddr == CT_FIELD_NONE || cfg_rr_daddr == CT_FIELD_NONE)
 		return 0;
 	if (ct_rr_addr(ctx, cfg_rr_saddr, k.addr[0], &k.port[0]) ||
 	    ct_rr_addr(ctx, cfg_rr_daddr, k.addr[1], &k.port[1]))
 		return 0;
-	if (cfg_rr_state != 0xffff)
+	if (cfg_rr_state != CT_FIELD_NONE)
 		bpf_probe_read_kernel(&state, sizeof(state), ctx + cfg_rr_state);
-	if (cfg_rr_reason != 0xffff)
+	if (cfg_rr_reason != CT_FIELD_NONE)
 		bpf_probe_read_kernel(&reason, sizeof(reason), ctx + cfg_rr_reason);
 	f = ct_rr_flow(&k);
 	if (!f || f->rst_reason)
@@ -179,17 +179,19 @@ int ct_receive_reset(void *ctx)
 	struct ct_flow *f;
 	__u16 family = 0;
 
-	if (cfg_rx_family == 0xffff || cfg_rx_sport == 0xffff || cfg_rx_dport == 0xffff)
+	if (cfg_rx_family == CT_FIELD_NONE || cfg_rx_sport == CT_FIELD_NONE ||
+	    cfg_rx_dport == CT_FIELD_NONE)
 		return 0;
 	bpf_probe_read_kernel(&family, sizeof(family), ctx + cfg_rx_family);
 	bpf_probe_read_kernel(&k.port[0], 2, ctx + cfg_rx_sport);
 	bpf_probe_read_kernel(&k.port[1], 2, ctx + cfg_rx_dport);
-	if (family == 2 /* AF_INET */ && cfg_rx_saddr != 0xffff && cfg_rx_daddr != 0xffff) {
+	if (family == 2 /* AF_INET */ && cfg_rx_saddr != CT_FIELD_NONE &&
+	    cfg_rx_daddr != CT_FIELD_NONE) {
 		k.addr[0][2] = k.addr[1][2] = bpf_htonl(0xffff);
 		bpf_probe_read_kernel(&k.addr[0][3], 4, ctx + cfg_rx_saddr);
 		bpf_probe_read_kernel(&k.addr[1][3], 4, ctx + cfg_rx_daddr);
-	} else if (family == 10 /* AF_INET6 */ && cfg_rx_saddr6 != 0xffff &&
-		   cfg_rx_daddr6 != 0xffff) {
+	} else if (family == 10 /* AF_INET6 */ && cfg_rx_saddr6 != CT_FIELD_NONE &&
+		   cfg_rx_daddr6 != CT_FIELD_NONE) {
 		bpf_probe_read_kernel(k.addr[0], 16, ctx + cfg_rx_saddr6);
 		bpf_probe_read_kernel(k.addr[1], 16, ctx + cfg_rx_daddr6);
 	} else {

@@ -118,6 +118,13 @@ enum ct_close {
 /* Interfaces the reset tracepoint looks a flow up on (the key holds the interface). */
 #define CT_RR_IFACES 16
 
+/*
+ * The offset of a reset tracepoint field that this kernel's record lacks. User space
+ * reads the offsets from tracefs and hands them to the programs as rodata; real offsets
+ * are a few dozen bytes.
+ */
+#define CT_FIELD_NONE 0xffff
+
 /* Who sent the first RST of a flow, as carried in events. */
 #define CT_BY_NONE 0
 #define CT_BY_CLT 1

@@ -276,10 +276,10 @@ int ct_live_start(struct ct_live *l, const struct ct_live_opts *o,
 	if (!o->xdp) {
 		if (ct_reasons_probe(&l->reasons, err, sizeof(err)))
 			pr_info("%s\n", err);
-		else if (l->reasons.off_reason == CT_RR_NONE)
+		else if (l->reasons.off_reason == CT_FIELD_NONE)
 			pr_info("this kernel's tcp_send_reset has no reason field (before 6.10): "
 				"reset reasons show as -, socket states are kept\n");
-		if (l->reasons.off_saddr != CT_RR_NONE) {
+		if (l->reasons.off_saddr != CT_FIELD_NONE) {
 			for (int i = 0; i < l->nifs; i++)
 				ifindex[i] = l->ifs[i].ifindex;
 			lo.progs |= CT_PROG_RESET;
@@ -305,7 +305,7 @@ int ct_live_start(struct ct_live *l, const struct ct_live_opts *o,
 			pr_info("cannot attach to tcp_send_reset: reset reasons show as -\n");
 		else
 			ct_reasons_use(&l->reasons);
-		if (l->reasons.rx_family != CT_RR_NONE)
+		if (l->reasons.rx_family != CT_FIELD_NONE)
 			l->rx_link = bpf_program__attach(l->skel->progs.ct_receive_reset);
 		if (!l->rx_link)
 			pr_info("no tcp_receive_reset tracepoint: RSTs accepted by local sockets "

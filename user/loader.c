@@ -60,7 +60,7 @@ struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errle
 				  (o->progs & CT_PROG_RESET) && o->reasons);
 	bpf_program__set_autoload(skel->progs.ct_receive_reset,
 				  (o->progs & CT_PROG_RESET) && o->reasons &&
-				  o->reasons->rx_family != 0xffff);
+				  o->reasons->rx_family != CT_FIELD_NONE);
 	if ((o->progs & CT_PROG_RESET) && o->reasons) {
 		skel->rodata->cfg_rx_family = o->reasons->rx_family;
 		skel->rodata->cfg_rx_sport = o->reasons->rx_sport;
