@@ -91,14 +91,14 @@ static __always_inline int ct_rr_addr(void *ctx, __u16 off, __u32 *addr, __u16 *
 	__builtin_memcpy(&fam, sa, 2);
 	__builtin_memcpy(&nport, sa + 2, 2);
 	*port = bpf_ntohs(nport);
-	if (fam == 2 /* AF_INET */) {
+	if (fam == CT_AF_INET) {
 		addr[0] = 0;
 		addr[1] = 0;
 		addr[2] = bpf_htonl(0xffff);
 		__builtin_memcpy(&addr[3], sa + 4, 4);
 		return 0;
 	}
-	if (fam == 10 /* AF_INET6 */) {
+	if (fam == CT_AF_INET6) {
 		__builtin_memcpy(addr, sa + 8, 16);
 		return 0;
 	}
@@ -185,12 +185,12 @@ int ct_receive_reset(void *ctx)
 	bpf_probe_read_kernel(&family, sizeof(family), ctx + cfg_rx_family);
 	bpf_probe_read_kernel(&k.port[0], 2, ctx + cfg_rx_sport);
 	bpf_probe_read_kernel(&k.port[1], 2, ctx + cfg_rx_dport);
-	if (family == 2 /* AF_INET */ && cfg_rx_saddr != CT_FIELD_NONE &&
+	if (family == CT_AF_INET && cfg_rx_saddr != CT_FIELD_NONE &&
 	    cfg_rx_daddr != CT_FIELD_NONE) {
 		k.addr[0][2] = k.addr[1][2] = bpf_htonl(0xffff);
 		bpf_probe_read_kernel(&k.addr[0][3], 4, ctx + cfg_rx_saddr);
 		bpf_probe_read_kernel(&k.addr[1][3], 4, ctx + cfg_rx_daddr);
-	} else if (family == 10 /* AF_INET6 */ && cfg_rx_saddr6 != CT_FIELD_NONE &&
+	} else if (family == CT_AF_INET6 && cfg_rx_saddr6 != CT_FIELD_NONE &&
 		   cfg_rx_daddr6 != CT_FIELD_NONE) {
 		bpf_probe_read_kernel(k.addr[0], 16, ctx + cfg_rx_saddr6);
 		bpf_probe_read_kernel(k.addr[1], 16, ctx + cfg_rx_daddr6);

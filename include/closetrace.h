@@ -125,6 +125,17 @@ enum ct_close {
  */
 #define CT_FIELD_NONE 0xffff
 
+/*
+ * Kernel ABI values by number. The BPF side cannot include glibc's headers (the address
+ * families, errno), and Debian 12's 6.1 UAPI headers predate tcx (kernel 6.6).
+ */
+#define CT_AF_INET 2		/* sa_family of a sockaddr_in in a tracepoint record */
+#define CT_AF_INET6 10		/* sa_family of a sockaddr_in6 */
+#define CT_EEXIST 17		/* a BPF_NOEXIST map update on a key that is there: -CT_EEXIST */
+#define CT_BPF_TCX_INGRESS 46	/* enum bpf_attach_type: tcx links, and tc programs' type */
+#define CT_BPF_TCX_EGRESS 47
+#define CT_BPF_F_BEFORE (1u << 3)	/* bpf_link_create flag: first among a hook's programs */
+
 /* Who sent the first RST of a flow, as carried in events. */
 #define CT_BY_NONE 0
 #define CT_BY_CLT 1

@@ -100,7 +100,7 @@ static int attach_meta_helper(void)
 	if (!F.vm)
 		return -1;
 	/* a tail call needs caller and callee of one kind: closetrace's is a tcx program */
-	bpf_program__set_expected_attach_type(F.vm->progs.push_vlan, 46 /* BPF_TCX_INGRESS */);
+	bpf_program__set_expected_attach_type(F.vm->progs.push_vlan, CT_BPF_TCX_INGRESS);
 	if (vlan_meta__load(F.vm))
 		return -1;
 	fd = bpf_program__fd(F.skel->progs.ct_tc);

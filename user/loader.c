@@ -78,7 +78,7 @@ struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errle
 		skel->rodata->cfg_rr_nifs = (__u32)(o->nifs < CT_RR_IFACES ? o->nifs : CT_RR_IFACES);
 	}
 	/* tcx attach types (kernel >= 6.6); older kernels ignore it for tc programs */
-	bpf_program__set_expected_attach_type(skel->progs.ct_tc, 46 /* BPF_TCX_INGRESS */);
+	bpf_program__set_expected_attach_type(skel->progs.ct_tc, CT_BPF_TCX_INGRESS);
 	skel->rodata->cfg_emit_graceful = !!o->emit_graceful;
 	skel->rodata->cfg_user_clock = !!o->user_clock;
 	skel->rodata->cfg_wakeup_bytes = o->wakeup_bytes;
