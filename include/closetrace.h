@@ -36,9 +36,15 @@ struct ct_flow_key {
 };
 _Static_assert(sizeof(struct ct_flow_key) == 40, "ct_flow_key layout");
 
-#define CT_IFVLAN(ifindex, vlan) ((((__u32)(ifindex) & 0xfffffu) << 12) | ((vlan) & 0xfffu))
+#define CT_IFINDEX_MASK 0xfffffu	/* the 20 bits of an ifindex the key has room for */
+#define CT_VLAN_MASK 0xfffu		/* the VLAN id: the low 12 bits of a tag's TCI */
+#define CT_IFVLAN(ifindex, vlan) \
+	((((__u32)(ifindex) & CT_IFINDEX_MASK) << 12) | ((vlan) & CT_VLAN_MASK))
 #define CT_IFVLAN_IFINDEX(w) ((w) >> 12)
-#define CT_IFVLAN_VLAN(w) ((w) & 0xfffu)
+#define CT_IFVLAN_VLAN(w) ((w) & CT_VLAN_MASK)
+
+/* addr[2] of an IPv4-mapped address (::ffff:a.b.c.d), host byte order: it tells IPv4 */
+#define CT_V4MAPPED 0xffffu
 
 /*
  * History letters, Zeek's meaning: S SYN without ACK, H SYN+ACK, A pure ACK, D payload,

@@ -74,7 +74,7 @@ struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errle
 		skel->rodata->cfg_rr_saddr = o->reasons->off_saddr;
 		skel->rodata->cfg_rr_daddr = o->reasons->off_daddr;
 		for (int i = 0; i < o->nifs && i < CT_RR_IFACES; i++)
-			skel->rodata->cfg_rr_ifindex[i] = (__u32)o->ifindex[i] & 0xfffffu;
+			skel->rodata->cfg_rr_ifindex[i] = (__u32)o->ifindex[i] & CT_IFINDEX_MASK;
 		skel->rodata->cfg_rr_nifs = (__u32)(o->nifs < CT_RR_IFACES ? o->nifs : CT_RR_IFACES);
 	}
 	/* tcx attach types (kernel >= 6.6); older kernels ignore it for tc programs */
