@@ -42,7 +42,7 @@ int ct_tc(struct __sk_buff *skb)
 		return TC_ACT_UNSPEC;
 	/* A tag the driver moved into metadata is the outermost one. */
 	if (skb->vlan_present) {
-		vlan = skb->vlan_tci & 0x0fff;
+		vlan = skb->vlan_tci & CT_VLAN_MASK;
 		tagged = 1;
 	}
 	p.vlan = vlan;
@@ -77,29 +77,36 @@ int ct_clock_probe(struct xdp_md *ctx)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* The tracepoints carry the kernel's sockaddrs as bytes: their fields at the UAPI offsets. */
+#define CT_SIN_OFF(f) __builtin_offsetof(struct sockaddr_in, f)
+#define CT_SIN6_OFF(f) __builtin_offsetof(struct sockaddr_in6, f)
+_Static_assert(CT_SIN_OFF(sin_family) == CT_SIN6_OFF(sin6_family), "sockaddr family");
+_Static_assert(CT_SIN_OFF(sin_port) == CT_SIN6_OFF(sin6_port), "sockaddr port");
+
 /*
  * A sockaddr_in / sockaddr_in6 of the tracepoint record at @off: the address, IPv4
  * mapped as in flow keys, and the port in host order. 0, or -1 for another family.
  */
 static __always_inline int ct_rr_addr(void *ctx, __u16 off, __u32 *addr, __u16 *port)
 {
-	__u8 sa[28];
+	__u8 sa[sizeof(struct sockaddr_in6)];	/* the larger of the two */
 	__u16 fam, nport;
 
 	if (bpf_probe_read_kernel(sa, sizeof(sa), ctx + off))
 		return -1;
-	__builtin_memcpy(&fam, sa, 2);
-	__builtin_memcpy(&nport, sa + 2, 2);
+	/* family and port sit at the same offsets in both */
+	__builtin_memcpy(&fam, sa + CT_SIN_OFF(sin_family), 2);
+	__builtin_memcpy(&nport, sa + CT_SIN_OFF(sin_port), 2);
 	*port = bpf_ntohs(nport);
-	if (fam == 2 /* AF_INET */) {
+	if (fam == CT_AF_INET) {
 		addr[0] = 0;
 		addr[1] = 0;
-		addr[2] = bpf_htonl(0xffff);
-		__builtin_memcpy(&addr[3], sa + 4, 4);
+		addr[2] = bpf_htonl(CT_V4MAPPED);
+		__builtin_memcpy(&addr[3], sa + CT_SIN_OFF(sin_addr), 4);
 		return 0;
 	}
-	if (fam == 10 /* AF_INET6 */) {
-		__builtin_memcpy(addr, sa + 8, 16);
+	if (fam == CT_AF_INET6) {
+		__builtin_memcpy(addr, sa + CT_SIN6_OFF(sin6_addr), 16);
 		return 0;
 	}
 	return -1;
@@ -149,14 +156,14 @@ int ct_send_reset(void *ctx)
 	__u32 reason = 0;
 	int state = 0;
 
-	if (cfg_rr_saddr == 0xffff || cfg_rr_daddr == 0xffff)
+	if (cfg_rr_saddr == CT_FIELD_NONE || cfg_rr_daddr == CT_FIELD_NONE)
 		return 0;
 	if (ct_rr_addr(ctx, cfg_rr_saddr, k.addr[0], &k.port[0]) ||
 	    ct_rr_addr(ctx, cfg_rr_daddr, k.addr[1], &k.port[1]))
 		return 0;
-	if (cfg_rr_state != 0xffff)
+	if (cfg_rr_state != CT_FIELD_NONE)
 		bpf_probe_read_kernel(&state, sizeof(state), ctx + cfg_rr_state);
-	if (cfg_rr_reason != 0xffff)
+	if (cfg_rr_reason != CT_FIELD_NONE)
 		bpf_probe_read_kernel(&reason, sizeof(reason), ctx + cfg_rr_reason);
 	f = ct_rr_flow(&k);
 	if (!f || f->rst_reason)
@@ -179,17 +186,19 @@ int ct_receive_reset(void *ctx)
 	struct ct_flow *f;
 	__u16 family = 0;
 
-	if (cfg_rx_family == 0xffff || cfg_rx_sport == 0xffff || cfg_rx_dport == 0xffff)
+	if (cfg_rx_family == CT_FIELD_NONE || cfg_rx_sport == CT_FIELD_NONE ||
+	    cfg_rx_dport == CT_FIELD_NONE)
 		return 0;
 	bpf_probe_read_kernel(&family, sizeof(family), ctx + cfg_rx_family);
 	bpf_probe_read_kernel(&k.port[0], 2, ctx + cfg_rx_sport);
 	bpf_probe_read_kernel(&k.port[1], 2, ctx + cfg_rx_dport);
-	if (family == 2 /* AF_INET */ && cfg_rx_saddr != 0xffff && cfg_rx_daddr != 0xffff) {
-		k.addr[0][2] = k.addr[1][2] = bpf_htonl(0xffff);
+	if (family == CT_AF_INET && cfg_rx_saddr != CT_FIELD_NONE &&
+	    cfg_rx_daddr != CT_FIELD_NONE) {
+		k.addr[0][2] = k.addr[1][2] = bpf_htonl(CT_V4MAPPED);
 		bpf_probe_read_kernel(&k.addr[0][3], 4, ctx + cfg_rx_saddr);
 		bpf_probe_read_kernel(&k.addr[1][3], 4, ctx + cfg_rx_daddr);
-	} else if (family == 10 /* AF_INET6 */ && cfg_rx_saddr6 != 0xffff &&
-		   cfg_rx_daddr6 != 0xffff) {
+	} else if (family == CT_AF_INET6 && cfg_rx_saddr6 != CT_FIELD_NONE &&
+		   cfg_rx_daddr6 != CT_FIELD_NONE) {
 		bpf_probe_read_kernel(k.addr[0], 16, ctx + cfg_rx_saddr6);
 		bpf_probe_read_kernel(k.addr[1], 16, ctx + cfg_rx_daddr6);
 	} else {

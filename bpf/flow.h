@@ -53,7 +53,7 @@ static __always_inline struct ct_flow *ct_flow_new(struct ct_pkt *p, int ep, __u
 	err = bpf_map_update_elem(&flows, &p->key, &nf, replace ? BPF_ANY : BPF_NOEXIST);
 	if (err == 0)
 		ct_count(cnt, CT_C_FLOWS);
-	else if (err != -17 /* EEXIST: another CPU created it first */) {
+	else if (err != -CT_EEXIST) {	/* another CPU created it first */
 		ct_count(cnt, CT_C_FLOW_FAIL);
 		return NULL;
 	}

@@ -23,15 +23,17 @@ const volatile __u8 cfg_user_clock = 0;
 const volatile __u32 cfg_wakeup_bytes = 0;
 
 /*
- * tcp_send_reset: where the tracepoint's fields are (from its format file; 0xffff when
- * absent), and the interfaces watched, whose flows a reset this host sends may belong to.
+ * tcp_send_reset: where the tracepoint's fields are (from its format file; CT_FIELD_NONE
+ * when absent), and the interfaces watched, whose flows a reset this host sends may belong
+ * to.
  */
-const volatile __u16 cfg_rr_state = 0xffff, cfg_rr_reason = 0xffff;
-const volatile __u16 cfg_rr_saddr = 0xffff, cfg_rr_daddr = 0xffff;
-/* tcp_receive_reset: its fields' offsets, 0xffff when absent */
-const volatile __u16 cfg_rx_family = 0xffff, cfg_rx_sport = 0xffff, cfg_rx_dport = 0xffff;
-const volatile __u16 cfg_rx_saddr = 0xffff, cfg_rx_daddr = 0xffff;
-const volatile __u16 cfg_rx_saddr6 = 0xffff, cfg_rx_daddr6 = 0xffff;
+const volatile __u16 cfg_rr_state = CT_FIELD_NONE, cfg_rr_reason = CT_FIELD_NONE;
+const volatile __u16 cfg_rr_saddr = CT_FIELD_NONE, cfg_rr_daddr = CT_FIELD_NONE;
+/* tcp_receive_reset: its fields' offsets, CT_FIELD_NONE when absent */
+const volatile __u16 cfg_rx_family = CT_FIELD_NONE, cfg_rx_sport = CT_FIELD_NONE;
+const volatile __u16 cfg_rx_dport = CT_FIELD_NONE;
+const volatile __u16 cfg_rx_saddr = CT_FIELD_NONE, cfg_rx_daddr = CT_FIELD_NONE;
+const volatile __u16 cfg_rx_saddr6 = CT_FIELD_NONE, cfg_rx_daddr6 = CT_FIELD_NONE;
 const volatile __u32 cfg_rr_ifindex[CT_RR_IFACES] = {};
 const volatile __u32 cfg_rr_nifs = 0;
 

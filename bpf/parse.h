@@ -34,6 +34,9 @@
 #define CT_ETH_P_FABRICPATH	0x8903	/* Cisco FabricPath: FTag/TTL, then an inner frame */
 #define CT_PPP_IP		0x0021
 #define CT_PPP_IPV6		0x0057
+/* fragment offset masks (the kernel's IP_OFFSET and IP6_OFFSET are not UAPI) */
+#define CT_IP_OFFSET		0x1fff	/* of iphdr.frag_off, host order */
+#define CT_IP6_OFFSET		0xfff8	/* of the IPv6 fragment header's offset word */
 
 struct ct_pkt {
 	struct ct_flow_key key;	/* sender in endpoint 0, receiver in endpoint 1 */
@@ -94,7 +97,7 @@ static __always_inline int ct_parse_eth(struct hdr_cursor *c, void *data_end, st
 		if ((void *)(vh + 1) > data_end)
 			return -1;
 		if (!p->vlan_tagged) {
-			p->vlan = bpf_ntohs(vh->tci) & 0x0fff;
+			p->vlan = bpf_ntohs(vh->tci) & CT_VLAN_MASK;
 			p->vlan_tagged = 1;
 		}
 		c->pos = vh + 1;
@@ -168,15 +171,15 @@ static __always_inline int ct_parse_ipv4(struct hdr_cursor *c, void *data_end, s
 	if (c->pos + hlen > data_end)
 		return -CT_P_MALFORMED;
 	/* Only the first fragment carries the TCP header. */
-	if (iph->frag_off & bpf_htons(0x1fff))
+	if (iph->frag_off & bpf_htons(CT_IP_OFFSET))
 		return -CT_P_FRAGMENT;
 	if (iph->protocol != IPPROTO_TCP)
 		return -CT_P_OTHER;
 	c->pos += hlen;
 
-	p->key.addr[0][2] = bpf_htonl(0xffff);
+	p->key.addr[0][2] = bpf_htonl(CT_V4MAPPED);
 	p->key.addr[0][3] = iph->saddr;
-	p->key.addr[1][2] = bpf_htonl(0xffff);
+	p->key.addr[1][2] = bpf_htonl(CT_V4MAPPED);
 	p->key.addr[1][3] = iph->daddr;
 	return tot - hlen;
 }
@@ -221,7 +224,7 @@ static __always_inline int ct_parse_ipv6(struct hdr_cursor *c, void *data_end, s
 		case IPPROTO_FRAGMENT:
 			if ((void *)(ext + 8) > data_end)
 				return -CT_P_MALFORMED;
-			if ((ext[2] << 8 | ext[3]) & 0xfff8)
+			if ((ext[2] << 8 | ext[3]) & CT_IP6_OFFSET)
 				return -CT_P_FRAGMENT;
 			elen = 8;
 			break;

@@ -36,9 +36,15 @@ struct ct_flow_key {
 };
 _Static_assert(sizeof(struct ct_flow_key) == 40, "ct_flow_key layout");
 
-#define CT_IFVLAN(ifindex, vlan) ((((__u32)(ifindex) & 0xfffffu) << 12) | ((vlan) & 0xfffu))
+#define CT_IFINDEX_MASK 0xfffffu	/* the 20 bits of an ifindex the key has room for */
+#define CT_VLAN_MASK 0xfffu		/* the VLAN id: the low 12 bits of a tag's TCI */
+#define CT_IFVLAN(ifindex, vlan) \
+	((((__u32)(ifindex) & CT_IFINDEX_MASK) << 12) | ((vlan) & CT_VLAN_MASK))
 #define CT_IFVLAN_IFINDEX(w) ((w) >> 12)
-#define CT_IFVLAN_VLAN(w) ((w) & 0xfffu)
+#define CT_IFVLAN_VLAN(w) ((w) & CT_VLAN_MASK)
+
+/* addr[2] of an IPv4-mapped address (::ffff:a.b.c.d), host byte order: it tells IPv4 */
+#define CT_V4MAPPED 0xffffu
 
 /*
  * History letters, Zeek's meaning: S SYN without ACK, H SYN+ACK, A pure ACK, D payload,
@@ -117,6 +123,24 @@ enum ct_close {
 
 /* Interfaces the reset tracepoint looks a flow up on (the key holds the interface). */
 #define CT_RR_IFACES 16
+
+/*
+ * The offset of a reset tracepoint field that this kernel's record lacks. User space
+ * reads the offsets from tracefs and hands them to the programs as rodata; real offsets
+ * are a few dozen bytes.
+ */
+#define CT_FIELD_NONE 0xffff
+
+/*
+ * Kernel ABI values by number. The BPF side cannot include glibc's headers (the address
+ * families, errno), and Debian 12's 6.1 UAPI headers predate tcx (kernel 6.6).
+ */
+#define CT_AF_INET 2		/* sa_family of a sockaddr_in in a tracepoint record */
+#define CT_AF_INET6 10		/* sa_family of a sockaddr_in6 */
+#define CT_EEXIST 17		/* a BPF_NOEXIST map update on a key that is there: -CT_EEXIST */
+#define CT_BPF_TCX_INGRESS 46	/* enum bpf_attach_type: tcx links, and tc programs' type */
+#define CT_BPF_TCX_EGRESS 47
+#define CT_BPF_F_BEFORE (1u << 3)	/* bpf_link_create flag: first among a hook's programs */
 
 /* Who sent the first RST of a flow, as carried in events. */
 #define CT_BY_NONE 0

@@ -4,7 +4,9 @@
  * BPF_PROG_TEST_RUN over crafted packet sequences: every kernel-decided close kind over
  * IPv4/IPv6, untagged, one VLAN tag, QinQ, and tags in skb metadata (tc); retransmissions,
  * flow restarts, the FIN-then-RST case from the field, and malformed input. Asserts the
- * flow map, the ring-buffer events and the global counters.
+ * flow map, the ring-buffer events and the global counters. Also that the verifier's log
+ * of a refused program reaches stderr at -v, as the loader's error message says, and not
+ * without it.
  *
  * Needs root (or CAP_BPF+CAP_NET_ADMIN). Without it the tests skip, unless
  * CLOSETRACE_REQUIRE_PRIV=1, where they fail.
@@ -37,7 +39,9 @@
 #include "closetrace.skel.h"
 #include "ct_logic.h"
 #include "loader.h"
+#include "log.h"
 #include "pkt.h"
+#include "reject.skel.h"
 #include "vlan_meta.skel.h"
 
 enum prog { P_XDP, P_TC, P_TC_META };
@@ -100,7 +104,7 @@ static int attach_meta_helper(void)
 	if (!F.vm)
 		return -1;
 	/* a tail call needs caller and callee of one kind: closetrace's is a tcx program */
-	bpf_program__set_expected_attach_type(F.vm->progs.push_vlan, 46 /* BPF_TCX_INGRESS */);
+	bpf_program__set_expected_attach_type(F.vm->progs.push_vlan, CT_BPF_TCX_INGRESS);
 	if (vlan_meta__load(F.vm))
 		return -1;
 	fd = bpf_program__fd(F.skel->progs.ct_tc);
@@ -1446,6 +1450,79 @@ static void t_big_tcp_lengths(void **state)
 	}
 }
 
+/* ---- the verifier's log -------------------------------------------------------------- */
+
+/* libbpf's line before the verifier's log of a program that failed to load (1.1) */
+#define PROG_LOAD_LOG "-- BEGIN PROG LOAD LOG --"
+
+/*
+ * Load reject.bpf.o, which the verifier refuses, at @verbosity with stderr captured into
+ * @out. Returns libbpf's error. libbpf's own printer, which the other tests leave in
+ * place, is put back afterwards.
+ */
+static int load_rejected(int verbosity, char *out, size_t len)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "reject");
+	libbpf_print_fn_t prev = libbpf_set_print(NULL);
+	struct bpf_object *obj;
+	const void *elf;
+	FILE *cap = tmpfile();
+	size_t sz, n;
+	int saved, err;
+
+	assert_non_null(cap);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(cap), STDERR_FILENO) >= 0);
+	ct_log_init(verbosity);
+
+	elf = reject__elf_bytes(&sz);
+	obj = bpf_object__open_mem(elf, sz, &oo);
+	err = obj ? bpf_object__load(obj) : -errno;
+	bpf_object__close(obj);
+
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	ct_log_init(0);
+	libbpf_set_print(prev);
+
+	rewind(cap);
+	n = fread(out, 1, len - 1, cap);
+	out[n] = '\0';
+	fclose(cap);
+	assert_non_null(obj);
+	return err;
+}
+
+/*
+ * A refused program's verifier log is a libbpf warning, and log.c shows libbpf's warnings
+ * from -v on: the loader's error says "run with -v to see the verifier's log".
+ */
+static void t_verifier_log_at_v(void **state)
+{
+	static char out[1 << 16];
+
+	(void)state;
+	need_priv();
+	assert_true(load_rejected(1, out, sizeof(out)) < 0);
+	if (!strstr(out, PROG_LOAD_LOG))
+		fail_msg("no verifier log on stderr at -v; stderr was:\n%s", out);
+}
+
+/* Without -v a failed load prints nothing of libbpf's: the one-line error is enough. */
+static void t_verifier_log_quiet(void **state)
+{
+	static char out[1 << 16];
+
+	(void)state;
+	need_priv();
+	assert_true(load_rejected(0, out, sizeof(out)) < 0);
+	if (strstr(out, PROG_LOAD_LOG))
+		fail_msg("the verifier log shows without -v; stderr was:\n%s", out);
+}
+
 /* ---- the test table ------------------------------------------------------------------ */
 
 typedef void (*test_fn)(void **);
@@ -1544,6 +1621,8 @@ int main(void)
 	add("encapsulations mpls/pppoe/fabricpath/vlan-depth", t_encapsulations, NULL);
 	add("ipv6 routing+ah", t_ipv6_routing_ah, NULL);
 	add("big-tcp lengths", t_big_tcp_lengths, NULL);
+	add("verifier-log shown at -v", t_verifier_log_at_v, NULL);
+	add("verifier-log hidden without -v", t_verifier_log_quiet, NULL);
 
 	return _cmocka_run_group_tests("bpf", tests, ntests, group_setup, group_teardown);
 }

@@ -309,7 +309,7 @@ static void test_reasons(void **state)
 	assert_int_equal(ct_reasons_parse("\tfield:int state;\toffset:24;\tsize:4;\n"
 					  "\tfield:__u8 saddr[28];\toffset:28;\tsize:28;\n"
 					  "\tfield:__u8 daddr[28];\toffset:56;\tsize:28;\n", &r), 0);
-	assert_int_equal(r.off_reason, CT_RR_NONE);
+	assert_int_equal(r.off_reason, CT_FIELD_NONE);
 	assert_int_equal(r.nnames, 0);
 	/* no addresses: unusable */
 	assert_int_equal(ct_reasons_parse("name: tcp_send_reset\n", &r), -1);

@@ -16,11 +16,11 @@
 #include <bpf/libbpf.h>
 
 #include "attach.h"
+#include "closetrace.h"
 #include "log.h"
 
-/* The 6.1 UAPI headers predate tcx (kernel 6.6): the attach types by value. */
-#define CT_BPF_TCX_INGRESS 46
-#define CT_BPF_TCX_EGRESS 47
+/* Programs read from one tcx hook: several are rare, and ours is looked for by name. */
+#define CT_TCX_QUERY_MAX 64
 
 static const char *prog_name(__u32 id, char *buf, size_t len)
 {
@@ -77,13 +77,13 @@ int ct_iface_open(struct ct_iface *ifc, const char *name, char *err, size_t errl
 /* The id of a program named @want on tcx @type of @ifindex, or 0. */
 static __u32 tcx_find(int ifindex, int type, const char *want)
 {
-	__u32 ids[64] = {};
+	__u32 ids[CT_TCX_QUERY_MAX] = {};
 	char name[BPF_OBJ_NAME_LEN];
-	LIBBPF_OPTS(bpf_prog_query_opts, q, .prog_ids = ids, .prog_cnt = 64);
+	LIBBPF_OPTS(bpf_prog_query_opts, q, .prog_ids = ids, .prog_cnt = CT_TCX_QUERY_MAX);
 
 	if (bpf_prog_query_opts(ifindex, type, &q))
 		return 0;
-	for (__u32 i = 0; i < q.prog_cnt && i < 64; i++)
+	for (__u32 i = 0; i < q.prog_cnt && i < CT_TCX_QUERY_MAX; i++)
 		if (!strcmp(prog_name(ids[i], name, sizeof(name)), want))
 			return ids[i];
 	return 0;
@@ -143,10 +143,10 @@ static int attach_tc_netlink(struct ct_iface *ifc, int prog_fd, char *err, size_
 int ct_attach_tc(struct ct_iface *ifc, int prog_fd, char *err, size_t errlen)
 {
 	/*
-	 * First in line (BPF_F_BEFORE): closetrace only watches and always hands the packet
-	 * on, so programs that drop or redirect (Cilium, Calico) cannot hide traffic from it.
+	 * First in line: closetrace only watches and always hands the packet on, so
+	 * programs that drop or redirect (Cilium, Calico) cannot hide traffic from it.
 	 */
-	LIBBPF_OPTS(bpf_link_create_opts, first, .flags = 1u << 3 /* BPF_F_BEFORE */);
+	LIBBPF_OPTS(bpf_link_create_opts, first, .flags = CT_BPF_F_BEFORE);
 	__u32 id;
 
 	for (int t = CT_BPF_TCX_INGRESS; t <= CT_BPF_TCX_EGRESS; t++) {

@@ -23,7 +23,7 @@ static const char *iface_name(void *ctx, __u32 ifindex)
 	struct ct_live *l = ctx;
 
 	for (int i = 0; i < l->nifs; i++)
-		if ((__u32)(l->ifs[i].ifindex & 0xfffff) == ifindex)
+		if (((__u32)l->ifs[i].ifindex & CT_IFINDEX_MASK) == ifindex)
 			return l->ifs[i].name;
 	return "?";
 }
@@ -67,10 +67,10 @@ static void want_reasons(struct ct_live *l, struct ct_load_opts *lo, int *ifinde
 
 	if (ct_reasons_probe(&l->reasons, err, sizeof(err)))
 		pr_info("%s\n", err);
-	else if (l->reasons.off_reason == CT_RR_NONE)
+	else if (l->reasons.off_reason == CT_FIELD_NONE)
 		pr_info("this kernel's tcp_send_reset has no reason field (before 6.10): "
 			"reset reasons show as -, socket states are kept\n");
-	if (l->reasons.off_saddr == CT_RR_NONE)
+	if (l->reasons.off_saddr == CT_FIELD_NONE)
 		return;
 	for (int i = 0; i < l->nifs; i++)
 		ifindex[i] = l->ifs[i].ifindex;
@@ -92,7 +92,7 @@ static void attach_reasons(struct ct_live *l)
 		ct_reasons_use(&l->reasons);
 		l->s.hold |= CT_EVF_LOCAL_RST;
 	}
-	if (l->reasons.rx_family != CT_RR_NONE)
+	if (l->reasons.rx_family != CT_FIELD_NONE)
 		l->rx_link = bpf_program__attach(l->s.skel->progs.ct_receive_reset);
 	if (l->rx_link)
 		l->s.hold |= CT_EVF_RX_RST;

@@ -60,7 +60,7 @@ struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errle
 				  (o->progs & CT_PROG_RESET) && o->reasons);
 	bpf_program__set_autoload(skel->progs.ct_receive_reset,
 				  (o->progs & CT_PROG_RESET) && o->reasons &&
-				  o->reasons->rx_family != 0xffff);
+				  o->reasons->rx_family != CT_FIELD_NONE);
 	if ((o->progs & CT_PROG_RESET) && o->reasons) {
 		skel->rodata->cfg_rx_family = o->reasons->rx_family;
 		skel->rodata->cfg_rx_sport = o->reasons->rx_sport;
@@ -74,11 +74,11 @@ struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errle
 		skel->rodata->cfg_rr_saddr = o->reasons->off_saddr;
 		skel->rodata->cfg_rr_daddr = o->reasons->off_daddr;
 		for (int i = 0; i < o->nifs && i < CT_RR_IFACES; i++)
-			skel->rodata->cfg_rr_ifindex[i] = (__u32)o->ifindex[i] & 0xfffffu;
+			skel->rodata->cfg_rr_ifindex[i] = (__u32)o->ifindex[i] & CT_IFINDEX_MASK;
 		skel->rodata->cfg_rr_nifs = (__u32)(o->nifs < CT_RR_IFACES ? o->nifs : CT_RR_IFACES);
 	}
 	/* tcx attach types (kernel >= 6.6); older kernels ignore it for tc programs */
-	bpf_program__set_expected_attach_type(skel->progs.ct_tc, 46 /* BPF_TCX_INGRESS */);
+	bpf_program__set_expected_attach_type(skel->progs.ct_tc, CT_BPF_TCX_INGRESS);
 	skel->rodata->cfg_emit_graceful = !!o->emit_graceful;
 	skel->rodata->cfg_user_clock = !!o->user_clock;
 	skel->rodata->cfg_wakeup_bytes = o->wakeup_bytes;

@@ -14,7 +14,7 @@ static const char *const tcp_states[] = {
 	"close", "close-wait", "last-ack", "listen", "closing", "new-syn-recv",
 };
 
-/* The offset of field @name ("field:TYPE NAME;" or "NAME[N];"), or CT_RR_NONE. */
+/* The offset of field @name ("field:TYPE NAME;" or "NAME[N];"), or CT_FIELD_NONE. */
 static __u16 field_offset(const char *text, const char *name)
 {
 	size_t n = strlen(name);
@@ -35,7 +35,7 @@ static __u16 field_offset(const char *text, const char *name)
 			continue;
 		return (__u16)strtoul(off + 7, NULL, 10);
 	}
-	return CT_RR_NONE;
+	return CT_FIELD_NONE;
 }
 
 void ct_reason_spell(const char *kernel, char *buf, size_t len)
@@ -60,7 +60,7 @@ int ct_reasons_parse(const char *text, struct ct_reasons *r)
 	r->off_saddr = field_offset(text, "saddr");
 	r->off_daddr = field_offset(text, "daddr");
 	/* the names: __print_symbolic(REC->reason, { 0, "NOT_SPECIFIED" }, { 1, ... }) */
-	p = r->off_reason != CT_RR_NONE ? strstr(text, "__print_symbolic(REC->reason") : NULL;
+	p = r->off_reason != CT_FIELD_NONE ? strstr(text, "__print_symbolic(REC->reason") : NULL;
 	while (p && (p = strchr(p, '{'))) {
 		char name[64];
 		unsigned int v;
@@ -75,7 +75,7 @@ int ct_reasons_parse(const char *text, struct ct_reasons *r)
 		}
 		p += used;
 	}
-	return r->off_saddr != CT_RR_NONE && r->off_daddr != CT_RR_NONE ? 0 : -1;
+	return r->off_saddr != CT_FIELD_NONE && r->off_daddr != CT_FIELD_NONE ? 0 : -1;
 }
 
 int ct_reasons_parse_rx(const char *text, struct ct_reasons *r)
@@ -87,8 +87,8 @@ int ct_reasons_parse_rx(const char *text, struct ct_reasons *r)
 	r->rx_daddr = field_offset(text, "daddr");
 	r->rx_saddr6 = field_offset(text, "saddr_v6");
 	r->rx_daddr6 = field_offset(text, "daddr_v6");
-	return r->rx_family != CT_RR_NONE && r->rx_sport != CT_RR_NONE &&
-	       r->rx_dport != CT_RR_NONE ? 0 : -1;
+	return r->rx_family != CT_FIELD_NONE && r->rx_sport != CT_FIELD_NONE &&
+	       r->rx_dport != CT_FIELD_NONE ? 0 : -1;
 }
 
 /* Read tracefs file @event's format into @text; 0 or -1. */
@@ -119,13 +119,13 @@ int ct_reasons_probe(struct ct_reasons *r, char *err, size_t errlen)
 	int ok;
 
 	memset(r, 0, sizeof(*r));
-	r->off_state = r->off_reason = r->off_saddr = r->off_daddr = CT_RR_NONE;
+	r->off_state = r->off_reason = r->off_saddr = r->off_daddr = CT_FIELD_NONE;
 	ok = !read_format("tcp_send_reset", text, sizeof(text)) && !ct_reasons_parse(text, r);
-	r->rx_family = r->rx_sport = r->rx_dport = r->rx_saddr = r->rx_daddr = CT_RR_NONE;
-	r->rx_saddr6 = r->rx_daddr6 = CT_RR_NONE;
+	r->rx_family = r->rx_sport = r->rx_dport = r->rx_saddr = r->rx_daddr = CT_FIELD_NONE;
+	r->rx_saddr6 = r->rx_daddr6 = CT_FIELD_NONE;
 	if (!read_format("tcp_receive_reset", text, sizeof(text)) &&
 	    ct_reasons_parse_rx(text, r)) {
-		r->rx_family = r->rx_sport = r->rx_dport = CT_RR_NONE;
+		r->rx_family = r->rx_sport = r->rx_dport = CT_FIELD_NONE;
 	}
 	if (ok)
 		return 0;

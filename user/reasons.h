@@ -12,13 +12,14 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "closetrace.h"
+
 #define CT_REASONS_MAX 64	/* reason numbers kept; the kernel has about 25 */
-#define CT_RR_NONE 0xffff	/* a field the tracepoint does not have */
 
 struct ct_reasons {
-	/* field offsets in the tracepoint record, CT_RR_NONE when absent */
+	/* field offsets in the tracepoint record, CT_FIELD_NONE when absent */
 	__u16 off_state, off_reason, off_saddr, off_daddr;
-	/* tcp_receive_reset's fields, CT_RR_NONE when absent (or no such tracepoint) */
+	/* tcp_receive_reset's fields, CT_FIELD_NONE when absent (or no such tracepoint) */
 	__u16 rx_family, rx_sport, rx_dport, rx_saddr, rx_daddr, rx_saddr6, rx_daddr6;
 	int nnames;
 	char names[CT_REASONS_MAX][28];	/* our spelling: "no-socket", "abort-on-close" */
