@@ -33,7 +33,7 @@ endif
 .DELETE_ON_ERROR:
 # skeletons and objects are inputs of later builds, not throw-away intermediates
 .SECONDARY:
-.PHONY: all deps deps-build test demo bench clean
+.PHONY: all deps deps-build test check demo bench clean
 
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
@@ -69,36 +69,19 @@ $(BUILD)/closetrace: $(BUILD)/user/main.o $(USER_OBJS)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 # --- tests ------------------------------------------------------------------------------
-TESTS := $(BUILD)/tests/test_logic $(BUILD)/tests/test_output $(BUILD)/tests/test_agg \
-	 $(BUILD)/tests/test_bpf $(BUILD)/tests/test_oracle $(BUILD)/tests/test_filter
+# Unit tests need no privileges (make check); the BPF and oracle tests load programs.
+UNIT_TESTS := $(addprefix $(BUILD)/tests/,test_logic test_output test_agg test_filter \
+	      test_options)
+PRIV_TESTS := $(addprefix $(BUILD)/tests/,test_bpf test_oracle)
+TESTS := $(UNIT_TESTS) $(PRIV_TESTS)
 
 $(BUILD)/tests/%.o: tests/%.c $(SKELS) $(TEST_SKELS) | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests -c $< -o $@
 
-$(BUILD)/tests/test_logic: $(BUILD)/tests/test_logic.o $(USER_OBJS)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/tests/test_bpf: $(BUILD)/tests/test_bpf.o $(BUILD)/tests/pkt.o $(USER_OBJS)
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/tests/pkt.o $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka -lpthread
-
-$(BUILD)/tests/test_output: $(BUILD)/tests/test_output.o $(USER_OBJS)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/tests/test_oracle: $(BUILD)/tests/test_oracle.o $(USER_OBJS)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/tests/test_agg: $(BUILD)/tests/test_agg.o $(USER_OBJS)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/tests/test_filter: $(BUILD)/tests/test_filter.o $(USER_OBJS)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
 # --- fuzzing: libFuzzer with ASan and UBSan (clang), run by tests/fuzz/run.sh -----------
 # The user sources are compiled into the fuzzer with the sanitizers, not linked from
@@ -163,13 +146,19 @@ $(BUILD)/tests/tcpdrive: tests/e2e/tcpdrive.c | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-SHELL_TESTS := tests/cli/test_replay.sh tests/e2e/test_watch.sh tests/e2e/test_top.sh \
-	       tests/e2e/test_reasons.sh
-SHELL_TESTS += tests/fuzz/run.sh
+# shell tests: test_cli.sh needs no privileges; the others need root
+UNIT_SHELL_TESTS := tests/cli/test_cli.sh
+SHELL_TESTS := $(UNIT_SHELL_TESTS) tests/cli/test_replay.sh tests/e2e/test_watch.sh \
+	       tests/e2e/test_top.sh tests/e2e/test_reasons.sh tests/fuzz/run.sh
 
+# the whole suite, as CI runs it: installs what it needs, runs as root
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(TESTS) $(E2E) $(FUZZ)
 	$(Q)tests/run.sh $(TESTS) $(SHELL_TESTS)
+
+# the tests anyone can run at once: no root, no package installs
+check: all $(UNIT_TESTS)
+	$(Q)tests/run.sh $(UNIT_TESTS) $(UNIT_SHELL_TESTS)
 
 $(BUILD)/bpf $(BUILD)/user $(BUILD)/tests:
 	$(Q)mkdir -p $@

@@ -547,7 +547,7 @@ int ct_parse_args(const struct ct_command *cmd, int argc, char **argv, struct ct
 	shorts[ns] = '\0';
 
 	opterr = 0;
-	optind = 1;
+	optind = 0;	/* 0, not 1: glibc then forgets a previous parse's state too */
 	while ((optopt = 0, ch = getopt_long(argc, argv, shorts, lopts, &idx)) != -1) {
 		const struct ct_opt *o = NULL;
 		char name[48];

@@ -11,6 +11,10 @@ usage: pcapgen.py KIND OUT [ARG]
   big OUT MIB        at least MIB MiB of graceful connections with full-size data packets;
                      OUT "-" writes to standard output; the connection count goes to stderr
   refused OUT N      N refused connections (SYN, RST) on distinct client ports
+  pressure OUT N     N connections open at once on three servers (ports 80, 443, 8080),
+                     then reset by their servers; and 20 clients on port 25 whose SYN,
+                     repeated 3 s later, is never answered: what a small flow table and a
+                     short SYN timeout change
   link OUT DLT       one refused connection on link type DLT (0 NULL, 1 Ethernet,
                      101 raw IP, 108 LOOP, 113 Linux SLL, 276 Linux SLL2, 228 IPv4)
 """
@@ -124,6 +128,23 @@ def main():
         p = Pcap(out)
         for i in range(int(sys.argv[3])):
             refused(p, 20000 + i)
+        p.close()
+    elif kind == "pressure":
+        n = int(sys.argv[3])
+        p = Pcap(out)
+        conns = [("10.3.%d.%d" % (i // 250, i % 250 + 1), 30000 + i % 20000, (80, 443, 8080)[i % 3])
+                 for i in range(n)]
+        for cl, port, sp in conns:
+            p.rec(tcp4(cl, S, port, sp, "S"))
+            p.rec(tcp4(S, cl, sp, port, "SA"))
+            p.rec(tcp4(cl, S, port, sp, "A"))
+        for i in range(20):
+            p.rec(tcp4("10.4.0.%d" % (i + 1), S, 41000 + i, 25, "S"))
+        p.rec(tcp4(C, S, 40999, 9, "S"), dt=3.0)
+        for i in range(20):
+            p.rec(tcp4("10.4.0.%d" % (i + 1), S, 41000 + i, 25, "S"))
+        for cl, port, sp in conns:
+            p.rec(tcp4(S, cl, sp, port, "RA", seq=2, ack=2))
         p.close()
     elif kind == "big":
         want = int(sys.argv[3]) << 20

@@ -109,17 +109,35 @@ check "batch: a reader that goes away (| head -3) ends top, status 0" bash -c "
 cap=$DATA/zeek/ssh_ssh.pcap
 replay_sums() {
 	# per server: CONN CT FIN.C FIN.S RST.C RST.S REFUSED, from every flow's final record
-	"$CT" replay --final --all -o json "$cap" 2>/dev/null | jq -rs '
+	"$CT" replay --final --all -o json $opts "$cap" 2>/dev/null | jq -rs '
 		group_by("\(.srv_ip):\(.srv_port)")[] |
 		"\(.[0].srv_ip):\(.[0].srv_port) \(length) \(map(.ct) | add) \(map(.fin_clt) | add) \(map(.fin_srv) | add) \(map(.rst_clt) | add) \(map(.rst_srv) | add) \(map(select(.close == "refused")) | length)"' |
 		sort
 }
 top_sums() {
-	"$CT" top -r "$cap" -b 2>/dev/null | awk 'f && NF {print $1, $2, $3, $5, $6, $7, $8, $9} /^SERVER /{f=1}' | sort
+	"$CT" top -r "$cap" -b $opts 2>/dev/null | awk 'f && NF {print $1, $2, $3, $5, $6, $7, $8, $9} /^SERVER /{f=1}' | sort
 }
+sums="$(declare -f replay_sums top_sums); cap=$cap CT=$CT"
 check "top -r -b: per-server counts equal replay's flow records summed" bash -c "
-	diff <($(declare -f replay_sums); cap=$cap CT=$CT replay_sums) <($(declare -f top_sums); cap=$cap CT=$CT top_sums) >&2 &&
-	[ \$($(declare -f top_sums); cap=$cap CT=$CT top_sums | wc -l) -gt 5 ]"
+	$sums; diff <(replay_sums) <(top_sums) >&2 && [ \$(top_sums | wc -l) -gt 5 ]"
+
+# top -r takes replay's options: on a capture with more connections open at once than a
+# small table holds, and SYNs repeated after a short SYN timeout, its totals equal replay's
+# with the same options, and differ from what the defaults give.
+python3 "$here/../cli/pcapgen.py" pressure "$d/pressure.pcap" 3000
+sums="$(declare -f replay_sums top_sums); cap=$d/pressure.pcap CT=$CT"
+opts="--table-size 1024 --syn-timeout 2 --idle-timeout 60"
+check "top -r with --table-size, --syn-timeout, --idle-timeout: per-server counts equal replay's" bash -c "
+	$sums; opts='$opts'; replay_sums >$d/p.replay; top_sums >$d/p.top
+	diff $d/p.replay $d/p.top >&2 && [ \$(wc -l <$d/p.top) = 5 ]"
+check "... and its total of connections equals replay's records" bash -c "
+	n=\$('$CT' replay --final --all -o json $opts $d/pressure.pcap 2>/dev/null | wc -l)
+	'$CT' top -r $d/pressure.pcap -b $opts 2>/dev/null | grep -q \"over \$n conn\" && [ \$n -gt 1000 ]"
+check "... and the options change the result (not the defaults)" bash -c "
+	$sums; opts=; top_sums >$d/p.default; ! cmp -s $d/p.default $d/p.top &&
+	grep -q ':80 1000 1000 ' $d/p.default"
+check "... and the evictions are said once, naming --table-size" bash -c "
+	'$CT' top -r $d/pressure.pcap -b $opts 2>&1 >/dev/null | grep -q 'raise --table-size'"
 check "top -r -b -n 2 prints two frames" bash -c "
 	[ \$($CT top -r $cap -b -n 2 2>/dev/null | grep -c '^closetrace top - ssh_ssh.pcap (replay)') = 2 ]"
 

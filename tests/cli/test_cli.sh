@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# test_cli.sh - the command line as a new user meets it, without privileges: every
+# command's --help exits 0 and equals `closetrace help CMD`; every option a help lists is
+# one the command's parser takes (with or without a value, as help says); usage errors are
+# one line plus a hint, exit 2; names from outside never reach the terminal raw; README
+# and --help agree on -v.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+CT=${CLOSETRACE:-$here/../../build/closetrace}
+README=$here/../../README.md
+d=$T_DIR
+
+cmds=$("$CT" help | awk '/^Commands:/ {f = 1; next} f && /^  [a-z]/ {print $1} f && /^$/ {exit}')
+
+t_commands_listed() {
+	[ "$(echo $cmds)" = "watch top replay cleanup check help version" ]
+}
+check "closetrace help lists the commands" t_commands_listed
+
+t_help() {
+	local c
+	for c in $cmds; do
+		"$CT" "$c" --help >"$d/h.$c" 2>"$d/e.$c" || { echo "$c --help: exit $?"; return 1; }
+		[ ! -s "$d/e.$c" ] || { echo "$c --help wrote to stderr"; return 1; }
+		head -1 "$d/h.$c" | grep -q "^Usage: closetrace $c" || { echo "$c: no usage"; return 1; }
+		"$CT" help "$c" | cmp -s - "$d/h.$c" || { echo "help $c differs"; return 1; }
+		"$CT" "$c" -h | cmp -s - "$d/h.$c" || { echo "$c -h differs"; return 1; }
+	done
+	for c in watch top replay cleanup check; do
+		grep -q '^EXAMPLES:' "$d/h.$c" || { echo "$c: no examples"; return 1; }
+	done
+}
+check "every command's --help and -h exit 0, equal to 'closetrace help CMD'" t_help
+
+# Every option in a help is taken by that command's parser: a flag followed by an unknown
+# option fails on the unknown one; an option that takes a value, given none, says so.
+t_help_options_parse() {
+	local c line opt meta n=0 err
+	for c in $cmds; do
+		while read -r opt meta; do
+			if [ -n "$meta" ]; then
+				err=$("$CT" "$c" "$opt" 2>&1 >/dev/null)
+				[ "$err" = "closetrace $c: $opt needs a value ($meta)
+try 'closetrace $c --help'" ] || { echo "$c $opt: $err"; return 1; }
+			else
+				[ "$opt" = --help ] && continue
+				err=$("$CT" "$c" "$opt" --zz-none 2>&1 >/dev/null | head -1)
+				[ "$err" = "closetrace $c: unknown option '--zz-none'" ] ||
+					{ echo "$c $opt: $err"; return 1; }
+			fi
+			n=$((n + 1))
+		done < <(sed -n 's/^  \(-[a-zA-Z], \|    \)\(--[a-z-]*\)\( [A-Z]*\)\?  .*/\2\3/p' "$d/h.$c")
+	done
+	echo "# $n options checked against their parsers" >&3
+	[ "$n" -ge 40 ]
+}
+check "every option a --help lists is parsed as it says (value or flag)" t_help_options_parse
+
+# usage CMD ARGS...: exit 2, one line "closetrace CMD: ...", then the hint, nothing else
+usage() {
+	local c=$1 err
+	err=$("$CT" "$@" 2>&1 >/dev/null)
+	[ $? = 2 ] || { echo "exit status not 2"; return 1; }
+	[ "$(wc -l <<<"$err")" = 2 ] || { echo "$err"; return 1; }
+	grep -q "^closetrace $c: " <<<"$err" && [ "$(tail -1 <<<"$err")" = "try 'closetrace $c --help'" ]
+}
+check "usage: watch without -i" usage watch
+check "usage: watch --flows (gone: --table-size)" usage watch -i lo --flows 5000
+check "usage: top --flows" usage top -r x.pcap --flows 5000
+check "usage: replay --flows (gone: --final)" usage replay --flows x.pcap
+check "usage: replay without a file" usage replay
+check "usage: top with both -i and -r" usage top -i lo -r x.pcap
+check "usage: top -i twice the same" usage top -i lo -i lo
+check "usage: cleanup with an argument" usage cleanup eth0
+check "usage: cleanup with an unknown option" usage cleanup --all
+check "usage: check with an argument" usage check now
+check "usage: check with an unknown option" usage check --bogus
+check "usage: --table-size too large for the kernel's memory" usage watch -i lo --table-size 67108864
+check "usage: --table-size below 1024" usage replay --table-size 100 x.pcap
+check "usage: --mode bpf" usage watch -i lo --mode bpf
+check "usage: an unknown command" bash -c "
+	err=\$('$CT' frobnicate 2>&1); [ \$? = 2 ] &&
+	[ \"\$err\" = \"closetrace: unknown command 'frobnicate'
+try 'closetrace --help'\" ]"
+
+t_table_memory() {
+	"$CT" watch -i lo --table-size 67108864 2>&1 | head -1 |
+		grep -qx "closetrace watch: --table-size: a table of 67108864 flows would take 13.0 GiB of kernel memory; the most is 16777216 flows (3.2 GiB)"
+}
+check "--table-size: a table too large is refused with the memory it would take" t_table_memory
+
+t_filter_error() {
+	local err
+	err=$("$CT" replay -f 'port.srv = 70000' x.pcap 2>&1)
+	[ $? = 2 ] && [ "$(tail -1 <<<"$err")" = "try 'closetrace replay --help'" ] &&
+		grep -qx 'closetrace replay: bad filter: port.srv takes 0 to 65535' <<<"$err"
+}
+check "a bad filter: the caret, then the hint, exit 2" t_filter_error
+
+# One truth for -v: the verifier's log is at -v (tests/test_bpf.c proves the routing),
+# and README and --help say so; neither ties it to -vv.
+t_verbose_doc() {
+	grep -q "verifier's log" <("$CT" --help | sed -n '/-v, --verbose/,/-h, --help/p') &&
+		! grep -n "vv[^a-z]*[^.]*verifier\|verifier[^.]*-vv" "$README" &&
+		grep -q -- "-v.*verifier's log" "$README"
+}
+check "README and --help agree: -v shows the verifier's log" t_verbose_doc
+
+done_testing

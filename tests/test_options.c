@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * test_options.c - the option layer: every option of every command is in its --help; a
+ * default that help prints, given back to the parser, is the value the parser starts
+ * from; the names that clashed (--flows) are gone and the ones that replaced them work;
+ * usage errors are one line and a hint; the flow table's size is bounded by memory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "closetrace.h"
+#include "options.h"
+
+static char *help_of(const struct ct_command *cmd)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	ct_print_help(cmd, f);
+	fclose(f);
+	return buf;
+}
+
+/* Parse @args (NULL-ended) for @cmd; stderr is kept in @err. Returns what the parser did. */
+static int parse(const struct ct_command *cmd, struct ct_config *c, char *err, size_t errlen,
+		 ...)
+{
+	char *argv[32], tmpl[] = "/tmp/ct-test-options.XXXXXX";
+	int argc = 0, saved, fd, r;
+	va_list ap;
+	ssize_t n;
+
+	argv[argc++] = (char *)(cmd->name ? cmd->name : "closetrace");
+	va_start(ap, errlen);
+	while (argc < 31 && (argv[argc] = va_arg(ap, char *)))
+		argv[argc] = strdup(argv[argc]), argc++;
+	va_end(ap);
+	argv[argc] = NULL;
+
+	fd = mkstemp(tmpl);
+	assert_true(fd >= 0);
+	unlink(tmpl);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	ct_config_init(c);
+	r = ct_parse_args(cmd, argc, argv, c);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, err, errlen - 1, 0);
+	err[n > 0 ? n : 0] = '\0';
+	close(fd);
+	/* argv strings stay: the config points into them; the test is short-lived */
+	return r;
+}
+
+/* The text of option @name's entry in @help: from its line to the next option or blank. */
+static const char *entry_of(const char *help, const char *name, char *buf, size_t len)
+{
+	char pat[64];
+	const char *p, *end;
+
+	snprintf(pat, sizeof(pat), "--%s", name);
+	for (p = strstr(help, pat); p; p = strstr(p + 1, pat)) {
+		const char *bol = p;
+
+		while (bol > help && bol[-1] != '\n')
+			bol--;
+		/* an option's own line: "  -x, --name" or "      --name" */
+		if (strspn(bol, " ") >= 2 && (bol[strspn(bol, " ")] == '-') &&
+		    (p[strlen(pat)] == ' ' || p[strlen(pat)] == '\n'))
+			break;
+	}
+	if (!p)
+		return NULL;
+	end = p;
+	while ((end = strchr(end, '\n')) && end[1] && end[1] != '\n' &&
+	       !(end[1] == ' ' && end[2] == ' ' && end[3] == '-'))
+		end++;
+	snprintf(buf, len, "%.*s", (int)(end ? end - p : (long)strlen(p)), p);
+	return buf;
+}
+
+/* What each command needs besides the option under test, to be a valid invocation. */
+static void base_args(const struct ct_command *cmd, const char **a, const char **b)
+{
+	*a = *b = NULL;
+	if (!cmd->name || !strcmp(cmd->name, "help") || !strcmp(cmd->name, "version"))
+		return;
+	if (!strcmp(cmd->name, "watch")) {
+		*a = "-i";
+		*b = "lo";
+	} else if (!strcmp(cmd->name, "top")) {
+		*a = "-r";
+		*b = "x.pcap";
+	} else if (!strcmp(cmd->name, "replay")) {
+		*a = "x.pcap";
+	}
+}
+
+static void t_help_lists_every_option(void **state)
+{
+	(void)state;
+	for (int i = 0; ct_commands[i]; i++) {
+		const struct ct_command *cmd = ct_commands[i];
+		char *h = help_of(cmd), entry[1024], usage[64];
+
+		snprintf(usage, sizeof(usage), "Usage: closetrace %s", cmd->name);
+		assert_true(!strncmp(h, usage, strlen(usage)));
+		for (int g = 0; cmd->groups[g]; g++) {
+			for (const struct ct_opt *o = cmd->groups[g]->opts; o->name; o++) {
+				char shortform[8];
+
+				if (!entry_of(h, o->name, entry, sizeof(entry)))
+					fail_msg("%s --help lacks --%s", cmd->name, o->name);
+				snprintf(shortform, sizeof(shortform), "-%c, --", o->key);
+				if (o->key && !strstr(h, shortform))
+					fail_msg("%s --help lacks -%c", cmd->name, o->key);
+			}
+		}
+		free(h);
+	}
+}
+
+/*
+ * The default help prints for an option, given to the parser, yields the value the
+ * parser starts from: what help says is what running without the option does.
+ */
+static void t_help_defaults_are_the_parsers(void **state)
+{
+	int checked = 0;
+
+	(void)state;
+	for (int i = 0; ct_commands[i]; i++) {
+		const struct ct_command *cmd = ct_commands[i];
+		char *h = help_of(cmd);
+
+		for (int g = 0; cmd->groups[g]; g++) {
+			for (const struct ct_opt *o = cmd->groups[g]->opts; o->name; o++) {
+				char entry[1024], val[64], name[64], err[1024];
+				const char *d, *a, *b;
+				struct ct_config c, init;
+
+				assert_non_null(entry_of(h, o->name, entry, sizeof(entry)));
+				d = strstr(entry, "(default ");
+				if (o->type != CT_ARG_LONG && o->type != CT_ARG_SECS &&
+				    o->type != CT_ARG_CHOICE) {
+					assert_null(d);	/* flags and lists have no default */
+					continue;
+				}
+				assert_non_null(d);
+				if (o->def_text)	/* words, not a value */
+					continue;
+				snprintf(val, sizeof(val), "%.*s", (int)strcspn(d + 9, ")"), d + 9);
+				snprintf(name, sizeof(name), "--%s", o->name);
+				base_args(cmd, &a, &b);
+				assert_int_equal(parse(cmd, &c, err, sizeof(err), name, val,
+						       a, b, NULL), 0);
+				ct_config_init(&init);
+				assert_memory_equal((char *)&c + o->off, (char *)&init + o->off,
+						    o->type == CT_ARG_LONG ? sizeof(long) :
+						    o->type == CT_ARG_SECS ? sizeof(__u64) : sizeof(int));
+				ct_config_free(&c);
+				checked++;
+			}
+		}
+		free(h);
+	}
+	/* the timeouts and table size of four commands, top's view: a real number of them */
+	assert_true(checked >= 15);
+}
+
+static void t_flows_is_gone(void **state)
+{
+	const char *cmds[] = { "watch", "top", "replay", "check" };
+	struct ct_config c;
+	char err[1024];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		assert_int_equal(parse(ct_command_find(cmds[i]), &c, err, sizeof(err), "--flows",
+				       "5000", NULL), 2);
+		assert_non_null(strstr(err, "unknown option '--flows'"));
+	}
+	/* the new names: one meaning each */
+	assert_int_equal(parse(ct_command_find("replay"), &c, err, sizeof(err), "--final",
+			       "--table-size", "4096", "x.pcap", NULL), 0);
+	assert_int_equal(c.final, 1);
+	assert_int_equal(c.table_size, 4096);
+	assert_int_equal(parse(ct_command_find("watch"), &c, err, sizeof(err), "-i", "lo",
+			       "--final", "--table-size", "2048", NULL), 0);
+	assert_int_equal(c.final, 1);
+	assert_int_equal(c.table_size, 2048);
+	/* top -r takes the flow-table options replay takes */
+	assert_int_equal(parse(ct_command_find("top"), &c, err, sizeof(err), "-r", "x.pcap",
+			       "--table-size", "1024", "--syn-timeout", "2", "--idle-timeout", "30",
+			       NULL), 0);
+	assert_int_equal(c.table_size, 1024);
+	assert_int_equal(c.syn_timeout_s, 2);
+	assert_int_equal(c.idle_timeout_s, 30);
+	/* and the live group: --xdp-mode, --force, the duplicate interface */
+	assert_int_equal(parse(ct_command_find("top"), &c, err, sizeof(err), "-i", "lo,lo", NULL),
+			 2);
+	assert_non_null(strstr(err, "lo is given twice"));
+	assert_int_equal(parse(ct_command_find("top"), &c, err, sizeof(err), "-i", "lo", "-m",
+			       "xdp", "--xdp-mode", "generic", "--force", NULL), 0);
+	assert_int_equal(c.xdp_mode, 2);
+	assert_int_equal(c.force, 1);
+}
+
+/* Each usage error: exit 2, one line naming the problem, then the hint. */
+static void t_usage_errors(void **state)
+{
+	static const struct {
+		const char *cmd, *a, *b, *c, *says;
+	} cases[] = {
+		{ "watch", NULL, NULL, NULL, "-i IFACE is required" },
+		{ "watch", "-i", "lo", "--bogus", "unknown option '--bogus'" },
+		{ "watch", "-i", NULL, NULL, "-i needs a value (LIST)" },
+		{ "watch", "-i", "lo", "-b", "-b is not an option of watch (top take it)" },
+		{ "watch", "-i", "lo", "--all=1", "--all takes no value" },
+		{ "watch", "-i", "lo", "--mode=bpf", "--mode takes tc or xdp, not 'bpf'" },
+		{ "watch", "-i", "lo", "--xdp-mode=native", "--xdp-mode goes with --mode xdp" },
+		{ "replay", NULL, NULL, NULL, "a capture FILE is required" },
+		{ "replay", "-o", "xml", "x", "--output takes text or json, not 'xml'" },
+		{ "replay", "--syn-timeout", "0", "x",
+		  "--syn-timeout takes a whole number from 1 to 86400, not '0'" },
+		{ "top", NULL, NULL, NULL, "give either -i IFACE or -r FILE" },
+		{ "top", "-r", "x", "-d0", "--delay takes 0.1 to 3600 seconds, not '0'" },
+		{ "top", "-r", "x", "-gnope", "--group takes server, server-ip, client-ip or flow" },
+		{ "cleanup", "x", NULL, NULL, "unexpected argument 'x'" },
+		{ "cleanup", "-o", "json", NULL, "-o is not an option of cleanup" },
+		{ "check", "x", NULL, NULL, "unexpected argument 'x'" },
+		{ "help", "nope", "more", NULL, "unexpected argument 'more'" },
+	};
+	struct ct_config c;
+	char err[1024], hint[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct ct_command *cmd = ct_command_find(cases[i].cmd);
+		char *nl;
+
+		assert_int_equal(parse(cmd, &c, err, sizeof(err), cases[i].a, cases[i].b, cases[i].c,
+				       NULL), 2);
+		if (!strstr(err, cases[i].says))
+			fail_msg("%s: '%s' does not say '%s'", cases[i].cmd, err, cases[i].says);
+		/* "closetrace CMD: ...\ntry 'closetrace CMD --help'\n", nothing else */
+		assert_true(!strncmp(err, "closetrace ", 11));
+		nl = strchr(err, '\n');
+		assert_non_null(nl);
+		snprintf(hint, sizeof(hint), "try 'closetrace %s --help'\n", cases[i].cmd);
+		assert_string_equal(nl + 1, hint);
+		ct_config_free(&c);
+	}
+}
+
+static void t_help_option_exits_zero(void **state)
+{
+	struct ct_config c;
+	char err[256];
+	FILE *saved = stdout;
+
+	(void)state;
+	stdout = fopen("/dev/null", "w");
+	for (int i = 0; ct_commands[i]; i++) {
+		assert_int_equal(parse(ct_commands[i], &c, err, sizeof(err), "--help", NULL), 1);
+		assert_string_equal(err, "");
+		assert_int_equal(parse(ct_commands[i], &c, err, sizeof(err), "-h", NULL), 1);
+	}
+	fclose(stdout);
+	stdout = saved;
+}
+
+static void t_table_size_bounds(void **state)
+{
+	struct ct_config c;
+	char err[512];
+
+	(void)state;
+	/* 192-byte elements and 16-byte buckets, rounded up to a power of two */
+	assert_int_equal(ct_table_bytes(131072), 131072ull * 208);
+	assert_int_equal(ct_table_bytes(100000), 100000ull * 192 + 131072ull * 16);
+	assert_int_equal(ct_table_fits(131072, 0, err, sizeof(err)), 0);
+	assert_int_equal(ct_table_fits(CT_TABLE_MAX, 0, err, sizeof(err)), 0);
+	assert_int_equal(ct_table_fits(1l << 26, 0, err, sizeof(err)), -1);
+	assert_string_equal(err, "a table of 67108864 flows would take 13.0 GiB of kernel "
+				 "memory; the most is 16777216 flows (3.2 GiB)");
+	/* a machine with 1 GiB available: 8M flows (1.6 GiB) do not fit, 4M (0.8 GiB) do */
+	assert_int_equal(ct_table_fits(1l << 23, 1ull << 30, err, sizeof(err)), -1);
+	assert_string_equal(err, "a table of 8388608 flows would take 1.6 GiB of kernel memory, "
+				 "more than the 1.0 GiB this machine has available");
+	assert_int_equal(ct_table_fits(1l << 22, 1ull << 30, err, sizeof(err)), 0);
+	/* through the parser: one line naming the memory */
+	assert_int_equal(parse(ct_command_find("watch"), &c, err, sizeof(err), "-i", "lo",
+			       "--table-size", "67108864", NULL), 2);
+	assert_non_null(strstr(err, "--table-size: a table of 67108864 flows would take 13.0 GiB"));
+	assert_int_equal(parse(ct_command_find("watch"), &c, err, sizeof(err), "-i", "lo",
+			       "--table-size", "1023", NULL), 2);
+	assert_non_null(strstr(err, "takes a whole number from 1024 to 16777216, not '1023'"));
+}
+
+static void t_verbose_counts_everywhere(void **state)
+{
+	struct ct_config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&ct_cmd_main, &c, err, sizeof(err), "-vv", "watch", "-i", "lo",
+			       NULL), 0);
+	assert_int_equal(c.verbose, 2);
+	assert_int_equal(c.nargs, 3);	/* the command and its arguments are left */
+	assert_int_equal(parse(ct_command_find("replay"), &c, err, sizeof(err), "-v", "x.pcap",
+			       "-v", NULL), 0);
+	assert_int_equal(c.verbose, 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_help_lists_every_option),
+		cmocka_unit_test(t_help_defaults_are_the_parsers),
+		cmocka_unit_test(t_flows_is_gone),
+		cmocka_unit_test(t_usage_errors),
+		cmocka_unit_test(t_help_option_exits_zero),
+		cmocka_unit_test(t_table_size_bounds),
+		cmocka_unit_test(t_verbose_counts_everywhere),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
