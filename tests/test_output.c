@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -20,6 +21,7 @@
 #include "closetrace.h"
 #include "ct_logic.h"
 #include "flows.h"
+#include "log.h"
 #include "output.h"
 #include "reasons.h"
 #include "record.h"
@@ -262,6 +264,50 @@ static void test_text_iface_escaped(void **state)
 	assert_non_null(strstr(buf, "Z abcdefghijklmno 192.0.2.1"));
 }
 
+/* Run pr_warn() with stderr in a temporary file; its text goes to @buf. */
+static void log_captured(char *buf, size_t len, const char *name)
+{
+	FILE *f = tmpfile();
+	int saved;
+	size_t n;
+
+	assert_non_null(f);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(f), STDERR_FILENO) >= 0);
+	ct_log_init(0);
+	pr_warn("%s: no such interface\t%d\n", name, 7);
+	pr_warn("no newline: %s", name);
+	pr_info("not shown without -v: %s\n", name);
+	fflush(stderr);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	rewind(f);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+static void test_log_escaped(void **state)
+{
+	char buf[2048], name[700];
+
+	(void)state;
+	log_captured(buf, sizeof(buf), "e\x1b[31m\nth\xc2\x9b");
+	assert_null(strchr(buf, '\x1b'));
+	/* the final newline stays; one in a name would fake another message: shown */
+	assert_string_equal(buf, "closetrace: e\\x1b[31m\\nth\\xc2\\x9b: no such interface\\t7\n"
+				 "closetrace: no newline: e\\x1b[31m\\nth\\xc2\\x9b");
+	/* longer than the logger's stack buffer: still whole */
+	memset(name, 'n', sizeof(name));
+	name[sizeof(name) - 1] = '\0';
+	name[300] = '\x1b';
+	log_captured(buf, sizeof(buf), name);
+	assert_null(strchr(buf, '\x1b'));
+	assert_int_equal(strlen(buf), 2 * strlen("closetrace: ") + 2 * (698 + 4) +
+			 strlen(": no such interface\\t7\n") + strlen("no newline: "));
+}
 
 static void test_time(void **state)
 {
@@ -480,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_text_escape),
 		cmocka_unit_test(test_text_escape_cut),
 		cmocka_unit_test(test_text_iface_escaped),
+		cmocka_unit_test(test_log_escaped),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_output_selection),
 		cmocka_unit_test(test_open_kind),
