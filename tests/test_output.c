@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "attach.h"
 #include "classify.h"
 #include "cli.h"
 #include "closetrace.h"
@@ -23,6 +24,7 @@
 #include "flows.h"
 #include "log.h"
 #include "output.h"
+#include "pcapin.h"
 #include "reasons.h"
 #include "record.h"
 
@@ -309,6 +311,22 @@ static void test_log_escaped(void **state)
 			 strlen(": no such interface\\t7\n") + strlen("no newline: "));
 }
 
+/* Error messages that name a capture file or an interface are built escaped. */
+static void test_errors_escaped(void **state)
+{
+	struct ct_pcap c;
+	struct ct_iface ifc;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(ct_pcap_open(&c, "/nonexistent/a\x1b[31mb.pcap", err, sizeof(err)), -1);
+	assert_string_equal(err, "/nonexistent/a\\x1b[31mb.pcap: No such file or directory");
+	assert_int_equal(ct_iface_open(&ifc, "e\x1b[31m", err, sizeof(err)), -1);
+	assert_string_equal(err, "e\\x1b[31m: no such interface");
+	assert_int_equal(ct_iface_open(&ifc, "a\x07very-long-name-x", err, sizeof(err)), -1);
+	assert_string_equal(err, "'a\\x07very-long-name-x' is not an interface name");
+}
+
 static void test_time(void **state)
 {
 	char buf[64];
@@ -527,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_text_escape_cut),
 		cmocka_unit_test(test_text_iface_escaped),
 		cmocka_unit_test(test_log_escaped),
+		cmocka_unit_test(test_errors_escaped),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_output_selection),
 		cmocka_unit_test(test_open_kind),
