@@ -552,6 +552,36 @@ static void test_render_frame(void **state)
 	ct_agg_free(a);
 }
 
+/* The title names the capture or the interfaces, and the filter line the user's filter:
+ * terminal controls in them are shown escaped, as batch mode prints lines raw. */
+static void test_render_escapes_names(void **state)
+{
+	struct ct_agg *a = fed_mix();
+	struct ct_view v = { .source = "a\x1b[31mb\xc2\x9b.pcap", .mode = "replay", .replay = 1,
+			     .now_ns = T0 + 10 * SEC, .span_ns = 10 * SEC,
+			     .grouping = CT_G_SERVER, .sort = CT_COL_RST_SRV,
+			     .filter_text = "port\a 80" };
+	static struct lines L;
+
+	(void)state;
+	ct_view_render(&v, a, collect, &L);
+	assert_string_equal(L.text[0], "closetrace top - a\\x1b[31mb\\xc2\\x9b.pcap (replay) - "
+				       "2023-11-14 22:13:30 UTC - capture of 10.0 s");
+	assert_string_equal(L.text[5],
+			    "group server (g)  sort RST.S (< >)  filter port\\x07 80 (/)");
+	for (int i = 0; i < L.n; i++)
+		for (const char *p = L.text[i]; *p; p++)
+			assert_true((unsigned char)*p >= 0x20 && *p != 0x7f);
+	/* live: the interfaces' list */
+	v.source = "eth0,e\x1bth1";
+	v.mode = "tc";
+	v.replay = 0;
+	L.n = 0;
+	ct_view_render(&v, a, collect, &L);
+	assert_non_null(strstr(L.text[0], "closetrace top - eth0,e\\x1bth1 (tc) - "));
+	ct_agg_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -570,6 +600,7 @@ int main(void)
 		cmocka_unit_test(test_sparkline),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_render_frame),
+		cmocka_unit_test(test_render_escapes_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
  * test_output.c - unit tests, no privileges: NDJSON and text rendering of records, time
- * formatting, string escaping, the user-space close decisions and their timeouts, and
- * number parsing for options.
+ * formatting, string escaping (JSON, and terminal-safe text in text output, log lines
+ * and error messages), the user-space close decisions and their timeouts, and number
+ * parsing for options.
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -11,15 +12,19 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "attach.h"
 #include "classify.h"
 #include "closetrace.h"
 #include "options.h"
 #include "ct_logic.h"
 #include "flows.h"
+#include "log.h"
 #include "output.h"
+#include "pcapin.h"
 #include "reasons.h"
 #include "record.h"
 
@@ -131,6 +136,195 @@ static void test_text(void **state)
 	ct_format_text_header(1, hdr, sizeof(hdr));
 	ct_format_text(&r, 1, buf, sizeof(buf));
 	assert_int_equal(strstr(buf, "fin-reset") - buf, strstr(hdr, "CLOSE") - hdr);
+}
+
+/* @in escaped into a roomy buffer must read @want, and the count must be its length. */
+static void escapes_to(const char *in, const char *want)
+{
+	char buf[256];
+
+	assert_int_equal(ct_text_escape(in, buf, sizeof(buf)), strlen(want));
+	assert_string_equal(buf, want);
+}
+
+static void test_text_escape(void **state)
+{
+	(void)state;
+	escapes_to("eth0", "eth0");
+	escapes_to("", "");
+	/* controls are shown, never obeyed */
+	escapes_to("a\x1b[31mb.pcap", "a\\x1b[31mb.pcap");
+	escapes_to("bell\a", "bell\\x07");
+	escapes_to("del\x7f", "del\\x7f");
+	escapes_to("\x01\x1f", "\\x01\\x1f");
+	escapes_to("cr\r", "cr\\x0d");
+	escapes_to("a\tb\nc", "a\\tb\\nc");
+	/* a backslash doubles, so that a name holding "\x1b" reads apart from ESC */
+	escapes_to("a\\x1b", "a\\\\x1b");
+	/* well-formed UTF-8 passes */
+	escapes_to("caf\xc3\xa9", "caf\xc3\xa9");				/* é */
+	escapes_to("\xe6\x97\xa5\xe6\x9c\xac", "\xe6\x97\xa5\xe6\x9c\xac");	/* 日本 */
+	escapes_to("\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80");			/* U+1F600 */
+	escapes_to("nb\xc2\xa0sp", "nb\xc2\xa0sp");				/* U+00A0 */
+	/* C1 controls are not: U+009B is a CSI on some terminals */
+	escapes_to("\xc2\x9b" "31m", "\\xc2\\x9b31m");
+	escapes_to("\xc2\x80", "\\xc2\\x80");
+	escapes_to("\xc2\x9f", "\\xc2\\x9f");
+	/* invalid bytes, each on its own */
+	escapes_to("\xff\xfe", "\\xff\\xfe");
+	escapes_to("a\x80z", "a\\x80z");
+	escapes_to("\xc3(", "\\xc3(");
+	/* overlong forms of '/' and of U+0000..U+07FF, surrogates, past U+10FFFF */
+	escapes_to("\xc0\xaf", "\\xc0\\xaf");
+	escapes_to("\xc1\xbf", "\\xc1\\xbf");
+	escapes_to("\xe0\x80\xaf", "\\xe0\\x80\\xaf");
+	escapes_to("\xf0\x80\x80\xaf", "\\xf0\\x80\\x80\\xaf");
+	escapes_to("\xed\xa0\x80", "\\xed\\xa0\\x80");
+	escapes_to("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80");
+	escapes_to("\xf5\x80\x80\x80", "\\xf5\\x80\\x80\\x80");
+	/* a sequence cut by the end of the string, or by a byte that does not continue it */
+	escapes_to("ab\xe6\x97", "ab\\xe6\\x97");
+	escapes_to("\xf0\x9f\x98", "\\xf0\\x9f\\x98");
+	escapes_to("\xe6\x97z", "\\xe6\\x97z");
+}
+
+/* A short buffer: the output is cut between escapes and characters, never inside one. */
+static void test_text_escape_cut(void **state)
+{
+	/* "a", ESC, 日, backslash: pieces end at 1, 5, 8 and 10 bytes of the output */
+	static const char in[] = "a\x1b\xe6\x97\xa5\\";
+	static const size_t ends[] = { 0, 1, 5, 8, 10 };
+	char buf[32], full[32];
+	size_t n, want;
+
+	(void)state;
+	ct_text_escape(in, full, sizeof(full));
+	assert_string_equal(full, "a\\x1b\xe6\x97\xa5\\\\");
+	for (size_t len = 1; len < sizeof(buf); len++) {
+		memset(buf, 'Z', sizeof(buf));
+		n = ct_text_escape(in, buf, len);
+		want = 0;
+		for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+			if (ends[i] < len)
+				want = ends[i];
+		assert_int_equal(n, want);
+		assert_int_equal(strlen(buf), n);
+		assert_memory_equal(buf, full, n);
+		for (size_t i = len; i < sizeof(buf); i++)
+			assert_int_equal(buf[i], 'Z');	/* nothing written past @len */
+	}
+	/* no room at all: nothing written */
+	buf[0] = 'Z';
+	assert_int_equal(ct_text_escape(in, buf, 0), 0);
+	assert_int_equal(buf[0], 'Z');
+	/* the formatted variant cuts the same way */
+	ct_text_printf(buf, 7, "%s:%s", "ab", "\x1b");
+	assert_string_equal(buf, "ab:");
+}
+
+/* No byte below 0x20 but the line's final newline; DEL and C1 controls never either. */
+static void assert_terminal_safe(const char *line)
+{
+	size_t n = strlen(line);
+
+	assert_true(n > 0);
+	assert_int_equal(line[n - 1], '\n');
+	for (size_t i = 0; i + 1 < n; i++) {
+		unsigned char c = (unsigned char)line[i], next = (unsigned char)line[i + 1];
+
+		assert_true(c >= 0x20 && c != 0x7f);
+		assert_false(c == 0xc2 && next >= 0x80 && next < 0xa0);
+	}
+}
+
+static void test_text_iface_escaped(void **state)
+{
+	struct ct_record r = example();
+	char buf[512], hdr[512];
+
+	(void)state;
+	ct_format_text_header(0, hdr, sizeof(hdr));
+	r.iface = "\x1b[31m";
+	ct_format_text(&r, 0, buf, sizeof(buf));
+	assert_terminal_safe(buf);
+	assert_non_null(strstr(buf, "Z \\x1b[31m "));
+	assert_int_equal(strstr(buf, "fin-reset") - buf, strstr(hdr, "CLOSE") - hdr);
+	/* a C1 CSI in UTF-8 */
+	r.iface = "a\xc2\x9b" "31m";
+	ct_format_text(&r, 0, buf, sizeof(buf));
+	assert_terminal_safe(buf);
+	assert_non_null(strstr(buf, "Z a\\xc2\\x9b31m "));
+	/* the column's 15 bytes end before an escape that does not fit, padded */
+	r.iface = "abcdefghijkl\x1b[31m.pcap";
+	ct_format_text(&r, 0, buf, sizeof(buf));
+	assert_terminal_safe(buf);
+	assert_non_null(strstr(buf, "Z abcdefghijkl    192.0.2.1"));
+	assert_int_equal(strstr(buf, "fin-reset") - buf, strstr(hdr, "CLOSE") - hdr);
+	/* a plain name that fills the column is cut as before */
+	r.iface = "abcdefghijklmnopq";
+	ct_format_text(&r, 0, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "Z abcdefghijklmno 192.0.2.1"));
+}
+
+/* Run pr_warn() with stderr in a temporary file; its text goes to @buf. */
+static void log_captured(char *buf, size_t len, const char *name)
+{
+	FILE *f = tmpfile();
+	int saved;
+	size_t n;
+
+	assert_non_null(f);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(f), STDERR_FILENO) >= 0);
+	ct_log_init(0);
+	pr_warn("%s: no such interface\t%d\n", name, 7);
+	pr_warn("no newline: %s", name);
+	pr_info("not shown without -v: %s\n", name);
+	fflush(stderr);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	rewind(f);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+static void test_log_escaped(void **state)
+{
+	char buf[2048], name[700];
+
+	(void)state;
+	log_captured(buf, sizeof(buf), "e\x1b[31m\nth\xc2\x9b");
+	assert_null(strchr(buf, '\x1b'));
+	/* the final newline stays; one in a name would fake another message: shown */
+	assert_string_equal(buf, "closetrace: e\\x1b[31m\\nth\\xc2\\x9b: no such interface\\t7\n"
+				 "closetrace: no newline: e\\x1b[31m\\nth\\xc2\\x9b");
+	/* longer than the logger's stack buffer: still whole */
+	memset(name, 'n', sizeof(name));
+	name[sizeof(name) - 1] = '\0';
+	name[300] = '\x1b';
+	log_captured(buf, sizeof(buf), name);
+	assert_null(strchr(buf, '\x1b'));
+	assert_int_equal(strlen(buf), 2 * strlen("closetrace: ") + 2 * (698 + 4) +
+			 strlen(": no such interface\\t7\n") + strlen("no newline: "));
+}
+
+/* Error messages that name a capture file or an interface are built escaped. */
+static void test_errors_escaped(void **state)
+{
+	struct ct_pcap c;
+	struct ct_iface ifc;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(ct_pcap_open(&c, "/nonexistent/a\x1b[31mb.pcap", err, sizeof(err)), -1);
+	assert_string_equal(err, "/nonexistent/a\\x1b[31mb.pcap: No such file or directory");
+	assert_int_equal(ct_iface_open(&ifc, "e\x1b[31m", err, sizeof(err)), -1);
+	assert_string_equal(err, "e\\x1b[31m: no such interface");
+	assert_int_equal(ct_iface_open(&ifc, "a\x07very-long-name-x", err, sizeof(err)), -1);
+	assert_string_equal(err, "'a\\x07very-long-name-x' is not an interface name");
 }
 
 static void test_time(void **state)
@@ -347,6 +541,11 @@ int main(void)
 		cmocka_unit_test(test_json_example),
 		cmocka_unit_test(test_json_escaping_and_ipv6),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_text_escape),
+		cmocka_unit_test(test_text_escape_cut),
+		cmocka_unit_test(test_text_iface_escaped),
+		cmocka_unit_test(test_log_escaped),
+		cmocka_unit_test(test_errors_escaped),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_output_selection),
 		cmocka_unit_test(test_open_kind),

@@ -37,6 +37,95 @@ void ct_put(char *buf, size_t len, size_t *off, const char *fmt, ...)
 		*off = *off + (size_t)n < len ? *off + (size_t)n : len - 1;
 }
 
+/*
+ * The length of the well-formed UTF-8 character at @s, or 0 when it is not one or is a C1
+ * control (U+0080-U+009F: some terminals take U+009B as a CSI). The ranges allowed for the
+ * second byte rule out overlong forms, surrogates and code points past U+10FFFF. A NUL
+ * fails the range check, so nothing past the string's end is read.
+ */
+static size_t utf8_char_len(const unsigned char *s)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (s[0] == 0xc2 || s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+size_t ct_text_escape(const char *s, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t off = 0, in, out;
+	char piece[4];
+
+	if (!len)
+		return 0;
+	for (; *p; p += in) {
+		in = 1;
+		out = 2;
+		if (*p == '\\') {
+			memcpy(piece, "\\\\", 2);
+		} else if (*p == '\t') {
+			memcpy(piece, "\\t", 2);
+		} else if (*p == '\n') {
+			memcpy(piece, "\\n", 2);
+		} else if (*p >= 0x20 && *p < 0x7f) {
+			piece[0] = (char)*p;
+			out = 1;
+		} else if ((in = utf8_char_len(p)) != 0) {
+			memcpy(piece, p, in);
+			out = in;
+		} else {
+			/* a lone byte of a bad sequence: the rest is looked at on its own */
+			in = 1;
+			out = 4;
+			piece[0] = '\\';
+			piece[1] = 'x';
+			piece[2] = hex[*p >> 4];
+			piece[3] = hex[*p & 0xf];
+		}
+		/* a cut never leaves half an escape, which would read as something else */
+		if (off + out >= len)
+			break;
+		memcpy(buf + off, piece, out);
+		off += out;
+	}
+	buf[off] = '\0';
+	return off;
+}
+
+void ct_text_printf(char *buf, size_t len, const char *fmt, ...)
+{
+	char raw[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	ct_text_escape(raw, buf, len);
+}
+
 /* A JSON string, escaped: quotes, backslash, control characters. */
 static void put_json_str(char *buf, size_t len, size_t *off, const char *s)
 {
@@ -159,9 +248,11 @@ size_t ct_format_text(const struct ct_record *r, int wide, char *buf, size_t len
 {
 	const struct ct_flow *f = &r->flow;
 	int c = ct_rec_clt(r), s = ct_rec_srv(r), w = wide ? 47 : 21;
-	char ts[40], cl[80], sv[80], hist[CT_HIST_MAX + 1], fin[24], rst[24], pk[48];
+	char ts[40], cl[80], sv[80], hist[CT_HIST_MAX + 1], fin[24], rst[24], pk[48], ifc[16];
 	size_t off = 0;
 
+	/* a file or interface name may hold terminal controls; the cut keeps escapes whole */
+	ct_text_escape(r->iface ? r->iface : "-", ifc, sizeof(ifc));
 	ct_format_time(r->ts_ns, ts, sizeof(ts));
 	endpoint(r, c, cl, sizeof(cl));
 	endpoint(r, s, sv, sizeof(sv));
@@ -172,7 +263,7 @@ size_t ct_format_text(const struct ct_record *r, int wide, char *buf, size_t len
 		 (uint64_t)f->pkts[s]);
 	ct_put(buf, len, &off,
 	    "%-27s %-15.15s %-*s %-*s %-12s %-6s %-3s %4u %4u %7s %7s %15s %10.3f %-12s %s\n",
-	    ts, r->iface ? r->iface : "-", w, cl, w, sv, ct_close_name(r->close),
+	    ts, ifc, w, cl, w, sv, ct_close_name(r->close),
 	    ct_zeek_state(f), ct_rst_by_name(r->rst_by), f->syn[c] + f->syn[s],
 	    f->synack[c] + f->synack[s], fin, rst, pk, rec_dur(r), hist[0] ? hist : "-",
 	    reason_text(f));

@@ -2,7 +2,8 @@
 /*
  * output.h - renders records as aligned text or NDJSON (schema v1, see README), decides
  * which records a run prints (abnormal closes, --all, or the final per-flow table), and
- * writes whole lines, flushed one by one.
+ * writes whole lines, flushed one by one. Also the escaping that makes names from outside
+ * safe to show on a terminal.
  */
 #ifndef CT_OUTPUT_H
 #define CT_OUTPUT_H
@@ -30,6 +31,19 @@ struct ct_output {
 /* snprintf that appends at *@off and never runs past @len (the last byte stays NUL). */
 void ct_put(char *buf, size_t len, size_t *off, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/*
+ * @s made safe for a terminal into @buf: printable ASCII and well-formed UTF-8 pass, a
+ * backslash doubles, tab and newline become \t and \n, and every other byte (controls,
+ * DEL, C1 controls as UTF-8, invalid UTF-8) becomes \xNN. Cut at @len without splitting
+ * an escape or a character; always terminated. Returns the bytes written.
+ */
+size_t ct_text_escape(const char *s, char *buf, size_t len);
+
+/* snprintf into @buf, then ct_text_escape() of the whole result: for error messages that
+ * embed names from outside (file and interface names, libpcap's text). */
+void ct_text_printf(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Parse "text" / "json"; -1 otherwise. */
 int ct_format_parse(const char *s);

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
-/* pcapin.c - capture reading and link-type normalization to Ethernet (see pcapin.h). */
+/*
+ * pcapin.c - capture reading and link-type normalization to Ethernet (see pcapin.h). Its
+ * error messages name the file, which may hold terminal controls: they are built escaped.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +11,7 @@
 
 #include <pcap/pcap.h>
 
+#include "output.h"
 #include "pcapin.h"
 
 #ifndef DLT_LINUX_SLL2
@@ -49,37 +53,38 @@ int ct_pcap_open(struct ct_pcap *c, const char *path, char *err, size_t errlen)
 	memset(c, 0, sizeof(*c));
 	c->path = path;
 	if (strcmp(path, "-") && stat(path, &st)) {	/* "-": standard input */
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		ct_text_printf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (strcmp(path, "-") && S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s: is a directory, not a capture file", path);
+		ct_text_printf(err, errlen, "%s: is a directory, not a capture file", path);
 		return -1;
 	}
 	p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
 	if (!p) {
 		if (strcmp(path, "-") && st.st_size == 0)
-			snprintf(err, errlen, "%s: empty file, not a pcap or pcapng capture", path);
+			ct_text_printf(err, errlen, "%s: empty file, not a pcap or pcapng capture",
+				       path);
 		else if (strstr(ebuf, "unknown file format") || strstr(ebuf, "bad dump file"))
-			snprintf(err, errlen, "%s: not a pcap or pcapng capture", path);
+			ct_text_printf(err, errlen, "%s: not a pcap or pcapng capture", path);
 		else
-			snprintf(err, errlen, "%s: %s", path, ebuf);
+			ct_text_printf(err, errlen, "%s: %s", path, ebuf);
 		return -1;
 	}
 	c->dlt = pcap_datalink(p);
 	if (!dlt_supported(c->dlt)) {
 		name = pcap_datalink_val_to_name(c->dlt);
-		snprintf(err, errlen,
-			 "%s: link type %s (%d) is not supported; closetrace reads Ethernet, "
-			 "Linux cooked, BSD loopback and raw IP captures",
-			 path, name ? name : "unknown", c->dlt);
+		ct_text_printf(err, errlen,
+			       "%s: link type %s (%d) is not supported; closetrace reads Ethernet, "
+			       "Linux cooked, BSD loopback and raw IP captures",
+			       path, name ? name : "unknown", c->dlt);
 		pcap_close(p);
 		return -1;
 	}
 	c->buflen = 65536 + ETH_HLEN;
 	c->buf = malloc(c->buflen);
 	if (!c->buf) {
-		snprintf(err, errlen, "%s: out of memory", path);
+		ct_text_printf(err, errlen, "%s: out of memory", path);
 		pcap_close(p);
 		return -1;
 	}
@@ -147,14 +152,14 @@ int ct_pcap_next(struct ct_pcap *c, struct ct_frame *f, char *err, size_t errlen
 		return 0;
 	c->pktno++;
 	if (r != 1) {
-		snprintf(err, errlen, "%s: packet %llu: %s", c->path, c->pktno,
-			 pcap_geterr(c->handle));
+		ct_text_printf(err, errlen, "%s: packet %llu: %s", c->path, c->pktno,
+			       pcap_geterr(c->handle));
 		return -1;
 	}
 	f->ts_ns = (__u64)h->ts.tv_sec * 1000000000ull + (__u64)h->ts.tv_usec;
 	if (h->caplen == 0) {
-		snprintf(err, errlen, "%s: packet %llu: zero-length packet, skipped", c->path,
-			 c->pktno);
+		ct_text_printf(err, errlen, "%s: packet %llu: zero-length packet, skipped",
+			       c->path, c->pktno);
 		return -2;
 	}
 
@@ -199,7 +204,8 @@ int ct_pcap_next(struct ct_pcap *c, struct ct_frame *f, char *err, size_t errlen
 	synth(c, f, pkt, h->caplen, h->len, hlen, et ? et : 0xffff);
 	return 1;
 cut:
-	snprintf(err, errlen, "%s: packet %llu: %u bytes captured, cut inside the link-layer "
-		 "header; skipped", c->path, c->pktno, h->caplen);
+	ct_text_printf(err, errlen,
+		       "%s: packet %llu: %u bytes captured, cut inside the link-layer header; "
+		       "skipped", c->path, c->pktno, h->caplen);
 	return -2;
 }

@@ -199,7 +199,7 @@ static void rates(const struct ct_view *v, struct ct_agg *a, struct ct_sample *s
 static void header(const struct ct_view *v, struct ct_agg *a, const struct ct_group *g,
 		   size_t ng, ct_line_fn emit, void *ctx)
 {
-	char line[LINE_MAX_BYTES], ts[32];
+	char line[LINE_MAX_BYTES], ts[32], src[LINE_MAX_BYTES / 2];
 	struct ct_sample s;
 	size_t off = 0, kept, ended;
 	double dt, rst_c = 0, rst_s = 0, flows = 0;
@@ -209,7 +209,9 @@ static void header(const struct ct_view *v, struct ct_agg *a, const struct ct_gr
 
 	gmtime_r(&sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
-	ct_put(line, sizeof(line), &off, "closetrace top - %s (%s) - %s UTC", v->source, v->mode, ts);
+	/* a capture's or interface's name may hold terminal controls (batch mode prints raw) */
+	ct_text_escape(v->source, src, sizeof(src));
+	ct_put(line, sizeof(line), &off, "closetrace top - %s (%s) - %s UTC", src, v->mode, ts);
 	if (v->replay)
 		ct_put(line, sizeof(line), &off, " - capture of %.1f s", (double)v->span_ns / 1e9);
 	else
@@ -295,7 +297,7 @@ size_t ct_view_render(const struct ct_view *v, struct ct_agg *a, ct_line_fn emit
 {
 	const struct ct_group *g;
 	size_t ng = ct_agg_groups(a, v->grouping, v->sort, v->filter, &g);
-	char line[LINE_MAX_BYTES], label[192];
+	char line[LINE_MAX_BYTES], label[192], ftext[LINE_MAX_BYTES / 2];
 	size_t off = 0, lw = strlen(group_titles[v->grouping]), start = 0, len = 0, rows;
 
 	/* a capture's history spans all of it, in as many intervals as the sparkline shows */
@@ -303,9 +305,10 @@ size_t ct_view_render(const struct ct_view *v, struct ct_agg *a, ct_line_fn emit
 		ct_agg_history_span(a, v->now_ns - v->span_ns, v->now_ns, spark_len(v), v->filter);
 	header(v, a, g, ng, emit, ctx);
 	sparklines(v, a, emit, ctx);
+	/* the filter is the user's text (-f, or typed at /): it may hold anything */
+	ct_text_escape(v->filter_text ? v->filter_text : "none", ftext, sizeof(ftext));
 	ct_put(line, sizeof(line), &off, "group %s (g)  sort %s (< >)  filter %s (/)",
-	    ct_grouping_name(v->grouping), ct_col_name(v->sort),
-	    v->filter_text ? v->filter_text : "none");
+	    ct_grouping_name(v->grouping), ct_col_name(v->sort), ftext);
 	emit_line(emit, ctx, v, CT_LINE_TEXT, line);
 	snprintf(line, sizeof(line), "%s", v->note ? v->note : "");
 	emit_line(emit, ctx, v, CT_LINE_NOTE, line);

@@ -42,7 +42,9 @@ struct ct_view {
 	size_t width;		/* columns; 0: unlimited (batch) */
 	size_t max_rows;	/* table rows; 0: all */
 	size_t first_row;	/* scrolled past this many */
-	const char *note;	/* a message for the line above the table, or NULL */
+	/* a message for the line above the table, or NULL; shown as it is: it is stderr's
+	 * text, which ct_log has escaped, and only the screen (ncurses) shows it */
+	const char *note;
 };
 
 /* Line callback: @col_start/@col_len mark the sort column on CT_LINE_TABLE_HEAD. */

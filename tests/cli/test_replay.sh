@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_replay.sh - `closetrace replay` from the command line: output formats, exit codes,
 # one clear line for every kind of bad input with what was read before still reported,
-# usage errors, a reader that goes away, and a 1 GiB capture in bounded memory.
+# names with control bytes shown escaped, usage errors, a reader that goes away, and a
+# 1 GiB capture in bounded memory.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -108,6 +109,45 @@ t_many() {
 	[ "$rc" = 1 ] && [ "$(wc -l <"$d/o")" = 3 ] && grep -q nope.pcap "$d/e"
 }
 check "several files: a bad one is reported, the others replayed, exit 1" t_many
+
+# A capture's name holding terminal controls (ESC, newline, tab, C0, DEL, a backslash, a
+# C1 CSI in UTF-8) is shown escaped in text and on stderr, never obeyed; JSON escapes its own.
+cname=$'a\e[31m\n\t\x01\x7f\\\xc2\x9bz.pcap'
+cp "$d/r3.pcap" "$d/$cname"
+# raw_controls FILE...: a byte that a terminal would obey, but the lines' tabs and newlines
+raw_controls() {
+	LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$@" ||
+		LC_ALL=C grep -q $'\xc2[\x80-\x9f]' "$@"
+}
+t_name_text() {
+	run -v replay "$d/$cname"
+	[ "$rc" = 0 ] && [ "$(grep -c ' refused ' "$d/o")" = 3 ] || { echo "exit $rc"; return 1; }
+	! raw_controls "$d/o" "$d/e" || { cat -v "$d/o" "$d/e"; return 1; }
+	# the IFACE column: the escaped name cut at 15 bytes, between two escapes
+	[ "$(grep -cF ' a\x1b[31m\n\t  ' "$d/o")" = 3 ] || { cat "$d/o"; return 1; }
+	grep -qF 'a\x1b[31m\n\t\x01\x7f\\\xc2\x9bz.pcap: ' "$d/e" || { cat "$d/e"; return 1; }
+}
+check "text: a capture's name with control bytes is shown escaped, never raw" t_name_text
+t_name_json() {
+	# JSON escapes bytes past 0x7e one by one, as \u00XX: names need not be UTF-8
+	local jname='a\u001b[31m\n\t\u0001\u007f\\\u00c2\u009bz.pcap'
+	run replay -o json "$d/$cname"
+	[ "$rc" = 0 ] && [ "$(jq -r .close "$d/o" | sort | uniq -c | tr -s ' ')" = " 3 refused" ] &&
+		! raw_controls "$d/o" &&
+		[ "$(grep -cF "\"iface\":\"$jname\"" "$d/o")" = 3 ]
+}
+check "json: the same name JSON-escaped (\\u001b), every line parses" t_name_json
+t_name_bad() {
+	local f
+	cp "$d/text.pcap" "$d/"$'text\e[31m.pcap'
+	for f in $'nope\e[31m.pcap:No such file' $'text\e[31m.pcap:not a pcap or pcapng'; do
+		run replay "$d/${f%%:*}"
+		[ "$rc" = 1 ] && [ "$(wc -l <"$d/e")" = 1 ] && ! raw_controls "$d/e" &&
+			grep -qF "${f%%$'\e'*}\\x1b[31m.pcap: ${f#*:}" "$d/e" ||
+			{ cat -v "$d/e"; return 1; }
+	done
+}
+check "a missing or bad capture named with ESC: one line, the name escaped" t_name_bad
 
 usage() {
 	run "$@"
