@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
  * attach.c - tc (tcx links, else netlink clsact filters) and XDP (BPF links) attachment,
- * detection of another closetrace or another XDP program, detach and cleanup. Its error
- * messages name interfaces, whose names may hold terminal controls: they are built escaped.
+ * detection of another closetrace or another XDP program, detach and cleanup.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +18,6 @@
 #include "attach.h"
 #include "closetrace.h"
 #include "log.h"
-#include "output.h"
 
 /* Programs read from one tcx hook: several are rare, and ours is looked for by name. */
 #define CT_TCX_QUERY_MAX 64
@@ -47,33 +45,30 @@ int ct_iface_open(struct ct_iface *ifc, const char *name, char *err, size_t errl
 	memset(ifc, 0, sizeof(*ifc));
 	ifc->tcx[0] = ifc->tcx[1] = ifc->xdp_link = -1;
 	if (!*name || strlen(name) >= IF_NAMESIZE) {
-		ct_text_printf(err, errlen, "'%s' is not an interface name", name);
+		snprintf(err, errlen, "'%s' is not an interface name", name);
 		return -1;
 	}
 	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
 	ifc->ifindex = (int)if_nametoindex(name);
 	if (!ifc->ifindex) {
-		ct_text_printf(err, errlen, "%s: no such interface", name);
+		snprintf(err, errlen, "%s: no such interface", name);
 		return -1;
 	}
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0) {
-		ct_text_printf(err, errlen, "%s: cannot query the interface: %s", name,
-			       strerror(errno));
+		snprintf(err, errlen, "%s: cannot query the interface: %s", name, strerror(errno));
 		return -1;
 	}
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	if (ioctl(s, SIOCGIFFLAGS, &ifr)) {
-		ct_text_printf(err, errlen, "%s: cannot query the interface: %s", name,
-			       strerror(errno));
+		snprintf(err, errlen, "%s: cannot query the interface: %s", name, strerror(errno));
 		close(s);
 		return -1;
 	}
 	close(s);
 	if (!(ifr.ifr_flags & IFF_UP)) {
-		ct_text_printf(err, errlen,
-			       "%s: interface is down; bring it up with: ip link set %s up", name,
-			       name);
+		snprintf(err, errlen, "%s: interface is down; bring it up with: ip link set %s up",
+			 name, name);
 		return -1;
 	}
 	return 0;
@@ -119,8 +114,8 @@ static int attach_tc_netlink(struct ct_iface *ifc, int prog_fd, char *err, size_
 
 	ret = bpf_tc_hook_create(&hook);
 	if (ret && ret != -EEXIST) {
-		ct_text_printf(err, errlen, "%s: cannot add the clsact qdisc: %s", ifc->name,
-			       strerror(-ret));
+		snprintf(err, errlen, "%s: cannot add the clsact qdisc: %s", ifc->name,
+			 strerror(-ret));
 		return -1;
 	}
 	ifc->qdisc_created = ret == 0;
@@ -132,8 +127,8 @@ static int attach_tc_netlink(struct ct_iface *ifc, int prog_fd, char *err, size_
 
 		ret = bpf_tc_attach(&h, &o);
 		if (ret) {
-			ct_text_printf(err, errlen, "%s: cannot attach the tc filter: %s",
-				       ifc->name, strerror(-ret));
+			snprintf(err, errlen, "%s: cannot attach the tc filter: %s", ifc->name,
+				 strerror(-ret));
 			ifc->tc_netlink = 1;
 			ct_detach(ifc);
 			return -1;
@@ -157,17 +152,16 @@ int ct_attach_tc(struct ct_iface *ifc, int prog_fd, char *err, size_t errlen)
 	for (int t = CT_BPF_TCX_INGRESS; t <= CT_BPF_TCX_EGRESS; t++) {
 		id = tcx_find(ifc->ifindex, t, "ct_tc");
 		if (id) {
-			ct_text_printf(err, errlen, "%s: another closetrace is already watching it "
-				       "(tc program id %u); stop that one first", ifc->name, id);
+			snprintf(err, errlen, "%s: another closetrace is already watching it "
+				 "(tc program id %u); stop that one first", ifc->name, id);
 			return -1;
 		}
 	}
 	if (netlink_filter_present(ifc->ifindex, BPF_TC_INGRESS) ||
 	    netlink_filter_present(ifc->ifindex, BPF_TC_EGRESS)) {
-		ct_text_printf(err, errlen,
-			       "%s: a closetrace tc filter is already there (a running "
-			       "instance, or a killed one: closetrace cleanup -i %s removes it)",
-			       ifc->name, ifc->name);
+		snprintf(err, errlen, "%s: a closetrace tc filter is already there (a running "
+			 "instance, or a killed one: closetrace cleanup -i %s removes it)",
+			 ifc->name, ifc->name);
 		return -1;
 	}
 
@@ -180,9 +174,8 @@ int ct_attach_tc(struct ct_iface *ifc, int prog_fd, char *err, size_t errlen)
 
 		ifc->tcx[0] = -1;
 		if (e == EPERM || e == EACCES) {
-			ct_text_printf(err, errlen,
-				       "%s: attaching needs root or CAP_NET_ADMIN+CAP_BPF",
-				       ifc->name);
+			snprintf(err, errlen, "%s: attaching needs root or CAP_NET_ADMIN+CAP_BPF",
+				 ifc->name);
 			return -1;
 		}
 		/* no tcx in this kernel (before 6.6): classic tc */
@@ -191,8 +184,8 @@ int ct_attach_tc(struct ct_iface *ifc, int prog_fd, char *err, size_t errlen)
 	}
 	ifc->tcx[1] = bpf_link_create(prog_fd, ifc->ifindex, CT_BPF_TCX_EGRESS, &first);
 	if (ifc->tcx[1] < 0) {
-		ct_text_printf(err, errlen, "%s: cannot attach to tc egress: %s", ifc->name,
-			       strerror(errno));
+		snprintf(err, errlen, "%s: cannot attach to tc egress: %s", ifc->name,
+			 strerror(errno));
 		ifc->tcx[1] = -1;
 		ct_detach(ifc);
 		return -1;
@@ -211,24 +204,21 @@ int ct_attach_xdp(struct ct_iface *ifc, int prog_fd, enum ct_xdp_mode mode, int 
 	if (!bpf_xdp_query(ifc->ifindex, 0, &q) && q.prog_id) {
 		prog_name(q.prog_id, name, sizeof(name));
 		if (!strcmp(name, "ct_xdp")) {
-			ct_text_printf(err, errlen,
-				       "%s: another closetrace is already watching it (XDP program "
-				       "id %u); stop that one first", ifc->name, q.prog_id);
+			snprintf(err, errlen, "%s: another closetrace is already watching it (XDP "
+				 "program id %u); stop that one first", ifc->name, q.prog_id);
 			return -1;
 		}
 		if (!force) {
-			ct_text_printf(err, errlen,
-				       "%s: XDP program '%s' (id %u) is attached; closetrace does "
-				       "not replace it (--force does, and does not put it back)",
-				       ifc->name, name, q.prog_id);
+			snprintf(err, errlen, "%s: XDP program '%s' (id %u) is attached; closetrace "
+				 "does not replace it (--force does, and does not put it back)",
+				 ifc->name, name, q.prog_id);
 			return -1;
 		}
 		if (bpf_xdp_detach(ifc->ifindex, q.attach_mode == XDP_ATTACHED_SKB ?
 				   XDP_FLAGS_SKB_MODE : q.attach_mode == XDP_ATTACHED_HW ?
 				   XDP_FLAGS_HW_MODE : XDP_FLAGS_DRV_MODE, NULL)) {
-			ct_text_printf(err, errlen,
-				       "%s: cannot remove XDP program '%s' (id %u): %s", ifc->name,
-				       name, q.prog_id, strerror(errno));
+			snprintf(err, errlen, "%s: cannot remove XDP program '%s' (id %u): %s",
+				 ifc->name, name, q.prog_id, strerror(errno));
 			return -1;
 		}
 		pr_warn("%s: removed XDP program '%s' (id %u), as --force asked\n", ifc->name,
@@ -245,8 +235,8 @@ int ct_attach_xdp(struct ct_iface *ifc, int prog_fd, enum ct_xdp_mode mode, int 
 		}
 		e = errno;
 		if (mode == CT_XDP_NATIVE || e == EPERM) {
-			ct_text_printf(err, errlen, "%s: cannot attach XDP in native mode: %s",
-				       ifc->name, strerror(e));
+			snprintf(err, errlen, "%s: cannot attach XDP in native mode: %s", ifc->name,
+				 strerror(e));
 			ifc->xdp_link = -1;
 			return -1;
 		}
@@ -261,8 +251,8 @@ int ct_attach_xdp(struct ct_iface *ifc, int prog_fd, enum ct_xdp_mode mode, int 
 	if (ifc->xdp_link < 0) {
 		e = errno;
 		ifc->xdp_link = -1;
-		ct_text_printf(err, errlen, "%s: cannot attach XDP in generic mode: %s", ifc->name,
-			       strerror(e));
+		snprintf(err, errlen, "%s: cannot attach XDP in generic mode: %s", ifc->name,
+			 strerror(e));
 		return -1;
 	}
 	ifc->xdp_generic = 1;
@@ -315,16 +305,14 @@ int ct_cleanup(int ifindex, const char *name, char *err, size_t errlen)
 				    XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE, NULL))
 			removed++;
 		else
-			ct_text_printf(err, errlen,
-				       "%s: a running closetrace holds XDP program id %u; stop it "
-				       "instead", name, q.prog_id);
+			snprintf(err, errlen, "%s: a running closetrace holds XDP program id %u; "
+				 "stop it instead", name, q.prog_id);
 	}
 	for (int t = CT_BPF_TCX_INGRESS; t <= CT_BPF_TCX_EGRESS; t++) {
 		id = tcx_find(ifindex, t, "ct_tc");
 		if (id && !err[0])
-			ct_text_printf(err, errlen,
-				       "%s: a running closetrace holds tc program id %u; stop it "
-				       "instead", name, id);
+			snprintf(err, errlen, "%s: a running closetrace holds tc program id %u; "
+				 "stop it instead", name, id);
 	}
 	return removed;
 }

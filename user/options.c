@@ -363,13 +363,16 @@ static const char *cmd_label(const struct ct_command *cmd)
 
 int ct_usage_error(const struct ct_command *cmd, const char *fmt, ...)
 {
+	char raw[1024], safe[4096];
 	va_list ap;
 
-	fprintf(stderr, "closetrace%s%s: ", cmd->name ? " " : "", cmd_label(cmd));
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\ntry 'closetrace%s%s --help'\n", cmd->name ? " " : "", cmd_label(cmd));
+	/* the message quotes what was typed: no control byte of it reaches the terminal */
+	ct_text_escape(raw, safe, sizeof(safe));
+	fprintf(stderr, "closetrace%s%s: %s\ntry 'closetrace%s%s --help'\n", cmd->name ? " " : "",
+		cmd_label(cmd), safe, cmd->name ? " " : "", cmd_label(cmd));
 	return 2;
 }
 

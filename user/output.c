@@ -115,17 +115,6 @@ size_t ct_text_escape(const char *s, char *buf, size_t len)
 	return off;
 }
 
-void ct_text_printf(char *buf, size_t len, const char *fmt, ...)
-{
-	char raw[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(raw, sizeof(raw), fmt, ap);
-	va_end(ap);
-	ct_text_escape(raw, buf, len);
-}
-
 /* A JSON string, escaped: quotes, backslash, control characters. */
 static void put_json_str(char *buf, size_t len, size_t *off, const char *s)
 {

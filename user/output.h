@@ -40,11 +40,6 @@ void ct_put(char *buf, size_t len, size_t *off, const char *fmt, ...)
  */
 size_t ct_text_escape(const char *s, char *buf, size_t len);
 
-/* snprintf into @buf, then ct_text_escape() of the whole result: for error messages that
- * embed names from outside (file and interface names, libpcap's text). */
-void ct_text_printf(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* Parse "text" / "json"; -1 otherwise. */
 int ct_format_parse(const char *s);
 

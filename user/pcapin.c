@@ -1,8 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-/*
- * pcapin.c - capture reading and link-type normalization to Ethernet (see pcapin.h). Its
- * error messages name the file, which may hold terminal controls: they are built escaped.
- */
+/* pcapin.c - capture reading and link-type normalization to Ethernet (see pcapin.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +8,6 @@
 
 #include <pcap/pcap.h>
 
-#include "output.h"
 #include "pcapin.h"
 
 #ifndef DLT_LINUX_SLL2
@@ -53,38 +49,37 @@ int ct_pcap_open(struct ct_pcap *c, const char *path, char *err, size_t errlen)
 	memset(c, 0, sizeof(*c));
 	c->path = path;
 	if (strcmp(path, "-") && stat(path, &st)) {	/* "-": standard input */
-		ct_text_printf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (strcmp(path, "-") && S_ISDIR(st.st_mode)) {
-		ct_text_printf(err, errlen, "%s: is a directory, not a capture file", path);
+		snprintf(err, errlen, "%s: is a directory, not a capture file", path);
 		return -1;
 	}
 	p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
 	if (!p) {
 		if (strcmp(path, "-") && st.st_size == 0)
-			ct_text_printf(err, errlen, "%s: empty file, not a pcap or pcapng capture",
-				       path);
+			snprintf(err, errlen, "%s: empty file, not a pcap or pcapng capture", path);
 		else if (strstr(ebuf, "unknown file format") || strstr(ebuf, "bad dump file"))
-			ct_text_printf(err, errlen, "%s: not a pcap or pcapng capture", path);
+			snprintf(err, errlen, "%s: not a pcap or pcapng capture", path);
 		else
-			ct_text_printf(err, errlen, "%s: %s", path, ebuf);
+			snprintf(err, errlen, "%s: %s", path, ebuf);
 		return -1;
 	}
 	c->dlt = pcap_datalink(p);
 	if (!dlt_supported(c->dlt)) {
 		name = pcap_datalink_val_to_name(c->dlt);
-		ct_text_printf(err, errlen,
-			       "%s: link type %s (%d) is not supported; closetrace reads Ethernet, "
-			       "Linux cooked, BSD loopback and raw IP captures",
-			       path, name ? name : "unknown", c->dlt);
+		snprintf(err, errlen,
+			 "%s: link type %s (%d) is not supported; closetrace reads Ethernet, "
+			 "Linux cooked, BSD loopback and raw IP captures",
+			 path, name ? name : "unknown", c->dlt);
 		pcap_close(p);
 		return -1;
 	}
 	c->buflen = 65536 + ETH_HLEN;
 	c->buf = malloc(c->buflen);
 	if (!c->buf) {
-		ct_text_printf(err, errlen, "%s: out of memory", path);
+		snprintf(err, errlen, "%s: out of memory", path);
 		pcap_close(p);
 		return -1;
 	}
@@ -152,14 +147,14 @@ int ct_pcap_next(struct ct_pcap *c, struct ct_frame *f, char *err, size_t errlen
 		return 0;
 	c->pktno++;
 	if (r != 1) {
-		ct_text_printf(err, errlen, "%s: packet %llu: %s", c->path, c->pktno,
-			       pcap_geterr(c->handle));
+		snprintf(err, errlen, "%s: packet %llu: %s", c->path, c->pktno,
+			 pcap_geterr(c->handle));
 		return -1;
 	}
 	f->ts_ns = (__u64)h->ts.tv_sec * 1000000000ull + (__u64)h->ts.tv_usec;
 	if (h->caplen == 0) {
-		ct_text_printf(err, errlen, "%s: packet %llu: zero-length packet, skipped",
-			       c->path, c->pktno);
+		snprintf(err, errlen, "%s: packet %llu: zero-length packet, skipped", c->path,
+			 c->pktno);
 		return -2;
 	}
 
@@ -204,8 +199,7 @@ int ct_pcap_next(struct ct_pcap *c, struct ct_frame *f, char *err, size_t errlen
 	synth(c, f, pkt, h->caplen, h->len, hlen, et ? et : 0xffff);
 	return 1;
 cut:
-	ct_text_printf(err, errlen,
-		       "%s: packet %llu: %u bytes captured, cut inside the link-layer header; "
-		       "skipped", c->path, c->pktno, h->caplen);
+	snprintf(err, errlen, "%s: packet %llu: %u bytes captured, cut inside the link-layer "
+		 "header; skipped", c->path, c->pktno, h->caplen);
 	return -2;
 }

@@ -107,4 +107,14 @@ t_verbose_doc() {
 }
 check "README and --help agree: -v shows the verifier's log" t_verbose_doc
 
+# Names from outside (an interface, a command typed) never reach the terminal raw.
+t_escaped() {
+	"$CT" watch -i $'x\e[31m' >"$d/esc.out" 2>"$d/esc.err"
+	[ $? = 1 ] && grep -qxF 'closetrace: x\x1b[31m: no such interface' "$d/esc.err" || return 1
+	"$CT" $'wat\ech' 2>>"$d/esc.err"
+	[ $? = 2 ] && grep -qF "unknown command 'wat\x1bch'" "$d/esc.err" &&
+		! LC_ALL=C grep -q $'\e' "$d/esc.err"
+}
+check "an interface or command name holding ESC is printed escaped" t_escaped
+
 done_testing
