@@ -109,7 +109,8 @@ check "batch: a reader that goes away (| head -3) ends top, status 0" bash -c "
 cap=$DATA/zeek/ssh_ssh.pcap
 replay_sums() {
 	# per server: CONN CT FIN.C FIN.S RST.C RST.S REFUSED, from every flow's final record
-	"$CT" replay --final --all -o json $opts "$cap" 2>/dev/null | jq -rs '
+	# (or, with records=--all, from every close)
+	"$CT" replay ${records:---final} --all -o json $opts "$cap" 2>/dev/null | jq -rs '
 		group_by("\(.srv_ip):\(.srv_port)")[] |
 		"\(.[0].srv_ip):\(.[0].srv_port) \(length) \(map(.ct) | add) \(map(.fin_clt) | add) \(map(.fin_srv) | add) \(map(.rst_clt) | add) \(map(.rst_srv) | add) \(map(select(.close == "refused")) | length)"' |
 		sort
@@ -123,15 +124,16 @@ check "top -r -b: per-server counts equal replay's flow records summed" bash -c 
 
 # top -r takes replay's options: on a capture with more connections open at once than a
 # small table holds, and SYNs repeated after a short SYN timeout, its totals equal replay's
-# with the same options, and differ from what the defaults give.
+# with the same options, and differ from what the defaults give. Flows evicted after their
+# close have no final record, so the closes are what top's counts equal here.
 python3 "$here/../cli/pcapgen.py" pressure "$d/pressure.pcap" 3000
 sums="$(declare -f replay_sums top_sums); cap=$d/pressure.pcap CT=$CT"
 opts="--table-size 1024 --syn-timeout 2 --idle-timeout 60"
 check "top -r with --table-size, --syn-timeout, --idle-timeout: per-server counts equal replay's" bash -c "
-	$sums; opts='$opts'; replay_sums >$d/p.replay; top_sums >$d/p.top
-	diff $d/p.replay $d/p.top >&2 && [ \$(wc -l <$d/p.top) = 5 ]"
+	$sums; opts='$opts' records=--all; replay_sums >$d/p.replay; top_sums >$d/p.top
+	diff $d/p.replay $d/p.top >&2 && [ \$(wc -l <$d/p.top) -gt 1000 ]"
 check "... and its total of connections equals replay's records" bash -c "
-	n=\$('$CT' replay --final --all -o json $opts $d/pressure.pcap 2>/dev/null | wc -l)
+	n=\$('$CT' replay --all -o json $opts $d/pressure.pcap 2>/dev/null | wc -l)
 	'$CT' top -r $d/pressure.pcap -b $opts 2>/dev/null | grep -q \"over \$n conn\" && [ \$n -gt 1000 ]"
 check "... and the options change the result (not the defaults)" bash -c "
 	$sums; opts=; top_sums >$d/p.default; ! cmp -s $d/p.default $d/p.top &&
