@@ -37,26 +37,24 @@ __u64 ct_mono_ns(void)
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
-static int to_record(void *ctx, const struct ct_record *r)
+/* Hand @r to @fn; a sink that refuses more stops the session. */
+static int pass_on(struct ct_session *s, ct_record_fn fn, const struct ct_record *r)
 {
-	struct ct_session *s = ctx;
-
-	if (s->record(s->ctx, r) < 0) {
+	if (fn(s->ctx, r) < 0) {
 		s->stopped = 1;
 		return -1;
 	}
 	return 0;
 }
 
+static int to_record(void *ctx, const struct ct_record *r)
+{
+	return pass_on(ctx, ((struct ct_session *)ctx)->record, r);
+}
+
 static int to_visit(void *ctx, const struct ct_record *r)
 {
-	struct ct_session *s = ctx;
-
-	if (s->visit(s->ctx, r) < 0) {
-		s->stopped = 1;
-		return -1;
-	}
-	return 0;
+	return pass_on(ctx, ((struct ct_session *)ctx)->visit, r);
 }
 
 static const char *iface_of(void *ctx, __u32 ifindex)

@@ -8,7 +8,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 CT=${CLOSETRACE:-$here/../../build/closetrace}
-README=$here/../../README.md
+README=${README:-$here/../../README.md}
 d=$T_DIR
 
 cmds=$("$CT" help | awk '/^Commands:/ {f = 1; next} f && /^  [a-z]/ {print $1} f && /^$/ {exit}')
@@ -102,8 +102,8 @@ check "a bad filter: the caret, then the hint, exit 2" t_filter_error
 # and README and --help say so; neither ties it to -vv.
 t_verbose_doc() {
 	grep -q "verifier's log" <("$CT" --help | sed -n '/-v, --verbose/,/-h, --help/p') &&
-		! grep -n "vv[^a-z]*[^.]*verifier\|verifier[^.]*-vv" "$README" &&
-		grep -q -- "-v.*verifier's log" "$README"
+		! grep -n -- "-vv[^.;]*verifier\|log with \`-vv" "$README" &&
+		tr '\n' ' ' <"$README" | grep -q -- "\`-v\`[^.]*the verifier's log"
 }
 check "README and --help agree: -v shows the verifier's log" t_verbose_doc
 
