@@ -356,9 +356,14 @@ int ct_parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+/* "closetrace CMD", or "closetrace" for the top level: how messages and help name it. */
 static const char *cmd_label(const struct ct_command *cmd)
 {
-	return cmd->name ? cmd->name : "";
+	static char buf[64];
+
+	snprintf(buf, sizeof(buf), "closetrace%s%s", cmd->name ? " " : "",
+		 cmd->name ? cmd->name : "");
+	return buf;
 }
 
 int ct_usage_error(const struct ct_command *cmd, const char *fmt, ...)
@@ -371,16 +376,9 @@ int ct_usage_error(const struct ct_command *cmd, const char *fmt, ...)
 	va_end(ap);
 	/* the message quotes what was typed: no control byte of it reaches the terminal */
 	ct_text_escape(raw, safe, sizeof(safe));
-	fprintf(stderr, "closetrace%s%s: %s\ntry 'closetrace%s%s --help'\n", cmd->name ? " " : "",
-		cmd_label(cmd), safe, cmd->name ? " " : "", cmd_label(cmd));
+	fprintf(stderr, "%s: %s\n", cmd_label(cmd), safe);
+	fprintf(stderr, "try '%s --help'\n", cmd_label(cmd));
 	return 2;
-}
-
-/* How an option is written in messages: --name, or -k where it has only a letter. */
-static const char *opt_label(const struct ct_opt *o, char *buf, size_t len)
-{
-	snprintf(buf, len, "--%s", o->name);
-	return buf;
 }
 
 static void choices_text(const struct ct_opt *o, char *buf, size_t len)
@@ -413,7 +411,7 @@ static int set_opt(const struct ct_command *cmd, const struct ct_opt *o, const c
 	char *field = (char *)c + o->off, name[48], err[256];
 	long v;
 
-	opt_label(o, name, sizeof(name));
+	snprintf(name, sizeof(name), "--%s", o->name);
 	switch (o->type) {
 	case CT_ARG_FLAG:
 		*(int *)field = 1;
@@ -462,12 +460,9 @@ static int set_opt(const struct ct_command *cmd, const struct ct_opt *o, const c
 	case CT_ARG_FILTER: {
 		struct ct_filter_error ferr;
 		struct ct_filter *f = ct_filter_parse(arg, &ferr);
-		char prefix[64];
-
 		if (!f) {
-			snprintf(prefix, sizeof(prefix), "closetrace %s", cmd_label(cmd));
-			ct_filter_perror(stderr, prefix, arg, &ferr);
-			fprintf(stderr, "try 'closetrace %s --help'\n", cmd_label(cmd));
+			ct_filter_perror(stderr, cmd_label(cmd), arg, &ferr);
+			fprintf(stderr, "try '%s --help'\n", cmd_label(cmd));
 			return 2;
 		}
 		ct_filter_free(*(struct ct_filter **)field);
@@ -519,9 +514,37 @@ static int unknown_option(const struct ct_command *cmd, const char *arg, int let
 	return ct_usage_error(cmd, "unknown option '%s'", spelled);
 }
 
+/* The option getopt_long returned as @code: 1000 + its index, or its letter. */
+static const struct ct_opt *find_opt(const struct ct_opt *const *by_index, int n, int code)
+{
+	if (code >= 1000 && code < 1000 + n)
+		return by_index[code - 1000];
+	for (int i = 0; i < n && code; i++)
+		if (by_index[i]->key == code)
+			return by_index[i];
+	return NULL;
+}
+
+/*
+ * getopt_long's '?' (an unknown option, or a value given to a flag) or ':' (a value
+ * missing) for @arg, the word it was reading; @o is the option concerned, if known.
+ */
+static int option_error(const struct ct_command *cmd, int ch, const char *arg,
+			const struct ct_opt *o)
+{
+	if (ch == '?' && o)
+		return ct_usage_error(cmd, "--%s takes no value", o->name);
+	if (ch == '?')
+		return unknown_option(cmd, arg, optopt);
+	/* as the user wrote it: -i, or --interface */
+	if (optopt && optopt < 1000)
+		return ct_usage_error(cmd, "-%c needs a value (%s)", optopt, o ? o->meta : "?");
+	return ct_usage_error(cmd, "%s needs a value (%s)", arg, o ? o->meta : "?");
+}
+
 int ct_parse_args(const struct ct_command *cmd, int argc, char **argv, struct ct_config *c)
 {
-	const struct ct_opt *by_index[MAX_OPTS];
+	const struct ct_opt *by_index[MAX_OPTS], *o;
 	struct option lopts[MAX_OPTS + 1];
 	char shorts[2 * MAX_OPTS + 3];
 	size_t ns = 0;
@@ -552,36 +575,10 @@ int ct_parse_args(const struct ct_command *cmd, int argc, char **argv, struct ct
 	opterr = 0;
 	optind = 0;	/* 0, not 1: glibc then forgets a previous parse's state too */
 	while ((optopt = 0, ch = getopt_long(argc, argv, shorts, lopts, &idx)) != -1) {
-		const struct ct_opt *o = NULL;
-		char name[48];
-
-		/* a long option's code is in optopt: 1000 + its index */
-		if (optopt >= 1000 && optopt < 1000 + n)
-			o = by_index[optopt - 1000];
-		for (int i = 0; i < n && !o && optopt; i++)
-			if (by_index[i]->key == optopt)
-				o = by_index[i];
-		if (ch == '?' && o)
-			return ct_usage_error(cmd, "%s takes no value", opt_label(o, name,
-										sizeof(name)));
-		if (ch == '?')
-			return unknown_option(cmd, argv[optind - 1], optopt);
-		/* as the user wrote it: -i, or --interface */
-		if (ch == ':' && optopt && optopt < 1000)
-			snprintf(name, sizeof(name), "-%c", optopt);
-		else if (ch == ':')
-			snprintf(name, sizeof(name), "%s", argv[optind - 1]);
-		if (ch == ':')
-			return ct_usage_error(cmd, "%s needs a value (%s)", name,
-					      o && o->meta ? o->meta : "?");
-		o = NULL;
-		if (ch >= 1000 && ch < 1000 + n) {
-			o = by_index[ch - 1000];
-		} else {
-			for (int i = 0; i < n && !o; i++)
-				if (by_index[i]->key == ch)
-					o = by_index[i];
-		}
+		if (ch == '?' || ch == ':')
+			return option_error(cmd, ch, argv[optind - 1],
+					    find_opt(by_index, n, optopt));
+		o = find_opt(by_index, n, ch);
 		if (!o)
 			return ct_usage_error(cmd, "cannot read the options");
 		r = set_opt(cmd, o, optarg, c);
@@ -667,8 +664,8 @@ void ct_print_help(const struct ct_command *cmd, FILE *out)
 
 	ct_config_init(&d);
 	for (int i = 0; cmd->synopsis[i]; i++)
-		fprintf(out, "%s closetrace%s%s %s\n", i ? "      " : "Usage:",
-			cmd->name ? " " : "", cmd_label(cmd), cmd->synopsis[i]);
+		fprintf(out, "%s %s %s\n", i ? "      " : "Usage:", cmd_label(cmd),
+			cmd->synopsis[i]);
 	fprintf(out, "\n%s\n", cmd->description);
 	if (!cmd->name) {
 		fprintf(out, "\nCommands:\n");

@@ -189,6 +189,8 @@ static int validate_top(const struct ct_command *cmd, struct ct_config *c)
 {
 	if (!c->nifaces == !c->read)
 		return ct_usage_error(cmd, "give either -i IFACE or -r FILE");
+	if (c->read && (c->mode != CT_MODE_TC || c->xdp_mode != CT_XDP_AUTO || c->force))
+		return ct_usage_error(cmd, "--mode, --xdp-mode and --force go with -i IFACE");
 	return ct_validate_live(cmd, c);
 }
 
