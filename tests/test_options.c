@@ -212,7 +212,7 @@ static void t_flows_is_gone(void **state)
 	/* and the live group: --xdp-mode, --force, the duplicate interface */
 	assert_int_equal(parse(ct_command_find("top"), &c, err, sizeof(err), "-i", "lo,lo", NULL),
 			 2);
-	assert_non_null(strstr(err, "lo is given twice"));
+	assert_non_null(strstr(err, "interface lo is given twice"));
 	assert_int_equal(parse(ct_command_find("top"), &c, err, sizeof(err), "-i", "lo", "-m",
 			       "xdp", "--xdp-mode", "generic", "--force", NULL), 0);
 	assert_int_equal(c.xdp_mode, 2);
@@ -228,7 +228,12 @@ static void t_usage_errors(void **state)
 		{ "watch", NULL, NULL, NULL, "-i IFACE is required" },
 		{ "watch", "-i", "lo", "--bogus", "unknown option '--bogus'" },
 		{ "watch", "-i", NULL, NULL, "-i needs a value (LIST)" },
-		{ "watch", "-i", "lo", "-b", "-b is not an option of watch (top take it)" },
+		{ "watch", "-i", "lo", "-b", "-b is not an option of watch (top takes it)" },
+		{ "replay", "-i", "lo", "x", "-i is not an option of replay (watch, top, cleanup "
+		  "take it)" },
+		{ "watch", "-i", ",", NULL, "--interface needs an interface name" },
+		{ "top", "-r", "x", "--s=5", "--s is ambiguous: --sort, --syn-timeout" },
+		{ "check", "--syn-timeout", "5", NULL, "--syn-timeout is not an option of check" },
 		{ "watch", "-i", "lo", "--all=1", "--all takes no value" },
 		{ "watch", "-i", "lo", "--mode=bpf", "--mode takes tc or xdp, not 'bpf'" },
 		{ "watch", "-i", "lo", "--xdp-mode=native", "--xdp-mode goes with --mode xdp" },
@@ -291,13 +296,15 @@ static void t_table_size_bounds(void **state)
 
 	(void)state;
 	/* 192-byte elements and 16-byte buckets, rounded up to a power of two */
-	assert_int_equal(ct_table_bytes(131072), 131072ull * 208);
-	assert_int_equal(ct_table_bytes(100000), 100000ull * 192 + 131072ull * 16);
+	assert_true(ct_table_bytes(131072) == 131072.0 * 208);
+	assert_true(ct_table_bytes(100000) == 100000.0 * 192 + 131072.0 * 16);
+	/* any long, without wrapping around */
+	assert_true(ct_table_bytes(9223372036854775807l) > 1.7e21);
 	assert_int_equal(ct_table_fits(131072, 0, err, sizeof(err)), 0);
 	assert_int_equal(ct_table_fits(CT_TABLE_MAX, 0, err, sizeof(err)), 0);
 	assert_int_equal(ct_table_fits(1l << 26, 0, err, sizeof(err)), -1);
 	assert_string_equal(err, "a table of 67108864 flows would take 13.0 GiB of kernel "
-				 "memory; the most is 16777216 flows (3.2 GiB)");
+				 "memory; closetrace takes at most 16777216 flows (3.2 GiB)");
 	/* a machine with 1 GiB available: 8M flows (1.6 GiB) do not fit, 4M (0.8 GiB) do */
 	assert_int_equal(ct_table_fits(1l << 23, 1ull << 30, err, sizeof(err)), -1);
 	assert_string_equal(err, "a table of 8388608 flows would take 1.6 GiB of kernel memory, "
@@ -310,6 +317,17 @@ static void t_table_size_bounds(void **state)
 	assert_int_equal(parse(ct_command_find("watch"), &c, err, sizeof(err), "-i", "lo",
 			       "--table-size", "1023", NULL), 2);
 	assert_non_null(strstr(err, "takes a whole number from 1024 to 16777216, not '1023'"));
+}
+
+static void t_command_required(void **state)
+{
+	struct ct_config c;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(parse(&ct_cmd_main, &c, err, sizeof(err), "-v", NULL), 2);
+	assert_string_equal(err, "closetrace: a command is required: watch, top, replay, cleanup, "
+				 "check, help, version\ntry 'closetrace --help'\n");
 }
 
 static void t_verbose_counts_everywhere(void **state)
@@ -336,6 +354,7 @@ int main(void)
 		cmocka_unit_test(t_usage_errors),
 		cmocka_unit_test(t_help_option_exits_zero),
 		cmocka_unit_test(t_table_size_bounds),
+		cmocka_unit_test(t_command_required),
 		cmocka_unit_test(t_verbose_counts_everywhere),
 	};
 

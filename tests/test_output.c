@@ -389,9 +389,6 @@ static void test_output_selection(void **state)
 	ct_output_record(&o, &r);
 	assert_int_equal(o.printed, 3);
 	fclose(f);
-	assert_int_equal(ct_format_parse("json"), CT_FMT_JSON);
-	assert_int_equal(ct_format_parse("text"), CT_FMT_TEXT);
-	assert_int_equal(ct_format_parse("xml"), -1);
 }
 
 static struct ct_flow fl(__u32 letters, __u32 extra)

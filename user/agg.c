@@ -73,22 +73,6 @@ const char *ct_col_name(enum ct_col c)
 	return (unsigned int)c < CT_COL_MAX ? col_names[c] : "?";
 }
 
-int ct_grouping_parse(const char *s)
-{
-	for (int i = 0; i < CT_G_MAX; i++)
-		if (!strcasecmp(s, grouping_names[i]))
-			return i;
-	return -1;
-}
-
-int ct_col_parse(const char *s)
-{
-	for (int i = 0; i < CT_COL_MAX; i++)
-		if (!strcasecmp(s, col_names[i]))
-			return i;
-	return -1;
-}
-
 double ct_ratio(__u64 num, __u64 den)
 {
 	return den ? (double)num / (double)den : 0.0;

@@ -126,8 +126,5 @@ double ct_ratio(__u64 num, __u64 den);
 
 const char *ct_grouping_name(enum ct_grouping g);
 const char *ct_col_name(enum ct_col c);
-/* Parse a grouping ("server", "server-ip", "client-ip", "flow") or column name; -1 if none. */
-int ct_grouping_parse(const char *s);
-int ct_col_parse(const char *s);
 
 #endif /* CT_AGG_H */

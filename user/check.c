@@ -55,7 +55,7 @@ static int run_check(struct ct_config *c)
 	       sizeof(struct ct_flow_key), sizeof(struct ct_flow),
 	       sizeof(struct ct_flow_key) + sizeof(struct ct_flow),
 	       bpf_map__max_entries(skel->maps.flows),
-	       (double)ct_table_bytes((long)bpf_map__max_entries(skel->maps.flows)) / 1048576);
+	       ct_table_bytes((long)bpf_map__max_entries(skel->maps.flows)) / 1048576);
 	printf("ring buffer  %u KiB, event %zu B\n", bpf_map__max_entries(skel->maps.events) / 1024,
 	       sizeof(struct ct_event));
 	printf("result       %s\n", ret ? "loaded, but program information is incomplete" : "ok");
@@ -64,7 +64,7 @@ static int run_check(struct ct_config *c)
 }
 
 static const struct ct_opt_group *const check_groups[] = {
-	&ct_grp_expiry, &ct_grp_common, NULL,
+	&ct_grp_table, &ct_grp_common, NULL,
 };
 
 const struct ct_command ct_cmd_check = {

@@ -11,6 +11,7 @@
 #include "attach.h"
 #include "log.h"
 #include "options.h"
+#include "output.h"
 
 /* Clean one interface; how many attachments were removed, -1 on an error (said). */
 static int clean_one(const char *name, int ifindex)
@@ -25,8 +26,12 @@ static int clean_one(const char *name, int ifindex)
 	r = ct_cleanup(ifindex, name, err, sizeof(err));
 	if (err[0])
 		pr_warn("%s\n", err);
-	if (r > 0)
-		printf("%s: removed %d closetrace attachment%s\n", name, r, r > 1 ? "s" : "");
+	if (r > 0) {
+		char safe[4 * IF_NAMESIZE + 1];
+
+		ct_text_escape(name, safe, sizeof(safe));
+		printf("%s: removed %d closetrace attachment%s\n", safe, r, r > 1 ? "s" : "");
+	}
 	return err[0] ? -1 : r;
 }
 

@@ -5,6 +5,7 @@
  * and time from the kernel's clock; everything else is the session core's.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +18,33 @@
 
 /* the reader is woken once this many events wait, or at the latest after one poll tick */
 #define CT_WAKEUP_EVENTS 64
+
+volatile sig_atomic_t ct_stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	ct_stop_signal = sig;
+}
+
+void ct_catch_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+}
+
+int ct_validate_live(const struct ct_command *cmd, struct ct_config *c)
+{
+	if (c->xdp_mode != CT_XDP_AUTO && c->mode != CT_MODE_XDP)
+		return ct_usage_error(cmd, "--xdp-mode goes with --mode xdp");
+	if (c->force && c->mode != CT_MODE_XDP)
+		return ct_usage_error(cmd, "--force goes with --mode xdp");
+	return 0;
+}
 
 static const char *iface_name(void *ctx, __u32 ifindex)
 {
@@ -102,8 +130,7 @@ static void attach_reasons(struct ct_live *l)
 }
 
 int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_graceful,
-		  ct_record_fn record, ct_record_fn visit, void *ctx,
-		  volatile sig_atomic_t *stop)
+		  ct_record_fn record, ct_record_fn visit, void *ctx)
 {
 	struct ct_session_opts so = {
 		.record = record, .visit = visit, .ctx = ctx, .iface = iface_name, .iface_ctx = l,
@@ -133,7 +160,7 @@ int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_gracefu
 	}
 	if (so.load.progs & CT_PROG_RESET)
 		attach_reasons(l);
-	for (int i = 0; i < l->nifs && !*stop; i++) {
+	for (int i = 0; i < l->nifs && !ct_stop_signal; i++) {
 		int fd = bpf_program__fd(l->xdp ? l->s.skel->progs.ct_xdp : l->s.skel->progs.ct_tc);
 
 		if (l->xdp ? ct_attach_xdp(&l->ifs[i], fd, (enum ct_xdp_mode)c->xdp_mode, c->force,
@@ -154,10 +181,10 @@ int ct_live_tick(struct ct_live *l, int *scan_failed)
 	int left = check_ifaces(l);
 
 	*scan_failed = left && ct_session_scan(&l->s, CT_SCAN_EXPIRE) < 0;
-	if (*scan_failed)
-		pr_warn("cannot scan the flow table\n");
 	if (left)
 		ct_session_report(&l->s);
+	else
+		pr_warn("no interface left to watch\n");
 	return left;
 }
 
@@ -174,4 +201,6 @@ void ct_live_end(struct ct_live *l, int final)
 	l->rx_link = NULL;
 	ct_reasons_use(NULL);
 	ct_session_close(&l->s);
+	if (ct_stop_signal)
+		pr_info("stopped by signal %d\n", (int)ct_stop_signal);
 }

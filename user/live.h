@@ -34,29 +34,35 @@ struct ct_live {
  * Open the interfaces of @c, load and attach, records going to @record / @visit (NULL:
  * none) with @ctx. Errors are said (one sentence each) and return 1; what was attached is
  * then detached by ct_live_end(), which must be called in every case. Stops early,
- * returning 0, if *@stop becomes non-zero.
+ * returning 0, once ct_stop_signal is set.
  */
 int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_graceful,
-		  ct_record_fn record, ct_record_fn visit, void *ctx,
-		  volatile sig_atomic_t *stop);
+		  ct_record_fn record, ct_record_fn visit, void *ctx);
 
 /*
  * The periodic work: drop interfaces that disappeared, scan the table (expiry, and the
- * visitor), say what was lost. Returns how many interfaces are left (0: nothing more to
- * watch); *@scan_failed tells whether the scan read the whole table.
+ * visitor), say what was lost. Returns how many interfaces are left (0, said: nothing
+ * more to watch); *@scan_failed tells whether the scan read the whole table.
  */
 int ct_live_tick(struct ct_live *l, int *scan_failed);
 
 /*
  * Detach, hand out the last events, then (with @final) the final state of every flow
- * still open, say what was lost and the counters under -v, and free everything.
+ * still open, say what was lost, the counters and the signal that stopped it under -v,
+ * and free everything.
  */
 void ct_live_end(struct ct_live *l, int final);
 
 /* Options of watch and top that only make sense together: 0, or 2 after a usage error. */
 int ct_validate_live(const struct ct_command *cmd, struct ct_config *c);
 
-/* SIGINT, SIGTERM and SIGHUP end a live command: @handler notes which came. */
-void ct_catch_stop_signals(void (*handler)(int));
+/* The signal that asked the command to stop, 0 while none has. */
+extern volatile sig_atomic_t ct_stop_signal;
+
+/*
+ * SIGINT, SIGTERM, SIGHUP and SIGQUIT set ct_stop_signal. Writes are restarted, so that a
+ * line is never cut; waits (poll) return at once.
+ */
+void ct_catch_stop_signals(void);
 
 #endif /* CT_LIVE_H */

@@ -15,12 +15,17 @@
 #include "closetrace.h"
 #include "closetrace.skel.h"
 #include "loader.h"
+#include "options.h"
 #include "reasons.h"
 
-static void load_error(int err, char *buf, size_t len)
+static void load_error(int err, __u32 flows, char *buf, size_t len)
 {
 	err = err < 0 ? -err : err;
-	if (err == EPERM)
+	if (err == ENOMEM)
+		snprintf(buf, len, "the kernel could not allocate the BPF maps (a flow table of %u "
+			 "entries takes %.0f MiB, preallocated): lower --table-size", flows,
+			 ct_table_bytes((long)flows) / 1048576);
+	else if (err == EPERM)
 		snprintf(buf, len, "loading BPF needs root or CAP_BPF+CAP_NET_ADMIN+CAP_PERFMON");
 	else if (err == EACCES || err == EINVAL)
 		snprintf(buf, len, "the kernel refused the BPF program (%s); run with -v to see the "
@@ -34,15 +39,16 @@ static void load_error(int err, char *buf, size_t len)
 
 struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errlen)
 {
+	__u32 flows = o->flows ? o->flows : CT_DEFAULT_FLOWS;
 	struct closetrace *skel;
 	int ret;
 
 	skel = closetrace__open();
 	if (!skel) {
-		load_error(errno, err, errlen);
+		load_error(errno, flows, err, errlen);
 		return NULL;
 	}
-	ret = bpf_map__set_max_entries(skel->maps.flows, o->flows ? o->flows : CT_DEFAULT_FLOWS);
+	ret = bpf_map__set_max_entries(skel->maps.flows, flows);
 	if (!ret)
 		ret = bpf_map__set_max_entries(skel->maps.events,
 					       o->ringbuf ? o->ringbuf : CT_DEFAULT_RINGBUF);
@@ -85,7 +91,7 @@ struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errle
 
 	ret = closetrace__load(skel);
 	if (ret) {
-		load_error(ret, err, errlen);
+		load_error(ret, flows, err, errlen);
 		closetrace__destroy(skel);
 		return NULL;
 	}

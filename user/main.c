@@ -16,6 +16,8 @@ int main(int argc, char **argv)
 	struct ct_config top, c;
 	int r, verbose;
 
+	/* a reader that goes away (| head) is a write error we stop on, not a signal */
+	signal(SIGPIPE, SIG_IGN);
 	ct_config_init(&top);
 	r = ct_parse_args(&ct_cmd_main, argc, argv, &top);
 	if (r)
@@ -35,8 +37,6 @@ int main(int argc, char **argv)
 	/* -v counts before and after the command's name alike */
 	verbose = top.verbose + c.verbose;
 	ct_log_init(verbose);
-	/* a reader that goes away (| head) is a write error we stop on, not a signal */
-	signal(SIGPIPE, SIG_IGN);
 	r = cmd->run(&c);
 	ct_config_free(&c);
 	return r;

@@ -60,40 +60,40 @@ static const char *col_name(int i)
 
 /* --- the flow table's size --------------------------------------------------------------- */
 
-__u64 ct_table_bytes(long n)
+double ct_table_bytes(long n)
 {
 	/*
 	 * Every element is preallocated: the kernel's 48-byte hash element header, the
 	 * 40-byte key and the 104-byte value (192 bytes, see include/closetrace.h), and a
-	 * 16-byte bucket for each slot of a power-of-two bucket array.
+	 * 16-byte bucket for each slot of a power-of-two bucket array. In double: any long.
 	 */
-	__u64 buckets = 1;
+	double buckets = 1;
 
-	while (buckets < (__u64)n)
-		buckets <<= 1;
-	return (__u64)n * (48 + sizeof(struct ct_flow_key) + sizeof(struct ct_flow)) +
+	while (buckets < (double)n)
+		buckets *= 2;
+	return (double)n * (48 + sizeof(struct ct_flow_key) + sizeof(struct ct_flow)) +
 	       buckets * 16;
 }
 
-static double gib(__u64 b)
+static double gib(double b)
 {
-	return (double)b / (1024.0 * 1024 * 1024);
+	return b / (1024.0 * 1024 * 1024);
 }
 
 int ct_table_fits(long n, __u64 avail, char *err, size_t errlen)
 {
-	__u64 need = ct_table_bytes(n);
+	double need = ct_table_bytes(n);
 
 	if (n > CT_TABLE_MAX) {
 		snprintf(err, errlen, "a table of %ld flows would take %.1f GiB of kernel memory; "
-			 "the most is %ld flows (%.1f GiB)", n, gib(need), CT_TABLE_MAX,
-			 gib(ct_table_bytes(CT_TABLE_MAX)));
+			 "closetrace takes at most %ld flows (%.1f GiB)", n, gib(need),
+			 CT_TABLE_MAX, gib(ct_table_bytes(CT_TABLE_MAX)));
 		return -1;
 	}
-	if (avail && need > avail) {
+	if (avail && need > (double)avail) {
 		snprintf(err, errlen, "a table of %ld flows would take %.1f GiB of kernel memory, "
 			 "more than the %.1f GiB this machine has available", n, gib(need),
-			 gib(avail));
+			 gib((double)avail));
 		return -1;
 	}
 	return 0;
@@ -151,6 +151,10 @@ static const struct ct_opt expiry_opts[] = {
 	    syn_timeout_s, .min = 1, .max = 86400),
 	OPT("idle-timeout", 0, CT_ARG_LONG, "SECS", "close silent established flows after SECS",
 	    idle_timeout_s, .min = 1, .max = 7 * 86400),
+	END,
+};
+
+static const struct ct_opt table_opts[] = {
 	OPT("table-size", 0, CT_ARG_LONG, "N",
 	    "flow-table entries, preallocated in the kernel\n(about 200 bytes each)",
 	    table_size, .min = CT_TABLE_MIN, .max = CT_TABLE_MAX, .check = check_table),
@@ -216,7 +220,8 @@ static const struct ct_opt version_opts[] = {
 
 const struct ct_opt_group ct_grp_ifaces = { "Interface", ifaces_opts };
 const struct ct_opt_group ct_grp_attach = { "Attach", attach_opts };
-const struct ct_opt_group ct_grp_expiry = { "Flow-table", expiry_opts };
+const struct ct_opt_group ct_grp_expiry = { "Expiry", expiry_opts };
+const struct ct_opt_group ct_grp_table = { "Flow-table", table_opts };
 const struct ct_opt_group ct_grp_select = { "Selection", select_opts };
 const struct ct_opt_group ct_grp_output = { "Output", output_opts };
 const struct ct_opt_group ct_grp_top = { "View", top_opts };
@@ -444,7 +449,7 @@ static int set_opt(const struct ct_command *cmd, const struct ct_opt *o, const c
 		return ct_usage_error(cmd, "%s takes %s, not '%s'", name, err, arg);
 	case CT_ARG_IFACES: {
 		char **names = (char **)field;
-		int *n = &c->nifaces;
+		int *n = &c->nifaces, named = 0;
 
 		/* the list is split in place: the names point into argv */
 		for (char *tok = strtok((char *)arg, ","); tok; tok = strtok(NULL, ",")) {
@@ -452,9 +457,12 @@ static int set_opt(const struct ct_command *cmd, const struct ct_opt *o, const c
 				return ct_usage_error(cmd, "at most %d interfaces", CT_MAX_IFACES);
 			for (int k = 0; k < *n; k++)
 				if (!strcmp(names[k], tok))
-					return ct_usage_error(cmd, "%s is given twice", tok);
+					return ct_usage_error(cmd, "interface %s is given twice", tok);
 			names[(*n)++] = tok;
+			named = 1;
 		}
+		if (!named)
+			return ct_usage_error(cmd, "%s needs an interface name", name);
 		return 0;
 	}
 	case CT_ARG_FILTER: {
@@ -478,7 +486,7 @@ static int set_opt(const struct ct_command *cmd, const struct ct_opt *o, const c
 }
 
 /* The commands that have an option @spelled (a letter, or a long name), as a list. */
-static void owners_of(int letter, const char *spelled, char *buf, size_t len)
+static int owners_of(int letter, const char *spelled, char *buf, size_t len)
 {
 	size_t off = 0;
 	int n = 0;
@@ -493,12 +501,29 @@ static void owners_of(int letter, const char *spelled, char *buf, size_t len)
 		if (has)
 			ct_put(buf, len, &off, "%s%s", n++ ? ", " : "", ct_commands[i]->name);
 	}
+	return n;
+}
+
+/* The long options of @cmd that begin with @prefix, as a list; how many. */
+static int starting_with(const struct ct_command *cmd, const char *prefix, char *buf,
+			 size_t len)
+{
+	size_t off = 0;
+	int n = 0;
+
+	buf[0] = '\0';
+	for (int g = 0; cmd->groups && cmd->groups[g]; g++)
+		for (const struct ct_opt *o = cmd->groups[g]->opts; o->name; o++)
+			if (!strncmp(o->name, prefix, strlen(prefix)))
+				ct_put(buf, len, &off, "%s--%s", n++ ? ", " : "", o->name);
+	return n;
 }
 
 static int unknown_option(const struct ct_command *cmd, const char *arg, int letter)
 {
-	char spelled[64], owners[128];
+	char spelled[64], list[256];
 	const char *eq;
+	int n;
 
 	if (letter) {
 		snprintf(spelled, sizeof(spelled), "-%c", letter);
@@ -506,11 +531,16 @@ static int unknown_option(const struct ct_command *cmd, const char *arg, int let
 		eq = strchr(arg, '=');
 		snprintf(spelled, sizeof(spelled), "%.*s", (int)(eq ? eq - arg : (long)strlen(arg)),
 			 arg);
+		/* getopt_long takes unique abbreviations; this one fits several */
+		if (!strncmp(spelled, "--", 2) && starting_with(cmd, spelled + 2, list,
+								  sizeof(list)) > 1)
+			return ct_usage_error(cmd, "%s is ambiguous: %s", spelled, list);
 	}
-	owners_of(letter, letter ? NULL : spelled + 2, owners, sizeof(owners));
-	if (owners[0])
-		return ct_usage_error(cmd, "%s is not an option of %s (%s take it)", spelled,
-				      cmd->name ? cmd->name : "closetrace itself", owners);
+	n = owners_of(letter, letter ? NULL : spelled + 2, list, sizeof(list));
+	if (n)
+		return ct_usage_error(cmd, "%s is not an option of %s (%s take%s it)", spelled,
+				      cmd->name ? cmd->name : "closetrace itself", list,
+				      n > 1 ? "" : "s");
 	return ct_usage_error(cmd, "unknown option '%s'", spelled);
 }
 
@@ -593,6 +623,14 @@ int ct_parse_args(const struct ct_command *cmd, int argc, char **argv, struct ct
 	c->nargs = argc - optind;
 	if (c->version)
 		return 0;
+	if (c->nargs < cmd->min_args && !cmd->name) {
+		char list[128];
+		size_t off = 0;
+
+		for (int i = 0; ct_commands[i]; i++)
+			ct_put(list, sizeof(list), &off, "%s%s", i ? ", " : "", ct_commands[i]->name);
+		return ct_usage_error(cmd, "a command is required: %s", list);
+	}
 	if (c->nargs < cmd->min_args)
 		return ct_usage_error(cmd, "%s is required", cmd->args_meta);
 	if (cmd->max_args >= 0 && c->nargs > cmd->max_args)

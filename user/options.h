@@ -102,8 +102,8 @@ struct ct_command {
 };
 
 /* The shared groups. */
-extern const struct ct_opt_group ct_grp_ifaces, ct_grp_attach, ct_grp_expiry, ct_grp_select,
-	ct_grp_output, ct_grp_top, ct_grp_common;
+extern const struct ct_opt_group ct_grp_ifaces, ct_grp_attach, ct_grp_expiry, ct_grp_table,
+	ct_grp_select, ct_grp_output, ct_grp_top, ct_grp_common;
 
 /* The commands, in the order `closetrace help` lists them; NULL-ended. */
 extern const struct ct_command *const ct_commands[];
@@ -142,7 +142,7 @@ int ct_parse_long(const char *s, long min, long max, long *out);
  * and buckets), and whether it fits: 0, or -1 with one sentence in @err when @n is
  * over CT_TABLE_MAX or the table would need more than @avail bytes (0: not known).
  */
-__u64 ct_table_bytes(long n);
+double ct_table_bytes(long n);
 int ct_table_fits(long n, __u64 avail, char *err, size_t errlen);
 
 #endif /* CT_OPTIONS_H */

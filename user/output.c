@@ -14,15 +14,6 @@
 #include "reasons.h"
 #include "output.h"
 
-int ct_format_parse(const char *s)
-{
-	if (!strcmp(s, "text"))
-		return CT_FMT_TEXT;
-	if (!strcmp(s, "json"))
-		return CT_FMT_JSON;
-	return -1;
-}
-
 void ct_put(char *buf, size_t len, size_t *off, const char *fmt, ...)
 {
 	va_list ap;

@@ -40,9 +40,6 @@ void ct_put(char *buf, size_t len, size_t *off, const char *fmt, ...)
  */
 size_t ct_text_escape(const char *s, char *buf, size_t len);
 
-/* Parse "text" / "json"; -1 otherwise. */
-int ct_format_parse(const char *s);
-
 /* Format one record; the result is always terminated and ends with '\n' unless cut. */
 size_t ct_format_json(const struct ct_record *r, char *buf, size_t len);
 size_t ct_format_text(const struct ct_record *r, int wide, char *buf, size_t len);

@@ -91,8 +91,7 @@ static void start_file(struct ct_replay *rp, const char *path, __u64 ts)
 	 * first.
 	 */
 	if (ts < skel->bss->user_clock_ns) {
-		if (ct_session_scan(&rp->s, CT_SCAN_FLUSH) < 0)
-			pr_warn("%s: cannot read the flow table\n", path);
+		ct_session_scan(&rp->s, CT_SCAN_FLUSH);
 		skel->bss->user_clock_ns = 0;
 	}
 	rp->iface = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -146,8 +145,8 @@ int ct_replay_file(struct ct_replay *rp, const char *path)
 		set_clock(rp, fr.ts_ns);
 		/* time moves first: what timed out before this packet ends before it counts */
 		if (*clock >= next_scan) {
-			if (next_scan && ct_session_scan(&rp->s, CT_SCAN_EXPIRE) < 0)
-				pr_warn("%s: cannot scan the flow table\n", path);
+			if (next_scan)
+				ct_session_scan(&rp->s, CT_SCAN_EXPIRE);
 			next_scan = *clock + CT_SCAN_EVERY_NS;
 		}
 		ret |= run_frame(rp, path, cap.pktno, &fr);
@@ -202,7 +201,7 @@ static int run_replay(struct ct_config *c)
 }
 
 static const struct ct_opt_group *const replay_groups[] = {
-	&ct_grp_expiry, &ct_grp_select, &ct_grp_output, &ct_grp_common, NULL,
+	&ct_grp_expiry, &ct_grp_table, &ct_grp_select, &ct_grp_output, &ct_grp_common, NULL,
 };
 
 const struct ct_command ct_cmd_replay = {

@@ -186,8 +186,10 @@ int ct_session_poll(struct ct_session *s, int timeout_ms)
 {
 	int n = ring_buffer__poll(s->rb, timeout_ms);
 
-	if (n < 0 && n != -EINTR && !s->stopped)
+	if (n < 0 && n != -EINTR && !s->stopped) {
+		pr_warn("reading events failed: %s\n", strerror(-n));
 		return n;
+	}
 	/* events below the wakeup mark do not wake us: the poll tick picks them up */
 	ct_session_drain(s);
 	if (s->nheld)
@@ -202,19 +204,22 @@ int ct_session_counters(struct ct_session *s, __u64 *c, int n)
 
 int ct_session_scan(struct ct_session *s, enum ct_scan_mode mode)
 {
-	__u64 c[CT_C_MAX], now;
+	__u64 c[CT_C_MAX], now, created;
 	struct ct_clock clk;
 	int err;
 
-	err = ct_clock_sync(s->skel, s->user_clock, &clk);
-	if (err)
-		return err;
 	/*
 	 * Flows created before the scan began are in the table, removed, or evicted: taken
 	 * before the scan, the count can only make evictions look fewer, never invent one.
 	 */
-	if (!ct_read_counters(s->skel, c, CT_C_MAX))
-		s->created_at_scan = c[CT_C_FLOWS] - c[CT_C_RESTARTS];
+	err = ct_clock_sync(s->skel, s->user_clock, &clk);
+	if (!err)
+		err = ct_read_counters(s->skel, c, CT_C_MAX);
+	if (err) {
+		pr_warn("cannot read the flow table: %s\n", strerror(-err));
+		return err;
+	}
+	created = c[CT_C_FLOWS] - c[CT_C_RESTARTS];
 	if (s->user_clock) {
 		now = s->skel->bss->user_clock_ns;
 	} else {
@@ -222,7 +227,13 @@ int ct_session_scan(struct ct_session *s, enum ct_scan_mode mode)
 		s->sink.to_wall = (__s64)(ct_now_ns() - ct_mono_ns());
 		now = ct_mono_ns();
 	}
-	return ct_scan(&s->scan, &s->exp, &clk, now, mode, &s->sink);
+	err = ct_scan(&s->scan, &s->exp, &clk, now, mode, &s->sink);
+	if (err < 0)
+		pr_warn("cannot read the flow table: %s\n", strerror(-err));
+	/* what the table holds is known only after a whole scan */
+	if (!err)
+		s->created_at_scan = created;
+	return err;
 }
 
 void ct_session_losses(struct ct_session *s, __u64 *lost, __u64 *evicted)
@@ -262,20 +273,15 @@ void ct_session_report(struct ct_session *s)
 int ct_session_finish(struct ct_session *s, int mode)
 {
 	__u64 c[CT_C_MAX], lost, evicted;
-	int ret = 0, r;
+	int ret, r;
 
 	if (!s->rb)
 		return 0;
+	/* when the reader went away, there is nobody to hand records to; stderr is still read */
 	ct_session_drain(s);	/* the last events */
 	release_held(s, 1);
 	r = mode >= 0 && !s->stopped ? ct_session_scan(s, (enum ct_scan_mode)mode) : 0;
-	if (r < 0) {
-		pr_warn("cannot read the flow table: %s\n", strerror(-r));
-		ret = 1;
-	}
-	/* nobody reads what we print any more: nothing to tell */
-	if (s->stopped)
-		return 0;
+	ret = r < 0;
 	ct_session_losses(s, &lost, &evicted);
 	if (evicted)
 		pr_warn("%llu flows were evicted from the full flow table before they ended; "

@@ -20,13 +20,6 @@
 #include "replay.h"
 #include "topscreen.h"
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
 static int on_record(void *ctx, const struct ct_record *r)
 {
 	struct ct_top *t = ctx;
@@ -49,10 +42,8 @@ static void scan_live(struct ct_top *t)
 {
 	int failed;
 
-	if (!ct_live_tick(&t->live, &failed)) {
-		pr_warn("no interface left to watch\n");
-		stop_signal = -1;
-	}
+	if (!ct_live_tick(&t->live, &failed))
+		t->live_gone = 1;
 	t->scans++;
 	t->scan_failed |= failed;
 }
@@ -89,7 +80,7 @@ static int run_live(struct ct_top *t)
 		ct_top_render(t);	/* the frame, empty until the first interval ends */
 	pfd[0] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = ct_session_fd(&t->live.s), .events = POLLIN };
-	while (!stop_signal && !t->live.s.stopped && !t->out_gone) {
+	while (!ct_stop_signal && !t->live_gone && !t->live.s.stopped && !t->out_gone) {
 		__u64 due = next < next_scan ? next : next_scan;
 		int wait_ms;
 
@@ -97,9 +88,7 @@ static int run_live(struct ct_top *t)
 		wait_ms = due > now ? (int)((due - now) / 1000000 + 1) : 0;
 		wait_ms = wait_ms > 100 ? 100 : wait_ms;
 		poll(t->curses ? pfd : pfd + 1, t->curses ? 2 : 1, wait_ms);
-		r = ct_session_poll(&t->live.s, 0);
-		if (r < 0) {
-			pr_warn("reading events failed: %s\n", strerror(-r));
+		if (ct_session_poll(&t->live.s, 0) < 0) {
 			ret = 1;
 			break;
 		}
@@ -125,7 +114,7 @@ static int run_live(struct ct_top *t)
 			ct_top_render(t);
 	}
 	ct_top_screen_end(t);
-	return ret;
+	return ret || t->live_gone;
 }
 
 /* --- a capture ----------------------------------------------------------------------- */
@@ -169,7 +158,7 @@ static int run_capture(struct ct_top *t, const struct ct_config *c)
 	if (ct_top_screen_start(t))
 		return 1;
 	ct_top_render(t);
-	while (!stop_signal) {
+	while (!ct_stop_signal) {
 		struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
 
 		poll(&pfd, 1, 200);
@@ -231,8 +220,7 @@ static int run_top(struct ct_config *c)
 	setlocale(LC_ALL, "");
 	cs = nl_langinfo(CODESET);
 	t.v.utf8 = cs && !strcmp(cs, "UTF-8");
-	ct_catch_stop_signals(on_signal);
-	signal(SIGQUIT, on_signal);
+	ct_catch_stop_signals();
 
 	/* over a capture, ended flows count whatever their age: the window is the capture */
 	t.agg = ct_agg_new(t.replay ? 0 : t.v.window_ns);
@@ -248,7 +236,7 @@ static int run_top(struct ct_config *c)
 	} else {
 		t.v.source = iface_list(c);
 		t.v.mode = c->mode == CT_MODE_XDP ? "xdp" : "tc";
-		ret = ct_live_start(&t.live, c, 1, on_record, on_record, &t, &stop_signal);
+		ret = ct_live_start(&t.live, c, 1, on_record, on_record, &t);
 		if (!ret)
 			ret = run_live(&t);
 		ct_live_end(&t.live, 0);
@@ -256,13 +244,11 @@ static int run_top(struct ct_config *c)
 	ct_top_screen_end(&t);
 	ct_agg_free(t.agg);
 	ct_filter_free(t.flt);
-	if (stop_signal > 0)
-		pr_info("stopped by signal %d\n", (int)stop_signal);
 	return ret;
 }
 
 static const struct ct_opt_group *const top_groups[] = {
-	&ct_grp_ifaces, &ct_grp_top, &ct_grp_attach, &ct_grp_expiry, &ct_grp_select,
+	&ct_grp_ifaces, &ct_grp_top, &ct_grp_attach, &ct_grp_expiry, &ct_grp_table, &ct_grp_select,
 	&ct_grp_common, NULL,
 };
 

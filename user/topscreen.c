@@ -11,6 +11,7 @@
 
 #include <ncurses.h>
 
+#include "output.h"
 #include "topscreen.h"
 
 /* --- stderr while the screen is in use ------------------------------------------------ */
@@ -191,8 +192,11 @@ int ct_top_screen_start(struct ct_top *t)
 	/* newterm, unlike initscr, returns on an unknown terminal instead of exiting */
 	t->screen = newterm(NULL, stdout, stdin);
 	if (!t->screen) {
+		char term[256];
+
+		ct_text_escape(getenv("TERM") ? getenv("TERM") : "", term, sizeof(term));
 		fprintf(stderr, "closetrace top: cannot drive terminal '%s' (TERM); use -b for "
-			"batch output\n", getenv("TERM") ? getenv("TERM") : "");
+			"batch output\n", term);
 		return -1;
 	}
 	set_term(t->screen);

@@ -44,6 +44,7 @@ struct ct_top {
 	long errseen;
 	char note[256];
 	int scans, scan_failed;	/* scans since the last tick, and whether one failed */
+	int live_gone;		/* no interface left to watch */
 	/* replay: the capture's span */
 	__u64 t0, t1;
 	int row;		/* screen row being drawn */

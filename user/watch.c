@@ -4,9 +4,6 @@
  * the kernel decides them, scans the flow table once a second for the closes only time
  * can tell, and leaves the system as it found it on exit.
  */
-#include <signal.h>
-#include <string.h>
-
 #include "live.h"
 #include "log.h"
 #include "options.h"
@@ -14,26 +11,9 @@
 
 #define CT_POLL_MS 10
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
 static int print_record(void *ctx, const struct ct_record *r)
 {
 	return ct_output_record(ctx, r);
-}
-
-/* Options that only make sense together, for watch and top alike. */
-int ct_validate_live(const struct ct_command *cmd, struct ct_config *c)
-{
-	if (c->xdp_mode != CT_XDP_AUTO && c->mode != CT_MODE_XDP)
-		return ct_usage_error(cmd, "--xdp-mode goes with --mode xdp");
-	if (c->force && c->mode != CT_MODE_XDP)
-		return ct_usage_error(cmd, "--force goes with --mode xdp");
-	return 0;
 }
 
 static int validate_watch(const struct ct_command *cmd, struct ct_config *c)
@@ -41,16 +21,6 @@ static int validate_watch(const struct ct_command *cmd, struct ct_config *c)
 	if (!c->nifaces)
 		return ct_usage_error(cmd, "-i IFACE is required");
 	return ct_validate_live(cmd, c);
-}
-
-void ct_catch_stop_signals(void (*handler)(int))
-{
-	struct sigaction sa = { .sa_handler = handler };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 }
 
 static int run_watch(struct ct_config *c)
@@ -62,16 +32,14 @@ static int run_watch(struct ct_config *c)
 	__u64 next_scan;
 
 	/* signals first: an interrupted start still detaches what it attached */
-	ct_catch_stop_signals(on_signal);
-	if (ct_live_start(&l, c, c->all || c->final, print_record, NULL, &out, &stop_signal)) {
+	ct_catch_stop_signals();
+	if (ct_live_start(&l, c, c->all || c->final, print_record, NULL, &out)) {
 		ret = 1;
 		goto out;
 	}
 	next_scan = ct_mono_ns() + CT_SCAN_PERIOD_NS;
-	while (!stop_signal && !l.s.stopped) {
-		r = ct_session_poll(&l.s, CT_POLL_MS);
-		if (r < 0) {
-			pr_warn("reading events failed: %s\n", strerror(-r));
+	while (!ct_stop_signal && !l.s.stopped) {
+		if (ct_session_poll(&l.s, CT_POLL_MS) < 0) {
 			ret = 1;
 			break;
 		}
@@ -81,20 +49,17 @@ static int run_watch(struct ct_config *c)
 		/* a scan slower than the period must not start the next one at once */
 		next_scan = ct_mono_ns() + CT_SCAN_PERIOD_NS;
 		if (!r) {
-			pr_warn("no interface left to watch\n");
 			ret = 1;
 			break;
 		}
 	}
 out:
 	ct_live_end(&l, c->final);
-	if (stop_signal)
-		pr_info("stopped by signal %d\n", (int)stop_signal);
 	return ret;
 }
 
 static const struct ct_opt_group *const watch_groups[] = {
-	&ct_grp_ifaces, &ct_grp_attach, &ct_grp_expiry, &ct_grp_select, &ct_grp_output,
+	&ct_grp_ifaces, &ct_grp_attach, &ct_grp_expiry, &ct_grp_table, &ct_grp_select, &ct_grp_output,
 	&ct_grp_common, NULL,
 };
 
