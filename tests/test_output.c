@@ -263,22 +263,24 @@ static void test_text_iface_escaped(void **state)
 	assert_non_null(strstr(buf, "Z abcdefghijklmno 192.0.2.1"));
 }
 
-/* Run pr_warn() with stderr in a temporary file; its text goes to @buf. */
-static void log_captured(char *buf, size_t len, const char *name)
+/* Send stderr to a file until stderr_end(), which reads what was written into @buf. */
+static FILE *stderr_begin(int *saved)
 {
 	FILE *f = tmpfile();
-	int saved;
-	size_t n;
 
 	assert_non_null(f);
 	fflush(stderr);
-	saved = dup(STDERR_FILENO);
-	assert_true(saved >= 0);
+	*saved = dup(STDERR_FILENO);
+	assert_true(*saved >= 0);
 	assert_true(dup2(fileno(f), STDERR_FILENO) >= 0);
 	ct_log_init(0);
-	pr_warn("%s: no such interface\t%d\n", name, 7);
-	pr_warn("no newline: %s", name);
-	pr_info("not shown without -v: %s\n", name);
+	return f;
+}
+
+static void stderr_end(FILE *f, int saved, char *buf, size_t len)
+{
+	size_t n;
+
 	fflush(stderr);
 	assert_true(dup2(saved, STDERR_FILENO) >= 0);
 	close(saved);
@@ -286,6 +288,18 @@ static void log_captured(char *buf, size_t len, const char *name)
 	n = fread(buf, 1, len - 1, f);
 	buf[n] = '\0';
 	fclose(f);
+}
+
+/* Run pr_warn() with stderr in a temporary file; its text goes to @buf. */
+static void log_captured(char *buf, size_t len, const char *name)
+{
+	int saved;
+	FILE *f = stderr_begin(&saved);
+
+	pr_warn("%s: no such interface\t%d\n", name, 7);
+	pr_warn("no newline: %s", name);
+	pr_info("not shown without -v: %s\n", name);
+	stderr_end(f, saved, buf, len);
 }
 
 static void test_log_escaped(void **state)
@@ -311,23 +325,11 @@ static void test_log_escaped(void **state)
 /* Said through ct_log, as every command says them. */
 static void said(char *buf, size_t len, const char *msg)
 {
-	FILE *f = tmpfile();
 	int saved;
-	size_t n;
+	FILE *f = stderr_begin(&saved);
 
-	assert_non_null(f);
-	fflush(stderr);
-	saved = dup(STDERR_FILENO);
-	assert_true(dup2(fileno(f), STDERR_FILENO) >= 0);
-	ct_log_init(0);
 	pr_warn("%s\n", msg);
-	fflush(stderr);
-	assert_true(dup2(saved, STDERR_FILENO) >= 0);
-	close(saved);
-	rewind(f);
-	n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
-	fclose(f);
+	stderr_end(f, saved, buf, len);
 }
 
 /*
