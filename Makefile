@@ -11,16 +11,16 @@ ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD) -MMD -MP
-LDLIBS    := -lbpf -lelf -lz -lpcap -lncursesw -lm
+LDLIBS    := -lbpf -lelf -lz -lpcap -lncursesw -lmicrohttpd -lpthread -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Iinclude -Ibpf -I/usr/include/$(MULTIARCH) -MMD -MP
 
 # Debian packages: to build and run (`make deps-build`), and to test too (`make deps`).
 DEB_BUILD := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
-	     libpcap-dev libncurses-dev iproute2
-DEB_TEST := $(DEB_BUILD) libcmocka-dev python3 jq tcpdump tshark ethtool tmux libclang-rt-dev \
-	    nftables
+	     libpcap-dev libncurses-dev libmicrohttpd-dev iproute2
+DEB_TEST := $(DEB_BUILD) libcmocka-dev python3 jq tcpdump tshark ethtool tmux libclang-rt-dev curl \
+	    nftables prometheus
 
 ifeq ($(V),1)
 Q :=
@@ -71,7 +71,7 @@ $(BUILD)/closetrace: $(BUILD)/user/main.o $(USER_OBJS)
 # --- tests ------------------------------------------------------------------------------
 # Unit tests need no privileges (make check); the BPF and oracle tests load programs.
 UNIT_TESTS := $(addprefix $(BUILD)/tests/,test_logic test_output test_agg test_filter \
-	      test_options)
+	      test_options test_metrics)
 PRIV_TESTS := $(addprefix $(BUILD)/tests/,test_bpf test_oracle)
 TESTS := $(UNIT_TESTS) $(PRIV_TESTS)
 

@@ -18,7 +18,7 @@ SEC("xdp")
 int ct_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	struct ct_counters *c = ct_counters_get();
+	struct ct_counters *c = ct_counters_get(ctx->ingress_ifindex);
 	struct ct_pkt p = {};
 	enum ct_parse_res res;
 
@@ -32,7 +32,7 @@ int ct_xdp(struct xdp_md *ctx)
 SEC("tc")
 int ct_tc(struct __sk_buff *skb)
 {
-	struct ct_counters *c = ct_counters_get();
+	struct ct_counters *c = ct_counters_get(skb->ifindex);
 	struct ct_pkt p = {};
 	enum ct_parse_res res;
 	__u16 vlan = 0;
@@ -63,6 +63,9 @@ int ct_tc(struct __sk_buff *skb)
 	/* locally made packets have no input interface; forwarded ones do */
 	p.local = !skb->ingress_ifindex;
 	ct_account(c, res, &p, skb->ifindex);
+	/* an RST this host sends, when the reset tracepoint is not there to count it */
+	if (res == CT_P_TCP && p.local && (p.flags & CT_TH_RST) && !rst_traced)
+		c->rst_sent[0]++;
 	return TC_ACT_UNSPEC;
 }
 
@@ -117,18 +120,23 @@ static __always_inline int ct_rr_addr(void *ctx, __u16 off, __u32 *addr, __u16 *
  * reaches tc egress, where the close is decided and its event leaves with the reason. The
  * first reason stays. Runs only when live in tc mode and the tracepoint exists.
  */
-/* The flow of canonical key @k (ifvlan aside) on one of the watched interfaces. */
-static __always_inline struct ct_flow *ct_rr_flow(struct ct_flow_key *k)
+/*
+ * The flow of canonical key @k (ifvlan aside) on one of the watched interfaces, and that
+ * interface's counters in *@c.
+ */
+static __always_inline struct ct_flow *ct_rr_flow(struct ct_flow_key *k, struct ct_counters **c)
 {
 	struct ct_flow *f = NULL;
+	__u32 i;
 
 	ct_key_canon(k);
-	for (__u32 i = 0; i < CT_RR_IFACES && i < cfg_rr_nifs; i++) {
-		k->ifvlan = CT_IFVLAN(cfg_rr_ifindex[i], 0);
+	for (i = 0; i < CT_RR_IFACES && i < cfg_nifs; i++) {
+		k->ifvlan = CT_IFVLAN(cfg_ifindex[i], 0);
 		f = bpf_map_lookup_elem(&flows, k);
 		if (f)
 			break;
 	}
+	*c = f ? bpf_map_lookup_elem(&counters, &i) : NULL;
 	return f;
 }
 
@@ -136,22 +144,19 @@ static __always_inline struct ct_flow *ct_rr_flow(struct ct_flow_key *k)
  * The flow's close event already left without what a tracepoint just told: send it
  * after, once (the caller changed the flow only the first time).
  */
-static __always_inline void ct_amend(struct ct_flow *f, struct ct_flow_key *k)
+static __always_inline void ct_amend(struct ct_flow *f, struct ct_flow_key *k,
+				     struct ct_counters *c)
 {
-	struct ct_counters *c;
-
-	if (!(f->state & CT_ST_ENDED) || f->close == CT_CLOSE_NONE)
+	if (!(f->state & CT_ST_ENDED) || f->close == CT_CLOSE_NONE || !c)
 		return;
-	c = ct_counters_get();
-	if (c)
-		ct_emit_event(f, k, CT_EV_AMEND, f->close, CT_BY_NONE, 0, 0, ct_now(),
-			      c->c);
+	ct_emit_event(f, k, CT_EV_AMEND, f->close, CT_BY_NONE, 0, 0, ct_now(), c->c);
 }
 
 SEC("tracepoint/tcp/tcp_send_reset")
 int ct_send_reset(void *ctx)
 {
 	struct ct_flow_key k = {};
+	struct ct_counters *c;
 	struct ct_flow *f;
 	__u32 reason = 0;
 	int state = 0;
@@ -165,13 +170,18 @@ int ct_send_reset(void *ctx)
 		bpf_probe_read_kernel(&state, sizeof(state), ctx + cfg_rr_state);
 	if (cfg_rr_reason != CT_FIELD_NONE)
 		bpf_probe_read_kernel(&reason, sizeof(reason), ctx + cfg_rr_reason);
-	f = ct_rr_flow(&k);
-	if (!f || f->rst_reason)
+	f = ct_rr_flow(&k, &c);
+	if (!f)
+		return 0;
+	/* every RST sent counts, under its reason; the flow keeps the first */
+	if (c)
+		c->rst_sent[reason < CT_RST_REASONS - 1 ? reason + 1 : 0]++;
+	if (f->rst_reason)
 		return 0;
 	f->rst_state = state > 0 && state < 256 ? (__u8)state : 0;
 	f->rst_reason = reason < 255 ? (__u8)(reason + 1) : 0;
 	/* an active reset (abort, linger, keepalive...) is traced after the RST left */
-	ct_amend(f, &k);
+	ct_amend(f, &k, c);
 	return 0;
 }
 
@@ -183,6 +193,7 @@ SEC("tracepoint/tcp/tcp_receive_reset")
 int ct_receive_reset(void *ctx)
 {
 	struct ct_flow_key k = {};
+	struct ct_counters *c;
 	struct ct_flow *f;
 	__u16 family = 0;
 
@@ -204,10 +215,10 @@ int ct_receive_reset(void *ctx)
 	} else {
 		return 0;
 	}
-	f = ct_rr_flow(&k);
+	f = ct_rr_flow(&k, &c);
 	if (!f || f->rst_accepted)
 		return 0;
 	f->rst_accepted = 1;
-	ct_amend(f, &k);
+	ct_amend(f, &k, c);
 	return 0;
 }

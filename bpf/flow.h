@@ -223,13 +223,15 @@ static __always_inline void ct_control(struct ct_flow *f, struct ct_pkt *p, int 
 	if (fl & CT_TH_SYN) {
 		if (fl & CT_TH_ACK) {
 			__sync_fetch_and_add(&f->synack[ep], 1);
-			ct_count(cnt, CT_C_SYNACK);
 			ct_set_role(f, !ep);
+			clt = ct_client_ep(f->state);
+			ct_count(cnt, ep == clt ? CT_C_SYNACK_CLT : CT_C_SYNACK_SRV);
 			ct_letter(f, ep, CT_L_SYNACK);
 		} else {
 			__sync_fetch_and_add(&f->syn[ep], 1);
-			ct_count(cnt, CT_C_SYN);
 			ct_set_role(f, ep);
+			clt = ct_client_ep(f->state);
+			ct_count(cnt, ep == clt ? CT_C_SYN_CLT : CT_C_SYN_SRV);
 			ct_letter(f, ep, CT_L_SYN);
 		}
 	}
@@ -311,11 +313,21 @@ static __always_inline int ct_segment(struct ct_pkt *p, struct ct_counters *c)
 	return 0;
 }
 
-static __always_inline struct ct_counters *ct_counters_get(void)
+/* The counter slot of interface @ifindex: its place among those watched, else 0. */
+static __always_inline __u32 ct_slot(__u32 ifindex)
 {
-	__u32 zero = 0;
+	/* from 1: one interface, the usual case, costs no comparison */
+	for (__u32 i = 1; i < CT_MAX_IFACES && i < cfg_nifs; i++)
+		if (cfg_ifindex[i] == ifindex)
+			return i;
+	return 0;
+}
 
-	return bpf_map_lookup_elem(&counters, &zero);
+static __always_inline struct ct_counters *ct_counters_get(__u32 ifindex)
+{
+	__u32 slot = ct_slot(ifindex);
+
+	return bpf_map_lookup_elem(&counters, &slot);
 }
 
 /* Count a parsed packet and, if it is TCP, account it to its flow. */

@@ -34,8 +34,15 @@ const volatile __u16 cfg_rx_family = CT_FIELD_NONE, cfg_rx_sport = CT_FIELD_NONE
 const volatile __u16 cfg_rx_dport = CT_FIELD_NONE;
 const volatile __u16 cfg_rx_saddr = CT_FIELD_NONE, cfg_rx_daddr = CT_FIELD_NONE;
 const volatile __u16 cfg_rx_saddr6 = CT_FIELD_NONE, cfg_rx_daddr6 = CT_FIELD_NONE;
-const volatile __u32 cfg_rr_ifindex[CT_RR_IFACES] = {};
-const volatile __u32 cfg_rr_nifs = 0;
+/* The interfaces watched: each counts in the slot of its index here. */
+const volatile __u32 cfg_ifindex[CT_MAX_IFACES] = {};
+const volatile __u32 cfg_nifs = 0;
+
+/*
+ * Set by user space once the reset tracepoint is attached: it then counts the RSTs this
+ * host sends, with their reason; until then tc counts them at egress, reason unknown.
+ */
+__u8 rst_traced = 0;
 
 /* Capture time of the packet under test, written by replay before each run: in ns, and
  * in CT_REPLAY_TICK_NS ticks for last_seen. */
@@ -55,7 +62,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, CT_MAX_IFACES);
 	__type(key, __u32);
 	__type(value, struct ct_counters);
 } counters SEC(".maps");

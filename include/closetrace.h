@@ -121,6 +121,11 @@ enum ct_close {
 	CT_CLOSE_MAX,
 };
 
+/*
+ * Interfaces one session watches; each has its own slot of counters, found from the
+ * packet's interface index (slot 0 also takes what matches none: replay, a test run).
+ */
+#define CT_MAX_IFACES 64
 /* Interfaces the reset tracepoint looks a flow up on (the key holds the interface). */
 #define CT_RR_IFACES 16
 
@@ -174,7 +179,7 @@ struct ct_event {
 };
 _Static_assert(sizeof(struct ct_event) == 160, "ct_event layout");
 
-/* Global per-CPU counters, indices into the "counters" array map. */
+/* Per-CPU counters of one interface (a slot of the "counters" array map): indices. */
 enum ct_counter {
 	CT_C_PACKETS = 0,	/* every packet the program saw */
 	CT_C_TCP,		/* TCP segments parsed */
@@ -182,8 +187,10 @@ enum ct_counter {
 	CT_C_MALFORMED,		/* truncated or inconsistent headers */
 	CT_C_FRAGMENT,		/* non-first IP fragments (also counted in OTHER) */
 	CT_C_VLAN,		/* packets with at least one VLAN tag */
-	CT_C_SYN,
-	CT_C_SYNACK,
+	CT_C_SYN_CLT,		/* SYN without ACK, by the side that sent it */
+	CT_C_SYN_SRV,
+	CT_C_SYNACK_CLT,	/* SYN with ACK */
+	CT_C_SYNACK_SRV,
 	CT_C_FIN_CLT,
 	CT_C_FIN_SRV,
 	CT_C_RST_CLT,
@@ -210,9 +217,13 @@ struct ct_clock_probe {
 /* In replay, last_seen ticks are milliseconds of capture time. */
 #define CT_REPLAY_TICK_NS 1000000ull
 
-/* The value of the single per-CPU "counters" entry. */
+/* RSTs this host sent, by the kernel's reason + 1 (0: unknown), as in ct_flow.rst_reason. */
+#define CT_RST_REASONS 64
+
+/* The per-CPU value of one interface's slot of the "counters" map. */
 struct ct_counters {
 	__u64 c[CT_C_MAX];
+	__u64 rst_sent[CT_RST_REASONS];
 };
 
 /* What the parser made of a packet (replay reads it back for each packet). */

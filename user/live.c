@@ -39,6 +39,8 @@ void ct_catch_stop_signals(void)
 
 int ct_validate_live(const struct ct_command *cmd, struct ct_config *c)
 {
+	if (c->nmetrics_ports && !c->metrics)
+		return ct_usage_error(cmd, "--metrics-ports goes with --metrics");
 	if (c->xdp_mode != CT_XDP_AUTO && c->mode != CT_MODE_XDP)
 		return ct_usage_error(cmd, "--xdp-mode goes with --mode xdp");
 	if (c->force && c->mode != CT_MODE_XDP)
@@ -89,7 +91,7 @@ static int check_ifaces(struct ct_live *l)
  * Why this host sends a RST: in tc mode, where its own RSTs pass (XDP watches a mirror or
  * a gateway, whose RSTs are other hosts'). Sets up @lo to load the tracepoints.
  */
-static void want_reasons(struct ct_live *l, struct ct_load_opts *lo, int *ifindex)
+static void want_reasons(struct ct_live *l, struct ct_load_opts *lo)
 {
 	char err[256];
 
@@ -100,12 +102,8 @@ static void want_reasons(struct ct_live *l, struct ct_load_opts *lo, int *ifinde
 			"reset reasons show as -, socket states are kept\n");
 	if (l->reasons.off_saddr == CT_FIELD_NONE)
 		return;
-	for (int i = 0; i < l->nifs; i++)
-		ifindex[i] = l->ifs[i].ifindex;
 	lo->progs |= CT_PROG_RESET;
 	lo->reasons = &l->reasons;
-	lo->ifindex = ifindex;
-	lo->nifs = l->nifs;
 	if (l->nifs > CT_RR_IFACES)
 		pr_info("reset reasons on the first %d interfaces only\n", CT_RR_IFACES);
 }
@@ -119,6 +117,8 @@ static void attach_reasons(struct ct_live *l)
 	} else {
 		ct_reasons_use(&l->reasons);
 		l->s.hold |= CT_EVF_LOCAL_RST;
+		/* the tracepoint counts the RSTs this host sends from now on, not tc */
+		l->s.skel->bss->rst_traced = 1;
 	}
 	if (l->reasons.rx_family != CT_FIELD_NONE)
 		l->rx_link = bpf_program__attach(l->s.skel->progs.ct_receive_reset);
@@ -127,6 +127,39 @@ static void attach_reasons(struct ct_live *l)
 	else
 		pr_info("no tcp_receive_reset tracepoint: RSTs accepted by local sockets are not "
 			"told apart\n");
+}
+
+/* Publish what the session counted for the next scrape. */
+static void publish(struct ct_live *l)
+{
+	if (!l->http)
+		return;
+	for (int i = 0; i < l->nifs; i++)
+		snprintf(l->snap.ifs[i].name, sizeof(l->snap.ifs[i].name), "%s", l->ifs[i].name);
+	ct_session_metrics(&l->s, &l->snap);
+	ct_http_publish(l->http, &l->snap);
+}
+
+/* --metrics: listen before anything is attached, so that a busy port leaves nothing. */
+static int start_metrics(struct ct_live *l, const struct ct_config *c)
+{
+	char err[256], where[80];
+
+	if (ct_metrics_init(&l->snap, l->nifs, c->metrics_ports, c->nmetrics_ports)) {
+		pr_warn("out of memory\n");
+		return 1;
+	}
+	l->snap.version = ct_version;
+	for (int i = 0; i < l->nifs; i++)
+		snprintf(l->snap.ifs[i].name, sizeof(l->snap.ifs[i].name), "%s", l->ifs[i].name);
+	l->http = ct_http_start(&c->metrics_addr, &l->snap, err, sizeof(err));
+	if (!l->http) {
+		pr_warn("%s\n", err);
+		return 1;
+	}
+	ct_http_addr_str(&c->metrics_addr, where, sizeof(where));
+	pr_info("metrics at http://%s/metrics\n", where);
+	return 0;
 }
 
 int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_graceful,
@@ -147,10 +180,17 @@ int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_gracefu
 		}
 		l->nifs++;
 	}
+	if (c->metrics && start_metrics(l, c))
+		return 1;
+	so.tally = l->http ? &l->snap : NULL;
 	ct_config_expiry(c, &so.exp);
 	so.load.progs = l->xdp ? CT_PROG_XDP : CT_PROG_TC;
+	for (int i = 0; i < l->nifs; i++)
+		ifindex[i] = l->ifs[i].ifindex;
+	so.load.ifindex = ifindex;
+	so.load.nifs = l->nifs;
 	if (!l->xdp)
-		want_reasons(l, &so.load, ifindex);
+		want_reasons(l, &so.load);
 	so.load.flows = (__u32)c->table_size;
 	so.load.emit_graceful = emit_graceful;
 	so.load.wakeup_bytes = CT_WAKEUP_EVENTS * sizeof(struct ct_event);
@@ -173,6 +213,7 @@ int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_gracefu
 	}
 	pr_info("watching %d interface%s in %s mode\n", l->nifs, l->nifs > 1 ? "s" : "",
 		l->xdp ? "xdp" : "tc");
+	publish(l);
 	return 0;
 }
 
@@ -185,6 +226,7 @@ int ct_live_tick(struct ct_live *l, int *scan_failed)
 		ct_session_report(&l->s);
 	else
 		pr_warn("no interface left to watch\n");
+	publish(l);
 	return left;
 }
 
@@ -195,6 +237,9 @@ void ct_live_end(struct ct_live *l, int final)
 	/* nothing ran if nothing was attached: no final states, no counters */
 	if (l->attached)
 		ct_session_finish(&l->s, final ? CT_SCAN_OPEN : -1);
+	ct_http_stop(l->http);
+	l->http = NULL;
+	ct_metrics_free(&l->snap);
 	bpf_link__destroy(l->reset_link);
 	bpf_link__destroy(l->rx_link);
 	l->reset_link = NULL;

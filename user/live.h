@@ -11,6 +11,8 @@
 #include <linux/types.h>
 
 #include "attach.h"
+#include "http.h"
+#include "metrics.h"
 #include "options.h"
 #include "reasons.h"
 #include "session.h"
@@ -28,6 +30,8 @@ struct ct_live {
 	struct ct_reasons reasons;	/* the reset tracepoint's layout and names */
 	struct bpf_link *reset_link;	/* the tracepoints, when attached */
 	struct bpf_link *rx_link;
+	struct ct_http *http;		/* --metrics: the endpoint, and what it is fed */
+	struct ct_metrics snap;
 };
 
 /*

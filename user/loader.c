@@ -79,12 +79,14 @@ struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errle
 		skel->rodata->cfg_rr_reason = o->reasons->off_reason;
 		skel->rodata->cfg_rr_saddr = o->reasons->off_saddr;
 		skel->rodata->cfg_rr_daddr = o->reasons->off_daddr;
-		for (int i = 0; i < o->nifs && i < CT_RR_IFACES; i++)
-			skel->rodata->cfg_rr_ifindex[i] = (__u32)o->ifindex[i] & CT_IFINDEX_MASK;
-		skel->rodata->cfg_rr_nifs = (__u32)(o->nifs < CT_RR_IFACES ? o->nifs : CT_RR_IFACES);
+
 	}
 	/* tcx attach types (kernel >= 6.6); older kernels ignore it for tc programs */
 	bpf_program__set_expected_attach_type(skel->progs.ct_tc, CT_BPF_TCX_INGRESS);
+	/* the interfaces' counter slots, and where the reset tracepoint looks flows up */
+	for (int i = 0; i < o->nifs && i < CT_MAX_IFACES; i++)
+		skel->rodata->cfg_ifindex[i] = (__u32)o->ifindex[i];
+	skel->rodata->cfg_nifs = (__u32)(o->nifs < CT_MAX_IFACES ? o->nifs : CT_MAX_IFACES);
 	skel->rodata->cfg_emit_graceful = !!o->emit_graceful;
 	skel->rodata->cfg_user_clock = !!o->user_clock;
 	skel->rodata->cfg_wakeup_bytes = o->wakeup_bytes;
@@ -103,28 +105,42 @@ void ct_unload(struct closetrace *skel)
 	closetrace__destroy(skel);
 }
 
-int ct_read_counters(struct closetrace *skel, __u64 *out, size_t n)
+int ct_read_slot(struct closetrace *skel, int slot, struct ct_counters *out)
 {
-	int ncpu = libbpf_num_possible_cpus();
+	int ncpu = libbpf_num_possible_cpus(), ret = 0;
 	struct ct_counters *per;
-	__u32 zero = 0;
-	int ret;
+	__u32 first = slot < 0 ? 0 : (__u32)slot, last = slot < 0 ? CT_MAX_IFACES : first + 1;
 
 	if (ncpu <= 0)
 		return -EINVAL;
 	per = calloc(ncpu, sizeof(*per));
 	if (!per)
 		return -ENOMEM;
-	ret = bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &zero, per);
-	if (ret) {
-		ret = -errno;
-		free(per);
-		return ret;
+	memset(out, 0, sizeof(*out));
+	for (__u32 k = first; k < last && !ret; k++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &k, per)) {
+			ret = -errno;
+			break;
+		}
+		for (int cpu = 0; cpu < ncpu; cpu++) {
+			for (int i = 0; i < CT_C_MAX; i++)
+				out->c[i] += per[cpu].c[i];
+			for (int i = 0; i < CT_RST_REASONS; i++)
+				out->rst_sent[i] += per[cpu].rst_sent[i];
+		}
 	}
-	memset(out, 0, n * sizeof(*out));
-	for (int cpu = 0; cpu < ncpu; cpu++)
-		for (size_t i = 0; i < n && i < CT_C_MAX; i++)
-			out[i] += per[cpu].c[i];
 	free(per);
+	return ret;
+}
+
+int ct_read_counters(struct closetrace *skel, __u64 *out, size_t n)
+{
+	struct ct_counters sum;
+	int ret = ct_read_slot(skel, -1, &sum);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < n; i++)
+		out[i] = i < CT_C_MAX ? sum.c[i] : 0;
 	return 0;
 }

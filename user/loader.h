@@ -25,8 +25,9 @@ struct ct_load_opts {
 	__u32 wakeup_bytes;	/* 0: wake the reader on every event */
 	int emit_graceful;
 	int user_clock;		/* replay: time comes from the capture */
-	/* CT_PROG_RESET: the tracepoint's layout, and the interfaces watched */
+	/* CT_PROG_RESET: the tracepoint's layout */
 	const struct ct_reasons *reasons;
+	/* the interfaces watched: their counter slots, in this order */
 	const int *ifindex;
 	int nifs;
 };
@@ -35,7 +36,11 @@ struct ct_load_opts {
 struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errlen);
 void ct_unload(struct closetrace *skel);
 
-/* Sum of one counter over all CPUs; @vals holds libbpf_num_possible_cpus() entries. */
+struct ct_counters;
+
+/* The counters of interface slot @slot (-1: all interfaces), summed over the CPUs. */
+int ct_read_slot(struct closetrace *skel, int slot, struct ct_counters *out);
+/* The first @n counters of all interfaces, summed over the CPUs. */
 int ct_read_counters(struct closetrace *skel, __u64 *out, size_t n);
 
 #endif /* CT_LOADER_H */

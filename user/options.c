@@ -17,6 +17,8 @@
 #include "attach.h"
 #include "filter.h"
 #include "flows.h"
+#include "http.h"
+#include "metrics.h"
 #include "options.h"
 #include "output.h"
 
@@ -43,7 +45,9 @@ static const char *xdp_mode_name(int i)
 
 static const char *format_name(int i)
 {
-	static const char *const n[] = { [CT_FMT_TEXT] = "text", [CT_FMT_JSON] = "json" };
+	static const char *const n[] = {
+		[CT_FMT_TEXT] = "text", [CT_FMT_JSON] = "json", [CT_FMT_NONE] = "none",
+	};
 
 	return n[i];
 }
@@ -169,8 +173,10 @@ static const struct ct_opt select_opts[] = {
 };
 
 static const struct ct_opt output_opts[] = {
-	OPT("output", 'o', CT_ARG_CHOICE, "FMT", "text, or json (NDJSON, one object per line)",
-	    format, .choice = format_name, .nchoices = 2),
+	OPT("output", 'o', CT_ARG_CHOICE, "FMT",
+	    "text, json (NDJSON, one object per line), or none\n"
+	    "(no records: a metrics-only agent; losses still said)",
+	    format, .choice = format_name, .nchoices = 3),
 	OPT("all", 'a', CT_ARG_FLAG, NULL, "every close, not only abnormal ones", all),
 	OPT("final", 0, CT_ARG_FLAG, NULL,
 	    "each flow's final state when it leaves the table,\n"
@@ -202,6 +208,58 @@ static const struct ct_opt top_opts[] = {
 	END,
 };
 
+static int parse_metrics(const char *arg, struct ct_config *c, char *err, size_t errlen)
+{
+	if (ct_http_parse_addr(arg, &c->metrics_addr, err, errlen))
+		return -1;
+	c->metrics = 1;
+	return 0;
+}
+
+static int parse_ports(const char *arg, struct ct_config *c, char *err, size_t errlen)
+{
+	const char *p = arg;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		char one[8];
+		long v;
+
+		snprintf(one, sizeof(one), "%.*s", (int)(n < 7 ? n : 7), p);
+		if (n > 5 || ct_parse_long(one, 1, 65535, &v)) {
+			snprintf(err, errlen, "takes ports from 1 to 65535, comma-separated, not '%.*s'",
+				 (int)n, p);
+			return -1;
+		}
+		if (c->nmetrics_ports == CT_METRICS_PORTS_MAX) {
+			snprintf(err, errlen, "takes at most %d ports", CT_METRICS_PORTS_MAX);
+			return -1;
+		}
+		for (int i = 0; i < c->nmetrics_ports; i++)
+			if (c->metrics_ports[i] == v) {
+				snprintf(err, errlen, "port %ld is given twice", v);
+				return -1;
+			}
+		c->metrics_ports[c->nmetrics_ports++] = (__u16)v;
+		p += n + (p[n] == ',');
+	}
+	if (!c->nmetrics_ports) {
+		snprintf(err, errlen, "takes ports from 1 to 65535, comma-separated");
+		return -1;
+	}
+	return 0;
+}
+
+static const struct ct_opt metrics_opts[] = {
+	OPT("metrics", 0, CT_ARG_CUSTOM, "[ADDR:]PORT",
+	    "serve Prometheus metrics at http://ADDR:PORT/metrics;\n"
+	    "a port alone listens on 127.0.0.1 only", metrics, .parse = parse_metrics),
+	OPT("metrics-ports", 0, CT_ARG_CUSTOM, "LIST",
+	    "closes by server port for these ports (22,443,...),\n"
+	    "the others as port=\"other\"", nmetrics_ports, .parse = parse_ports),
+	END,
+};
+
 static const struct ct_opt common_opts[] = {
 	OPT("verbose", 'v', CT_ARG_COUNT, NULL,
 	    "more on stderr: what was attached how, counters at\n"
@@ -225,6 +283,7 @@ const struct ct_opt_group ct_grp_table = { "Flow-table", table_opts };
 const struct ct_opt_group ct_grp_select = { "Selection", select_opts };
 const struct ct_opt_group ct_grp_output = { "Output", output_opts };
 const struct ct_opt_group ct_grp_top = { "View", top_opts };
+const struct ct_opt_group ct_grp_metrics = { "Metrics", metrics_opts };
 const struct ct_opt_group ct_grp_common = { "Common", common_opts };
 static const struct ct_opt_group grp_version = { NULL, version_opts };
 
@@ -258,10 +317,12 @@ const struct ct_command ct_cmd_main = {
 #define CT_VERSION "0.1.0"
 #endif
 
+const char ct_version[] = CT_VERSION;
+
 static int run_version(struct ct_config *c)
 {
 	(void)c;
-	printf("closetrace %s\n", CT_VERSION);
+	printf("closetrace %s\n", ct_version);
 	return 0;
 }
 
@@ -480,6 +541,10 @@ static int set_opt(const struct ct_command *cmd, const struct ct_opt *o, const c
 	}
 	case CT_ARG_STRING:
 		*(const char **)field = arg;
+		return 0;
+	case CT_ARG_CUSTOM:
+		if (o->parse(arg, c, err, sizeof(err)))
+			return ct_usage_error(cmd, "%s %s", name, err);
 		return 0;
 	}
 	return 0;

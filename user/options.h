@@ -10,9 +10,10 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <linux/types.h>
 
-#define CT_MAX_IFACES 64
+#include "closetrace.h"
 
 /* Flow-table sizes: the kernel preallocates every entry of the LRU hash. */
 #define CT_TABLE_MIN 1024
@@ -38,6 +39,11 @@ struct ct_config {
 	const char *filter_text;
 	int format;			/* enum ct_format */
 	int all, final, wide;
+	/* metrics */
+	int metrics;			/* --metrics given: serve at metrics_addr */
+	struct sockaddr_storage metrics_addr;
+	__u16 metrics_ports[256];	/* --metrics-ports (CT_METRICS_PORTS_MAX) */
+	int nmetrics_ports;
 	/* top */
 	const char *read;		/* -r FILE */
 	__u64 delay_ns, window_ns;
@@ -61,6 +67,7 @@ enum ct_arg {
 	CT_ARG_IFACES,		/* comma-separated interface names, repeatable */
 	CT_ARG_FILTER,		/* a filter expression, compiled (its text kept too) */
 	CT_ARG_STRING,		/* kept as given: const char * */
+	CT_ARG_CUSTOM,		/* read by the option's parse() */
 };
 
 struct ct_opt {
@@ -77,6 +84,8 @@ struct ct_opt {
 	const char *def_text;
 	/* further checks of a CT_ARG_LONG value: 0, or -1 with one sentence in @err */
 	int (*check)(long v, char *err, size_t errlen);
+	/* CT_ARG_CUSTOM: store @arg in @c; 0, or -1 with one sentence in @err */
+	int (*parse)(const char *arg, struct ct_config *c, char *err, size_t errlen);
 };
 
 struct ct_opt_group {
@@ -103,7 +112,7 @@ struct ct_command {
 
 /* The shared groups. */
 extern const struct ct_opt_group ct_grp_ifaces, ct_grp_attach, ct_grp_expiry, ct_grp_table,
-	ct_grp_select, ct_grp_output, ct_grp_top, ct_grp_common;
+	ct_grp_select, ct_grp_output, ct_grp_top, ct_grp_metrics, ct_grp_common;
 
 /* The commands, in the order `closetrace help` lists them; NULL-ended. */
 extern const struct ct_command *const ct_commands[];
@@ -111,6 +120,9 @@ extern const struct ct_command ct_cmd_main, ct_cmd_help, ct_cmd_version;
 
 /* Look a command up by name; NULL if there is none. */
 const struct ct_command *ct_command_find(const char *name);
+
+/* closetrace's version. */
+extern const char ct_version[];
 
 /* The defaults every command starts from. */
 void ct_config_init(struct ct_config *c);

@@ -257,6 +257,8 @@ int ct_output_record(struct ct_output *o, const struct ct_record *r)
 
 	if (o->error)
 		return -1;
+	if (o->fmt == CT_FMT_NONE)
+		return 0;
 	if (o->flows ? r->type != CT_REC_FLOW : r->type != CT_REC_CLOSE)
 		return 0;
 	if (!o->flows && !o->all && !ct_close_abnormal(r->close))

@@ -14,7 +14,7 @@
 
 struct ct_filter;
 
-enum ct_format { CT_FMT_TEXT = 0, CT_FMT_JSON };
+enum ct_format { CT_FMT_TEXT = 0, CT_FMT_JSON, CT_FMT_NONE };
 
 struct ct_output {
 	FILE *out;

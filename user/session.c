@@ -52,6 +52,35 @@ static int to_record(void *ctx, const struct ct_record *r)
 	return pass_on(ctx, ((struct ct_session *)ctx)->record, r);
 }
 
+/* The counter slot of the interface in key word @ifvlan: as the kernel finds it. */
+static int slot_of(const struct ct_session *s, __u32 ifvlan)
+{
+	for (int i = 1; i < s->nifs; i++)
+		if (((__u32)s->ifindex[i] & CT_IFINDEX_MASK) == CT_IFVLAN_IFINDEX(ifvlan))
+			return i;
+	return 0;
+}
+
+/* A close, counted by server port for metrics (and, from a scan, as user space's). */
+static void tally_close(struct ct_session *s, const struct ct_record *r, int decided_here)
+{
+	int slot;
+
+	if (!s->tally || r->type != CT_REC_CLOSE || r->close >= CT_CLOSE_MAX)
+		return;
+	slot = slot_of(s, r->key.ifvlan);
+	if (decided_here)
+		s->tally->ifs[slot].user_closes[r->close]++;
+	ct_metrics_port_close(s->tally, slot, r->key.port[ct_rec_srv(r)], r->close);
+}
+
+/* What a scan hands out: closes it decided are counted, then go on like any record. */
+static int from_scan(void *ctx, const struct ct_record *r)
+{
+	tally_close(ctx, r, 1);
+	return to_record(ctx, r);
+}
+
 static int to_visit(void *ctx, const struct ct_record *r)
 {
 	return pass_on(ctx, ((struct ct_session *)ctx)->visit, r);
@@ -123,6 +152,8 @@ static int on_event(void *ctx, void *data, size_t len)
 		return amend(s, e);
 	ct_record_from_event(&r, e, s->sink.to_wall,
 			     s->iface(s->iface_ctx, CT_IFVLAN_IFINDEX(e->key.ifvlan)));
+	if (e->type == CT_EV_CLOSE)
+		tally_close(s, &r, 0);
 	if (e->type == CT_EV_CLOSE && (e->evflags & s->hold)) {
 		if (s->nheld == CT_HELD_MAX && release_held(s, 1) < 0)
 			return -1;
@@ -145,6 +176,10 @@ int ct_session_open(struct ct_session *s, const struct ct_session_opts *o, char 
 	s->iface = o->iface;
 	s->iface_ctx = o->iface_ctx;
 	s->user_clock = o->load.user_clock;
+	s->tally = o->tally;
+	s->nifs = o->load.nifs < CT_MAX_IFACES ? o->load.nifs : CT_MAX_IFACES;
+	for (int i = 0; i < s->nifs; i++)
+		s->ifindex[i] = o->load.ifindex[i];
 	s->skel = ct_load(&o->load, err, errlen);
 	if (!s->skel)
 		return -1;
@@ -153,7 +188,7 @@ int ct_session_open(struct ct_session *s, const struct ct_session_opts *o, char 
 		snprintf(err, errlen, "cannot set up the ring buffer or the flow scan");
 		return -1;
 	}
-	s->sink = (struct ct_sink){ .record = to_record, .visit = o->visit ? to_visit : NULL,
+	s->sink = (struct ct_sink){ .record = from_scan, .visit = o->visit ? to_visit : NULL,
 				    .iface = iface_of, .ctx = s };
 	/* wall clock = monotonic + offset (replay: the capture's time is the wall clock) */
 	if (!s->user_clock)
@@ -251,6 +286,19 @@ void ct_session_table(const struct ct_session *s, __u64 *flows, __u64 *capacity)
 {
 	*flows = s->scan.last_seen_flows;
 	*capacity = bpf_map__max_entries(s->skel->maps.flows);
+}
+
+void ct_session_metrics(struct ct_session *s, struct ct_metrics *m)
+{
+	for (int i = 0; i < m->nifs; i++)
+		if (ct_read_slot(s->skel, i, &m->ifs[i].k))
+			memset(&m->ifs[i].k, 0, sizeof(m->ifs[i].k));
+	ct_session_table(s, &m->table_entries, &m->table_capacity);
+	ct_session_losses(s, &m->events_lost, &m->flows_evicted);
+	/* a counter: the estimate from the last scan may dip, what is published does not */
+	if (m->flows_evicted < s->evicted_max)
+		m->flows_evicted = s->evicted_max;
+	s->evicted_max = m->flows_evicted;
 }
 
 void ct_session_report(struct ct_session *s)

@@ -13,6 +13,7 @@
 
 #include "flows.h"
 #include "loader.h"
+#include "metrics.h"
 #include "record.h"
 
 #define CT_HELD_MAX 256
@@ -34,6 +35,8 @@ struct ct_session_opts {
 	/* the name records carry for an interface index */
 	const char *(*iface)(void *ctx, __u32 ifindex);
 	void *iface_ctx;
+	/* optional: where closes are counted for metrics (by slot, by server port) */
+	struct ct_metrics *tally;
 };
 
 struct ct_session {
@@ -59,6 +62,10 @@ struct ct_session {
 	/* flows created (less restarts) when the last scan began: eviction is told from it */
 	__u64 created_at_scan;
 	__u64 said_lost, said_evicted;
+	struct ct_metrics *tally;
+	int ifindex[CT_MAX_IFACES];	/* the interfaces' counter slots, in order */
+	int nifs;
+	__u64 evicted_max;		/* flows_evicted as published: never goes back */
 };
 
 /*
@@ -92,6 +99,12 @@ int ct_session_counters(struct ct_session *s, __u64 *c, int n);
 void ct_session_losses(struct ct_session *s, __u64 *lost, __u64 *evicted);
 /* The flow table: flows at the last scan, and its capacity. */
 void ct_session_table(const struct ct_session *s, __u64 *flows, __u64 *capacity);
+
+/*
+ * Fill @m (set up by ct_metrics_init() with the session's interfaces) with the kernel's
+ * counters of each interface, the table and the losses; names are the caller's.
+ */
+void ct_session_metrics(struct ct_session *s, struct ct_metrics *m);
 
 /* Say on stderr what was lost since it was last said (evictions once they grow 10 %). */
 void ct_session_report(struct ct_session *s);

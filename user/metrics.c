@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * metrics.c - the Prometheus text exposition of a session's snapshot. Families come in a
+ * fixed order, each with one HELP and one TYPE line; counters end in _total; label values
+ * are closetrace's own names (interfaces, close kinds, reasons, ports).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+#include "metrics.h"
+#include "reasons.h"
+
+int ct_metrics_init(struct ct_metrics *m, int nifs, const __u16 *ports, int nports)
+{
+	memset(m, 0, sizeof(*m));
+	m->nifs = nifs;
+	m->nports = nports;
+	if (nports)
+		memcpy(m->ports, ports, (size_t)nports * sizeof(*ports));
+	for (int i = 0; nports && i < nifs; i++) {
+		m->ifs[i].ports = calloc((size_t)nports + 1, sizeof(ct_port_closes));
+		if (!m->ifs[i].ports) {
+			ct_metrics_free(m);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void ct_metrics_free(struct ct_metrics *m)
+{
+	for (int i = 0; i < CT_MAX_IFACES; i++) {
+		free(m->ifs[i].ports);
+		m->ifs[i].ports = NULL;
+	}
+}
+
+void ct_metrics_copy(struct ct_metrics *dst, const struct ct_metrics *src)
+{
+	ct_port_closes *keep[CT_MAX_IFACES];
+
+	for (int i = 0; i < CT_MAX_IFACES; i++)
+		keep[i] = dst->ifs[i].ports;
+	*dst = *src;
+	for (int i = 0; i < CT_MAX_IFACES; i++) {
+		dst->ifs[i].ports = keep[i];
+		if (keep[i] && src->ifs[i].ports)
+			memcpy(keep[i], src->ifs[i].ports,
+			       ((size_t)src->nports + 1) * sizeof(ct_port_closes));
+	}
+}
+
+int ct_metrics_port_row(const struct ct_metrics *m, __u16 port)
+{
+	for (int i = 0; i < m->nports; i++)
+		if (m->ports[i] == port)
+			return i;
+	return m->nports;
+}
+
+void ct_metrics_port_close(struct ct_metrics *m, int slot, __u16 port, __u8 kind)
+{
+	if (!m->nports || slot < 0 || slot >= m->nifs || kind >= CT_CLOSE_MAX ||
+	    !m->ifs[slot].ports)
+		return;
+	m->ifs[slot].ports[ct_metrics_port_row(m, port)][kind]++;
+}
+
+void ct_metrics_label(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s && o + 3 < len; s++) {
+		if (*s == '\\' || *s == '"') {
+			buf[o++] = '\\';
+			buf[o++] = *s;
+		} else if (*s == '\n') {
+			buf[o++] = '\\';
+			buf[o++] = 'n';
+		} else {
+			buf[o++] = *s;
+		}
+	}
+	buf[o] = '\0';
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* The interface label of slot @i. */
+static const char *iface(const struct ct_metrics *m, int i, char *buf, size_t len)
+{
+	ct_metrics_label(m->ifs[i].name, buf, len);
+	return buf;
+}
+
+static void closes(FILE *f, const struct ct_metrics *m)
+{
+	char ifn[2 * CT_METRICS_NAME_MAX + 1];
+
+	family(f, "closetrace_closes_total", "counter",
+	       "TCP connections that ended, by how they ended (closetrace's close kinds).");
+	for (int i = 0; i < m->nifs; i++)
+		for (int k = CT_CLOSE_GRACEFUL; k < CT_CLOSE_MAX; k++)
+			fprintf(f, "closetrace_closes_total{iface=\"%s\",close=\"%s\"} %llu\n",
+				iface(m, i, ifn, sizeof(ifn)), ct_close_name((__u8)k),
+				(unsigned long long)(m->ifs[i].k.c[CT_C_CLOSE_BASE + k] +
+						     m->ifs[i].user_closes[k]));
+}
+
+static void flags(FILE *f, const struct ct_metrics *m)
+{
+	static const struct {
+		const char *flag, *side;
+		int idx;
+	} rows[] = {
+		{ "syn", "client", CT_C_SYN_CLT }, { "syn", "server", CT_C_SYN_SRV },
+		{ "synack", "client", CT_C_SYNACK_CLT }, { "synack", "server", CT_C_SYNACK_SRV },
+		{ "fin", "client", CT_C_FIN_CLT }, { "fin", "server", CT_C_FIN_SRV },
+		{ "rst", "client", CT_C_RST_CLT }, { "rst", "server", CT_C_RST_SRV },
+	};
+	char ifn[2 * CT_METRICS_NAME_MAX + 1];
+
+	family(f, "closetrace_tcp_flags_total", "counter",
+	       "TCP segments with SYN, SYN-ACK, FIN or RST, by the side of the connection that "
+	       "sent them.");
+	for (int i = 0; i < m->nifs; i++)
+		for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++)
+			fprintf(f, "closetrace_tcp_flags_total{iface=\"%s\",flag=\"%s\",side=\"%s\"} "
+				"%llu\n", iface(m, i, ifn, sizeof(ifn)), rows[r].flag, rows[r].side,
+				(unsigned long long)m->ifs[i].k.c[rows[r].idx]);
+}
+
+static void resets(FILE *f, const struct ct_metrics *m)
+{
+	char ifn[2 * CT_METRICS_NAME_MAX + 1], reason[64];
+	const char *names[CT_RST_REASONS];
+	__u64 sums[CT_RST_REASONS];
+
+	family(f, "closetrace_resets_sent_total", "counter",
+	       "RSTs this host sent, by the kernel's reason (- when not known).");
+	for (int i = 0; i < m->nifs; i++) {
+		int n = 0;
+
+		/* numbers this kernel does not name all count as "-": one series for them */
+		for (int r = 0; r < CT_RST_REASONS; r++) {
+			const char *name = ct_rst_reason_name((__u8)r);
+			int k = 0;
+
+			while (k < n && strcmp(names[k], name))
+				k++;
+			if (k == n) {
+				names[n] = name;
+				sums[n++] = 0;
+			}
+			sums[k] += m->ifs[i].k.rst_sent[r];
+		}
+		/* "-" (the first) always; the others once they happened */
+		for (int k = 0; k < n; k++) {
+			if (k && !sums[k])
+				continue;
+			ct_metrics_label(names[k], reason, sizeof(reason));
+			fprintf(f, "closetrace_resets_sent_total{iface=\"%s\",reason=\"%s\"} %llu\n",
+				iface(m, i, ifn, sizeof(ifn)), reason, (unsigned long long)sums[k]);
+		}
+	}
+}
+
+/* One series per interface of kernel counter @idx. */
+static void per_iface(FILE *f, const struct ct_metrics *m, const char *name, const char *help,
+		      int idx)
+{
+	char ifn[2 * CT_METRICS_NAME_MAX + 1];
+
+	family(f, name, "counter", help);
+	for (int i = 0; i < m->nifs; i++)
+		fprintf(f, "%s{iface=\"%s\"} %llu\n", name, iface(m, i, ifn, sizeof(ifn)),
+			(unsigned long long)m->ifs[i].k.c[idx]);
+}
+
+static void packets(FILE *f, const struct ct_metrics *m)
+{
+	char ifn[2 * CT_METRICS_NAME_MAX + 1];
+
+	family(f, "closetrace_packets_total", "counter",
+	       "Packets the programs saw: TCP, other (well formed, not TCP), malformed, and "
+	       "non-first IP fragments.");
+	for (int i = 0; i < m->nifs; i++) {
+		const __u64 *c = m->ifs[i].k.c;
+		/* OTHER includes the fragments: the four results do not overlap */
+		const __u64 v[4] = { c[CT_C_TCP], c[CT_C_OTHER] - c[CT_C_FRAGMENT],
+				     c[CT_C_MALFORMED], c[CT_C_FRAGMENT] };
+		static const char *const res[4] = { "tcp", "other", "malformed", "fragment" };
+
+		iface(m, i, ifn, sizeof(ifn));
+		for (int r = 0; r < 4; r++)
+			fprintf(f, "closetrace_packets_total{iface=\"%s\",result=\"%s\"} %llu\n", ifn,
+				res[r], (unsigned long long)v[r]);
+	}
+}
+
+static void by_port(FILE *f, const struct ct_metrics *m)
+{
+	char ifn[2 * CT_METRICS_NAME_MAX + 1], port[8];
+
+	if (!m->nports)
+		return;
+	family(f, "closetrace_server_closes_total", "counter",
+	       "TCP connections that ended, by server port (those of --metrics-ports, the rest "
+	       "as other) and close kind; from close events.");
+	for (int i = 0; i < m->nifs; i++) {
+		iface(m, i, ifn, sizeof(ifn));
+		for (int p = 0; p <= m->nports; p++) {
+			if (p < m->nports)
+				snprintf(port, sizeof(port), "%u", m->ports[p]);
+			else
+				snprintf(port, sizeof(port), "other");
+			for (int k = CT_CLOSE_GRACEFUL; k < CT_CLOSE_MAX; k++)
+				fprintf(f, "closetrace_server_closes_total{iface=\"%s\",port=\"%s\","
+					"close=\"%s\"} %llu\n", ifn, port, ct_close_name((__u8)k),
+					(unsigned long long)(m->ifs[i].ports ?
+							     m->ifs[i].ports[p][k] : 0));
+		}
+	}
+}
+
+static void one(FILE *f, const char *name, const char *type, const char *help, double v)
+{
+	family(f, name, type, help);
+	fprintf(f, "%s %.15g\n", name, v);
+}
+
+char *ct_metrics_render(const struct ct_metrics *m, size_t *len)
+{
+	char *buf = NULL, ver[64];
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		return NULL;
+	closes(f, m);
+	flags(f, m);
+	resets(f, m);
+	per_iface(f, m, "closetrace_handshakes_total", "TCP handshakes completed.",
+		  CT_C_HANDSHAKES);
+	per_iface(f, m, "closetrace_flows_created_total",
+		  "Flows the kernel created: connections and attempts, restarts included.",
+		  CT_C_FLOWS);
+	packets(f, m);
+	by_port(f, m);
+	one(f, "closetrace_flow_table_entries", "gauge", "Flows in the kernel's table at the "
+	    "last scan.", (double)m->table_entries);
+	one(f, "closetrace_flow_table_capacity", "gauge", "Flows the kernel's table holds "
+	    "(--table-size).", (double)m->table_capacity);
+	one(f, "closetrace_events_lost_total", "counter", "Close events lost because the ring "
+	    "buffer was full.", (double)m->events_lost);
+	one(f, "closetrace_flows_evicted_total", "counter", "Flows that left the full table "
+	    "before they ended (raise --table-size).", (double)m->flows_evicted);
+	ct_metrics_label(m->version ? m->version : "", ver, sizeof(ver));
+	family(f, "closetrace_build_info", "gauge", "closetrace's version; always 1.");
+	fprintf(f, "closetrace_build_info{version=\"%s\"} 1\n", ver);
+	one(f, "process_cpu_seconds_total", "counter", "User and system CPU time spent, in "
+	    "seconds.", m->cpu_seconds);
+	one(f, "process_resident_memory_bytes", "gauge", "Resident memory size, in bytes.",
+	    (double)m->rss_bytes);
+	one(f, "process_start_time_seconds", "gauge", "Start time of the process since the "
+	    "Unix epoch, in seconds.", m->start_time);
+	one(f, "process_open_fds", "gauge", "Open file descriptors.", (double)m->open_fds);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * metrics.h - what `--metrics` exposes: a snapshot of a session's counters (per watched
+ * interface: the kernel's counters, the closes user space decided, closes by server port)
+ * and their rendering in the Prometheus text format 0.0.4. Pure: no I/O, no BPF; the
+ * session fills snapshots, http.c serves them.
+ */
+#ifndef CT_METRICS_H
+#define CT_METRICS_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "closetrace.h"
+
+#define CT_METRICS_PORTS_MAX 256	/* --metrics-ports: at most this many */
+#define CT_METRICS_NAME_MAX 64		/* an interface name, as a label value */
+
+/* Closes by server port: [port index, nports for "other"][close kind]. */
+typedef __u64 ct_port_closes[CT_CLOSE_MAX];
+
+struct ct_metrics_iface {
+	char name[CT_METRICS_NAME_MAX];
+	struct ct_counters k;		/* the kernel's counters of its slot */
+	__u64 user_closes[CT_CLOSE_MAX];	/* closes decided in user space (expiry) */
+	ct_port_closes *ports;		/* nports + 1 rows, when ports are asked for */
+};
+
+struct ct_metrics {
+	int nifs;
+	struct ct_metrics_iface ifs[CT_MAX_IFACES];
+	int nports;			/* --metrics-ports; 0: no closes by port */
+	__u16 ports[CT_METRICS_PORTS_MAX];
+	__u64 table_entries, table_capacity;
+	__u64 events_lost, flows_evicted;
+	const char *version;
+	/* the process, filled when a scrape comes */
+	double cpu_seconds, start_time;
+	__u64 rss_bytes, open_fds;
+};
+
+/* Allocate the port rows of @m for @nifs interfaces and @nports ports; 0 or -1. */
+int ct_metrics_init(struct ct_metrics *m, int nifs, const __u16 *ports, int nports);
+void ct_metrics_free(struct ct_metrics *m);
+/* Copy @src into @dst, both set up by ct_metrics_init() with the same sizes. */
+void ct_metrics_copy(struct ct_metrics *dst, const struct ct_metrics *src);
+
+/* Count a close of @kind to server port @port on interface @slot (rows by port). */
+void ct_metrics_port_close(struct ct_metrics *m, int slot, __u16 port, __u8 kind);
+
+/* The index of the row of @port: its place in the list, else nports ("other"). */
+int ct_metrics_port_row(const struct ct_metrics *m, __u16 port);
+
+/*
+ * Render @m in the text format, families in a fixed order, one HELP and TYPE each;
+ * returns a malloc'ed, NUL-terminated text (its length in *@len), or NULL.
+ */
+char *ct_metrics_render(const struct ct_metrics *m, size_t *len);
+
+/* A label value as the text format wants it: \\, \" and \n escaped. */
+void ct_metrics_label(const char *s, char *buf, size_t len);
+
+#endif /* CT_METRICS_H */
