@@ -50,14 +50,14 @@ t_alert_fields() {
 # every alert of alerts.yml has a case where it fires and one where it stays quiet
 t_unit_coverage() {
 	local a bad=0
-	for a in $(sed -n 's/^[[:space:]]*- alert:[[:space:]]*//p' "$ALERTS"); do
+	while read -r a; do
 		awk -v a="$a" '/alertname:/ { cur = $2 }
 			cur == a && /exp_alerts:[[:space:]]*\[\]/ { quiet = 1 }
 			cur == a && /exp_alerts:[[:space:]]*$/ { fires = 1 }
 			END { if (!quiet) print a ": no case where it stays quiet"
 			      if (!fires) print a ": no case where it fires"
 			      exit !(quiet && fires) }' "$UNIT" || bad=1
-	done
+	done < <(sed -n 's/^[[:space:]]*- alert:[[:space:]]*//p' "$ALERTS")
 	return $bad
 }
 
@@ -96,7 +96,10 @@ jq -Rn '{groups: [{name: "exprs", rules: [inputs] | to_entries
 	 | map({record: "closetrace_check:expr_\(.key + 1)", expr: .value})}]}' \
 	<"$d/exprs" >"$d/exprs.rules.json"
 t_exprs_parse() {
-	[ "$n" -gt 0 ] && [ "$n" -eq $((na + nd)) ] || { echo "$n expressions, expected $na + $nd"; return 1; }
+	if [ "$n" -eq 0 ] || [ "$n" -ne $((na + nd)) ]; then
+		echo "$n expressions, expected $na + $nd"
+		return 1
+	fi
 	local out
 	out=$(promtool check rules --lint=none "$d/exprs.rules.json" 2>&1) && return 0
 	# promtool names rules by number: say which expressions they are
