@@ -147,9 +147,10 @@ $(BUILD)/tests/tcpdrive: tests/e2e/tcpdrive.c | $(BUILD)/tests
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 # shell tests: test_cli.sh needs no privileges; the others need root
-UNIT_SHELL_TESTS := tests/cli/test_cli.sh
+UNIT_SHELL_TESTS := tests/cli/test_cli.sh tests/prometheus/check.sh
 SHELL_TESTS := $(UNIT_SHELL_TESTS) tests/cli/test_replay.sh tests/e2e/test_watch.sh \
-	       tests/e2e/test_top.sh tests/e2e/test_reasons.sh tests/fuzz/run.sh
+	       tests/e2e/test_top.sh tests/e2e/test_reasons.sh tests/e2e/test_metrics.sh \
+	       tests/fuzz/run.sh
 
 # the whole suite, as CI runs it: installs what it needs, runs as root
 test: deps

@@ -79,6 +79,11 @@ check "usage: check with an unknown option" usage check --bogus
 check "usage: --table-size too large for the kernel's memory" usage watch -i lo --table-size 67108864
 check "usage: --table-size below 1024" usage replay --table-size 100 x.pcap
 check "usage: --mode bpf" usage watch -i lo --mode bpf
+check "usage: --metrics with a malformed address" usage watch -i lo --metrics 1.2.3:9464
+check "usage: --metrics with a port out of range" usage top -i lo --metrics 65536
+check "usage: --metrics-ports without --metrics" usage watch -i lo --metrics-ports 22
+check "usage: --metrics-ports with a bad port" usage watch -i lo --metrics 9464 --metrics-ports 22,0
+check "usage: --metrics on replay" usage replay --metrics 9464 x.pcap
 check "usage: an unknown command" bash -c "
 	err=\$('$CT' frobnicate 2>&1); [ \$? = 2 ] &&
 	[ \"\$err\" = \"closetrace: unknown command 'frobnicate'
