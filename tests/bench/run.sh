@@ -180,7 +180,36 @@ for n in 100000 1000000; do
 	row "  CPU share of one core at 1 scan/s" "$(awk -v k="$k" 'BEGIN{printf "%.1f%%", k/10}')" "" ""
 done
 
-# --- 6. memory -------------------------------------------------------------------------------
+# --- 6. metrics --------------------------------------------------------------------------
+# a scrape renders the session's last snapshot: its cost depends on the series (interfaces,
+# --metrics-ports), not on the flows; measured with a million flows in the table anyway
+say "metrics scrape"
+scrape_ms() {	# scrape_ms ARGS...: median ms of 21 scrapes, and the bytes of one
+	local t
+	ip netns exec $R "$CT" -v watch -i g1 -o none --table-size 2097152 --metrics 9464 "$@" \
+		2>"$out/w" &
+	WPID=$!
+	wait_for "$out/w" watching 10
+	ip netns exec $G "$B" gen g0 1000000 2000000 >/dev/null
+	sleep 1.5	# a scan, then the snapshot it publishes
+	for i in $(seq 21); do
+		ip netns exec $R curl -s -o "$out/scrape" -w '%{time_total}\n' \
+			http://127.0.0.1:9464/metrics
+	done | sort -n | sed -n 11p >"$out/t"
+	t=$(awk '{printf "%.2f", $1 * 1000}' "$out/t")
+	flows=$(ip netns exec $R curl -s http://127.0.0.1:9464/metrics |
+		awk '/^closetrace_flow_table_entries/ {print $2}')
+	kill -INT $WPID; wait $WPID; WPID=
+	echo "$t $(wc -c <"$out/scrape") $flows"
+}
+read -r t0 b0 f0 < <(scrape_ms)
+read -r t1 b1 f1 < <(scrape_ms --metrics-ports "$(seq -s, 1 100)")
+row "scrape ms (median of 21) at $f0 flows" "$t0" "" ""
+row "  bytes per scrape" "$b0" "" ""
+row "scrape ms with 100 --metrics-ports ($f1 flows)" "$t1" "" ""
+row "  bytes per scrape" "$b1" "" ""
+
+# --- 7. memory -------------------------------------------------------------------------------
 say "memory"
 ip netns exec $R "$CT" -v watch -i g1 >/dev/null 2>"$out/w" &
 WPID=$!
