@@ -112,6 +112,11 @@ define install-pkgs
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 			--no-install-recommends $$missing >/dev/null || \
 		{ echo "make deps: installing$$missing failed; run as root on Debian 12" >&2; exit 1; }; \
+		case " $$missing " in *" prometheus "*) \
+			[ -d /run/systemd/system ] && \
+				$$SUDO systemctl disable --now prometheus >/dev/null 2>&1; \
+			echo "  DEPS     prometheus is for the tests: its service is left stopped";; \
+		esac; \
 	fi
 endef
 
