@@ -244,6 +244,21 @@ t_none() {
 }
 check "-o none: no records on stdout, the metrics count them" t_none
 
+t_top() {
+	in_s "$CT" -v top -i s0 -b -n 4 -d 1 --metrics "$PM" --metrics-ports 8009 \
+		>"$d/top.out" 2>"$d/top.err" &
+	local tpid=$!
+	wait_for "$d/top.err" "watching " 5 || return 1
+	drive refused 3 || return 1
+	sleep 1.5
+	scrape >"$d/top.scrape"
+	wait $tpid || return 1
+	grep -q '^closetrace_closes_total{iface="s0",close="refused"} 3$' "$d/top.scrape" &&
+		grep -q '^closetrace_server_closes_total{iface="s0",port="8009",close="refused"} 3$' \
+			"$d/top.scrape" && grep -q '^192.0.2.2:8009 ' "$d/top.out"
+}
+check "top --metrics: the same endpoint while the view runs" t_top
+
 # --- bad input ------------------------------------------------------------------------
 t_in_use() {
 	# Prometheus holds $PP
@@ -271,7 +286,8 @@ t_hostile() {
 	in_s curl -s -o /dev/null -w '%{http_code}\n' -X GET --data-binary @"$d/big" \
 		"http://127.0.0.1:$PM/metrics" >"$d/big.code" &
 	pids+=($!)
-	in_s curl -s -o /dev/null -w '%{http_code}\n' -H "X-Big: $(head -c 1048000 "$d/big")" \
+	{ printf 'X-Big: '; head -c 1048000 "$d/big"; echo; } >"$d/bighdr"
+	in_s curl -s -o /dev/null -w '%{http_code}\n' -H @"$d/bighdr" \
 		"http://127.0.0.1:$PM/metrics" >"$d/bighdr.code" &
 	pids+=($!)
 	for ((i = 0; i < 100; i++)); do
