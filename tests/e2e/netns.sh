@@ -92,6 +92,16 @@ ns_untag_mirror() {
 	return 0
 }
 
+# ns_drive KIND COUNT: COUNT connections of KIND from C to S over IPv4, each from a fresh
+# client port ($PORT, which it advances), made by the traffic driver $DRIVE
+ns_drive() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		ip netns exec "$NS_C" "$DRIVE" client "$1" "$S4" "$PORT" || return 1
+		PORT=$((PORT + 1))
+	done
+}
+
 # wait_for FILE PATTERN SECONDS: until FILE has a line matching PATTERN
 wait_for() {
 	local i

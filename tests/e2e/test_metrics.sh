@@ -31,16 +31,8 @@ ns_bg "$NS_S" "$DRIVE" server "$S4" "$S6" >"$d/server.out"
 check "the test server listens" wait_for "$d/server.out" ready 5
 
 PORT=44000
-# drive KIND COUNT: COUNT connections of KIND from fresh client ports
-drive() {
-	local i
-	for ((i = 0; i < $2; i++)); do
-		ip netns exec "$NS_C" "$DRIVE" client "$1" "$S4" $PORT || return 1
-		PORT=$((PORT + 1))
-	done
-}
 traffic() {
-	drive refused 12 && drive reset-server 5 && drive fin-reset 2 && drive graceful 3
+	ns_drive refused 12 && ns_drive reset-server 5 && ns_drive fin-reset 2 && ns_drive graceful 3
 }
 # in_s CMD...: in the server's namespace, where closetrace and Prometheus listen
 in_s() { ip netns exec "$NS_S" "$@"; }
@@ -235,7 +227,7 @@ check "resets_sent_total: the server's RSTs by the kernel's reason (no-socket fo
 
 t_none() {
 	watch_start c -i s0 -o none --metrics "$PM" || return 1
-	drive refused 2 || return 1
+	ns_drive refused 2 || return 1
 	sleep 2
 	scrape >"$d/c.scrape"
 	watch_stop
@@ -249,7 +241,7 @@ t_top() {
 		>"$d/top.out" 2>"$d/top.err" &
 	local tpid=$!
 	wait_for "$d/top.err" "watching " 5 || return 1
-	drive refused 3 || return 1
+	ns_drive refused 3 || return 1
 	sleep 1.5
 	scrape >"$d/top.scrape"
 	wait $tpid || return 1
@@ -295,7 +287,7 @@ t_hostile() {
 			"http://127.0.0.1:$PM/metrics" >>"$d/many.codes" &
 		pids+=($!)
 	done
-	drive refused 5 || return 1
+	ns_drive refused 5 || return 1
 	# the events are out within a second of the last connection, while all that goes on
 	wait_for "$d/h.out" "\"clt_port\":$((PORT - 1))," 1 || return 1
 	wait "${pids[@]}"

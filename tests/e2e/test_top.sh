@@ -31,16 +31,8 @@ ns_bg "$NS_S" "$DRIVE" server "$S4" "$S6" >"$d/server.out"
 check "the test server listens" wait_for "$d/server.out" ready 5
 
 PORT=43000
-# drive KIND COUNT: COUNT connections of KIND from fresh client ports, over IPv4
-drive() {
-	local i
-	for ((i = 0; i < $2; i++)); do
-		ip netns exec "$NS_C" "$DRIVE" client "$1" "$S4" $PORT || return 1
-		PORT=$((PORT + 1))
-	done
-}
 traffic() {
-	drive reset-server 4 && drive refused 2 && drive graceful 3 && drive fin-reset 1
+	ns_drive reset-server 4 && ns_drive refused 2 && ns_drive graceful 3 && ns_drive fin-reset 1
 }
 
 # --- batch mode, live ------------------------------------------------------------------
