@@ -11,14 +11,14 @@ ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD) -MMD -MP
-LDLIBS    := -lbpf -lelf -lz -lpcap -lncursesw -lmicrohttpd -lpthread -lm
+LDLIBS    := -lbpf -lelf -lz -lpcap -lncursesw -lmicrohttpd -lcap-ng -lsystemd -lpthread -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Iinclude -Ibpf -I/usr/include/$(MULTIARCH) -MMD -MP
 
 # Debian packages: to build and run (`make deps-build`), and to test too (`make deps`).
 DEB_BUILD := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
-	     libpcap-dev libncurses-dev libmicrohttpd-dev iproute2
+	     libpcap-dev libncurses-dev libmicrohttpd-dev libcap-ng-dev libsystemd-dev iproute2
 DEB_TEST := $(DEB_BUILD) libcmocka-dev python3 jq tcpdump tshark ethtool tmux libclang-rt-dev curl \
 	    nftables prometheus
 

@@ -15,21 +15,29 @@
 #include "closetrace.skel.h"
 #include "live.h"
 #include "log.h"
+#include "privs.h"
+#include "sink.h"
 
 /* the reader is woken once this many events wait, or at the latest after one poll tick */
 #define CT_WAKEUP_EVENTS 64
 
 volatile sig_atomic_t ct_stop_signal;
 
+static int hup_reopens;
+
 static void on_stop_signal(int sig)
 {
-	ct_stop_signal = sig;
+	if (sig == SIGHUP && hup_reopens)
+		ct_file_reopen_later();
+	else
+		ct_stop_signal = sig;
 }
 
-void ct_catch_stop_signals(void)
+void ct_catch_stop_signals(int hup_reopen)
 {
 	struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESTART };
 
+	hup_reopens = hup_reopen;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -162,6 +170,22 @@ static int start_metrics(struct ct_live *l, const struct ct_config *c)
 	return 0;
 }
 
+static int drop_privs(struct ct_live *l, const struct ct_config *c)
+{
+	int netlink = 0;
+	char err[256];
+
+	for (int i = 0; i < l->nifs; i++)
+		netlink |= l->ifs[i].tc_netlink;
+	if (ct_privs_drop(netlink, c->user, c->uid, c->gid, err, sizeof(err))) {
+		pr_warn("%s\n", err);
+		return 1;
+	}
+	pr_info("capabilities dropped%s%s\n", netlink ? " but CAP_NET_ADMIN (netlink tc)" : "",
+		c->user ? ", now running as --user" : "");
+	return 0;
+}
+
 int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_graceful,
 		  ct_record_fn record, ct_record_fn visit, void *ctx)
 {
@@ -179,6 +203,10 @@ int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_gracefu
 			return 1;
 		}
 		l->nifs++;
+	}
+	if (ct_privs_check(err, sizeof(err))) {
+		pr_warn("%s\n", err);
+		return 1;
 	}
 	if (c->metrics && start_metrics(l, c))
 		return 1;
@@ -211,6 +239,9 @@ int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_gracefu
 		}
 		l->attached++;
 	}
+	/* attached: every capability goes but what detaching netlink filters needs */
+	if (drop_privs(l, c))
+		return 1;
 	pr_info("watching %d interface%s in %s mode\n", l->nifs, l->nifs > 1 ? "s" : "",
 		l->xdp ? "xdp" : "tc");
 	publish(l);

@@ -64,9 +64,10 @@ int ct_validate_live(const struct ct_command *cmd, struct ct_config *c);
 extern volatile sig_atomic_t ct_stop_signal;
 
 /*
- * SIGINT, SIGTERM, SIGHUP and SIGQUIT set ct_stop_signal. Writes are restarted, so that a
+ * SIGINT, SIGTERM, SIGHUP and SIGQUIT set ct_stop_signal; with @hup_reopen, SIGHUP reopens
+ * --output-file instead (logrotate, systemctl reload). Writes are restarted, so that a
  * line is never cut; waits (poll) return at once.
  */
-void ct_catch_stop_signals(void);
+void ct_catch_stop_signals(int hup_reopen);
 
 #endif /* CT_LIVE_H */

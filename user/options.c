@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "options.h"
 #include "output.h"
+#include "privs.h"
 
 #define OFF(field) offsetof(struct ct_config, field)
 #define MAX_OPTS 64
@@ -46,7 +47,8 @@ static const char *xdp_mode_name(int i)
 static const char *format_name(int i)
 {
 	static const char *const n[] = {
-		[CT_FMT_TEXT] = "text", [CT_FMT_JSON] = "json", [CT_FMT_NONE] = "none",
+		[CT_FMT_TEXT] = "text", [CT_FMT_JSON] = "json", [CT_FMT_JOURNAL] = "journal",
+		[CT_FMT_NONE] = "none",
 	};
 
 	return n[i];
@@ -172,11 +174,47 @@ static const struct ct_opt select_opts[] = {
 	END,
 };
 
+static int parse_rotate(const char *arg, struct ct_config *c, char *err, size_t errlen)
+{
+	char *end;
+	double v;
+	long keep = 5;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end != arg && (*end == 'K' || *end == 'k'))
+		v *= 1024, end++;
+	else if (end != arg && (*end == 'M' || *end == 'm'))
+		v *= 1024 * 1024, end++;
+	else if (end != arg && (*end == 'G' || *end == 'g'))
+		v *= 1024.0 * 1024 * 1024, end++;
+	if (*end == ',' && ct_parse_long(end + 1, 0, 1000, &keep))
+		end = (char *)"x";
+	else if (*end == ',')
+		end += strlen(end);
+	if (errno || end == arg || *end || !isfinite(v) || v < 4096 || v > 1e15) {
+		snprintf(err, errlen, "takes SIZE[,KEEP]: a size of 4K or more (10M, 1G) and 0 to "
+			 "1000 files kept, not '%s'", arg);
+		return -1;
+	}
+	c->rotate_size = (__u64)v;
+	c->rotate_keep = (int)keep;
+	return 0;
+}
+
 static const struct ct_opt output_opts[] = {
 	OPT("output", 'o', CT_ARG_CHOICE, "FMT",
-	    "text, json (NDJSON, one object per line), or none\n"
+	    "text, json (NDJSON, one object per line), journal\n"
+	    "(the systemd journal, CLOSETRACE_* fields), or none\n"
 	    "(no records: a metrics-only agent; losses still said)",
-	    format, .choice = format_name, .nchoices = 3),
+	    format, .choice = format_name, .nchoices = 4),
+	OPT("output-file", 0, CT_ARG_STRING, "FILE",
+	    "append the records to FILE (created 0640) instead\n"
+	    "of stdout; SIGHUP reopens it (logrotate)", output_file),
+	OPT("output-rotate", 0, CT_ARG_CUSTOM, "SIZE[,KEEP]",
+	    "with --output-file: rotate at SIZE bytes (K, M, G),\n"
+	    "keeping KEEP older files FILE.1 ... (default 5)", rotate_size,
+	    .parse = parse_rotate),
 	OPT("all", 'a', CT_ARG_FLAG, NULL, "every close, not only abnormal ones", all),
 	OPT("final", 0, CT_ARG_FLAG, NULL,
 	    "each flow's final state when it leaves the table,\n"
@@ -250,6 +288,21 @@ static int parse_ports(const char *arg, struct ct_config *c, char *err, size_t e
 	return 0;
 }
 
+static int parse_user(const char *arg, struct ct_config *c, char *err, size_t errlen)
+{
+	if (ct_privs_user(arg, &c->uid, &c->gid, err, errlen))
+		return -1;
+	c->user = 1;
+	return 0;
+}
+
+static const struct ct_opt privs_opts[] = {
+	OPT("user", 'u', CT_ARG_CUSTOM, "USER",
+	    "once attached (replay: once loaded), run as USER,\n"
+	    "without any capability, as tcpdump -Z does", user, .parse = parse_user),
+	END,
+};
+
 static const struct ct_opt metrics_opts[] = {
 	OPT("metrics", 0, CT_ARG_CUSTOM, "[ADDR:]PORT",
 	    "serve Prometheus metrics at http://ADDR:PORT/metrics;\n"
@@ -284,6 +337,7 @@ const struct ct_opt_group ct_grp_select = { "Selection", select_opts };
 const struct ct_opt_group ct_grp_output = { "Output", output_opts };
 const struct ct_opt_group ct_grp_top = { "View", top_opts };
 const struct ct_opt_group ct_grp_metrics = { "Metrics", metrics_opts };
+const struct ct_opt_group ct_grp_privs = { "Privilege", privs_opts };
 const struct ct_opt_group ct_grp_common = { "Common", common_opts };
 static const struct ct_opt_group grp_version = { NULL, version_opts };
 

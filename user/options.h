@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <linux/types.h>
 
 #include "closetrace.h"
@@ -39,6 +40,13 @@ struct ct_config {
 	const char *filter_text;
 	int format;			/* enum ct_format */
 	int all, final, wide;
+	const char *output_file;	/* --output-file */
+	__u64 rotate_size;		/* --output-rotate SIZE[,KEEP] */
+	int rotate_keep;
+	/* --user */
+	int user;
+	uid_t uid;
+	gid_t gid;
 	/* metrics */
 	int metrics;			/* --metrics given: serve at metrics_addr */
 	struct sockaddr_storage metrics_addr;
@@ -112,7 +120,7 @@ struct ct_command {
 
 /* The shared groups. */
 extern const struct ct_opt_group ct_grp_ifaces, ct_grp_attach, ct_grp_expiry, ct_grp_table,
-	ct_grp_select, ct_grp_output, ct_grp_top, ct_grp_metrics, ct_grp_common;
+	ct_grp_select, ct_grp_output, ct_grp_top, ct_grp_metrics, ct_grp_privs, ct_grp_common;
 
 /* The commands, in the order `closetrace help` lists them; NULL-ended. */
 extern const struct ct_command *const ct_commands[];

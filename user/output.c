@@ -11,8 +11,11 @@
 
 #include "classify.h"
 #include "filter.h"
+#include "log.h"
+#include "options.h"
 #include "reasons.h"
 #include "output.h"
+#include "sink.h"
 
 void ct_put(char *buf, size_t len, size_t *off, const char *fmt, ...)
 {
@@ -250,6 +253,29 @@ size_t ct_format_text(const struct ct_record *r, int wide, char *buf, size_t len
 	return off;
 }
 
+int ct_output_open(struct ct_output *o, const struct ct_config *c)
+{
+	char err[512];
+
+	*o = (struct ct_output){ .out = stdout, .fmt = (enum ct_format)c->format, .all = c->all,
+				 .flows = c->final, .wide = c->wide, .filter = c->filter };
+	if (!c->output_file)
+		return 0;
+	o->file = ct_file_open(c->output_file, c->rotate_size, c->rotate_keep, c->user, c->uid,
+			       c->gid, err, sizeof(err));
+	if (!o->file) {
+		pr_warn("%s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+void ct_output_close(struct ct_output *o)
+{
+	ct_file_close(o->file);
+	o->file = NULL;
+}
+
 int ct_output_record(struct ct_output *o, const struct ct_record *r)
 {
 	char line[4096];	/* the longest record, an escaped 255-byte file name in it */
@@ -265,9 +291,17 @@ int ct_output_record(struct ct_output *o, const struct ct_record *r)
 		return 0;
 	if (o->filter && !ct_filter_match(o->filter, r))
 		return 0;
-	if (o->fmt == CT_FMT_TEXT && !o->header_done) {
+	if (o->fmt == CT_FMT_JOURNAL) {
+		/* the wide text line is the message; a refused record is counted in sink.c */
+		ct_format_text(r, 1, line, sizeof(line));
+		o->printed += !ct_journal_write(r, line);
+		return 0;
+	}
+	if (o->fmt == CT_FMT_TEXT && (o->file ? ct_file_empty(o->file) : !o->header_done)) {
 		n = ct_format_text_header(o->wide, line, sizeof(line));
-		if (fwrite(line, 1, n, o->out) != n)
+		if (o->file)
+			ct_file_write(o->file, line, n);
+		else if (fwrite(line, 1, n, o->out) != n)
 			o->error = 1;
 		o->header_done = 1;
 	}
@@ -275,6 +309,11 @@ int ct_output_record(struct ct_output *o, const struct ct_record *r)
 		n = ct_format_json(r, line, sizeof(line));
 	else
 		n = ct_format_text(r, o->wide, line, sizeof(line));
+	/* a file drops what it cannot write and goes on; stdout gone ends the run */
+	if (o->file) {
+		o->printed += !ct_file_write(o->file, line, n);
+		return 0;
+	}
 	if (fwrite(line, 1, n, o->out) != n || fflush(o->out))
 		o->error = 1;
 	if (o->error)

@@ -14,7 +14,9 @@
 
 struct ct_filter;
 
-enum ct_format { CT_FMT_TEXT = 0, CT_FMT_JSON, CT_FMT_NONE };
+enum ct_format { CT_FMT_TEXT = 0, CT_FMT_JSON, CT_FMT_JOURNAL, CT_FMT_NONE };
+
+struct ct_file;
 
 struct ct_output {
 	FILE *out;
@@ -23,6 +25,7 @@ struct ct_output {
 	int flows;		/* print each flow's final record instead of closes */
 	int wide;		/* text: columns wide enough for IPv6 */
 	struct ct_filter *filter;	/* -f: only records that pass it (owned) */
+	struct ct_file *file;	/* --output-file: lines go there instead of out */
 	int header_done;
 	unsigned long long printed;
 	int error;		/* a write failed (EPIPE when the reader went away) */
@@ -46,6 +49,16 @@ size_t ct_format_text(const struct ct_record *r, int wide, char *buf, size_t len
 size_t ct_format_text_header(int wide, char *buf, size_t len);
 /* RFC 3339 UTC with microseconds: 2026-11-23T10:00:00.123456Z */
 size_t ct_format_time(__u64 ns, char *buf, size_t len);
+
+struct ct_config;
+
+/*
+ * Set @o up as the options in @c ask: format, selection, and --output-file (opened now,
+ * so that an unwritable file is said before anything is attached). 0, or -1 after saying
+ * why. ct_output_close() closes the file.
+ */
+int ct_output_open(struct ct_output *o, const struct ct_config *c);
+void ct_output_close(struct ct_output *o);
 
 /* Print @r if this output wants it (its kind, then the filter); returns -1 once writing
  * has failed. */

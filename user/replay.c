@@ -20,6 +20,7 @@
 #include "options.h"
 #include "output.h"
 #include "pcapin.h"
+#include "privs.h"
 #include "replay.h"
 #include "session.h"
 
@@ -174,8 +175,7 @@ static int print_record(void *ctx, const struct ct_record *r)
 
 static int run_replay(struct ct_config *c)
 {
-	struct ct_output out = { .out = stdout, .fmt = (enum ct_format)c->format, .all = c->all,
-				 .flows = c->final, .wide = c->wide, .filter = c->filter };
+	struct ct_output out;
 	struct ct_replay_opts ro = { .table_size = (__u32)c->table_size, .record = print_record,
 				     .ctx = &out };
 	struct ct_replay *rp;
@@ -183,9 +183,18 @@ static int run_replay(struct ct_config *c)
 	int ret = 0, r = 0;
 
 	ct_config_expiry(c, &ro.exp);
-	rp = ct_replay_new(&ro, err, sizeof(err));
-	if (!rp) {
+	if (ct_privs_check(err, sizeof(err))) {
 		pr_warn("%s\n", err);
+		return 1;
+	}
+	if (ct_output_open(&out, c))
+		return 1;
+	rp = ct_replay_new(&ro, err, sizeof(err));
+	/* loaded: the captures are read without any capability (and as --user) */
+	if (!rp || ct_privs_drop(0, c->user, c->uid, c->gid, err, sizeof(err))) {
+		pr_warn("%s\n", err);
+		ct_replay_free(rp);
+		ct_output_close(&out);
 		return 1;
 	}
 	for (int i = 0; i < c->nargs && r >= 0; i++) {
@@ -197,11 +206,12 @@ static int run_replay(struct ct_config *c)
 	if (r >= 0)
 		ret |= ct_replay_finish(rp);
 	ct_replay_free(rp);
+	ct_output_close(&out);
 	return ret;
 }
 
 static const struct ct_opt_group *const replay_groups[] = {
-	&ct_grp_expiry, &ct_grp_table, &ct_grp_select, &ct_grp_output, &ct_grp_common, NULL,
+	&ct_grp_expiry, &ct_grp_table, &ct_grp_select, &ct_grp_output, &ct_grp_privs, &ct_grp_common, NULL,
 };
 
 const struct ct_command ct_cmd_replay = {

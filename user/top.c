@@ -220,7 +220,7 @@ static int run_top(struct ct_config *c)
 	setlocale(LC_ALL, "");
 	cs = nl_langinfo(CODESET);
 	t.v.utf8 = cs && !strcmp(cs, "UTF-8");
-	ct_catch_stop_signals();
+	ct_catch_stop_signals(0);
 
 	/* over a capture, ended flows count whatever their age: the window is the capture */
 	t.agg = ct_agg_new(t.replay ? 0 : t.v.window_ns);
@@ -249,7 +249,7 @@ static int run_top(struct ct_config *c)
 
 static const struct ct_opt_group *const top_groups[] = {
 	&ct_grp_ifaces, &ct_grp_top, &ct_grp_attach, &ct_grp_expiry, &ct_grp_table, &ct_grp_select,
-	&ct_grp_metrics, &ct_grp_common, NULL,
+	&ct_grp_metrics, &ct_grp_privs, &ct_grp_common, NULL,
 };
 
 const struct ct_command ct_cmd_top = {

@@ -26,13 +26,15 @@ static int validate_watch(const struct ct_command *cmd, struct ct_config *c)
 static int run_watch(struct ct_config *c)
 {
 	static struct ct_live l;
-	struct ct_output out = { .out = stdout, .fmt = (enum ct_format)c->format, .all = c->all,
-				 .flows = c->final, .wide = c->wide, .filter = c->filter };
+	struct ct_output out;
 	int r, ret = 0, failed;
 	__u64 next_scan;
 
-	/* signals first: an interrupted start still detaches what it attached */
-	ct_catch_stop_signals();
+	/* the output first: a file that cannot be written is said before anything attaches */
+	if (ct_output_open(&out, c))
+		return 1;
+	/* signals next: an interrupted start still detaches what it attached */
+	ct_catch_stop_signals(!!c->output_file);
 	if (ct_live_start(&l, c, c->all || c->final, print_record, NULL, &out)) {
 		ret = 1;
 		goto out;
@@ -55,12 +57,13 @@ static int run_watch(struct ct_config *c)
 	}
 out:
 	ct_live_end(&l, c->final);
+	ct_output_close(&out);
 	return ret;
 }
 
 static const struct ct_opt_group *const watch_groups[] = {
 	&ct_grp_ifaces, &ct_grp_attach, &ct_grp_expiry, &ct_grp_table, &ct_grp_select, &ct_grp_output,
-	&ct_grp_metrics, &ct_grp_common, NULL,
+	&ct_grp_metrics, &ct_grp_privs, &ct_grp_common, NULL,
 };
 
 const struct ct_command ct_cmd_watch = {
@@ -72,7 +75,9 @@ const struct ct_command ct_cmd_watch = {
 		"Needs root (or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON).",
 	.groups = watch_groups,
 	.max_args = 0,
-	.notes = "Stops on SIGINT, SIGTERM or SIGHUP, detaching and printing the last events.",
+	.notes = "Stops on SIGINT, SIGTERM or SIGHUP, detaching and printing the last events;\n"
+		 "with --output-file, SIGHUP reopens the file instead (logrotate, systemctl\n"
+		 "reload). Once attached, it drops every capability (see --user).",
 	.examples = (const char *const[]){
 		"closetrace watch -i eth0                      # abnormal closes on eth0",
 		"closetrace watch -i eth0 -o json | jq .close  # as NDJSON",

@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# test_service.sh - closetrace as a service, in namespaces the test makes (netns.sh):
+# least privilege (an unprivileged uid with only CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN;
+# every capability gone once attached; --user; a missing capability named), the output
+# file (0640, whole lines, SIGHUP reopens after logrotate or removal, rotation by size, a
+# full disk), the systemd journal (a systemd-journald the test starts in a mount
+# namespace of its own), and the unit: systemd-analyze verify, and its ExecStart run as
+# the unit would run it, with its user, capabilities and /etc/default file.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+. "$here/../cli/lib.sh"
+. "$here/netns.sh"
+cleanup() {
+	ns_teardown
+	rm -rf "$T_DIR"
+}
+trap cleanup EXIT
+need_root
+d=$T_DIR
+DRIVE=$root/build/tests/tcpdrive
+# a copy an unprivileged uid can run, wherever the clone lives
+mkdir -p "$d/pub" && cp "$root/build/closetrace" "$d/pub/closetrace" && chmod 755 "$d" "$d/pub"
+CT=$d/pub/closetrace
+NOBODY=65534
+CAPS=+bpf,+perfmon,+net_admin
+
+for tool in setpriv systemd-analyze journalctl jq; do
+	command -v $tool >/dev/null || { echo "not ok 1 - $tool is missing (make deps)"; exit 1; }
+done
+[ -x /lib/systemd/systemd-journald ] || { echo "not ok 1 - no systemd-journald"; exit 1; }
+check "namespaces and veth pairs are set up" ns_setup
+ns_bg "$NS_S" "$DRIVE" server "$S4" "$S6" >"$d/server.out"
+check "the test server listens" wait_for "$d/server.out" ready 5
+PORT=45000
+
+# start NAME CMD...: CMD (a closetrace) in the server's namespace, in the background, until
+# it says it is watching; its pid in $WPID
+start() {
+	local name=$1
+	shift
+	ip netns exec "$NS_S" "$@" >"$d/$name.out" 2>"$d/$name.err" &
+	WPID=$!
+	NS_PIDS+=("$WPID")
+	wait_for "$d/$name.err" "watching " 5
+}
+stop() {
+	kill -INT "$WPID" 2>/dev/null
+	wait "$WPID"
+}
+attached() { ip netns exec "$NS_S" bpftool net show dev s0 | grep -q ct_tc; }
+capeff() { awk '/^CapEff/ {print $2}' "/proc/$WPID/status"; }
+uid_of() { awk '/^Uid/ {print $2}' "/proc/$WPID/status"; }
+
+# --- least privilege ---------------------------------------------------------------------
+as_nobody() {
+	setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups --inh-caps=$CAPS \
+		--ambient-caps=$CAPS "$@"
+}
+t_unprivileged() {
+	start np as_nobody "$CT" -v watch -i s0 --all -o json || return 1
+	local eff uid
+	eff=$(capeff)
+	uid=$(uid_of)
+	ns_drive refused 2 && ns_drive reset-server 1 || return 1
+	sleep 0.5
+	stop || return 1
+	echo "# uid $uid, CapEff after attach: $eff" >&3
+	[ "$uid" = $NOBODY ] && [ "$eff" = 0000000000000000 ] &&
+		[ "$(jq -r .close "$d/np.out" | sort | uniq -c | tr -s ' ')" = " 2 refused
+ 1 reset-server" ] && grep -q "capabilities dropped$" "$d/np.err" && ! attached
+}
+check "an unprivileged uid with only CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN: events flow, CapEff 0 once attached, exit detaches" \
+	t_unprivileged
+
+t_missing_cap() {
+	ip netns exec "$NS_S" setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
+		--inh-caps=+net_admin --ambient-caps=+net_admin "$CT" watch -i s0 2>"$d/mc.err"
+	[ $? = 1 ] && [ "$(wc -l <"$d/mc.err")" = 1 ] &&
+		grep -q "this process lacks CAP_BPF and CAP_PERFMON (run as root" "$d/mc.err" &&
+		! attached
+}
+check "a missing capability is named in one sentence, exit 1, nothing attached" t_missing_cap
+
+t_user() {
+	start us "$CT" -v watch -i s0 -o json --user nobody || return 1
+	local eff uid
+	eff=$(capeff)
+	uid=$(uid_of)
+	ns_drive refused 1 || return 1
+	sleep 0.5
+	stop || return 1
+	[ "$uid" = $NOBODY ] && [ "$eff" = 0000000000000000 ] &&
+		[ "$(jq -r .close "$d/us.out")" = refused ] && ! attached
+}
+check "--user nobody as root: that uid, no capability once attached, events flow" t_user
+
+t_user_unknown() {
+	ip netns exec "$NS_S" "$CT" watch -i s0 --user no-such-user-xyz 2>"$d/uu.err"
+	[ $? = 2 ] && grep -q "^closetrace watch: --user takes a user of this host" "$d/uu.err" &&
+		! attached
+}
+check "an unknown --user: exit 2 before anything is attached" t_user_unknown
+
+t_replay_drops() {
+	# a capture only root may read: replay as --user must fail to open it, since the
+	# capabilities (and root) are gone before captures are opened
+	python3 "$root/tests/cli/pcapgen.py" refused "$d/root-only.pcap" 2 &&
+		chmod 600 "$d/root-only.pcap" || return 1
+	"$CT" replay "$d/root-only.pcap" >"$d/r1.out" 2>&1 || return 1
+	"$CT" replay --user nobody "$d/root-only.pcap" >"$d/r2.out" 2>"$d/r2.err"
+	[ $? = 1 ] && grep -q "root-only.pcap: Permission denied" "$d/r2.err" &&
+		[ "$(grep -c refused "$d/r1.out")" = 2 ]
+}
+check "replay drops root and every capability after loading, before opening a capture" \
+	t_replay_drops
+
+# --- the output file ------------------------------------------------------------------------
+mkdir -p "$d/log" && chmod 777 "$d/log"
+t_file() {
+	local f=$d/log/closes.json
+	start of "$CT" watch -i s0 -o json --output-file "$f" || return 1
+	ns_drive refused 3 || return 1
+	sleep 0.3
+	[ "$(stat -c %a "$f")" = 640 ] && [ "$(wc -l <"$f")" = 3 ] && [ ! -s "$d/of.out" ] ||
+		{ stop; return 1; }
+	# logrotate: rename, then SIGHUP; new lines go to a new file
+	mv "$f" "$f.1" && kill -HUP "$WPID" || return 1
+	ns_drive refused 2 || return 1
+	sleep 0.3
+	[ "$(wc -l <"$f")" = 2 ] && [ "$(wc -l <"$f.1")" = 3 ] || { stop; return 1; }
+	# removed, then SIGHUP: a new file
+	rm "$f" && kill -HUP "$WPID" || return 1
+	ns_drive refused 1 || return 1
+	sleep 0.3
+	stop || return 1
+	[ "$(wc -l <"$f")" = 1 ] && jq -e . "$f" "$f.1" >/dev/null && ! attached
+}
+check "--output-file: 0640, whole lines; SIGHUP reopens after a rename and after removal" t_file
+
+t_file_unwritable() {
+	ip netns exec "$NS_S" "$CT" watch -i s0 --output-file "$d/no/such/dir/x.json" \
+		2>"$d/uw.err"
+	[ $? = 1 ] && [ "$(wc -l <"$d/uw.err")" = 1 ] &&
+		grep -q "^closetrace: --output-file $d/no/such/dir/x.json: No such file or directory$" \
+			"$d/uw.err" && ! attached
+}
+check "an unwritable output file: one sentence, exit 1, nothing attached" t_file_unwritable
+
+t_rotate() {
+	local f=$d/log/rot.json n
+	start ro "$CT" watch -i s0 --all -o json --output-file "$f" --output-rotate 4K,2 || return 1
+	ns_drive refused 25 || return 1
+	sleep 0.5
+	stop || return 1
+	for n in "$f" "$f.1" "$f.2"; do
+		[ -s "$n" ] && [ "$(stat -c %s "$n")" -le 4096 ] && jq -e . "$n" >/dev/null ||
+			{ echo "$n: $(stat -c %s "$n" 2>&1)"; return 1; }
+	done
+	[ ! -e "$f.3" ] && echo "# $(cat "$f" "$f.1" "$f.2" | wc -l) of 25 lines kept in 3 files" >&3
+}
+check "--output-rotate 4K,2: FILE, FILE.1, FILE.2, none past 4 KiB, whole lines" t_rotate
+
+t_disk_full() {
+	# a 16 KiB file system in a mount namespace of the watch's own
+	mkdir -p "$d/full" || return 1
+	ip netns exec "$NS_S" unshare -m --propagation private sh -c '
+		mount -t tmpfs -o size=16k tmpfs "$1" && exec "$2" watch -i s0 --all -o json \
+			--output-file "$1/x.json" 3>"$1/../full.list"' sh "$d/full" "$CT" \
+		>"$d/df.out" 2>"$d/df.err" &
+	WPID=$!
+	NS_PIDS+=("$WPID")
+	sleep 1
+	ns_drive refused 60 || return 1
+	sleep 0.5
+	# the file, as the watch sees it, before it ends
+	cat "/proc/$WPID/root$d/full/x.json" >"$d/df.json" 2>/dev/null
+	stop || return 1
+	echo "# $(wc -l <"$d/df.json") lines in 16 KiB; $(tail -1 "$d/df.err")" >&3
+	[ "$(grep -c 'a line could not be written (No space left on device)' "$d/df.err")" = 1 ] &&
+		grep -q "lines were dropped$" "$d/df.err" &&
+		jq -e . "$d/df.json" >/dev/null &&
+		[ "$(($(wc -l <"$d/df.json") + $(sed -n 's/.*: \([0-9]*\) lines were dropped$/\1/p' "$d/df.err")))" = 60 ]
+}
+check "a full disk: lines dropped whole, counted, said once; written + dropped = all" t_disk_full
+
+# --- the journal -------------------------------------------------------------------------------
+t_journal() {
+	# journald and closetrace share a mount namespace with the journal's runtime dirs
+	unshare -m --propagation private sh -c '
+		set -e
+		mount -t tmpfs tmpfs /run/systemd 2>/dev/null ||
+			{ mkdir -p /run/systemd && mount -t tmpfs tmpfs /run/systemd; }
+		mkdir -p /run/systemd/journal /run/log && mount -t tmpfs tmpfs /run/log
+		mkdir -p /run/log/journal
+		[ ! -d /var/log/journal ] || mount -t tmpfs tmpfs /var/log/journal
+		/lib/systemd/systemd-journald >"$1/journald.log" 2>&1 &
+		jd=$!
+		for i in $(seq 50); do [ -S /run/systemd/journal/socket ] && break; sleep 0.1; done
+		ip netns exec "$2" "$3" -v watch -i s0 -o journal 2>"$1/jw.err" &
+		w=$!
+		for i in $(seq 50); do grep -q watching "$1/jw.err" && break; sleep 0.1; done
+		"$4" refused && "$4" reset-server
+		sleep 1
+		kill -INT $w; wait $w || true
+		journalctl -D /run/log/journal -o json --no-pager SYSLOG_IDENTIFIER=closetrace \
+			>"$1/journal.json"
+		kill $jd; wait $jd || true
+	' sh "$d" "$NS_S" "$CT" "drive_one" || return 1
+	jq -e . "$d/journal.json" >/dev/null || return 1
+	echo "# $(jq -c '[.CLOSETRACE_CLOSE, .CLOSETRACE_SRV_PORT, .PRIORITY]' "$d/journal.json" | tr '\n' ' ')" >&3
+	[ "$(jq -r 'select(.CLOSETRACE_CLOSE == "refused") | [.CLOSETRACE_SRV_PORT, .PRIORITY,
+		.CLOSETRACE_ZEEK, .CLOSETRACE_IFACE] | @tsv' "$d/journal.json")" = "$(printf '8009\t5\tREJ\ts0')" ] &&
+	[ "$(jq -r 'select(.CLOSETRACE_CLOSE == "reset-server") | [.CLOSETRACE_SRV_PORT, .PRIORITY,
+		.CLOSETRACE_RST_BY] | @tsv' "$d/journal.json")" = "$(printf '8002\t4\tsrv')" ] &&
+	jq -e 'select(.CLOSETRACE_CLOSE == "refused") | .MESSAGE | test(" refused +REJ ")' \
+		"$d/journal.json" >/dev/null
+}
+# one connection of KIND, for the journal test's inner shell
+drive_one() { ns_drive "$1" 1; }
+export -f ns_drive drive_one
+export NS_C S4 DRIVE PORT
+check "-o journal: a systemd-journald started here gets each close with CLOSETRACE_* fields" \
+	t_journal
+
+# --- the unit ------------------------------------------------------------------------------------
+UNIT=$root/examples/systemd/closetrace.service
+t_verify() {
+	# verify needs the binary where ExecStart says: a copy of the unit points at ours
+	sed "s|/usr/sbin/closetrace|$CT|" "$UNIT" >"$d/closetrace.service"
+	SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "$d/closetrace.service" >"$d/verify.out" 2>&1
+	local rc=$?
+	# unrelated units of this machine may be named; none of ours
+	! grep -q "closetrace" "$d/verify.out" && [ $rc = 0 ] || { cat "$d/verify.out"; return 1; }
+	systemd-analyze security --offline=yes "$d/closetrace.service" 2>/dev/null |
+		tail -1 | sed 's/^/# /' >&3
+}
+check "systemd-analyze verify passes on the unit" t_verify
+
+t_unit_run() {
+	# the unit's ExecStart, as the unit would run it: its /etc/default file, a non-root
+	# user, exactly the unit's capabilities, no new privileges
+	local args caps
+	caps=$(sed -n 's/^AmbientCapabilities=//p' "$UNIT" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+	[ "$caps" = "+bpf,+perfmon,+net_admin" ] || { echo "unit caps: $caps"; return 1; }
+	sed "s|-i eth0|-i s0|; s|/var/log/closetrace|$d/log|" "$root/examples/systemd/closetrace.default" \
+		>"$d/default"
+	args=$(. "$d/default" && echo "$CLOSETRACE_ARGS")
+	start unit setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups --no-new-privs \
+		--inh-caps="$caps" --ambient-caps="$caps" --bounding-set=-all,"$caps" \
+		"$CT" -v watch $args || return 1
+	ns_drive refused 2 || return 1
+	sleep 1.5
+	ip netns exec "$NS_S" curl -s http://127.0.0.1:9464/metrics >"$d/unit.metrics"
+	[ "$(capeff)" = 0000000000000000 ] || return 1
+	stop || return 1
+	[ "$(jq -r .close "$d/log/closes.json" | sort | uniq -c | tr -s ' ')" = " 2 refused" ] &&
+		grep -q '^closetrace_server_closes_total{iface="s0",port="other",close="refused"} 2$' \
+			"$d/unit.metrics" && ! attached
+}
+check "the unit's ExecStart as the unit runs it: events to the file, metrics, CapEff 0" t_unit_run
+
+done_testing

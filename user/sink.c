@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * sink.c - the file and journal sinks. The file: one write(2) per line with O_APPEND; a
+ * short write is cut back off, so that the file holds whole lines only; rotation renames
+ * FILE.k to FILE.k+1 and FILE to FILE.1; a reopen asked for by SIGHUP happens before the
+ * next write. The journal: the JSON record's keys become CLOSETRACE_* fields, so that the
+ * two outputs carry the same facts under the same names.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+
+#include "classify.h"
+#include "log.h"
+#include "output.h"
+#include "sink.h"
+
+struct ct_file {
+	char *path;
+	int fd;
+	__u64 size;		/* bytes in the file as we wrote it */
+	__u64 rotate;
+	int keep;
+	unsigned long long dropped;
+	int said;		/* the first drop was said */
+};
+
+static volatile sig_atomic_t reopen_asked;
+
+void ct_file_reopen_later(void)
+{
+	reopen_asked = 1;
+}
+
+static int open_append(struct ct_file *f, char *err, size_t errlen)
+{
+	struct stat st;
+
+	f->fd = open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	if (f->fd < 0) {
+		snprintf(err, errlen, "--output-file %s: %s", f->path, strerror(errno));
+		return -1;
+	}
+	f->size = fstat(f->fd, &st) ? 0 : (__u64)st.st_size;
+	return 0;
+}
+
+struct ct_file *ct_file_open(const char *path, __u64 rotate, int keep, int chown,
+			     uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	struct ct_file *f = calloc(1, sizeof(*f));
+
+	if (!f || !(f->path = strdup(path))) {
+		snprintf(err, errlen, "out of memory");
+		free(f);
+		return NULL;
+	}
+	f->rotate = rotate;
+	f->keep = keep;
+	if (open_append(f, err, errlen)) {
+		free(f->path);
+		free(f);
+		return NULL;
+	}
+	/* --user: the file is that user's, so that a reopen after rotation works as it */
+	if (chown && fchown(f->fd, uid, gid))
+		pr_warn("--output-file %s: cannot give it to uid %u: %s\n", path,
+			(unsigned int)uid, strerror(errno));
+	return f;
+}
+
+/* FILE.k -> FILE.k+1 for k = keep-1 .. 1, FILE -> FILE.1, then a new FILE. */
+static void rotate(struct ct_file *f)
+{
+	size_t len = strlen(f->path) + 16;
+	char *from = malloc(len), *to = malloc(len), err[256];
+
+	if (from && to) {
+		for (int k = f->keep - 1; k >= 1; k--) {
+			snprintf(from, len, "%s.%d", f->path, k);
+			snprintf(to, len, "%s.%d", f->path, k + 1);
+			rename(from, to);
+		}
+		snprintf(to, len, "%s.1", f->path);
+		if (f->keep > 0)
+			rename(f->path, to);
+		else
+			unlink(f->path);
+	}
+	free(from);
+	free(to);
+	close(f->fd);
+	if (open_append(f, err, sizeof(err)))
+		pr_warn("%s\n", err);
+}
+
+static void drop(struct ct_file *f, int e)
+{
+	f->dropped++;
+	if (!f->said) {
+		pr_warn("--output-file %s: a line could not be written (%s); such lines are "
+			"dropped whole and counted\n", f->path, strerror(e));
+		f->said = 1;
+	}
+}
+
+int ct_file_write(struct ct_file *f, const char *line, size_t n)
+{
+	char err[256];
+	ssize_t w;
+
+	if (reopen_asked) {
+		reopen_asked = 0;
+		if (f->fd >= 0)
+			close(f->fd);
+		if (open_append(f, err, sizeof(err)))
+			pr_warn("%s\n", err);
+	}
+	if (f->fd >= 0 && f->rotate && f->size && f->size + n > f->rotate)
+		rotate(f);
+	if (f->fd < 0) {
+		drop(f, EBADF);
+		return 1;
+	}
+	w = write(f->fd, line, n);
+	if (w == (ssize_t)n) {
+		f->size += n;
+		return 0;
+	}
+	/* never a partial line: what went in is cut back off */
+	if (w > 0 && ftruncate(f->fd, (off_t)f->size))
+		pr_warn("--output-file %s: cannot remove a partial line: %s\n", f->path,
+			strerror(errno));
+	drop(f, w < 0 ? errno : ENOSPC);
+	return 1;
+}
+
+int ct_file_empty(const struct ct_file *f)
+{
+	return !f->size;
+}
+
+unsigned long long ct_file_dropped(const struct ct_file *f)
+{
+	return f ? f->dropped : 0;
+}
+
+void ct_file_close(struct ct_file *f)
+{
+	if (!f)
+		return;
+	if (f->dropped)
+		pr_warn("--output-file %s: %llu lines were dropped\n", f->path, f->dropped);
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->path);
+	free(f);
+}
+
+/* --- the journal -------------------------------------------------------------------------- */
+
+static unsigned long long journal_dropped;
+
+unsigned long long ct_journal_dropped(void)
+{
+	return journal_dropped;
+}
+
+/* How urgent a close is: resets warn, refusals and silence notice, clean ends inform. */
+static int priority(__u8 close)
+{
+	switch (close) {
+	case CT_CLOSE_GRACEFUL:
+	case CT_CLOSE_IDLE:
+	case CT_CLOSE_MIDSTREAM:
+	case CT_CLOSE_NONE:
+		return 6;	/* LOG_INFO */
+	case CT_CLOSE_REFUSED:
+	case CT_CLOSE_UNANSWERED:
+	case CT_CLOSE_HALF_OPEN:
+	case CT_CLOSE_HALF_CLOSED:
+		return 5;	/* LOG_NOTICE */
+	default:
+		return 4;	/* LOG_WARNING: a connection reset */
+	}
+}
+
+/*
+ * Read one JSON string at *@p (after its opening quote) into @out, decoding the escapes
+ * ct_format_json writes; leaves *@p after the closing quote.
+ */
+static size_t json_string(const char **p, char *out, size_t len)
+{
+	const char *s = *p;
+	size_t o = 0;
+
+	while (*s && *s != '"') {
+		char c = *s++;
+
+		if (c == '\\' && *s) {
+			c = *s++;
+			if (c == 'n')
+				c = '\n';
+			else if (c == 't')
+				c = '\t';
+			else if (c == 'u' && strlen(s) >= 4) {
+				char hex[5] = { s[0], s[1], s[2], s[3], 0 };
+
+				c = (char)strtol(hex, NULL, 16);
+				s += 4;
+			}
+		}
+		if (o + 1 < len)
+			out[o++] = c;
+	}
+	out[o] = '\0';
+	*p = *s ? s + 1 : s;
+	return o;
+}
+
+/* One "CLOSETRACE_KEY=value" field a JSON key of @json at *@p; 0 at its end. */
+static size_t json_field(const char **p, char *f, size_t room)
+{
+	const char *s = *p;
+	size_t used;
+	int k = 0;
+	char key[32];
+
+	if (*s != '"')
+		return 0;
+	for (s++; *s && *s != '"' && k < (int)sizeof(key) - 1; s++)
+		key[k++] = *s >= 'a' && *s <= 'z' ? (char)(*s - 'a' + 'A') : *s;
+	key[k] = '\0';
+	s += *s == '"';
+	s += *s == ':';
+	used = (size_t)snprintf(f, room, "CLOSETRACE_%s=", key);
+	if (used >= room)
+		return 0;
+	if (*s == '"') {
+		s++;
+		used += json_string(&s, f + used, room - used);
+	} else {
+		size_t v = strcspn(s, ",}");
+
+		used += (size_t)snprintf(f + used, room - used, "%.*s", (int)v, s);
+		s += v;
+	}
+	*p = s + (*s == ',');
+	return used < room ? used : 0;
+}
+
+int ct_journal_write(const struct ct_record *r, const char *text)
+{
+	char json[4096], fields[8192], *f = fields, prio[16], msg[4200];
+	static char ident[] = "SYSLOG_IDENTIFIER=closetrace";
+	const char *p = json + 1;	/* after the '{' */
+	size_t tlen = strlen(text), used;
+	struct iovec iov[48];
+	int n = 0, ret;
+
+	/* the text line is the message; the JSON record's keys are the fields */
+	tlen -= tlen && text[tlen - 1] == '\n';
+	snprintf(msg, sizeof(msg), "MESSAGE=%.*s", (int)tlen, text);
+	snprintf(prio, sizeof(prio), "PRIORITY=%d", priority(r->close));
+	iov[n++] = (struct iovec){ msg, strlen(msg) };
+	iov[n++] = (struct iovec){ prio, strlen(prio) };
+	iov[n++] = (struct iovec){ ident, sizeof(ident) - 1 };
+	ct_format_json(r, json, sizeof(json));
+	while (n < (int)(sizeof(iov) / sizeof(iov[0])) &&
+	       (used = json_field(&p, f, sizeof(fields) - (size_t)(f - fields)))) {
+		iov[n++] = (struct iovec){ f, used };
+		f += used + 1;
+	}
+	ret = sd_journal_sendv(iov, n);
+	if (ret < 0) {
+		if (!journal_dropped++)
+			pr_warn("-o journal: the journal refused a record (%s); such records are "
+				"counted and dropped\n", strerror(-ret));
+		return -1;
+	}
+	return 0;
+}
