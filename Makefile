@@ -174,3 +174,23 @@ clean:
 	$(Q)rm -rf $(BUILD)
 
 -include $(wildcard $(BUILD)/*/*.d)
+
+# --- man pages (scdoc): SYNOPSIS, OPTIONS and the filter fields come from the binary's help
+MAN_SRCS  := $(wildcard man/*.scd.in)
+MAN_PAGES := $(patsubst man/%.scd.in,$(BUILD)/man/%,$(MAN_SRCS))
+.PHONY: man
+
+$(BUILD)/man/%: man/%.scd.in man/fill.sh $(BUILD)/closetrace | $(BUILD)/man
+	$(call msg,MAN,$@)
+	$(Q)man/fill.sh $(BUILD)/closetrace $< > $@.scd
+	$(Q)scdoc < $@.scd > $@
+
+man: $(MAN_PAGES)
+
+$(BUILD)/man:
+	$(Q)mkdir -p $@
+
+# man-page tests: their tools, and the test itself
+DEB_TEST += scdoc mandoc man-db groff-base
+UNIT_SHELL_TESTS += tests/man/test_man.sh
+SHELL_TESTS += tests/man/test_man.sh
