@@ -178,7 +178,7 @@ clean:
 # --- man pages (scdoc): SYNOPSIS, OPTIONS and the filter fields come from the binary's help
 MAN_SRCS  := $(wildcard man/*.scd.in)
 MAN_PAGES := $(patsubst man/%.scd.in,$(BUILD)/man/%,$(MAN_SRCS))
-.PHONY: man install uninstall
+.PHONY: man install uninstall deb
 
 $(BUILD)/man/%: man/%.scd.in man/fill.sh $(BUILD)/closetrace | $(BUILD)/man
 	$(call msg,MAN,$@)
@@ -231,7 +231,25 @@ uninstall:
 	if cmp -s $$f examples/systemd/closetrace.default; then rm -f $$f; \
 	elif [ -e $$f ]; then echo "  KEPT     $$f: changed since install"; fi
 
-# man-page and install tests: their tools, and the tests themselves
-DEB_TEST += scdoc mandoc man-db groff-base
+# --- Debian package: dpkg-buildpackage writes to the parent directory; the files are moved
+# to $(BUILD)/deb and debian/'s build state is cleaned, leaving the tree as it was.
+DEB_VERSION = $(shell dpkg-parsechangelog -S Version)
+DEB_ARCH    = $(shell dpkg --print-architecture)
+
+deb:
+	$(call msg,DEB,$(BUILD)/deb/closetrace_$(DEB_VERSION)_$(DEB_ARCH).deb)
+	$(Q)rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb
+	$(Q)dpkg-buildpackage -us -uc -b > $(BUILD)/deb/build.log 2>&1 || \
+		{ tail -n 30 $(BUILD)/deb/build.log; exit 1; }
+	$(Q)for f in ../closetrace_$(DEB_VERSION)_$(DEB_ARCH).deb \
+		../closetrace-dbgsym_$(DEB_VERSION)_$(DEB_ARCH).deb \
+		../closetrace_$(DEB_VERSION)_$(DEB_ARCH).buildinfo \
+		../closetrace_$(DEB_VERSION)_$(DEB_ARCH).changes; do \
+		[ ! -e $$f ] || mv $$f $(BUILD)/deb/; done
+	$(Q)fakeroot debian/rules clean >> $(BUILD)/deb/build.log 2>&1
+
+# man-page and package tests: their tools, and the tests themselves
+DEB_TEST += scdoc mandoc man-db groff-base debhelper lintian fakeroot dpkg-dev \
+	    libcap-ng-dev libsystemd-dev
 UNIT_SHELL_TESTS += tests/man/test_man.sh tests/pkg/test_install.sh
-SHELL_TESTS += tests/man/test_man.sh tests/pkg/test_install.sh
+SHELL_TESTS += tests/man/test_man.sh tests/pkg/test_install.sh tests/pkg/test_deb.sh
