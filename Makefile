@@ -174,3 +174,82 @@ clean:
 	$(Q)rm -rf $(BUILD)
 
 -include $(wildcard $(BUILD)/*/*.d)
+
+# --- man pages (scdoc): SYNOPSIS, OPTIONS and the filter fields come from the binary's help
+MAN_SRCS  := $(wildcard man/*.scd.in)
+MAN_PAGES := $(patsubst man/%.scd.in,$(BUILD)/man/%,$(MAN_SRCS))
+.PHONY: man install uninstall deb
+
+$(BUILD)/man/%: man/%.scd.in man/fill.sh $(BUILD)/closetrace | $(BUILD)/man
+	$(call msg,MAN,$@)
+	$(Q)man/fill.sh $(BUILD)/closetrace $< > $@.scd
+	$(Q)scdoc < $@.scd > $@
+
+man: $(MAN_PAGES)
+
+$(BUILD)/man:
+	$(Q)mkdir -p $@
+
+# --- install: `make install PREFIX=/usr DESTDIR=...`; uninstall removes what install put,
+# except an /etc/default/closetrace that differs from the example (it holds the admin's
+# interfaces): that one stays, and uninstall says so.
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/closetrace
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+EXAMPLES   := $(wildcard examples/prometheus/* examples/grafana/* examples/systemd/* \
+		examples/kubernetes/*)
+INSTALL    ?= install
+
+install: all man
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/default
+	$(Q)$(INSTALL) -m 0755 $(BUILD)/closetrace $(DESTDIR)$(SBINDIR)/closetrace
+	$(Q)$(INSTALL) -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8/
+	$(Q)$(INSTALL) -m 0644 $(filter %.7,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man7/
+	$(Q)sed 's|/usr/sbin/closetrace|$(SBINDIR)/closetrace|g' examples/systemd/closetrace.service \
+		> $(DESTDIR)$(UNITDIR)/closetrace.service.tmp && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/closetrace.service.tmp && \
+		mv $(DESTDIR)$(UNITDIR)/closetrace.service.tmp $(DESTDIR)$(UNITDIR)/closetrace.service
+	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/default/closetrace ] || \
+		$(INSTALL) -m 0644 examples/systemd/closetrace.default \
+			$(DESTDIR)$(SYSCONFDIR)/default/closetrace
+	$(Q)for f in $(EXAMPLES); do \
+		$(INSTALL) -D -m 0644 $$f $(DESTDIR)$(DOCDIR)/$$f || exit 1; done
+
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/closetrace $(DESTDIR)$(UNITDIR)/closetrace.service \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(filter %.8,$(MAN_PAGES)))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(filter %.7,$(MAN_PAGES))))
+	$(Q)rm -rf $(DESTDIR)$(DOCDIR)
+	$(Q)f=$(DESTDIR)$(SYSCONFDIR)/default/closetrace; \
+	if cmp -s $$f examples/systemd/closetrace.default; then rm -f $$f; \
+	elif [ -e $$f ]; then echo "  KEPT     $$f: changed since install"; fi
+
+# --- Debian package: dpkg-buildpackage writes to the parent directory; the files are moved
+# to $(BUILD)/deb and debian/'s build state is cleaned, leaving the tree as it was.
+DEB_VERSION = $(shell dpkg-parsechangelog -S Version)
+DEB_ARCH    = $(shell dpkg --print-architecture)
+
+deb:
+	$(call msg,DEB,$(BUILD)/deb/closetrace_$(DEB_VERSION)_$(DEB_ARCH).deb)
+	$(Q)rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb
+	$(Q)dpkg-buildpackage -us -uc -b > $(BUILD)/deb/build.log 2>&1 || \
+		{ tail -n 30 $(BUILD)/deb/build.log; exit 1; }
+	$(Q)for f in ../closetrace_$(DEB_VERSION)_$(DEB_ARCH).deb \
+		../closetrace-dbgsym_$(DEB_VERSION)_$(DEB_ARCH).deb \
+		../closetrace_$(DEB_VERSION)_$(DEB_ARCH).buildinfo \
+		../closetrace_$(DEB_VERSION)_$(DEB_ARCH).changes; do \
+		[ ! -e $$f ] || mv $$f $(BUILD)/deb/; done
+	$(Q)fakeroot debian/rules clean >> $(BUILD)/deb/build.log 2>&1
+
+# man-page and package tests: their tools, and the tests themselves
+DEB_TEST += scdoc mandoc man-db groff-base debhelper lintian fakeroot dpkg-dev \
+	    libcap-ng-dev libsystemd-dev
+UNIT_SHELL_TESTS += tests/man/test_man.sh tests/pkg/test_install.sh
+SHELL_TESTS += tests/man/test_man.sh tests/pkg/test_install.sh tests/pkg/test_deb.sh

@@ -86,34 +86,40 @@ enum kind {
 #define PER_SIDE_MAX 4294967295ull	/* a __u32 counter of one side */
 #define SUM_MAX 8589934590ull		/* the sum of two */
 
+/*
+ * What each field is: its kind, its largest value (numbers), and what it means, for
+ * `closetrace help filter`, which prints this table, so the help lists what the parser takes.
+ */
 static const struct {
 	enum kind kind;
 	__u64 max;
+	const char *help;
 } field_info[F_MAX] = {
-	[F_SYN] = { K_NUM, SUM_MAX },
-	[F_SYNACK] = { K_NUM, SUM_MAX },
-	[F_CT] = { K_NUM, 1 },
-	[F_FIN] = { K_NUM, SUM_MAX },
-	[F_FIN_CLT] = { K_NUM, PER_SIDE_MAX },
-	[F_FIN_SRV] = { K_NUM, PER_SIDE_MAX },
-	[F_RST] = { K_NUM, SUM_MAX },
-	[F_RST_CLT] = { K_NUM, PER_SIDE_MAX },
-	[F_RST_SRV] = { K_NUM, PER_SIDE_MAX },
-	[F_PKTS_CLT] = { K_NUM, UINT64_MAX },
-	[F_PKTS_SRV] = { K_NUM, UINT64_MAX },
-	[F_BYTES_CLT] = { K_NUM, UINT64_MAX },
-	[F_BYTES_SRV] = { K_NUM, UINT64_MAX },
-	[F_DUR] = { K_DUR, UINT64_MAX },
-	[F_CLOSE] = { K_CLOSE, 0 },
-	[F_ZEEK] = { K_ZEEK, 0 },
-	[F_RST_BY] = { K_RST_BY, 0 },
-	[F_RST_REASON] = { K_REASON, 0 },
-	[F_IP_CLT] = { K_ADDR, 0 },
-	[F_IP_SRV] = { K_ADDR, 0 },
-	[F_PORT_CLT] = { K_NUM, 65535 },
-	[F_PORT_SRV] = { K_NUM, 65535 },
-	[F_VLAN] = { K_NUM, 4095 },
-	[F_IFACE] = { K_STR, 0 },
+	[F_SYN] = { K_NUM, SUM_MAX, "SYNs (without ACK), both sides" },
+	[F_SYNACK] = { K_NUM, SUM_MAX, "SYN-ACKs, both sides" },
+	[F_CT] = { K_NUM, 1, "1 when the handshake completed, else 0" },
+	[F_FIN] = { K_NUM, SUM_MAX, "FINs, both sides" },
+	[F_FIN_CLT] = { K_NUM, PER_SIDE_MAX, "FINs the client sent" },
+	[F_FIN_SRV] = { K_NUM, PER_SIDE_MAX, "FINs the server sent" },
+	[F_RST] = { K_NUM, SUM_MAX, "RSTs, both sides" },
+	[F_RST_CLT] = { K_NUM, PER_SIDE_MAX, "RSTs the client sent" },
+	[F_RST_SRV] = { K_NUM, PER_SIDE_MAX, "RSTs the server sent" },
+	[F_PKTS_CLT] = { K_NUM, UINT64_MAX, "packets the client sent" },
+	[F_PKTS_SRV] = { K_NUM, UINT64_MAX, "packets the server sent" },
+	[F_BYTES_CLT] = { K_NUM, UINT64_MAX, "TCP payload bytes the client sent" },
+	[F_BYTES_SRV] = { K_NUM, UINT64_MAX, "TCP payload bytes the server sent" },
+	[F_DUR] = { K_DUR, UINT64_MAX, "from the first packet to the close, decimals\n"
+				       "allowed (dur > 1.5)" },
+	[F_CLOSE] = { K_CLOSE, 0, "how the flow ended (the taxonomy), one of:" },
+	[F_ZEEK] = { K_ZEEK, 0, "Zeek's conn_state of the flow, one of:" },
+	[F_RST_BY] = { K_RST_BY, 0, "who sent the first RST, one of:" },
+	[F_RST_REASON] = { K_REASON, 0, "why this host sent its RST (tc mode), one of:" },
+	[F_IP_CLT] = { K_ADDR, 0, "the client's address (the sender of the SYN)" },
+	[F_IP_SRV] = { K_ADDR, 0, "the server's address" },
+	[F_PORT_CLT] = { K_NUM, 65535, "the client's port" },
+	[F_PORT_SRV] = { K_NUM, 65535, "the server's port" },
+	[F_VLAN] = { K_NUM, 4095, "outermost VLAN id, 0 untagged" },
+	[F_IFACE] = { K_STR, 0, "interface (in replay: the capture's file name)" },
 };
 
 /* Zeek's conn_state values, as ct_zeek_state() names them. */
@@ -1150,4 +1156,99 @@ void ct_filter_perror(FILE *out, const char *prefix, const char *expr,
 	for (size_t i = 0; i < pos; i++)
 		fputc(' ', out);
 	fputs("^\n", out);
+}
+
+/* --- help -------------------------------------------------------------------------------- */
+
+#define HELP_COL 33	/* where a field's meaning starts */
+
+/* @n words from @words after "  " at column HELP_COL, wrapped before column 80. */
+static void put_words(FILE *out, const char *const *words, size_t n)
+{
+	size_t col = 80;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t w = strlen(words[i]);
+
+		if (col + 1 + w > 80) {
+			fprintf(out, "%s%*s%s", i ? "\n" : "", HELP_COL, "", words[i]);
+			col = HELP_COL + w;
+		} else {
+			fprintf(out, " %s", words[i]);
+			col += 1 + w;
+		}
+	}
+	fputc('\n', out);
+}
+
+static void field_type(int fld, char *buf, size_t len)
+{
+	static const char *const kind_names[] = {
+		[K_DUR] = "seconds",	  [K_CLOSE] = "close kind", [K_ZEEK] = "Zeek state",
+		[K_RST_BY] = "side",	  [K_REASON] = "reset reason", [K_STR] = "string",
+		[K_ADDR] = "address",
+	};
+
+	if (field_info[fld].kind != K_NUM)
+		snprintf(buf, len, "%s", kind_names[field_info[fld].kind]);
+	else if (field_info[fld].max == UINT64_MAX)
+		snprintf(buf, len, "0 to 2^64-1");
+	else
+		snprintf(buf, len, "0 to %llu", (unsigned long long)field_info[fld].max);
+}
+
+void ct_filter_help(FILE *out)
+{
+	const char *closes[CT_CLOSE_MAX];
+	char type[32];
+
+	for (unsigned int i = 0; i < CT_CLOSE_MAX; i++)
+		closes[i] = ct_close_name(i);
+	fprintf(out, "Usage: closetrace watch|top|replay -f EXPR ...\n\n"
+		     "The filter language of -f/--filter: only the records (top: the flows) for\n"
+		     "which EXPR is true are shown. clt is the client, the sender of the SYN;\n"
+		     "srv the server. See closetrace-filter(7).\n\nFields:\n");
+	for (int f = 0; f < F_MAX; f++) {
+		const char *h = field_info[f].help, *nl;
+
+		field_type(f, type, sizeof(type));
+		nl = strchr(h, '\n');
+		fprintf(out, "  %-13s %-16s %.*s\n", ct_filter_fields[f], type,
+			(int)(nl ? nl - h : (long)strlen(h)), h);
+		if (nl)
+			fprintf(out, "%*s%s\n", HELP_COL, "", nl + 1);
+		switch (field_info[f].kind) {
+		case K_CLOSE:
+			put_words(out, closes, CT_CLOSE_MAX);
+			break;
+		case K_ZEEK:
+			put_words(out, zeek_states, sizeof(zeek_states) / sizeof(zeek_states[0]));
+			break;
+		case K_RST_BY:
+			put_words(out, rst_by_names, sizeof(rst_by_names) / sizeof(rst_by_names[0]));
+			break;
+		case K_REASON:
+			put_words(out, reason_names, sizeof(reason_names) / sizeof(reason_names[0]));
+			break;
+		default:
+			break;
+		}
+	}
+	fprintf(out,
+		"\nOperators:\n"
+		"  = != < <= > >=   compare a number (== is =); strings and addresses\n"
+		"                   take = and != only\n"
+		"  in PREFIX        ip.clt and ip.srv: within an IPv4 or IPv6 prefix\n"
+		"  not and or ( )   also ! && ||; not binds tightest, then and, then or\n"
+		"\nValues: numbers are checked against the field's range; strings are bare\n"
+		"words or \"double-quoted\" (\\\" and \\\\ escape) and checked against the\n"
+		"values the field takes. IPv4 addresses and prefixes match IPv4 flows,\n"
+		"IPv6 ones IPv6 flows; a prefix in ::ffff:0:0/96 matches IPv4 flows too.\n"
+		"A bad filter is an error (exit 2) with a caret under the faulty column.\n"
+		"\nEXAMPLES:\n"
+		"  -f 'rst.count > 0 and fin.count = 0'      # reset, never closed with FIN\n"
+		"  -f 'rst.count > 0 and ct.count = 0'       # reset before the handshake\n"
+		"  -f 'close = \"refused\" and port.srv = 1194'\n"
+		"  -f 'not (ip.srv in 10.0.0.0/8 or ip.srv in fd00::/8) and rst.count.srv > 2'\n"
+		"  -f 'rst.reason = abort-on-data'\n");
 }

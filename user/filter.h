@@ -3,7 +3,7 @@
  * filter.h - the filter language of -f/--filter: comparisons over the probe's field names
  * (syn.count, rst.count.clt, ip.srv, close, ...), joined with and / or / not and
  * parentheses; CIDR match for addresses (ip.srv in 10.0.0.0/8). Compiled once, then
- * evaluated on records. Pure: no I/O except ct_filter_perror().
+ * evaluated on records. Pure: no I/O except ct_filter_perror() and ct_filter_help().
  *
  *   expr    := or
  *   or      := and { ("or" | "||") and }
@@ -61,6 +61,12 @@ int ct_filter_match(const struct ct_filter *f, const struct ct_record *r);
  */
 void ct_filter_perror(FILE *out, const char *prefix, const char *expr,
 		      const struct ct_filter_error *err);
+
+/*
+ * `closetrace help filter`: every field with its type or range and meaning, the values of
+ * the named ones, the operators; printed from the table the parser reads.
+ */
+void ct_filter_help(FILE *out);
 
 /* The field names, for --help and completion: a NULL-terminated list. */
 extern const char *const ct_filter_fields[];

@@ -384,6 +384,10 @@ static int run_help(struct ct_config *c)
 {
 	const struct ct_command *cmd = c->nargs ? ct_command_find(c->args[0]) : &ct_cmd_main;
 
+	if (!cmd && !strcmp(c->args[0], "filter")) {
+		ct_filter_help(stdout);
+		return 0;
+	}
 	if (!cmd)
 		return ct_usage_error(&ct_cmd_help, "no command '%s'", c->args[0]);
 	ct_print_help(cmd, stdout);
@@ -394,12 +398,13 @@ static const struct ct_opt_group *const plain_groups[] = { &ct_grp_common, NULL 
 
 const struct ct_command ct_cmd_help = {
 	.name = "help",
-	.synopsis = (const char *const[]){ "[COMMAND]", NULL },
-	.summary = "show this text, or a command's options",
-	.description = "Shows closetrace's commands, or the options of COMMAND.",
+	.synopsis = (const char *const[]){ "[COMMAND | filter]", NULL },
+	.summary = "this text, a command's options, or the filter fields (help filter)",
+	.description = "Shows closetrace's commands, the options of COMMAND, or with 'filter'\n"
+		       "the fields and operators of -f EXPR.",
 	.groups = plain_groups,
 	.max_args = 1,
-	.examples = (const char *const[]){ "closetrace help watch", NULL },
+	.examples = (const char *const[]){ "closetrace help watch", "closetrace help filter", NULL },
 	.run = run_help,
 };
 

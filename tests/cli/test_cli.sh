@@ -103,6 +103,32 @@ t_filter_error() {
 }
 check "a bad filter: the caret, then the hint, exit 2" t_filter_error
 
+# `closetrace help filter` lists every field of the parser's table (read from the source,
+# so a field added without help, or help for a field the parser lacks, fails), and every
+# field it lists is one the parser takes.
+t_help_filter() {
+	local src="$here/../../user/filter.c" f n=0 err
+	"$CT" help filter >"$d/hf" 2>"$d/hf.err" || { echo "help filter: exit $?"; return 1; }
+	[ ! -s "$d/hf.err" ] || { echo "help filter wrote to stderr"; return 1; }
+	sed -n 's/^\t\[F_[A-Z_]*\] = "\([a-z.]*\)",$/\1/p' "$src" | sort >"$d/hf.table"
+	[ "$(wc -l <"$d/hf.table")" -ge 20 ] || { echo "no field table in $src"; return 1; }
+	awk '/^Fields:/ {f = 1; next} f && /^$/ {exit} f && /^  [a-z]/ {print $1}' "$d/hf" |
+		sort >"$d/hf.listed"
+	diff "$d/hf.table" "$d/hf.listed" || { echo "fields: table (<) and help (>) differ"; return 1; }
+	for f in $(cat "$d/hf.listed"); do
+		err=$("$CT" replay -f "$f = 1" /nonexistent 2>&1)
+		! grep -q "unknown field" <<<"$err" || { echo "$f: $err"; return 1; }
+		n=$((n + 1))
+	done
+	err=$("$CT" replay -f 'nosuchfield = 1' x.pcap 2>&1)
+	grep -q 'unknown field' <<<"$err" || { echo "an unknown field was taken: $err"; return 1; }
+	grep -q '^Operators:' "$d/hf" && awk 'length > 80 {exit 1}' "$d/hf" ||
+		{ echo "no operators, or a line past 80 columns"; return 1; }
+	grep -q "help filter" <("$CT" help) || { echo "'closetrace help' does not mention it"; return 1; }
+	echo "# $n filter fields listed and parsed" >&3
+}
+check "help filter lists every field of the parser's table, each one it parses" t_help_filter
+
 # One truth for -v: the verifier's log is at -v (tests/test_bpf.c proves the routing),
 # and README and --help say so; neither ties it to -vv.
 t_verbose_doc() {
