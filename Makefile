@@ -151,11 +151,12 @@ $(BUILD)/tests/tcpdrive: tests/e2e/tcpdrive.c | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-# shell tests: test_cli.sh needs no privileges; the others need root
-UNIT_SHELL_TESTS := tests/cli/test_cli.sh tests/prometheus/check.sh
+# shell tests: the first need no privileges; the others need root
+UNIT_SHELL_TESTS := tests/cli/test_cli.sh tests/prometheus/check.sh tests/man/test_man.sh \
+		    tests/pkg/test_install.sh
 SHELL_TESTS := $(UNIT_SHELL_TESTS) tests/cli/test_replay.sh tests/e2e/test_watch.sh \
 	       tests/e2e/test_top.sh tests/e2e/test_reasons.sh tests/e2e/test_metrics.sh \
-	       tests/fuzz/run.sh
+	       tests/e2e/test_service.sh tests/pkg/test_deb.sh tests/fuzz/run.sh
 
 # the whole suite, as CI runs it: installs what it needs, runs as root
 test: deps
@@ -248,8 +249,5 @@ deb:
 		[ ! -e $$f ] || mv $$f $(BUILD)/deb/; done
 	$(Q)fakeroot debian/rules clean >> $(BUILD)/deb/build.log 2>&1
 
-# man-page and package tests: their tools, and the tests themselves
-DEB_TEST += scdoc mandoc man-db groff-base debhelper lintian fakeroot dpkg-dev \
-	    libcap-ng-dev libsystemd-dev
-UNIT_SHELL_TESTS += tests/man/test_man.sh tests/pkg/test_install.sh
-SHELL_TESTS += tests/man/test_man.sh tests/pkg/test_install.sh tests/pkg/test_deb.sh
+# man-page and package tests: their tools
+DEB_TEST += scdoc mandoc man-db groff-base debhelper lintian fakeroot dpkg-dev systemd

@@ -170,7 +170,7 @@ static const struct ct_opt table_opts[] = {
 static const struct ct_opt select_opts[] = {
 	OPT("filter", 'f', CT_ARG_FILTER, "EXPR",
 	    "only records matching EXPR, e.g. 'rst.count > 0 and\n"
-	    "fin.count = 0' (README, \"Filters\", lists the fields)", filter),
+	    "fin.count = 0' ('closetrace help filter' lists the fields)", filter),
 	END,
 };
 

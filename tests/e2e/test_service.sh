@@ -53,12 +53,9 @@ capeff() { awk '/^CapEff/ {print $2}' "/proc/$WPID/status"; }
 uid_of() { awk '/^Uid/ {print $2}' "/proc/$WPID/status"; }
 
 # --- least privilege ---------------------------------------------------------------------
-as_nobody() {
-	setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups --inh-caps=$CAPS \
-		--ambient-caps=$CAPS "$@"
-}
+AS_NOBODY="setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups --inh-caps=$CAPS --ambient-caps=$CAPS"
 t_unprivileged() {
-	start np as_nobody "$CT" -v watch -i s0 --all -o json || return 1
+	start np $AS_NOBODY "$CT" -v watch -i s0 --all -o json || return 1
 	local eff uid
 	eff=$(capeff)
 	uid=$(uid_of)
@@ -119,7 +116,7 @@ check "replay drops root and every capability after loading, before opening a ca
 mkdir -p "$d/log" && chmod 777 "$d/log"
 t_file() {
 	local f=$d/log/closes.json
-	start of "$CT" watch -i s0 -o json --output-file "$f" || return 1
+	start of "$CT" -v watch -i s0 -o json --output-file "$f" || return 1
 	ns_drive refused 3 || return 1
 	sleep 0.3
 	[ "$(stat -c %a "$f")" = 640 ] && [ "$(wc -l <"$f")" = 3 ] && [ ! -s "$d/of.out" ] ||
@@ -149,7 +146,8 @@ check "an unwritable output file: one sentence, exit 1, nothing attached" t_file
 
 t_rotate() {
 	local f=$d/log/rot.json n
-	start ro "$CT" watch -i s0 --all -o json --output-file "$f" --output-rotate 4K,2 || return 1
+	start ro "$CT" -v watch -i s0 --all -o json --output-file "$f" --output-rotate 4K,2 ||
+		return 1
 	ns_drive refused 25 || return 1
 	sleep 0.5
 	stop || return 1
@@ -165,12 +163,11 @@ t_disk_full() {
 	# a 16 KiB file system in a mount namespace of the watch's own
 	mkdir -p "$d/full" || return 1
 	ip netns exec "$NS_S" unshare -m --propagation private sh -c '
-		mount -t tmpfs -o size=16k tmpfs "$1" && exec "$2" watch -i s0 --all -o json \
-			--output-file "$1/x.json" 3>"$1/../full.list"' sh "$d/full" "$CT" \
-		>"$d/df.out" 2>"$d/df.err" &
+		mount -t tmpfs -o size=16k tmpfs "$1" && exec "$2" -v watch -i s0 --all -o json \
+			--output-file "$1/x.json"' sh "$d/full" "$CT" >"$d/df.out" 2>"$d/df.err" &
 	WPID=$!
 	NS_PIDS+=("$WPID")
-	sleep 1
+	wait_for "$d/df.err" "watching " 5 || return 1
 	ns_drive refused 60 || return 1
 	sleep 0.5
 	# the file, as the watch sees it, before it ends
@@ -187,33 +184,33 @@ check "a full disk: lines dropped whole, counted, said once; written + dropped =
 # --- the journal -------------------------------------------------------------------------------
 t_journal() {
 	# journald and closetrace share a mount namespace with the journal's runtime dirs
-	unshare -m --propagation private sh -c '
-		set -e
+	unshare -m --propagation private bash -c '
 		mount -t tmpfs tmpfs /run/systemd 2>/dev/null ||
-			{ mkdir -p /run/systemd && mount -t tmpfs tmpfs /run/systemd; }
-		mkdir -p /run/systemd/journal /run/log && mount -t tmpfs tmpfs /run/log
+			{ mkdir -p /run/systemd && mount -t tmpfs tmpfs /run/systemd; } || exit 1
+		mkdir -p /run/systemd/journal /run/log && mount -t tmpfs tmpfs /run/log || exit 1
 		mkdir -p /run/log/journal
-		[ ! -d /var/log/journal ] || mount -t tmpfs tmpfs /var/log/journal
-		/lib/systemd/systemd-journald >"$1/journald.log" 2>&1 &
+		[ ! -d /var/log/journal ] || mount -t tmpfs tmpfs /var/log/journal || exit 1
+		/lib/systemd/systemd-journald </dev/null >"$1/journald.log" 2>&1 3>&- &
 		jd=$!
+		trap "kill $jd 2>/dev/null; wait $jd" EXIT
 		for i in $(seq 50); do [ -S /run/systemd/journal/socket ] && break; sleep 0.1; done
-		ip netns exec "$2" "$3" -v watch -i s0 -o journal 2>"$1/jw.err" &
+		ip netns exec "$2" "$3" -v watch -i s0 -o journal 2>"$1/jw.err" 3>&- &
 		w=$!
 		for i in $(seq 50); do grep -q watching "$1/jw.err" && break; sleep 0.1; done
-		"$4" refused && "$4" reset-server
+		"$4" refused; "$4" reset-server
 		sleep 1
-		kill -INT $w; wait $w || true
+		kill -INT $w
+		wait $w
 		journalctl -D /run/log/journal -o json --no-pager SYSLOG_IDENTIFIER=closetrace \
 			>"$1/journal.json"
-		kill $jd; wait $jd || true
-	' sh "$d" "$NS_S" "$CT" "drive_one" || return 1
-	jq -e . "$d/journal.json" >/dev/null || return 1
-	echo "# $(jq -c '[.CLOSETRACE_CLOSE, .CLOSETRACE_SRV_PORT, .PRIORITY]' "$d/journal.json" | tr '\n' ' ')" >&3
+	' bash "$d" "$NS_S" "$CT" drive_one
+	jq -e . "$d/journal.json" >/dev/null || { cat "$d/jw.err" "$d/journald.log"; return 1; }
+	echo "# journal: $(jq -c '[.CLOSETRACE_CLOSE, .CLOSETRACE_SRV_PORT, .PRIORITY, .CLOSETRACE_IFACE]' "$d/journal.json" | tr '\n' ' ')" >&3
 	[ "$(jq -r 'select(.CLOSETRACE_CLOSE == "refused") | [.CLOSETRACE_SRV_PORT, .PRIORITY,
 		.CLOSETRACE_ZEEK, .CLOSETRACE_IFACE] | @tsv' "$d/journal.json")" = "$(printf '8009\t5\tREJ\ts0')" ] &&
 	[ "$(jq -r 'select(.CLOSETRACE_CLOSE == "reset-server") | [.CLOSETRACE_SRV_PORT, .PRIORITY,
 		.CLOSETRACE_RST_BY] | @tsv' "$d/journal.json")" = "$(printf '8002\t4\tsrv')" ] &&
-	jq -e 'select(.CLOSETRACE_CLOSE == "refused") | .MESSAGE | test(" refused +REJ ")' \
+	jq -s -e 'map(select(.CLOSETRACE_CLOSE == "refused"))[0].MESSAGE | test(" refused +REJ ")' \
 		"$d/journal.json" >/dev/null
 }
 # one connection of KIND, for the journal test's inner shell
@@ -228,7 +225,12 @@ UNIT=$root/examples/systemd/closetrace.service
 t_verify() {
 	# verify needs the binary where ExecStart says: a copy of the unit points at ours
 	sed "s|/usr/sbin/closetrace|$CT|" "$UNIT" >"$d/closetrace.service"
-	SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "$d/closetrace.service" >"$d/verify.out" 2>&1
+	# and its Documentation= pages are looked up where they are built
+	mkdir -p "$d/man/man7" "$d/man/man8" && make -s -C "$root" man >/dev/null &&
+		cp "$root"/build/man/*.8 "$d/man/man8/" && cp "$root"/build/man/*.7 "$d/man/man7/" ||
+		return 1
+	MANPATH=$d/man SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "$d/closetrace.service" \
+		>"$d/verify.out" 2>&1
 	local rc=$?
 	# unrelated units of this machine may be named; none of ours
 	! grep -q "closetrace" "$d/verify.out" && [ $rc = 0 ] || { cat "$d/verify.out"; return 1; }
@@ -243,18 +245,20 @@ t_unit_run() {
 	local args caps
 	caps=$(sed -n 's/^AmbientCapabilities=//p' "$UNIT" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
 	[ "$caps" = "+bpf,+perfmon,+net_admin" ] || { echo "unit caps: $caps"; return 1; }
-	sed "s|-i eth0|-i s0|; s|/var/log/closetrace|$d/log|" "$root/examples/systemd/closetrace.default" \
-		>"$d/default"
+	mkdir -p "$d/unitlog" && chmod 777 "$d/unitlog" || return 1
+	sed "s|-i eth0|-i s0|; s|/var/log/closetrace|$d/unitlog|" \
+		"$root/examples/systemd/closetrace.default" >"$d/default"
 	args=$(. "$d/default" && echo "$CLOSETRACE_ARGS")
+	echo "# $args" >&3
 	start unit setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups --no-new-privs \
 		--inh-caps="$caps" --ambient-caps="$caps" --bounding-set=-all,"$caps" \
-		"$CT" -v watch $args || return 1
+		"$CT" -v watch $args || { cat "$d/unit.err"; return 1; }
 	ns_drive refused 2 || return 1
 	sleep 1.5
 	ip netns exec "$NS_S" curl -s http://127.0.0.1:9464/metrics >"$d/unit.metrics"
 	[ "$(capeff)" = 0000000000000000 ] || return 1
 	stop || return 1
-	[ "$(jq -r .close "$d/log/closes.json" | sort | uniq -c | tr -s ' ')" = " 2 refused" ] &&
+	[ "$(jq -r .close "$d/unitlog/closes.json" | sort | uniq -c | tr -s ' ')" = " 2 refused" ] &&
 		grep -q '^closetrace_server_closes_total{iface="s0",port="other",close="refused"} 2$' \
 			"$d/unit.metrics" && ! attached
 }
