@@ -238,7 +238,7 @@ static void t_usage_errors(void **state)
 		{ "watch", "-i", "lo", "--mode=bpf", "--mode takes tc or xdp, not 'bpf'" },
 		{ "watch", "-i", "lo", "--xdp-mode=native", "--xdp-mode goes with --mode xdp" },
 		{ "replay", NULL, NULL, NULL, "a capture FILE is required" },
-		{ "replay", "-o", "xml", "x", "--output takes text, json or none, not 'xml'" },
+		{ "replay", "-o", "xml", "x", "--output takes text, json, journal or none, not 'xml'" },
 		{ "replay", "--syn-timeout", "0", "x",
 		  "--syn-timeout takes a whole number from 1 to 86400, not '0'" },
 		{ "top", NULL, NULL, NULL, "give either -i IFACE or -r FILE" },

@@ -213,7 +213,7 @@ static const struct ct_opt output_opts[] = {
 	    "of stdout; SIGHUP reopens it (logrotate)", output_file),
 	OPT("output-rotate", 0, CT_ARG_CUSTOM, "SIZE[,KEEP]",
 	    "with --output-file: rotate at SIZE bytes (K, M, G),\n"
-	    "keeping KEEP older files FILE.1 ... (default 5)", rotate_size,
+	    "keeping KEEP older files FILE.1 ... (5 if not given)", rotate_size,
 	    .parse = parse_rotate),
 	OPT("all", 'a', CT_ARG_FLAG, NULL, "every close, not only abnormal ones", all),
 	OPT("final", 0, CT_ARG_FLAG, NULL,
