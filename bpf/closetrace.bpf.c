@@ -63,8 +63,8 @@ int ct_tc(struct __sk_buff *skb)
 	/* locally made packets have no input interface; forwarded ones do */
 	p.local = !skb->ingress_ifindex;
 	ct_account(c, res, &p, skb->ifindex);
-	/* an RST this host sends, when the reset tracepoint is not there to count it */
-	if (res == CT_P_TCP && p.local && (p.flags & CT_TH_RST) && !rst_traced)
+	/* every RST this host sends (the reset tracepoint names the reasons of some) */
+	if (res == CT_P_TCP && p.local && (p.flags & CT_TH_RST))
 		c->rst_sent[0]++;
 	return TC_ACT_UNSPEC;
 }
@@ -173,9 +173,10 @@ int ct_send_reset(void *ctx)
 	f = ct_rr_flow(&k, &c);
 	if (!f)
 		return 0;
-	/* every RST sent counts, under its reason; the flow keeps the first */
-	if (c)
-		c->rst_sent[reason < CT_RST_REASONS - 1 ? reason + 1 : 0]++;
+	/* every RST traced counts under its reason (tc counts them all); the flow keeps the
+	 * first */
+	if (c && cfg_rr_reason != CT_FIELD_NONE && reason < CT_RST_REASONS - 1)
+		c->rst_sent[reason + 1]++;
 	if (f->rst_reason)
 		return 0;
 	f->rst_state = state > 0 && state < 256 ? (__u8)state : 0;

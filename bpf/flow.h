@@ -347,7 +347,6 @@ static __always_inline void ct_account(struct ct_counters *c, enum ct_parse_res 
 		break;
 	case CT_P_FRAGMENT:
 		c->c[CT_C_FRAGMENT]++;
-		c->c[CT_C_OTHER]++;
 		break;
 	case CT_P_OTHER:
 		c->c[CT_C_OTHER]++;

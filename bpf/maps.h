@@ -38,11 +38,6 @@ const volatile __u16 cfg_rx_saddr6 = CT_FIELD_NONE, cfg_rx_daddr6 = CT_FIELD_NON
 const volatile __u32 cfg_ifindex[CT_MAX_IFACES] = {};
 const volatile __u32 cfg_nifs = 0;
 
-/*
- * Set by user space once the reset tracepoint is attached: it then counts the RSTs this
- * host sends, with their reason; until then tc counts them at egress, reason unknown.
- */
-__u8 rst_traced = 0;
 
 /* Capture time of the packet under test, written by replay before each run: in ns, and
  * in CT_REPLAY_TICK_NS ticks for last_seen. */

@@ -183,9 +183,9 @@ _Static_assert(sizeof(struct ct_event) == 160, "ct_event layout");
 enum ct_counter {
 	CT_C_PACKETS = 0,	/* every packet the program saw */
 	CT_C_TCP,		/* TCP segments parsed */
-	CT_C_OTHER,		/* well-formed, not TCP (or a non-first fragment) */
+	CT_C_OTHER,		/* well-formed, not TCP, not a fragment */
 	CT_C_MALFORMED,		/* truncated or inconsistent headers */
-	CT_C_FRAGMENT,		/* non-first IP fragments (also counted in OTHER) */
+	CT_C_FRAGMENT,		/* non-first IP fragments: no TCP header in them */
 	CT_C_VLAN,		/* packets with at least one VLAN tag */
 	CT_C_SYN_CLT,		/* SYN without ACK, by the side that sent it */
 	CT_C_SYN_SRV,
@@ -217,7 +217,10 @@ struct ct_clock_probe {
 /* In replay, last_seen ticks are milliseconds of capture time. */
 #define CT_REPLAY_TICK_NS 1000000ull
 
-/* RSTs this host sent, by the kernel's reason + 1 (0: unknown), as in ct_flow.rst_reason. */
+/*
+ * RSTs this host sent: [0] all of them, counted at tc egress; [reason + 1] those the reset
+ * tracepoint saw with that kernel reason (as in ct_flow.rst_reason), on 6.10 and later.
+ */
 #define CT_RST_REASONS 64
 
 /* The per-CPU value of one interface's slot of the "counters" map. */

@@ -41,7 +41,7 @@ static void example(struct ct_metrics *m)
 	m->ifs[0].k.c[CT_C_CLOSE_BASE + CT_CLOSE_REFUSED] = 7;
 	m->ifs[0].user_closes[CT_CLOSE_UNANSWERED] = 3;
 	m->ifs[0].k.c[CT_C_TCP] = 100;
-	m->ifs[0].k.c[CT_C_OTHER] = 9;	/* 4 of them fragments */
+	m->ifs[0].k.c[CT_C_OTHER] = 5;
 	m->ifs[0].k.c[CT_C_FRAGMENT] = 4;
 	m->ifs[0].k.c[CT_C_MALFORMED] = 1;
 	m->ifs[0].k.c[CT_C_SYN_CLT] = 11;

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,9 @@ struct ct_http {
 	struct MHD_Daemon *d;
 	pthread_mutex_t lock;
 	struct ct_metrics shown;	/* the latest snapshot, under lock */
+	/* its layout, which never changes: read without the lock */
+	int nifs, nports;
+	__u16 ports[CT_METRICS_PORTS_MAX];
 };
 
 int ct_http_parse_addr(const char *s, struct sockaddr_storage *sa, char *err, size_t errlen)
@@ -164,18 +168,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	(void)version;
 	(void)upload;
-	/* a body (there should be none) is read and dropped, in bounded pieces */
-	*upload_size = 0;
-	if (*state)
-		return MHD_YES;
-	*state = h;
+	(void)upload_size;
+	(void)state;
+	/*
+	 * Answered at once, on the headers: a body (there should be none) is not read, and
+	 * the connection closes after the answer.
+	 */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
 	if (strcmp(url, "/metrics"))
 		return reply(c, MHD_HTTP_NOT_FOUND, "closetrace serves /metrics\n");
 
 	/* the snapshot is copied under the lock; rendering holds nothing the session needs */
-	if (ct_metrics_init(&m, h->shown.nifs, h->shown.ports, h->shown.nports))
+	if (ct_metrics_init(&m, h->nifs, h->ports, h->nports))
 		return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
 	pthread_mutex_lock(&h->lock);
 	ct_metrics_copy(&m, &h->shown);
@@ -218,9 +223,8 @@ static int listen_on(const struct sockaddr_storage *sa, const char *where, char 
 			 strerror(errno));
 		return -1;
 	}
+	/* [::] takes IPv4 too, as the system's default (bindv6only) has it */
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (sa->ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (!bind(fd, (const struct sockaddr *)sa, len) && !listen(fd, 64))
 		return fd;
 	e = errno;
@@ -242,6 +246,7 @@ struct ct_http *ct_http_start(const struct sockaddr_storage *sa, const struct ct
 			      char *err, size_t errlen)
 {
 	struct ct_http *h = calloc(1, sizeof(*h));
+	sigset_t all, old;
 	char where[80];
 	int fd;
 
@@ -252,8 +257,14 @@ struct ct_http *ct_http_start(const struct sockaddr_storage *sa, const struct ct
 		return NULL;
 	}
 	ct_metrics_copy(&h->shown, model);
+	h->nifs = model->nifs;
+	h->nports = model->nports;
+	memcpy(h->ports, model->ports, sizeof(h->ports));
 	pthread_mutex_init(&h->lock, NULL);
 	fd = listen_on(sa, where, err, errlen);
+	/* the server's thread takes no signal: they are the session's */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	if (fd >= 0)
 		h->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG,
 					0, NULL, NULL, on_request, h,
@@ -266,10 +277,10 @@ struct ct_http *ct_http_start(const struct sockaddr_storage *sa, const struct ct
 					(size_t)CT_HTTP_CONN_MEMORY,
 					MHD_OPTION_EXTERNAL_LOGGER, quiet, NULL,
 					MHD_OPTION_END);
-	if (fd >= 0 && !h->d) {
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* the socket is libmicrohttpd's now, closed or not: it is not closed here again */
+	if (fd >= 0 && !h->d)
 		snprintf(err, errlen, "--metrics %s: cannot start serving (libmicrohttpd)", where);
-		close(fd);
-	}
 	if (!h->d) {
 		pthread_mutex_destroy(&h->lock);
 		ct_metrics_free(&h->shown);

@@ -125,8 +125,6 @@ static void attach_reasons(struct ct_live *l)
 	} else {
 		ct_reasons_use(&l->reasons);
 		l->s.hold |= CT_EVF_LOCAL_RST;
-		/* the tracepoint counts the RSTs this host sends from now on, not tc */
-		l->s.skel->bss->rst_traced = 1;
 	}
 	if (l->reasons.rx_family != CT_FIELD_NONE)
 		l->rx_link = bpf_program__attach(l->s.skel->progs.ct_receive_reset);
@@ -140,10 +138,9 @@ static void attach_reasons(struct ct_live *l)
 /* Publish what the session counted for the next scrape. */
 static void publish(struct ct_live *l)
 {
+	/* the names stay those of the start: a rename does not start new series */
 	if (!l->http)
 		return;
-	for (int i = 0; i < l->nifs; i++)
-		snprintf(l->snap.ifs[i].name, sizeof(l->snap.ifs[i].name), "%s", l->ifs[i].name);
 	ct_session_metrics(&l->s, &l->snap);
 	ct_http_publish(l->http, &l->snap);
 }

@@ -109,7 +109,9 @@ int ct_read_slot(struct closetrace *skel, int slot, struct ct_counters *out)
 {
 	int ncpu = libbpf_num_possible_cpus(), ret = 0;
 	struct ct_counters *per;
-	__u32 first = slot < 0 ? 0 : (__u32)slot, last = slot < 0 ? CT_MAX_IFACES : first + 1;
+	/* all: the slots of the interfaces watched (slot 0 at least: replay, tests) */
+	__u32 nifs = skel->rodata->cfg_nifs ? skel->rodata->cfg_nifs : 1;
+	__u32 first = slot < 0 ? 0 : (__u32)slot, last = slot < 0 ? nifs : first + 1;
 
 	if (ncpu <= 0)
 		return -EINVAL;

@@ -191,9 +191,9 @@ static void packets(FILE *f, const struct ct_metrics *m)
 	       "non-first IP fragments.");
 	for (int i = 0; i < m->nifs; i++) {
 		const __u64 *c = m->ifs[i].k.c;
-		/* OTHER includes the fragments: the four results do not overlap */
-		const __u64 v[4] = { c[CT_C_TCP], c[CT_C_OTHER] - c[CT_C_FRAGMENT],
-				     c[CT_C_MALFORMED], c[CT_C_FRAGMENT] };
+		/* the kernel counts each packet under one of the four */
+		const __u64 v[4] = { c[CT_C_TCP], c[CT_C_OTHER], c[CT_C_MALFORMED],
+				     c[CT_C_FRAGMENT] };
 		static const char *const res[4] = { "tcp", "other", "malformed", "fragment" };
 
 		iface(m, i, ifn, sizeof(ifn));

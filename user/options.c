@@ -264,7 +264,7 @@ static int parse_ports(const char *arg, struct ct_config *c, char *err, size_t e
 		long v;
 
 		snprintf(one, sizeof(one), "%.*s", (int)(n < 7 ? n : 7), p);
-		if (n > 5 || ct_parse_long(one, 1, 65535, &v)) {
+		if (n > 5 || ct_parse_long(one, 1, 65535, &v) || (p[n] == ',' && !p[n + 1])) {
 			snprintf(err, errlen, "takes ports from 1 to 65535, comma-separated, not '%.*s'",
 				 (int)n, p);
 			return -1;

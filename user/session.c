@@ -17,6 +17,7 @@
 #include "closetrace.h"
 #include "closetrace.skel.h"
 #include "log.h"
+#include "reasons.h"
 #include "session.h"
 
 static __u64 clock_ns(clockid_t id)
@@ -271,15 +272,18 @@ int ct_session_scan(struct ct_session *s, enum ct_scan_mode mode)
 	return err;
 }
 
-void ct_session_losses(struct ct_session *s, __u64 *lost, __u64 *evicted)
+int ct_session_losses(struct ct_session *s, __u64 *lost, __u64 *evicted)
 {
 	__u64 c[CT_C_MAX], gone = s->scan.removed + s->scan.last_seen_flows;
+	int err;
 
 	*lost = *evicted = 0;
-	if (ct_read_counters(s->skel, c, CT_C_MAX))
-		return;
+	err = ct_read_counters(s->skel, c, CT_C_MAX);
+	if (err)
+		return err;
 	*evicted = (s->created_at_scan > gone ? s->created_at_scan - gone : 0) + c[CT_C_FLOW_FAIL];
 	*lost = c[CT_C_RB_FAIL];
+	return 0;
 }
 
 void ct_session_table(const struct ct_session *s, __u64 *flows, __u64 *capacity)
@@ -288,17 +292,46 @@ void ct_session_table(const struct ct_session *s, __u64 *flows, __u64 *capacity)
 	*capacity = bpf_map__max_entries(s->skel->maps.flows);
 }
 
+/*
+ * RSTs sent: tc counts them all in [0], the tracepoint those it names. The ones without a
+ * name are the difference; a number this kernel does not name is among them already.
+ */
+static void rst_unknown(struct ct_session *s, int slot, struct ct_counters *k)
+{
+	__u64 named = 0, unknown;
+
+	for (int r = 1; r < CT_RST_REASONS; r++) {
+		if (!strcmp(ct_rst_reason_name((__u8)r), "-"))
+			k->rst_sent[r] = 0;
+		named += k->rst_sent[r];
+	}
+	unknown = k->rst_sent[0] > named ? k->rst_sent[0] - named : 0;
+	/* one traced after tc saw it may be named a second later: the counter never dips */
+	if (unknown < s->rst_unknown_max[slot])
+		unknown = s->rst_unknown_max[slot];
+	s->rst_unknown_max[slot] = unknown;
+	k->rst_sent[0] = unknown;
+}
+
 void ct_session_metrics(struct ct_session *s, struct ct_metrics *m)
 {
-	for (int i = 0; i < m->nifs; i++)
-		if (ct_read_slot(s->skel, i, &m->ifs[i].k))
-			memset(&m->ifs[i].k, 0, sizeof(m->ifs[i].k));
+	struct ct_counters k;
+	__u64 lost, evicted;
+
+	/* a read that fails keeps what was published: counters never drop to 0 */
+	for (int i = 0; i < m->nifs; i++) {
+		if (ct_read_slot(s->skel, i, &k))
+			continue;
+		rst_unknown(s, i, &k);
+		m->ifs[i].k = k;
+	}
 	ct_session_table(s, &m->table_entries, &m->table_capacity);
-	ct_session_losses(s, &m->events_lost, &m->flows_evicted);
-	/* a counter: the estimate from the last scan may dip, what is published does not */
-	if (m->flows_evicted < s->evicted_max)
-		m->flows_evicted = s->evicted_max;
-	s->evicted_max = m->flows_evicted;
+	if (!ct_session_losses(s, &lost, &evicted)) {
+		m->events_lost = lost;
+		/* the estimate from the last scan may dip, what is published does not */
+		m->flows_evicted = evicted > s->evicted_max ? evicted : s->evicted_max;
+		s->evicted_max = m->flows_evicted;
+	}
 }
 
 void ct_session_report(struct ct_session *s)
@@ -338,9 +371,10 @@ int ct_session_finish(struct ct_session *s, int mode)
 		pr_warn("%llu events were lost: the ring buffer was full\n",
 			(unsigned long long)lost);
 	if (!ct_read_counters(s->skel, c, CT_C_MAX))
-		pr_info("%llu packets, %llu TCP, %llu other, %llu malformed, %llu flows\n",
-			(unsigned long long)c[CT_C_PACKETS], (unsigned long long)c[CT_C_TCP],
-			(unsigned long long)c[CT_C_OTHER], (unsigned long long)c[CT_C_MALFORMED],
+		pr_info("%llu packets, %llu TCP, %llu other, %llu fragments, %llu malformed, "
+			"%llu flows\n", (unsigned long long)c[CT_C_PACKETS],
+			(unsigned long long)c[CT_C_TCP], (unsigned long long)c[CT_C_OTHER],
+			(unsigned long long)c[CT_C_FRAGMENT], (unsigned long long)c[CT_C_MALFORMED],
 			(unsigned long long)c[CT_C_FLOWS]);
 	return ret || lost || evicted;
 }

@@ -66,6 +66,7 @@ struct ct_session {
 	int ifindex[CT_MAX_IFACES];	/* the interfaces' counter slots, in order */
 	int nifs;
 	__u64 evicted_max;		/* flows_evicted as published: never goes back */
+	__u64 rst_unknown_max[CT_MAX_IFACES];	/* likewise, RSTs sent with no reason */
 };
 
 /*
@@ -95,8 +96,11 @@ int ct_session_scan(struct ct_session *s, enum ct_scan_mode mode);
 
 /* Global counters, summed over CPUs; 0 or -errno. */
 int ct_session_counters(struct ct_session *s, __u64 *c, int n);
-/* Events lost (ring buffer full) and flows evicted before they ended, as of the last scan. */
-void ct_session_losses(struct ct_session *s, __u64 *lost, __u64 *evicted);
+/*
+ * Events lost (ring buffer full) and flows evicted before they ended, as of the last
+ * scan; 0, or -errno (both 0) when the counters cannot be read.
+ */
+int ct_session_losses(struct ct_session *s, __u64 *lost, __u64 *evicted);
 /* The flow table: flows at the last scan, and its capacity. */
 void ct_session_table(const struct ct_session *s, __u64 *flows, __u64 *capacity);
 

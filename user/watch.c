@@ -35,7 +35,9 @@ static int run_watch(struct ct_config *c)
 		return 1;
 	/* signals next: an interrupted start still detaches what it attached */
 	ct_catch_stop_signals(!!c->output_file);
-	if (ct_live_start(&l, c, c->all || c->final, print_record, NULL, &out)) {
+	/* closes by port count graceful ones too: the kernel must report them */
+	if (ct_live_start(&l, c, c->all || c->final || c->nmetrics_ports, print_record, NULL,
+			  &out)) {
 		ret = 1;
 		goto out;
 	}

@@ -225,6 +225,21 @@ t_reasons() {
 check "resets_sent_total: the server's RSTs by the kernel's reason (no-socket for refusals)" \
 	t_reasons
 
+t_reasons_untraced() {
+	# without tracefs no reason is known: tc still counts every RST this host sends
+	ip netns exec "$NS_S" "$CT" -v watch -i s0 -o none --metrics "$PM" >/dev/null 2>"$d/ut.err" &
+	local w=$!
+	wait_for "$d/ut.err" "watching " 5 || return 1
+	ns_drive refused 2 || return 1
+	sleep 1.5
+	scrape >"$d/ut.scrape"
+	kill -INT $w
+	wait $w || return 1
+	grep -q '^closetrace_resets_sent_total{iface="s0",reason="-"} 2$' "$d/ut.scrape" &&
+		[ "$(grep -c '^closetrace_resets_sent_total{iface="s0"' "$d/ut.scrape")" = 1 ]
+}
+check "resets_sent_total without the tracepoint: every RST sent, under -" t_reasons_untraced
+
 t_none() {
 	watch_start c -i s0 -o none --metrics "$PM" || return 1
 	ns_drive refused 2 || return 1
