@@ -44,6 +44,17 @@ t_json() {
 }
 check "json: every line parses, has every documented key and the right values" t_json
 
+t_readme_keys() {
+	# README lists the keys in the order records carry them
+	local doc
+	doc=$(tr '\n' ' ' <"$here/../../README.md" | sed -n 's/.*with these keys in this order: `\([a-z_ ]*\)`.*/\1/p' |
+		tr -s ' ')
+	run replay -o json "$d/r3.pcap" &&
+		[ "$(head -1 "$d/o" | jq -r 'keys_unsorted | join(" ")')" = "$doc" ] ||
+		{ echo "README: $doc"; return 1; }
+}
+check "README's key list is the records' keys, in their order" t_readme_keys
+
 t_pop3() {
 	run replay "$DATA/zeek/pop3_pop3.pcap" && [ "$(grep -c ' refused ' "$d/o")" = 6 ] &&
 		run replay -o json "$DATA/zeek/pop3_pop3.pcap" && jq -e . "$d/o" >/dev/null &&

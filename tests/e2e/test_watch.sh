@@ -221,7 +221,8 @@ t_unprivileged() {
 	mkdir -p "$d/pub" && cp "$CT" "$d/pub/closetrace" && chmod 755 "$d" "$d/pub" || return 1
 	ip netns exec "$NS_M" setpriv --reuid=65534 --regid=65534 --clear-groups \
 		--inh-caps=-all "$d/pub/closetrace" watch -i m1 2>"$d/priv.err"
-	[ $? = 1 ] && grep -qx "closetrace: loading BPF needs root or CAP_BPF+CAP_NET_ADMIN+CAP_PERFMON" \
+	[ $? = 1 ] && [ "$(wc -l <"$d/priv.err")" = 1 ] &&
+		grep -q "^closetrace: loading and attaching BPF needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN; this process lacks CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN (run as root" \
 		"$d/priv.err"
 }
 check "without privileges: one sentence saying what is needed, exit 1" t_unprivileged
