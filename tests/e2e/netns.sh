@@ -23,6 +23,12 @@ ns_teardown() {
 	return 0
 }
 
+# ns_cleanup_on_exit: on exit, the namespaces and what runs in them go, and the test's
+# directory (lib.sh's T_DIR)
+ns_cleanup_on_exit() {
+	trap 'ns_teardown; rm -rf "$T_DIR"' EXIT
+}
+
 # ns_bg NS CMD...: run CMD in namespace NS in the background, killed at teardown
 ns_bg() {
 	local ns=$1

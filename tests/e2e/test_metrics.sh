@@ -12,11 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$here/../cli/lib.sh"
 . "$here/netns.sh"
-cleanup() {
-	ns_teardown
-	rm -rf "$T_DIR"
-}
-trap cleanup EXIT
+ns_cleanup_on_exit
 CT=${CLOSETRACE:-$root/build/closetrace}
 DRIVE=$root/build/tests/tcpdrive
 need_root

@@ -11,11 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$here/../cli/lib.sh"
 . "$here/netns.sh"
-cleanup() {
-	ns_teardown
-	rm -rf "$T_DIR"
-}
-trap cleanup EXIT
+ns_cleanup_on_exit
 need_root
 d=$T_DIR
 DRIVE=$root/build/tests/tcpdrive
