@@ -3,7 +3,9 @@
  * output.c - text and NDJSON rendering of close and flow records. Pure formatting into
  * caller buffers, plus ct_output_record(), which selects and writes whole lines.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +18,10 @@
 #include "reasons.h"
 #include "output.h"
 #include "sink.h"
+#include "writer.h"
+
+/* stdout's queue, live: a few seconds of a busy host's events */
+#define CT_WRITER_QUEUE (4u << 20)
 
 void ct_put(char *buf, size_t len, size_t *off, const char *fmt, ...)
 {
@@ -253,12 +259,19 @@ size_t ct_format_text(const struct ct_record *r, int wide, char *buf, size_t len
 	return off;
 }
 
-int ct_output_open(struct ct_output *o, const struct ct_config *c)
+int ct_output_open(struct ct_output *o, const struct ct_config *c, int live)
 {
 	char err[512];
 
 	*o = (struct ct_output){ .out = stdout, .fmt = (enum ct_format)c->format, .all = c->all,
 				 .flows = c->final, .wide = c->wide, .filter = c->filter };
+	if (live && !c->output_file && (o->fmt == CT_FMT_TEXT || o->fmt == CT_FMT_JSON)) {
+		o->writer = ct_writer_start(STDOUT_FILENO, CT_WRITER_QUEUE);
+		if (!o->writer) {
+			pr_warn("cannot start the output thread: %s\n", strerror(errno));
+			return -1;
+		}
+	}
 	if (!c->output_file)
 		return 0;
 	o->file = ct_file_open(c->output_file, c->rotate_size, c->rotate_keep, c->user, c->uid,
@@ -274,6 +287,29 @@ void ct_output_close(struct ct_output *o)
 {
 	ct_file_close(o->file);
 	o->file = NULL;
+	ct_writer_stop(o->writer, 500);
+	o->writer = NULL;
+}
+
+/*
+ * A record's line to stdout: through the queue when live (a line that does not fit is
+ * dropped, not printed); 0, or -1 once writing failed (the reader went away).
+ */
+static int out_line(struct ct_output *o, const char *line, size_t n)
+{
+	int r;
+
+	if (!o->writer) {
+		if (fwrite(line, 1, n, o->out) != n || fflush(o->out))
+			return -1;
+		o->printed++;
+		return 0;
+	}
+	r = ct_writer_line(o->writer, line, n);
+	if (r < 0)
+		return -1;
+	o->printed += !r;
+	return 0;
 }
 
 int ct_output_record(struct ct_output *o, const struct ct_record *r)
@@ -301,6 +337,8 @@ int ct_output_record(struct ct_output *o, const struct ct_record *r)
 		n = ct_format_text_header(o->wide, line, sizeof(line));
 		if (o->file)
 			ct_file_write(o->file, line, n);
+		else if (o->writer)
+			ct_writer_line(o->writer, line, n);
 		else if (fwrite(line, 1, n, o->out) != n)
 			o->error = 1;
 		o->header_done = 1;
@@ -314,10 +352,9 @@ int ct_output_record(struct ct_output *o, const struct ct_record *r)
 		o->printed += !ct_file_write(o->file, line, n);
 		return 0;
 	}
-	if (fwrite(line, 1, n, o->out) != n || fflush(o->out))
+	if (o->error || out_line(o, line, n)) {
 		o->error = 1;
-	if (o->error)
 		return -1;
-	o->printed++;
+	}
 	return 0;
 }

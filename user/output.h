@@ -17,6 +17,7 @@ struct ct_filter;
 enum ct_format { CT_FMT_TEXT = 0, CT_FMT_JSON, CT_FMT_JOURNAL, CT_FMT_NONE };
 
 struct ct_file;
+struct ct_writer;
 
 struct ct_output {
 	FILE *out;
@@ -26,6 +27,7 @@ struct ct_output {
 	int wide;		/* text: columns wide enough for IPv6 */
 	struct ct_filter *filter;	/* -f: only records that pass it (owned) */
 	struct ct_file *file;	/* --output-file: lines go there instead of out */
+	struct ct_writer *writer;	/* live: stdout through a queue that never blocks */
 	int header_done;
 	unsigned long long printed;
 	int error;		/* a write failed (EPIPE when the reader went away) */
@@ -54,10 +56,12 @@ struct ct_config;
 
 /*
  * Set @o up as the options in @c ask: format, selection, and --output-file (opened now,
- * so that an unwritable file is said before anything is attached). 0, or -1 after saying
- * why. ct_output_close() closes the file.
+ * so that an unwritable file is said before anything is attached). @live: stdout never
+ * blocks the session (a queue and a thread; what does not fit is dropped whole, counted);
+ * replay instead waits for its reader. 0, or -1 after saying why. ct_output_close()
+ * closes the file, and gives stdout's queue half a second to go out.
  */
-int ct_output_open(struct ct_output *o, const struct ct_config *c);
+int ct_output_open(struct ct_output *o, const struct ct_config *c, int live);
 void ct_output_close(struct ct_output *o);
 
 /* Print @r if this output wants it (its kind, then the filter); returns -1 once writing

@@ -187,7 +187,7 @@ static int run_replay(struct ct_config *c)
 		pr_warn("%s\n", err);
 		return 1;
 	}
-	if (ct_output_open(&out, c))
+	if (ct_output_open(&out, c, 0))
 		return 1;
 	rp = ct_replay_new(&ro, err, sizeof(err));
 	/* loaded: the captures are read without any capability (and as --user) */

@@ -31,7 +31,7 @@ static int run_watch(struct ct_config *c)
 	__u64 next_scan;
 
 	/* the output first: a file that cannot be written is said before anything attaches */
-	if (ct_output_open(&out, c))
+	if (ct_output_open(&out, c, 1))
 		return 1;
 	/* signals next: an interrupted start still detaches what it attached */
 	ct_catch_stop_signals(!!c->output_file);

@@ -325,4 +325,35 @@ t_head() {
 }
 check "a reader that goes away (| head -1) ends watch cleanly" t_head
 
+t_stalled() {
+	# a reader that stays but never reads: the pipe fills, the session goes on (its
+	# metrics count every close), and SIGTERM still ends watch at once
+	local i t0 t1 rc n
+	mkfifo "$d/stall"
+	sleep 60 <"$d/stall" &
+	local reader=$!
+	ip netns exec "$NS_S" "$CT" -v watch -i s0 --all -o json --metrics 9464 >"$d/stall" \
+		2>"$d/stall.err" &
+	WPID=$!
+	wait_for "$d/stall.err" "watching" 10 || return 1
+	# 200 refusals, about 580 bytes of JSON each: well past the pipe's 64 KiB
+	for ((i = 0; i < 200; i++)); do
+		ip netns exec "$NS_C" "$DRIVE" client refused "$S4" $((46001 + i)) || return 1
+	done
+	sleep 1.5
+	n=$(ip netns exec "$NS_S" curl -s http://127.0.0.1:9464/metrics |
+		sed -n 's/^closetrace_closes_total{iface="s0",close="refused"} //p')
+	t0=$(date +%s%N)
+	kill -TERM $WPID
+	wait $WPID
+	rc=$?
+	t1=$(date +%s%N)
+	kill $reader 2>/dev/null
+	echo "# stdout stalled: $n refusals counted meanwhile; SIGTERM to exit $(((t1 - t0) / 1000000)) ms; $(tail -1 "$d/stall.err")" >&3
+	[ "$n" = 200 ] && [ $rc = 0 ] && [ $(((t1 - t0) / 1000000)) -lt 1000 ] &&
+		grep -q "records were dropped: stdout did not take them" "$d/stall.err" && no_leftovers
+}
+check "a reader that stops reading: closes still counted, SIGTERM ends watch within 1 s" \
+	t_stalled
+
 done_testing
