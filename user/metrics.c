@@ -52,7 +52,8 @@ void ct_metrics_copy(struct ct_metrics *dst, const struct ct_metrics *src)
 	}
 }
 
-int ct_metrics_port_row(const struct ct_metrics *m, __u16 port)
+/* The row of @port: its place in the list, else nports ("other"). */
+static int port_row(const struct ct_metrics *m, __u16 port)
 {
 	for (int i = 0; i < m->nports; i++)
 		if (m->ports[i] == port)
@@ -65,7 +66,7 @@ void ct_metrics_port_close(struct ct_metrics *m, int slot, __u16 port, __u8 kind
 	if (!m->nports || slot < 0 || slot >= m->nifs || kind >= CT_CLOSE_MAX ||
 	    !m->ifs[slot].ports)
 		return;
-	m->ifs[slot].ports[ct_metrics_port_row(m, port)][kind]++;
+	m->ifs[slot].ports[port_row(m, port)][kind]++;
 }
 
 void ct_metrics_label(const char *s, char *buf, size_t len)

@@ -48,9 +48,6 @@ void ct_metrics_copy(struct ct_metrics *dst, const struct ct_metrics *src);
 /* Count a close of @kind to server port @port on interface @slot (rows by port). */
 void ct_metrics_port_close(struct ct_metrics *m, int slot, __u16 port, __u8 kind);
 
-/* The index of the row of @port: its place in the list, else nports ("other"). */
-int ct_metrics_port_row(const struct ct_metrics *m, __u16 port);
-
 /*
  * Render @m in the text format, families in a fixed order, one HELP and TYPE each;
  * returns a malloc'ed, NUL-terminated text (its length in *@len), or NULL.

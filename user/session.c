@@ -233,11 +233,6 @@ int ct_session_poll(struct ct_session *s, int timeout_ms)
 	return 0;
 }
 
-int ct_session_counters(struct ct_session *s, __u64 *c, int n)
-{
-	return ct_read_counters(s->skel, c, (size_t)n);
-}
-
 int ct_session_scan(struct ct_session *s, enum ct_scan_mode mode)
 {
 	__u64 c[CT_C_MAX], now, created;

@@ -94,8 +94,6 @@ void ct_session_drain(struct ct_session *s);
  */
 int ct_session_scan(struct ct_session *s, enum ct_scan_mode mode);
 
-/* Global counters, summed over CPUs; 0 or -errno. */
-int ct_session_counters(struct ct_session *s, __u64 *c, int n);
 /*
  * Events lost (ring buffer full) and flows evicted before they ended, as of the last
  * scan; 0, or -errno (both 0) when the counters cannot be read.

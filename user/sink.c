@@ -149,11 +149,6 @@ int ct_file_empty(const struct ct_file *f)
 	return !f->size;
 }
 
-unsigned long long ct_file_dropped(const struct ct_file *f)
-{
-	return f ? f->dropped : 0;
-}
-
 void ct_file_close(struct ct_file *f)
 {
 	if (!f)
@@ -169,11 +164,6 @@ void ct_file_close(struct ct_file *f)
 /* --- the journal -------------------------------------------------------------------------- */
 
 static unsigned long long journal_dropped;
-
-unsigned long long ct_journal_dropped(void)
-{
-	return journal_dropped;
-}
 
 /* How urgent a close is: resets warn, refusals and silence notice, clean ends inform. */
 static int priority(__u8 close)

@@ -35,9 +35,6 @@ int ct_file_empty(const struct ct_file *f);
 /* Ask for a reopen before the next write (async-signal-safe: SIGHUP, logrotate). */
 void ct_file_reopen_later(void);
 
-/* Lines dropped so far. */
-unsigned long long ct_file_dropped(const struct ct_file *f);
-
 /* Close, saying how many lines were dropped if any. */
 void ct_file_close(struct ct_file *f);
 
@@ -47,7 +44,5 @@ void ct_file_close(struct ct_file *f);
  * (the journal is not there, or refused it), counted and said once.
  */
 int ct_journal_write(const struct ct_record *r, const char *text);
-/* Journal sends that failed so far. */
-unsigned long long ct_journal_dropped(void);
 
 #endif /* CT_SINK_H */

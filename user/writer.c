@@ -139,11 +139,6 @@ int ct_writer_line(struct ct_writer *w, const char *line, size_t n)
 	return ret;
 }
 
-unsigned long long ct_writer_dropped(const struct ct_writer *w)
-{
-	return w->dropped;
-}
-
 void ct_writer_stop(struct ct_writer *w, int ms)
 {
 	struct timespec until;

@@ -21,9 +21,6 @@ struct ct_writer *ct_writer_start(int fd, size_t capacity);
  */
 int ct_writer_line(struct ct_writer *w, const char *line, size_t n);
 
-/* Lines dropped so far. */
-unsigned long long ct_writer_dropped(const struct ct_writer *w);
-
 /*
  * Give the queue up to @ms milliseconds to go out, say how many lines were dropped, and
  * free what can be freed; a writer still stuck in write(2) is left to the process's exit.
