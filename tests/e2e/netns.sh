@@ -108,6 +108,25 @@ ns_drive() {
 	done
 }
 
+# ns_start NAME CMD...: CMD, a closetrace watch run with -v (through ip netns exec, or a
+# function such as ns_exec_traced that execs), in the background, its output in
+# $d/NAME.out and $d/NAME.err, until it says it is watching; its pid in $WPID, killed at
+# teardown. ns_stop: SIGINT, and its exit status.
+ns_start() {
+	local name=$1
+	shift
+	(if declare -F "$1" >/dev/null; then "$@"; else exec "$@"; fi) >"$d/$name.out" \
+		2>"$d/$name.err" &
+	WPID=$!
+	NS_PIDS+=("$WPID")
+	wait_for "$d/$name.err" "watching " 5
+}
+
+ns_stop() {
+	kill -INT "$WPID" 2>/dev/null
+	wait "$WPID"
+}
+
 # wait_for FILE PATTERN SECONDS: until FILE has a line matching PATTERN
 wait_for() {
 	local i

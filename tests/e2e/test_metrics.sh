@@ -42,14 +42,7 @@ promql() {
 watch_start() {
 	local name=$1
 	shift
-	(ns_exec_traced "$NS_S" "$CT" -v watch "$@" >"$d/$name.out" 2>"$d/$name.err") &
-	WPID=$!
-	NS_PIDS+=("$WPID")
-	wait_for "$d/$name.err" "watching " 5
-}
-watch_stop() {
-	kill -INT "$WPID" 2>/dev/null
-	wait "$WPID"
+	ns_start "$name" ns_exec_traced "$NS_S" "$CT" -v watch "$@"
 }
 
 # --- a real Prometheus scraping a watch of two interfaces ----------------------------
@@ -174,7 +167,7 @@ t_only_loopback() {
 	! in_s curl -s --max-time 2 "http://$S4:$PM/metrics" >/dev/null
 }
 check "a bare port listens on loopback only" t_only_loopback
-watch_stop
+ns_stop
 check "watch with --metrics exits 0 on SIGINT" test $? = 0
 
 # --- flag counts against the per-flow counts ------------------------------------------
@@ -183,7 +176,7 @@ t_flags() {
 	traffic || return 1
 	sleep 2.5
 	scrape >"$d/b.scrape" || return 1
-	watch_stop
+	ns_stop
 	local m f
 	# the final record of every flow (those still open come at exit)
 	f=$(jq -s '[ (map(.syn) | add), (map(.synack) | add), (map(.fin_clt) | add),
@@ -241,7 +234,7 @@ t_none() {
 	ns_drive refused 2 || return 1
 	sleep 2
 	scrape >"$d/c.scrape"
-	watch_stop
+	ns_stop
 	[ ! -s "$d/c.out" ] &&
 		grep -q '^closetrace_closes_total{iface="s0",close="refused"} 2$' "$d/c.scrape"
 }
@@ -303,7 +296,7 @@ t_hostile() {
 	wait_for "$d/h.out" "\"clt_port\":$((PORT - 1))," 1 || return 1
 	wait "${pids[@]}"
 	rss=$(awk '/^VmHWM/ {print $2}' "/proc/$(pgrep -f -n "closetrace -v watch -i s0")/status")
-	watch_stop
+	ns_stop
 	n=$(grep -c '^200$' "$d/many.codes")
 	echo "# 100 concurrent scrapes: $n answered 200; 1 MB body: $(cat "$d/big.code"), 1 MB header: $(cat "$d/bighdr.code"); peak RSS ${rss} KiB" >&3
 	[ "$n" = 100 ] && [ "$(grep -c refused "$d/h.out")" = 5 ] && [ "$rss" -lt 65536 ]

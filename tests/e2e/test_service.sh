@@ -30,19 +30,11 @@ ns_bg "$NS_S" "$DRIVE" server "$S4" "$S6" >"$d/server.out"
 check "the test server listens" wait_for "$d/server.out" ready 5
 PORT=45000
 
-# start NAME CMD...: CMD (a closetrace) in the server's namespace, in the background, until
-# it says it is watching; its pid in $WPID
+# start NAME CMD...: CMD (a closetrace watch, -v) in the server's namespace: ns_start
 start() {
 	local name=$1
 	shift
-	ip netns exec "$NS_S" "$@" >"$d/$name.out" 2>"$d/$name.err" &
-	WPID=$!
-	NS_PIDS+=("$WPID")
-	wait_for "$d/$name.err" "watching " 5
-}
-stop() {
-	kill -INT "$WPID" 2>/dev/null
-	wait "$WPID"
+	ns_start "$name" ip netns exec "$NS_S" "$@"
 }
 attached() { ip netns exec "$NS_S" bpftool net show dev s0 | grep -q ct_tc; }
 capeff() { awk '/^CapEff/ {print $2}' "/proc/$WPID/status"; }
@@ -57,7 +49,7 @@ t_unprivileged() {
 	uid=$(uid_of)
 	ns_drive refused 2 && ns_drive reset-server 1 || return 1
 	sleep 0.5
-	stop || return 1
+	ns_stop || return 1
 	echo "# uid $uid, CapEff after attach: $eff" >&3
 	[ "$uid" = $NOBODY ] && [ "$eff" = 0000000000000000 ] &&
 		[ "$(jq -r .close "$d/np.out" | sort | uniq -c | tr -s ' ')" = " 2 refused
@@ -82,7 +74,7 @@ t_user() {
 	uid=$(uid_of)
 	ns_drive refused 1 || return 1
 	sleep 0.5
-	stop || return 1
+	ns_stop || return 1
 	[ "$uid" = $NOBODY ] && [ "$eff" = 0000000000000000 ] &&
 		[ "$(jq -r .close "$d/us.out")" = refused ] && ! attached
 }
@@ -116,17 +108,17 @@ t_file() {
 	ns_drive refused 3 || return 1
 	sleep 0.3
 	[ "$(stat -c %a "$f")" = 640 ] && [ "$(wc -l <"$f")" = 3 ] && [ ! -s "$d/of.out" ] ||
-		{ stop; return 1; }
+		{ ns_stop; return 1; }
 	# logrotate: rename, then SIGHUP; new lines go to a new file
 	mv "$f" "$f.1" && kill -HUP "$WPID" || return 1
 	ns_drive refused 2 || return 1
 	sleep 0.3
-	[ "$(wc -l <"$f")" = 2 ] && [ "$(wc -l <"$f.1")" = 3 ] || { stop; return 1; }
+	[ "$(wc -l <"$f")" = 2 ] && [ "$(wc -l <"$f.1")" = 3 ] || { ns_stop; return 1; }
 	# removed, then SIGHUP: a new file
 	rm "$f" && kill -HUP "$WPID" || return 1
 	ns_drive refused 1 || return 1
 	sleep 0.3
-	stop || return 1
+	ns_stop || return 1
 	[ "$(wc -l <"$f")" = 1 ] && jq -e . "$f" "$f.1" >/dev/null && ! attached
 }
 check "--output-file: 0640, whole lines; SIGHUP reopens after a rename and after removal" t_file
@@ -146,7 +138,7 @@ t_rotate() {
 		return 1
 	ns_drive refused 25 || return 1
 	sleep 0.5
-	stop || return 1
+	ns_stop || return 1
 	for n in "$f" "$f.1" "$f.2"; do
 		[ -s "$n" ] && [ "$(stat -c %s "$n")" -le 4096 ] && jq -e . "$n" >/dev/null ||
 			{ echo "$n: $(stat -c %s "$n" 2>&1)"; return 1; }
@@ -168,7 +160,7 @@ t_disk_full() {
 	sleep 0.5
 	# the file, as the watch sees it, before it ends
 	cat "/proc/$WPID/root$d/full/x.json" >"$d/df.json" 2>/dev/null
-	stop || return 1
+	ns_stop || return 1
 	echo "# $(wc -l <"$d/df.json") lines in 16 KiB; $(tail -1 "$d/df.err")" >&3
 	[ "$(grep -c 'a line could not be written (No space left on device)' "$d/df.err")" = 1 ] &&
 		grep -q "lines were dropped$" "$d/df.err" &&
@@ -253,7 +245,7 @@ t_unit_run() {
 	sleep 1.5
 	ip netns exec "$NS_S" curl -s http://127.0.0.1:9464/metrics >"$d/unit.metrics"
 	[ "$(capeff)" = 0000000000000000 ] || return 1
-	stop || return 1
+	ns_stop || return 1
 	[ "$(jq -r .close "$d/unitlog/closes.json" | sort | uniq -c | tr -s ' ')" = " 2 refused" ] &&
 		grep -q '^closetrace_server_closes_total{iface="s0",port="other",close="refused"} 2$' \
 			"$d/unit.metrics" && ! attached
