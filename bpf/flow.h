@@ -40,20 +40,145 @@ static __always_inline void ct_count(__u64 *cnt, __u32 idx)
 		cnt[idx]++;
 }
 
-/* Create (or, with @replace, restart) the entry of a flow; NULL when the map refuses. */
+/*
+ * How many candidates one eviction looks at: embryonic ring slots (most are stale, flows
+ * established or gone since: each is passed over once, ever), established samples.
+ */
+#define CT_EVICT_EMB_TRIES 4096
+#define CT_EVICT_EST_SAMPLES 8
+
+struct ct_evict {
+	struct ct_flow_key key;	/* the flow removed, or the idlest established one so far */
+	__u32 now;		/* last_seen ticks */
+	__u32 idle;		/* the idlest one's quiet ticks */
+	int found;
+	int none_left;		/* the embryonic ring has no candidate left */
+};
+
+/* Note @k in ring @ring (at position head++). */
+static __always_inline void ct_ring_push(void *ring, struct ct_ring_pos *pos,
+					 const struct ct_flow_key *k)
+{
+	__u32 slot = (__u32)__sync_fetch_and_add(&pos->head, 1) & cfg_ring_mask;
+	struct ct_flow_key *dst = bpf_map_lookup_elem(ring, &slot);
+
+	if (dst)
+		*dst = *k;
+}
+
+/*
+ * One step of an embryonic eviction: take the oldest candidate off the ring and remove
+ * its flow if it is still there and still embryonic (flows established since, or gone,
+ * are passed over). Stops the loop once a flow went, or no candidate is left.
+ */
+static long ct_evict_emb_step(__u32 i, void *data)
+{
+	struct ct_evict *x = data;
+	__u64 head = emb_pos.head, tail = emb_pos.tail, size = (__u64)cfg_ring_mask + 1;
+	struct ct_flow_key *slot_key;
+	struct ct_flow *f;
+	__u32 slot;
+
+	if (tail >= head) {
+		x->none_left = 1;
+		return 1;
+	}
+	if (head - tail > size) {	/* overwritten since: from the oldest still there */
+		__sync_val_compare_and_swap(&emb_pos.tail, tail, head - size);
+		return 0;
+	}
+	if (__sync_val_compare_and_swap(&emb_pos.tail, tail, tail + 1) != tail)
+		return 0;	/* another CPU took this one */
+	slot = (__u32)tail & cfg_ring_mask;
+	slot_key = bpf_map_lookup_elem(&emb_ring, &slot);
+	if (!slot_key)
+		return 0;
+	x->key = *slot_key;
+	f = bpf_map_lookup_elem(&flows, &x->key);
+	if (!f || (f->state & CT_ST_ASSURED) || bpf_map_delete_elem(&flows, &x->key))
+		return 0;
+	x->found = 1;
+	return 1;
+}
+
+/* One sample of an established eviction: the clock hand's next slot, if it is idler. */
+static long ct_evict_est_step(__u32 i, void *data)
+{
+	struct ct_evict *x = data;
+	__u64 head = est_pos.head, n;
+	struct ct_flow_key *slot_key;
+	struct ct_flow *f;
+	__u32 slot, idle;
+
+	if (!head)
+		return 1;
+	n = __sync_fetch_and_add(&est_pos.tail, 1);
+	/* until the ring has gone round once, only [0, head) holds keys */
+	slot = (__u32)(head <= cfg_ring_mask ? n % head : n) & cfg_ring_mask;
+	slot_key = bpf_map_lookup_elem(&est_ring, &slot);
+	if (!slot_key)
+		return 0;
+	f = bpf_map_lookup_elem(&flows, slot_key);
+	if (!f || !(f->state & CT_ST_ASSURED))
+		return 0;
+	idle = x->now - f->last_seen;
+	if (!x->found || idle > x->idle) {
+		x->key = *slot_key;
+		x->idle = idle;
+		x->found = 1;
+	}
+	return 0;
+}
+
+/* Count a removal in the counters of the removed flow's interface. */
+static __always_inline void ct_count_evicted(const struct ct_flow_key *k, __u32 idx);
+
+/*
+ * The table is full: remove one flow. The oldest embryonic flow goes; only when none is
+ * left, the idlest of a few established ones. 0 when one went (counted), else -1: the
+ * candidates looked at were all stale, or the table holds nothing to evict.
+ */
+static __always_inline int ct_make_room(void)
+{
+	struct ct_evict x = {};
+
+	bpf_loop(CT_EVICT_EMB_TRIES, ct_evict_emb_step, &x, 0);
+	if (x.found) {
+		ct_count_evicted(&x.key, CT_C_EVICT_EMB);
+		return 0;
+	}
+	if (!x.none_left)
+		return -1;
+	x.now = ct_now_last();
+	bpf_loop(CT_EVICT_EST_SAMPLES, ct_evict_est_step, &x, 0);
+	if (!x.found || bpf_map_delete_elem(&flows, &x.key))
+		return -1;
+	ct_count_evicted(&x.key, CT_C_EVICT_EST);
+	return 0;
+}
+
+/*
+ * Create (or, with @replace, restart) the entry of a flow; NULL when it cannot be. A full
+ * table makes room first (ct_make_room); a new entry is embryonic, so its key goes on
+ * the embryonic ring.
+ */
 static __always_inline struct ct_flow *ct_flow_new(struct ct_pkt *p, int ep, __u64 *cnt,
 						   int replace)
 {
+	__u64 flags = replace ? BPF_ANY : BPF_NOEXIST;
 	struct ct_flow nf = {};
 	long err;
 
 	nf.first_ns = ct_now();
 	nf.last_seen = ct_now_last();
 	nf.state = ct_initial_state(ep, p->flags, p->sport, p->dport);
-	err = bpf_map_update_elem(&flows, &p->key, &nf, replace ? BPF_ANY : BPF_NOEXIST);
-	if (err == 0)
+	err = bpf_map_update_elem(&flows, &p->key, &nf, flags);
+	if (err == -CT_E2BIG && !ct_make_room())
+		err = bpf_map_update_elem(&flows, &p->key, &nf, flags);
+	if (err == 0) {
 		ct_count(cnt, CT_C_FLOWS);
-	else if (err != -CT_EEXIST) {	/* another CPU created it first */
+		ct_ring_push(&emb_ring, &emb_pos, &p->key);
+	} else if (err != -CT_EEXIST) {	/* another CPU created it first */
 		ct_count(cnt, CT_C_FLOW_FAIL);
 		return NULL;
 	}
@@ -148,9 +273,52 @@ static __always_inline void ct_emit(struct ct_flow *f, struct ct_pkt *p, __u8 ty
 }
 
 /*
+ * Whether one more close of a storm kind may go out as an event: at most cfg_storm_rate
+ * in each one-second window (windows by the kernel clock; replay's is the capture's).
+ */
+static __always_inline int ct_storm_admit(__u64 now)
+{
+	__u64 win = now / 1000000000ull, seen = storm_win_start;
+
+	if (win != seen && __sync_val_compare_and_swap(&storm_win_start, seen, win) == seen)
+		__sync_lock_test_and_set(&storm_win_count, 0);
+	return __sync_fetch_and_add(&storm_win_count, 1) < cfg_storm_rate;
+}
+
+/* Count the close of @f in the storm summary of its server, port and kind. */
+static __always_inline void ct_storm_count(struct ct_flow *f, const struct ct_flow_key *k,
+					   __u8 kind, __u64 now, __u64 *cnt)
+{
+	struct ct_storm_key sk = {};
+	struct ct_storm_val nv = { .count = 1, .first_ns = now, .last_ns = now }, *v;
+	int srv = !ct_client_ep(f->state);
+
+	__sync_fetch_and_or(&f->state, CT_ST_SUMMARY);
+	ct_count(cnt, CT_C_SUMMARISED);
+	__builtin_memcpy(sk.addr, k->addr[srv & 1], sizeof(sk.addr));
+	sk.ifvlan = k->ifvlan;
+	sk.port = k->port[srv & 1];
+	sk.close = kind;
+	sk.epoch = storm_epoch % CT_STORM_EPOCHS;
+	v = bpf_map_lookup_elem(&storm, &sk);
+	if (!v) {
+		if (!bpf_map_update_elem(&storm, &sk, &nv, BPF_NOEXIST))
+			return;
+		v = bpf_map_lookup_elem(&storm, &sk);	/* another program made it */
+		if (!v) {
+			ct_count(cnt, CT_C_STORM_FULL);	/* no room: summarised unkeyed */
+			return;
+		}
+	}
+	v->count++;
+	v->last_ns = now;
+}
+
+/*
  * Mark the flow ended with @kind; the one packet that does so counts and reports it.
  * CT_ST_ENDED becomes visible before close and end_ns are written: the scanner leaves an
- * ended flow whose close is still CT_CLOSE_NONE for its next pass.
+ * ended flow whose close is still CT_CLOSE_NONE for its next pass. Orphan RSTs past the
+ * storm rate are summarised instead of reported one by one.
  */
 static __always_inline void ct_end(struct ct_flow *f, struct ct_pkt *p, int ep, __u8 kind,
 				   __u64 *cnt)
@@ -166,6 +334,10 @@ static __always_inline void ct_end(struct ct_flow *f, struct ct_pkt *p, int ep, 
 	ct_count(cnt, CT_C_CLOSE_BASE + kind);
 	if (kind == CT_CLOSE_GRACEFUL && !cfg_emit_graceful)
 		return;
+	if (kind == CT_CLOSE_ORPHAN_RST && cfg_storm_rate && !ct_storm_admit(now)) {
+		ct_storm_count(f, &p->key, kind, now, cnt);
+		return;
+	}
 	ct_emit(f, p, CT_EV_CLOSE, kind, ct_rst_by(old, kind, ep), ct_client_ep(old), now, cnt);
 }
 
@@ -207,8 +379,10 @@ static __always_inline void ct_control(struct ct_flow *f, struct ct_pkt *p, int 
 		 * A bare SYN on a 5-tuple whose flow has ended starts a new flow. The old
 		 * one's final state (later RSTs included) goes to user space first.
 		 */
-		ct_emit(f, p, CT_EV_REPLACED, f->close, CT_BY_NONE, ct_client_ep(st0), ct_now(),
-			cnt);
+		/* a summarised close has no final state of its own either */
+		if (!(st0 & CT_ST_SUMMARY))
+			ct_emit(f, p, CT_EV_REPLACED, f->close, CT_BY_NONE, ct_client_ep(st0),
+				ct_now(), cnt);
 		ct_count(cnt, CT_C_RESTARTS);
 		f = ct_flow_new(p, ep, cnt, 1);
 		if (!f)
@@ -243,6 +417,12 @@ static __always_inline void ct_control(struct ct_flow *f, struct ct_pkt *p, int 
 
 	if (!(st0 & CT_ST_HS_DONE))
 		ct_handshake(f, ep, fl, cnt);
+
+	/* established now: its key goes on the ring established flows are evicted from */
+	old = f->state;
+	if (!(old & CT_ST_ASSURED) && ct_assured(old) &&
+	    !(__sync_fetch_and_or(&f->state, CT_ST_ASSURED) & CT_ST_ASSURED))
+		ct_ring_push(&est_ring, &est_pos, &p->key);
 
 	if (fl & CT_TH_FIN) {
 		__sync_fetch_and_add(&f->fin[ep], 1);
@@ -328,6 +508,14 @@ static __always_inline struct ct_counters *ct_counters_get(__u32 ifindex)
 	__u32 slot = ct_slot(ifindex);
 
 	return bpf_map_lookup_elem(&counters, &slot);
+}
+
+static __always_inline void ct_count_evicted(const struct ct_flow_key *k, __u32 idx)
+{
+	struct ct_counters *c = ct_counters_get(CT_IFVLAN_IFINDEX(k->ifvlan));
+
+	if (c)
+		ct_count(c->c, idx);
 }
 
 /* Count a parsed packet and, if it is TCP, account it to its flow. */

@@ -37,7 +37,13 @@ const volatile __u16 cfg_rx_saddr6 = CT_FIELD_NONE, cfg_rx_daddr6 = CT_FIELD_NON
 /* The interfaces watched: each counts in the slot of its index here. */
 const volatile __u32 cfg_ifindex[CT_MAX_IFACES] = {};
 const volatile __u32 cfg_nifs = 0;
-
+/* The eviction rings' size less one (a power of two less one: user space sizes them). */
+const volatile __u32 cfg_ring_mask = CT_DEFAULT_FLOWS - 1;
+/*
+ * Storms: orphan-RST closes past this many a second (0: no limit) go into the "storm"
+ * summary table instead of the ring buffer.
+ */
+const volatile __u32 cfg_storm_rate = 0;
 
 /* Capture time of the packet under test, written by replay before each run: in ns, and
  * in CT_REPLAY_TICK_NS ticks for last_seen. */
@@ -47,13 +53,49 @@ __u32 user_clock_tick = 0;
 __u32 last_result = 0;
 /* Filled by ct_clock_probe. */
 struct ct_clock_probe clock_probe = {};
+/*
+ * The eviction rings' positions: entries [tail, head) of the embryonic ring are the
+ * candidates, oldest first; the established ring is swept by a clock hand.
+ */
+struct ct_ring_pos emb_pos = {}, est_pos = {};
+/* The storm limit's one-second window: when it began and how many closes it let through. */
+__u64 storm_win_start = 0, storm_win_count = 0;
+/* The summary period user space is in: summaries are keyed by it, modulo 3 */
+__u32 storm_epoch = 0;
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CT_DEFAULT_FLOWS);
 	__type(key, struct ct_flow_key);
 	__type(value, struct ct_flow);
 } flows SEC(".maps");
+
+/*
+ * The table is a plain hash: when it is full, the programs choose what goes (embryonic
+ * flows first, in the order they came; an established one, the idlest of a sample, only
+ * when no embryonic one is left) and count each removal. The rings hold the keys.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CT_DEFAULT_FLOWS);
+	__type(key, __u32);
+	__type(value, struct ct_flow_key);
+} emb_ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CT_DEFAULT_FLOWS);
+	__type(key, __u32);
+	__type(value, struct ct_flow_key);
+} est_ring SEC(".maps");
+
+/* Storm summaries: closes not sent as events, by server, port, kind and period. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, CT_STORM_KEYS);
+	__type(key, struct ct_storm_key);
+	__type(value, struct ct_storm_val);
+} storm SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

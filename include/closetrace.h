@@ -73,6 +73,9 @@ enum ct_letter {
 #define CT_ST_ROLE		(1u << 19)	/* the client is known from a SYN or a SYN-ACK */
 #define CT_ST_CLIENT_HI		(1u << 20)	/* with CT_ST_ROLE: the client is CT_EP_HI */
 #define CT_ST_GUESS_HI		(1u << 21)	/* no SYN/SYN-ACK yet: CT_EP_HI looks like the client */
+#define CT_ST_ASSURED		(1u << 22)	/* established: a completed handshake, or both sides
+						 * sent an ACK, data or a FIN; evicted last */
+#define CT_ST_SUMMARY		(1u << 23)	/* its close went into a storm summary, not an event */
 
 /*
  * The flow value, 104 bytes. The first 40 are all a plain data packet touches (and share
@@ -143,6 +146,7 @@ enum ct_close {
 #define CT_AF_INET 2		/* sa_family of a sockaddr_in in a tracepoint record */
 #define CT_AF_INET6 10		/* sa_family of a sockaddr_in6 */
 #define CT_EEXIST 17		/* a BPF_NOEXIST map update on a key that is there: -CT_EEXIST */
+#define CT_E2BIG 7		/* a map update on a full hash table: -CT_E2BIG */
 #define CT_BPF_TCX_INGRESS 46	/* enum bpf_attach_type: tcx links, and tc programs' type */
 #define CT_BPF_TCX_EGRESS 47
 #define CT_BPF_F_BEFORE (1u << 3)	/* bpf_link_create flag: first among a hook's programs */
@@ -198,8 +202,12 @@ enum ct_counter {
 	CT_C_HANDSHAKES,	/* completed handshakes */
 	CT_C_FLOWS,		/* flows created */
 	CT_C_RESTARTS,		/* ended flows replaced by a new SYN (included in FLOWS) */
-	CT_C_FLOW_FAIL,		/* flow could not be created (map update failed) */
+	CT_C_FLOW_FAIL,		/* flow not tracked: the table was full and nothing could go */
 	CT_C_RB_FAIL,		/* ring-buffer reservation failed: an event was lost */
+	CT_C_EVICT_EMB,		/* embryonic flows evicted to make room (counted at removal) */
+	CT_C_EVICT_EST,		/* established flows evicted: no embryonic one was left */
+	CT_C_SUMMARISED,	/* kernel closes counted in a storm summary instead of an event */
+	CT_C_STORM_FULL,	/* ... of which the summary table had no room for their server */
 	CT_C_CLOSE_BASE,	/* + enum ct_close: closes decided in the kernel */
 	CT_C_MAX = CT_C_CLOSE_BASE + CT_CLOSE_MAX,
 };
@@ -235,6 +243,34 @@ enum ct_parse_res {
 	CT_P_OTHER,		/* well formed but not (parsable) TCP */
 	CT_P_FRAGMENT,		/* a non-first IP fragment: no TCP header in it */
 	CT_P_MALFORMED,		/* truncated or inconsistent headers */
+};
+
+/* Positions in an eviction ring: they only grow; a slot is position & cfg_ring_mask. */
+struct ct_ring_pos {
+	__u64 head;
+	__u64 tail;		/* embryonic ring: the next candidate; established: the hand */
+};
+
+/*
+ * Storm summaries. A close past the storm rate is counted under its server's address and
+ * port, its kind and the summary period (user space's storm_epoch, modulo 3: it reads a
+ * period's entries once no program can still be writing them, two periods later).
+ */
+#define CT_STORM_KEYS 4096
+#define CT_STORM_EPOCHS 3
+struct ct_storm_key {
+	__u32 addr[4];		/* the server's, as in flow keys */
+	__u32 ifvlan;
+	__u16 port;		/* the server's, host order */
+	__u8 close;		/* enum ct_close */
+	__u8 epoch;
+};
+_Static_assert(sizeof(struct ct_storm_key) == 24, "ct_storm_key layout");
+
+struct ct_storm_val {		/* per CPU */
+	__u64 count;
+	__u64 first_ns;		/* clock of ct_flow.first_ns */
+	__u64 last_ns;
 };
 
 /* Defaults user space applies before load. */

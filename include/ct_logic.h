@@ -175,4 +175,18 @@ static __always_inline __u32 ct_initial_state(int ep, __u8 flags, __u16 sport, _
 	return st;
 }
 
+/*
+ * Whether state @st makes a flow established for eviction ("assured", as conntrack says):
+ * a completed handshake, or both sides sent an ACK, data or a FIN (a flow joined
+ * midstream). Everything else is embryonic: SYNs, a SYN-ACK not yet acknowledged,
+ * one-way traffic, refused flows, orphan RSTs; those go first when the table is full.
+ */
+static __always_inline int ct_assured(__u32 st)
+{
+	__u32 two_way = CT_ST_LETTER(CT_EP_LO, CT_L_ACK) | CT_ST_LETTER(CT_EP_LO, CT_L_DATA) |
+			CT_ST_LETTER(CT_EP_LO, CT_L_FIN);
+
+	return (st & CT_ST_CT) || ((st & two_way) && (st & (two_way << 8)));
+}
+
 #endif /* CT_LOGIC_H */

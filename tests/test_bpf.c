@@ -991,6 +991,170 @@ static void t_ringbuf_full(void **state)
 	assert_int_equal((__u64)F.nev + c[CT_C_RB_FAIL], n);
 }
 
+/* ---- a full table: embryonic flows go first, every removal counted ------------------- */
+
+#define SMALL_TABLE 64
+
+/* Swap in an object with a table of @flows entries (and @storm orphan RSTs a second). */
+static struct closetrace *swap_in(__u32 flows, __u32 storm, struct ring_buffer **rb)
+{
+	struct ct_load_opts lo = {
+		.flows = flows, .ringbuf = 1 << 20, .emit_graceful = 1, .user_clock = 1,
+		.storm_rate = storm,
+	};
+	struct closetrace *saved = F.skel, *skel = ct_load(&lo, F.why, sizeof(F.why));
+
+	assert_non_null(skel);
+	*rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
+	assert_non_null(*rb);
+	F.skel = skel;
+	F.nev = 0;
+	skel->bss->user_clock_ns = 1000000000ull;
+	skel->bss->user_clock_tick = 1000;
+	return saved;
+}
+
+static void swap_out(struct closetrace *saved, struct ring_buffer *rb)
+{
+	struct closetrace *skel = F.skel;
+
+	F.skel = saved;
+	ring_buffer__free(rb);
+	ct_unload(skel);
+}
+
+static void establish(struct conn *cn, int n, int data)
+{
+	conn_init(cn, &v4_xdp, n);
+	C(cn, SYN, 0);
+	S(cn, SYN | ACK, 0);
+	C(cn, ACK, 0);
+	if (data)
+		C(cn, ACK | PSH, data);
+}
+
+/* Whether @cn's flow is in the table (on whichever interface the test run gave it). */
+static int flow_present(const struct conn *cn, struct ct_flow *f)
+{
+	struct ct_flow_key keys[MAX_FLOWS], k;
+	struct ct_flow vals[MAX_FLOWS];
+	int n = flows_dump(keys, vals);
+
+	conn_key(cn, &k);
+	for (int i = 0; i < n; i++) {
+		k.ifvlan = keys[i].ifvlan;
+		if (!memcmp(&k, &keys[i], sizeof(k))) {
+			*f = vals[i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A SYN flood into a full table: only embryonic flows go, counted one by one. */
+static void t_evict_embryonic_first(void **state)
+{
+	struct ring_buffer *rb;
+	struct closetrace *saved;
+	struct ct_flow_key keys[MAX_FLOWS];
+	struct ct_flow vals[MAX_FLOWS], f;
+	struct conn est[10], cn;
+	__u64 c[CT_C_MAX];
+	const int nsyn = 1000, nrst = 300;
+
+	(void)state;
+	need_priv();
+	saved = swap_in(SMALL_TABLE, 0, &rb);
+	for (int i = 0; i < 10; i++)
+		establish(&est[i], i, 10);
+	for (int i = 0; i < nsyn + nrst; i++) {
+		conn_init(&cn, &v4_xdp, 200);
+		cn.c_port = (uint16_t)(10000 + i);
+		C(&cn, i < nsyn ? SYN : RST, 0);	/* SYNs, then orphan RSTs */
+	}
+	/* the established ones are all there, and saw their FIN close */
+	for (int i = 0; i < 10; i++) {
+		assert_true(flow_present(&est[i], &f));
+		assert_true(f.state & CT_ST_ASSURED);
+		C(&est[i], FIN | ACK, 0);
+		S(&est[i], FIN | ACK, 0);
+	}
+	counters(c);
+	ring_buffer__consume(rb);
+	assert_int_equal(flows_dump(keys, vals), SMALL_TABLE);
+	swap_out(saved, rb);
+
+	assert_int_equal(c[CT_C_FLOWS], 10 + nsyn + nrst);
+	assert_int_equal(c[CT_C_EVICT_EST], 0);
+	assert_int_equal(c[CT_C_FLOW_FAIL], 0);
+	/* in the table: the 10, and the newest embryonic ones */
+	assert_int_equal(c[CT_C_EVICT_EMB], 10 + nsyn + nrst - SMALL_TABLE);
+	assert_int_equal(c[CT_C_CLOSE_BASE + CT_CLOSE_GRACEFUL], 10);
+	assert_int_equal(c[CT_C_CLOSE_BASE + CT_CLOSE_ORPHAN_RST], nrst);
+}
+
+/* No embryonic flow left: the idlest established flow of the sample goes, counted. */
+static void t_evict_established_last(void **state)
+{
+	struct ring_buffer *rb;
+	struct closetrace *saved;
+	struct conn est[SMALL_TABLE], cn;
+	struct ct_flow f;
+	__u64 c[CT_C_MAX];
+
+	(void)state;
+	need_priv();
+	saved = swap_in(SMALL_TABLE, 0, &rb);
+	for (int i = 0; i < SMALL_TABLE; i++)
+		establish(&est[i], i, 0);
+	/* all but the fourth heard from since: it is the idlest */
+	for (int i = 0; i < SMALL_TABLE; i++)
+		if (i != 3)
+			S(&est[i], ACK | PSH, 100);
+	conn_init(&cn, &v4_xdp, 200);
+	C(&cn, SYN, 0);
+	counters(c);
+	assert_int_equal(c[CT_C_EVICT_EMB], 0);
+	assert_int_equal(c[CT_C_EVICT_EST], 1);
+	assert_int_equal(c[CT_C_FLOW_FAIL], 0);
+	assert_false(flow_present(&est[3], &f));
+	assert_true(flow_present(&cn, &f));
+	for (int i = 0; i < SMALL_TABLE; i++)
+		if (i != 3)
+			assert_true(flow_present(&est[i], &f));
+	/* the new one is embryonic: the next new flow evicts it, not an established one */
+	conn_init(&cn, &v4_xdp, 201);
+	C(&cn, SYN, 0);
+	counters(c);
+	swap_out(saved, rb);
+	assert_int_equal(c[CT_C_EVICT_EMB], 1);
+	assert_int_equal(c[CT_C_EVICT_EST], 1);
+}
+
+/* Joined midstream: established once both sides were heard, embryonic before. */
+static void t_assured_midstream(void **state)
+{
+	struct conn cn;
+	struct ct_flow f;
+
+	(void)state;
+	need_priv();
+	conn_init(&cn, &v4_xdp, 1);
+	C(&cn, ACK | PSH, 100);
+	C(&cn, ACK | PSH, 100);
+	assert_true(flow_present(&cn, &f));
+	assert_false(f.state & CT_ST_ASSURED);
+	S(&cn, ACK, 0);
+	assert_true(flow_present(&cn, &f));
+	assert_true(f.state & CT_ST_ASSURED);
+	/* refused: embryonic for good */
+	conn_init(&cn, &v4_xdp, 2);
+	C(&cn, SYN, 0);
+	S(&cn, RST | ACK, 0);
+	assert_true(flow_present(&cn, &f));
+	assert_false(f.state & CT_ST_ASSURED);
+}
+
 /* ---- two CPUs on the same flows: exactly one close per flow -------------------------- */
 
 #define RACE_FLOWS 1500
@@ -1620,6 +1784,9 @@ int main(void)
 		}
 	}
 	add("ringbuf-full events-lost", t_ringbuf_full, NULL);
+	add("evict embryonic-first", t_evict_embryonic_first, NULL);
+	add("evict established-last", t_evict_established_last, NULL);
+	add("assured midstream", t_assured_midstream, NULL);
 	add("race fin-fin two-cpus", t_race_fin_fin, NULL);
 	add("race rst-rst two-cpus", t_race_rst_rst, NULL);
 	add("encapsulations mpls/pppoe/fabricpath/vlan-depth", t_encapsulations, NULL);

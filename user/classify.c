@@ -237,6 +237,10 @@ static const char *const counter_names[CT_C_CLOSE_BASE] = {
 	[CT_C_RESTARTS] = "restarts",
 	[CT_C_FLOW_FAIL] = "flow_fail",
 	[CT_C_RB_FAIL] = "events_lost",
+	[CT_C_EVICT_EMB] = "evicted_embryonic",
+	[CT_C_EVICT_EST] = "evicted_established",
+	[CT_C_SUMMARISED] = "summarised",
+	[CT_C_STORM_FULL] = "summarised_unkeyed",
 };
 
 const char *ct_counter_name(unsigned int idx)

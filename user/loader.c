@@ -37,6 +37,15 @@ static void load_error(int err, __u32 flows, char *buf, size_t len)
 		snprintf(buf, len, "loading the BPF object failed: %s", strerror(err));
 }
 
+__u32 ct_ring_size(__u32 flows)
+{
+	__u32 n = 1;
+
+	while (n < flows && n < (1u << 31))
+		n <<= 1;
+	return n;
+}
+
 struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errlen)
 {
 	__u32 flows = o->flows ? o->flows : CT_DEFAULT_FLOWS;
@@ -49,6 +58,10 @@ struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errle
 		return NULL;
 	}
 	ret = bpf_map__set_max_entries(skel->maps.flows, flows);
+	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.emb_ring, ct_ring_size(flows));
+	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.est_ring, ct_ring_size(flows));
 	if (!ret)
 		ret = bpf_map__set_max_entries(skel->maps.events,
 					       o->ringbuf ? o->ringbuf : CT_DEFAULT_RINGBUF);
@@ -90,6 +103,8 @@ struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errle
 	skel->rodata->cfg_emit_graceful = !!o->emit_graceful;
 	skel->rodata->cfg_user_clock = !!o->user_clock;
 	skel->rodata->cfg_wakeup_bytes = o->wakeup_bytes;
+	skel->rodata->cfg_ring_mask = ct_ring_size(flows) - 1;
+	skel->rodata->cfg_storm_rate = o->storm_rate;
 
 	ret = closetrace__load(skel);
 	if (ret) {

@@ -25,12 +25,17 @@ struct ct_load_opts {
 	__u32 wakeup_bytes;	/* 0: wake the reader on every event */
 	int emit_graceful;
 	int user_clock;		/* replay: time comes from the capture */
+	__u32 storm_rate;	/* orphan RSTs a second sent as events, the rest summarised;
+				 * 0: all sent */
 	/* CT_PROG_RESET: the tracepoint's layout */
 	const struct ct_reasons *reasons;
 	/* the interfaces watched: their counter slots, in this order */
 	const int *ifindex;
 	int nifs;
 };
+
+/* The eviction rings' size for a table of @flows entries: the power of two >= @flows. */
+__u32 ct_ring_size(__u32 flows);
 
 /* Returns the loaded object, or NULL with @err holding one sentence. */
 struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errlen);

@@ -70,15 +70,16 @@ double ct_table_bytes(long n)
 {
 	/*
 	 * Every element is preallocated: the kernel's 48-byte hash element header, the
-	 * 40-byte key and the 104-byte value (192 bytes, see include/closetrace.h), and a
-	 * 16-byte bucket for each slot of a power-of-two bucket array. In double: any long.
+	 * 40-byte key and the 104-byte value (192 bytes, see include/closetrace.h), a
+	 * 16-byte bucket for each slot of a power-of-two bucket array, and for each slot
+	 * too a key in each of the two eviction rings. In double: any long.
 	 */
 	double buckets = 1;
 
 	while (buckets < (double)n)
 		buckets *= 2;
 	return (double)n * (48 + sizeof(struct ct_flow_key) + sizeof(struct ct_flow)) +
-	       buckets * 16;
+	       buckets * (16 + 2 * sizeof(struct ct_flow_key));
 }
 
 static double gib(double b)

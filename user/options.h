@@ -16,7 +16,7 @@
 
 #include "closetrace.h"
 
-/* Flow-table sizes: the kernel preallocates every entry of the LRU hash. */
+/* Flow-table sizes: the kernel preallocates every entry of the hash and its rings. */
 #define CT_TABLE_MIN 1024
 #define CT_TABLE_MAX (1l << 24)
 
@@ -158,8 +158,8 @@ void ct_config_expiry(const struct ct_config *c, struct ct_expiry *e);
 int ct_parse_long(const char *s, long min, long max, long *out);
 
 /*
- * The kernel memory a flow table of @n entries takes (preallocated LRU hash elements
- * and buckets), and whether it fits: 0, or -1 with one sentence in @err when @n is
+ * The kernel memory a flow table of @n entries takes (preallocated hash elements,
+ * eviction rings and buckets), and whether it fits: 0, or -1 with one sentence in @err when @n is
  * over CT_TABLE_MAX or the table would need more than @avail bytes (0: not known).
  */
 double ct_table_bytes(long n);
