@@ -91,7 +91,7 @@ try 'closetrace --help'\" ]"
 
 t_table_memory() {
 	"$CT" watch -i lo --table-size 67108864 2>&1 | head -1 |
-		grep -qx "closetrace watch: --table-size: a table of 67108864 flows would take 13.0 GiB of kernel memory; closetrace takes at most 16777216 flows (3.2 GiB)"
+		grep -qx "closetrace watch: --table-size: a table of 67108864 flows would take 18.0 GiB of kernel memory; closetrace takes at most 16777216 flows (4.5 GiB)"
 }
 check "--table-size: a table too large is refused with the memory it would take" t_table_memory
 
