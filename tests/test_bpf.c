@@ -38,6 +38,8 @@
 #include "closetrace.h"
 #include "closetrace.skel.h"
 #include "ct_logic.h"
+#include "flows.h"
+#include "session.h"
 #include "loader.h"
 #include "log.h"
 #include "pkt.h"
@@ -1155,6 +1157,202 @@ static void t_assured_midstream(void **state)
 	assert_false(f.state & CT_ST_ASSURED);
 }
 
+/* ---- taking a flow out while packets come ------------------------------------------- */
+
+struct taken {
+	struct ct_record rec[8];
+	int n;
+	struct conn *cn;
+};
+
+static int collect(void *ctx, const struct ct_record *r)
+{
+	struct taken *t = ctx;
+
+	if (t->n < 8)
+		t->rec[t->n++] = *r;
+	return 0;
+}
+
+/* A data packet after the scan read the flow, then a RST once it is out of the table. */
+static void take_race(void *ctx, int phase, const struct ct_flow_key *k)
+{
+	struct taken *t = ctx;
+
+	(void)k;
+	if (phase == 0)
+		C(t->cn, ACK | PSH, 100);
+	else
+		C(t->cn, RST, 0);
+}
+
+/* A packet re-creates the flow between removal and re-insertion: nothing is lost. */
+static void t_take_race(void **state)
+{
+	struct ct_scanner sc;
+	struct ct_expiry exp = { 1000000000ull, 1000000000ull, 1000000000ull };
+	struct taken t = {};
+	struct ct_sink sink = { .record = collect, .ctx = &t };
+	struct ct_clock clk;
+	struct ct_flow f;
+	struct conn cn;
+
+	(void)state;
+	need_priv();
+	establish(&cn, 1, 10);
+	t.cn = &cn;
+	assert_int_equal(ct_scanner_init(&sc, bpf_map__fd(F.skel->maps.flows), 0), 0);
+	sc.take_hook = take_race;
+	sc.take_ctx = &t;
+	assert_int_equal(ct_clock_sync(F.skel, 1, &clk), 0);
+	assert_int_equal(ct_scan(&sc, &exp, &clk, F.skel->bss->user_clock_ns, CT_SCAN_FLUSH,
+				 &sink), 0);
+	ct_scanner_free(&sc);
+	/* the flow as it left the table, with the data packet: closed (idle) and final */
+	assert_int_equal(sc.split, 1);
+	assert_int_equal(t.n, 2);
+	assert_int_equal(t.rec[0].type, CT_REC_CLOSE);
+	assert_int_equal(t.rec[0].close, CT_CLOSE_IDLE);
+	assert_int_equal(t.rec[1].type, CT_REC_FLOW);
+	assert_int_equal(t.rec[1].flow.pkts[t.rec[1].client_ep], 4);
+	assert_int_equal(t.rec[1].flow.bytes[t.rec[1].client_ep], 110);
+	/* the RST made a new entry, an orphan, reported by the kernel */
+	assert_true(flow_present(&cn, &f));
+	assert_int_equal(f.close, CT_CLOSE_ORPHAN_RST);
+	ring_buffer__consume(F.rb);
+	assert_int_equal(F.nev, 1);
+	assert_int_equal(F.ev[0].close, CT_CLOSE_ORPHAN_RST);
+}
+
+/* ---- a scan of a big table drains events as it goes ----------------------------------- */
+
+#define DRAIN_FLOWS (1 << 20)
+#define DRAIN_RING (64 << 10)	/* about 400 events */
+
+struct drain {
+	int prog_fd;
+	volatile int stop;
+	__u64 sent, orphans, scanned;
+};
+
+static const char *no_iface(void *ctx, __u32 ifindex)
+{
+	(void)ctx;
+	(void)ifindex;
+	return "test";
+}
+
+static int count_drain(void *ctx, const struct ct_record *r)
+{
+	struct drain *d = ctx;
+
+	if (r->type == CT_REC_CLOSE && r->close == CT_CLOSE_ORPHAN_RST)
+		d->orphans++;
+	else if (r->type == CT_REC_CLOSE)
+		d->scanned++;
+	return 0;
+}
+
+/* One TCP frame from 10.a.b.c:port to 192.0.2.1:80 with @flags. */
+static size_t tuple_frame(uint8_t *frame, __u32 n, uint8_t flags, int net)
+{
+	char src[32];
+	struct pkt_spec ps = { .family = 4, .src = src, .dst = "192.0.2.1", .dport = 80,
+			       .flags = flags, .payload = flags & RST ? 0 : 10 };
+	struct pkt_layout lay;
+
+	snprintf(src, sizeof(src), "%d.%u.%u.%u", net, (n >> 16) & 255, (n >> 8) & 255,
+		 n & 255);
+	ps.sport = (uint16_t)(1024 + (n >> 24));
+	return pkt_build(frame, &ps, &lay);
+}
+
+static void send_raw(int fd, const uint8_t *frame, size_t len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (__u32)len,
+		    .repeat = 1);
+
+	assert_int_equal(bpf_prog_test_run_opts(fd, &o), 0);
+}
+
+/* 10 000 orphan RSTs a second, each its own event, until told to stop. */
+static void *rst_source(void *arg)
+{
+	struct drain *d = arg;
+	uint8_t frame[PKT_MAX];
+	struct timespec next, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	while (!d->stop) {
+		for (int i = 0; i < 10; i++) {
+			size_t len = tuple_frame(frame, (__u32)d->sent, RST | ACK, 11);
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+				    .data_size_in = (__u32)len, .repeat = 1);
+
+			if (bpf_prog_test_run_opts(d->prog_fd, &o))
+				return NULL;
+			d->sent++;
+		}
+		next.tv_nsec += 1000000;
+		if (next.tv_nsec >= 1000000000) {
+			next.tv_nsec -= 1000000000;
+			next.tv_sec++;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+		/* more than 2 ms behind (no CPU for a while): on from now, never a burst */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - next.tv_sec) * 1000000000l + now.tv_nsec - next.tv_nsec > 2000000)
+			next = now;
+	}
+	return NULL;
+}
+
+/*
+ * 1M flows expire in one scan while 10 000 events a second come into a ring buffer of
+ * 400: the scan drains between its batches, so not one is lost.
+ */
+static void t_scan_drains(void **state)
+{
+	struct drain d = {};
+	struct ct_session s;
+	struct ct_session_opts so = {
+		.load = { .progs = CT_PROG_XDP, .flows = DRAIN_FLOWS + (1 << 17),
+			  .ringbuf = DRAIN_RING, .emit_graceful = 1 },
+		.exp = { 1000000000ull, 1000000000ull, 1000000000ull },
+		.record = count_drain, .ctx = &d, .iface = no_iface,
+	};
+	uint8_t frame[PKT_MAX];
+	char err[256];
+	pthread_t th;
+	__u64 c[CT_C_MAX], t0, during;
+
+	(void)state;
+	need_priv();
+	assert_int_equal(ct_session_open(&s, &so, err, sizeof(err)), 0);
+	d.prog_fd = bpf_program__fd(s.skel->progs.ct_xdp);
+	for (__u32 i = 0; i < DRAIN_FLOWS; i++)
+		send_raw(d.prog_fd, frame, tuple_frame(frame, i, ACK | PSH, 10));
+	usleep(1300000);	/* past the idle timeout */
+	assert_int_equal(pthread_create(&th, NULL, rst_source, &d), 0);
+	usleep(20000);
+	t0 = d.sent;
+	assert_int_equal(ct_session_scan(&s, CT_SCAN_EXPIRE), 0);
+	during = d.sent - t0;
+	d.stop = 1;
+	pthread_join(th, NULL);
+	ct_session_drain(&s);
+	assert_int_equal(ct_read_counters(s.skel, c, CT_C_MAX), 0);
+	ct_session_close(&s);
+	print_message("1M flows expired while %llu events came (%llu in all, ring of %d)\n",
+		      (unsigned long long)during, (unsigned long long)d.sent,
+		      DRAIN_RING / (int)sizeof(struct ct_event));
+	assert_true(d.scanned >= DRAIN_FLOWS);
+	/* the scan lasted long enough to fill the ring many times over */
+	assert_true(during > 4 * (DRAIN_RING / sizeof(struct ct_event)));
+	assert_int_equal(c[CT_C_RB_FAIL], 0);
+	assert_int_equal(d.orphans, d.sent);
+}
+
 /* ---- two CPUs on the same flows: exactly one close per flow -------------------------- */
 
 #define RACE_FLOWS 1500
@@ -1787,6 +1985,8 @@ int main(void)
 	add("evict embryonic-first", t_evict_embryonic_first, NULL);
 	add("evict established-last", t_evict_established_last, NULL);
 	add("assured midstream", t_assured_midstream, NULL);
+	add("take race re-created", t_take_race, NULL);
+	add("scan drains 1M expiring", t_scan_drains, NULL);
 	add("race fin-fin two-cpus", t_race_fin_fin, NULL);
 	add("race rst-rst two-cpus", t_race_rst_rst, NULL);
 	add("encapsulations mpls/pppoe/fabricpath/vlan-depth", t_encapsulations, NULL);

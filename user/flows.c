@@ -81,60 +81,87 @@ static int emit(const struct ct_sink *sink, enum ct_rec_type type, const struct 
 	return emit_to(sink, sink->record, type, k, f, close, end_ns);
 }
 
+/* Whether the entry changed between two readings: a packet came. */
+static int changed(const struct ct_flow *a, const struct ct_flow *b)
+{
+	return a->state != b->state || a->last_seen != b->last_seen ||
+	       a->first_ns != b->first_ns || a->pkts[0] != b->pkts[0] || a->pkts[1] != b->pkts[1];
+}
+
 /*
- * Take the entry @k out of the table, if it is still as the scan read it (@f): a packet
+ * Take the entry @k out of the table, if it is still as the scan read it (*@f): a packet
  * that came in between (a RST on an idle flow, a SYN restarting an ended one) wins, and
- * the entry goes back. Returns 1 when @f may be reported as removed.
+ * the entry goes back. If it cannot go back (a packet made a new entry for the key in the
+ * meantime, or the table is full), nothing is lost: the state it was taken out with is
+ * reported instead, in *@f. Returns 1 when *@f is to be reported as removed.
  */
-static int take(struct ct_scanner *s, const struct ct_flow_key *k, const struct ct_flow *f)
+static int take(struct ct_scanner *s, const struct ct_flow_key *k, struct ct_flow *f)
 {
 	struct ct_flow now;
 
+	if (s->take_hook)
+		s->take_hook(s->take_ctx, 0, k);
 	if (bpf_map_lookup_and_delete_elem(s->map_fd, k, &now))
-		return 0;	/* gone meanwhile: evicted, replaced */
-	if (now.state != f->state || now.last_seen != f->last_seen ||
-	    now.first_ns != f->first_ns || now.pkts[0] != f->pkts[0] || now.pkts[1] != f->pkts[1]) {
-		bpf_map_update_elem(s->map_fd, k, &now, BPF_NOEXIST);
-		return 0;
+		return 0;	/* gone meanwhile: evicted (and counted), replaced */
+	if (s->take_hook)
+		s->take_hook(s->take_ctx, 1, k);
+	if (changed(&now, f)) {
+		if (!bpf_map_update_elem(s->map_fd, k, &now, BPF_NOEXIST))
+			return 0;
+		*f = now;
+		s->split++;
 	}
 	s->removed++;
 	return 1;
 }
 
-/* Decide one entry; returns 1 if it is to be removed, -1 if the sink refused more. */
-static int decide(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
-		    __u64 now, enum ct_scan_mode mode, const struct ct_sink *sink,
-		    const struct ct_flow_key *k, const struct ct_flow *f)
+/* Report @f, just taken out: its final state, and the close if user space decides it. */
+static int report_taken(const struct ct_sink *sink, const struct ct_flow_key *k,
+			const struct ct_flow *f, const struct ct_clock *clk)
 {
-	int flush = mode != CT_SCAN_EXPIRE;
-	__u64 last = ct_flow_last_ns(clk, f), quiet, end;
+	__u64 last = ct_flow_last_ns(clk, f);
 	__u8 kind;
 
-	if (last < f->first_ns)	/* last-seen has tick precision, first_ns does not */
-		last = f->first_ns;
-	quiet = now > last ? now - last : 0;
 	if (f->state & CT_ST_ENDED) {
+		/* the kernel reported the close; a summarised one has no final state either */
+		if (f->state & CT_ST_SUMMARY)
+			return 0;
+		return emit(sink, CT_REC_FLOW, k, f, f->close, f->end_ns);
+	}
+	if (last < f->first_ns)
+		last = f->first_ns;
+	kind = ct_open_kind(f);
+	if (emit(sink, CT_REC_CLOSE, k, f, kind, last) < 0)
+		return -1;
+	return emit(sink, CT_REC_FLOW, k, f, kind, last);
+}
+
+/* Decide one entry; returns 1 if it is to be removed, -1 if the sink refused more. */
+static int decide(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
+		  __u64 now, enum ct_scan_mode mode, const struct ct_sink *sink,
+		  const struct ct_flow_key *k, const struct ct_flow *seen)
+{
+	int flush = mode != CT_SCAN_EXPIRE;
+	__u64 last = ct_flow_last_ns(clk, seen), quiet;
+	struct ct_flow f = *seen;
+
+	if (last < f.first_ns)	/* last-seen has tick precision, first_ns does not */
+		last = f.first_ns;
+	quiet = now > last ? now - last : 0;
+	if (f.state & CT_ST_ENDED) {
 		/* the kernel sets ENDED before it writes close: not settled yet */
-		if (f->close == CT_CLOSE_NONE && !flush)
+		if (f.close == CT_CLOSE_NONE && !flush)
 			return 0;
 		if (!flush && quiet < e->linger_ns)
 			return 0;
-		if (!take(s, k, f))
-			return 0;
-		return emit(sink, CT_REC_FLOW, k, f, f->close, f->end_ns) < 0 ? -1 : 1;
+	} else if (mode == CT_SCAN_OPEN) {	/* not closed: only its state so far */
+		return emit(sink, CT_REC_FLOW, k, &f, CT_CLOSE_NONE, last) < 0 ? -1 : 0;
+	} else if (!flush && !ct_open_expired(e, ct_open_kind(&f), f.first_ns, last, now)) {
+		return 0;
 	}
-	if (mode == CT_SCAN_OPEN)	/* not closed: only its state so far */
-		return emit(sink, CT_REC_FLOW, k, f, CT_CLOSE_NONE, last) < 0 ? -1 : 0;
-	kind = ct_open_kind(f);
-	if (!flush && !ct_open_expired(e, kind, f->first_ns, last, now))
+	if (!take(s, k, &f))
 		return 0;
-	end = last;
-	if (!take(s, k, f))
-		return 0;
-	if (emit(sink, CT_REC_CLOSE, k, f, kind, end) < 0 ||
-	    emit(sink, CT_REC_FLOW, k, f, kind, end) < 0)
-		return -1;
-	return 1;
+	return report_taken(sink, k, &f, clk) < 0 ? -1 : 1;
 }
 
 /* Decide one entry; an entry that stays is shown to the sink's visitor, if it has one. */
@@ -183,6 +210,9 @@ int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clo
 				break;
 			}
 		}
+		/* a scan of a big table takes a while: events must not wait for its end */
+		if (sink->between && !stop)
+			sink->between(sink->ctx);
 	}
 	/* what the scan left in the table */
 	removed = s->removed - removed;

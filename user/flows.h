@@ -4,7 +4,8 @@
  * (unanswered, half-open, half-closed, idle, midstream), remove ended flows once they have
  * been quiet for a while, and hand every removed flow's final record to a sink. The map is
  * read with batched lookups; an entry is removed (lookup-and-delete) before it is
- * reported, and only if no packet changed it since it was read.
+ * reported, and only if no packet changed it since it was read (else it goes back; if
+ * it cannot, the state it was taken out with is reported).
  */
 #ifndef CT_FLOWS_H
 #define CT_FLOWS_H
@@ -32,6 +33,8 @@ struct ct_sink {
 	/* optional: called with a CT_REC_OPEN record for every flow a scan leaves in place */
 	int (*visit)(void *ctx, const struct ct_record *r);
 	const char *(*iface)(void *ctx, __u32 ifindex);
+	/* optional: called after each batch of a scan (the session drains events there) */
+	void (*between)(void *ctx);
 	void *ctx;
 	__s64 to_wall;		/* add to kernel times (monotonic, or capture) for wall clock */
 };
@@ -52,7 +55,14 @@ struct ct_scanner {
 	struct ct_flow_key *keys;
 	struct ct_flow *vals;
 	__u64 removed;			/* flows removed by scans, in all */
+	__u64 split;			/* ... of which a packet re-created while being taken */
 	__u64 last_seen_flows;		/* flows left in the table by the last scan */
+	/*
+	 * Tests only: called while an entry is taken out, after the scan read it (phase 0)
+	 * and after it left the table (phase 1), to send packets in those windows.
+	 */
+	void (*take_hook)(void *ctx, int phase, const struct ct_flow_key *k);
+	void *take_ctx;
 };
 
 int ct_scanner_init(struct ct_scanner *s, int map_fd, __u32 batch);

@@ -217,6 +217,7 @@ int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_gracefu
 	if (!l->xdp)
 		want_reasons(l, &so.load);
 	so.load.flows = (__u32)c->table_size;
+	so.load.storm_rate = (__u32)(c->storm_rate < 0 ? CT_DEFAULT_STORM_RATE : c->storm_rate);
 	so.load.emit_graceful = emit_graceful;
 	so.load.wakeup_bytes = CT_WAKEUP_EVENTS * sizeof(struct ct_event);
 	if (ct_session_open(&l->s, &so, err, sizeof(err))) {

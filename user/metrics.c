@@ -61,12 +61,17 @@ static int port_row(const struct ct_metrics *m, __u16 port)
 	return m->nports;
 }
 
-void ct_metrics_port_close(struct ct_metrics *m, int slot, __u16 port, __u8 kind)
+void ct_metrics_port_closes(struct ct_metrics *m, int slot, __u16 port, __u8 kind, __u64 n)
 {
 	if (!m->nports || slot < 0 || slot >= m->nifs || kind >= CT_CLOSE_MAX ||
 	    !m->ifs[slot].ports)
 		return;
-	m->ifs[slot].ports[port_row(m, port)][kind]++;
+	m->ifs[slot].ports[port_row(m, port)][kind] += n;
+}
+
+void ct_metrics_port_close(struct ct_metrics *m, int slot, __u16 port, __u8 kind)
+{
+	ct_metrics_port_closes(m, slot, port, kind, 1);
 }
 
 void ct_metrics_label(const char *s, char *buf, size_t len)

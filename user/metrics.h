@@ -47,6 +47,8 @@ void ct_metrics_copy(struct ct_metrics *dst, const struct ct_metrics *src);
 
 /* Count a close of @kind to server port @port on interface @slot (rows by port). */
 void ct_metrics_port_close(struct ct_metrics *m, int slot, __u16 port, __u8 kind);
+/* ... @n of them (a storm summary). */
+void ct_metrics_port_closes(struct ct_metrics *m, int slot, __u16 port, __u8 kind, __u64 n);
 
 /*
  * Render @m in the text format, families in a fixed order, one HELP and TYPE each;

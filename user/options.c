@@ -165,6 +165,10 @@ static const struct ct_opt table_opts[] = {
 	OPT("table-size", 0, CT_ARG_LONG, "N",
 	    "flow-table entries, preallocated in the kernel\n(about 200 bytes each)",
 	    table_size, .min = CT_TABLE_MIN, .max = CT_TABLE_MAX, .check = check_table),
+	OPT("storm-rate", 0, CT_ARG_LONG, "N",
+	    "orphan RSTs and unanswered SYNs reported one by one\n"
+	    "a second; past N, counted in summaries by server\nport (0: no limit)",
+	    storm_rate, .min = 0, .max = 1000000000, .def_text = "1000; replay: 0"),
 	END,
 };
 
@@ -445,6 +449,7 @@ void ct_config_init(struct ct_config *c)
 	c->syn_timeout_s = CT_DEFAULT_SYN_TIMEOUT_S;
 	c->idle_timeout_s = CT_DEFAULT_IDLE_TIMEOUT_S;
 	c->table_size = CT_DEFAULT_FLOWS;
+	c->storm_rate = -1;
 	c->format = CT_FMT_TEXT;
 	c->delay_ns = 1000000000ull;
 	c->window_ns = 60 * 1000000000ull;

@@ -16,6 +16,9 @@
 
 #include "closetrace.h"
 
+/* --storm-rate's default live (replay: none, every close of the capture is a record) */
+#define CT_DEFAULT_STORM_RATE 1000
+
 /* Flow-table sizes: the kernel preallocates every entry of the hash and its rings. */
 #define CT_TABLE_MIN 1024
 #define CT_TABLE_MAX (1l << 24)
@@ -35,6 +38,7 @@ struct ct_config {
 	int force;
 	/* expiry */
 	long syn_timeout_s, idle_timeout_s, table_size;
+	long storm_rate;		/* --storm-rate; -1: the command's default */
 	/* selection and output */
 	struct ct_filter *filter;	/* owned */
 	const char *filter_text;

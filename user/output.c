@@ -160,6 +160,44 @@ static const char *rec_type(const struct ct_record *r)
 	return r->type == CT_REC_FLOW ? "flow" : "close";
 }
 
+/* A storm summary: its server and port (null when not known), count, first and last. */
+static size_t json_summary(const struct ct_record *r, char *buf, size_t len)
+{
+	int s = ct_rec_srv(r);
+	char ts[40], first[40], sip[64];
+	size_t off = 0;
+
+	ct_format_time(r->ts_ns, ts, sizeof(ts));
+	ct_format_time(r->start_ns, first, sizeof(first));
+	ct_put(buf, len, &off, "{\"v\":1,\"type\":\"summary\",\"ts\":\"%s\",\"iface\":", ts);
+	put_json_str(buf, len, &off, r->iface ? r->iface : "");
+	ct_put(buf, len, &off, ",\"close\":\"%s\",", ct_close_name(r->close));
+	if (r->unkeyed) {
+		ct_put(buf, len, &off, "\"srv_ip\":null,\"srv_port\":null,");
+	} else {
+		ct_key_addr_str(&r->key, s, sip, sizeof(sip));
+		ct_put(buf, len, &off, "\"srv_ip\":\"%s\",\"srv_port\":%u,", sip, r->key.port[s]);
+	}
+	ct_put(buf, len, &off, "\"count\":%" PRIu64 ",\"first\":\"%s\",\"last\":\"%s\"}\n",
+	       (uint64_t)r->count, first, ts);
+	return off;
+}
+
+static size_t json_loss(const struct ct_record *r, char *buf, size_t len)
+{
+	char ts[40];
+	size_t off = 0;
+
+	ct_format_time(r->ts_ns, ts, sizeof(ts));
+	ct_put(buf, len, &off,
+	       "{\"v\":1,\"type\":\"loss\",\"ts\":\"%s\",\"evicted_embryonic\":%" PRIu64
+	       ",\"evicted_established\":%" PRIu64 ",\"untracked\":%" PRIu64
+	       ",\"events_lost\":%" PRIu64 "}\n", ts, (uint64_t)r->loss.evicted_embryonic,
+	       (uint64_t)r->loss.evicted_established, (uint64_t)r->loss.untracked,
+	       (uint64_t)r->loss.events_lost);
+	return off;
+}
+
 size_t ct_format_json(const struct ct_record *r, char *buf, size_t len)
 {
 	const struct ct_flow *f = &r->flow;
@@ -170,6 +208,10 @@ size_t ct_format_json(const struct ct_record *r, char *buf, size_t len)
 	if (!len)
 		return 0;
 	buf[0] = '\0';
+	if (r->type == CT_REC_SUMMARY)
+		return json_summary(r, buf, len);
+	if (r->type == CT_REC_LOSS)
+		return json_loss(r, buf, len);
 	ct_format_time(r->ts_ns, ts, sizeof(ts));
 	ct_format_time(r->start_ns, start, sizeof(start));
 	ct_key_addr_str(&r->key, c, cip, sizeof(cip));
@@ -233,6 +275,34 @@ size_t ct_format_text_header(int wide, char *buf, size_t len)
 	return off;
 }
 
+/* A summary's line: the close columns, then the count and the time it spans. */
+static size_t text_summary(const struct ct_record *r, const char *ts, const char *ifc, int w,
+			   char *buf, size_t len)
+{
+	char sv[80] = "*", first[40];
+	size_t off = 0;
+
+	if (!r->unkeyed)
+		endpoint(r, ct_rec_srv(r), sv, sizeof(sv));
+	ct_format_time(r->start_ns, first, sizeof(first));
+	ct_put(buf, len, &off, "%-27s %-15.15s %-*s %-*s %-12s summary: %" PRIu64
+	       " closes since %s\n", ts, ifc, w, "*", w, sv, ct_close_name(r->close),
+	       (uint64_t)r->count, first);
+	return off;
+}
+
+/* What was lost, as one line (the JSON record has each count under its name). */
+static size_t text_loss(const struct ct_record *r, const char *ts, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	ct_put(buf, len, &off, "%-27s loss: %" PRIu64 " embryonic and %" PRIu64
+	       " established flows evicted, %" PRIu64 " untracked, %" PRIu64 " events lost\n",
+	       ts, (uint64_t)r->loss.evicted_embryonic, (uint64_t)r->loss.evicted_established,
+	       (uint64_t)r->loss.untracked, (uint64_t)r->loss.events_lost);
+	return off;
+}
+
 size_t ct_format_text(const struct ct_record *r, int wide, char *buf, size_t len)
 {
 	const struct ct_flow *f = &r->flow;
@@ -243,6 +313,10 @@ size_t ct_format_text(const struct ct_record *r, int wide, char *buf, size_t len
 	/* a file or interface name may hold terminal controls; the cut keeps escapes whole */
 	ct_text_escape(r->iface ? r->iface : "-", ifc, sizeof(ifc));
 	ct_format_time(r->ts_ns, ts, sizeof(ts));
+	if (r->type == CT_REC_SUMMARY)
+		return text_summary(r, ts, ifc, w, buf, len);
+	if (r->type == CT_REC_LOSS)
+		return text_loss(r, ts, buf, len);
 	endpoint(r, c, cl, sizeof(cl));
 	endpoint(r, s, sv, sizeof(sv));
 	ct_history_str(f->history, c, hist, sizeof(hist));
@@ -321,11 +395,16 @@ int ct_output_record(struct ct_output *o, const struct ct_record *r)
 		return -1;
 	if (o->fmt == CT_FMT_NONE)
 		return 0;
-	if (o->flows ? r->type != CT_REC_FLOW : r->type != CT_REC_CLOSE)
+	/* summaries and losses go out whatever is selected: they stand for closes */
+	if (r->type == CT_REC_SUMMARY || r->type == CT_REC_LOSS)
+		;
+	else if (o->flows ? r->type != CT_REC_FLOW : r->type != CT_REC_CLOSE)
 		return 0;
-	if (!o->flows && !o->all && !ct_close_abnormal(r->close))
+	else if (!o->flows && !o->all && !ct_close_abnormal(r->close))
 		return 0;
-	if (o->filter && !ct_filter_match(o->filter, r))
+	if (r->type == CT_REC_LOSS && o->fmt == CT_FMT_TEXT && !o->file)
+		return 0;	/* on a terminal, stderr says it already */
+	if (o->filter && r->type != CT_REC_LOSS && !ct_filter_match(o->filter, r))
 		return 0;
 	if (o->fmt == CT_FMT_JOURNAL) {
 		/* the wide text line is the message; a refused record is counted in sink.c */

@@ -17,6 +17,16 @@ enum ct_rec_type {
 	CT_REC_CLOSE = 0,	/* the moment a flow's fate was known */
 	CT_REC_FLOW,		/* a flow's final state, when it left the table */
 	CT_REC_OPEN,		/* a flow still in the table, as a scan saw it (top) */
+	CT_REC_SUMMARY,		/* closes of one kind to one server port in a storm, counted */
+	CT_REC_LOSS,		/* what could not be reported since the last such record */
+};
+
+/* What a CT_REC_LOSS record counts (each since the previous one). */
+struct ct_loss {
+	__u64 evicted_embryonic;	/* flows removed from the full table, never established */
+	__u64 evicted_established;	/* ... established: no embryonic one was left */
+	__u64 untracked;		/* flows the full table had no room for */
+	__u64 events_lost;		/* closes lost: the ring buffer was full */
 };
 
 struct ct_record {
@@ -29,6 +39,14 @@ struct ct_record {
 	__u64 ts_ns;		/* wall clock (capture clock in replay), ns since the epoch */
 	__u64 start_ns;		/* first packet, same clock */
 	const char *iface;	/* interface name, or the capture's file name */
+	/*
+	 * CT_REC_SUMMARY: @count closes of kind @close to the server side of @key (the
+	 * client's address and port are 0) between start_ns and ts_ns; @unkeyed: the
+	 * server is not known (the summary table was full), only the interface.
+	 */
+	__u64 count;
+	int unkeyed;
+	struct ct_loss loss;	/* CT_REC_LOSS */
 };
 
 /* The record of a kernel event; @to_wall adds to kernel times to make wall-clock ns. */

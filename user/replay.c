@@ -56,7 +56,7 @@ struct ct_replay *ct_replay_new(const struct ct_replay_opts *o, char *err, size_
 	struct ct_replay *rp = calloc(1, sizeof(*rp));
 	struct ct_session_opts so = {
 		.load = { .progs = CT_PROG_XDP, .emit_graceful = 1, .user_clock = 1,
-			  .flows = o->table_size },
+			  .flows = o->table_size, .storm_rate = o->storm_rate },
 		.exp = o->exp, .record = o->record, .ctx = o->ctx,
 		.iface = file_name, .iface_ctx = rp,
 	};
@@ -176,7 +176,8 @@ static int print_record(void *ctx, const struct ct_record *r)
 static int run_replay(struct ct_config *c)
 {
 	struct ct_output out;
-	struct ct_replay_opts ro = { .table_size = (__u32)c->table_size, .record = print_record,
+	struct ct_replay_opts ro = { .table_size = (__u32)c->table_size,
+				     .storm_rate = (__u32)(c->storm_rate < 0 ? 0 : c->storm_rate), .record = print_record,
 				     .ctx = &out };
 	struct ct_replay *rp;
 	char err[256];

@@ -16,6 +16,7 @@ struct ct_replay;
 
 struct ct_replay_opts {
 	__u32 table_size;		/* 0: CT_DEFAULT_FLOWS */
+	__u32 storm_rate;		/* --storm-rate; 0: every close is a record */
 	struct ct_expiry exp;
 	/* where records go: return < 0 to stop (the reader went away) */
 	int (*record)(void *ctx, const struct ct_record *r);

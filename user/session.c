@@ -38,6 +38,9 @@ __u64 ct_mono_ns(void)
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
+static int release_held(struct ct_session *s, int all);
+void ct_session_drain(struct ct_session *s);
+
 /* Hand @r to @fn; a sink that refuses more stops the session. */
 static int pass_on(struct ct_session *s, ct_record_fn fn, const struct ct_record *r)
 {
@@ -75,11 +78,52 @@ static void tally_close(struct ct_session *s, const struct ct_record *r, int dec
 	ct_metrics_port_close(s->tally, slot, r->key.port[ct_rec_srv(r)], r->close);
 }
 
-/* What a scan hands out: closes it decided are counted, then go on like any record. */
+/*
+ * What a scan hands out: closes it decided are counted, then go on like any record,
+ * unanswered SYNs past the storm rate into a summary instead (with their final record).
+ */
 static int from_scan(void *ctx, const struct ct_record *r)
 {
-	tally_close(ctx, r, 1);
-	return to_record(ctx, r);
+	struct ct_session *s = ctx;
+
+	if (r->type == CT_REC_FLOW && s->skip_flow &&
+	    !memcmp(&r->key, &s->skip_key, sizeof(r->key))) {
+		s->skip_flow = 0;
+		return 0;
+	}
+	tally_close(s, r, 1);
+	if (r->type == CT_REC_CLOSE && r->close == CT_CLOSE_UNANSWERED &&
+	    !ct_storm_admit(&s->storm, s->scan_now)) {
+		int srv = ct_rec_srv(r);
+
+		ct_storm_add(&s->storm, slot_of(s, r->key.ifvlan), r->key.ifvlan,
+			     r->key.addr[srv], r->key.port[srv], r->close, 1, r->ts_ns, r->ts_ns);
+		s->skip_flow = 1;
+		s->skip_key = r->key;
+		return 0;
+	}
+	return to_record(s, r);
+}
+
+/* A summary goes out like a record; kernel closes in it count by port for metrics. */
+static int from_storm(void *ctx, const struct ct_record *r)
+{
+	struct ct_session *s = ctx;
+
+	if (s->tally && !r->unkeyed && r->close != CT_CLOSE_UNANSWERED)
+		ct_metrics_port_closes(s->tally, slot_of(s, r->key.ifvlan),
+				       r->key.port[ct_rec_srv(r)], r->close, r->count);
+	return to_record(s, r);
+}
+
+/* Between two batches of a scan: what the kernel sent meanwhile goes out. */
+static void between_batches(void *ctx)
+{
+	struct ct_session *s = ctx;
+
+	ct_session_drain(s);
+	if (s->nheld)
+		release_held(s, 0);
 }
 
 static int to_visit(void *ctx, const struct ct_record *r)
@@ -181,6 +225,10 @@ int ct_session_open(struct ct_session *s, const struct ct_session_opts *o, char 
 	s->nifs = o->load.nifs < CT_MAX_IFACES ? o->load.nifs : CT_MAX_IFACES;
 	for (int i = 0; i < s->nifs; i++)
 		s->ifindex[i] = o->load.ifindex[i];
+	if (ct_storm_init(&s->storm, o->load.storm_rate)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	s->skel = ct_load(&o->load, err, errlen);
 	if (!s->skel)
 		return -1;
@@ -190,7 +238,7 @@ int ct_session_open(struct ct_session *s, const struct ct_session_opts *o, char 
 		return -1;
 	}
 	s->sink = (struct ct_sink){ .record = from_scan, .visit = o->visit ? to_visit : NULL,
-				    .iface = iface_of, .ctx = s };
+				    .iface = iface_of, .between = between_batches, .ctx = s };
 	/* wall clock = monotonic + offset (replay: the capture's time is the wall clock) */
 	if (!s->user_clock)
 		s->sink.to_wall = (__s64)(ct_now_ns() - ct_mono_ns());
@@ -199,6 +247,7 @@ int ct_session_open(struct ct_session *s, const struct ct_session_opts *o, char 
 
 void ct_session_close(struct ct_session *s)
 {
+	ct_storm_free(&s->storm);
 	ct_scanner_free(&s->scan);
 	ring_buffer__free(s->rb);
 	s->rb = NULL;
@@ -233,51 +282,128 @@ int ct_session_poll(struct ct_session *s, int timeout_ms)
 	return 0;
 }
 
+/* A loss record of what was lost since the last one, if anything was. */
+static int record_losses(struct ct_session *s)
+{
+	struct ct_record r = { .type = CT_REC_LOSS };
+	struct ct_loss now;
+
+	if (ct_session_losses(s, &now))
+		return 0;
+	r.loss.evicted_embryonic = now.evicted_embryonic - s->recorded.evicted_embryonic;
+	r.loss.evicted_established = now.evicted_established - s->recorded.evicted_established;
+	r.loss.untracked = now.untracked - s->recorded.untracked;
+	r.loss.events_lost = now.events_lost - s->recorded.events_lost;
+	if (!r.loss.evicted_embryonic && !r.loss.evicted_established && !r.loss.untracked &&
+	    !r.loss.events_lost)
+		return 0;
+	s->recorded = now;
+	r.ts_ns = s->user_clock ? s->scan_now : ct_now_ns();
+	return s->stopped ? 0 : to_record(s, &r);
+}
+
 int ct_session_scan(struct ct_session *s, enum ct_scan_mode mode)
 {
-	__u64 c[CT_C_MAX], now, created;
 	struct ct_clock clk;
 	int err;
 
-	/*
-	 * Flows created before the scan began are in the table, removed, or evicted: taken
-	 * before the scan, the count can only make evictions look fewer, never invent one.
-	 */
 	err = ct_clock_sync(s->skel, s->user_clock, &clk);
-	if (!err)
-		err = ct_read_counters(s->skel, c, CT_C_MAX);
 	if (err) {
 		pr_warn("cannot read the flow table: %s\n", strerror(-err));
 		return err;
 	}
-	created = c[CT_C_FLOWS] - c[CT_C_RESTARTS];
 	if (s->user_clock) {
-		now = s->skel->bss->user_clock_ns;
+		s->scan_now = s->skel->bss->user_clock_ns;
 	} else {
 		/* taken again each time in case the wall clock was set */
 		s->sink.to_wall = (__s64)(ct_now_ns() - ct_mono_ns());
-		now = ct_mono_ns();
+		s->scan_now = ct_mono_ns();
 	}
-	err = ct_scan(&s->scan, &s->exp, &clk, now, mode, &s->sink);
+	err = ct_scan(&s->scan, &s->exp, &clk, s->scan_now, mode, &s->sink);
 	if (err < 0)
 		pr_warn("cannot read the flow table: %s\n", strerror(-err));
-	/* what the table holds is known only after a whole scan */
-	if (!err)
-		s->created_at_scan = created;
+	/* replay runs the programs itself: nothing can be writing the storm table */
+	if (!s->stopped)
+		ct_session_storms(s, s->user_clock);
+	record_losses(s);
 	return err;
 }
 
-int ct_session_losses(struct ct_session *s, __u64 *lost, __u64 *evicted)
+/*
+ * Take the kernel's storm counts of one period (all periods with @all) out of its table,
+ * into this period's summaries; then the closes it had no row for, by interface.
+ */
+static void read_kernel_storms(struct ct_session *s, int all)
 {
-	__u64 c[CT_C_MAX], gone = s->scan.removed + s->scan.last_seen_flows;
+	int fd = bpf_map__fd(s->skel->maps.storm), ncpu = libbpf_num_possible_cpus(), n = 0;
+	__u32 epoch = s->skel->bss->storm_epoch;
+	__u8 ripe = (__u8)((epoch + CT_STORM_EPOCHS - 1) % CT_STORM_EPOCHS);
+	struct ct_storm_key *keys, k, next;
+	struct ct_storm_val *v;
+	struct ct_counters c;
+	__u64 wall = s->sink.to_wall, now;
+
+	/* from now on, programs write the next period; the ripe one is two behind it */
+	s->skel->bss->storm_epoch = epoch + 1;
+	keys = calloc(CT_STORM_KEYS, sizeof(*keys));
+	v = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*v));
+	if (!keys || !v)
+		goto out;
+	while (n < CT_STORM_KEYS && !bpf_map_get_next_key(fd, n ? &k : NULL, &next)) {
+		k = next;
+		if (all || next.epoch == ripe)
+			keys[n++] = next;
+	}
+	for (int i = 0; i < n; i++) {
+		__u64 count = 0, first = 0, last = 0;
+
+		if (bpf_map_lookup_and_delete_elem(fd, &keys[i], v))
+			continue;
+		for (int cpu = 0; cpu < ncpu; cpu++) {
+			if (!v[cpu].count)
+				continue;
+			if (!count || v[cpu].first_ns < first)
+				first = v[cpu].first_ns;
+			if (v[cpu].last_ns > last)
+				last = v[cpu].last_ns;
+			count += v[cpu].count;
+		}
+		ct_storm_add(&s->storm, slot_of(s, keys[i].ifvlan), keys[i].ifvlan, keys[i].addr,
+			     keys[i].port, keys[i].close, count, first + wall, last + wall);
+	}
+out:
+	free(keys);
+	free(v);
+	now = s->user_clock ? s->scan_now : ct_now_ns();
+	for (int i = 0; i < (s->nifs ? s->nifs : 1); i++) {
+		if (ct_read_slot(s->skel, i, &c) || c.c[CT_C_STORM_FULL] <= s->storm_full_seen[i])
+			continue;
+		ct_storm_add_unkeyed(&s->storm, i, CT_IFVLAN(s->nifs ? s->ifindex[i] : 0, 0),
+				     CT_CLOSE_ORPHAN_RST,
+				     c.c[CT_C_STORM_FULL] - s->storm_full_seen[i], now, now);
+		s->storm_full_seen[i] = c.c[CT_C_STORM_FULL];
+	}
+}
+
+int ct_session_storms(struct ct_session *s, int all)
+{
+	read_kernel_storms(s, all);
+	return ct_storm_flush(&s->storm, from_storm, s, s->iface, s->iface_ctx);
+}
+
+int ct_session_losses(struct ct_session *s, struct ct_loss *l)
+{
+	__u64 c[CT_C_MAX];
 	int err;
 
-	*lost = *evicted = 0;
+	memset(l, 0, sizeof(*l));
 	err = ct_read_counters(s->skel, c, CT_C_MAX);
 	if (err)
 		return err;
-	*evicted = (s->created_at_scan > gone ? s->created_at_scan - gone : 0) + c[CT_C_FLOW_FAIL];
-	*lost = c[CT_C_RB_FAIL];
+	l->evicted_embryonic = c[CT_C_EVICT_EMB];
+	l->evicted_established = c[CT_C_EVICT_EST];
+	l->untracked = c[CT_C_FLOW_FAIL];
+	l->events_lost = c[CT_C_RB_FAIL];
 	return 0;
 }
 
@@ -311,7 +437,7 @@ static void rst_unknown(struct ct_session *s, int slot, struct ct_counters *k)
 void ct_session_metrics(struct ct_session *s, struct ct_metrics *m)
 {
 	struct ct_counters k;
-	__u64 lost, evicted;
+	struct ct_loss l;
 
 	/* a read that fails keeps what was published: counters never drop to 0 */
 	for (int i = 0; i < m->nifs; i++) {
@@ -321,34 +447,53 @@ void ct_session_metrics(struct ct_session *s, struct ct_metrics *m)
 		m->ifs[i].k = k;
 	}
 	ct_session_table(s, &m->table_entries, &m->table_capacity);
-	if (!ct_session_losses(s, &lost, &evicted)) {
-		m->events_lost = lost;
-		/* the estimate from the last scan may dip, what is published does not */
-		m->flows_evicted = evicted > s->evicted_max ? evicted : s->evicted_max;
-		s->evicted_max = m->flows_evicted;
+	if (!ct_session_losses(s, &l)) {
+		m->events_lost = l.events_lost;
+		m->flows_evicted = l.evicted_embryonic + l.evicted_established;
 	}
+}
+
+/* Say what was lost on stderr, each count by what it is. */
+static void say_losses(const struct ct_loss *l, const char *when)
+{
+	if (l->evicted_embryonic || l->evicted_established)
+		pr_warn("%llu flows evicted from the full flow table%s (%llu embryonic, %llu "
+			"established); raise --table-size\n",
+			(unsigned long long)(l->evicted_embryonic + l->evicted_established), when,
+			(unsigned long long)l->evicted_embryonic,
+			(unsigned long long)l->evicted_established);
+	if (l->untracked)
+		pr_warn("%llu flows not tracked%s: the flow table was full and nothing could "
+			"go; raise --table-size\n", (unsigned long long)l->untracked, when);
+	if (l->events_lost)
+		pr_warn("%llu events lost%s: the ring buffer was full\n",
+			(unsigned long long)l->events_lost, when);
+}
+
+/* Whether @now grew by a tenth over @said (or from 0): worth saying again. */
+static int grew(__u64 now, __u64 said)
+{
+	return now > said + said / 10;
 }
 
 void ct_session_report(struct ct_session *s)
 {
-	__u64 lost, evicted;
+	struct ct_loss l;
 
-	ct_session_losses(s, &lost, &evicted);
-	if (lost > s->said_lost) {
-		pr_warn("%llu events lost so far: the ring buffer was full\n",
-			(unsigned long long)lost);
-		s->said_lost = lost;
-	}
-	if (evicted > s->said_evicted + s->said_evicted / 10) {
-		pr_warn("%llu flows evicted before they ended so far: the flow table is full; "
-			"raise --table-size\n", (unsigned long long)evicted);
-		s->said_evicted = evicted;
+	if (ct_session_losses(s, &l))
+		return;
+	if (grew(l.evicted_embryonic + l.evicted_established,
+		 s->said.evicted_embryonic + s->said.evicted_established) ||
+	    grew(l.untracked, s->said.untracked) || l.events_lost > s->said.events_lost) {
+		say_losses(&l, " so far");
+		s->said = l;
 	}
 }
 
 int ct_session_finish(struct ct_session *s, int mode)
 {
-	__u64 c[CT_C_MAX], lost, evicted;
+	__u64 c[CT_C_MAX];
+	struct ct_loss l;
 	int ret, r;
 
 	if (!s->rb)
@@ -358,18 +503,22 @@ int ct_session_finish(struct ct_session *s, int mode)
 	release_held(s, 1);
 	r = mode >= 0 && !s->stopped ? ct_session_scan(s, (enum ct_scan_mode)mode) : 0;
 	ret = r < 0;
-	ct_session_losses(s, &lost, &evicted);
-	if (evicted)
-		pr_warn("%llu flows were evicted from the full flow table before they ended; "
-			"raise --table-size\n", (unsigned long long)evicted);
-	if (lost)
-		pr_warn("%llu events were lost: the ring buffer was full\n",
-			(unsigned long long)lost);
+	/* programs are detached (or replay is over): every storm count is final */
+	if (!s->stopped) {
+		ct_session_storms(s, 1);
+		record_losses(s);
+	}
+	ct_session_losses(s, &l);
+	say_losses(&l, "");
+	if (s->storm.summarised)
+		pr_info("%llu closes were counted in storm summaries, not one by one\n",
+			(unsigned long long)s->storm.summarised);
 	if (!ct_read_counters(s->skel, c, CT_C_MAX))
 		pr_info("%llu packets, %llu TCP, %llu other, %llu fragments, %llu malformed, "
 			"%llu flows\n", (unsigned long long)c[CT_C_PACKETS],
 			(unsigned long long)c[CT_C_TCP], (unsigned long long)c[CT_C_OTHER],
 			(unsigned long long)c[CT_C_FRAGMENT], (unsigned long long)c[CT_C_MALFORMED],
 			(unsigned long long)c[CT_C_FLOWS]);
-	return ret || lost || evicted;
+	return ret || l.events_lost || l.evicted_embryonic || l.evicted_established ||
+	       l.untracked;
 }

@@ -15,6 +15,7 @@
 #include "loader.h"
 #include "metrics.h"
 #include "record.h"
+#include "storm.h"
 
 #define CT_HELD_MAX 256
 #define CT_HELD_NS 100000000ull	/* 100 ms: the reason follows within microseconds */
@@ -59,14 +60,18 @@ struct ct_session {
 		__u8 want;		/* CT_EVF_*: what it waits for */
 	} held[CT_HELD_MAX];
 	int nheld;
-	/* flows created (less restarts) when the last scan began: eviction is told from it */
-	__u64 created_at_scan;
-	__u64 said_lost, said_evicted;
+	struct ct_loss said;		/* what stderr has said was lost */
+	struct ct_loss recorded;	/* ... and loss records */
 	struct ct_metrics *tally;
 	int ifindex[CT_MAX_IFACES];	/* the interfaces' counter slots, in order */
 	int nifs;
-	__u64 evicted_max;		/* flows_evicted as published: never goes back */
-	__u64 rst_unknown_max[CT_MAX_IFACES];	/* likewise, RSTs sent with no reason */
+	__u64 rst_unknown_max[CT_MAX_IFACES];	/* RSTs sent with no reason, as published */
+	/* storms: summaries, and the kernel's unkeyed count as last read, by slot */
+	struct ct_storm storm;
+	__u64 storm_full_seen[CT_MAX_IFACES];
+	__u64 scan_now;			/* the session clock at the last scan */
+	int skip_flow;			/* the next final record is of a summarised close */
+	struct ct_flow_key skip_key;
 };
 
 /*
@@ -95,10 +100,11 @@ void ct_session_drain(struct ct_session *s);
 int ct_session_scan(struct ct_session *s, enum ct_scan_mode mode);
 
 /*
- * Events lost (ring buffer full) and flows evicted before they ended, as of the last
- * scan; 0, or -errno (both 0) when the counters cannot be read.
+ * What could not be reported, in all: flows evicted by class and untracked (the table was
+ * full), events lost (the ring buffer was full), all counted in the kernel; 0, or -errno
+ * (all 0) when the counters cannot be read.
  */
-int ct_session_losses(struct ct_session *s, __u64 *lost, __u64 *evicted);
+int ct_session_losses(struct ct_session *s, struct ct_loss *l);
 /* The flow table: flows at the last scan, and its capacity. */
 void ct_session_table(const struct ct_session *s, __u64 *flows, __u64 *capacity);
 
@@ -110,6 +116,12 @@ void ct_session_metrics(struct ct_session *s, struct ct_metrics *m);
 
 /* Say on stderr what was lost since it was last said (evictions once they grow 10 %). */
 void ct_session_report(struct ct_session *s);
+
+/*
+ * Storm summaries: take the kernel's counts that no program can still be writing (all of
+ * them with @all: nothing runs any more, or replay) and hand out the period's summaries.
+ */
+int ct_session_storms(struct ct_session *s, int all);
 
 /*
  * The end: the last events and held closes, a last scan in @mode (< 0: none), what was

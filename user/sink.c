@@ -260,7 +260,7 @@ int ct_journal_write(const struct ct_record *r, const char *text)
 	/* the text line is the message; the JSON record's keys are the fields */
 	tlen -= tlen && text[tlen - 1] == '\n';
 	snprintf(msg, sizeof(msg), "MESSAGE=%.*s", (int)tlen, text);
-	snprintf(prio, sizeof(prio), "PRIORITY=%d", priority(r->close));
+	snprintf(prio, sizeof(prio), "PRIORITY=%d", r->type == CT_REC_LOSS ? 4 : priority(r->close));
 	iov[n++] = (struct iovec){ msg, strlen(msg) };
 	iov[n++] = (struct iovec){ prio, strlen(prio) };
 	iov[n++] = (struct iovec){ ident, sizeof(ident) - 1 };

@@ -52,13 +52,19 @@ static void scan_live(struct ct_top *t)
 static void tick_live(struct ct_top *t)
 {
 	__u64 flows, cap;
+	struct ct_loss l;
 
 	t->v.now_ns = ct_now_ns();
 	/* eviction is told by flows no scan fed: only after whole scans */
 	ct_agg_tick(t->agg, t->v.now_ns, t->flt, t->scans && !t->scan_failed);
 	t->scans = 0;
 	t->scan_failed = 0;
-	ct_session_losses(&t->live.s, &t->v.events_lost, &t->v.evicted);
+	if (!ct_session_losses(&t->live.s, &l)) {
+		t->v.events_lost = l.events_lost;
+		t->v.evicted = l.evicted_embryonic + l.evicted_established;
+		t->v.evicted_est = l.evicted_established;
+		t->v.untracked = l.untracked;
+	}
 	ct_session_table(&t->live.s, &flows, &cap);
 	t->v.table_flows = flows;
 	t->v.table_capacity = cap;
@@ -122,7 +128,8 @@ static int run_live(struct ct_top *t)
 /* Replay the capture into the model with the options replay takes; 0, or 1 on a problem. */
 static int feed_capture(struct ct_top *t, const struct ct_config *c)
 {
-	struct ct_replay_opts ro = { .table_size = (__u32)c->table_size, .record = on_record,
+	struct ct_replay_opts ro = { .table_size = (__u32)c->table_size,
+				     .storm_rate = (__u32)(c->storm_rate < 0 ? 0 : c->storm_rate), .record = on_record,
 				     .ctx = t };
 	struct ct_replay *rp;
 	char err[256];

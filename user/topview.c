@@ -259,7 +259,10 @@ static void header(const struct ct_view *v, struct ct_agg *a, const struct ct_gr
 		    (unsigned long long)v->table_flows, (unsigned long long)v->table_capacity,
 		    ended, (unsigned long long)v->events_lost);
 	if (v->evicted)
-		ct_put(line, sizeof(line), &off, "  evicted %llu", (unsigned long long)v->evicted);
+		ct_put(line, sizeof(line), &off, "  evicted %llu (%llu established)",
+		    (unsigned long long)v->evicted, (unsigned long long)v->evicted_est);
+	if (v->untracked)
+		ct_put(line, sizeof(line), &off, "  untracked %llu", (unsigned long long)v->untracked);
 	emit_line(emit, ctx, v, CT_LINE_TEXT, line);
 }
 

@@ -31,7 +31,8 @@ struct ct_view {
 	__u64 delay_ns, window_ns;
 	__u64 span_ns;		/* replay: the capture's length */
 	/* table and counters from the kernel */
-	__u64 table_flows, table_capacity, events_lost, evicted;
+	__u64 table_flows, table_capacity, events_lost;
+	__u64 evicted, evicted_est, untracked;	/* evicted: both classes */
 	/* choices */
 	enum ct_grouping grouping;
 	enum ct_col sort;
