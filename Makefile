@@ -156,7 +156,8 @@ UNIT_SHELL_TESTS := tests/cli/test_cli.sh tests/prometheus/check.sh tests/man/te
 		    tests/pkg/test_install.sh
 SHELL_TESTS := $(UNIT_SHELL_TESTS) tests/cli/test_replay.sh tests/e2e/test_watch.sh \
 	       tests/e2e/test_top.sh tests/e2e/test_reasons.sh tests/e2e/test_metrics.sh \
-	       tests/e2e/test_service.sh tests/pkg/test_deb.sh tests/fuzz/run.sh
+	       tests/e2e/test_flood.sh tests/e2e/test_service.sh tests/pkg/test_deb.sh \
+	       tests/fuzz/run.sh
 
 # the whole suite, as CI runs it: installs what it needs, runs as root
 test: deps

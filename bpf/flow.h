@@ -295,9 +295,15 @@ static __always_inline void ct_storm_count(struct ct_flow *f, const struct ct_fl
 
 	__sync_fetch_and_or(&f->state, CT_ST_SUMMARY);
 	ct_count(cnt, CT_C_SUMMARISED);
-	__builtin_memcpy(sk.addr, k->addr[srv & 1], sizeof(sk.addr));
+	/* constant indices: the verifier refuses arithmetic on a stack pointer's bits */
+	if (srv == CT_EP_HI) {
+		__builtin_memcpy(sk.addr, k->addr[CT_EP_HI], sizeof(sk.addr));
+		sk.port = k->port[CT_EP_HI];
+	} else {
+		__builtin_memcpy(sk.addr, k->addr[CT_EP_LO], sizeof(sk.addr));
+		sk.port = k->port[CT_EP_LO];
+	}
 	sk.ifvlan = k->ifvlan;
-	sk.port = k->port[srv & 1];
 	sk.close = kind;
 	sk.epoch = storm_epoch % CT_STORM_EPOCHS;
 	v = bpf_map_lookup_elem(&storm, &sk);

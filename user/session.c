@@ -349,7 +349,8 @@ static void read_kernel_storms(struct ct_session *s, int all)
 	v = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*v));
 	if (!keys || !v)
 		goto out;
-	while (n < CT_STORM_KEYS && !bpf_map_get_next_key(fd, n ? &k : NULL, &next)) {
+	for (int first = 1; n < CT_STORM_KEYS &&
+			    !bpf_map_get_next_key(fd, first ? NULL : &k, &next); first = 0) {
 		k = next;
 		if (all || next.epoch == ripe)
 			keys[n++] = next;

@@ -16,6 +16,14 @@
  *       SERVER: the server's address; CPORT: the client port to bind;
  *       SILENT: an address whose frames reach the server but which it does not own
  *       (unanswered, syn-reset)
+ *   tcpdrive hold N SERVER CPORT
+ *       N connections to SERVER's echo port from CPORT on, each with one exchange;
+ *       says "held N", waits for a line (or EOF) on stdin, closes them all gracefully
+ *       and says "closed N"
+ *   tcpdrive flood syn|rst IFACE DSTMAC DST DPORT COUNT SEED
+ *       COUNT frames on IFACE (AF_PACKET) to DST:DPORT: bare SYNs or RST+ACKs, each
+ *       from its own source in 198.18.0.0/15 (the benchmarking range, here only on
+ *       the test's veth), in an order SEED scrambles
  *
  * Bounded: every client finishes in about a second; the server serves until killed.
  */
@@ -30,6 +38,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <linux/if_packet.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -403,13 +413,128 @@ static int cmd_client(int argc, char **argv)
 	return 0;
 }
 
+/* ---- held connections, floods ------------------------------------------------------- */
+
+static int cmd_hold(int argc, char **argv)
+{
+	int n, cport, *fd;
+	char buf[256];
+
+	if (argc < 3)
+		return 2;
+	n = atoi(argv[0]);
+	cport = atoi(argv[2]);
+	fd = calloc((size_t)(n > 0 ? n : 1), sizeof(*fd));
+	if (!fd)
+		die("calloc");
+	for (int i = 0; i < n; i++) {
+		fd[i] = connect_from(argv[1], 8001, cport + i, 0);
+		if (fd[i] < 0 || write(fd[i], "hi\n", 3) != 3 || read(fd[i], buf, sizeof(buf)) <= 0)
+			die("hold");
+	}
+	printf("held %d\n", n);
+	fflush(stdout);
+	while (fgets(buf, sizeof(buf), stdin) == NULL && !feof(stdin))
+		;
+	for (int i = 0; i < n; i++) {
+		shutdown(fd[i], SHUT_WR);
+		while (read(fd[i], buf, sizeof(buf)) > 0)
+			;
+		close(fd[i]);
+	}
+	printf("closed %d\n", n);
+	free(fd);
+	return 0;
+}
+
+static int hexbyte(const char *s)
+{
+	char h[3] = { s[0], s[0] ? s[1] : 0, 0 };
+
+	return (int)strtol(h, NULL, 16);
+}
+
+static int cmd_flood(int argc, char **argv)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	uint8_t f[54] = { 0 }, *ip = f + 14, *th = f + 34;
+	uint32_t dst, count, seed;
+	int fd, syn, dport;
+
+	if (argc < 7)
+		return 2;
+	syn = !strcmp(argv[0], "syn");
+	if (!syn && strcmp(argv[0], "rst"))
+		return 2;
+	sll.sll_ifindex = (int)if_nametoindex(argv[1]);
+	if (!sll.sll_ifindex || inet_pton(AF_INET, argv[3], &dst) != 1)
+		return 2;
+	dport = atoi(argv[4]);
+	count = (uint32_t)strtoul(argv[5], NULL, 10);
+	seed = (uint32_t)strtoul(argv[6], NULL, 10);
+	fd = socket(AF_PACKET, SOCK_RAW, 0);
+	if (fd < 0)
+		die("packet socket");
+	for (int i = 0; i < 6; i++)
+		f[i] = (uint8_t)hexbyte(argv[2] + 3 * i);
+	f[6] = 0x02;	/* a locally administered source MAC */
+	f[12] = 0x08;
+	ip[0] = 0x45;
+	ip[3] = 40;
+	ip[8] = 64;
+	ip[9] = IPPROTO_TCP;
+	memcpy(ip + 16, &dst, 4);
+	th[2] = (uint8_t)(dport >> 8);
+	th[3] = (uint8_t)dport;
+	th[12] = 5 << 4;
+	th[13] = syn ? 0x02 : 0x14;
+	th[14] = 0xff;
+	for (uint32_t i = 0; i < count; i++) {
+		/* an odd multiplier permutes the 2^17 sources; past them, the port moves on */
+		uint32_t k = (i & 0x1ffff) * 2654435761u + seed, src = htonl(0xc6120000u | (k & 0x1ffff));
+		uint16_t sport = (uint16_t)(1024 + (i >> 17) * 7 + (seed & 7));
+		uint32_t sum = 0;
+		uint16_t c;
+
+		memcpy(ip + 12, &src, 4);
+		ip[4] = (uint8_t)(i >> 8);
+		ip[5] = (uint8_t)i;
+		ip[10] = ip[11] = 0;
+		c = csum16(ip, 20, 0);
+		ip[10] = (uint8_t)(c >> 8);
+		ip[11] = (uint8_t)c;
+		th[0] = (uint8_t)(sport >> 8);
+		th[1] = (uint8_t)sport;
+		memcpy(th + 4, &k, 4);
+		th[16] = th[17] = 0;
+		for (int b = 12; b < 20; b += 2)
+			sum += (uint32_t)(ip[b] << 8 | ip[b + 1]);
+		sum += IPPROTO_TCP + 20;
+		c = csum16(th, 20, sum);
+		th[16] = (uint8_t)(c >> 8);
+		th[17] = (uint8_t)c;
+		while (sendto(fd, f, sizeof(f), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+			if (errno != ENOBUFS && errno != EAGAIN)
+				die("sendto");
+			msleep(1);
+		}
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "server"))
 		return cmd_server(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "client"))
 		return cmd_client(argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "hold"))
+		return cmd_hold(argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "flood"))
+		return cmd_flood(argc - 2, argv + 2);
 	fprintf(stderr, "usage: tcpdrive server ADDR... | tcpdrive client KIND SERVER CPORT "
-		"[SILENT]\n");
+		"[SILENT] | tcpdrive hold N SERVER CPORT | tcpdrive flood syn|rst IFACE DSTMAC "
+		"DST DPORT COUNT SEED\n");
 	return 2;
 }
