@@ -84,18 +84,24 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/tests/pkt.o $(USER_OBJS)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka -lpthread
 
 # --- fuzzing: libFuzzer with ASan and UBSan (clang), run by tests/fuzz/run.sh -----------
-# The user sources are compiled into the fuzzer with the sanitizers, not linked from
-# build/user. run.sh finds the binary under $(BUILD), hence the export.
+# The user sources are compiled into the fuzzers with the sanitizers, not linked from
+# build/user. run.sh finds the binaries under $(BUILD), hence the export.
 export BUILD
-FUZZ := $(BUILD)/fuzz/fuzz_filter
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	       -std=gnu11 -Iinclude -Iuser
-FUZZ_SRCS := tests/fuzz/fuzz_filter.c user/filter.c user/classify.c user/record.c user/reasons.c
+FUZZ := $(BUILD)/fuzz/fuzz_filter $(BUILD)/fuzz/fuzz_pcap
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	       -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser
+FUZZ_FILTER_SRCS := tests/fuzz/fuzz_filter.c user/filter.c user/classify.c user/record.c \
+		    user/reasons.c
+FUZZ_PCAP_SRCS := tests/fuzz/fuzz_pcap.c user/pcapin.c
 
-$(BUILD)/fuzz/fuzz_filter: $(FUZZ_SRCS) user/filter.h user/record.h user/classify.h user/reasons.h \
-			   include/closetrace.h include/ct_logic.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/fuzz_filter: $(FUZZ_FILTER_SRCS) user/filter.h user/record.h user/classify.h \
+			   user/reasons.h include/closetrace.h include/ct_logic.h | $(BUILD)/fuzz
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SRCS) -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_FILTER_SRCS) -o $@
+
+$(BUILD)/fuzz/fuzz_pcap: $(FUZZ_PCAP_SRCS) user/pcapin.h | $(BUILD)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_PCAP_SRCS) -o $@ -lpcap
 
 $(BUILD)/fuzz:
 	$(Q)mkdir -p $@
