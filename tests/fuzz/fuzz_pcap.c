@@ -58,9 +58,12 @@ static void check_frame(const struct ct_pcap *c, const struct ct_frame *f)
 		if (f->data[i])
 			abort();
 	et = (__u16)(f->data[12] << 8 | f->data[13]);
-	if (c->dlt == DLT_LINUX_SLL || c->dlt == DLT_LINUX_SLL2 ? !et :
-	    et != 0x0800 && et != 0x86dd && et != 0xffff)
+	if (c->dlt == DLT_LINUX_SLL || c->dlt == DLT_LINUX_SLL2) {
+		if (!et)
+			abort();
+	} else if (et != 0x0800 && et != 0x86dd && et != 0xffff) {
 		abort();
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
