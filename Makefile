@@ -11,6 +11,12 @@ ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD) -MMD -MP
+# `make SAN=1` builds with ASan and UBSan, any report fatal; `make check-san` and
+# `make test` build the unit tests that way under $(BUILD)/asan and run them.
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ifeq ($(SAN),1)
+override CFLAGS += $(SAN_FLAGS)
+endif
 LDLIBS    := -lbpf -lelf -lz -lpcap -lncursesw -lmicrohttpd -lcap-ng -lsystemd -lpthread -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
@@ -33,7 +39,7 @@ endif
 .DELETE_ON_ERROR:
 # skeletons and objects are inputs of later builds, not throw-away intermediates
 .SECONDARY:
-.PHONY: all deps deps-build test check demo bench clean
+.PHONY: all deps deps-build test check check-san unit-tests san-build demo bench clean
 
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
@@ -72,8 +78,11 @@ $(BUILD)/closetrace: $(BUILD)/user/main.o $(USER_OBJS)
 # Unit tests need no privileges (make check); the BPF and oracle tests load programs.
 UNIT_TESTS := $(addprefix $(BUILD)/tests/,test_logic test_output test_agg test_filter \
 	      test_options test_metrics)
-PRIV_TESTS := $(addprefix $(BUILD)/tests/,test_bpf test_oracle)
+PRIV_TESTS := $(addprefix $(BUILD)/tests/,test_bpf test_bpf_random test_oracle)
 TESTS := $(UNIT_TESTS) $(PRIV_TESTS)
+# the unit tests again, built with the sanitizers in a tree of their own
+SAN_BUILD := $(BUILD)/asan
+SAN_UNIT_TESTS := $(patsubst $(BUILD)/%,$(SAN_BUILD)/%,$(UNIT_TESTS))
 
 $(BUILD)/tests/%.o: tests/%.c $(SKELS) $(TEST_SKELS) | $(BUILD)/tests
 	$(call msg,CC,$@)
@@ -84,18 +93,24 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/tests/pkt.o $(USER_OBJS)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka -lpthread
 
 # --- fuzzing: libFuzzer with ASan and UBSan (clang), run by tests/fuzz/run.sh -----------
-# The user sources are compiled into the fuzzer with the sanitizers, not linked from
-# build/user. run.sh finds the binary under $(BUILD), hence the export.
+# The user sources are compiled into the fuzzers with the sanitizers, not linked from
+# build/user. run.sh finds the binaries under $(BUILD), hence the export.
 export BUILD
-FUZZ := $(BUILD)/fuzz/fuzz_filter
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	       -std=gnu11 -Iinclude -Iuser
-FUZZ_SRCS := tests/fuzz/fuzz_filter.c user/filter.c user/classify.c user/record.c user/reasons.c
+FUZZ := $(BUILD)/fuzz/fuzz_filter $(BUILD)/fuzz/fuzz_pcap
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	       -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser
+FUZZ_FILTER_SRCS := tests/fuzz/fuzz_filter.c user/filter.c user/classify.c user/record.c \
+		    user/reasons.c
+FUZZ_PCAP_SRCS := tests/fuzz/fuzz_pcap.c user/pcapin.c
 
-$(BUILD)/fuzz/fuzz_filter: $(FUZZ_SRCS) user/filter.h user/record.h user/classify.h user/reasons.h \
-			   include/closetrace.h include/ct_logic.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/fuzz_filter: $(FUZZ_FILTER_SRCS) user/filter.h user/record.h user/classify.h \
+			   user/reasons.h include/closetrace.h include/ct_logic.h | $(BUILD)/fuzz
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SRCS) -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_FILTER_SRCS) -o $@
+
+$(BUILD)/fuzz/fuzz_pcap: $(FUZZ_PCAP_SRCS) user/pcapin.h | $(BUILD)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_PCAP_SRCS) -o $@ -lpcap
 
 $(BUILD)/fuzz:
 	$(Q)mkdir -p $@
@@ -159,14 +174,27 @@ SHELL_TESTS := $(UNIT_SHELL_TESTS) tests/cli/test_replay.sh tests/e2e/test_watch
 	       tests/e2e/test_flood.sh tests/e2e/test_service.sh tests/pkg/test_deb.sh \
 	       tests/fuzz/run.sh
 
+# a sanitizer report names the line it comes from, and how it got there
+SAN_ENV := UBSAN_OPTIONS=print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1
+
 # the whole suite, as CI runs it: installs what it needs, runs as root
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(TESTS) $(E2E) $(FUZZ)
-	$(Q)tests/run.sh $(TESTS) $(SHELL_TESTS)
+	$(Q)$(MAKE) --no-print-directory san-build
+	$(Q)$(SAN_ENV) tests/run.sh $(TESTS) $(SAN_UNIT_TESTS) $(SHELL_TESTS)
 
 # the tests anyone can run at once: no root, no package installs
 check: all $(UNIT_TESTS)
 	$(Q)tests/run.sh $(UNIT_TESTS) $(UNIT_SHELL_TESTS)
+
+# the unit tests under ASan and UBSan, and the fuzzers (no root either; clang's runtime)
+check-san: san-build $(FUZZ)
+	$(Q)$(SAN_ENV) tests/run.sh $(SAN_UNIT_TESTS) tests/fuzz/run.sh
+
+unit-tests: $(UNIT_TESTS)
+
+san-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SAN=1 unit-tests
 
 $(BUILD)/bpf $(BUILD)/user $(BUILD)/tests:
 	$(Q)mkdir -p $@

@@ -7,7 +7,10 @@
 set -u
 passed=0 failed=0 skipped=0 broken=0
 for t in "$@"; do
-	echo "== ${t##*/}"
+	name=${t##*/}
+	# the unit tests run twice in make test: the second time built with the sanitizers
+	case $t in */asan/*) name="$name (ASan+UBSan)" ;; esac
+	echo "== $name"
 	out=$("$t" 2>&1)
 	rc=$?
 	printf '%s\n' "$out"
@@ -29,7 +32,7 @@ for t in "$@"; do
 	skipped=$((skipped + ${s:-0}))
 	# a crash, or a program that reported nothing, is a failure of its own
 	if [ -z "$p$f" ] || { [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; }; then
-		echo "run.sh: ${t##*/} exited $rc without reporting a failed test" >&2
+		echo "run.sh: $name exited $rc without reporting a failed test" >&2
 		broken=$((broken + 1))
 	fi
 done

@@ -31,6 +31,26 @@ static char *help_of(const struct ct_command *cmd)
 	return buf;
 }
 
+/* The argv strings parsed configs point into: kept to the end of the run, then freed. */
+static char *kept[1024];
+static size_t nkept;
+
+static char *keep(const char *s)
+{
+	assert_true(nkept < sizeof(kept) / sizeof(kept[0]));
+	kept[nkept] = strdup(s);
+	assert_non_null(kept[nkept]);
+	return kept[nkept++];
+}
+
+static int free_kept(void **state)
+{
+	(void)state;
+	while (nkept)
+		free(kept[--nkept]);
+	return 0;
+}
+
 /* Parse @args (NULL-ended) for @cmd; stderr is kept in @err. Returns what the parser did. */
 static int parse(const struct ct_command *cmd, struct ct_config *c, char *err, size_t errlen,
 		 ...)
@@ -43,7 +63,7 @@ static int parse(const struct ct_command *cmd, struct ct_config *c, char *err, s
 	argv[argc++] = (char *)(cmd->name ? cmd->name : "closetrace");
 	va_start(ap, errlen);
 	while (argc < 31 && (argv[argc] = va_arg(ap, char *)))
-		argv[argc] = strdup(argv[argc]), argc++;
+		argv[argc] = keep(argv[argc]), argc++;
 	va_end(ap);
 	argv[argc] = NULL;
 
@@ -61,7 +81,7 @@ static int parse(const struct ct_command *cmd, struct ct_config *c, char *err, s
 	n = pread(fd, err, errlen - 1, 0);
 	err[n > 0 ? n : 0] = '\0';
 	close(fd);
-	/* argv strings stay: the config points into them; the test is short-lived */
+	/* argv strings stay (see keep()): the config points into them */
 	return r;
 }
 
@@ -361,5 +381,5 @@ int main(void)
 		cmocka_unit_test(t_verbose_counts_everywhere),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, free_kept);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /* pcapin.c - capture reading and link-type normalization to Ethernet (see pcapin.h). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +40,46 @@ static int dlt_supported(int dlt)
 	}
 }
 
+/* libpcap refused to open @name: say so in one sentence. */
+static void open_error(const char *name, const char *ebuf, int empty, char *err, size_t errlen)
+{
+	if (empty)
+		snprintf(err, errlen, "%s: empty file, not a pcap or pcapng capture", name);
+	else if (strstr(ebuf, "unknown file format") || strstr(ebuf, "bad dump file"))
+		snprintf(err, errlen, "%s: not a pcap or pcapng capture", name);
+	else
+		snprintf(err, errlen, "%s: %s", name, ebuf);
+}
+
+/* What follows a successful open, whatever the source: the link type, the frame buffer. */
+static int setup(struct ct_pcap *c, pcap_t *p, char *err, size_t errlen)
+{
+	const char *name;
+
+	c->dlt = pcap_datalink(p);
+	if (!dlt_supported(c->dlt)) {
+		name = pcap_datalink_val_to_name(c->dlt);
+		snprintf(err, errlen,
+			 "%s: link type %s (%d) is not supported; closetrace reads Ethernet, "
+			 "Linux cooked, BSD loopback and raw IP captures",
+			 c->path, name ? name : "unknown", c->dlt);
+		return -1;
+	}
+	c->buflen = 65536 + ETH_HLEN;
+	c->buf = malloc(c->buflen);
+	if (!c->buf) {
+		snprintf(err, errlen, "%s: out of memory", c->path);
+		return -1;
+	}
+	c->handle = p;
+	return 0;
+}
+
 int ct_pcap_open(struct ct_pcap *c, const char *path, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	struct stat st;
 	pcap_t *p;
-	const char *name;
 
 	memset(c, 0, sizeof(*c));
 	c->path = path;
@@ -58,32 +93,33 @@ int ct_pcap_open(struct ct_pcap *c, const char *path, char *err, size_t errlen)
 	}
 	p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
 	if (!p) {
-		if (strcmp(path, "-") && st.st_size == 0)
-			snprintf(err, errlen, "%s: empty file, not a pcap or pcapng capture", path);
-		else if (strstr(ebuf, "unknown file format") || strstr(ebuf, "bad dump file"))
-			snprintf(err, errlen, "%s: not a pcap or pcapng capture", path);
-		else
-			snprintf(err, errlen, "%s: %s", path, ebuf);
+		open_error(path, ebuf, strcmp(path, "-") && st.st_size == 0, err, errlen);
 		return -1;
 	}
-	c->dlt = pcap_datalink(p);
-	if (!dlt_supported(c->dlt)) {
-		name = pcap_datalink_val_to_name(c->dlt);
-		snprintf(err, errlen,
-			 "%s: link type %s (%d) is not supported; closetrace reads Ethernet, "
-			 "Linux cooked, BSD loopback and raw IP captures",
-			 path, name ? name : "unknown", c->dlt);
+	if (setup(c, p, err, errlen)) {
 		pcap_close(p);
 		return -1;
 	}
-	c->buflen = 65536 + ETH_HLEN;
-	c->buf = malloc(c->buflen);
-	if (!c->buf) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		pcap_close(p);
+	return 0;
+}
+
+int ct_pcap_fopen(struct ct_pcap *c, FILE *fp, const char *name, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	pcap_t *p;
+
+	memset(c, 0, sizeof(*c));
+	c->path = name;
+	p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	if (!p) {
+		open_error(name, ebuf, 0, err, errlen);
+		fclose(fp);
 		return -1;
 	}
-	c->handle = p;
+	if (setup(c, p, err, errlen)) {
+		pcap_close(p);	/* closes @fp */
+		return -1;
+	}
 	return 0;
 }
 
@@ -110,7 +146,9 @@ static void synth(struct ct_pcap *c, struct ct_frame *f, const unsigned char *pk
 	memcpy(c->buf + ETH_HLEN, pkt + hlen, n);
 	f->data = c->buf;
 	f->len = n + ETH_HLEN;
-	f->wire_len = wirelen - hlen + ETH_HLEN;
+	/* a corrupt record's wire length can be near 4 GiB: saturate, do not wrap */
+	wirelen -= hlen;
+	f->wire_len = wirelen > UINT32_MAX - ETH_HLEN ? UINT32_MAX : wirelen + ETH_HLEN;
 }
 
 static __u16 ip_ethertype(const unsigned char *ip, __u32 len)
@@ -138,7 +176,7 @@ int ct_pcap_next(struct ct_pcap *c, struct ct_frame *f, char *err, size_t errlen
 {
 	struct pcap_pkthdr *h;
 	const unsigned char *pkt;
-	__u32 hlen = 0, fam;
+	__u32 hlen = 0, fam, wirelen;
 	__u16 et = 0;
 	int r;
 
@@ -157,6 +195,12 @@ int ct_pcap_next(struct ct_pcap *c, struct ct_frame *f, char *err, size_t errlen
 			 c->pktno);
 		return -2;
 	}
+	/*
+	 * A record may claim fewer bytes on the wire than it holds (libpcap passes that on):
+	 * what was captured was on the wire, and a wire length under the link header's
+	 * would wrap when the header is replaced.
+	 */
+	wirelen = h->len < h->caplen ? h->caplen : h->len;
 
 	switch (c->dlt) {
 	case DLT_EN10MB:
@@ -164,7 +208,7 @@ int ct_pcap_next(struct ct_pcap *c, struct ct_frame *f, char *err, size_t errlen
 			goto cut;
 		f->data = pkt;
 		f->len = h->caplen;
-		f->wire_len = h->len;
+		f->wire_len = wirelen;
 		return 1;
 	case DLT_LINUX_SLL:
 		hlen = 16;
@@ -196,7 +240,7 @@ int ct_pcap_next(struct ct_pcap *c, struct ct_frame *f, char *err, size_t errlen
 		break;
 	}
 	/* an unknown network protocol: pass it as such, the program counts it as other */
-	synth(c, f, pkt, h->caplen, h->len, hlen, et ? et : 0xffff);
+	synth(c, f, pkt, h->caplen, wirelen, hlen, et ? et : 0xffff);
 	return 1;
 cut:
 	snprintf(err, errlen, "%s: packet %llu: %u bytes captured, cut inside the link-layer "

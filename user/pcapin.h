@@ -9,6 +9,7 @@
 #define CT_PCAPIN_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <linux/types.h>
 
 struct ct_pcap {
@@ -29,6 +30,11 @@ struct ct_frame {
 
 /* Open a capture; on failure returns -1 with one sentence in @err. */
 int ct_pcap_open(struct ct_pcap *c, const char *path, char *err, size_t errlen);
+/*
+ * The same over a stream already open (the fuzz harness reads from memory), named @name in
+ * messages. @fp is the reader's from then on, closed by ct_pcap_close() or on failure.
+ */
+int ct_pcap_fopen(struct ct_pcap *c, FILE *fp, const char *name, char *err, size_t errlen);
 void ct_pcap_close(struct ct_pcap *c);
 
 /*

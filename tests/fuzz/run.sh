@@ -1,55 +1,94 @@
 #!/usr/bin/env bash
-# run.sh - fuzzes the filter language for a bounded time and reports in TAP. The fuzzer
-# binary is $1, or ${BUILD:-build}/fuzz/fuzz_filter when called without arguments (as
-# tests/run.sh does). It runs on a copy of tests/fuzz/corpus, so the seeds stay as they
-# are; a reproducer of a finding is kept in the fuzzer's directory. Exit status: non-zero
-# on a finding or when the fuzzer cannot run.
+# run.sh - runs each libFuzzer harness for a bounded time and reports in TAP, one line per
+# fuzzer: fuzz_filter (the filter language) and fuzz_pcap (the capture reader). The
+# fuzzers are the arguments, or fuzz_filter and fuzz_pcap under ${BUILD:-build}/fuzz when
+# called without any (as tests/run.sh does). Each runs on a copy of its seeds, so they stay
+# as they are: tests/fuzz/corpus for the filter; tests/fuzz/corpus_pcap and the captures of
+# tests/data (cut to -max_len) for the reader. The random seed is fixed, so a run is
+# reproducible up to where the time limit stops it. A reproducer of a finding is kept in
+# the fuzzer's directory. Exit status: non-zero on a finding or when a fuzzer cannot run.
+#
+# CLOSETRACE_FUZZ_SECS: seconds per fuzzer (30); CLOSETRACE_FUZZ_SEED: libFuzzer's -seed (1).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 secs=${CLOSETRACE_FUZZ_SECS:-30}
+seed=${CLOSETRACE_FUZZ_SEED:-1}
 if [ $# -ge 1 ]; then
-	bin=$1
+	bins=("$@")
 else
 	build=${BUILD:-build}
 	case $build in
-	/*) bin=$build/fuzz/fuzz_filter ;;
-	*) bin=$root/$build/fuzz/fuzz_filter ;;
+	/*) ;;
+	*) build=$root/$build ;;
 	esac
-fi
-
-if [ ! -x "$bin" ]; then
-	echo "not ok 1 - fuzz_filter: no fuzzer at $bin (make $bin)"
-	echo "1..1"
-	exit 1
+	bins=("$build/fuzz/fuzz_filter" "$build/fuzz/fuzz_pcap")
 fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir "$tmp/corpus" "$tmp/artifacts"
-cp "$here"/corpus/* "$tmp/corpus/"
+n=0 bad=0
 
-"$bin" -max_total_time="$secs" -max_len=512 -timeout=5 -rss_limit_mb=2048 \
-	-artifact_prefix="$tmp/artifacts/" "$tmp/corpus" >"$tmp/log" 2>&1
-rc=$?
+# seeds NAME DIR: copies the seeds of fuzzer NAME into DIR; prints its -max_len
+seeds() {
+	case $1 in
+	fuzz_filter)
+		cp "$here"/corpus/* "$2/"
+		echo 512
+		;;
+	fuzz_pcap)
+		cp "$here"/corpus_pcap/* "$2/"
+		for f in "$root"/tests/data/*/*.pcap "$root"/tests/data/*/*.pcapng \
+			"$root"/tests/data/*/*.trace; do
+			[ -e "$f" ] && cp "$f" "$2/data-${f##*/}"
+		done
+		echo 4096
+		;;
+	*)
+		return 1
+		;;
+	esac
+}
 
-done_line=$(grep -E '^Done [0-9]+ runs in [0-9]+ second' "$tmp/log" | tail -n1)
-runs=$(sed -nE 's/^Done ([0-9]+) runs in ([0-9]+) second.*/\1/p' <<<"$done_line")
-time=$(sed -nE 's/^Done ([0-9]+) runs in ([0-9]+) second.*/\2/p' <<<"$done_line")
-found=$(ls -A "$tmp/artifacts")
+for bin in "${bins[@]}"; do
+	n=$((n + 1))
+	name=${bin##*/}
+	work=$tmp/$name
+	mkdir -p "$work/corpus" "$work/artifacts"
+	if [ ! -x "$bin" ]; then
+		echo "not ok $n - $name: no fuzzer at $bin (make $bin)"
+		bad=1
+		continue
+	fi
+	if ! maxlen=$(seeds "$name" "$work/corpus"); then
+		echo "not ok $n - $name: no seeds known for it"
+		bad=1
+		continue
+	fi
 
-if [ "$rc" -eq 0 ] && [ -n "$runs" ] && [ -z "$found" ]; then
-	echo "ok 1 - fuzz_filter: $runs runs in $time s, no finding"
-	echo "1..1"
-	exit 0
-fi
+	"$bin" -max_total_time="$secs" -seed="$seed" -max_len="$maxlen" -timeout=5 \
+		-rss_limit_mb=2048 -artifact_prefix="$work/artifacts/" "$work/corpus" \
+		>"$work/log" 2>&1
+	rc=$?
 
-echo "not ok 1 - fuzz_filter: exit status $rc${runs:+ after $runs runs in $time s}"
-# keep the reproducers next to the fuzzer: the temporary directory goes away
-for a in $found; do
-	cp "$tmp/artifacts/$a" "$(dirname "$bin")/" &&
-		echo "# reproducer: $(dirname "$bin")/$a (run: $bin $(dirname "$bin")/$a)"
+	done_line=$(grep -E '^Done [0-9]+ runs in [0-9]+ second' "$work/log" | tail -n1)
+	runs=$(sed -nE 's/^Done ([0-9]+) runs in ([0-9]+) second.*/\1/p' <<<"$done_line")
+	time=$(sed -nE 's/^Done ([0-9]+) runs in ([0-9]+) second.*/\2/p' <<<"$done_line")
+	found=$(ls -A "$work/artifacts")
+
+	if [ "$rc" -eq 0 ] && [ -n "$runs" ] && [ -z "$found" ]; then
+		echo "ok $n - $name: $runs runs in $time s (seed $seed), no finding"
+		continue
+	fi
+
+	bad=1
+	echo "not ok $n - $name: exit status $rc${runs:+ after $runs runs in $time s} (seed $seed)"
+	# keep the reproducers next to the fuzzer: the temporary directory goes away
+	for a in $found; do
+		cp "$work/artifacts/$a" "$(dirname "$bin")/" &&
+			echo "# reproducer: $(dirname "$bin")/$a (run: $bin $(dirname "$bin")/$a)"
+	done
+	tail -n 30 "$work/log" | sed 's/^/# /'
 done
-tail -n 30 "$tmp/log" | sed 's/^/# /'
-echo "1..1"
-exit 1
+echo "1..$n"
+exit "$bad"
