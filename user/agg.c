@@ -1,36 +1,76 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * agg.c - top's model: a table of the flows of the window (chained hash on key and first
- * packet time), per-interval samples, and per-group counts ranked by a column.
+ * agg.c - top's model: a table of the flows of the window (chained hash, keyed, on key
+ * and first packet time), two age lists that say which flow to fold first, (other) in
+ * time bins that leave the window, per-interval samples, and per-group counts ranked by
+ * a column.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agg.h"
 #include "classify.h"
+#include "siphash.h"
 
 #define NIL 0xffffffffu
+/* (other)'s bins over the window: 64 bin widths are the window, one more for the bin
+ * being filled; a folded flow leaves (other) at most 1/64 of the window late */
+#define FOLD_BINS 65
+#define FOLD_HIST 256		/* a capture's folded flows over time, for its history */
 
 struct aflow {
 	struct ct_record rec;
 	__u64 gone_ns;		/* when it left the table; 0 while it is in it */
 	__u32 gen;		/* the last tick it was fed in */
 	__u32 next;		/* hash chain, or the free list */
+	__u32 lprev, lnext;	/* its age list: open (least recently fed first) or ended */
 	__u32 seen_rst[2];	/* RSTs already in samples, per endpoint (CT_EP_*) */
 	__u8 counted;		/* its connection is in a sample */
 	__u8 close_counted;	/* its close is in a sample */
 	__u8 used;
 };
 
+struct alist {
+	__u32 head, tail, n;
+};
+
+/* Folded flows that ended within one bin width. */
+struct fold_bin {
+	__u64 id;		/* end time / bin width */
+	int used;
+	struct ct_group g;
+};
+
+/*
+ * Folded flows over time for a capture's history: FOLD_HIST slots from the first one
+ * folded, each twice as wide as before whenever a later time does not fit.
+ */
+struct fold_hist {
+	__u64 base, width;
+	int used;
+	struct ct_sample s[FOLD_HIST];
+};
+
 struct ct_agg {
 	__u64 window_ns;
+	struct ct_agg_caps caps;
+	struct ct_sipkey key;
+	const struct ct_filter *flt;
 	struct aflow *fl;
 	__u32 nfl, cap, free_head, nused;
 	__u32 *bucket;
 	__u32 nbucket;		/* a power of two */
+	struct alist open, ended;
 	__u32 gen;
 	__u64 last_tick;
+	struct ct_sample pend;	/* what flows folded since the last tick bring to it */
+	/* (other) */
+	struct fold_bin fold[FOLD_BINS];
+	struct fold_hist fh;
+	struct ct_group other;
+	struct ct_agg_stats st;
 	/* groups, rebuilt by every ct_agg_groups() */
 	struct ct_group *gr;
 	__u32 *gnext, *gbucket;
@@ -78,18 +118,30 @@ double ct_ratio(__u64 num, __u64 den)
 	return den ? (double)num / (double)den : 0.0;
 }
 
-struct ct_agg *ct_agg_new(__u64 window_ns)
+struct ct_agg *ct_agg_new(__u64 window_ns, const struct ct_agg_caps *caps)
 {
 	struct ct_agg *a = calloc(1, sizeof(*a));
 
 	if (!a)
 		return NULL;
 	a->window_ns = window_ns;
+	a->caps = caps ? *caps : (struct ct_agg_caps){ .max_ended = CT_AGG_MAX_FLOWS,
+						       .max_open = CT_DEFAULT_FLOWS,
+						       .max_groups = CT_AGG_MAX_GROUPS };
+	/* a cap of 0 would fold a flow as it comes: keep one at least */
+	a->caps.max_ended = a->caps.max_ended ? a->caps.max_ended : 1;
+	a->caps.max_open = a->caps.max_open ? a->caps.max_open : 1;
+	a->caps.max_groups = a->caps.max_groups ? a->caps.max_groups : 1;
 	a->free_head = NIL;
+	a->open = a->ended = (struct alist){ NIL, NIL, 0 };
 	a->nbucket = 1024;
 	a->bucket = malloc(a->nbucket * sizeof(*a->bucket));
-	if (!a->bucket) {
+	if (!a->bucket || ct_sipkey_random(&a->key)) {
+		int e = a->bucket ? errno : ENOMEM;
+
+		free(a->bucket);
 		free(a);
+		errno = e;
 		return NULL;
 	}
 	memset(a->bucket, 0xff, a->nbucket * sizeof(*a->bucket));
@@ -108,27 +160,57 @@ void ct_agg_free(struct ct_agg *a)
 	free(a);
 }
 
-/* FNV-1a over @len bytes, continuing from @h. */
-static __u64 fnv(__u64 h, const void *p, size_t len)
-{
-	const unsigned char *c = p;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ c[i]) * 0x100000001b3ull;
-	return h;
-}
+/* --- the flow table ------------------------------------------------------------------ */
 
 static __u32 flow_hash(const struct ct_agg *a, const struct ct_flow_key *k, __u64 first)
 {
-	__u64 h = fnv(0xcbf29ce484222325ull, k, sizeof(*k));
+	unsigned char buf[sizeof(*k) + sizeof(first)];
+	__u64 h;
 
-	h = fnv(h, &first, sizeof(first));
-	return (__u32)(h ^ (h >> 32)) & (a->nbucket - 1);
+	memcpy(buf, k, sizeof(*k));
+	memcpy(buf + sizeof(*k), &first, sizeof(first));
+	h = ct_siphash(&a->key, buf, sizeof(buf));
+	return (__u32)h & (a->nbucket - 1);
 }
 
 static int same_flow(const struct aflow *e, const struct ct_flow_key *k, __u64 first)
 {
 	return e->rec.flow.first_ns == first && !memcmp(&e->rec.key, k, sizeof(*k));
+}
+
+static void l_unlink(struct ct_agg *a, struct alist *l, __u32 i)
+{
+	struct aflow *e = &a->fl[i];
+
+	if (e->lprev != NIL)
+		a->fl[e->lprev].lnext = e->lnext;
+	else
+		l->head = e->lnext;
+	if (e->lnext != NIL)
+		a->fl[e->lnext].lprev = e->lprev;
+	else
+		l->tail = e->lprev;
+	e->lprev = e->lnext = NIL;
+	l->n--;
+}
+
+static void l_append(struct ct_agg *a, struct alist *l, __u32 i)
+{
+	struct aflow *e = &a->fl[i];
+
+	e->lnext = NIL;
+	e->lprev = l->tail;
+	if (l->tail != NIL)
+		a->fl[l->tail].lnext = i;
+	else
+		l->head = i;
+	l->tail = i;
+	l->n++;
+}
+
+static struct alist *list_of(struct ct_agg *a, const struct aflow *e)
+{
+	return e->gone_ns ? &a->ended : &a->open;
 }
 
 static int grow_buckets(struct ct_agg *a)
@@ -154,20 +236,204 @@ static int grow_buckets(struct ct_agg *a)
 	return 0;
 }
 
-static struct aflow *find_or_add(struct ct_agg *a, const struct ct_flow_key *k, __u64 first)
+static void drop(struct ct_agg *a, __u32 i)
+{
+	struct aflow *e = &a->fl[i];
+	__u32 h = flow_hash(a, &e->rec.key, e->rec.flow.first_ns), *p;
+
+	for (p = &a->bucket[h]; *p != NIL; p = &a->fl[*p].next) {
+		if (*p == i) {
+			*p = e->next;
+			break;
+		}
+	}
+	l_unlink(a, list_of(a, e), i);
+	e->used = 0;
+	e->next = a->free_head;
+	a->free_head = i;
+	a->nused--;
+}
+
+static int passes(const struct ct_filter *flt, const struct aflow *e)
+{
+	return !flt || ct_filter_match(flt, &e->rec);
+}
+
+/* What @e brings to a sample that no sample has yet: new RSTs, its connection, its close. */
+static void account(struct aflow *e, struct ct_sample *s, int in)
+{
+	const struct ct_flow *f = &e->rec.flow;
+	int clt = ct_rec_clt(&e->rec);
+
+	/* per endpoint: which one is the client may be learnt late */
+	for (int ep = 0; ep < 2; ep++) {
+		__u32 cur = f->rst[ep];
+
+		if (cur > e->seen_rst[ep]) {
+			if (in)
+				s->rst[ep == clt ? 0 : 1] += cur - e->seen_rst[ep];
+			e->seen_rst[ep] = cur;
+		}
+	}
+	/* a connection counts once, when it first passes the filter */
+	if (!e->counted && in) {
+		s->conns++;
+		e->counted = 1;
+	}
+	if (e->rec.close != CT_CLOSE_NONE && !e->close_counted) {
+		if (in && e->rec.close < CT_CLOSE_MAX)
+			s->closes[e->rec.close]++;
+		e->close_counted = 1;
+	}
+}
+
+/* --- (other) ------------------------------------------------------------------------- */
+
+static __u64 fold_width(const struct ct_agg *a)
+{
+	__u64 w = a->window_ns / (FOLD_BINS - 1);
+
+	return w ? w : 1;
+}
+
+/* The group of (other) a flow that ended at @t goes to; NULL when it is out of the window. */
+static struct ct_group *fold_group(struct ct_agg *a, __u64 t)
+{
+	struct fold_bin *b;
+	__u64 id;
+
+	if (!a->window_ns) {	/* a capture: for ever */
+		a->fold[0].used = 1;
+		return &a->fold[0].g;
+	}
+	id = t / fold_width(a);
+	b = &a->fold[id % FOLD_BINS];
+	/* the bin there is FOLD_BINS widths later: this one is a window old already */
+	if (b->used && b->id > id)
+		return NULL;
+	if (!b->used || b->id < id) {
+		memset(b, 0, sizeof(*b));
+		b->used = 1;
+		b->id = id;
+	}
+	return &b->g;
+}
+
+static void fold_expire(struct ct_agg *a, __u64 now)
+{
+	__u64 w = fold_width(a);
+
+	if (!a->window_ns)
+		return;
+	for (int i = 0; i < FOLD_BINS; i++) {
+		struct fold_bin *b = &a->fold[i];
+		__u64 end = (b->id + 1) * w;
+
+		if (b->used && now > end && now - end > a->window_ns)
+			b->used = 0;
+	}
+}
+
+/* The slot of time @t in the folded flows' history, widening it until @t fits. */
+static struct ct_sample *fh_slot(struct fold_hist *h, __u64 t)
+{
+	if (!h->used) {
+		h->used = 1;
+		h->base = t;
+		h->width = 1000000;	/* 1 ms, to begin with */
+	}
+	if (t < h->base)
+		return &h->s[0];	/* before the first: near enough the start */
+	while ((t - h->base) / h->width >= FOLD_HIST) {
+		for (int i = 0; i < FOLD_HIST / 2; i++) {
+			struct ct_sample m = h->s[2 * i];
+			const struct ct_sample *o = &h->s[2 * i + 1];
+
+			m.conns += o->conns;
+			m.rst[0] += o->rst[0];
+			m.rst[1] += o->rst[1];
+			for (int k = 0; k < CT_CLOSE_MAX; k++)
+				m.closes[k] += o->closes[k];
+			h->s[i] = m;
+		}
+		memset(&h->s[FOLD_HIST / 2], 0, sizeof(h->s[0]) * (FOLD_HIST / 2));
+		h->width *= 2;
+	}
+	return &h->s[(t - h->base) / h->width];
+}
+
+static void add_to_group(struct ct_group *g, const struct ct_record *r);
+
+/*
+ * Fold flow @i into (other) at @now: what it has not yet given a sample goes to the next
+ * one, its counts to (other)'s bin of its end; it is no longer held one by one.
+ */
+static void fold(struct ct_agg *a, __u32 i, __u64 now)
+{
+	struct aflow *e = &a->fl[i];
+	int in = passes(a->flt, e);
+	__u64 end = e->gone_ns ? e->gone_ns : now;
+
+	account(e, &a->pend, in);
+	if (in) {
+		const struct ct_record *r = &e->rec;
+		struct ct_group *g = fold_group(a, end);
+		struct ct_sample *s;
+
+		if (g)
+			add_to_group(g, r);
+		fh_slot(&a->fh, r->start_ns)->conns++;
+		s = fh_slot(&a->fh, r->ts_ns);
+		s->rst[0] += r->flow.rst[ct_rec_clt(r)];
+		s->rst[1] += r->flow.rst[ct_rec_srv(r)];
+		if (r->close != CT_CLOSE_NONE && r->close < CT_CLOSE_MAX)
+			s->closes[r->close]++;
+	}
+	a->st.folded++;
+	a->st.folded_open += !e->gone_ns;
+	drop(a, i);
+}
+
+static void cap_ended(struct ct_agg *a, __u64 now)
+{
+	while (a->ended.n > a->caps.max_ended)
+		fold(a, a->ended.head, now);
+}
+
+/* Flow @i left the table at @now: from the open list to the ended one. */
+static void set_gone(struct ct_agg *a, __u32 i, __u64 now)
+{
+	struct aflow *e = &a->fl[i];
+
+	l_unlink(a, &a->open, i);
+	e->gone_ns = now ? now : 1;
+	l_append(a, &a->ended, i);
+}
+
+static struct aflow *find_or_add(struct ct_agg *a, const struct ct_flow_key *k, __u64 first,
+				 __u64 now)
 {
 	__u32 h = flow_hash(a, k, first), i;
+	__u64 most = (__u64)a->caps.max_ended + a->caps.max_open;
 	struct aflow *e;
 
 	for (i = a->bucket[h]; i != NIL; i = a->fl[i].next)
 		if (same_flow(&a->fl[i], k, first))
 			return &a->fl[i];
+	/*
+	 * Full: the oldest ended flow makes room; with none, more flows are open than the
+	 * table holds, so some have left it unseen (a scan will tell): the one fed least
+	 * recently goes.
+	 */
+	if (a->nused >= most)
+		fold(a, a->ended.n ? a->ended.head : a->open.head, now);
 	if (a->free_head != NIL) {
 		i = a->free_head;
 		a->free_head = a->fl[i].next;
 	} else {
 		if (a->nfl == a->cap) {
-			__u32 cap = a->cap ? a->cap * 2 : 1024;
+			__u64 want = a->cap ? (__u64)a->cap * 2 : 1024;
+			__u32 cap = (__u32)(want < most ? want : most);
 			struct aflow *fl = realloc(a->fl, cap * sizeof(*fl));
 
 			if (!fl)
@@ -184,51 +450,49 @@ static struct aflow *find_or_add(struct ct_agg *a, const struct ct_flow_key *k, 
 	e->rec.flow.first_ns = first;
 	e->next = a->bucket[h];
 	a->bucket[h] = i;
+	l_append(a, &a->open, i);
 	a->nused++;
-	if (a->nused > a->nbucket && a->nbucket < (1u << 30) && grow_buckets(a))
-		return e;	/* a longer chain, not a failure */
+	if (a->nused > a->nbucket && a->nbucket < (1u << 30))
+		grow_buckets(a);	/* on failure, longer chains: not an error */
 	return e;
-}
-
-static void drop(struct ct_agg *a, __u32 i)
-{
-	struct aflow *e = &a->fl[i];
-	__u32 h = flow_hash(a, &e->rec.key, e->rec.flow.first_ns), *p;
-
-	for (p = &a->bucket[h]; *p != NIL; p = &a->fl[*p].next) {
-		if (*p == i) {
-			*p = e->next;
-			break;
-		}
-	}
-	e->used = 0;
-	e->next = a->free_head;
-	a->free_head = i;
-	a->nused--;
 }
 
 int ct_agg_feed(struct ct_agg *a, const struct ct_record *r, __u64 now)
 {
-	struct aflow *e = find_or_add(a, &r->key, r->flow.first_ns);
+	struct aflow *e = find_or_add(a, &r->key, r->flow.first_ns, now);
+	__u32 i;
 	__u8 close;
 
 	if (!e)
 		return -1;
+	i = (__u32)(e - a->fl);
 	/* a close, once known, stays: a later view of the entry cannot undo it */
 	close = r->close != CT_CLOSE_NONE ? r->close : e->rec.close;
 	e->rec = *r;
 	e->rec.close = close;
 	e->gen = a->gen;
-	if (r->type == CT_REC_FLOW && !e->gone_ns)
-		e->gone_ns = now ? now : 1;
-	else if (r->type == CT_REC_OPEN)
-		e->gone_ns = 0;	/* in the table after all: a scan had missed it */
+	if (r->type == CT_REC_FLOW && !e->gone_ns) {
+		set_gone(a, i, now);
+		cap_ended(a, now);
+	} else if (r->type == CT_REC_OPEN && e->gone_ns) {
+		/* in the table after all: a scan had missed it */
+		l_unlink(a, &a->ended, i);
+		e->gone_ns = 0;
+		l_append(a, &a->open, i);
+	} else if (!e->gone_ns) {
+		l_unlink(a, &a->open, i);	/* fed: the last to fold */
+		l_append(a, &a->open, i);
+	}
 	return 0;
 }
 
-static int passes(const struct ct_filter *flt, const struct aflow *e)
+void ct_agg_set_filter(struct ct_agg *a, const struct ct_filter *flt)
 {
-	return !flt || ct_filter_match(flt, &e->rec);
+	if (flt == a->flt)
+		return;
+	a->flt = flt;
+	memset(a->fold, 0, sizeof(a->fold));
+	memset(&a->fh, 0, sizeof(a->fh));
 }
 
 static void push_sample(struct ct_agg *a, const struct ct_sample *s)
@@ -240,46 +504,28 @@ static void push_sample(struct ct_agg *a, const struct ct_sample *s)
 	a->hist[a->nhist++] = *s;
 }
 
-const struct ct_sample *ct_agg_tick(struct ct_agg *a, __u64 now, const struct ct_filter *flt,
-				    int scanned)
+const struct ct_sample *ct_agg_tick(struct ct_agg *a, __u64 now, int scanned)
 {
-	struct ct_sample s = { .t_ns = now };
+	struct ct_sample s = a->pend;
 
+	memset(&a->pend, 0, sizeof(a->pend));
+	s.t_ns = now;
 	s.dt_ns = a->last_tick && now > a->last_tick ? now - a->last_tick : 0;
 	for (__u32 i = 0; i < a->nfl; i++) {
 		struct aflow *e = &a->fl[i];
-		const struct ct_flow *f = &e->rec.flow;
-		int clt = ct_rec_clt(&e->rec), in = passes(flt, e);
 
 		if (!e->used)
 			continue;
 		/* not fed since the last tick: the scan no longer saw it in the table */
 		if (scanned && !e->gone_ns && e->gen != a->gen)
-			e->gone_ns = now ? now : 1;
-		/* per endpoint: which one is the client may be learnt late */
-		for (int ep = 0; ep < 2; ep++) {
-			__u32 cur = f->rst[ep];
-
-			if (cur > e->seen_rst[ep]) {
-				if (in)
-					s.rst[ep == clt ? 0 : 1] += cur - e->seen_rst[ep];
-				e->seen_rst[ep] = cur;
-			}
-		}
-		/* a connection counts once, when it first passes the filter */
-		if (!e->counted && in) {
-			s.conns++;
-			e->counted = 1;
-		}
-		if (e->rec.close != CT_CLOSE_NONE && !e->close_counted) {
-			if (in && e->rec.close < CT_CLOSE_MAX)
-				s.closes[e->rec.close]++;
-			e->close_counted = 1;
-		}
+			set_gone(a, i, now);
+		account(e, &s, passes(a->flt, e));
 		if (e->gone_ns && a->window_ns && now > e->gone_ns &&
 		    now - e->gone_ns > a->window_ns)
 			drop(a, i);
 	}
+	cap_ended(a, now);	/* every flow is in a sample already: nothing goes to pend */
+	fold_expire(a, now);
 	a->gen++;
 	a->last_tick = now;
 	push_sample(a, &s);
@@ -288,22 +534,42 @@ const struct ct_sample *ct_agg_tick(struct ct_agg *a, __u64 now, const struct ct
 
 void ct_agg_reset(struct ct_agg *a)
 {
-	for (__u32 i = 0; i < a->nfl; i++)
-		if (a->fl[i].used && a->fl[i].gone_ns)
-			drop(a, i);
+	while (a->ended.n)
+		drop(a, a->ended.head);
+	memset(a->fold, 0, sizeof(a->fold));
+	memset(&a->fh, 0, sizeof(a->fh));
+	memset(&a->pend, 0, sizeof(a->pend));
+	memset(&a->st, 0, sizeof(a->st));
 	a->nhist = 0;
 }
 
 size_t ct_agg_flows(const struct ct_agg *a, size_t *ended)
 {
-	size_t gone = 0;
-
-	for (__u32 i = 0; i < a->nfl; i++)
-		gone += a->fl[i].used && a->fl[i].gone_ns;
 	if (ended)
-		*ended = gone;
+		*ended = a->ended.n;
 	return a->nused;
 }
+
+void ct_agg_stats(const struct ct_agg *a, struct ct_agg_stats *st)
+{
+	*st = a->st;
+	st->max_ended = a->caps.max_ended;
+	st->max_groups = a->caps.max_groups;
+	st->kept = a->nused;
+	st->ended = a->ended.n;
+	st->bytes = sizeof(*a) + (size_t)a->cap * sizeof(a->fl[0]) +
+		    (size_t)a->nbucket * sizeof(a->bucket[0]) +
+		    a->grcap * (sizeof(a->gr[0]) + sizeof(a->gnext[0])) +
+		    a->ngbucket * sizeof(a->gbucket[0]);
+}
+
+size_t ct_agg_flow_bytes(void)
+{
+	/* the flow array stops growing at the cap; buckets: its own, and two of a group's */
+	return sizeof(struct aflow) + sizeof(struct ct_group) + 4 * sizeof(__u32);
+}
+
+/* --- groups -------------------------------------------------------------------------- */
 
 static void group_key(const struct ct_record *r, enum ct_grouping g, struct ct_gkey *k)
 {
@@ -382,6 +648,25 @@ static void add_to_group(struct ct_group *g, const struct ct_record *r)
 	}
 }
 
+/* Add group @x's counts to @g (whose key stays). */
+static void merge_group(struct ct_group *g, const struct ct_group *x)
+{
+	g->flows += x->flows;
+	g->ct += x->ct;
+	g->syn += x->syn;
+	for (int i = 0; i < 2; i++) {
+		g->fin[i] += x->fin[i];
+		g->rst[i] += x->rst[i];
+	}
+	for (int k = 0; k < CT_CLOSE_MAX; k++)
+		g->closes[k] += x->closes[k];
+	if (x->last_abn_ns && x->last_abn_ns >= g->last_abn_ns) {
+		g->last_abn_ns = x->last_abn_ns;
+		g->last_abn = x->last_abn;
+		g->last_reason = x->last_reason;
+	}
+}
+
 double ct_group_value(const struct ct_group *g, enum ct_col col)
 {
 	switch (col) {
@@ -431,8 +716,13 @@ static int cmp_groups(const void *pa, const void *pb, void *ctx)
 }
 
 size_t ct_agg_groups(struct ct_agg *a, enum ct_grouping g, enum ct_col col,
-		     const struct ct_filter *flt, const struct ct_group **out)
+		     const struct ct_group **out)
 {
+	memset(&a->other, 0, sizeof(a->other));
+	for (int i = 0; i < FOLD_BINS; i++)
+		if (a->fold[i].used)
+			merge_group(&a->other, &a->fold[i].g);
+	a->st.groups_over = 0;
 	*out = a->gr;
 	a->ngr = 0;
 	if (reserve_groups(a, a->nused ? a->nused : 1))
@@ -440,14 +730,12 @@ size_t ct_agg_groups(struct ct_agg *a, enum ct_grouping g, enum ct_col col,
 	for (__u32 i = 0; i < a->nfl; i++) {
 		const struct aflow *e = &a->fl[i];
 		struct ct_gkey k;
-		__u64 h;
 		__u32 j, b;
 
-		if (!e->used || !passes(flt, e))
+		if (!e->used || !passes(a->flt, e))
 			continue;
 		group_key(&e->rec, g, &k);
-		h = fnv(0xcbf29ce484222325ull, &k, sizeof(k));
-		b = (__u32)(h ^ (h >> 32)) & (__u32)(a->ngbucket - 1);
+		b = (__u32)ct_siphash(&a->key, &k, sizeof(k)) & (__u32)(a->ngbucket - 1);
 		for (j = a->gbucket[b]; j != NIL; j = a->gnext[j])
 			if (!memcmp(&a->gr[j].key, &k, sizeof(k)))
 				break;
@@ -463,8 +751,20 @@ size_t ct_agg_groups(struct ct_agg *a, enum ct_grouping g, enum ct_col col,
 		add_to_group(&a->gr[j], &e->rec);
 	}
 	qsort_r(a->gr, a->ngr, sizeof(a->gr[0]), cmp_groups, &col);
+	/* past the cap, the lowest ranked are summed in (other): the totals stay whole */
+	if (a->ngr > a->caps.max_groups) {
+		for (size_t i = a->caps.max_groups; i < a->ngr; i++)
+			merge_group(&a->other, &a->gr[i]);
+		a->st.groups_over = a->ngr - a->caps.max_groups;
+		a->ngr = a->caps.max_groups;
+	}
 	*out = a->gr;
 	return a->ngr;
+}
+
+const struct ct_group *ct_agg_other(const struct ct_agg *a)
+{
+	return a->other.flows ? &a->other : NULL;
 }
 
 size_t ct_agg_history(const struct ct_agg *a, const struct ct_sample **out, size_t n)
@@ -475,8 +775,7 @@ size_t ct_agg_history(const struct ct_agg *a, const struct ct_sample **out, size
 	return n;
 }
 
-void ct_agg_history_span(struct ct_agg *a, __u64 t0, __u64 t1, size_t n,
-			 const struct ct_filter *flt)
+void ct_agg_history_span(struct ct_agg *a, __u64 t0, __u64 t1, size_t n)
 {
 	__u64 step;
 
@@ -496,7 +795,7 @@ void ct_agg_history_span(struct ct_agg *a, __u64 t0, __u64 t1, size_t n,
 		const struct ct_record *r = &e->rec;
 		size_t bs, be;
 
-		if (!e->used || !passes(flt, e))
+		if (!e->used || !passes(a->flt, e))
 			continue;
 		bs = r->start_ns > t0 ? (size_t)((r->start_ns - t0) / step) : 0;
 		be = r->ts_ns > t0 ? (size_t)((r->ts_ns - t0) / step) : 0;
@@ -507,5 +806,18 @@ void ct_agg_history_span(struct ct_agg *a, __u64 t0, __u64 t1, size_t n,
 		a->hist[be].rst[1] += r->flow.rst[ct_rec_srv(r)];
 		if (r->close != CT_CLOSE_NONE && r->close < CT_CLOSE_MAX)
 			a->hist[be].closes[r->close]++;
+	}
+	/* the folded flows, each slot of theirs where its middle falls */
+	for (int i = 0; a->fh.used && i < FOLD_HIST; i++) {
+		const struct ct_sample *f = &a->fh.s[i];
+		__u64 mid = a->fh.base + a->fh.width * (__u64)i + a->fh.width / 2;
+		size_t b = mid > t0 ? (size_t)((mid - t0) / step) : 0;
+		struct ct_sample *h = &a->hist[b < n ? b : n - 1];
+
+		h->conns += f->conns;
+		h->rst[0] += f->rst[0];
+		h->rst[1] += f->rst[1];
+		for (int k = 0; k < CT_CLOSE_MAX; k++)
+			h->closes[k] += f->closes[k];
 	}
 }

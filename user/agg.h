@@ -5,6 +5,12 @@
  * client IP or flow, with per-group counts and ratios, ranked by a column; and a history
  * of per-interval samples (connections, RSTs by side, closes by kind) for rates and the
  * sparkline. Pure: fed with records, no I/O, unit-tested alone.
+ *
+ * Bounded whatever the traffic: ended flows are kept one by one up to a cap, older ones
+ * are folded into one "(other)" row that keeps their counts for the window; groups past
+ * a cap are summed into it too. Totals stay exact: the rows and (other) add up to them.
+ * Flows and groups are found through a hash keyed at random (SipHash), so addresses
+ * and ports chosen by a sender cannot pile up in one chain.
  */
 #ifndef CT_AGG_H
 #define CT_AGG_H
@@ -69,13 +75,45 @@ struct ct_sample {
 	__u64 closes[CT_CLOSE_MAX];	/* closes decided in it, by kind */
 };
 
-#define CT_HISTORY 256		/* samples kept for the sparkline */
+#define CT_HISTORY 256		/* samples kept for the sparkline, whatever --window */
+
+/* The defaults of --max-flows and --max-groups, and their ranges. */
+#define CT_AGG_MAX_FLOWS 100000
+#define CT_AGG_MAX_GROUPS 10000
+#define CT_AGG_FLOWS_LIMIT 10000000
+#define CT_AGG_GROUPS_LIMIT 100000
+
+struct ct_agg_caps {
+	__u32 max_ended;	/* ended flows kept one by one; older ones are folded */
+	__u32 max_open;		/* flows the kernel's table holds: past this many and
+				 * max_ended, the flow fed least recently is folded */
+	__u32 max_groups;	/* ranked groups; the rest are summed in (other) */
+};
+
+/* What the caps did, since the start or the last reset. */
+struct ct_agg_stats {
+	__u64 folded;		/* flows folded into (other): their counts stay there */
+	__u64 folded_open;	/* ... of which had not yet been seen to leave the table */
+	__u64 groups_over;	/* groups past max_groups at the last ct_agg_groups() */
+	__u32 max_ended, max_groups;	/* the caps */
+	size_t kept, ended;	/* flows held one by one, and of them those that ended */
+	size_t bytes;		/* memory the model holds */
+};
 
 struct ct_agg;
 
-/* @window_ns: how long ended flows keep counting; 0 keeps them for ever (replay). */
-struct ct_agg *ct_agg_new(__u64 window_ns);
+/*
+ * @window_ns: how long ended flows keep counting; 0 keeps them for ever (replay).
+ * @caps: NULL for the defaults (a default-sized table). NULL on failure, errno set.
+ */
+struct ct_agg *ct_agg_new(__u64 window_ns, const struct ct_agg_caps *caps);
 void ct_agg_free(struct ct_agg *a);
+
+/*
+ * The filter samples, groups and folding apply (NULL: none); @flt must live until the
+ * next call. A new filter empties (other): what was folded was counted under the old one.
+ */
+void ct_agg_set_filter(struct ct_agg *a, const struct ct_filter *flt);
 
 /*
  * Feed a record at time @now: CLOSE sets the flow's close kind, OPEN refreshes a flow the
@@ -88,24 +126,34 @@ int ct_agg_feed(struct ct_agg *a, const struct ct_record *r, __u64 now);
 /*
  * Close an interval at @now: when @scanned (a whole scan fed every flow in the table
  * since the last tick), flows not fed left the table (evicted); ended flows older than
- * the window are forgotten; the interval's sample (counted over flows passing @flt: a
- * connection when it first passes) is appended to the history and returned.
+ * the window are forgotten; the interval's sample (counted over flows passing the
+ * filter: a connection when it first passes) is appended to the history and returned.
  */
-const struct ct_sample *ct_agg_tick(struct ct_agg *a, __u64 now, const struct ct_filter *flt,
-				    int scanned);
+const struct ct_sample *ct_agg_tick(struct ct_agg *a, __u64 now, int scanned);
 
-/* Forget ended flows and the history; flows still in the table stay as they are. */
+/* Forget ended flows, (other), the caps' counts and the history; flows still in the
+ * table stay as they are. */
 void ct_agg_reset(struct ct_agg *a);
 
-/* Flows held: in the table, and ended but kept for the window. */
+/* Flows held one by one: in the table, and ended but kept for the window. */
 size_t ct_agg_flows(const struct ct_agg *a, size_t *ended);
 
+void ct_agg_stats(const struct ct_agg *a, struct ct_agg_stats *st);
+
+/* The most memory one flow held takes: itself, its bucket, and its group at a frame. */
+size_t ct_agg_flow_bytes(void);
+
 /*
- * Group the flows passing @flt by @g and rank by @col (descending; ties by key). Returns
- * the number of groups; *@out (owned by @a, valid until the next call) holds them.
+ * Group the flows passing the filter by @g and rank by @col (descending; ties by key).
+ * Returns the number of groups, at most max_groups; *@out (owned by @a, valid until the
+ * next call) holds them. The groups past the cap, and the folded flows, are in
+ * ct_agg_other().
  */
 size_t ct_agg_groups(struct ct_agg *a, enum ct_grouping g, enum ct_col col,
-		     const struct ct_filter *flt, const struct ct_group **out);
+		     const struct ct_group **out);
+
+/* (other) as of the last ct_agg_groups(): NULL when it holds no flow. */
+const struct ct_group *ct_agg_other(const struct ct_agg *a);
 
 /* The last @n samples, oldest first; returns how many there are (<= n). */
 size_t ct_agg_history(const struct ct_agg *a, const struct ct_sample **out, size_t n);
@@ -113,10 +161,10 @@ size_t ct_agg_history(const struct ct_agg *a, const struct ct_sample **out, size
 /*
  * Rebuild the history from the flows themselves, in @n equal intervals from @t0 to @t1:
  * a flow's connection counts at its start, its RSTs and close at its end. For captures,
- * where the whole time span is known at once.
+ * where the whole time span is known at once. Folded flows are placed to within the
+ * resolution their time was kept at (256 steps over their span).
  */
-void ct_agg_history_span(struct ct_agg *a, __u64 t0, __u64 t1, size_t n,
-			 const struct ct_filter *flt);
+void ct_agg_history_span(struct ct_agg *a, __u64 t0, __u64 t1, size_t n);
 
 /* The value of column @col for group @g, as a number (ratios as such). */
 double ct_group_value(const struct ct_group *g, enum ct_col col);

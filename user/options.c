@@ -127,6 +127,20 @@ static int check_table(long v, char *err, size_t errlen)
 	return ct_table_fits(v, mem_available(), err, errlen);
 }
 
+static int check_max_flows(long v, char *err, size_t errlen)
+{
+	double need = (double)v * (double)ct_agg_flow_bytes();
+	__u64 avail = mem_available();
+
+	if (avail && need > (double)avail / 2) {
+		snprintf(err, errlen, "keeping %ld ended flows would take %.1f GiB, more than half "
+			 "the %.1f GiB this machine has available", v, gib(need),
+			 gib((double)avail));
+		return -1;
+	}
+	return 0;
+}
+
 /* --- the groups -------------------------------------------------------------------------- */
 
 /* Entry macros: the name, letter, argument, help and field of an option, then its extras. */
@@ -248,6 +262,14 @@ static const struct ct_opt top_opts[] = {
 	    .def_text = "never; batch with -r: 1"),
 	OPT("rows", 0, CT_ARG_LONG, "N", "table rows per frame", rows, .min = 1, .max = 1e9,
 	    .def_text = "what fits; batch: all"),
+	OPT("max-flows", 0, CT_ARG_LONG, "N",
+	    "ended flows kept one by one for the window (about\n"
+	    "500 bytes each); older ones are folded into the\n"
+	    "(other) row, which keeps their counts",
+	    max_flows, .min = 100, .max = CT_AGG_FLOWS_LIMIT, .check = check_max_flows),
+	OPT("max-groups", 0, CT_ARG_LONG, "N",
+	    "rows ranked; the groups past N are summed into\n(other)",
+	    max_groups, .min = 10, .max = CT_AGG_GROUPS_LIMIT),
 	END,
 };
 
@@ -455,6 +477,8 @@ void ct_config_init(struct ct_config *c)
 	c->window_ns = 60 * 1000000000ull;
 	c->group = CT_G_SERVER;
 	c->sort = CT_COL_RST_SRV;
+	c->max_flows = CT_AGG_MAX_FLOWS;
+	c->max_groups = CT_AGG_MAX_GROUPS;
 }
 
 void ct_config_free(struct ct_config *c)

@@ -62,6 +62,7 @@ struct ct_config {
 	int group, sort;		/* enum ct_grouping, enum ct_col */
 	int batch;
 	long frames, rows;
+	long max_flows, max_groups;	/* top's caps (struct ct_agg_caps) */
 	/* what is left after the options: files, or a subcommand and its arguments */
 	char **args;
 	int nargs;

@@ -5,6 +5,7 @@
  * Live on interfaces (the live session underneath), or over a capture (-r, through the
  * replay engine, with the same options replay takes). The screen is topscreen.c's.
  */
+#include <errno.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <poll.h>
@@ -20,12 +21,22 @@
 #include "replay.h"
 #include "topscreen.h"
 
+/* Frames queued for stdout, live: room for two of the largest --max-groups allows. */
+#define FRAME_QUEUE_MIN (4u << 20)
+#define FRAME_QUEUE_MAX (64u << 20)
+#define ROW_BYTES 256
+
 static int on_record(void *ctx, const struct ct_record *r)
 {
 	struct ct_top *t = ctx;
 
-	if (ct_agg_feed(t->agg, r, t->replay ? r->ts_ns : ct_now_ns()))
+	/* a capture is read to its end unless a signal says stop */
+	if (t->replay && ct_stop_signal)
 		return -1;
+	if (ct_agg_feed(t->agg, r, t->replay ? r->ts_ns : ct_now_ns())) {
+		pr_warn("out of memory: top's model cannot grow\n");
+		return -1;
+	}
 	if (t->replay) {
 		if (!t->t0 || (r->start_ns && r->start_ns < t->t0))
 			t->t0 = r->start_ns;
@@ -56,7 +67,7 @@ static void tick_live(struct ct_top *t)
 
 	t->v.now_ns = ct_now_ns();
 	/* eviction is told by flows no scan fed: only after whole scans */
-	ct_agg_tick(t->agg, t->v.now_ns, t->flt, t->scans && !t->scan_failed);
+	ct_agg_tick(t->agg, t->v.now_ns, t->scans && !t->scan_failed);
 	t->scans = 0;
 	t->scan_failed = 0;
 	if (!ct_session_losses(&t->live.s, &l)) {
@@ -158,7 +169,7 @@ static int run_capture(struct ct_top *t, const struct ct_config *c)
 	if (t->batch) {
 		long n = t->frames ? t->frames : 1;
 
-		for (long i = 0; i < n && !t->out_gone; i++)
+		for (long i = 0; i < n && !t->out_gone && !ct_stop_signal; i++)
 			ct_top_render(t);
 		return ret;
 	}
@@ -202,9 +213,48 @@ static const char *iface_list(const struct ct_config *c)
 	return src;
 }
 
+/*
+ * A capture's frames are written at once, not queued: a stop signal must interrupt a
+ * write(2) a stalled reader blocks, instead of it being restarted.
+ */
+static void stop_signals_interrupt(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction sa;
+
+		if (sigaction(sigs[i], NULL, &sa))
+			continue;
+		sa.sa_flags &= ~SA_RESTART;
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+/* Live batch frames go through a queue a thread of its own writes out. */
+static int start_writer(struct ct_top *t, const struct ct_config *c)
+{
+	size_t cap = 2 * ((size_t)c->max_groups + 16) * ROW_BYTES;
+
+	if (cap < FRAME_QUEUE_MIN)
+		cap = FRAME_QUEUE_MIN;
+	if (cap > FRAME_QUEUE_MAX)
+		cap = FRAME_QUEUE_MAX;
+	t->writer = ct_writer_start(STDOUT_FILENO, cap);
+	if (!t->writer) {
+		pr_warn("cannot start the output thread: %s\n", strerror(errno));
+		return -1;
+	}
+	ct_writer_name(t->writer, "frames");
+	return 0;
+}
+
 static int run_top(struct ct_config *c)
 {
 	static struct ct_top t;
+	struct ct_agg_caps caps = { .max_ended = (__u32)c->max_flows,
+				    .max_open = (__u32)c->table_size,
+				    .max_groups = (__u32)c->max_groups };
 	const char *cs;
 	int ret;
 
@@ -230,27 +280,38 @@ static int run_top(struct ct_config *c)
 	ct_catch_stop_signals(0);
 
 	/* over a capture, ended flows count whatever their age: the window is the capture */
-	t.agg = ct_agg_new(t.replay ? 0 : t.v.window_ns);
+	t.agg = ct_agg_new(t.replay ? 0 : t.v.window_ns, &caps);
 	if (!t.agg) {
+		pr_warn("cannot set top's model up: %s\n", strerror(errno));
 		ct_filter_free(t.flt);
 		return 1;
 	}
+	ct_agg_set_filter(t.agg, t.flt);
 	if (t.replay) {
 		t.v.source = strrchr(t.replay, '/') ? strrchr(t.replay, '/') + 1 : t.replay;
 		t.v.mode = "replay";
 		t.v.replay = 1;
+		if (t.batch)
+			stop_signals_interrupt();
 		ret = run_capture(&t, c);
 	} else {
 		t.v.source = iface_list(c);
 		t.v.mode = c->mode == CT_MODE_XDP ? "xdp" : "tc";
 		ret = ct_live_start(&t.live, c, 1, on_record, on_record, &t);
+		/* the thread after the start: it gets the capabilities left, none */
+		if (!ret && t.batch)
+			ret = start_writer(&t, c);
 		if (!ret)
 			ret = run_live(&t);
 		ct_live_end(&t.live, 0);
 	}
 	ct_top_screen_end(&t);
+	/* what is queued gets half a second; a reader that stalled costs the rest, said */
+	ct_writer_stop(t.writer, 500);
+	t.writer = NULL;
 	ct_agg_free(t.agg);
 	ct_filter_free(t.flt);
+	free(t.fbuf);
 	return ret;
 }
 
@@ -272,7 +333,8 @@ const struct ct_command ct_cmd_top = {
 	.groups = top_groups,
 	.max_args = 0,
 	.notes = "Keys: < > sort column, g grouping, / filter, p pause, r reset, arrows scroll,\n"
-		 "q quit, ? help.",
+		 "q quit, ? help. Stops on SIGINT, SIGTERM or SIGHUP. With -b, live, frames\n"
+		 "stdout does not take are dropped whole, counted and said; counting goes on.",
 	.examples = (const char *const[]){
 		"closetrace top -i eth0                         # servers by server RST",
 		"closetrace top -i eth0 -g client-ip -s REFUSED # clients by refusals",

@@ -4,6 +4,7 @@
  * keys (sort, grouping, filter editing, scrolling, pause, reset, help), batch frames, and
  * stderr captured while the screen is in use so that messages do not tear it.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,13 +78,67 @@ static void errcap_end(struct ct_top *t)
 
 /* --- drawing ---------------------------------------------------------------------------- */
 
+/* A line of a batch frame, into the frame's buffer. */
 static void batch_line(void *ctx, enum ct_line_kind kind, const char *text, size_t s, size_t l)
 {
-	(void)ctx;
+	struct ct_top *t = ctx;
+	size_t n = strlen(text) + 1;
+
 	(void)kind;
 	(void)s;
 	(void)l;
-	puts(text);
+	if (t->fbuf_failed)
+		return;
+	if (t->flen + n > t->fcap) {
+		size_t cap = t->fcap ? t->fcap : 65536;
+		char *b;
+
+		while (cap < t->flen + n)
+			cap *= 2;
+		b = realloc(t->fbuf, cap);
+		if (!b) {
+			t->fbuf_failed = 1;
+			return;
+		}
+		t->fbuf = b;
+		t->fcap = cap;
+	}
+	memcpy(t->fbuf + t->flen, text, n - 1);
+	t->fbuf[t->flen + n - 1] = '\n';
+	t->flen += n;
+}
+
+/* Write the frame at once (a capture): 0, or -1 when stdout failed or a signal came. */
+static int write_frame(const char *buf, size_t n)
+{
+	while (n) {
+		ssize_t r = write(STDOUT_FILENO, buf, n);
+
+		if (r < 0 && errno == EINTR && !ct_stop_signal)
+			continue;
+		if (r <= 0)
+			return -1;
+		buf += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static void batch_frame(struct ct_top *t)
+{
+	t->flen = 0;
+	t->fbuf_failed = 0;
+	t->v.width = 0;
+	t->ngroups = ct_view_render(&t->v, t->agg, batch_line, t);
+	batch_line(t, CT_LINE_TEXT, "", 0, 0);
+	if (t->fbuf_failed) {
+		fprintf(stderr, "closetrace top: a frame did not fit in memory: not shown\n");
+		return;
+	}
+	/* a reader that went away (| head) ends the run, quietly, as for watch */
+	if (t->writer ? ct_writer_line(t->writer, t->fbuf, t->flen) < 0 :
+			write_frame(t->fbuf, t->flen))
+		t->out_gone = 1;
 }
 
 static void screen_line(void *ctx, enum ct_line_kind kind, const char *text, size_t s, size_t l)
@@ -144,16 +199,10 @@ static void draw_edit(struct ct_top *t)
 
 void ct_top_render(struct ct_top *t)
 {
-	t->v.filter = t->flt;
 	t->v.filter_text = t->flt ? t->ftext : NULL;
 	t->v.note = t->note[0] ? t->note : NULL;
 	if (!t->curses) {
-		t->v.width = 0;
-		t->ngroups = ct_view_render(&t->v, t->agg, batch_line, t);
-		putchar('\n');
-		/* a reader that went away (| head) ends the run, quietly, as for watch */
-		if (fflush(stdout) || ferror(stdout))
-			t->out_gone = 1;
+		batch_frame(t);
 		return;
 	}
 	erase();
@@ -163,8 +212,9 @@ void ct_top_render(struct ct_top *t)
 		for (int i = 0; ct_view_help[i] && i < LINES; i++)
 			mvaddnstr(i, 0, ct_view_help[i], COLS);
 	} else {
-		/* header, sparklines, group line, note, column titles: the rest is rows */
-		int fixed = 8 + (t->editing ? (t->ferr_set ? 3 : 1) : 0);
+		/* header (and the caps' line), sparklines, group line, note, column titles:
+		 * the rest is rows */
+		int fixed = 8 + ct_view_capped(t->agg) + (t->editing ? (t->ferr_set ? 3 : 1) : 0);
 
 		t->v.max_rows = LINES > fixed ? (size_t)(LINES - fixed) : 1;
 		if (t->rows_opt && (size_t)t->rows_opt < t->v.max_rows)
@@ -232,6 +282,7 @@ static void apply_filter(struct ct_top *t)
 
 	t->edit[t->edit_len] = '\0';
 	if (!t->edit_len || strspn(t->edit, " \t") == t->edit_len) {
+		ct_agg_set_filter(t->agg, NULL);
 		ct_filter_free(t->flt);
 		t->flt = NULL;
 		t->editing = 0;
@@ -243,6 +294,8 @@ static void apply_filter(struct ct_top *t)
 		t->ferr_set = 1;	/* stay in the editor, error under the column */
 		return;
 	}
+	/* the model lets go of the old filter before it is freed */
+	ct_agg_set_filter(t->agg, f);
 	ct_filter_free(t->flt);
 	t->flt = f;
 	snprintf(t->ftext, sizeof(t->ftext), "%s", t->edit);

@@ -15,6 +15,7 @@
 #include "filter.h"
 #include "live.h"
 #include "topview.h"
+#include "writer.h"
 
 struct ct_top {
 	struct ct_view v;
@@ -31,6 +32,11 @@ struct ct_top {
 	int curses;
 	int rows_opt;		/* --rows: at most this many rows on the screen too */
 	int out_gone;		/* batch: stdout went away */
+	/* batch: a frame is made whole in fbuf, then queued (live) or written (capture) */
+	struct ct_writer *writer;
+	char *fbuf;
+	size_t flen, fcap;
+	int fbuf_failed;	/* the frame did not fit in memory: not output */
 	int help;
 	int editing;
 	char edit[CT_FILTER_MAX_LEN + 1];
@@ -54,7 +60,12 @@ struct ct_top {
 int ct_top_screen_start(struct ct_top *t);
 /* Give the terminal back, and replay on stderr what was said meanwhile. */
 void ct_top_screen_end(struct ct_top *t);
-/* Draw a frame: on the screen, or as a batch frame on stdout. */
+/*
+ * Draw a frame: on the screen, or as a batch frame on stdout. A batch frame goes out
+ * whole or not at all: through t->writer when there is one (live: a stalled reader
+ * costs frames, counted, never the session's pace), else written at once, a stop signal
+ * ending the write (a capture).
+ */
 void ct_top_render(struct ct_top *t);
 /* Read every waiting key; returns -1 to quit, 1 to redraw, 0 otherwise. */
 int ct_top_keys(struct ct_top *t);

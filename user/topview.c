@@ -23,7 +23,7 @@ const char *const ct_view_help[] = {
 	"  g           group by server, server IP, client IP, flow (cycles)",
 	"  /           edit the filter (Enter applies, Esc cancels, empty clears)",
 	"  p           pause / resume the display (counting goes on)",
-	"  r           reset: forget ended flows and the history",
+	"  r           reset: forget ended flows, (other) and the history",
 	"  Up Down     scroll the table; PgUp PgDn Home too",
 	"  q           quit",
 	"  ?           this help (any key closes it)",
@@ -33,7 +33,8 @@ const char *const ct_view_help[] = {
 	"clients and servers, REFUSED, RESETS (reset-client + reset-server), FINRST",
 	"(fin-reset), UNANS (unanswered) closes, RST/C RSTs per connection, LAST the last",
 	"abnormal close (with the reason, when this host sent the RST) and how long ago.",
-	"Ended flows count for the window (--window).",
+	"Ended flows count for the window (--window). (other) holds the flows folded past",
+	"--max-flows and the groups ranked past --max-groups: the rows add up to the totals.",
 	NULL,
 };
 
@@ -93,6 +94,15 @@ static void group_label(const struct ct_group *g, enum ct_grouping gr, char *buf
 		snprintf(buf, len, "%s > %s", a, b);
 		break;
 	}
+}
+
+/* A row's label: its group's, or (other)'s when @g is NULL. */
+static void row_label(const struct ct_group *g, enum ct_grouping gr, char *buf, size_t len)
+{
+	if (g)
+		group_label(g, gr, buf, len);
+	else
+		snprintf(buf, len, "(other)");
 }
 
 static const char *const group_titles[CT_G_MAX] = {
@@ -196,6 +206,37 @@ static void rates(const struct ct_view *v, struct ct_agg *a, struct ct_sample *s
 		sum->dt_ns = v->delay_ns;
 }
 
+int ct_view_capped(struct ct_agg *a)
+{
+	struct ct_agg_stats st;
+
+	ct_agg_stats(a, &st);
+	return st.folded || st.groups_over;
+}
+
+/* What the caps did: flows folded into (other), groups summed into it. */
+static void caps_line(const struct ct_view *v, struct ct_agg *a, ct_line_fn emit, void *ctx)
+{
+	char line[LINE_MAX_BYTES];
+	struct ct_agg_stats st;
+	size_t off = 0;
+
+	ct_agg_stats(a, &st);
+	if (!st.folded && !st.groups_over)
+		return;
+	ct_put(line, sizeof(line), &off, "over caps:");
+	if (st.folded)
+		ct_put(line, sizeof(line), &off, " flows folded %llu (--max-flows %u)",
+		    (unsigned long long)st.folded, st.max_ended);
+	if (st.folded_open)
+		ct_put(line, sizeof(line), &off, " of which open %llu",
+		    (unsigned long long)st.folded_open);
+	if (st.groups_over)
+		ct_put(line, sizeof(line), &off, "%s groups in (other) %llu (--max-groups %u)",
+		    st.folded ? " " : "", (unsigned long long)st.groups_over, st.max_groups);
+	emit_line(emit, ctx, v, CT_LINE_TEXT, line);
+}
+
 static void header(const struct ct_view *v, struct ct_agg *a, const struct ct_group *g,
 		   size_t ng, ct_line_fn emit, void *ctx)
 {
@@ -241,10 +282,15 @@ static void header(const struct ct_view *v, struct ct_agg *a, const struct ct_gr
 	    (double)s.closes[CT_CLOSE_UNANSWERED] / dt, (double)other / dt);
 	emit_line(emit, ctx, v, CT_LINE_TEXT, line);
 
-	for (size_t i = 0; i < ng; i++) {
-		rst_c += (double)g[i].rst[0];
-		rst_s += (double)g[i].rst[1];
-		flows += (double)g[i].flows;
+	/* the rows and (other): every flow of the frame */
+	for (size_t i = 0; i <= ng; i++) {
+		const struct ct_group *x = i < ng ? &g[i] : ct_agg_other(a);
+
+		if (!x)
+			continue;
+		rst_c += (double)x->rst[0];
+		rst_s += (double)x->rst[1];
+		flows += (double)x->flows;
 	}
 	kept = ct_agg_flows(a, &ended);
 	(void)kept;
@@ -264,6 +310,7 @@ static void header(const struct ct_view *v, struct ct_agg *a, const struct ct_gr
 	if (v->untracked)
 		ct_put(line, sizeof(line), &off, "  untracked %llu", (unsigned long long)v->untracked);
 	emit_line(emit, ctx, v, CT_LINE_TEXT, line);
+	caps_line(v, a, emit, ctx);
 }
 
 /* How many intervals the sparkline shows at the view's width. */
@@ -298,14 +345,17 @@ static void sparklines(const struct ct_view *v, struct ct_agg *a, ct_line_fn emi
 
 size_t ct_view_render(const struct ct_view *v, struct ct_agg *a, ct_line_fn emit, void *ctx)
 {
-	const struct ct_group *g;
-	size_t ng = ct_agg_groups(a, v->grouping, v->sort, v->filter, &g);
+	const struct ct_group *g, *other;
+	size_t ng = ct_agg_groups(a, v->grouping, v->sort, &g), nrows;
 	char line[LINE_MAX_BYTES], label[192], ftext[LINE_MAX_BYTES / 2];
 	size_t off = 0, lw = strlen(group_titles[v->grouping]), start = 0, len = 0, rows;
 
+	/* (other), when it holds anything, is the last row: ranked apart from the others */
+	other = ct_agg_other(a);
+	nrows = ng + !!other;
 	/* a capture's history spans all of it, in as many intervals as the sparkline shows */
 	if (v->replay)
-		ct_agg_history_span(a, v->now_ns - v->span_ns, v->now_ns, spark_len(v), v->filter);
+		ct_agg_history_span(a, v->now_ns - v->span_ns, v->now_ns, spark_len(v));
 	header(v, a, g, ng, emit, ctx);
 	sparklines(v, a, emit, ctx);
 	/* the filter is the user's text (-f, or typed at /): it may hold anything */
@@ -316,10 +366,10 @@ size_t ct_view_render(const struct ct_view *v, struct ct_agg *a, ct_line_fn emit
 	snprintf(line, sizeof(line), "%s", v->note ? v->note : "");
 	emit_line(emit, ctx, v, CT_LINE_NOTE, line);
 
-	rows = v->max_rows && v->max_rows < ng - (v->first_row < ng ? v->first_row : ng) ?
-		       v->max_rows : ng - (v->first_row < ng ? v->first_row : ng);
+	rows = nrows - (v->first_row < nrows ? v->first_row : nrows);
+	rows = v->max_rows && v->max_rows < rows ? v->max_rows : rows;
 	for (size_t i = v->first_row; i < v->first_row + rows; i++) {
-		group_label(&g[i], v->grouping, label, sizeof(label));
+		row_label(i < ng ? &g[i] : NULL, v->grouping, label, sizeof(label));
 		lw = strlen(label) > lw ? strlen(label) : lw;
 	}
 	off = 0;
@@ -339,12 +389,14 @@ size_t ct_view_render(const struct ct_view *v, struct ct_agg *a, ct_line_fn emit
 	fit(line, v->width);
 	emit(ctx, CT_LINE_TABLE_HEAD, line, start, len);
 	for (size_t i = v->first_row; i < v->first_row + rows; i++) {
-		group_label(&g[i], v->grouping, label, sizeof(label));
+		const struct ct_group *x = i < ng ? &g[i] : other;
+
+		row_label(i < ng ? x : NULL, v->grouping, label, sizeof(label));
 		off = 0;
 		ct_put(line, sizeof(line), &off, "%-*s", (int)lw, label);
 		for (int c = 0; c < CT_COL_MAX; c++)
-			cell(line, sizeof(line), &off, &g[i], c, v->now_ns);
+			cell(line, sizeof(line), &off, x, c, v->now_ns);
 		emit_line(emit, ctx, v, CT_LINE_ROW, line);
 	}
-	return ng;
+	return nrows;
 }

@@ -36,8 +36,7 @@ struct ct_view {
 	/* choices */
 	enum ct_grouping grouping;
 	enum ct_col sort;
-	const char *filter_text;	/* NULL: none */
-	const struct ct_filter *filter;
+	const char *filter_text;	/* NULL: none; the filter itself is the model's */
 	int paused;
 	int utf8;		/* block characters for the sparkline, else ASCII */
 	size_t width;		/* columns; 0: unlimited (batch) */
@@ -53,10 +52,15 @@ typedef void (*ct_line_fn)(void *ctx, enum ct_line_kind kind, const char *text,
 			   size_t col_start, size_t col_len);
 
 /*
- * Render one frame; returns the number of groups (rows available). In replay mode the
- * history is rebuilt over the capture's span for the sparkline's width first.
+ * Render one frame; returns the number of rows available (the ranked groups, and (other)
+ * last when it holds anything). In replay mode the history is rebuilt over the capture's
+ * span for the sparkline's width first. A line under the totals says what the caps
+ * folded, when they did.
  */
 size_t ct_view_render(const struct ct_view *v, struct ct_agg *a, ct_line_fn emit, void *ctx);
+
+/* Whether the frame has the caps' line (the screen counts its fixed lines with it). */
+int ct_view_capped(struct ct_agg *a);
 
 /*
  * One sparkline: @n values scaled to @max (0: their own maximum) as 8 levels, a blank for

@@ -26,10 +26,16 @@ struct ct_writer {
 	int writing;			/* the thread holds bytes it is writing */
 	int failed;			/* a write failed: the reader is gone */
 	int quit;
-	unsigned long long queued;	/* lines in the queue, or being written */
+	/* where each queued item ends, as a count of bytes ever queued: a ring of them */
+	unsigned long long *ends, in, out;
+	size_t nends, ehead, elen;
 	unsigned long long dropped;
+	const char *items;
 	int said;
 };
+
+/* Items at least this long on average fill the bytes before the ring of their ends. */
+#define ITEM_MIN 64
 
 static void *run(void *arg)
 {
@@ -71,8 +77,11 @@ static void *run(void *arg)
 		w->head = (w->head + n) % w->cap;
 		w->len -= n;
 		w->writing = 0;
-		for (size_t i = 0; i < n; i++)
-			w->queued -= chunk[i] == '\n';
+		w->out += n;
+		while (w->elen && w->ends[w->ehead] <= w->out) {
+			w->ehead = (w->ehead + 1) % w->nends;
+			w->elen--;
+		}
 		if (!w->len)
 			pthread_cond_broadcast(&w->empty);
 	}
@@ -86,13 +95,18 @@ struct ct_writer *ct_writer_start(int fd, size_t capacity)
 	sigset_t all, old;
 	int e;
 
-	if (!w || !(w->buf = malloc(capacity))) {
+	if (!w || !(w->buf = malloc(capacity)) ||
+	    !(w->ends = calloc(capacity / ITEM_MIN + 1, sizeof(*w->ends)))) {
+		if (w)
+			free(w->buf);
 		free(w);
 		errno = ENOMEM;
 		return NULL;
 	}
 	w->fd = fd;
 	w->cap = capacity;
+	w->nends = capacity / ITEM_MIN + 1;
+	w->items = "records";
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->more, NULL);
 	pthread_cond_init(&w->empty, NULL);
@@ -102,12 +116,18 @@ struct ct_writer *ct_writer_start(int fd, size_t capacity)
 	e = pthread_create(&w->thread, NULL, run, w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (e) {
+		free(w->ends);
 		free(w->buf);
 		free(w);
 		errno = e;
 		return NULL;
 	}
 	return w;
+}
+
+void ct_writer_name(struct ct_writer *w, const char *items)
+{
+	w->items = items;
 }
 
 int ct_writer_line(struct ct_writer *w, const char *line, size_t n)
@@ -117,7 +137,7 @@ int ct_writer_line(struct ct_writer *w, const char *line, size_t n)
 	pthread_mutex_lock(&w->lock);
 	if (w->failed) {
 		ret = -1;
-	} else if (n > w->cap - w->len) {
+	} else if (n > w->cap - w->len || w->elen == w->nends) {
 		w->dropped++;
 		ret = 1;
 	} else {
@@ -127,14 +147,16 @@ int ct_writer_line(struct ct_writer *w, const char *line, size_t n)
 		memcpy(w->buf + tail, line, first);
 		memcpy(w->buf, line + first, n - first);
 		w->len += n;
-		w->queued++;
+		w->in += n;
+		w->ends[(w->ehead + w->elen++) % w->nends] = w->in;
 		pthread_cond_signal(&w->more);
 	}
 	pthread_mutex_unlock(&w->lock);
 	if (ret == 1 && !w->said) {
 		w->said = 1;
-		pr_warn("stdout does not take the records as fast as they come (a reader that "
-			"stopped reading?): those that do not fit are dropped whole and counted\n");
+		pr_warn("stdout does not take the %s as fast as they come (a reader that "
+			"stopped reading?): those that do not fit are dropped whole and counted\n",
+			w->items);
 	}
 	return ret;
 }
@@ -160,18 +182,19 @@ void ct_writer_stop(struct ct_writer *w, int ms)
 	stuck = (w->len || w->writing) && !w->failed;
 	w->quit = 1;
 	pthread_cond_signal(&w->more);
-	/* what is still queued will not be written: dropped too */
+	/* what is still queued, or half written, will not be written: dropped too */
 	if (stuck)
-		w->dropped += w->queued;
+		w->dropped += w->elen;
 	pthread_mutex_unlock(&w->lock);
 	if (w->dropped)
-		pr_warn("%llu records were dropped: stdout did not take them\n", w->dropped);
+		pr_warn("%llu %s were dropped: stdout did not take them\n", w->dropped, w->items);
 	if (stuck)
 		return;	/* blocked in write(2): the thread, and its buffer, end with the process */
 	pthread_join(w->thread, NULL);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->more);
 	pthread_cond_destroy(&w->empty);
+	free(w->ends);
 	free(w->buf);
 	free(w);
 }

@@ -4,7 +4,10 @@
 # checked against replay's own per-flow records summed with jq; the interactive view runs
 # in a private tmux server, driven with send-keys and read with capture-pane: ranking,
 # sort keys, grouping, the live filter with an error shown in place, pause, help, reset,
-# a resize, and quit (or a signal) leaving a sane terminal and nothing attached.
+# a resize, and quit (or a signal) leaving a sane terminal and nothing attached. Past
+# --max-flows and --max-groups, (other) holds the rest and the rows still add up. Batch
+# output to a reader that stopped reading: frames dropped and said, the session going on,
+# and SIGTERM, SIGINT or SIGHUP ending top within a second, as they end the screen.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../cli/lib.sh"
@@ -97,6 +100,74 @@ check "batch: a reader that goes away (| head -3) ends top, status 0" bash -c "
 	ip netns exec $NS_S timeout 10 $CT top -i s0 -b -d 0.2 2>$d/head.err | head -3 >/dev/null
 	[ \${PIPESTATUS[0]} = 0 ] && ! ip netns exec $NS_S bpftool net show dev s0 | grep -q ct_tc"
 
+# nothing of closetrace on s0: no tc filter (netlink) nor program (bpftool; tcx links go
+# with the process)
+nothing_attached() {
+	! ip netns exec "$NS_S" bpftool net show dev s0 | grep -q ct_tc &&
+		! ip netns exec "$NS_S" tc filter show dev s0 ingress | grep -q ct_ &&
+		! ip netns exec "$NS_S" tc filter show dev s0 egress | grep -q ct_
+}
+
+# a thread of PID blocked writing to a pipe
+blocked_in_write() {
+	grep -q pipe_write /proc/"$1"/task/*/wchan 2>/dev/null
+}
+
+# PID has exited (a zombie until waited for)
+exited() {
+	[ ! -e /proc/"$1" ] || [ "$(awk '{print $3}' /proc/"$1"/stat 2>/dev/null)" = Z ]
+}
+
+# t_stalled SIG: top -b live writes to a FIFO whose reader never reads. Once stdout is
+# stuck, more refusals still reach the counters (the session drains the ring buffer);
+# SIG ends top within 1 s, status 0, saying how many frames were dropped; nothing is left
+# attached.
+t_stalled() {
+	local sig=$1 tpid reader t0 t1 rc n ms i
+	rm -f "$d/stall"
+	mkfifo "$d/stall"
+	sleep 60 <"$d/stall" &
+	reader=$!
+	# flow rows: frames of several KiB, past the pipe's 64 KiB within a few frames
+	ip netns exec "$NS_S" "$CT" -v top -i s0 -b -d 0.1 -g flow --metrics 9464 \
+		>"$d/stall" 2>"$d/stall.$sig.err" &
+	tpid=$!
+	wait_for "$d/stall.$sig.err" "watching" 10 || return 1
+	ns_drive refused 40 || return 1
+	for ((i = 0; i < 100; i++)); do
+		blocked_in_write $tpid && break
+		sleep 0.1
+	done
+	blocked_in_write $tpid || { echo "stdout never stalled" >&2; return 1; }
+	ns_drive refused 20 || return 1
+	sleep 1.5
+	n=$(ip netns exec "$NS_S" curl -s http://127.0.0.1:9464/metrics |
+		sed -n 's/^closetrace_closes_total{iface="s0",close="refused"} //p')
+	blocked_in_write $tpid || { echo "stdout no longer stalled" >&2; return 1; }
+	t0=$(date +%s%N)
+	kill -"$sig" $tpid
+	# a top that hangs must not hang the test: 5 s, then SIGKILL
+	for ((i = 0; i < 500; i++)); do
+		exited $tpid && break
+		sleep 0.01
+	done
+	t1=$(date +%s%N)
+	exited $tpid || kill -KILL $tpid
+	wait $tpid
+	rc=$?
+	kill $reader 2>/dev/null
+	wait $reader 2>/dev/null
+	ms=$(((t1 - t0) / 1000000))
+	echo "# top -b, stdout stalled: $n refusals counted meanwhile; SIG$sig to exit $ms ms; $(grep 'frames were dropped' "$d/stall.$sig.err")" >&3
+	[ "$n" = 60 ] && [ $rc = 0 ] && [ $ms -lt 1000 ] &&
+		grep -Eq '[0-9]+ frames were dropped: stdout did not take them$' \
+			"$d/stall.$sig.err" && nothing_attached
+}
+for sig in TERM INT HUP; do
+	check "top -b, a reader that stops reading: closes still counted, SIG$sig ends top within 1 s" \
+		t_stalled $sig
+done
+
 # --- batch over a capture, against replay's own records ---------------------------------
 cap=$DATA/zeek/ssh_ssh.pcap
 replay_sums() {
@@ -132,6 +203,19 @@ check "... and the options change the result (not the defaults)" bash -c "
 	grep -q ':80 1000 1000 ' $d/p.default"
 check "... and the evictions are said once, naming --table-size" bash -c "
 	'$CT' top -r $d/pressure.pcap -b $opts 2>&1 >/dev/null | grep -q 'raise --table-size'"
+# past the caps: the flows beyond --max-flows are folded, the groups beyond --max-groups
+# summed, both into (other), the last row; the rows still add up to every connection
+check "top -r -b past --max-flows and --max-groups: the caps said, (other) last, rows add up" bash -c "
+	n=\$('$CT' replay --all -o json $opts $d/pressure.pcap 2>/dev/null | wc -l)
+	'$CT' top -r $d/pressure.pcap -b $opts -g client-ip --max-flows 100 --max-groups 10 \
+		>$d/caps.out 2>/dev/null
+	kept=\$(sed -n 's/^RST.conn .* over [0-9]* conn  flows \([0-9]*\)\$/\1/p' $d/caps.out)
+	grep -q \"over \$n conn  flows \$kept\$\" $d/caps.out &&
+	grep -Eq \"^over caps: flows folded \$((n - kept)) \\(--max-flows 100\\) of which open [0-9]+  groups in \\(other\\) [0-9]+ \\(--max-groups 10\\)\$\" $d/caps.out &&
+	tail -2 $d/caps.out | head -1 | grep -q '^(other) ' &&
+	[ \$(awk 'f && NF {r++} /^CLIENT IP /{f=1} END {print r}' $d/caps.out) = 11 ] &&
+	[ \$(awk 'f && NF {s += \$2} /^CLIENT IP /{f=1} END {print s}' $d/caps.out) = \$n ] &&
+	[ \$n -gt 1000 ]"
 check "top -r -b -n 2 prints two frames" bash -c "
 	[ \$($CT top -r $cap -b -n 2 2>/dev/null | grep -c '^closetrace top - ssh_ssh.pcap (replay)') = 2 ]"
 
@@ -234,14 +318,31 @@ check "... and nothing left attached to s0" bash -c "
 	! ip netns exec $NS_S bpftool net show dev s0 | grep -q ct_tc"
 tm send-keys -t top clear Enter
 
-# a signal instead of q: the terminal is restored too
-tm send-keys -t top "ip netns exec $NS_S $CT top -i s0 -d 0.5; echo top-exit=\$?" Enter
-check "the view comes up again" screen_has '^closetrace top - s0 \(tc\)' 10
-check "SIGTERM ends it" bash -c "pkill -TERM -f '$CT top -i s0 -d 0.5'"
-check "... with status 0" screen_has '^top-exit=0$' 5
-tm send-keys -t top "stty -a | tr ' ;' '\n\n' | grep -E '^-?(icanon|echo|isig)\$' | sort | tr '\n' ' ' >$d/stty.sig; echo" Enter
-check "... and the terminal restored" bash -c "
-	sleep 0.5; diff $d/stty.before $d/stty.sig >&2"
+# a signal instead of q: the terminal is restored too, within 1 s of the signal
+t_screen_signal() {
+	local sig=$1 delay=$2 pid t0 t1 i
+	tm send-keys -t top clear Enter
+	tm send-keys -t top "ip netns exec $NS_S $CT top -i s0 -d $delay; echo top-exit=\$?" Enter
+	screen_has '^closetrace top - s0 \(tc\)' 10 || return 1
+	pid=$(pgrep -f "^$CT top -i s0 -d $delay\$") || return 1
+	t0=$(date +%s%N)
+	kill -"$sig" "$pid"
+	for ((i = 0; i < 500; i++)); do
+		exited "$pid" && break
+		sleep 0.01
+	done
+	t1=$(date +%s%N)
+	exited "$pid" || { kill -KILL "$pid"; return 1; }
+	echo "# the screen: SIG$sig to exit $(((t1 - t0) / 1000000)) ms" >&3
+	[ $(((t1 - t0) / 1000000)) -lt 1000 ] && screen_has '^top-exit=0$' 5 || return 1
+	tm send-keys -t top "stty -a | tr ' ;' '\n\n' | grep -E '^-?(icanon|echo|isig)\$' | sort | tr '\n' ' ' >$d/stty.$sig; echo" Enter
+	sleep 0.5
+	diff "$d/stty.before" "$d/stty.$sig" >&2 && nothing_attached
+}
+check "SIGTERM ends the screen within 1 s, status 0, the terminal restored, nothing attached" \
+	t_screen_signal TERM 0.5
+check "SIGHUP too" t_screen_signal HUP 0.6
+check "SIGINT too" t_screen_signal INT 0.7
 tm kill-server
 TMUX_SOCK=
 done_testing
