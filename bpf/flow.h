@@ -287,7 +287,7 @@ static __always_inline int ct_storm_admit(__u64 now)
 
 /* Count the close of @f in the storm summary of its server, port and kind. */
 static __always_inline void ct_storm_count(struct ct_flow *f, const struct ct_flow_key *k,
-					   __u8 kind, __u64 now, __u64 *cnt)
+					   __u8 kind, __u8 by, __u64 now, __u64 *cnt)
 {
 	struct ct_storm_key sk = {};
 	struct ct_storm_val nv = { .count = 1, .first_ns = now, .last_ns = now }, *v;
@@ -305,7 +305,7 @@ static __always_inline void ct_storm_count(struct ct_flow *f, const struct ct_fl
 	}
 	sk.ifvlan = k->ifvlan;
 	sk.close = kind;
-	sk.epoch = storm_epoch % CT_STORM_EPOCHS;
+	sk.epoch = (__u8)(storm_epoch % CT_STORM_EPOCHS | by << 4);
 	v = bpf_map_lookup_elem(&storm, &sk);
 	if (!v) {
 		if (!bpf_map_update_elem(&storm, &sk, &nv, BPF_NOEXIST))
@@ -341,7 +341,7 @@ static __always_inline void ct_end(struct ct_flow *f, struct ct_pkt *p, int ep, 
 	if (kind == CT_CLOSE_GRACEFUL && !cfg_emit_graceful)
 		return;
 	if (kind == CT_CLOSE_ORPHAN_RST && cfg_storm_rate && !ct_storm_admit(now)) {
-		ct_storm_count(f, &p->key, kind, now, cnt);
+		ct_storm_count(f, &p->key, kind, ct_rst_by(old, kind, ep), now, cnt);
 		return;
 	}
 	ct_emit(f, p, CT_EV_CLOSE, kind, ct_rst_by(old, kind, ep), ct_client_ep(old), now, cnt);

@@ -263,9 +263,12 @@ struct ct_storm_key {
 	__u32 ifvlan;
 	__u16 port;		/* the server's, host order */
 	__u8 close;		/* enum ct_close */
-	__u8 epoch;
+	__u8 epoch;		/* the period, modulo 3, in the low bits; CT_BY_* << 4 of the
+				 * RST that decided the close in the high ones */
 };
 _Static_assert(sizeof(struct ct_storm_key) == 24, "ct_storm_key layout");
+#define CT_STORM_EPOCH(b) ((b) & 0xf)
+#define CT_STORM_BY(b) ((b) >> 4)
 
 struct ct_storm_val {		/* per CPU */
 	__u64 count;

@@ -457,12 +457,53 @@ static struct aflow *find_or_add(struct ct_agg *a, const struct ct_flow_key *k, 
 	return e;
 }
 
+/*
+ * A storm summary: its closes were never flows one by one, so they go straight to
+ * (other), with the sample of their time: each a connection, its close and its RST.
+ */
+static void feed_summary(struct ct_agg *a, const struct ct_record *r)
+{
+	struct ct_group *g;
+	struct ct_sample *s;
+	int rst = r->rst_by == CT_BY_CLT ? 0 : r->rst_by == CT_BY_SRV ? 1 : -1;
+
+	if (a->flt && !ct_filter_match(a->flt, r))
+		return;
+	g = fold_group(a, r->ts_ns);
+	if (g) {
+		g->flows += r->count;
+		if (r->close < CT_CLOSE_MAX)
+			g->closes[r->close] += r->count;
+		if (rst >= 0)
+			g->rst[rst] += r->count;
+	}
+	fh_slot(&a->fh, r->start_ns)->conns += r->count;
+	s = fh_slot(&a->fh, r->ts_ns);
+	if (rst >= 0)
+		s->rst[rst] += r->count;
+	if (r->close < CT_CLOSE_MAX)
+		s->closes[r->close] += r->count;
+	a->pend.conns += r->count;
+	if (rst >= 0)
+		a->pend.rst[rst] += r->count;
+	if (r->close < CT_CLOSE_MAX)
+		a->pend.closes[r->close] += r->count;
+	a->st.summarised += r->count;
+}
+
 int ct_agg_feed(struct ct_agg *a, const struct ct_record *r, __u64 now)
 {
-	struct aflow *e = find_or_add(a, &r->key, r->flow.first_ns, now);
+	struct aflow *e;
 	__u32 i;
 	__u8 close;
 
+	if (r->type == CT_REC_LOSS)
+		return 0;	/* the header has the kernel's counts */
+	if (r->type == CT_REC_SUMMARY) {
+		feed_summary(a, r);
+		return 0;
+	}
+	e = find_or_add(a, &r->key, r->flow.first_ns, now);
 	if (!e)
 		return -1;
 	i = (__u32)(e - a->fl);

@@ -95,6 +95,7 @@ struct ct_agg_stats {
 	__u64 folded;		/* flows folded into (other): their counts stay there */
 	__u64 folded_open;	/* ... of which had not yet been seen to leave the table */
 	__u64 groups_over;	/* groups past max_groups at the last ct_agg_groups() */
+	__u64 summarised;	/* closes of storm summaries, in (other) */
 	__u32 max_ended, max_groups;	/* the caps */
 	size_t kept, ended;	/* flows held one by one, and of them those that ended */
 	size_t bytes;		/* memory the model holds */

@@ -171,7 +171,8 @@ static size_t json_summary(const struct ct_record *r, char *buf, size_t len)
 	ct_format_time(r->start_ns, first, sizeof(first));
 	ct_put(buf, len, &off, "{\"v\":1,\"type\":\"summary\",\"ts\":\"%s\",\"iface\":", ts);
 	put_json_str(buf, len, &off, r->iface ? r->iface : "");
-	ct_put(buf, len, &off, ",\"close\":\"%s\",", ct_close_name(r->close));
+	ct_put(buf, len, &off, ",\"close\":\"%s\",\"rst_by\":\"%s\",", ct_close_name(r->close),
+	       ct_rst_by_name(r->rst_by));
 	if (r->unkeyed) {
 		ct_put(buf, len, &off, "\"srv_ip\":null,\"srv_port\":null,");
 	} else {

@@ -97,7 +97,8 @@ static int from_scan(void *ctx, const struct ct_record *r)
 		int srv = ct_rec_srv(r);
 
 		ct_storm_add(&s->storm, slot_of(s, r->key.ifvlan), r->key.ifvlan,
-			     r->key.addr[srv], r->key.port[srv], r->close, 1, r->ts_ns, r->ts_ns);
+			     r->key.addr[srv], r->key.port[srv], r->close, CT_BY_NONE, 1, r->ts_ns,
+			     r->ts_ns);
 		s->skip_flow = 1;
 		s->skip_key = r->key;
 		return 0;
@@ -352,7 +353,7 @@ static void read_kernel_storms(struct ct_session *s, int all)
 	for (int first = 1; n < CT_STORM_KEYS &&
 			    !bpf_map_get_next_key(fd, first ? NULL : &k, &next); first = 0) {
 		k = next;
-		if (all || next.epoch == ripe)
+		if (all || CT_STORM_EPOCH(next.epoch) == ripe)
 			keys[n++] = next;
 	}
 	for (int i = 0; i < n; i++) {
@@ -370,7 +371,8 @@ static void read_kernel_storms(struct ct_session *s, int all)
 			count += v[cpu].count;
 		}
 		ct_storm_add(&s->storm, slot_of(s, keys[i].ifvlan), keys[i].ifvlan, keys[i].addr,
-			     keys[i].port, keys[i].close, count, first + wall, last + wall);
+			     keys[i].port, keys[i].close, CT_STORM_BY(keys[i].epoch), count,
+			     first + wall, last + wall);
 	}
 out:
 	free(keys);

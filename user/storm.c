@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
-#include <sys/random.h>
 
+#include "siphash.h"
 #include "storm.h"
 
 #define SLOTS (2 * CT_STORM_ROWS)
@@ -19,8 +19,10 @@ int ct_storm_init(struct ct_storm *st, __u64 rate)
 	if (!st->rows)
 		return -ENOMEM;
 	/* addresses and ports come off the wire: a key of our own keeps probing short */
-	if (getrandom(&st->seed, sizeof(st->seed), 0) != sizeof(st->seed))
-		st->seed = (__u64)(uintptr_t)st->rows ^ 0x9e3779b97f4a7c15ull;
+	if (ct_sipkey_random(&st->seed)) {
+		ct_storm_free(st);
+		return -errno;
+	}
 	return 0;
 }
 
@@ -43,22 +45,9 @@ int ct_storm_admit(struct ct_storm *st, __u64 now_ns)
 	return st->win_count++ < st->rate;
 }
 
-/* A keyed mix of the key's three words (not a MAC: it only spreads the rows). */
 static __u32 row_hash(const struct ct_storm *st, const struct ct_storm_key *k)
 {
-	__u64 w[3], h = st->seed;
-
-	memcpy(w, k, sizeof(w));
-	for (int i = 0; i < 3; i++) {
-		h ^= w[i];
-		h *= 0x9e3779b97f4a7c15ull;
-		h ^= h >> 31;
-		h = (h << 27 | h >> 37) + st->seed;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return (__u32)h;
+	return (__u32)ct_siphash(&st->seed, k, sizeof(*k));
 }
 
 static void merge(struct ct_storm_row *r, __u64 count, __u64 first, __u64 last)
@@ -87,9 +76,10 @@ void ct_storm_add_unkeyed(struct ct_storm *st, int slot, __u32 ifvlan, __u8 clos
 }
 
 void ct_storm_add(struct ct_storm *st, int slot, __u32 ifvlan, const __u32 addr[4], __u16 port,
-		  __u8 close, __u64 count, __u64 first, __u64 last)
+		  __u8 close, __u8 by, __u64 count, __u64 first, __u64 last)
 {
-	struct ct_storm_key k = { .ifvlan = ifvlan, .port = port, .close = close };
+	struct ct_storm_key k = { .ifvlan = ifvlan, .port = port, .close = close,
+				  .epoch = (__u8)(by << 4) };
 	__u32 i;
 
 	if (!count)
@@ -124,6 +114,7 @@ static int hand_out(const struct ct_storm_row *row, int unkeyed,
 {
 	struct ct_record r = {
 		.type = CT_REC_SUMMARY, .close = row->key.close, .client_ep = CT_EP_LO,
+		.rst_by = CT_STORM_BY(row->key.epoch),
 		.ts_ns = row->last_ns, .start_ns = row->first_ns, .count = row->count,
 		.unkeyed = unkeyed,
 	};

@@ -14,12 +14,13 @@
 
 #include "closetrace.h"
 #include "record.h"
+#include "siphash.h"
 
 /* Server ports one period can hold; more are summarised by interface only ("unkeyed"). */
 #define CT_STORM_ROWS 4096
 
 struct ct_storm_row {
-	struct ct_storm_key key;	/* epoch 0 */
+	struct ct_storm_key key;	/* epoch: only CT_BY_* << 4 */
 	__u64 count, first_ns, last_ns;	/* wall clock */
 };
 
@@ -28,7 +29,7 @@ struct ct_storm {
 	__u64 win, win_count;		/* the current one-second window and its closes */
 	struct ct_storm_row *rows;	/* open addressing, 2 * CT_STORM_ROWS slots */
 	int nrows;
-	__u64 seed;			/* the hash's key: rows hash wire data */
+	struct ct_sipkey seed;		/* the hash's key: rows hash wire data */
 	/* by slot, orphan RSTs then unanswered SYNs; key.ifvlan: the interface */
 	struct ct_storm_row unkeyed[CT_MAX_IFACES][2];
 	__u64 summarised;		/* closes summarised, in all */
@@ -41,12 +42,12 @@ void ct_storm_free(struct ct_storm *st);
 int ct_storm_admit(struct ct_storm *st, __u64 now_ns);
 
 /*
- * Count @count closes of kind @close to the server at @addr/@port on @ifvlan, between
- * @first and @last (wall clock). With no room for another server port, they count
- * under the interface of slot @slot alone.
+ * Count @count closes of kind @close (decided by a RST from @by, CT_BY_*) to the server
+ * at @addr/@port on @ifvlan, between @first and @last (wall clock). With no room for
+ * another server port, they count under the interface of slot @slot alone.
  */
 void ct_storm_add(struct ct_storm *st, int slot, __u32 ifvlan, const __u32 addr[4], __u16 port,
-		  __u8 close, __u64 count, __u64 first, __u64 last);
+		  __u8 close, __u8 by, __u64 count, __u64 first, __u64 last);
 /* Count closes whose server is not known (the kernel's table had no room). */
 void ct_storm_add_unkeyed(struct ct_storm *st, int slot, __u32 ifvlan, __u8 close, __u64 count,
 			  __u64 first, __u64 last);

@@ -222,6 +222,12 @@ static void caps_line(const struct ct_view *v, struct ct_agg *a, ct_line_fn emit
 	size_t off = 0;
 
 	ct_agg_stats(a, &st);
+	if (st.summarised) {
+		ct_put(line, sizeof(line), &off, "storm: %llu closes summarised in (other) "
+		    "(--storm-rate)", (unsigned long long)st.summarised);
+		emit_line(emit, ctx, v, CT_LINE_TEXT, line);
+		off = 0;
+	}
 	if (!st.folded && !st.groups_over)
 		return;
 	ct_put(line, sizeof(line), &off, "over caps:");

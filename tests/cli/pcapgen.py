@@ -15,6 +15,9 @@ usage: pcapgen.py KIND OUT [ARG]
                      then reset by their servers; and 20 clients on port 25 whose SYN,
                      repeated 3 s later, is never answered: what a small flow table and a
                      short SYN timeout change
+  storm OUT N        N orphan RSTs from distinct clients, to ports 443 and 80 of the
+                     server, 1 ms apart; every 50th is followed by a refused connection
+                     (port 8080); then 30 SYNs to port 25 that are never answered
   link OUT DLT       one refused connection on link type DLT (0 NULL, 1 Ethernet,
                      101 raw IP, 108 LOOP, 113 Linux SLL, 276 Linux SLL2, 228 IPv4)
 """
@@ -128,6 +131,17 @@ def main():
         p = Pcap(out)
         for i in range(int(sys.argv[3])):
             refused(p, 20000 + i)
+        p.close()
+    elif kind == "storm":
+        p = Pcap(out)
+        for i in range(int(sys.argv[3])):
+            cl = "10.5.%d.%d" % (i // 250 % 250, i % 250 + 1)
+            p.rec(tcp4(cl, S, 30000 + i // 62500, (443, 80)[i % 2], "RA", seq=7, ack=7))
+            if i % 50 == 49:
+                p.rec(tcp4(C, S, 20000 + i // 50, 8080, "S"))
+                p.rec(tcp4(S, C, 8080, 20000 + i // 50, "RA", ack=2))
+        for i in range(30):
+            p.rec(tcp4("10.6.0.%d" % (i + 1), S, 41000 + i, 25, "S"))
         p.close()
     elif kind == "pressure":
         n = int(sys.argv[3])

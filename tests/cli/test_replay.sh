@@ -246,4 +246,29 @@ print(r.returncode, gen.returncode, ru)
 }
 check "1 GiB capture: every connection reported, max RSS under 64 MiB" t_big
 
+# Storms: past --storm-rate a second (capture time), orphan RSTs and unanswered SYNs go
+# into summaries by server port; each close is printed or summarised, exactly once, and
+# the refusals in the storm are all printed. Replay's default is every close.
+$GEN storm "$d/storm.pcap" 5000
+t_storm() {
+	"$CT" replay -o json "$d/storm.pcap" >"$d/storm.all" 2>/dev/null &&
+	"$CT" replay -o json --storm-rate 100 "$d/storm.pcap" >"$d/storm.sum" 2>"$d/storm.err" &&
+	jq -e -s --slurpfile all "$d/storm.all" '
+		def n(k): [.[] | select(.type == "close" and .close == k)] | length;
+		def s(k): [.[] | select(.type == "summary" and .close == k) | .count] | add // 0;
+		($all | n("orphan-rst")) == 5000 and ($all | map(select(.type == "summary")) | length) == 0 and
+		n("refused") == 100 and n("orphan-rst") + s("orphan-rst") == 5000 and
+		n("orphan-rst") <= 600 and s("orphan-rst") > 0 and
+		n("unanswered") + s("unanswered") == 30 and
+		all(.[] | select(.type == "summary"); .srv_ip == "10.2.0.2" and
+		    (.srv_port == 80 or .srv_port == 443) and .rst_by == "clt" and .first <= .last)
+	' "$d/storm.sum" >/dev/null
+}
+check "replay --storm-rate: every close printed or in one summary, refusals all printed" t_storm
+t_storm_text() {
+	"$CT" replay --storm-rate 100 "$d/storm.pcap" 2>/dev/null |
+		grep -Eq '^[^ ]+ +storm.pcap +\* +10\.2\.0\.2:443 +orphan-rst +summary: [0-9]+ closes since '
+}
+check "replay --storm-rate: a summary's text line" t_storm_text
+
 done_testing

@@ -203,6 +203,14 @@ check "... and the options change the result (not the defaults)" bash -c "
 	grep -q ':80 1000 1000 ' $d/p.default"
 check "... and the evictions are said once, naming --table-size" bash -c "
 	'$CT' top -r $d/pressure.pcap -b $opts 2>&1 >/dev/null | grep -q 'raise --table-size'"
+# a storm summarised: its closes go to (other), and the total stays every connection
+python3 "$here/../cli/pcapgen.py" storm "$d/storm.pcap" 5000
+check "top -r -b --storm-rate: the summarised closes said, in (other), the total exact" bash -c "
+	'$CT' top -r $d/storm.pcap -b --storm-rate 100 >$d/storm.top 2>/dev/null
+	s=\$('$CT' replay -o json --storm-rate 100 $d/storm.pcap 2>/dev/null |
+		jq -s '[.[] | select(.type == \"summary\") | .count] | add')
+	grep -q 'over 5130 conn' $d/storm.top && grep -q \"^storm: \$s closes summarised in (other)\" $d/storm.top &&
+	grep -q '^(other) ' $d/storm.top"
 # past the caps: the flows beyond --max-flows are folded, the groups beyond --max-groups
 # summed, both into (other), the last row; the rows still add up to every connection
 check "top -r -b past --max-flows and --max-groups: the caps said, (other) last, rows add up" bash -c "
