@@ -159,8 +159,8 @@ demo: deps-build
 	$(Q)$(MAKE) --no-print-directory all $(E2E)
 	$(Q)examples/demo.sh
 
-# end-to-end helpers: the traffic driver and the VLAN tagger
-E2E := $(BUILD)/tests/tcpdrive $(BUILD)/bpf/vlan_tag.bpf.o
+# end-to-end helpers: the traffic driver, the VLAN tagger, programs named like closetrace's
+E2E := $(BUILD)/tests/tcpdrive $(BUILD)/bpf/vlan_tag.bpf.o $(BUILD)/bpf/impostor.bpf.o
 
 $(BUILD)/tests/tcpdrive: tests/e2e/tcpdrive.c | $(BUILD)/tests
 	$(call msg,CC,$@)
@@ -170,6 +170,7 @@ $(BUILD)/tests/tcpdrive: tests/e2e/tcpdrive.c | $(BUILD)/tests
 UNIT_SHELL_TESTS := tests/cli/test_cli.sh tests/prometheus/check.sh tests/man/test_man.sh \
 		    tests/pkg/test_install.sh
 SHELL_TESTS := $(UNIT_SHELL_TESTS) tests/cli/test_replay.sh tests/e2e/test_watch.sh \
+	       tests/e2e/test_force.sh \
 	       tests/e2e/test_top.sh tests/e2e/test_reasons.sh tests/e2e/test_metrics.sh \
 	       tests/e2e/test_flood.sh tests/e2e/test_service.sh tests/pkg/test_deb.sh \
 	       tests/fuzz/run.sh

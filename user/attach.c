@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * attach.c - tc (tcx links, else netlink clsact filters) and XDP (BPF links) attachment,
- * detection of another closetrace or another XDP program, detach and cleanup.
+ * attach.c - tc (tcx links, else netlink clsact filters) and XDP (BPF links; netlink when
+ * --force replaces another program) attachment, detection of another closetrace or
+ * another XDP program, detach (putting a replaced program back) and cleanup.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/if_link.h>
@@ -17,7 +20,9 @@
 
 #include "attach.h"
 #include "closetrace.h"
+#include "identify.h"
 #include "log.h"
+#include "options.h"
 
 /* Programs read from one tcx hook: several are rare, and ours is looked for by name. */
 #define CT_TCX_QUERY_MAX 64
@@ -43,7 +48,7 @@ int ct_iface_open(struct ct_iface *ifc, const char *name, char *err, size_t errl
 	int s;
 
 	memset(ifc, 0, sizeof(*ifc));
-	ifc->tcx[0] = ifc->tcx[1] = ifc->xdp_link = -1;
+	ifc->tcx[0] = ifc->tcx[1] = ifc->xdp_link = ifc->xdp_nl = ifc->xdp_old = -1;
 	if (!*name || strlen(name) >= IF_NAMESIZE) {
 		snprintf(err, errlen, "'%s' is not an interface name", name);
 		return -1;
@@ -194,35 +199,153 @@ int ct_attach_tc(struct ct_iface *ifc, int prog_fd, char *err, size_t errlen)
 	return 0;
 }
 
+/* The XDP_FLAGS_*_MODE that addresses the slot a query found a program in; 0 if none does. */
+static __u32 xdp_slot_flags(__u8 attach_mode)
+{
+	switch (attach_mode) {
+	case XDP_ATTACHED_SKB:
+		return XDP_FLAGS_SKB_MODE;
+	case XDP_ATTACHED_DRV:
+		return XDP_FLAGS_DRV_MODE;
+	default:
+		return 0;	/* offloaded to the NIC, or several programs at once */
+	}
+}
+
+/* @fd moved above 0..2: libbpf reads an old_prog_fd of 0 as "none" */
+static int fd_above_stdio(int fd)
+{
+	int moved;
+
+	if (fd < 0 || fd > 2)
+		return fd;
+	moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return moved;
+}
+
+/*
+ * CLOSETRACE_FORCE_PAUSE_MS (tests): wait between reading which program to replace and
+ * replacing it, so that a test can change it meanwhile and see the replace refused.
+ */
+static void force_pause(void)
+{
+	const char *v = getenv("CLOSETRACE_FORCE_PAUSE_MS");
+	struct timespec ts;
+	long ms;
+
+	if (!v || ct_parse_long(v, 0, 10000, &ms))
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000;
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * --force: put closetrace's program in the place of program @id in one netlink request
+ * that names @id as the one expected there, so that the interface is never without a
+ * program and a program someone else put there meanwhile is not clobbered. A link cannot
+ * take the place of a netlink-attached program, hence netlink here.
+ */
+static int xdp_replace(struct ct_iface *ifc, int prog_fd, enum ct_xdp_mode mode, __u32 id,
+		       const char *name, __u8 attach_mode, char *err, size_t errlen)
+{
+	__u32 flags = xdp_slot_flags(attach_mode);
+	const char *slot = flags == XDP_FLAGS_SKB_MODE ? "generic" : "native";
+	int old, ours, ret;
+
+	if (!flags) {
+		snprintf(err, errlen, "%s: XDP program '%s' (id %u) is offloaded to the NIC; "
+			 "closetrace cannot replace it", ifc->name, name, id);
+		return -1;
+	}
+	if ((mode == CT_XDP_NATIVE && flags == XDP_FLAGS_SKB_MODE) ||
+	    (mode == CT_XDP_GENERIC && flags == XDP_FLAGS_DRV_MODE)) {
+		snprintf(err, errlen, "%s: XDP program '%s' (id %u) runs in %s mode, and --force "
+			 "replaces it in that mode only: leave --xdp-mode out", ifc->name, name,
+			 id, slot);
+		return -1;
+	}
+	old = fd_above_stdio(bpf_prog_get_fd_by_id(id));
+	if (old < 0) {
+		snprintf(err, errlen, "%s: XDP program '%s' (id %u) went away while closetrace "
+			 "was replacing it; nothing was changed, run again", ifc->name, name, id);
+		return -1;
+	}
+	ours = fcntl(prog_fd, F_DUPFD_CLOEXEC, 3);
+	if (ours < 0) {
+		snprintf(err, errlen, "%s: cannot keep a descriptor of closetrace's program: %s",
+			 ifc->name, strerror(errno));
+		close(old);
+		return -1;
+	}
+	pr_info("%s: replacing XDP program '%s' (id %u) in %s mode\n", ifc->name, name, id, slot);
+	force_pause();
+	{
+		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = old);
+
+		ret = bpf_xdp_attach(ifc->ifindex, prog_fd, flags, &o);
+	}
+	if (ret) {
+		if (ret == -EEXIST)
+			snprintf(err, errlen, "%s: the XDP program changed while --force was "
+				 "replacing '%s' (id %u); nothing was replaced, run again to replace "
+				 "the new one", ifc->name, name, id);
+		else if (ret == -EBUSY)
+			snprintf(err, errlen, "%s: XDP program '%s' (id %u) is attached through a "
+				 "BPF link; only the tool that holds it can remove it", ifc->name, name,
+				 id);
+		else
+			snprintf(err, errlen, "%s: cannot replace XDP program '%s' (id %u) in %s "
+				 "mode: %s", ifc->name, name, id, slot, strerror(-ret));
+		close(old);
+		close(ours);
+		return -1;
+	}
+	ifc->xdp_nl = ours;
+	ifc->xdp_nl_flags = flags;
+	ifc->xdp_old = old;
+	ifc->xdp_old_id = id;
+	snprintf(ifc->xdp_old_name, sizeof(ifc->xdp_old_name), "%s", name);
+	ifc->xdp_generic = flags == XDP_FLAGS_SKB_MODE;
+	pr_warn("%s: replaced XDP program '%s' (id %u) with closetrace's, as --force asked\n",
+		ifc->name, name, id);
+	return 0;
+}
+
 int ct_attach_xdp(struct ct_iface *ifc, int prog_fd, enum ct_xdp_mode mode, int force,
 		  char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	char name[BPF_OBJ_NAME_LEN];
+	struct ct_prog_id cur, own;
 	int e;
 
-	if (!bpf_xdp_query(ifc->ifindex, 0, &q) && q.prog_id) {
-		prog_name(q.prog_id, name, sizeof(name));
-		if (!strcmp(name, "ct_xdp")) {
-			snprintf(err, errlen, "%s: another closetrace is already watching it (XDP "
-				 "program id %u); stop that one first", ifc->name, q.prog_id);
+	if (!bpf_xdp_query(ifc->ifindex, 0, &q) && q.attach_mode != XDP_ATTACHED_NONE &&
+	    !q.prog_id) {
+		snprintf(err, errlen, "%s: XDP programs are attached in several modes at once; "
+			 "closetrace does not replace them", ifc->name);
+		return -1;
+	}
+	if (q.prog_id) {
+		ct_prog_ident(q.prog_id, &cur);
+		if (!ct_prog_fd_ident(prog_fd, &own) && ct_prog_is(&cur, "ct_xdp", own.tag)) {
+			if (ct_prog_held(q.prog_id))
+				snprintf(err, errlen, "%s: another closetrace is already watching it "
+					 "(XDP program id %u); stop that one first", ifc->name,
+					 q.prog_id);
+			else
+				snprintf(err, errlen, "%s: a killed closetrace left its XDP program "
+					 "(id %u); closetrace cleanup -i %s removes it", ifc->name,
+					 q.prog_id, ifc->name);
 			return -1;
 		}
 		if (!force) {
 			snprintf(err, errlen, "%s: XDP program '%s' (id %u) is attached; closetrace "
-				 "does not replace it (--force does, and does not put it back)",
-				 ifc->name, name, q.prog_id);
+				 "replaces it only with --force", ifc->name, cur.name, q.prog_id);
 			return -1;
 		}
-		if (bpf_xdp_detach(ifc->ifindex, q.attach_mode == XDP_ATTACHED_SKB ?
-				   XDP_FLAGS_SKB_MODE : q.attach_mode == XDP_ATTACHED_HW ?
-				   XDP_FLAGS_HW_MODE : XDP_FLAGS_DRV_MODE, NULL)) {
-			snprintf(err, errlen, "%s: cannot remove XDP program '%s' (id %u): %s",
-				 ifc->name, name, q.prog_id, strerror(errno));
-			return -1;
-		}
-		pr_warn("%s: removed XDP program '%s' (id %u), as --force asked\n", ifc->name,
-			name, q.prog_id);
+		return xdp_replace(ifc, prog_fd, mode, q.prog_id, cur.name, q.attach_mode, err,
+				   errlen);
 	}
 
 	if (mode != CT_XDP_GENERIC) {
@@ -260,6 +383,42 @@ int ct_attach_xdp(struct ct_iface *ifc, int prog_fd, enum ct_xdp_mode mode, int 
 	return 0;
 }
 
+void ct_attach_keep(struct ct_iface *ifc)
+{
+	if (ifc->xdp_old >= 0)
+		close(ifc->xdp_old);
+	ifc->xdp_old = -1;
+}
+
+/*
+ * Take closetrace's netlink-attached XDP program off, putting back the program it
+ * replaced if that one is still kept. Either only if closetrace's is still the one
+ * there: whatever someone put in its place since stays.
+ */
+static void xdp_nl_remove(struct ct_iface *ifc)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = ifc->xdp_nl);
+	int ret = bpf_xdp_attach(ifc->ifindex, ifc->xdp_old, ifc->xdp_nl_flags, &o);
+
+	if (ret == -ENODEV)
+		return;
+	if (ifc->xdp_old < 0) {
+		if (ret && ret != -EEXIST)
+			pr_warn("%s: cannot remove closetrace's XDP program: %s; closetrace cleanup "
+				"-i %s removes it\n", ifc->name, strerror(-ret), ifc->name);
+		return;
+	}
+	if (!ret)
+		pr_warn("%s: put XDP program '%s' (id %u) back\n", ifc->name, ifc->xdp_old_name,
+			ifc->xdp_old_id);
+	else if (ret == -EEXIST)
+		pr_warn("%s: XDP program '%s' (id %u) not put back: the interface's XDP program "
+			"was changed meanwhile\n", ifc->name, ifc->xdp_old_name, ifc->xdp_old_id);
+	else
+		pr_warn("%s: cannot put XDP program '%s' (id %u) back: %s\n", ifc->name,
+			ifc->xdp_old_name, ifc->xdp_old_id, strerror(-ret));
+}
+
 void ct_detach(struct ct_iface *ifc)
 {
 	for (int i = 0; i < 2; i++) {
@@ -270,6 +429,13 @@ void ct_detach(struct ct_iface *ifc)
 	if (ifc->xdp_link >= 0)
 		close(ifc->xdp_link);
 	ifc->xdp_link = -1;
+	if (ifc->xdp_nl >= 0) {
+		if (!ifc->gone)
+			xdp_nl_remove(ifc);
+		close(ifc->xdp_nl);
+	}
+	ifc->xdp_nl = -1;
+	ct_attach_keep(ifc);
 	if (ifc->tc_netlink && !ifc->gone) {
 		netlink_detach(ifc->ifindex, BPF_TC_INGRESS);
 		netlink_detach(ifc->ifindex, BPF_TC_EGRESS);
@@ -284,33 +450,91 @@ void ct_detach(struct ct_iface *ifc)
 	ifc->qdisc_created = 0;
 }
 
-int ct_cleanup(int ifindex, const char *name, char *err, size_t errlen)
+/*
+ * The netlink tc filter at closetrace's handle and priority on @where, if its program is
+ * this closetrace's and nobody holds it: 1 if removed.
+ */
+static int clean_tc(int ifindex, const char *name, enum bpf_tc_attach_point where,
+		    const struct ct_own_tags *own, char *err, size_t errlen)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = CT_TC_HANDLE, .priority = CT_TC_PRIO);
+	const char *dir = where == BPF_TC_INGRESS ? "ingress" : "egress";
+	struct ct_prog_id cur;
+
+	if (bpf_tc_query(&hook, &o))
+		return 0;
+	ct_prog_ident(o.prog_id, &cur);
+	if (!ct_prog_is(&cur, "ct_tc", own->tc)) {
+		pr_warn("%s: the tc %s filter at closetrace's handle runs program '%s' (id %u), "
+			"not this closetrace's: left alone\n", name, dir, cur.name, o.prog_id);
+		return 0;
+	}
+	if (ct_prog_held(o.prog_id)) {
+		snprintf(err, errlen, "%s: a running closetrace holds the tc %s filter (program "
+			 "id %u); stop it instead", name, dir, o.prog_id);
+		return 0;
+	}
+	return !netlink_detach(ifindex, where);
+}
+
+/* closetrace's netlink-attached XDP program, if nobody holds it: 1 if removed */
+static int clean_xdp(int ifindex, const char *name, const struct ct_own_tags *own, char *err,
+		     size_t errlen)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	char pname[BPF_OBJ_NAME_LEN];
+	struct ct_prog_id cur;
+	int fd, ret;
+
+	if (bpf_xdp_query(ifindex, 0, &q) || !q.prog_id)
+		return 0;
+	ct_prog_ident(q.prog_id, &cur);
+	if (strcmp(cur.name, "ct_xdp"))
+		return 0;	/* another tool's, and not even named like closetrace's */
+	if (!ct_prog_is(&cur, "ct_xdp", own->xdp)) {
+		pr_warn("%s: XDP program 'ct_xdp' (id %u) is not this closetrace's (another tag): "
+			"left alone\n", name, q.prog_id);
+		return 0;
+	}
+	if (ct_prog_held(q.prog_id)) {
+		snprintf(err, errlen, "%s: a running closetrace holds XDP program id %u; stop it "
+			 "instead", name, q.prog_id);
+		return 0;
+	}
+	fd = fd_above_stdio(bpf_prog_get_fd_by_id(q.prog_id));
+	if (fd < 0)
+		return 0;	/* gone meanwhile */
+	{
+		/* that program only, should another have taken its place meanwhile */
+		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = fd);
+
+		ret = bpf_xdp_detach(ifindex, xdp_slot_flags(q.attach_mode), &o);
+	}
+	close(fd);
+	if (ret == -EBUSY)
+		snprintf(err, errlen, "%s: XDP program id %u is held by a pinned BPF link; "
+			 "closetrace leaves it", name, q.prog_id);
+	else if (ret && ret != -EEXIST)
+		snprintf(err, errlen, "%s: cannot remove XDP program id %u: %s", name, q.prog_id,
+			 strerror(-ret));
+	return !ret;
+}
+
+int ct_cleanup(int ifindex, const char *name, const struct ct_own_tags *own, char *err,
+	       size_t errlen)
+{
+	struct ct_prog_id cur;
 	int removed = 0;
 	__u32 id;
 
 	err[0] = '\0';
-	if (netlink_filter_present(ifindex, BPF_TC_INGRESS) &&
-	    !netlink_detach(ifindex, BPF_TC_INGRESS))
-		removed++;
-	if (netlink_filter_present(ifindex, BPF_TC_EGRESS) &&
-	    !netlink_detach(ifindex, BPF_TC_EGRESS))
-		removed++;
-	if (!bpf_xdp_query(ifindex, 0, &q) && q.prog_id &&
-	    !strcmp(prog_name(q.prog_id, pname, sizeof(pname)), "ct_xdp")) {
-		/* a link (a running instance) cannot be removed this way, and is not left over */
-		if (!bpf_xdp_detach(ifindex, q.attach_mode == XDP_ATTACHED_SKB ?
-				    XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE, NULL))
-			removed++;
-		else
-			snprintf(err, errlen, "%s: a running closetrace holds XDP program id %u; "
-				 "stop it instead", name, q.prog_id);
-	}
+	removed += clean_tc(ifindex, name, BPF_TC_INGRESS, own, err, errlen);
+	removed += clean_tc(ifindex, name, BPF_TC_EGRESS, own, err, errlen);
+	removed += clean_xdp(ifindex, name, own, err, errlen);
+	/* tcx attachments are links: a running instance's, never left over */
 	for (int t = CT_BPF_TCX_INGRESS; t <= CT_BPF_TCX_EGRESS; t++) {
 		id = tcx_find(ifindex, t, "ct_tc");
-		if (id && !err[0])
+		if (id && !err[0] && !ct_prog_ident(id, &cur) && ct_prog_is(&cur, "ct_tc", own->tc))
 			snprintf(err, errlen, "%s: a running closetrace holds tc program id %u; "
 				 "stop it instead", name, id);
 	}

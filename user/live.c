@@ -172,13 +172,14 @@ static int drop_privs(struct ct_live *l, const struct ct_config *c)
 	int netlink = 0;
 	char err[256];
 
+	/* netlink attachments (tc, or XDP that replaced another) are removed by request */
 	for (int i = 0; i < l->nifs; i++)
-		netlink |= l->ifs[i].tc_netlink;
+		netlink |= l->ifs[i].tc_netlink || l->ifs[i].xdp_nl >= 0;
 	if (ct_privs_drop(netlink, c->user, c->uid, c->gid, err, sizeof(err))) {
 		pr_warn("%s\n", err);
 		return 1;
 	}
-	pr_info("capabilities dropped%s%s\n", netlink ? " but CAP_NET_ADMIN (netlink tc)" : "",
+	pr_info("capabilities dropped%s%s\n", netlink ? " but CAP_NET_ADMIN (netlink)" : "",
 		c->user ? ", now running as --user" : "");
 	return 0;
 }
@@ -240,6 +241,13 @@ int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_gracefu
 	/* attached: every capability goes but what detaching netlink filters needs */
 	if (drop_privs(l, c))
 		return 1;
+	/*
+	 * Started: the programs --force replaced are let go. Until here, any failure (or a
+	 * stop before every interface was attached) puts them back in ct_live_end().
+	 */
+	if (l->attached == l->nifs)
+		for (int i = 0; i < l->nifs; i++)
+			ct_attach_keep(&l->ifs[i]);
 	pr_info("watching %d interface%s in %s mode\n", l->nifs, l->nifs > 1 ? "s" : "",
 		l->xdp ? "xdp" : "tc");
 	publish(l);

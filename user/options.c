@@ -163,7 +163,8 @@ static const struct ct_opt attach_opts[] = {
 	    xdp_mode, .choice = xdp_mode_name, .nchoices = 3,
 	    .def_text = "auto: native, else generic"),
 	OPT("force", 0, CT_ARG_FLAG, NULL,
-	    "with --mode xdp: replace another XDP program (it is\nnot put back)", force),
+	    "with --mode xdp: replace another XDP program in one\n"
+	    "step; it is put back if closetrace fails to start,\nnot on exit", force),
 	END,
 };
 

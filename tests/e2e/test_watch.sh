@@ -194,7 +194,7 @@ t_foreign_xdp() {
 	# still there, untouched
 	ip -n "$NS_M" link show m1 | grep -q xdp || return 1
 	start_watch forced "$NS_M" -i m1 --mode xdp --force || return 1
-	grep -q "removed XDP program 'other_tool'" "$d/forced.err" || return 1
+	grep -q "replaced XDP program 'other_tool'" "$d/forced.err" || return 1
 	kill -INT $WPID
 	wait $WPID
 	! ip -n "$NS_M" link show m1 | grep -q xdp
