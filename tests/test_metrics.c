@@ -27,6 +27,7 @@ static const char *const families[] = {
 	"closetrace_packets_total", "closetrace_server_closes_total",
 	"closetrace_flow_table_entries", "closetrace_flow_table_capacity",
 	"closetrace_events_lost_total", "closetrace_flows_evicted_total",
+	"closetrace_flows_untracked_total", "closetrace_closes_summarised_total",
 	"closetrace_build_info", "process_cpu_seconds_total", "process_resident_memory_bytes",
 	"process_start_time_seconds", "process_open_fds",
 };
@@ -57,7 +58,10 @@ static void example(struct ct_metrics *m)
 	m->table_entries = 12;
 	m->table_capacity = 131072;
 	m->events_lost = 5;
-	m->flows_evicted = 2;
+	m->ifs[0].k.c[CT_C_EVICT_EMB] = 2;
+	m->ifs[0].k.c[CT_C_EVICT_EST] = 1;
+	m->ifs[0].k.c[CT_C_FLOW_FAIL] = 3;
+	m->ifs[0].k.c[CT_C_SUMMARISED] = 40;
 	m->version = "1.2.3";
 	m->cpu_seconds = 0.25;
 	m->rss_bytes = 1 << 20;
@@ -154,6 +158,10 @@ static void t_values(void **state)
 			     "close=\"refused\"} 0"));
 	assert_true(has_line(t, "closetrace_flow_table_capacity 131072"));
 	assert_true(has_line(t, "closetrace_events_lost_total 5"));
+	assert_true(has_line(t, "closetrace_flows_evicted_total{iface=\"eth0\",class=\"embryonic\"} 2"));
+	assert_true(has_line(t, "closetrace_flows_evicted_total{iface=\"eth0\",class=\"established\"} 1"));
+	assert_true(has_line(t, "closetrace_flows_untracked_total{iface=\"eth0\"} 3"));
+	assert_true(has_line(t, "closetrace_closes_summarised_total{iface=\"eth0\"} 40"));
 	assert_true(has_line(t, "closetrace_build_info{version=\"1.2.3\"} 1"));
 	assert_true(has_line(t, "process_cpu_seconds_total 0.25"));
 	assert_true(has_line(t, "process_start_time_seconds 1796040883.5"));
@@ -194,9 +202,10 @@ static void t_series_count(void **state)
 		byport += !strncmp(p, "closetrace_server_closes_total{", 31);
 	}
 	/* per interface: 13 closes, 8 flags, 1 reason "-" (+ those that happened),
-	 * 1 + 1 counts, 4 packet results; 2 x (2 ports + other) x 13; then 4 + 1 + 4 */
+	 * 1 + 1 counts, 4 packet results, 2 eviction classes, untracked, summarised;
+	 * 2 x (2 ports + other) x 13; then 3 + 1 + 4 */
 	assert_int_equal(byport, 2 * 3 * 13);
-	assert_int_equal(n, 2 * (13 + 8 + 1 + 2 + 4) + 2 * 3 * 13 + 4 + 1 + 4);
+	assert_int_equal(n, 2 * (13 + 8 + 1 + 2 + 4 + 2 + 1 + 1) + 2 * 3 * 13 + 3 + 1 + 4);
 	free(t);
 	ct_metrics_free(&m);
 	/* without --metrics-ports the family is not there at all */

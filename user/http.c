@@ -28,6 +28,8 @@
 
 struct ct_http {
 	struct MHD_Daemon *d;
+	int fd;				/* the listening socket until the daemon takes it */
+	char where[80];
 	pthread_mutex_t lock;
 	struct ct_metrics shown;	/* the latest snapshot, under lock */
 	/* its layout, which never changes: read without the lock */
@@ -242,13 +244,11 @@ static int listen_on(const struct sockaddr_storage *sa, const char *where, char 
 	return -1;
 }
 
-struct ct_http *ct_http_start(const struct sockaddr_storage *sa, const struct ct_metrics *model,
-			      char *err, size_t errlen)
+struct ct_http *ct_http_open(const struct sockaddr_storage *sa, const struct ct_metrics *model,
+			     char *err, size_t errlen)
 {
 	struct ct_http *h = calloc(1, sizeof(*h));
-	sigset_t all, old;
 	char where[80];
-	int fd;
 
 	ct_http_addr_str(sa, where, sizeof(where));
 	if (!h || ct_metrics_init(&h->shown, model->nifs, model->ports, model->nports)) {
@@ -256,38 +256,43 @@ struct ct_http *ct_http_start(const struct sockaddr_storage *sa, const struct ct
 		free(h);
 		return NULL;
 	}
+	snprintf(h->where, sizeof(h->where), "%s", where);
 	ct_metrics_copy(&h->shown, model);
 	h->nifs = model->nifs;
 	h->nports = model->nports;
 	memcpy(h->ports, model->ports, sizeof(h->ports));
 	pthread_mutex_init(&h->lock, NULL);
-	fd = listen_on(sa, where, err, errlen);
-	/* the server's thread takes no signal: they are the session's */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	if (fd >= 0)
-		h->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG,
-					0, NULL, NULL, on_request, h,
-					MHD_OPTION_LISTEN_SOCKET, fd,
-					MHD_OPTION_CONNECTION_LIMIT,
-					(unsigned int)CT_HTTP_CONNECTIONS,
-					MHD_OPTION_CONNECTION_TIMEOUT,
-					(unsigned int)CT_HTTP_TIMEOUT_S,
-					MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-					(size_t)CT_HTTP_CONN_MEMORY,
-					MHD_OPTION_EXTERNAL_LOGGER, quiet, NULL,
-					MHD_OPTION_END);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	/* the socket is libmicrohttpd's now, closed or not: it is not closed here again */
-	if (fd >= 0 && !h->d)
-		snprintf(err, errlen, "--metrics %s: cannot start serving (libmicrohttpd)", where);
-	if (!h->d) {
-		pthread_mutex_destroy(&h->lock);
-		ct_metrics_free(&h->shown);
-		free(h);
+	h->fd = listen_on(sa, where, err, errlen);
+	if (h->fd < 0) {
+		ct_http_stop(h);
 		return NULL;
 	}
 	return h;
+}
+
+int ct_http_serve(struct ct_http *h, char *err, size_t errlen)
+{
+	sigset_t all, old;
+
+	/* the server's thread takes no signal: they are the session's */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	h->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG,
+				0, NULL, NULL, on_request, h,
+				MHD_OPTION_LISTEN_SOCKET, h->fd,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CT_HTTP_CONNECTIONS,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CT_HTTP_TIMEOUT_S,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CT_HTTP_CONN_MEMORY,
+				MHD_OPTION_EXTERNAL_LOGGER, quiet, NULL,
+				MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!h->d) {
+		snprintf(err, errlen, "--metrics %s: cannot start serving (libmicrohttpd)",
+			 h->where);
+		return -1;
+	}
+	h->fd = -1;	/* libmicrohttpd's now: it closes it */
+	return 0;
 }
 
 void ct_http_publish(struct ct_http *h, const struct ct_metrics *m)
@@ -301,7 +306,10 @@ void ct_http_stop(struct ct_http *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->d);
+	if (h->d)
+		MHD_stop_daemon(h->d);
+	if (h->fd >= 0)
+		close(h->fd);
 	pthread_mutex_destroy(&h->lock);
 	ct_metrics_free(&h->shown);
 	free(h);

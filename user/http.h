@@ -19,11 +19,14 @@ struct ct_http;
 int ct_http_parse_addr(const char *s, struct sockaddr_storage *sa, char *err, size_t errlen);
 
 /*
- * Listen on @sa and serve @model's layout (its interfaces and ports), copied; NULL with
- * one sentence in @err (the address is in use, not on this host, ...).
+ * Listen on @sa, for @model's layout (its interfaces and ports), copied; NULL with one
+ * sentence in @err (the address is in use, not on this host, ...). Nothing is served
+ * before ct_http_serve(), which starts the server's thread: call it once privileges are
+ * dropped, since a thread keeps the capabilities it was born with.
  */
-struct ct_http *ct_http_start(const struct sockaddr_storage *sa, const struct ct_metrics *model,
-			      char *err, size_t errlen);
+struct ct_http *ct_http_open(const struct sockaddr_storage *sa, const struct ct_metrics *model,
+			     char *err, size_t errlen);
+int ct_http_serve(struct ct_http *h, char *err, size_t errlen);
 
 /* Make @m what the next scrape shows. */
 void ct_http_publish(struct ct_http *h, const struct ct_metrics *m);

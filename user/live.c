@@ -157,7 +157,7 @@ static int start_metrics(struct ct_live *l, const struct ct_config *c)
 	l->snap.version = ct_version;
 	for (int i = 0; i < l->nifs; i++)
 		snprintf(l->snap.ifs[i].name, sizeof(l->snap.ifs[i].name), "%s", l->ifs[i].name);
-	l->http = ct_http_start(&c->metrics_addr, &l->snap, err, sizeof(err));
+	l->http = ct_http_open(&c->metrics_addr, &l->snap, err, sizeof(err));
 	if (!l->http) {
 		pr_warn("%s\n", err);
 		return 1;
@@ -241,6 +241,11 @@ int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_gracefu
 	/* attached: every capability goes but what detaching netlink filters needs */
 	if (drop_privs(l, c))
 		return 1;
+	/* threads keep the capabilities they had: the server's starts only now */
+	if (l->http && ct_http_serve(l->http, err, sizeof(err))) {
+		pr_warn("%s\n", err);
+		return 1;
+	}
 	/*
 	 * Started: the programs --force replaced are let go. Until here, any failure (or a
 	 * stop before every interface was attached) puts them back in ct_live_end().

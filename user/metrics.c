@@ -188,6 +188,22 @@ static void per_iface(FILE *f, const struct ct_metrics *m, const char *name, con
 			(unsigned long long)m->ifs[i].k.c[idx]);
 }
 
+/* Evictions by class: embryonic flows go first, established ones when none is left. */
+static void evicted(FILE *f, const struct ct_metrics *m)
+{
+	char ifn[2 * CT_METRICS_NAME_MAX + 1];
+
+	family(f, "closetrace_flows_evicted_total", "counter", "Flows removed from the full "
+	       "table before they ended, by class (raise --table-size).");
+	for (int i = 0; i < m->nifs; i++) {
+		iface(m, i, ifn, sizeof(ifn));
+		fprintf(f, "closetrace_flows_evicted_total{iface=\"%s\",class=\"embryonic\"} %llu\n",
+			ifn, (unsigned long long)m->ifs[i].k.c[CT_C_EVICT_EMB]);
+		fprintf(f, "closetrace_flows_evicted_total{iface=\"%s\",class=\"established\"} "
+			"%llu\n", ifn, (unsigned long long)m->ifs[i].k.c[CT_C_EVICT_EST]);
+	}
+}
+
 static void packets(FILE *f, const struct ct_metrics *m)
 {
 	char ifn[2 * CT_METRICS_NAME_MAX + 1];
@@ -263,8 +279,12 @@ char *ct_metrics_render(const struct ct_metrics *m, size_t *len)
 	    "(--table-size).", (double)m->table_capacity);
 	one(f, "closetrace_events_lost_total", "counter", "Close events lost because the ring "
 	    "buffer was full.", (double)m->events_lost);
-	one(f, "closetrace_flows_evicted_total", "counter", "Flows that left the full table "
-	    "before they ended (raise --table-size).", (double)m->flows_evicted);
+	evicted(f, m);
+	per_iface(f, m, "closetrace_flows_untracked_total", "Flows the full table had no room "
+		  "for, nothing being evictable (raise --table-size).", CT_C_FLOW_FAIL);
+	per_iface(f, m, "closetrace_closes_summarised_total", "Orphan-RST closes past "
+		  "--storm-rate counted in storm summaries instead of one by one.",
+		  CT_C_SUMMARISED);
 	ct_metrics_label(m->version ? m->version : "", ver, sizeof(ver));
 	family(f, "closetrace_build_info", "gauge", "closetrace's version; always 1.");
 	fprintf(f, "closetrace_build_info{version=\"%s\"} 1\n", ver);

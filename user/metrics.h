@@ -32,7 +32,7 @@ struct ct_metrics {
 	int nports;			/* --metrics-ports; 0: no closes by port */
 	__u16 ports[CT_METRICS_PORTS_MAX];
 	__u64 table_entries, table_capacity;
-	__u64 events_lost, flows_evicted;
+	__u64 events_lost;
 	const char *version;
 	/* the process, filled when a scrape comes */
 	double cpu_seconds, start_time;

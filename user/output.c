@@ -340,13 +340,8 @@ int ct_output_open(struct ct_output *o, const struct ct_config *c, int live)
 
 	*o = (struct ct_output){ .out = stdout, .fmt = (enum ct_format)c->format, .all = c->all,
 				 .flows = c->final, .wide = c->wide, .filter = c->filter };
-	if (live && !c->output_file && (o->fmt == CT_FMT_TEXT || o->fmt == CT_FMT_JSON)) {
-		o->writer = ct_writer_start(STDOUT_FILENO, CT_WRITER_QUEUE);
-		if (!o->writer) {
-			pr_warn("cannot start the output thread: %s\n", strerror(errno));
-			return -1;
-		}
-	}
+	/* started with the first record: after the capabilities were dropped */
+	o->queue = live && !c->output_file && (o->fmt == CT_FMT_TEXT || o->fmt == CT_FMT_JSON);
 	if (!c->output_file)
 		return 0;
 	o->file = ct_file_open(c->output_file, c->rotate_size, c->rotate_keep, c->user, c->uid,
@@ -387,6 +382,18 @@ static int out_line(struct ct_output *o, const char *line, size_t n)
 	return 0;
 }
 
+/* The queue's thread, on first use: a thread keeps the capabilities it was born with. */
+static int start_queue(struct ct_output *o)
+{
+	o->writer = ct_writer_start(STDOUT_FILENO, CT_WRITER_QUEUE);
+	if (!o->writer) {
+		pr_warn("cannot start the output thread: %s\n", strerror(errno));
+		o->error = 1;
+		return -1;
+	}
+	return 0;
+}
+
 int ct_output_record(struct ct_output *o, const struct ct_record *r)
 {
 	char line[4096];	/* the longest record, an escaped 255-byte file name in it */
@@ -413,6 +420,8 @@ int ct_output_record(struct ct_output *o, const struct ct_record *r)
 		o->printed += !ct_journal_write(r, line);
 		return 0;
 	}
+	if (o->queue && !o->writer && start_queue(o))
+		return -1;
 	if (o->fmt == CT_FMT_TEXT && (o->file ? ct_file_empty(o->file) : !o->header_done)) {
 		n = ct_format_text_header(o->wide, line, sizeof(line));
 		if (o->file)

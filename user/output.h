@@ -28,6 +28,7 @@ struct ct_output {
 	struct ct_filter *filter;	/* -f: only records that pass it (owned) */
 	struct ct_file *file;	/* --output-file: lines go there instead of out */
 	struct ct_writer *writer;	/* live: stdout through a queue that never blocks */
+	int queue;		/* ... started with the first record printed */
 	int header_done;
 	unsigned long long printed;
 	int error;		/* a write failed (EPIPE when the reader went away) */

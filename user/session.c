@@ -452,7 +452,6 @@ void ct_session_metrics(struct ct_session *s, struct ct_metrics *m)
 	ct_session_table(s, &m->table_entries, &m->table_capacity);
 	if (!ct_session_losses(s, &l)) {
 		m->events_lost = l.events_lost;
-		m->flows_evicted = l.evicted_embryonic + l.evicted_established;
 	}
 }
 
