@@ -43,12 +43,15 @@ endif
 
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
-SKELS     := $(BUILD)/closetrace.skel.h
+SKELS     := $(BUILD)/closetrace.skel.h $(BUILD)/resets.skel.h
 TEST_SKELS := $(BUILD)/vlan_meta.skel.h $(BUILD)/reject.skel.h
 
 all: $(BUILD)/closetrace
 
 # --- BPF --------------------------------------------------------------------------------
+# resets.bpf.c reads kernel structures through CO-RE with its own minimal definitions of
+# the few fields it needs, not a vmlinux.h: the build does not depend on the build host's
+# kernel (or on it having BTF); libbpf relocates against the running kernel's BTF at load.
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(BUILD)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

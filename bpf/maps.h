@@ -23,18 +23,9 @@ const volatile __u8 cfg_user_clock = 0;
 const volatile __u32 cfg_wakeup_bytes = 0;
 
 /*
- * tcp_send_reset: where the tracepoint's fields are (from its format file; CT_FIELD_NONE
- * when absent), and the interfaces watched, whose flows a reset this host sends may belong
- * to.
+ * The interfaces watched: each counts in the slot of its index here, and the reset programs
+ * (resets.bpf.c) look for flows on them.
  */
-const volatile __u16 cfg_rr_state = CT_FIELD_NONE, cfg_rr_reason = CT_FIELD_NONE;
-const volatile __u16 cfg_rr_saddr = CT_FIELD_NONE, cfg_rr_daddr = CT_FIELD_NONE;
-/* tcp_receive_reset: its fields' offsets, CT_FIELD_NONE when absent */
-const volatile __u16 cfg_rx_family = CT_FIELD_NONE, cfg_rx_sport = CT_FIELD_NONE;
-const volatile __u16 cfg_rx_dport = CT_FIELD_NONE;
-const volatile __u16 cfg_rx_saddr = CT_FIELD_NONE, cfg_rx_daddr = CT_FIELD_NONE;
-const volatile __u16 cfg_rx_saddr6 = CT_FIELD_NONE, cfg_rx_daddr6 = CT_FIELD_NONE;
-/* The interfaces watched: each counts in the slot of its index here. */
 const volatile __u32 cfg_ifindex[CT_MAX_IFACES] = {};
 const volatile __u32 cfg_nifs = 0;
 /* The eviction rings' size less one (a power of two less one: user space sizes them). */

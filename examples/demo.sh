@@ -27,8 +27,8 @@ wait_for "$out/server" ready 5 || exit 1
 echo "closetrace demo: client $C4 / $C6 in namespace $NS_C, server $S4 / $S6 in $NS_S"
 echo "watching the server's interface s0 (tc, both directions); --all shows graceful closes too"
 echo
-# with tracefs in the namespace's own /sys, so that reset reasons show, as on a host
-(ns_exec_traced "$NS_S" "$CT" -v watch -i s0 -w --all --syn-timeout 2 --idle-timeout 3) \
+# a bare ip netns exec: reset reasons come from the kernel's BTF, no tracefs needed
+(exec ip netns exec "$NS_S" "$CT" -v watch -i s0 -w --all --syn-timeout 2 --idle-timeout 3) \
 	2>"$out/err" &
 WATCH=$!
 wait_for "$out/err" watching 10 || { cat "$out/err" >&2; exit 1; }

@@ -129,22 +129,15 @@ enum ct_close {
  * packet's interface index (slot 0 also takes what matches none: replay, a test run).
  */
 #define CT_MAX_IFACES 64
-/* Interfaces the reset tracepoint looks a flow up on (the key holds the interface). */
+/* Interfaces the reset programs look a flow up on (the key holds the interface). */
 #define CT_RR_IFACES 16
-
-/*
- * The offset of a reset tracepoint field that this kernel's record lacks. User space
- * reads the offsets from tracefs and hands them to the programs as rodata; real offsets
- * are a few dozen bytes.
- */
-#define CT_FIELD_NONE 0xffff
 
 /*
  * Kernel ABI values by number. The BPF side cannot include glibc's headers (the address
  * families, errno), and Debian 12's 6.1 UAPI headers predate tcx (kernel 6.6).
  */
-#define CT_AF_INET 2		/* sa_family of a sockaddr_in in a tracepoint record */
-#define CT_AF_INET6 10		/* sa_family of a sockaddr_in6 */
+#define CT_AF_INET 2		/* a socket's family (skc_family): IPv4 */
+#define CT_AF_INET6 10		/* ... IPv6 */
 #define CT_EEXIST 17		/* a BPF_NOEXIST map update on a key that is there: -CT_EEXIST */
 #define CT_E2BIG 7		/* a map update on a full hash table: -CT_E2BIG */
 #define CT_BPF_TCX_INGRESS 46	/* enum bpf_attach_type: tcx links, and tc programs' type */

@@ -706,18 +706,14 @@ static void test_field_list(void **state)
 /* rst.reason: the names of the kernel's table in use; "-" without one (replay). */
 static void test_reason(void **state)
 {
-	static const char fmt[] =
-		"\tfield:int state;\toffset:24;\tsize:4;\n"
-		"\tfield:enum sk_rst_reason reason;\toffset:28;\tsize:4;\n"
-		"\tfield:__u8 saddr[28];\toffset:32;\tsize:28;\n"
-		"\tfield:__u8 daddr[28];\toffset:60;\tsize:28;\n"
-		"print fmt: \"\", __print_symbolic(REC->reason, { 0, \"NOT_SPECIFIED\" }, "
-		"{ 1, \"NO_SOCKET\" }, { 8, \"TCP_ABORT_ON_DATA\" })\n";
 	struct ct_record r = refused();
-	struct ct_reasons t;
+	struct ct_reasons t = { 0 };
 
 	(void)state;
-	assert_int_equal(ct_reasons_parse(fmt, &t), 0);
+	/* as the kernel's enum sk_rst_reason names them */
+	assert_int_equal(ct_reasons_name(&t, 0, "SK_RST_REASON_NOT_SPECIFIED"), 0);
+	assert_int_equal(ct_reasons_name(&t, 1, "SK_RST_REASON_NO_SOCKET"), 0);
+	assert_int_equal(ct_reasons_name(&t, 8, "SK_RST_REASON_TCP_ABORT_ON_DATA"), 0);
 	YES("rst.reason = \"-\"", &r);
 	r.flow.rst_reason = 2;	/* NO_SOCKET + 1 */
 	YES("rst.reason = \"-\"", &r);	/* no table in use: unknown */

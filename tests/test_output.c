@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <bpf/btf.h>
 
 #include "attach.h"
 #include "classify.h"
@@ -26,6 +27,7 @@
 #include "output.h"
 #include "pcapin.h"
 #include "reasons.h"
+#include "reasons_btf.h"
 #include "record.h"
 
 #define L(ep, l) CT_ST_LETTER(ep, l)
@@ -465,36 +467,61 @@ static void test_parse_long(void **state)
 	assert_int_equal(v, 100);	/* failures leave the value alone */
 }
 
-/* A tcp_send_reset format as 6.10+ kernels write it (abridged, numbers shuffled). */
-static const char reset_format[] =
-	"name: tcp_send_reset\n"
-	"format:\n"
-	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
-	"\tfield:const void * skaddr;\toffset:16;\tsize:8;\tsigned:0;\n"
-	"\tfield:int state;\toffset:24;\tsize:4;\tsigned:1;\n"
-	"\tfield:enum sk_rst_reason reason;\toffset:28;\tsize:4;\tsigned:0;\n"
-	"\tfield:__u8 saddr[28];\toffset:32;\tsize:28;\tsigned:0;\n"
-	"\tfield:__u8 daddr[28];\toffset:60;\tsize:28;\tsigned:0;\n"
-	"print fmt: \"state=%s reason=%s\", REC->state ? __print_symbolic(REC->state, "
-	"{ TCP_ESTABLISHED, \"TCP_ESTABLISHED\" }) : \"UNKNOWN\", "
-	"__print_symbolic(REC->reason, { 0, \"NOT_SPECIFIED\" }, { 1, \"NO_SOCKET\" }, "
-	"{ 8, \"TCP_ABORT_ON_DATA\" }, { 11, \"TCP_ABORT_ON_CLOSE\" }, "
-	"{ 15, \"TCP_KEEPALIVE_TIMEOUT\" }, { 16, \"TCP_DISCONNECT_WITH_DATA\" })\n";
+/*
+ * A kernel's BTF, as far as resets go: tcp_send_reset's function type, with the reason
+ * argument (6.10+) or without, enum sk_rst_reason (abridged, numbers shuffled), and
+ * tcp_receive_reset's type with @rx.
+ */
+static struct btf *kernel_btf(int reason, int rx)
+{
+	static const struct {
+		const char *name;
+		int value;
+	} reasons[] = {
+		{ "SK_RST_REASON_NOT_SPECIFIED", 0 },
+		{ "SK_RST_REASON_NO_SOCKET", 1 },
+		{ "SK_RST_REASON_TCP_ABORT_ON_DATA", 8 },
+		{ "SK_RST_REASON_TCP_ABORT_ON_CLOSE", 11 },
+		{ "SK_RST_REASON_TCP_KEEPALIVE_TIMEOUT", 15 },
+		{ "SK_RST_REASON_TCP_DISCONNECT_WITH_DATA", 16 },
+		{ "SK_RST_REASON_MAX", 17 },
+	};
+	struct btf *b = btf__new_empty();
+	int vp, e, proto;
 
-/* The reason table: offsets and names from the format, by number, never by position. */
+	assert_non_null(b);
+	vp = btf__add_ptr(b, 0);
+	e = btf__add_enum(b, "sk_rst_reason", 4);
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		assert_int_equal(btf__add_enum_value(b, reasons[i].name, reasons[i].value), 0);
+	e = btf__add_const(b, e);	/* the kernel's is a const enum */
+	proto = btf__add_func_proto(b, 0);
+	for (int i = 0; i < (reason ? 4 : 3); i++)
+		assert_int_equal(btf__add_func_param(b, NULL, i == 3 ? e : vp), 0);
+	assert_true(btf__add_typedef(b, "btf_trace_tcp_send_reset", btf__add_ptr(b, proto)) > 0);
+	if (rx) {
+		proto = btf__add_func_proto(b, 0);
+		btf__add_func_param(b, NULL, vp);
+		btf__add_func_param(b, NULL, vp);
+		assert_true(btf__add_typedef(b, "btf_trace_tcp_receive_reset",
+					     btf__add_ptr(b, proto)) > 0);
+	}
+	return b;
+}
+
+/* The reason table: tracepoints and names from the kernel's BTF, by number. */
 static void test_reasons(void **state)
 {
 	struct ct_reasons r;
 	struct ct_record rec = example();
 	char buf[4096], name[32];
+	struct btf *b = kernel_btf(1, 1);
 
 	(void)state;
-	assert_int_equal(ct_reasons_parse(reset_format, &r), 0);
-	assert_int_equal(r.off_state, 24);
-	assert_int_equal(r.off_reason, 28);
-	assert_int_equal(r.off_saddr, 32);
-	assert_int_equal(r.off_daddr, 60);
-	assert_int_equal(r.nnames, 17);
+	assert_int_equal(ct_reasons_from_btf(b, &r), 0);
+	btf__free(b);
+	assert_true(r.send_reset && r.receive_reset && r.reason_arg);
+	assert_int_equal(r.nnames, 17);		/* SK_RST_REASON_MAX is no reason */
 	ct_reasons_use(&r);
 	assert_string_equal(ct_rst_reason_name(0), "-");	/* unknown */
 	assert_string_equal(ct_rst_reason_name(1), "not-specified");
@@ -504,16 +531,24 @@ static void test_reasons(void **state)
 	assert_string_equal(ct_rst_reason_name(16), "keepalive-timeout");
 	assert_string_equal(ct_rst_reason_name(17), "disconnect-with-data");
 	assert_string_equal(ct_rst_reason_name(3), "-");	/* a number the kernel did not list */
+	assert_string_equal(ct_rst_reason_name(18), "-");	/* _MAX */
 	assert_string_equal(ct_rst_reason_name(200), "-");
 	assert_string_equal(ct_rst_state_name(0), "-");
 	assert_string_equal(ct_rst_state_name(1), "established");
+	assert_string_equal(ct_rst_state_name(6), "time-wait");
 	assert_string_equal(ct_rst_state_name(7), "close");
 	assert_string_equal(ct_rst_state_name(10), "listen");
 	assert_string_equal(ct_rst_state_name(99), "-");
-	ct_reason_spell("TCP_ABORT_ON_LINGER", name, sizeof(name));
+	ct_reason_spell("SK_RST_REASON_TCP_ABORT_ON_LINGER", name, sizeof(name));
 	assert_string_equal(name, "abort-on-linger");
+	ct_reason_spell("SK_RST_REASON_MPTCP_RST_EUNSPEC", name, sizeof(name));
+	assert_string_equal(name, "mptcp-rst-eunspec");
+	ct_reason_spell("TCP_TIMEWAIT_SOCKET", name, sizeof(name));	/* as tracefs prints */
+	assert_string_equal(name, "timewait-socket");
 	ct_reason_spell("NO_SOCKET", name, 4);
 	assert_string_equal(name, "no-");
+	assert_int_equal(ct_reasons_name(&r, CT_REASONS_MAX, "SK_RST_REASON_FUTURE"), -1);
+	assert_int_equal(ct_reasons_name(&r, -1, "SK_RST_REASON_FUTURE"), -1);
 	/* in the outputs */
 	rec.flow.rst_reason = 12;
 	rec.flow.rst_state = 1;
@@ -524,32 +559,27 @@ static void test_reasons(void **state)
 	/* no table (replay): "-" whatever the byte says */
 	ct_reasons_use(NULL);
 	assert_string_equal(ct_rst_reason_name(12), "-");
-	/* a kernel before 6.10: no reason field, addresses still found */
-	assert_int_equal(ct_reasons_parse("\tfield:int state;\toffset:24;\tsize:4;\n"
-					  "\tfield:__u8 saddr[28];\toffset:28;\tsize:28;\n"
-					  "\tfield:__u8 daddr[28];\toffset:56;\tsize:28;\n", &r), 0);
-	assert_int_equal(r.off_reason, CT_FIELD_NONE);
+	/* a kernel before 6.10: tcp_send_reset(sk, skb), no reason and no names */
+	b = kernel_btf(0, 1);
+	assert_int_equal(ct_reasons_from_btf(b, &r), 0);
+	btf__free(b);
+	assert_true(r.send_reset && r.receive_reset);
+	assert_false(r.reason_arg);
 	assert_int_equal(r.nnames, 0);
-	/* no addresses: unusable */
-	assert_int_equal(ct_reasons_parse("name: tcp_send_reset\n", &r), -1);
-	/* tcp_receive_reset: family, ports, both address forms */
-	assert_int_equal(ct_reasons_parse_rx(
-		"\tfield:const void * skaddr;\toffset:8;\tsize:8;\n"
-		"\tfield:__u16 sport;\toffset:16;\tsize:2;\n"
-		"\tfield:__u16 dport;\toffset:18;\tsize:2;\n"
-		"\tfield:__u16 family;\toffset:20;\tsize:2;\n"
-		"\tfield:__u8 saddr[4];\toffset:22;\tsize:4;\n"
-		"\tfield:__u8 daddr[4];\toffset:26;\tsize:4;\n"
-		"\tfield:__u8 saddr_v6[16];\toffset:30;\tsize:16;\n"
-		"\tfield:__u8 daddr_v6[16];\toffset:46;\tsize:16;\n", &r), 0);
-	assert_int_equal(r.rx_sport, 16);
-	assert_int_equal(r.rx_dport, 18);
-	assert_int_equal(r.rx_family, 20);
-	assert_int_equal(r.rx_saddr, 22);
-	assert_int_equal(r.rx_daddr, 26);
-	assert_int_equal(r.rx_saddr6, 30);
-	assert_int_equal(r.rx_daddr6, 46);
-	assert_int_equal(ct_reasons_parse_rx("\tfield:__u16 sport;\toffset:16;\n", &r), -1);
+	ct_reasons_use(&r);
+	assert_string_equal(ct_rst_reason_name(12), "-");
+	ct_reasons_use(NULL);
+	/* no tcp_receive_reset */
+	b = kernel_btf(1, 0);
+	assert_int_equal(ct_reasons_from_btf(b, &r), 0);
+	btf__free(b);
+	assert_true(r.send_reset && r.reason_arg);
+	assert_false(r.receive_reset);
+	/* no tracepoint at all */
+	b = btf__new_empty();
+	assert_int_equal(ct_reasons_from_btf(b, &r), -1);
+	btf__free(b);
+	assert_false(r.send_reset || r.receive_reset || r.reason_arg);
 	/* a RST taken by a local socket, none sent here */
 	rec.flow.rst_reason = 0;
 	rec.flow.rst_state = 0;

@@ -16,6 +16,8 @@
 #include "loader.h"
 #include "log.h"
 #include "options.h"
+#include "reasons_btf.h"
+#include "resets.skel.h"
 
 static int prog_line(struct bpf_program *prog)
 {
@@ -28,10 +30,46 @@ static int prog_line(struct bpf_program *prog)
 			strerror(errno));
 		return -1;
 	}
-	printf("program      %-8s %-10s %5u insns, %u verified, jited %u B\n",
+	printf("program      %-16s %-14s %5u insns, %u verified, jited %u B\n",
 	       bpf_program__name(prog), libbpf_bpf_prog_type_str(bpf_program__type(prog)),
 	       info.xlated_prog_len / 8, info.verified_insns, info.jited_prog_len);
 	return 0;
+}
+
+/*
+ * The reset tracepoints: what the kernel's BTF says of them, and whether their programs
+ * load. Their absence is no failure: closes are still told, only without reasons.
+ */
+static int check_resets(struct closetrace *skel, const struct ct_load_opts *base)
+{
+	struct ct_load_opts lo = *base;
+	struct ct_reasons r;
+	struct resets *rs;
+	char err[256];
+	int ret = 0;
+
+	if (ct_reasons_probe(&r, err, sizeof(err))) {
+		printf("resets       %s\n", err);
+		return 0;
+	}
+	if (r.reason_arg)
+		printf("resets       tcp_send_reset with %d reasons named in BTF%s\n", r.nnames,
+		       r.receive_reset ? ", tcp_receive_reset" : "");
+	else
+		printf("resets       tcp_send_reset without reasons (before 6.10): socket states "
+		       "only%s\n", r.receive_reset ? ", tcp_receive_reset" : "");
+	lo.progs |= CT_PROG_RESET;
+	lo.reasons = &r;
+	rs = ct_load_resets(skel, &lo, err, sizeof(err));
+	if (!rs) {
+		pr_warn("%s\n", err);
+		return -1;
+	}
+	ret |= prog_line(rs->progs.ct_send_reset);
+	if (r.receive_reset)
+		ret |= prog_line(rs->progs.ct_receive_reset);
+	ct_unload_resets(rs);
+	return ret;
 }
 
 static int run_check(struct ct_config *c)
@@ -51,6 +89,7 @@ static int run_check(struct ct_config *c)
 	}
 	ret |= prog_line(skel->progs.ct_xdp);
 	ret |= prog_line(skel->progs.ct_tc);
+	ret |= check_resets(skel, &lo);
 	printf("flow entry   key %zu B + value %zu B = %zu B; table of %u flows, %.1f MiB\n",
 	       sizeof(struct ct_flow_key), sizeof(struct ct_flow),
 	       sizeof(struct ct_flow_key) + sizeof(struct ct_flow),
@@ -73,7 +112,8 @@ const struct ct_command ct_cmd_check = {
 	.summary = "load the BPF programs and report what this kernel accepted",
 	.description =
 		"Loads closetrace's BPF programs, without attaching them, and reports what this\n"
-		"kernel accepted: program sizes, verified instructions, the flow table's memory.\n"
+		"kernel accepted: program sizes, verified instructions, the flow table's memory,\n"
+		"and whether the kernel's BTF shows the reset tracepoints and their reasons.\n"
 		"Needs root (or CAP_BPF and CAP_PERFMON). With -v, a refusal shows the verifier's\n"
 		"log.",
 	.groups = check_groups,

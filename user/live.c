@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * live.c - a session on interfaces: attach, read the reset reasons' tracepoints, notice
+ * live.c - a session on interfaces: attach, load the reset reasons' tracepoints, notice
  * interfaces that go away, and detach on the way out. Packets come from the interfaces
  * and time from the kernel's clock; everything else is the session core's.
  */
@@ -14,8 +14,11 @@
 #include "closetrace.h"
 #include "closetrace.skel.h"
 #include "live.h"
+#include "loader.h"
 #include "log.h"
 #include "privs.h"
+#include "reasons_btf.h"
+#include "resets.skel.h"
 #include "sink.h"
 
 /* the reader is woken once this many events wait, or at the latest after one poll tick */
@@ -97,37 +100,48 @@ static int check_ifaces(struct ct_live *l)
 
 /*
  * Why this host sends a RST: in tc mode, where its own RSTs pass (XDP watches a mirror or
- * a gateway, whose RSTs are other hosts'). Sets up @lo to load the tracepoints.
+ * a gateway, whose RSTs are other hosts'). Sets up @lo to load the tracepoints, when the
+ * kernel's BTF shows them.
  */
 static void want_reasons(struct ct_live *l, struct ct_load_opts *lo)
 {
 	char err[256];
 
-	if (ct_reasons_probe(&l->reasons, err, sizeof(err)))
+	if (ct_reasons_probe(&l->reasons, err, sizeof(err))) {
 		pr_info("%s\n", err);
-	else if (l->reasons.off_reason == CT_FIELD_NONE)
-		pr_info("this kernel's tcp_send_reset has no reason field (before 6.10): "
-			"reset reasons show as -, socket states are kept\n");
-	if (l->reasons.off_saddr == CT_FIELD_NONE)
 		return;
+	}
+	if (!l->reasons.reason_arg)
+		pr_info("this kernel's tcp_send_reset passes no reason (before 6.10): "
+			"reset reasons show as -, socket states are kept\n");
 	lo->progs |= CT_PROG_RESET;
 	lo->reasons = &l->reasons;
 	if (l->nifs > CT_RR_IFACES)
 		pr_info("reset reasons on the first %d interfaces only\n", CT_RR_IFACES);
 }
 
-/* Attach the tracepoints; a close decided by a RST then waits for what they tell. */
-static void attach_reasons(struct ct_live *l)
+/*
+ * Load the tracepoint programs on the session's maps and attach them (raw tracepoints:
+ * no tracefs needed); a close decided by a RST then waits for what they tell.
+ */
+static void attach_reasons(struct ct_live *l, const struct ct_load_opts *lo)
 {
-	l->reset_link = bpf_program__attach(l->s.skel->progs.ct_send_reset);
+	char err[256];
+
+	l->resets = ct_load_resets(l->s.skel, lo, err, sizeof(err));
+	if (!l->resets) {
+		pr_info("%s: reset reasons show as -\n", err);
+		return;
+	}
+	l->reset_link = bpf_program__attach(l->resets->progs.ct_send_reset);
 	if (!l->reset_link) {
 		pr_info("cannot attach to tcp_send_reset: reset reasons show as -\n");
 	} else {
 		ct_reasons_use(&l->reasons);
 		l->s.hold |= CT_EVF_LOCAL_RST;
 	}
-	if (l->reasons.rx_family != CT_FIELD_NONE)
-		l->rx_link = bpf_program__attach(l->s.skel->progs.ct_receive_reset);
+	if (l->reasons.receive_reset)
+		l->rx_link = bpf_program__attach(l->resets->progs.ct_receive_reset);
 	if (l->rx_link)
 		l->s.hold |= CT_EVF_RX_RST;
 	else
@@ -226,7 +240,7 @@ int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_gracefu
 		return 1;
 	}
 	if (so.load.progs & CT_PROG_RESET)
-		attach_reasons(l);
+		attach_reasons(l, &so.load);
 	for (int i = 0; i < l->nifs && !ct_stop_signal; i++) {
 		int fd = bpf_program__fd(l->xdp ? l->s.skel->progs.ct_xdp : l->s.skel->progs.ct_tc);
 
@@ -286,6 +300,8 @@ void ct_live_end(struct ct_live *l, int final)
 	bpf_link__destroy(l->rx_link);
 	l->reset_link = NULL;
 	l->rx_link = NULL;
+	ct_unload_resets(l->resets);
+	l->resets = NULL;
 	ct_reasons_use(NULL);
 	ct_session_close(&l->s);
 	if (ct_stop_signal)

@@ -20,6 +20,7 @@
 #define CT_SCAN_PERIOD_NS 1000000000ull
 
 struct bpf_link;
+struct resets;
 
 struct ct_live {
 	struct ct_session s;
@@ -27,8 +28,9 @@ struct ct_live {
 	int nifs;
 	int attached;
 	int xdp;
-	struct ct_reasons reasons;	/* the reset tracepoint's layout and names */
-	struct bpf_link *reset_link;	/* the tracepoints, when attached */
+	struct ct_reasons reasons;	/* the reset tracepoints and reason names */
+	struct resets *resets;		/* their programs, when loaded */
+	struct bpf_link *reset_link;	/* ... and attached */
 	struct bpf_link *rx_link;
 	struct ct_http *http;		/* --metrics: the endpoint, and what it is fed */
 	struct ct_metrics snap;

@@ -5,6 +5,7 @@
  * attach.
  */
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "closetrace.h"
 #include "closetrace.skel.h"
+#include "resets.skel.h"
 #include "loader.h"
 #include "options.h"
 #include "reasons.h"
@@ -74,29 +76,9 @@ struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errle
 		bpf_program__set_autoload(skel->progs.ct_xdp, !!(o->progs & CT_PROG_XDP));
 		bpf_program__set_autoload(skel->progs.ct_tc, !!(o->progs & CT_PROG_TC));
 	}
-	/* the tracepoint only where asked for and present (the kernel checks its name) */
-	bpf_program__set_autoload(skel->progs.ct_send_reset,
-				  (o->progs & CT_PROG_RESET) && o->reasons);
-	bpf_program__set_autoload(skel->progs.ct_receive_reset,
-				  (o->progs & CT_PROG_RESET) && o->reasons &&
-				  o->reasons->rx_family != CT_FIELD_NONE);
-	if ((o->progs & CT_PROG_RESET) && o->reasons) {
-		skel->rodata->cfg_rx_family = o->reasons->rx_family;
-		skel->rodata->cfg_rx_sport = o->reasons->rx_sport;
-		skel->rodata->cfg_rx_dport = o->reasons->rx_dport;
-		skel->rodata->cfg_rx_saddr = o->reasons->rx_saddr;
-		skel->rodata->cfg_rx_daddr = o->reasons->rx_daddr;
-		skel->rodata->cfg_rx_saddr6 = o->reasons->rx_saddr6;
-		skel->rodata->cfg_rx_daddr6 = o->reasons->rx_daddr6;
-		skel->rodata->cfg_rr_state = o->reasons->off_state;
-		skel->rodata->cfg_rr_reason = o->reasons->off_reason;
-		skel->rodata->cfg_rr_saddr = o->reasons->off_saddr;
-		skel->rodata->cfg_rr_daddr = o->reasons->off_daddr;
-
-	}
 	/* tcx attach types (kernel >= 6.6); older kernels ignore it for tc programs */
 	bpf_program__set_expected_attach_type(skel->progs.ct_tc, CT_BPF_TCX_INGRESS);
-	/* the interfaces' counter slots, and where the reset tracepoint looks flows up */
+	/* the interfaces' counter slots */
 	for (int i = 0; i < o->nifs && i < CT_MAX_IFACES; i++)
 		skel->rodata->cfg_ifindex[i] = (__u32)o->ifindex[i];
 	skel->rodata->cfg_nifs = (__u32)(o->nifs < CT_MAX_IFACES ? o->nifs : CT_MAX_IFACES);
@@ -118,6 +100,66 @@ struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errle
 void ct_unload(struct closetrace *skel)
 {
 	closetrace__destroy(skel);
+}
+
+/* The inode of this process's network namespace, which the kernel calls its inum; 0. */
+static __u32 netns_inum(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : (__u32)st.st_ino;
+}
+
+struct resets *ct_load_resets(struct closetrace *skel, const struct ct_load_opts *o, char *err,
+			      size_t errlen)
+{
+	struct resets *rs = resets__open();
+	struct bpf_map *m;
+	int ret = 0;
+
+	if (!rs) {
+		snprintf(err, errlen, "cannot open the reset programs: %s", strerror(errno));
+		return NULL;
+	}
+	/* the packet programs' maps: one flow table, one set of counters, one ring buffer */
+	bpf_object__for_each_map(m, rs->obj) {
+		struct bpf_map *same;
+
+		if (bpf_map__is_internal(m))
+			continue;
+		same = bpf_object__find_map_by_name(skel->obj, bpf_map__name(m));
+		ret = same ? bpf_map__reuse_fd(m, bpf_map__fd(same)) : -ENOENT;
+		if (ret) {
+			snprintf(err, errlen, "cannot share map %s with the reset programs: %s",
+				 bpf_map__name(m), strerror(-ret));
+			resets__destroy(rs);
+			return NULL;
+		}
+	}
+	bpf_program__set_autoload(rs->progs.ct_receive_reset, o->reasons->receive_reset);
+	rs->rodata->cfg_reason_arg = !!o->reasons->reason_arg;
+	rs->rodata->cfg_netns = netns_inum();
+	/* what the flow code they share reads: as the packet programs have it */
+	for (int i = 0; i < CT_MAX_IFACES; i++)
+		rs->rodata->cfg_ifindex[i] = skel->rodata->cfg_ifindex[i];
+	rs->rodata->cfg_nifs = skel->rodata->cfg_nifs;
+	rs->rodata->cfg_user_clock = skel->rodata->cfg_user_clock;
+	rs->rodata->cfg_wakeup_bytes = skel->rodata->cfg_wakeup_bytes;
+	rs->rodata->cfg_emit_graceful = skel->rodata->cfg_emit_graceful;
+	ret = resets__load(rs);
+	if (ret) {
+		ret = ret < 0 ? -ret : ret;
+		snprintf(err, errlen, "the kernel refused the reset programs (%s; -v shows why)",
+			 strerror(ret));
+		resets__destroy(rs);
+		return NULL;
+	}
+	return rs;
+}
+
+void ct_unload_resets(struct resets *rs)
+{
+	resets__destroy(rs);
 }
 
 int ct_read_slot(struct closetrace *skel, int slot, struct ct_counters *out)

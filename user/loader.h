@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * loader.h - open, configure and load the closetrace BPF object (the skeleton), and turn
- * load failures into one sentence an operator can act on.
+ * loader.h - open, configure and load the closetrace BPF objects (the skeletons: the packet
+ * programs, and the reset tracepoints apart), and turn load failures into one sentence an
+ * operator can act on.
  */
 #ifndef CT_LOADER_H
 #define CT_LOADER_H
@@ -14,7 +15,7 @@ struct closetrace;
 /* Which programs to load (the clock probe always is); 0 means all. */
 #define CT_PROG_XDP 1u
 #define CT_PROG_TC 2u
-#define CT_PROG_RESET 4u	/* the tcp_send_reset tracepoint (live tc only) */
+#define CT_PROG_RESET 4u	/* the reset tracepoints, loaded apart (ct_load_resets) */
 
 struct ct_reasons;
 
@@ -27,7 +28,7 @@ struct ct_load_opts {
 	int user_clock;		/* replay: time comes from the capture */
 	__u32 storm_rate;	/* orphan RSTs a second sent as events, the rest summarised;
 				 * 0: all sent */
-	/* CT_PROG_RESET: the tracepoint's layout */
+	/* CT_PROG_RESET: what the kernel's BTF says of its reset tracepoints */
 	const struct ct_reasons *reasons;
 	/* the interfaces watched: their counter slots, in this order */
 	const int *ifindex;
@@ -40,6 +41,17 @@ __u32 ct_ring_size(__u32 flows);
 /* Returns the loaded object, or NULL with @err holding one sentence. */
 struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errlen);
 void ct_unload(struct closetrace *skel);
+
+struct resets;
+
+/*
+ * The reset tracepoint programs (resets.bpf.c), loaded on the maps of @skel, loaded from
+ * @o before: they need the kernel's BTF, which the packet programs do not. Returns them,
+ * not attached, or NULL with @err holding one sentence.
+ */
+struct resets *ct_load_resets(struct closetrace *skel, const struct ct_load_opts *o, char *err,
+			      size_t errlen);
+void ct_unload_resets(struct resets *rs);
 
 struct ct_counters;
 

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * reasons.h - why this host sent a RST: the kernel's reset reason (enum sk_rst_reason,
- * 6.10+) and the socket state, as the tcp/tcp_send_reset tracepoint carries them. The
- * tracepoint's format file says where its fields are and what each reason number is
- * called on this kernel, so nothing here depends on one kernel's numbering. Pure, apart
- * from ct_reasons_probe(), which reads the format file.
+ * 6.10+) and the socket state, as the tcp_send_reset tracepoint hands them over. The
+ * kernel's BTF says what each reason number is called on this kernel (reasons_btf.c reads
+ * it), so nothing here depends on one kernel's numbering. Pure.
  */
 #ifndef CT_REASONS_H
 #define CT_REASONS_H
@@ -17,30 +16,24 @@
 #define CT_REASONS_MAX 64	/* reason numbers kept; the kernel has about 25 */
 
 struct ct_reasons {
-	/* field offsets in the tracepoint record, CT_FIELD_NONE when absent */
-	__u16 off_state, off_reason, off_saddr, off_daddr;
-	/* tcp_receive_reset's fields, CT_FIELD_NONE when absent (or no such tracepoint) */
-	__u16 rx_family, rx_sport, rx_dport, rx_saddr, rx_daddr, rx_saddr6, rx_daddr6;
+	int send_reset;		/* the kernel has the tcp_send_reset tracepoint (4.15+) */
+	int receive_reset;	/* ... and tcp_receive_reset */
+	int reason_arg;		/* tcp_send_reset passes enum sk_rst_reason (6.10+) */
 	int nnames;
 	char names[CT_REASONS_MAX][28];	/* our spelling: "no-socket", "abort-on-close" */
 };
 
 /*
- * Parse the text of tcp_send_reset's format file into @r. Returns 0 when the addresses
- * can be found (the reason may still be missing, on kernels before 6.10), -1 otherwise.
+ * Name reason number @value after the kernel's enumerator @kernel
+ * (SK_RST_REASON_TCP_ABORT_ON_CLOSE). Returns 0, or -1 for what is not a reason (the
+ * enum's _MAX) or a number past CT_REASONS_MAX.
  */
-int ct_reasons_parse(const char *text, struct ct_reasons *r);
-
-/* Parse tcp_receive_reset's format into @r's rx_* offsets; 0 if usable, -1 otherwise. */
-int ct_reasons_parse_rx(const char *text, struct ct_reasons *r);
+int ct_reasons_name(struct ct_reasons *r, long long value, const char *kernel);
 
 /*
- * Read the format files from tracefs (or debugfs). Returns 0, or -1 with one sentence in
- * @err when the tracepoint is not there.
+ * Our name for a kernel reason name: SK_RST_REASON_TCP_ABORT_ON_CLOSE, or
+ * TCP_ABORT_ON_CLOSE as the tracepoint prints it -> abort-on-close.
  */
-int ct_reasons_probe(struct ct_reasons *r, char *err, size_t errlen);
-
-/* Our name for a kernel reason name: TCP_ABORT_ON_CLOSE -> abort-on-close. */
 void ct_reason_spell(const char *kernel, char *buf, size_t len);
 
 /* The table records are named from (set by a live session; replay has none). */

@@ -37,17 +37,6 @@ ns_bg() {
 	NS_PIDS+=("$!")
 }
 
-# ns_exec_traced NS CMD...: exec CMD in namespace NS, in the mount namespace of its own
-# that ip netns exec makes (with a fresh /sys), where tracefs is mounted as on a host so
-# that reset reasons can be read; the mount goes with the process. It replaces the
-# calling shell, so that (ns_exec_traced ...) & leaves CMD's own pid in $!.
-ns_exec_traced() {
-	local ns=$1
-	shift
-	exec ip netns exec "$ns" sh -c 'mountpoint -q /sys/kernel/tracing ||
-		mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; exec "$@"' sh "$@"
-}
-
 ns_setup() {
 	local id
 	id=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
@@ -109,7 +98,7 @@ ns_drive() {
 }
 
 # ns_start NAME CMD...: CMD, a closetrace watch run with -v (through ip netns exec, or a
-# function such as ns_exec_traced that execs), in the background, its output in
+# function that execs it), in the background, its output in
 # $d/NAME.out and $d/NAME.err, until it says it is watching; its pid in $WPID, killed at
 # teardown. ns_stop: SIGINT, and its exit status.
 ns_start() {

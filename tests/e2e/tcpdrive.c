@@ -12,7 +12,7 @@
  *   tcpdrive client KIND SERVER CPORT [SILENT]
  *       KIND: graceful refused reset-client reset-server fin-reset unanswered
  *             half-closed orphan-rst syn-reset, and for the server's reset reasons:
- *             unread-close linger2 data-after-close keepalive
+ *             unread-close linger2 data-after-close timewait keepalive
  *       SERVER: the server's address; CPORT: the client port to bind;
  *       SILENT: an address whose frames reach the server but which it does not own
  *       (unanswered, syn-reset)
@@ -391,6 +391,19 @@ static int cmd_client(int argc, char **argv)
 			;
 		if (send(fd, "late\n", 5, MSG_NOSIGNAL) != 5)
 			die("data-after-close: send");
+		msleep(200);
+		close(fd);
+	} else if (!strcmp(kind, "timewait")) {
+		/* as data-after-close, but once the server's socket is a timewait one: our ACK of
+		 * its FIN leaves first (delayed ACKs wait 200 ms at most) */
+		fd = connect_from(srv, 8007, cport, 0);
+		if (fd < 0)
+			die("timewait");
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		msleep(400);
+		if (send(fd, "late\n", 5, MSG_NOSIGNAL) != 5)
+			die("timewait: send");
 		msleep(200);
 		close(fd);
 	} else if (!strcmp(kind, "keepalive")) {

@@ -38,11 +38,12 @@ promql() {
 	in_s curl -s --max-time 5 --get --data-urlencode "query=$1" \
 		"http://127.0.0.1:$PP/api/v1/query"
 }
-# watch_start NAME ARGS...: a watch in S (tracefs mounted: reset reasons), ready to serve
+# watch_start NAME ARGS...: a watch in S (a bare ip netns exec: no tracefs, reasons from
+# BTF), ready to serve
 watch_start() {
 	local name=$1
 	shift
-	ns_start "$name" ns_exec_traced "$NS_S" "$CT" -v watch "$@"
+	ns_start "$name" ip netns exec "$NS_S" "$CT" -v watch "$@"
 }
 
 # --- a real Prometheus scraping a watch of two interfaces ----------------------------
@@ -214,20 +215,31 @@ t_reasons() {
 check "resets_sent_total: the server's RSTs by the kernel's reason (no-socket for refusals)" \
 	t_reasons
 
-t_reasons_untraced() {
-	# without tracefs no reason is known: tc still counts every RST this host sends
-	ip netns exec "$NS_S" "$CT" -v watch -i s0 -o none --metrics "$PM" >/dev/null 2>"$d/ut.err" &
+t_reasons_notrace() {
+	# a mount namespace of its own where tracefs and debugfs are surely absent: the
+	# reasons still come (from BTF), and every RST this host sends counts once
+	ip netns exec "$NS_S" unshare -m --propagation private sh -c '
+		umount -l /sys/kernel/tracing /sys/kernel/debug/tracing /sys/kernel/debug \
+			2>/dev/null
+		! grep -qE " (tracefs|debugfs) " /proc/self/mounts || exit 99
+		exec "$@"' sh "$CT" -v watch -i s0 -o none --metrics "$PM" \
+		>/dev/null 2>"$d/ut.err" &
 	local w=$!
 	wait_for "$d/ut.err" "watching " 5 || return 1
-	ns_drive refused 2 || return 1
+	ns_drive refused 2 && ns_drive reset-server 1 || return 1
 	sleep 1.5
 	scrape >"$d/ut.scrape"
 	kill -INT $w
 	wait $w || return 1
-	grep -q '^closetrace_resets_sent_total{iface="s0",reason="-"} 2$' "$d/ut.scrape" &&
-		[ "$(grep -c '^closetrace_resets_sent_total{iface="s0"' "$d/ut.scrape")" = 1 ]
+	grep '^closetrace_resets_sent_total{iface="s0"' "$d/ut.scrape" >&3
+	grep -q '^closetrace_resets_sent_total{iface="s0",reason="no-socket"} 2$' "$d/ut.scrape" &&
+		grep -q '^closetrace_resets_sent_total{iface="s0",reason="state"} 1$' \
+			"$d/ut.scrape" &&
+		[ "$(grep '^closetrace_resets_sent_total{iface="s0"' "$d/ut.scrape" |
+			grep -vc ' 0$')" = 2 ]
 }
-check "resets_sent_total without the tracepoint: every RST sent, under -" t_reasons_untraced
+check "resets_sent_total without tracefs or debugfs: the RSTs sent by the kernel's reason" \
+	t_reasons_notrace
 
 t_none() {
 	watch_start c -i s0 -o none --metrics "$PM" || return 1

@@ -2,11 +2,14 @@
 # test_reasons.sh - why this host sent a RST, end to end, in namespaces the test makes
 # (netns.sh): the server's sockets are made to reset for each reason real sockets can
 # provoke (a port with no listener, close with unread data, SO_LINGER 0, FIN_WAIT2 with
-# linger2 < 0, data after close, a keepalive that times out against a client whose
-# answers are dropped), and watch on the server's interface must report the kernel's
-# reason and socket state on each close event. Also: the reason in text output, in a
-# filter and in top; and a watch that cannot see the tracepoint says so once under -v
-# and reports "-", nothing else changing.
+# linger2 < 0, data after close, data for a timewait socket, a keepalive that times out
+# against a client whose answers are dropped), and watch on the server's interface must
+# report the kernel's reason and socket state on each close event. The reasons come from
+# BTF, without tracefs: the watch runs under a bare ip netns exec (a fresh /sys, no
+# tracefs), and once more in a mount namespace of its own with tracefs and debugfs
+# unmounted. Also: the reason in text output, in a filter and in top; and a watch on a
+# kernel without BTF (hidden in a mount namespace) says so once under -v and reports "-",
+# nothing else changing.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../cli/lib.sh"
@@ -17,13 +20,9 @@ DRIVE=$here/../../build/tests/tcpdrive
 need_root
 d=$T_DIR
 
-for tool in jq nft; do
+for tool in jq nft unshare; do
 	command -v $tool >/dev/null || { echo "not ok 1 - $tool is missing (make deps)"; exit 1; }
 done
-if [ ! -e /sys/kernel/tracing/events/tcp/tcp_send_reset/format ] &&
-	! mount | grep -q tracefs; then
-	echo "# tracefs is not mounted here: mounted inside each namespace run below" >&3
-fi
 check "namespaces and veth pairs are set up" ns_setup
 ns_bg "$NS_S" "$DRIVE" server "$S4" "$S6" >"$d/server.out"
 check "the test server listens" wait_for "$d/server.out" ready 5
@@ -38,13 +37,17 @@ table inet ctkeep {
 }
 EOF
 
-# start_watch NAME ARGS...: closetrace watch on s0, with tracefs (ns_exec_traced);
+check "no tracefs under ip netns exec: the reasons must come from elsewhere" \
+	ip netns exec "$NS_S" sh -c '! grep -q " tracefs " /proc/self/mounts &&
+		[ ! -e /sys/kernel/tracing/events/tcp ]'
+
+# start_watch NAME ARGS...: closetrace watch on s0 under a bare ip netns exec;
 # $d/NAME.out, .err; stop_watch NAME leaves its exit status in $d/NAME.rc
 WPID=
 start_watch() {
 	local name=$1
 	shift
-	(ns_exec_traced "$NS_S" "$CT" -v watch -i s0 "$@") >"$d/$name.out" 2>"$d/$name.err" &
+	(exec ip netns exec "$NS_S" "$CT" -v watch -i s0 "$@") >"$d/$name.out" 2>"$d/$name.err" &
 	WPID=$!
 	wait_for "$d/$name.err" watching 10
 }
@@ -63,6 +66,7 @@ CASES=(
 	"reset-server 8002 reset-server srv state close"
 	"linger2 8006 fin-reset srv abort-on-linger close"
 	"data-after-close 8007 fin-reset srv abort-on-data close"
+	"timewait 8007 fin-reset srv timewait-socket time-wait"
 	"keepalive 8008 reset-server srv keepalive-timeout established"
 )
 check "watch starts with the reset tracepoint" start_watch reasons -o json
@@ -129,7 +133,7 @@ PORT=$((PORT + 2))
 
 # top shows the reason with the last abnormal close
 t_top() {
-	(ns_exec_traced "$NS_S" "$CT" top -i s0 -b -n 2 -d 1) >"$d/top.out" 2>"$d/top.err" &
+	(exec ip netns exec "$NS_S" "$CT" top -i s0 -b -n 2 -d 1) >"$d/top.out" 2>"$d/top.err" &
 	local tp=$!
 	sleep 0.3
 	ip netns exec "$NS_C" "$DRIVE" client refused "$S4" $PORT
@@ -139,22 +143,61 @@ t_top() {
 check "top: the last abnormal close with its reason (refused/no-socket)" t_top
 PORT=$((PORT + 1))
 
-# without the tracepoint (tracefs not mounted, as under a bare ip netns exec): said once
-# under -v, the reason is "-", the closes are as before
-t_none() {
-	ip netns exec "$NS_S" "$CT" -v watch -i s0 -o json >"$d/none.out" 2>"$d/none.err" &
-	local wp=$!
-	wait_for "$d/none.err" watching 10 || return 1
+# a mount namespace of the watch's own where tracefs and debugfs are surely absent
+# (unmounted if ip netns exec's fresh /sys had them): the reasons are the same
+NOTRACE='umount -l /sys/kernel/tracing /sys/kernel/debug/tracing /sys/kernel/debug 2>/dev/null
+	if grep -qE " (tracefs|debugfs) " /proc/self/mounts; then
+		echo "tracefs or debugfs still mounted" >&2; exit 99; fi
+	exec "$@"'
+t_notrace() {
+	(exec ip netns exec "$NS_S" unshare -m --propagation private sh -c "$NOTRACE" sh \
+		"$CT" -v watch -i s0 -o json) >"$d/notrace.out" 2>"$d/notrace.err" &
+	WPID=$!
+	wait_for "$d/notrace.err" watching 10 || { cat "$d/notrace.err"; return 1; }
 	ip netns exec "$NS_C" "$DRIVE" client refused "$S4" $PORT
-	sleep 0.5
-	kill -INT $wp
-	wait $wp || return 1
-	[ "$(grep -c 'reset reasons show as -' "$d/none.err")" = 1 ] &&
-	[ "$(jq -r "select(.clt_port == $PORT) | \"\(.close) \(.rst_reason) \(.rst_state)\"" \
-		"$d/none.out")" = "refused - -" ]
+	ip netns exec "$NS_C" "$DRIVE" client unread-close "$S6" $((PORT + 1))
+	ip netns exec "$NS_C" "$DRIVE" client timewait "$S4" $((PORT + 2))
+	stop_watch notrace
+	[ "$(cat "$d/notrace.rc")" = 0 ] || return 1
+	local want=("refused no-socket -" "reset-server abort-on-close close"
+		    "fin-reset timewait-socket time-wait") got
+	for i in 0 1 2; do
+		got=$(jq -r "select(.clt_port == $((PORT + i))) |
+			\"\(.close) \(.rst_reason) \(.rst_state)\"" "$d/notrace.out")
+		[ "$got" = "${want[$i]}" ] || { echo "port $((PORT + i)): got '$got'"; return 1; }
+	done
 }
-check "no tracepoint: stated once under -v, reason '-', the close unchanged" t_none
-PORT=$((PORT + 1))
+check "no tracefs nor debugfs in the watch's mount namespace: the same reasons" t_notrace
+PORT=$((PORT + 3))
+
+# without kernel BTF (hidden in a mount namespace of the watch's own, with the files
+# libbpf would fall back to): said once under -v, the reason is "-", the closes as before
+NOBTF='mount -t tmpfs none /sys/kernel/btf || exit 99
+	r=$(uname -r)
+	for f in /boot/vmlinux-$r /lib/modules/$r/vmlinux-$r /lib/modules/$r/build/vmlinux \
+		/usr/lib/modules/$r/kernel/vmlinux /usr/lib/debug/boot/vmlinux-$r \
+		/usr/lib/debug/boot/vmlinux-$r.debug /usr/lib/debug/lib/modules/$r/vmlinux; do
+		[ ! -e "$f" ] || mount --bind /dev/null "$f" || exit 99
+	done
+	exec "$@"'
+t_nobtf() {
+	(exec ip netns exec "$NS_S" unshare -m --propagation private sh -c "$NOBTF" sh \
+		"$CT" -v watch -i s0 -o json) >"$d/nobtf.out" 2>"$d/nobtf.err" &
+	WPID=$!
+	wait_for "$d/nobtf.err" watching 10 || { cat "$d/nobtf.err"; return 1; }
+	ip netns exec "$NS_C" "$DRIVE" client refused "$S4" $PORT
+	ip netns exec "$NS_C" "$DRIVE" client unread-close "$S4" $((PORT + 1))
+	stop_watch nobtf
+	[ "$(cat "$d/nobtf.rc")" = 0 ] &&
+	[ "$(grep -c 'reset reasons show as -' "$d/nobtf.err")" = 1 ] &&
+	grep -q 'no BTF' "$d/nobtf.err" &&
+	[ "$(jq -r "select(.clt_port == $PORT) | \"\(.close) \(.rst_reason) \(.rst_state)\"" \
+		"$d/nobtf.out")" = "refused - -" ] &&
+	[ "$(jq -r "select(.clt_port == $((PORT + 1))) | \"\(.close) \(.rst_by)\"" \
+		"$d/nobtf.out")" = "reset-server srv" ]
+}
+check "no kernel BTF: stated once under -v, reason '-', the closes unchanged" t_nobtf
+PORT=$((PORT + 2))
 check "nothing left loaded: no closetrace program, no tracepoint link" bash -c "
-	! bpftool prog show | grep -qE 'name (ct_tc|ct_xdp|ct_send_reset) '"
+	! bpftool prog show | grep -qE 'name (ct_tc|ct_xdp|ct_send_reset|ct_receive_reset) '"
 done_testing
