@@ -8,6 +8,7 @@ top=$here/../..
 . "$top/tests/e2e/netns.sh"
 B=$top/build/tests/ctbench
 CT=$top/build/closetrace
+DRIVE=$top/build/tests/tcpdrive
 FLOOR=$top/build/bpf/floor.bpf.o
 out=$(mktemp -d "${TMPDIR:-/tmp}/closetrace-bench.XXXXXX")
 trap 'ns_teardown; rm -rf "$out"' EXIT
@@ -134,12 +135,66 @@ for mode in fin rst; do
 	row "  events lost during the tc run" "${lost:-0}" "" ""
 done
 
+# --- 3b. floods ---------------------------------------------------------------------------
+# the churn namespaces: held connections, then spoofed SYNs (or orphan RSTs) sent on c0 as
+# fast as AF_PACKET takes them; what closetrace keeps and reports, and what it loses
+say "SYN flood and RST storm"
+ns_bg "$NS_S" "$DRIVE" server "$S4" >"$out/srv"
+wait_for "$out/srv" ready 5
+SMAC=$(ip -n "$NS_S" -br link show s0 | awk '{print $3}')
+HELD=200 NFLOOD=${BENCH_FLOOD:-1000000}
+# secs CMD...: wall seconds CMD takes
+secs() { local t0=$(date +%s%N); "$@" >/dev/null; echo $(( ($(date +%s%N) - t0) / 1000000 )) | awk '{printf "%.3f", $1 / 1000}'; }
+sumj() { jq -s "[.[] | $2] | add // 0" "$1"; }
+ip netns exec "$NS_S" "$CT" -v watch -i s0 -a -o json --table-size 65536 >"$out/f.json" \
+	2>"$out/w" &
+WPID=$!
+wait_for "$out/w" watching 10
+mkfifo "$out/go"
+ns_bg "$NS_C" sh -c "exec '$DRIVE' hold $HELD $S4 20000 <>'$out/go'" >"$out/hold"
+wait_for "$out/hold" "held $HELD" 30
+t=$(secs ip netns exec "$NS_C" "$DRIVE" flood syn c0 "$SMAC" "$S4" 8001 "$NFLOOD" 5)
+sleep 1.5
+echo go >"$out/go"
+wait_for "$out/hold" "closed $HELD" 30
+sleep 1.5
+kill -INT $WPID; wait $WPID; WPID=
+kept=$(jq -s '[.[] | select(.type == "close" and .close == "graceful" and .srv_port == 8001)] | length' "$out/f.json")
+row "SYN flood: spoofed SYNs/s offered ($NFLOOD)" "$(awk -v t="$t" -v n="$NFLOOD" 'BEGIN{printf "%.0f", n/t}')" "" ""
+row "  established kept: closes reported of $HELD" "$kept" "$HELD" "$(ratio "$kept" $HELD)"
+row "  evicted embryonic / established (table 65536)" "$(sumj "$out/f.json" 'select(.type == "loss") | .evicted_embryonic')" \
+	"$(sumj "$out/f.json" 'select(.type == "loss") | .evicted_established')" ""
+row "  events lost / untracked" "$(sumj "$out/f.json" 'select(.type == "loss") | .events_lost')" \
+	"$(sumj "$out/f.json" 'select(.type == "loss") | .untracked')" ""
+ip netns exec "$NS_S" "$CT" -v watch -i s0 -o json >"$out/r.json" 2>"$out/w" &
+WPID=$!
+wait_for "$out/w" watching 10
+ip netns exec "$NS_C" "$DRIVE" flood rst c0 "$SMAC" "$S4" 8001 "$NFLOOD" 9 >/dev/null &
+FP=$!
+t0=$(date +%s%N)
+PORT=30000
+for ((i = 0; i < 100; i++)); do
+	ip netns exec "$NS_C" "$DRIVE" client refused "$S4" $((PORT + i)) || break
+done
+wait $FP
+t=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN{printf "%.3f", (b - a) / 1e9}')
+sleep 1.5
+kill -INT $WPID; wait $WPID; WPID=
+pr=$(jq -s '[.[] | select(.type == "close" and .close == "orphan-rst")] | length' "$out/r.json")
+sm=$(sumj "$out/r.json" 'select(.type == "summary") | .count')
+rf=$(jq -s '[.[] | select(.type == "close" and .close == "refused")] | length' "$out/r.json")
+row "RST storm: orphan RSTs/s offered ($NFLOOD)" "$(awk -v t="$t" -v n="$NFLOOD" 'BEGIN{printf "%.0f", n/t}')" "" ""
+row "  printed + summarised (sent)" "$((pr + sm))" "$NFLOOD" "$(ratio $((pr + sm)) "$NFLOOD")"
+row "  refusals printed during it (of 100)" "$rf" "100" "$(ratio "$rf" 100)"
+row "  events lost" "$(grep -o '[0-9]* events lost' "$out/w" | tail -1 | awk '{print $1}' | grep . || echo 0)" "" ""
+
 # --- 4. events --------------------------------------------------------------------------------
 say "events: ring buffer to NDJSON"
 config none
 ev() {	# ev COUNT: events printed, lost, seconds, latency p50/p99 ms
 	local t0 t1 n
-	ip netns exec $R "$CT" -v watch -i g1 -o json --table-size 2097152 2>"$out/w" |
+	ip netns exec $R "$CT" -v watch -i g1 -o json --table-size 2097152 --storm-rate 0 \
+		2>"$out/w" |
 		"$B" lat >"$out/lat" &
 	WPID=
 	wait_for "$out/w" watching 10
@@ -158,7 +213,8 @@ row "events: burst of 200000 orphan RSTs, printed" "$n" "200000" "$(ratio "$n" 2
 row "  lost (ring buffer full)" "$lost" "" ""
 row "  latency p50 / p99 ms (kernel ts -> output)" "$p50" "$p99" ""
 # the rate the reader keeps up with: JSON out to /dev/null, counted by watch itself
-ip netns exec $R "$CT" -v watch -i g1 -o json --table-size 2097152 >/dev/null 2>"$out/w" &
+ip netns exec $R "$CT" -v watch -i g1 -o json --table-size 2097152 --storm-rate 0 >/dev/null \
+	2>"$out/w" &
 WPID=$!
 wait_for "$out/w" watching 10
 t0=$(date +%s%N)
@@ -214,10 +270,11 @@ say "memory"
 ip netns exec $R "$CT" -v watch -i g1 >/dev/null 2>"$out/w" &
 WPID=$!
 wait_for "$out/w" watching 10
-mem=$(bpftool -j map show | jq '[.[] | select(.name == "flows") | .bytes_memlock] | max')
+# the table and its two eviction rings, as the kernel accounts them
+mem=$(bpftool -j map show | jq '[.[] | select(.name == "flows" or .name == "emb_ring" or .name == "est_ring")] | group_by(.name) | map(max_by(.bytes_memlock).bytes_memlock) | add')
 rss=$(awk '/VmRSS/ {print $2}' /proc/$WPID/status)
 kill -INT $WPID; wait $WPID; WPID=
 row "bytes per flow: key + value (+ hash element)" "144" "192" ""
-row "flow map memory at the default 131072 flows" "$((mem / 1048576)) MiB" "" ""
+row "flow table + rings memory at the default 131072 flows" "$((mem / 1048576)) MiB" "" ""
 row "watch RSS" "$((rss / 1024)) MiB" "" ""
 echo "(table written to build/bench.txt)" >&2

@@ -39,7 +39,7 @@ start() {
 attached() { ip netns exec "$NS_S" bpftool net show dev s0 | grep -q ct_tc; }
 # the effective capabilities of every thread of the watch, once each (a thread keeps those
 # it was born with: one started before the drop would still have them)
-capeff() { cat "/proc/$WPID"/task/*/status | awk '/^CapEff/ {print $2}' | sort -u | tr '\n' ' '; }
+capeff() { cat "/proc/$WPID"/task/*/status | awk '/^CapEff/ {print $2}' | sort -u | xargs; }
 threads() { ls "/proc/$WPID/task" | wc -l; }
 uid_of() { awk '/^Uid/ {print $2}' "/proc/$WPID/status"; }
 
@@ -55,7 +55,7 @@ t_unprivileged() {
 	n=$(threads)
 	ns_stop || return 1
 	echo "# uid $uid, CapEff of its $n threads after attach: $eff" >&3
-	[ "$uid" = $NOBODY ] && [ "$eff" = "0000000000000000 " ] && [ "$n" -ge 3 ] &&
+	[ "$uid" = $NOBODY ] && [ "$eff" = 0000000000000000 ] && [ "$n" -ge 3 ] &&
 		[ "$(jq -r .close "$d/np.out" | sort | uniq -c | tr -s ' ')" = " 2 refused
  1 reset-server" ] && grep -q "capabilities dropped$" "$d/np.err" && ! attached
 }
@@ -74,10 +74,10 @@ check "a missing capability is named in one sentence, exit 1, nothing attached" 
 t_user() {
 	start us "$CT" -v watch -i s0 -o json --user nobody || return 1
 	local eff uid
-	eff=$(capeff)
 	uid=$(uid_of)
 	ns_drive refused 1 || return 1
 	sleep 0.5
+	eff=$(capeff)
 	ns_stop || return 1
 	[ "$uid" = $NOBODY ] && [ "$eff" = 0000000000000000 ] &&
 		[ "$(jq -r .close "$d/us.out")" = refused ] && ! attached
@@ -248,7 +248,7 @@ t_unit_run() {
 	ns_drive refused 2 || return 1
 	sleep 1.5
 	ip netns exec "$NS_S" curl -s http://127.0.0.1:9464/metrics >"$d/unit.metrics"
-	[ "$(capeff)" = "0000000000000000 " ] && [ "$(threads)" -ge 2 ] || return 1
+	[ "$(capeff)" = 0000000000000000 ] && [ "$(threads)" -ge 2 ] || return 1
 	ns_stop || return 1
 	[ "$(jq -r .close "$d/unitlog/closes.json" | sort | uniq -c | tr -s ' ')" = " 2 refused" ] &&
 		grep -q '^closetrace_server_closes_total{iface="s0",port="other",close="refused"} 2$' \

@@ -60,8 +60,8 @@ frame_ok() {
 	sed -n 6p $f | grep -qx 'group server (g)  sort RST.S (< >)  filter none (/)' &&
 	sed -n 7p $f | grep -qx '' &&
 	sed -n 8p $f | grep -Eq '^SERVER +CONN +CT +SYN/C +FIN\.C +FIN\.S +RST\.C +RST\.S +REFUSED +RESETS +FINRST +UNANS +RST/C +LAST$' &&
-	sed -n 9p $f | grep -Eq '^192\.0\.2\.2:8002 +4 +4 +1\.00 +0 +0 +0 +4 +0 +4 +0 +0 +1\.00  reset-server [0-9]+s ago$' &&
-	sed -n 10p $f | grep -Eq '^192\.0\.2\.2:8009 +2 +0 +1\.00 +0 +0 +0 +2 +2 +0 +0 +0 +1\.00  refused [0-9]+s ago$' &&
+	sed -n 9p $f | grep -Eq '^192\.0\.2\.2:8002 +4 +4 +1\.00 +0 +0 +0 +4 +0 +4 +0 +0 +1\.00  reset-server/state [0-9]+s ago$' &&
+	sed -n 10p $f | grep -Eq '^192\.0\.2\.2:8009 +2 +0 +1\.00 +0 +0 +0 +2 +2 +0 +0 +0 +1\.00  refused/no-socket [0-9]+s ago$' &&
 	sed -n 11p $f | grep -Eq '^192\.0\.2\.2:8001 +3 +3 +1\.00 +3 +3 +0 +0 +0 +0 +0 +0 +0\.00  -$' &&
 	sed -n 12p $f | grep -Eq '^192\.0\.2\.2:8003 +1 +1 +1\.00 +1 +0 +1 +0 +0 +0 +1 +0 +1\.00  fin-reset [0-9]+s ago$' &&
 	sed -n 13p $f | grep -qx '' && [ "$(wc -l <$f)" = 13 ]
@@ -189,13 +189,14 @@ check "top -r -b: per-server counts equal replay's flow records summed" bash -c 
 # top -r takes replay's options: on a capture with more connections open at once than a
 # small table holds, and SYNs repeated after a short SYN timeout, its totals equal replay's
 # with the same options, and differ from what the defaults give. Flows evicted after their
-# close have no final record, so the closes are what top's counts equal here.
+# close have no final record, so the closes are what top's counts equal here; the server
+# RSTs of evicted flows make hundreds of orphan rows (over 500).
 python3 "$here/../cli/pcapgen.py" pressure "$d/pressure.pcap" 3000
 sums="$(declare -f replay_sums top_sums); cap=$d/pressure.pcap CT=$CT"
 opts="--table-size 1024 --syn-timeout 2 --idle-timeout 60"
 check "top -r with --table-size, --syn-timeout, --idle-timeout: per-server counts equal replay's" bash -c "
 	$sums; opts='$opts' records=--all; replay_sums >$d/p.replay; top_sums >$d/p.top
-	diff $d/p.replay $d/p.top >&2 && [ \$(wc -l <$d/p.top) -gt 1000 ]"
+	diff $d/p.replay $d/p.top >&2 && [ \$(wc -l <$d/p.top) -gt 500 ]"
 check "... and its total of connections equals replay's records" bash -c "
 	n=\$('$CT' replay --all -o json $opts $d/pressure.pcap 2>/dev/null | grep -c '\"type\":\"close\"')
 	'$CT' top -r $d/pressure.pcap -b $opts 2>/dev/null | grep -q \"over \$n conn\" && [ \$n -gt 1000 ]"
