@@ -1157,6 +1157,51 @@ static void t_assured_midstream(void **state)
 	assert_false(f.state & CT_ST_ASSURED);
 }
 
+/* Past the storm rate, orphan RSTs are counted in the summary table, not sent. */
+static void t_storm_summary(void **state)
+{
+	struct ring_buffer *rb;
+	struct closetrace *saved;
+	struct ct_storm_key k, next;
+	struct ct_storm_val v[256];
+	__u64 c[CT_C_MAX], summed = 0;
+	struct conn cn;
+	int fd, first = 1, keys = 0, ncpu = libbpf_num_possible_cpus();
+
+	(void)state;
+	need_priv();
+	assert_true(ncpu <= 256);
+	saved = swap_in(4096, 10, &rb);
+	for (int i = 0; i < 100; i++) {
+		conn_init(&cn, &v4_xdp, 1);
+		cn.c_port = (uint16_t)(20000 + i);
+		C(&cn, RST | ACK, 0);
+	}
+	conn_init(&cn, &v4_xdp, 2);	/* a refusal: never summarised */
+	C(&cn, SYN, 0);
+	S(&cn, RST | ACK, 0);
+	counters(c);
+	ring_buffer__consume(rb);
+	fd = bpf_map__fd(F.skel->maps.storm);
+	for (; !bpf_map_get_next_key(fd, first ? NULL : &k, &next); first = 0) {
+		k = next;
+		keys++;
+		assert_int_equal(bpf_map_lookup_elem(fd, &next, v), 0);
+		assert_int_equal(next.port, 443);
+		assert_int_equal(next.close, CT_CLOSE_ORPHAN_RST);
+		assert_int_equal(CT_STORM_BY(next.epoch), CT_BY_CLT);
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			summed += v[cpu].count;
+	}
+	swap_out(saved, rb);
+	assert_int_equal(c[CT_C_CLOSE_BASE + CT_CLOSE_ORPHAN_RST], 100);
+	assert_int_equal(c[CT_C_SUMMARISED], 90);
+	assert_int_equal(c[CT_C_STORM_FULL], 0);
+	assert_int_equal(keys, 1);
+	assert_int_equal(summed, 90);
+	assert_int_equal(F.nev, 11);	/* 10 orphans, 1 refusal */
+}
+
 /* ---- taking a flow out while packets come ------------------------------------------- */
 
 struct taken {
@@ -1986,6 +2031,7 @@ int main(void)
 	add("evict established-last", t_evict_established_last, NULL);
 	add("assured midstream", t_assured_midstream, NULL);
 	add("take race re-created", t_take_race, NULL);
+	add("storm summary past the rate", t_storm_summary, NULL);
 	add("scan drains 1M expiring", t_scan_drains, NULL);
 	add("race fin-fin two-cpus", t_race_fin_fin, NULL);
 	add("race rst-rst two-cpus", t_race_rst_rst, NULL);

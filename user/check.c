@@ -74,7 +74,9 @@ static int check_resets(struct closetrace *skel, const struct ct_load_opts *base
 
 static int run_check(struct ct_config *c)
 {
-	struct ct_load_opts lo = { .flows = (__u32)c->table_size };
+	/* the branches watch's defaults keep (graceful events, storm summaries) verified too */
+	struct ct_load_opts lo = { .flows = (__u32)c->table_size, .emit_graceful = 1,
+				   .storm_rate = CT_DEFAULT_STORM_RATE };
 	struct closetrace *skel;
 	struct utsname uts;
 	char err[256];
