@@ -6,7 +6,8 @@
  * groups and samples; the sparkline; a whole batch frame rendered line by line. The caps:
  * a million sources fed through caps of a few thousand flows and a hundred groups keep
  * the memory bounded and every total exact, with what overflowed counted; (other) leaves
- * with the window; SipHash against the reference vectors.
+ * with the window; open flows folded, then closed, count once (embryonic ones forgotten
+ * first past the table's capacity); SipHash against the reference vectors.
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -928,6 +929,164 @@ static void test_caps_open_and_filter(void **state)
 	ct_agg_free(a);
 }
 
+/* Flow @n of random_flow() as a scan sees it before its end: no RST, FIN or close yet. */
+static struct ct_record open_flow(__u32 n)
+{
+	struct ct_record r = random_flow(0xc0000200 + n, n, T0);
+
+	r.type = CT_REC_OPEN;
+	r.close = r.flow.close = CT_CLOSE_NONE;
+	r.flow.state &= ~CT_ST_ENDED;
+	memset(r.flow.rst, 0, sizeof(r.flow.rst));
+	memset(r.flow.fin, 0, sizeof(r.flow.fin));
+	r.ts_ns = T0;
+	return r;
+}
+
+/*
+ * Open flows folded past the table's capacity, then their closes and final states: each
+ * flow counts once, its RSTs and close once, in (other) and in the samples.
+ */
+static void test_caps_fold_open_then_close(void **state)
+{
+	struct ct_agg_caps caps = { .max_ended = 100, .max_open = 100, .max_groups = 20 };
+	struct ct_agg *a = ct_agg_new(60 * SEC, &caps);
+	struct totals want = { 0 };
+	const struct ct_sample *x;
+	struct ct_agg_stats st;
+	__u64 closes = 0;
+
+	(void)state;
+	assert_non_null(a);
+	for (__u32 n = 0; n < 300; n++) {
+		struct ct_record r = open_flow(n);
+
+		assert_int_equal(ct_agg_feed(a, &r, T0), 0);
+	}
+	ct_agg_stats(a, &st);
+	assert_int_equal(st.folded_open, 100);
+	/* the first hundred, folded while open, end now: the close, then the final state */
+	for (__u32 n = 0; n < 300; n++) {
+		struct ct_record r = random_flow(0xc0000200 + n, n, T0);
+
+		r.ts_ns = T0 + SEC;
+		total_rec(&want, &r);
+		r.type = CT_REC_CLOSE;
+		assert_int_equal(ct_agg_feed(a, &r, T0 + SEC), 0);
+		r.type = CT_REC_FLOW;
+		assert_int_equal(ct_agg_feed(a, &r, T0 + SEC), 0);
+	}
+	assert_int_equal(want.flows, 300);
+	assert_rows_sum(a, CT_G_SERVER, &want, 20);
+	assert_rows_sum(a, CT_G_CLIENT_IP, &want, 20);
+	ct_agg_stats(a, &st);
+	assert_int_equal(st.folded, 200);	/* 100 open, then 100 ended past the cap */
+	assert_int_equal(st.folded_open, 100);
+	assert_int_equal(st.kept, 100);
+	x = ct_agg_tick(a, T0 + 2 * SEC, 1);
+	assert_int_equal(x->conns, 300);
+	assert_int_equal(x->rst[0], want.rst[0]);
+	assert_int_equal(x->rst[1], want.rst[1]);
+	for (int k = 0; k < CT_CLOSE_MAX; k++)
+		closes += x->closes[k];
+	assert_int_equal(closes, 300);
+	ct_agg_free(a);
+}
+
+/* The open flows of test_caps_open_forgotten() with no handshake: odd ones, then 100..149. */
+static int embryonic(__u32 n)
+{
+	return n < 100 ? n & 1 : n < 150;
+}
+
+/*
+ * More folded open flows than the table holds: the embryonic ones, which the kernel
+ * evicts first, are forgotten first (counted), and the established ones' closes still
+ * count once. A scan that no longer sees a folded flow forgets it; so does a new filter.
+ */
+static void test_caps_open_forgotten(void **state)
+{
+	struct ct_agg_caps caps = { .max_ended = 100, .max_open = 100, .max_groups = 20 };
+	struct ct_agg *a = ct_agg_new(60 * SEC, &caps);
+	struct ct_filter_error err;
+	struct ct_filter *f = ct_filter_parse("close = refused", &err);
+	struct totals want = { 0 };
+	struct ct_agg_stats st;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(f);
+	/* 0..199 are folded; of them, the embryonic ones are forgotten, not the oldest */
+	for (__u32 n = 0; n < 400; n++) {
+		struct ct_record r = open_flow(n);
+
+		r.flow.state = (r.flow.state & ~CT_ST_CT) | (embryonic(n) ? 0 : CT_ST_CT);
+		if (n < 200)
+			total_rec(&want, &r);
+		assert_int_equal(ct_agg_feed(a, &r, T0), 0);
+	}
+	ct_agg_stats(a, &st);
+	assert_int_equal(st.folded_open, 200);
+	assert_int_equal(st.forgotten, 100);
+	assert_int_equal(st.open_folded, 100);
+	assert_true(st.bytes >= 100 * 2 * sizeof(__u64));
+	/* the established ones of 0..199 end; 200..399 stay open */
+	for (__u32 n = 0; n < 400; n++) {
+		struct ct_record r = n < 200 ? random_flow(0xc0000200 + n, n, T0) : open_flow(n);
+
+		r.flow.state |= CT_ST_CT;
+		r.ts_ns = T0 + SEC;
+		if (n >= 200) {
+			total_rec(&want, &r);
+			continue;
+		}
+		if (embryonic(n))
+			continue;
+		/* what the open record had counted goes: the final state replaces it */
+		want.flows--;
+		want.ct--;
+		want.syn -= r.flow.syn[CT_EP_HI];
+		total_rec(&want, &r);
+		r.type = CT_REC_CLOSE;
+		assert_int_equal(ct_agg_feed(a, &r, T0 + SEC), 0);
+		r.type = CT_REC_FLOW;
+		assert_int_equal(ct_agg_feed(a, &r, T0 + SEC), 0);
+	}
+	assert_int_equal(want.flows, 400);
+	want.closes[CT_CLOSE_NONE] = 0;	/* not a close: no group counts it */
+	assert_rows_sum(a, CT_G_SERVER, &want, 20);
+	ct_agg_stats(a, &st);
+	assert_int_equal(st.open_folded, 0);
+	assert_int_equal(st.folded, 200);
+	/* a tick, then 400..499 open: 200..299 folded, and unseen by the next scan */
+	ct_agg_tick(a, T0 + 2 * SEC, 0);
+	for (__u32 n = 400; n < 500; n++) {
+		struct ct_record r = open_flow(n);
+
+		assert_int_equal(ct_agg_feed(a, &r, T0 + 2 * SEC), 0);
+	}
+	ct_agg_stats(a, &st);
+	assert_int_equal(st.open_folded, 100);
+	ct_agg_tick(a, T0 + 3 * SEC, 1);
+	ct_agg_stats(a, &st);
+	assert_int_equal(st.open_folded, 0);
+	/* 300..399 went (ended, folded first), then 400..499 while open; then a filter:
+	 * their counts left with (other), so they go too */
+	for (__u32 n = 500; n < 700; n++) {
+		struct ct_record r = open_flow(n);
+
+		assert_int_equal(ct_agg_feed(a, &r, T0 + 3 * SEC), 0);
+	}
+	ct_agg_stats(a, &st);
+	assert_int_equal(st.open_folded, 100);
+	ct_agg_set_filter(a, f);
+	ct_agg_stats(a, &st);
+	assert_int_equal(st.open_folded, 0);
+	ct_agg_set_filter(a, NULL);
+	ct_filter_free(f);
+	ct_agg_free(a);
+}
+
 /* A frame past the caps: the caps' line under the totals, (other) the last row. */
 static void test_render_caps(void **state)
 {
@@ -980,6 +1139,8 @@ int main(void)
 		cmocka_unit_test(test_caps_million_sources),
 		cmocka_unit_test(test_caps_window),
 		cmocka_unit_test(test_caps_open_and_filter),
+		cmocka_unit_test(test_caps_fold_open_then_close),
+		cmocka_unit_test(test_caps_open_forgotten),
 		cmocka_unit_test(test_render_caps),
 	};
 

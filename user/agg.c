@@ -2,8 +2,9 @@
 /*
  * agg.c - top's model: a table of the flows of the window (chained hash, keyed, on key
  * and first packet time), two age lists that say which flow to fold first, (other) in
- * time bins that leave the window, per-interval samples, and per-group counts ranked by
- * a column.
+ * time bins that leave the window, the folded flows still in the kernel's table (so that
+ * their later records add to (other) rather than count them again), per-interval samples,
+ * and per-group counts ranked by a column.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -12,6 +13,7 @@
 
 #include "agg.h"
 #include "classify.h"
+#include "ct_logic.h"
 #include "siphash.h"
 
 #define NIL 0xffffffffu
@@ -34,6 +36,30 @@ struct aflow {
 
 struct alist {
 	__u32 head, tail, n;
+};
+
+/*
+ * A flow folded while still in the kernel's table: its close, its final record and the
+ * scans' views of it are still to come. What (other) and the samples have of it is kept,
+ * so that they get only what those records add. Known by a keyed 64-bit hash of its key
+ * and first packet time: a new flow mistaken for one has a chance of about one in 2^64
+ * divided by the number of them kept.
+ */
+struct ghost {
+	__u64 id;
+	__u32 next;		/* hash chain, or the free list */
+	__u32 lprev, lnext;	/* its age list (by class), least recently fed first */
+	__u32 gen;		/* the last tick it was fed in */
+	__u32 syn[2], fin[2], rst[2];	/* per endpoint (CT_EP_*), as counted */
+	__u8 ct;		/* its handshake is counted */
+	__u8 close;		/* the close counted, CT_CLOSE_NONE before */
+	__u8 in;		/* it is in (other): it passed the filter */
+	__u8 counted;		/* its connection is in a sample */
+	__u8 est;		/* established: the kernel evicts embryonic flows first */
+};
+
+struct glist {
+	__u32 head, tail;
 };
 
 /* Folded flows that ended within one bin width. */
@@ -70,6 +96,12 @@ struct ct_agg {
 	struct fold_bin fold[FOLD_BINS];
 	struct fold_hist fh;
 	struct ct_group other;
+	/* the folded flows still in the table: at most max_open of them */
+	struct ghost *gh;
+	__u32 ngh, ghcap, ghnext, gh_free;
+	struct glist gage[2];	/* age lists: [0] embryonic, [1] established */
+	__u32 *ghbucket;
+	__u32 nghbucket;	/* a power of two, 0 before the first */
 	struct ct_agg_stats st;
 	/* groups, rebuilt by every ct_agg_groups() */
 	struct ct_group *gr;
@@ -133,6 +165,8 @@ struct ct_agg *ct_agg_new(__u64 window_ns, const struct ct_agg_caps *caps)
 	a->caps.max_open = a->caps.max_open ? a->caps.max_open : 1;
 	a->caps.max_groups = a->caps.max_groups ? a->caps.max_groups : 1;
 	a->free_head = NIL;
+	a->gh_free = NIL;
+	a->gage[0] = a->gage[1] = (struct glist){ NIL, NIL };
 	a->open = a->ended = (struct alist){ NIL, NIL, 0 };
 	a->nbucket = 1024;
 	a->bucket = malloc(a->nbucket * sizeof(*a->bucket));
@@ -154,6 +188,8 @@ void ct_agg_free(struct ct_agg *a)
 		return;
 	free(a->fl);
 	free(a->bucket);
+	free(a->gh);
+	free(a->ghbucket);
 	free(a->gr);
 	free(a->gnext);
 	free(a->gbucket);
@@ -162,15 +198,19 @@ void ct_agg_free(struct ct_agg *a)
 
 /* --- the flow table ------------------------------------------------------------------ */
 
-static __u32 flow_hash(const struct ct_agg *a, const struct ct_flow_key *k, __u64 first)
+/* A flow's hash: its bucket in the low bits, and whole, its name once folded. */
+static __u64 flow_id(const struct ct_agg *a, const struct ct_flow_key *k, __u64 first)
 {
 	unsigned char buf[sizeof(*k) + sizeof(first)];
-	__u64 h;
 
 	memcpy(buf, k, sizeof(*k));
 	memcpy(buf + sizeof(*k), &first, sizeof(first));
-	h = ct_siphash(&a->key, buf, sizeof(buf));
-	return (__u32)h & (a->nbucket - 1);
+	return ct_siphash(&a->key, buf, sizeof(buf));
+}
+
+static __u32 flow_hash(const struct ct_agg *a, const struct ct_flow_key *k, __u64 first)
+{
+	return (__u32)flow_id(a, k, first) & (a->nbucket - 1);
 }
 
 static int same_flow(const struct aflow *e, const struct ct_flow_key *k, __u64 first)
@@ -363,10 +403,251 @@ static struct ct_sample *fh_slot(struct fold_hist *h, __u64 t)
 }
 
 static void add_to_group(struct ct_group *g, const struct ct_record *r);
+static void merge_group(struct ct_group *g, const struct ct_group *x);
+
+/* --- the folded flows still in the table --------------------------------------------- */
+
+static __u32 ghost_find(const struct ct_agg *a, __u64 id)
+{
+	__u32 i;
+
+	if (!a->nghbucket)
+		return NIL;
+	for (i = a->ghbucket[id & (a->nghbucket - 1)]; i != NIL; i = a->gh[i].next)
+		if (a->gh[i].id == id)
+			return i;
+	return NIL;
+}
+
+static void ghost_unlink(struct ct_agg *a, __u32 i)
+{
+	struct ghost *g = &a->gh[i];
+	struct glist *l = &a->gage[g->est];
+
+	if (g->lprev != NIL)
+		a->gh[g->lprev].lnext = g->lnext;
+	else
+		l->head = g->lnext;
+	if (g->lnext != NIL)
+		a->gh[g->lnext].lprev = g->lprev;
+	else
+		l->tail = g->lprev;
+}
+
+static void ghost_append(struct ct_agg *a, __u32 i)
+{
+	struct ghost *g = &a->gh[i];
+	struct glist *l = &a->gage[g->est];
+
+	g->lnext = NIL;
+	g->lprev = l->tail;
+	if (l->tail != NIL)
+		a->gh[l->tail].lnext = i;
+	else
+		l->head = i;
+	l->tail = i;
+}
+
+/* Established as the kernel's eviction tells it: its mark, or what earns it. */
+static __u8 established(__u32 state)
+{
+	return (state & CT_ST_ASSURED) || ct_assured(state);
+}
+
+static void ghost_drop(struct ct_agg *a, __u32 i)
+{
+	struct ghost *g = &a->gh[i];
+	__u32 *p;
+
+	for (p = &a->ghbucket[g->id & (a->nghbucket - 1)]; *p != NIL; p = &a->gh[*p].next) {
+		if (*p == i) {
+			*p = g->next;
+			break;
+		}
+	}
+	ghost_unlink(a, i);
+	g->next = a->gh_free;
+	a->gh_free = i;
+	a->ngh--;
+}
+
+static void ghost_clear(struct ct_agg *a)
+{
+	for (int c = 0; c < 2; c++)
+		while (a->gage[c].head != NIL)
+			ghost_drop(a, a->gage[c].head);
+}
+
+/* Room for one more: a free slot, grown up to max_open; NIL out of memory. */
+static __u32 ghost_slot(struct ct_agg *a)
+{
+	__u32 i;
+
+	if (a->gh_free != NIL) {
+		i = a->gh_free;
+		a->gh_free = a->gh[i].next;
+		return i;
+	}
+	if (a->ghnext == a->ghcap) {
+		__u32 cap = a->ghcap ? a->ghcap * 2 : 256;
+		struct ghost *gh;
+
+		cap = cap < a->caps.max_open ? cap : a->caps.max_open;
+		gh = realloc(a->gh, cap * sizeof(*gh));
+		if (!gh)
+			return NIL;
+		a->gh = gh;
+		a->ghcap = cap;
+	}
+	if (a->ngh >= a->nghbucket && a->nghbucket < (1u << 30)) {
+		__u32 n = a->nghbucket ? a->nghbucket * 2 : 256, *b = malloc(n * sizeof(*b));
+
+		/* on failure, longer chains: not an error */
+		if (b) {
+			memset(b, 0xff, n * sizeof(*b));
+			for (int c = 0; c < 2; c++) {
+				for (__u32 j = a->gage[c].head; j != NIL; j = a->gh[j].lnext) {
+					a->gh[j].next = b[a->gh[j].id & (n - 1)];
+					b[a->gh[j].id & (n - 1)] = j;
+				}
+			}
+			free(a->ghbucket);
+			a->ghbucket = b;
+			a->nghbucket = n;
+		} else if (!a->nghbucket) {
+			return NIL;
+		}
+	}
+	return a->ghnext++;
+}
+
+/*
+ * Open flow @e is being folded; @in: into (other). Keep what was counted of it. Past
+ * max_open of them, more are open than the table holds: some left it unseen, most likely
+ * those the kernel evicts first. So the embryonic one fed least recently is forgotten,
+ * or with none the established one; counted, as a later record of it counts it again.
+ */
+static void ghost_add(struct ct_agg *a, const struct aflow *e, int in)
+{
+	const struct ct_flow *f = &e->rec.flow;
+	struct ghost *g;
+	__u32 i;
+
+	if (a->ngh >= a->caps.max_open) {
+		ghost_drop(a, a->gage[a->gage[0].head == NIL].head);
+		a->st.forgotten++;
+	}
+	i = ghost_slot(a);
+	if (i == NIL) {
+		a->st.forgotten++;
+		return;
+	}
+	g = &a->gh[i];
+	memset(g, 0, sizeof(*g));
+	g->id = flow_id(a, &e->rec.key, f->first_ns);
+	g->gen = e->gen;
+	for (int ep = 0; ep < 2; ep++) {
+		g->syn[ep] = f->syn[ep];
+		g->fin[ep] = f->fin[ep];
+		g->rst[ep] = f->rst[ep];
+	}
+	g->ct = !!(f->state & CT_ST_CT);
+	g->close = e->rec.close;
+	g->in = (__u8)in;
+	g->counted = e->counted;
+	g->est = established(f->state);
+	g->next = a->ghbucket[g->id & (a->nghbucket - 1)];
+	a->ghbucket[g->id & (a->nghbucket - 1)] = i;
+	ghost_append(a, i);
+	a->ngh++;
+}
+
+static __u32 grown(__u32 now, __u32 was)
+{
+	return now > was ? now - was : 0;
+}
+
+/*
+ * A record of folded flow @i at @now: (other), the samples and the capture's history get
+ * what it adds to what they have (new RSTs, FINs, its close); the whole flow if it passes
+ * the filter only now. Its final record ends its stay.
+ */
+static void ghost_feed(struct ct_agg *a, __u32 i, const struct ct_record *r, __u64 now)
+{
+	struct ghost *gh = &a->gh[i];
+	struct ct_record x = *r;
+	const struct ct_flow *f = &x.flow;
+	int c = ct_rec_clt(&x), s = ct_rec_srv(&x), in;
+	struct ct_group d = { 0 };
+
+	/* a close, once known, stays */
+	if (x.close == CT_CLOSE_NONE)
+		x.close = gh->close;
+	in = !a->flt || ct_filter_match(a->flt, &x);
+	if (in && !gh->in) {
+		add_to_group(&d, &x);
+	} else if (in) {
+		d.ct = (f->state & CT_ST_CT) && !gh->ct;
+		d.syn = grown(f->syn[c], gh->syn[c]);
+		d.fin[0] = grown(f->fin[c], gh->fin[c]);
+		d.fin[1] = grown(f->fin[s], gh->fin[s]);
+		d.rst[0] = grown(f->rst[c], gh->rst[c]);
+		d.rst[1] = grown(f->rst[s], gh->rst[s]);
+		if (gh->close == CT_CLOSE_NONE && x.close != CT_CLOSE_NONE &&
+		    x.close < CT_CLOSE_MAX) {
+			d.closes[x.close] = 1;
+			if (ct_close_abnormal(x.close)) {
+				d.last_abn_ns = x.ts_ns;
+				d.last_abn = x.close;
+				d.last_reason = f->rst_reason;
+			}
+		}
+	}
+	if (in) {
+		struct ct_group *g = fold_group(a, now);
+		struct ct_sample *sl;
+
+		if (g)
+			merge_group(g, &d);
+		if (d.flows)
+			fh_slot(&a->fh, x.start_ns)->conns++;
+		sl = fh_slot(&a->fh, x.ts_ns);
+		sl->rst[0] += d.rst[0];
+		sl->rst[1] += d.rst[1];
+		for (int k = 0; k < CT_CLOSE_MAX; k++)
+			sl->closes[k] += d.closes[k];
+		/* the samples, as account() would: what no sample has had yet */
+		a->pend.rst[0] += grown(f->rst[c], gh->rst[c]);
+		a->pend.rst[1] += grown(f->rst[s], gh->rst[s]);
+		if (!gh->counted)
+			a->pend.conns++;
+		if (gh->close == CT_CLOSE_NONE && x.close != CT_CLOSE_NONE &&
+		    x.close < CT_CLOSE_MAX)
+			a->pend.closes[x.close]++;
+		gh->counted = 1;
+		gh->in = 1;
+	}
+	for (int ep = 0; ep < 2; ep++) {
+		gh->syn[ep] = f->syn[ep] > gh->syn[ep] ? f->syn[ep] : gh->syn[ep];
+		gh->fin[ep] = f->fin[ep] > gh->fin[ep] ? f->fin[ep] : gh->fin[ep];
+		gh->rst[ep] = f->rst[ep] > gh->rst[ep] ? f->rst[ep] : gh->rst[ep];
+	}
+	gh->ct |= !!(f->state & CT_ST_CT);
+	gh->close = x.close;
+	gh->gen = a->gen;
+	if (r->type == CT_REC_FLOW) {
+		ghost_drop(a, i);
+		return;
+	}
+	ghost_unlink(a, i);	/* fed: the last of its class to forget */
+	gh->est |= established(f->state);
+	ghost_append(a, i);
+}
 
 /*
  * Fold flow @i into (other) at @now: what it has not yet given a sample goes to the next
- * one, its counts to (other)'s bin of its end; it is no longer held one by one.
+ * one, its counts to (other)'s bin of its end; it is no longer held one by one. One still
+ * in the table is remembered, for its records to come.
  */
 static void fold(struct ct_agg *a, __u32 i, __u64 now)
 {
@@ -375,6 +656,8 @@ static void fold(struct ct_agg *a, __u32 i, __u64 now)
 	__u64 end = e->gone_ns ? e->gone_ns : now;
 
 	account(e, &a->pend, in);
+	if (!e->gone_ns)
+		ghost_add(a, e, in);
 	if (in) {
 		const struct ct_record *r = &e->rec;
 		struct ct_group *g = fold_group(a, end);
@@ -410,16 +693,21 @@ static void set_gone(struct ct_agg *a, __u32 i, __u64 now)
 	l_append(a, &a->ended, i);
 }
 
-static struct aflow *find_or_add(struct ct_agg *a, const struct ct_flow_key *k, __u64 first,
-				 __u64 now)
+static struct aflow *find(struct ct_agg *a, const struct ct_flow_key *k, __u64 first, __u64 id)
 {
-	__u32 h = flow_hash(a, k, first), i;
-	__u64 most = (__u64)a->caps.max_ended + a->caps.max_open;
-	struct aflow *e;
-
-	for (i = a->bucket[h]; i != NIL; i = a->fl[i].next)
+	for (__u32 i = a->bucket[(__u32)id & (a->nbucket - 1)]; i != NIL; i = a->fl[i].next)
 		if (same_flow(&a->fl[i], k, first))
 			return &a->fl[i];
+	return NULL;
+}
+
+static struct aflow *add(struct ct_agg *a, const struct ct_flow_key *k, __u64 first, __u64 id,
+			 __u64 now)
+{
+	__u64 most = (__u64)a->caps.max_ended + a->caps.max_open;
+	struct aflow *e;
+	__u32 h, i;
+
 	/*
 	 * Full: the oldest ended flow makes room; with none, more flows are open than the
 	 * table holds, so some have left it unseen (a scan will tell): the one fed least
@@ -443,6 +731,7 @@ static struct aflow *find_or_add(struct ct_agg *a, const struct ct_flow_key *k, 
 		}
 		i = a->nfl++;
 	}
+	h = (__u32)id & (a->nbucket - 1);
 	e = &a->fl[i];
 	memset(e, 0, sizeof(*e));
 	e->used = 1;
@@ -493,6 +782,7 @@ static void feed_summary(struct ct_agg *a, const struct ct_record *r)
 
 int ct_agg_feed(struct ct_agg *a, const struct ct_record *r, __u64 now)
 {
+	__u64 id;
 	struct aflow *e;
 	__u32 i;
 	__u8 close;
@@ -503,7 +793,17 @@ int ct_agg_feed(struct ct_agg *a, const struct ct_record *r, __u64 now)
 		feed_summary(a, r);
 		return 0;
 	}
-	e = find_or_add(a, &r->key, r->flow.first_ns, now);
+	id = flow_id(a, &r->key, r->flow.first_ns);
+	e = find(a, &r->key, r->flow.first_ns, id);
+	if (!e) {
+		/* folded while open: what it brings goes to (other), it is not a new flow */
+		i = ghost_find(a, id);
+		if (i != NIL) {
+			ghost_feed(a, i, r, now);
+			return 0;
+		}
+		e = add(a, &r->key, r->flow.first_ns, id, now);
+	}
 	if (!e)
 		return -1;
 	i = (__u32)(e - a->fl);
@@ -534,6 +834,8 @@ void ct_agg_set_filter(struct ct_agg *a, const struct ct_filter *flt)
 	a->flt = flt;
 	memset(a->fold, 0, sizeof(a->fold));
 	memset(&a->fh, 0, sizeof(a->fh));
+	/* their counts left with (other): a record of one is a flow again */
+	ghost_clear(a);
 }
 
 static void push_sample(struct ct_agg *a, const struct ct_sample *s)
@@ -566,6 +868,14 @@ const struct ct_sample *ct_agg_tick(struct ct_agg *a, __u64 now, int scanned)
 			drop(a, i);
 	}
 	cap_ended(a, now);	/* every flow is in a sample already: nothing goes to pend */
+	/* folded flows no scan fed have left the table: no record of them is to come */
+	for (int c = 0; scanned && c < 2; c++) {
+		for (__u32 i = a->gage[c].head, next; i != NIL; i = next) {
+			next = a->gh[i].lnext;
+			if (a->gh[i].gen != a->gen)
+				ghost_drop(a, i);
+		}
+	}
 	fold_expire(a, now);
 	a->gen++;
 	a->last_tick = now;
@@ -579,6 +889,7 @@ void ct_agg_reset(struct ct_agg *a)
 		drop(a, a->ended.head);
 	memset(a->fold, 0, sizeof(a->fold));
 	memset(&a->fh, 0, sizeof(a->fh));
+	ghost_clear(a);		/* (other) is forgotten: a record of one is a flow again */
 	memset(&a->pend, 0, sizeof(a->pend));
 	memset(&a->st, 0, sizeof(a->st));
 	a->nhist = 0;
@@ -598,8 +909,11 @@ void ct_agg_stats(const struct ct_agg *a, struct ct_agg_stats *st)
 	st->max_groups = a->caps.max_groups;
 	st->kept = a->nused;
 	st->ended = a->ended.n;
+	st->open_folded = a->ngh;
 	st->bytes = sizeof(*a) + (size_t)a->cap * sizeof(a->fl[0]) +
 		    (size_t)a->nbucket * sizeof(a->bucket[0]) +
+		    (size_t)a->ghcap * sizeof(a->gh[0]) +
+		    (size_t)a->nghbucket * sizeof(a->ghbucket[0]) +
 		    a->grcap * (sizeof(a->gr[0]) + sizeof(a->gnext[0])) +
 		    a->ngbucket * sizeof(a->gbucket[0]);
 }

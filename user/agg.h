@@ -9,6 +9,9 @@
  * Bounded whatever the traffic: ended flows are kept one by one up to a cap, older ones
  * are folded into one "(other)" row that keeps their counts for the window; groups past
  * a cap are summed into it too. Totals stay exact: the rows and (other) add up to them.
+ * A flow folded while still in the kernel's table is remembered (a few words, up to the
+ * table's capacity of them), so that its close and final state add to (other) what they
+ * bring instead of counting it again.
  * Flows and groups are found through a hash keyed at random (SipHash), so addresses
  * and ports chosen by a sender cannot pile up in one chain.
  */
@@ -94,10 +97,13 @@ struct ct_agg_caps {
 struct ct_agg_stats {
 	__u64 folded;		/* flows folded into (other): their counts stay there */
 	__u64 folded_open;	/* ... of which had not yet been seen to leave the table */
+	__u64 forgotten;	/* ... of which were forgotten, more being open than the table
+				 * holds: a later record of one counts it again */
 	__u64 groups_over;	/* groups past max_groups at the last ct_agg_groups() */
 	__u64 summarised;	/* closes of storm summaries, in (other) */
 	__u32 max_ended, max_groups;	/* the caps */
 	size_t kept, ended;	/* flows held one by one, and of them those that ended */
+	size_t open_folded;	/* folded flows still in the table, whose records are awaited */
 	size_t bytes;		/* memory the model holds */
 };
 

@@ -214,9 +214,12 @@ check "top -r -b --storm-rate: the summarised closes said, in (other), the total
 	grep -q 'over 5130 conn' $d/storm.top && grep -q \"^storm: \$s closes summarised in (other)\" $d/storm.top &&
 	grep -q '^(other) ' $d/storm.top"
 # past the caps: the flows beyond --max-flows are folded, the groups beyond --max-groups
-# summed, both into (other), the last row; the rows still add up to every connection
+# summed, both into (other), the last row; the rows still add up to every connection and
+# every RST (flows folded while open, then closed, count once)
 check "top -r -b past --max-flows and --max-groups: the caps said, (other) last, rows add up" bash -c "
 	n=\$('$CT' replay --all -o json $opts $d/pressure.pcap 2>/dev/null | grep -c '\"type\":\"close\"')
+	rst=\$('$CT' replay --all -o json $opts $d/pressure.pcap 2>/dev/null | jq -rs '
+		map(select(.type == \"close\")) | \"\\(map(.rst_clt) | add) \\(map(.rst_srv) | add)\"')
 	'$CT' top -r $d/pressure.pcap -b $opts -g client-ip --max-flows 100 --max-groups 10 \
 		>$d/caps.out 2>/dev/null
 	kept=\$(sed -n 's/^RST.conn .* over [0-9]* conn  flows \([0-9]*\)\$/\1/p' $d/caps.out)
@@ -225,6 +228,7 @@ check "top -r -b past --max-flows and --max-groups: the caps said, (other) last,
 	tail -2 $d/caps.out | head -1 | grep -q '^(other) ' &&
 	[ \$(awk 'f && NF {r++} /^CLIENT IP /{f=1} END {print r}' $d/caps.out) = 11 ] &&
 	[ \$(awk 'f && NF {s += \$2} /^CLIENT IP /{f=1} END {print s}' $d/caps.out) = \$n ] &&
+	[ \"\$(awk 'f && NF {c += \$7; s += \$8} /^CLIENT IP /{f=1} END {print c, s}' $d/caps.out)\" = \"\$rst\" ] &&
 	[ \$n -gt 1000 ]"
 check "top -r -b -n 2 prints two frames" bash -c "
 	[ \$($CT top -r $cap -b -n 2 2>/dev/null | grep -c '^closetrace top - ssh_ssh.pcap (replay)') = 2 ]"
