@@ -70,9 +70,9 @@ check "the last batch frame, line by line" frame_ok
 [ "$T_FAIL" = 0 ] || sed 's/^/# /' "$d/last" >&3
 
 check "batch with a filter and a grouping" bash -c "
-	ip netns exec $NS_S $CT top -i s0 -b -n 2 -d 0.5 -g client-ip -s CONN \
-		-f 'close = \"refused\" or close = \"reset-server\"' >$d/f.out 2>&1 &
-	sleep 0.2; PORT=$PORT
+	ip netns exec $NS_S $CT -v top -i s0 -b -n 2 -d 0.5 -g client-ip -s CONN \
+		-f 'close = \"refused\" or close = \"reset-server\"' >$d/f.out 2>$d/f.err &
+	$(declare -f wait_for); wait_for $d/f.err watching 5; PORT=$PORT
 	ip netns exec $NS_C $DRIVE client refused $S4 $((PORT)) &&
 	ip netns exec $NS_C $DRIVE client graceful $S4 $((PORT + 1)) && wait \$! 2>/dev/null; wait
 	awk '/^closetrace top/{n++} n==2' $d/f.out >$d/f.last
