@@ -1003,7 +1003,7 @@ static void test_writer_drops_whole(void **state)
 		int q;
 
 		snprintf(line, sizeof(line), "%-98u\n", i);
-		/* as ct_output_record() does: in place when there is room, else copied or dropped */
+		/* as ct_output_record() does: in place if there is room, else copied or dropped */
 		q = ct_writer_room(w, 200, &at);
 		assert_true(q >= 0);
 		if (!q) {

@@ -22,8 +22,13 @@
 #include "sink.h"
 #include "writer.h"
 
-/* stdout's queue, live: a few seconds of a busy host's events */
-#define CT_WRITER_QUEUE (4u << 20)
+/*
+ * stdout's queue, live: about 33 000 JSON lines, more than the kernel's ring buffer holds
+ * events (26 000). The session empties the ring buffer faster than a reader takes lines,
+ * so the backlog of a burst waits here: a reader paused (or not scheduled, on a busy host)
+ * for as long as the ring buffer could have covered loses nothing either.
+ */
+#define CT_WRITER_QUEUE (16u << 20)
 
 void ct_put(char *buf, size_t len, size_t *off, const char *fmt, ...)
 {
