@@ -3,7 +3,9 @@
  * test_output.c - unit tests, no privileges: NDJSON and text rendering of records, time
  * formatting, string escaping (JSON, and terminal-safe text in text output, log lines
  * and error messages), the user-space close decisions and their timeouts, and number
- * parsing for options.
+ * parsing for options. The printf-free formatter against the snprintf one it replaced
+ * (output_ref.h) on random records, and the stdout queue: in-place lines, wrap-around,
+ * whole drops.
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -12,11 +14,15 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <bpf/btf.h>
 
+#include "append.h"
 #include "attach.h"
 #include "classify.h"
 #include "closetrace.h"
@@ -29,6 +35,9 @@
 #include "reasons.h"
 #include "reasons_btf.h"
 #include "record.h"
+#include "writer.h"
+
+#include "output_ref.h"
 
 #define L(ep, l) CT_ST_LETTER(ep, l)
 #define SEC 1000000000ull
@@ -590,6 +599,494 @@ static void test_reasons(void **state)
 	assert_non_null(strstr(buf, ",\"rst_accepted\":true}\n"));
 }
 
+/* ---- the fast formatter against the reference ------------------------------------------ */
+
+/* xorshift64*: the same records every run, so that a failure can be replayed */
+static __u64 rnd_state = 0x9e3779b97f4a7c15ull;
+
+static __u64 rnd(void)
+{
+	rnd_state ^= rnd_state >> 12;
+	rnd_state ^= rnd_state << 25;
+	rnd_state ^= rnd_state >> 27;
+	return rnd_state * 0x2545f4914f6cdd1dull;
+}
+
+static __u64 rnd_below(__u64 n)
+{
+	return rnd() % n;
+}
+
+/* A count as records hold them: mostly small, sometimes at or near the type's end. */
+static __u64 rnd_count(__u64 max)
+{
+	switch (rnd_below(8)) {
+	case 0:
+		return 0;
+	case 1:
+		return max - rnd_below(3);
+	case 2:
+		return rnd() & max;
+	case 3:
+		return rnd() & max & ((1ull << rnd_below(64)) | ((1ull << rnd_below(64)) - 1));
+	default:
+		return rnd_below(1000);
+	}
+}
+
+/* A 16-bit group: zero often (for "::" runs), ffff (IPv4-mapped), anything. */
+static __u32 rnd_group(void)
+{
+	switch (rnd_below(6)) {
+	case 0:
+	case 1:
+	case 2:
+		return 0;
+	case 3:
+		return 0xffff;
+	case 4:
+		return (__u32)rnd_below(16);
+	default:
+		return (__u32)(rnd() & 0xffff);
+	}
+}
+
+static void rnd_addr(__u32 a[4], int v4)
+{
+	unsigned char *b = (unsigned char *)a;
+
+	if (v4) {
+		a[0] = a[1] = 0;
+		a[2] = htonl(0xffff);
+		a[3] = (__u32)rnd();
+		if (rnd_below(4) == 0)
+			a[3] &= htonl(0xff0000ff);	/* zero and two-digit octets */
+		return;
+	}
+	for (int i = 0; i < 8; i++) {
+		__u32 g = rnd_group();
+
+		b[2 * i] = (unsigned char)(g >> 8);
+		b[2 * i + 1] = (unsigned char)g;
+	}
+	if (rnd_below(8) == 0) {		/* ::a.b.c.d, ::ffff:a.b.c.d, ::ffff:0:0 */
+		a[0] = a[1] = 0;
+		a[2] = rnd_below(2) ? htonl(0xffff) : 0;
+		a[3] = rnd_below(3) ? (__u32)rnd() : 0;
+	}
+}
+
+/* A name from outside: plain mostly; or any bytes (controls, quotes, UTF-8, invalid). */
+static const char *rnd_iface(char *buf, size_t len)
+{
+	static const char *const plain[] = { "eth0", "g1", "enp0s31f6", "veth-abcdefghijk",
+					     "exactly15chars_", "sixteen-chars-xx", "" };
+	static const char pick[] = "\"\\\t\n\x01\x1b\x7f\xc3\xa9\xe6\x97\xa5\xff\x80 az09/%";
+	size_t n;
+
+	switch (rnd_below(6)) {
+	case 0:
+		return NULL;
+	case 1:
+	case 2:
+		return plain[rnd_below(sizeof(plain) / sizeof(plain[0]))];
+	case 3:
+		/* a capture's long file name */
+		n = len - 1 - rnd_below(len / 2);
+		break;
+	default:
+		n = rnd_below(24);
+		break;
+	}
+	for (size_t i = 0; i < n; i++)
+		buf[i] = pick[rnd_below(sizeof(pick) - 1)];
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A time: near now, the epoch, the end of __u64, or a duration on a rounding edge. */
+static void rnd_times(struct ct_record *r)
+{
+	static const __u64 edges[] = { 0, 500, 500000, 999999500, 1000000000ull - 500000,
+				       999999999999500ull, 1000000000000000ull,
+				       1000000000000500ull, 15625000000500ull, 123456789 };
+	__u64 now = 1795428000000000000ull + rnd_below(100ull * 1000000000ull);
+
+	switch (rnd_below(6)) {
+	case 0:
+		r->ts_ns = rnd();
+		r->start_ns = rnd();
+		break;
+	case 1:
+		r->ts_ns = rnd_below(2) ? ~0ull - rnd_below(1000) : rnd_below(1000000000);
+		r->start_ns = rnd_below(2) ? 0 : r->ts_ns - rnd_below(1000);
+		break;
+	case 2:
+		r->start_ns = now;
+		r->ts_ns = now + edges[rnd_below(sizeof(edges) / sizeof(edges[0]))] +
+			   rnd_below(3) * (rnd_below(2) ? 1000 : 1000000);
+		break;
+	default:
+		r->start_ns = now - rnd_below(2000) * rnd_below(100000000000ull);
+		r->ts_ns = now;
+		break;
+	}
+}
+
+static void rnd_record(struct ct_record *r, char *name, size_t namelen)
+{
+	static const enum ct_rec_type types[] = { CT_REC_CLOSE, CT_REC_CLOSE, CT_REC_CLOSE,
+						  CT_REC_FLOW, CT_REC_OPEN, CT_REC_SUMMARY,
+						  CT_REC_LOSS };
+	struct ct_flow *f = &r->flow;
+	int v4 = rnd_below(3) != 0;
+
+	memset(r, 0, sizeof(*r));
+	r->type = types[rnd_below(sizeof(types) / sizeof(types[0]))];
+	r->close = (__u8)(rnd_below(8) ? rnd_below(CT_CLOSE_MAX) : rnd());
+	r->rst_by = (__u8)rnd_below(4);
+	r->client_ep = (__u8)rnd_below(2);
+	rnd_addr(r->key.addr[0], v4);
+	rnd_addr(r->key.addr[1], rnd_below(16) ? v4 : !v4);
+	if (r->type == CT_REC_SUMMARY && rnd_below(2))
+		memset(r->key.addr[r->client_ep], 0, sizeof(r->key.addr[0]));
+	r->key.port[0] = (__u16)rnd();
+	r->key.port[1] = (__u16)rnd_count(0xffff);
+	r->key.ifvlan = (__u32)rnd();
+	f->state = (__u32)rnd();
+	f->history = rnd_below(4) ? rnd() : rnd() >> (4 * rnd_below(16));
+	for (int ep = 0; ep < 2; ep++) {
+		f->pkts[ep] = rnd_count(~0ull);
+		f->bytes[ep] = rnd_count(~0ull);
+		f->syn[ep] = (__u32)rnd_count(0xffffffffu);
+		f->synack[ep] = (__u32)rnd_count(0xffffffffu);
+		f->fin[ep] = (__u32)rnd_count(0xffffffffu);
+		f->rst[ep] = (__u32)rnd_count(0xffffffffu);
+	}
+	f->rst_reason = (__u8)(rnd_below(4) ? rnd_below(70) : rnd());
+	f->rst_state = (__u8)(rnd_below(4) ? rnd_below(15) : rnd());
+	f->rst_accepted = (__u8)(rnd_below(4) ? rnd_below(2) : rnd());
+	rnd_times(r);
+	r->iface = rnd_iface(name, namelen);
+	r->count = rnd_count(~0ull);
+	r->unkeyed = rnd_below(3) == 0;
+	r->loss.evicted_embryonic = rnd_count(~0ull);
+	r->loss.evicted_established = rnd_count(~0ull);
+	r->loss.untracked = rnd_count(~0ull);
+	r->loss.events_lost = rnd_count(~0ull);
+}
+
+/* Names for reset reasons: some long, some missing, as a kernel's BTF may give them. */
+static void rnd_reasons(struct ct_reasons *rs)
+{
+	memset(rs, 0, sizeof(*rs));
+	rs->nnames = 40;
+	for (int i = 0; i < rs->nnames; i++) {
+		size_t n = i % 5 == 4 ? 0 : rnd_below(sizeof(rs->names[0]));
+
+		for (size_t j = 0; j < n; j++)
+			rs->names[i][j] = (char)('a' + rnd_below(26));
+		if (n > 3)
+			rs->names[i][n / 2] = '-';
+	}
+}
+
+/* Both formatters on @r into buffers of @len: the same bytes, the same count. */
+static void same_line(const struct ct_record *r, int fmt, size_t len)
+{
+	static char got[16384], want[16384];
+	size_t n, m;
+
+	assert_true(len < sizeof(got));
+	memset(got, 'G', sizeof(got));
+	memset(want, 'W', sizeof(want));
+	if (fmt == 0) {
+		n = ct_format_json(r, got, len);
+		m = ref_format_json(r, want, len);
+	} else {
+		n = ct_format_text(r, fmt == 2, got, len);
+		m = ref_format_text(r, fmt == 2, want, len);
+	}
+	if (n != m || (len && strcmp(got, want))) {
+		fprintf(stderr, "format %d, room %zu:\n got  %zu: %.*s\nwant %zu: %.*s\n", fmt, len,
+			n, (int)n, got, m, (int)m, want);
+		fail();
+	}
+	/* not a byte past the end, cut or not */
+	assert_int_equal(got[len], 'G');
+}
+
+static void test_format_equals_reference(void **state)
+{
+	static char name[300];
+	struct ct_reasons rs;
+	struct ct_record r;
+	int n = getenv("CT_TEST_RECORDS") ? atoi(getenv("CT_TEST_RECORDS")) : 60000;
+
+	(void)state;
+	rnd_reasons(&rs);
+	for (int i = 0; i < n; i++) {
+		/* reasons named, then not (replay): both render "-" somewhere */
+		ct_reasons_use(i % 4 ? &rs : NULL);
+		rnd_record(&r, name, sizeof(name));
+		for (int fmt = 0; fmt < 3; fmt++) {
+			same_line(&r, fmt, 4096);
+			/* a buffer too short: cut where snprintf cut, always terminated */
+			if (i % 16 == 0)
+				same_line(&r, fmt, rnd_below(3000));
+		}
+	}
+	ct_reasons_use(NULL);
+}
+
+/* Every pattern of zero groups, with ffff where it makes an IPv4-mapped address. */
+static void test_addresses_equal_inet_ntop(void **state)
+{
+	char got[64], want[64];
+	__u32 a[4];
+
+	(void)state;
+	for (unsigned int zeros = 0; zeros < 256; zeros++) {
+		for (int variant = 0; variant < 6; variant++) {
+			unsigned char *b = (unsigned char *)a;
+
+			for (int i = 0; i < 8; i++) {
+				__u32 g = zeros & (1u << i) ? 0 :
+					  variant == 0 ? 1 : variant == 1 ? 0xffff :
+					  variant == 2 ? 0xabc : (__u32)(rnd() | 1) & 0xffff;
+
+				b[2 * i] = (unsigned char)(g >> 8);
+				b[2 * i + 1] = (unsigned char)g;
+			}
+			if (variant == 5 && !(zeros & 0x20)) {
+				b[10] = b[11] = 0xff;
+			}
+			*ct_app_addr(got, a, 0) = '\0';
+			inet_ntop(AF_INET6, a, want, sizeof(want));
+			assert_string_equal(got, want);
+			*ct_app_addr(got, a, 1) = '\0';
+			inet_ntop(AF_INET, &a[3], want, sizeof(want));
+			assert_string_equal(got, want);
+		}
+	}
+}
+
+/* Seconds with decimals against printf, around every place its rounding could differ. */
+static void test_secs_equal_printf(void **state)
+{
+	char got[64], want[64];
+
+	(void)state;
+	for (int i = 0; i < 400000; i++) {
+		__u64 ns;
+
+		switch (i % 4) {
+		case 0:
+			ns = rnd();
+			break;
+		case 1:
+			ns = rnd_below(2000000000000000ull);
+			break;
+		case 2:	/* half-way, and a ns either side */
+			ns = rnd_below(1000000000000ull) * 1000 + 500 + rnd_below(3) - 1;
+			break;
+		default:
+			ns = rnd_below(1000000000ull) * 1000000 + 500000 + rnd_below(3) - 1;
+			break;
+		}
+		for (int d = 3; d <= 6; d += 3) {
+			*ct_app_secs(got, ns, d) = '\0';
+			snprintf(want, sizeof(want), "%.*f", d, (double)ns / 1e9);
+			assert_string_equal(got, want);
+		}
+	}
+}
+
+/* ---- the stdout queue -------------------------------------------------------------------- */
+
+/* The bytes of item @i, @n of them: different for each item and each place in it. */
+static void item_bytes(char *p, unsigned int i, size_t n)
+{
+	for (size_t j = 0; j < n; j++)
+		p[j] = (char)(' ' + (i * 31 + j) % 90);
+}
+
+static char *slurp(int fd, size_t *n)
+{
+	struct stat st;
+	char *buf;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	buf = malloc((size_t)st.st_size + 1);
+	assert_non_null(buf);
+	assert_int_equal(pread(fd, buf, (size_t)st.st_size, 0), st.st_size);
+	*n = (size_t)st.st_size;
+	return buf;
+}
+
+/* Lines written in place, or copied in, across the ring's end many times: all of them. */
+static void test_writer_in_place_wraps(void **state)
+{
+	char path[] = "/tmp/ct-test-writer.XXXXXX", *want, *got;
+	int fd = mkstemp(path);
+	size_t total = 0, n;
+	struct ct_writer *w;
+
+	(void)state;
+	assert_true(fd >= 0);
+	unlink(path);
+	want = malloc(3000 * 4096);
+	assert_non_null(want);
+	w = ct_writer_start(fd, 10007);		/* prime: the ends fall everywhere */
+	assert_non_null(w);
+	for (unsigned int i = 0; i < 3000; i++) {
+		size_t len = 1 + rnd_below(i % 10 ? 300 : CT_WRITER_ROOM_MAX);
+		char *at;
+
+		/* wait for room: nothing here is to be dropped */
+		while (ct_writer_room(w, CT_WRITER_ROOM_MAX, &at)) {
+			ct_writer_flush(w);
+			usleep(100);
+		}
+		item_bytes(want + total, i, len);
+		if (i % 3) {
+			memcpy(at, want + total, len);
+			ct_writer_commit(w, len);
+		} else {
+			assert_int_equal(ct_writer_line(w, want + total, len), 0);
+		}
+		total += len;
+		if (i % 7 == 0)
+			ct_writer_flush(w);
+	}
+	ct_writer_stop(w, 5000);
+	got = slurp(fd, &n);
+	assert_int_equal(n, total);
+	assert_memory_equal(got, want, total);
+	free(got);
+	free(want);
+	close(fd);
+}
+
+struct drain {
+	int fd;
+	char *buf;
+	size_t n, cap;
+};
+
+static void *drain_pipe(void *arg)
+{
+	struct drain *d = arg;
+	ssize_t r;
+
+	while ((r = read(d->fd, d->buf + d->n, d->cap - d->n)) > 0)
+		d->n += (size_t)r;
+	return NULL;
+}
+
+/* A reader that does not read: what does not fit is dropped whole, the rest goes in order. */
+static void test_writer_drops_whole(void **state)
+{
+	static char want[2000 * 100], got[2000 * 100 + 1];
+	struct drain d = { .buf = got, .cap = sizeof(got) };
+	size_t total = 0;
+	int p[2], dropped = 0;
+	struct ct_writer *w;
+	pthread_t th;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	w = ct_writer_start(p[1], 16384);
+	assert_non_null(w);
+	for (unsigned int i = 0; i < 2000; i++) {
+		char line[100], *at;
+		int q;
+
+		snprintf(line, sizeof(line), "%-98u\n", i);
+		/* as ct_output_record() does: in place if there is room, else copied or dropped */
+		q = ct_writer_room(w, 200, &at);
+		assert_true(q >= 0);
+		if (!q) {
+			memcpy(at, line, 99);
+			ct_writer_commit(w, 99);
+		} else if (ct_writer_line(w, line, 99)) {
+			dropped++;
+			continue;
+		}
+		memcpy(want + total, line, 99);
+		total += 99;
+		if (i % 10 == 0)
+			ct_writer_flush(w);
+	}
+	/* the pipe and the queue hold about 80 KiB: most of the 198 KB did not fit */
+	assert_true(dropped > 500);
+	d.fd = p[0];
+	assert_int_equal(pthread_create(&th, NULL, drain_pipe, &d), 0);
+	ct_writer_stop(w, 5000);
+	close(p[1]);
+	pthread_join(th, NULL);
+	close(p[0]);
+	assert_int_equal(d.n, total);
+	assert_memory_equal(got, want, total);
+}
+
+/* Records through ct_output_record() and the queue: the reference's lines, in order. */
+static void test_output_queue_equals_reference(void **state)
+{
+	static char name[300], line[4096];
+	char path[] = "/tmp/ct-test-output.XXXXXX";
+	struct ct_reasons rs;
+
+	(void)state;
+	rnd_reasons(&rs);
+	ct_reasons_use(&rs);
+	for (int fmt = CT_FMT_TEXT; fmt <= CT_FMT_JSON; fmt++) {
+		int fd = mkstemp(path), saved = dup(STDOUT_FILENO);
+		struct ct_output o = { .out = stdout, .fmt = fmt, .all = 1, .queue = 1,
+				       .wide = fmt == CT_FMT_TEXT };
+		size_t total = 0, n;
+		char *want = malloc(4u << 20), *got;
+		__u64 lines = 0;
+
+		assert_true(fd >= 0 && saved >= 0 && want);
+		unlink(path);
+		strcpy(path, "/tmp/ct-test-output.XXXXXX");
+		fflush(stdout);
+		assert_true(dup2(fd, STDOUT_FILENO) >= 0);
+		if (fmt == CT_FMT_TEXT)
+			total = ct_format_text_header(1, want, 4096);
+		/* under the queue's 4 MiB: nothing dropped, whatever the thread's pace */
+		for (int i = 0; i < 1500; i++) {
+			struct ct_record r;
+
+			rnd_record(&r, name, sizeof(name));
+			assert_int_equal(ct_output_record(&o, &r), 0);
+			if (i % 50 == 0)
+				ct_output_flush(&o);
+			/* what this output prints: closes of any kind, summaries, JSON losses */
+			if (r.type == CT_REC_FLOW || r.type == CT_REC_OPEN ||
+			    (r.type == CT_REC_LOSS && fmt == CT_FMT_TEXT))
+				continue;
+			n = fmt == CT_FMT_JSON ? ref_format_json(&r, line, sizeof(line)) :
+						 ref_format_text(&r, 1, line, sizeof(line));
+			memcpy(want + total, line, n);
+			total += n;
+			lines++;
+		}
+		ct_output_close(&o);
+		assert_true(dup2(saved, STDOUT_FILENO) >= 0);
+		close(saved);
+		assert_int_equal(o.printed, lines);
+		got = slurp(fd, &n);
+		assert_int_equal(n, total);
+		assert_memory_equal(got, want, total);
+		free(got);
+		free(want);
+		close(fd);
+	}
+	ct_reasons_use(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -607,6 +1104,12 @@ int main(void)
 		cmocka_unit_test(test_open_expired),
 		cmocka_unit_test(test_parse_long),
 		cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_format_equals_reference),
+		cmocka_unit_test(test_addresses_equal_inet_ntop),
+		cmocka_unit_test(test_secs_equal_printf),
+		cmocka_unit_test(test_writer_in_place_wraps),
+		cmocka_unit_test(test_writer_drops_whole),
+		cmocka_unit_test(test_output_queue_equals_reference),
 	};
 
 	return cmocka_run_group_tests_name("output", tests, NULL, NULL);

@@ -199,10 +199,11 @@ static int drop_privs(struct ct_live *l, const struct ct_config *c)
 }
 
 int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_graceful,
-		  ct_record_fn record, ct_record_fn visit, void *ctx)
+		  ct_record_fn record, ct_record_fn visit, void (*flush)(void *ctx), void *ctx)
 {
 	struct ct_session_opts so = {
-		.record = record, .visit = visit, .ctx = ctx, .iface = iface_name, .iface_ctx = l,
+		.record = record, .visit = visit, .flush = flush, .ctx = ctx, .iface = iface_name,
+		.iface_ctx = l,
 	};
 	int ifindex[CT_MAX_IFACES];
 	char err[512];

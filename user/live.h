@@ -38,12 +38,13 @@ struct ct_live {
 
 /*
  * Open the interfaces of @c, load and attach, records going to @record / @visit (NULL:
- * none) with @ctx. Errors are said (one sentence each) and return 1; what was attached is
- * then detached by ct_live_end(), which must be called in every case. Stops early,
- * returning 0, once ct_stop_signal is set.
+ * none) with @ctx, and @flush (NULL: none) told when a batch of them ends. Errors are
+ * said (one sentence each) and return 1; what was attached is then detached by
+ * ct_live_end(), which must be called in every case. Stops early, returning 0, once
+ * ct_stop_signal is set.
  */
 int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_graceful,
-		  ct_record_fn record, ct_record_fn visit, void *ctx);
+		  ct_record_fn record, ct_record_fn visit, void (*flush)(void *ctx), void *ctx);
 
 /*
  * The periodic work: drop interfaces that disappeared, scan the table (expiry, and the

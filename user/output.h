@@ -2,7 +2,8 @@
 /*
  * output.h - renders records as aligned text or NDJSON (schema v1, see README), decides
  * which records a run prints (abnormal closes, --all, or the final per-flow table), and
- * writes whole lines, flushed one by one. Also the escaping that makes names from outside
+ * writes whole lines: live, written straight into stdout's queue and handed to its thread
+ * a batch at a time (ct_output_flush()). Also the escaping that makes names from outside
  * safe to show on a terminal.
  */
 #ifndef CT_OUTPUT_H
@@ -68,5 +69,7 @@ void ct_output_close(struct ct_output *o);
 /* Print @r if this output wants it (its kind, then the filter); returns -1 once writing
  * has failed. */
 int ct_output_record(struct ct_output *o, const struct ct_record *r);
+/* The end of a batch of records (a drain of the ring buffer): lines queued go out now. */
+void ct_output_flush(struct ct_output *o);
 
 #endif /* CT_OUTPUT_H */

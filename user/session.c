@@ -41,6 +41,17 @@ __u64 ct_mono_ns(void)
 static int release_held(struct ct_session *s, int all);
 void ct_session_drain(struct ct_session *s);
 
+/*
+ * A batch of records is over (a drain, a scan): the sink may write them out together now,
+ * and the next close held reads the clock afresh.
+ */
+static void batch_end(struct ct_session *s)
+{
+	s->held_clock = 0;
+	if (s->flush && !s->stopped)
+		s->flush(s->ctx);
+}
+
 /* Hand @r to @fn; a sink that refuses more stops the session. */
 static int pass_on(struct ct_session *s, ct_record_fn fn, const struct ct_record *r)
 {
@@ -203,9 +214,12 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (e->type == CT_EV_CLOSE && (e->evflags & s->hold)) {
 		if (s->nheld == CT_HELD_MAX && release_held(s, 1) < 0)
 			return -1;
+		/* a flood holds most closes: a clock reading each would cost more than the copy */
+		if (s->held_clock++ % CT_HELD_CLOCK_EVERY == 0)
+			s->held_until = ct_mono_ns() + CT_HELD_NS;
 		s->held[s->nheld].r = r;
 		s->held[s->nheld].want = e->evflags & s->hold;
-		s->held[s->nheld++].until = ct_mono_ns() + CT_HELD_NS;
+		s->held[s->nheld++].until = s->held_until;
 		return 0;
 	}
 	return to_record(s, &r);
@@ -217,6 +231,7 @@ int ct_session_open(struct ct_session *s, const struct ct_session_opts *o, char 
 	memset(s, 0, sizeof(*s));
 	s->exp = o->exp;
 	s->record = o->record;
+	s->flush = o->flush;
 	s->visit = o->visit;
 	s->ctx = o->ctx;
 	s->iface = o->iface;
@@ -266,6 +281,7 @@ void ct_session_drain(struct ct_session *s)
 {
 	if (!s->stopped)
 		ring_buffer__consume(s->rb);
+	batch_end(s);
 }
 
 int ct_session_poll(struct ct_session *s, int timeout_ms)
@@ -278,8 +294,10 @@ int ct_session_poll(struct ct_session *s, int timeout_ms)
 	}
 	/* events below the wakeup mark do not wake us: the poll tick picks them up */
 	ct_session_drain(s);
-	if (s->nheld)
+	if (s->nheld) {
 		release_held(s, 0);
+		batch_end(s);
+	}
 	return 0;
 }
 
@@ -327,6 +345,7 @@ int ct_session_scan(struct ct_session *s, enum ct_scan_mode mode)
 	if (!s->stopped)
 		ct_session_storms(s, s->user_clock);
 	record_losses(s);
+	batch_end(s);
 	return err;
 }
 
@@ -510,6 +529,7 @@ int ct_session_finish(struct ct_session *s, int mode)
 		ct_session_storms(s, 1);
 		record_losses(s);
 	}
+	batch_end(s);
 	ct_session_losses(s, &l);
 	say_losses(&l, "");
 	if (s->storm.summarised)

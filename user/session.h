@@ -19,6 +19,7 @@
 
 #define CT_HELD_MAX 256
 #define CT_HELD_NS 100000000ull	/* 100 ms: the reason follows within microseconds */
+#define CT_HELD_CLOCK_EVERY 64	/* held closes that share one reading of the clock */
 
 struct closetrace;
 struct ring_buffer;
@@ -32,6 +33,11 @@ struct ct_session_opts {
 	ct_record_fn record;
 	/* optional: every flow a scan leaves in the table */
 	ct_record_fn visit;
+	/*
+	 * optional: the records handed out so far make a batch (a drain of the ring buffer,
+	 * a scan): what the sink holds back to write them together should go out now
+	 */
+	void (*flush)(void *ctx);
 	void *ctx;
 	/* the name records carry for an interface index */
 	const char *(*iface)(void *ctx, __u32 ifindex);
@@ -47,6 +53,7 @@ struct ct_session {
 	struct ct_expiry exp;
 	struct ct_sink sink;	/* ctx is the session; records go on to the callbacks below */
 	ct_record_fn record, visit;
+	void (*flush)(void *ctx);
 	void *ctx;
 	const char *(*iface)(void *ctx, __u32 ifindex);
 	void *iface_ctx;
@@ -60,6 +67,9 @@ struct ct_session {
 		__u8 want;		/* CT_EVF_*: what it waits for */
 	} held[CT_HELD_MAX];
 	int nheld;
+	/* the deadline closes held now get: read once a batch, and every CT_HELD_CLOCK_EVERY */
+	__u64 held_until;
+	unsigned int held_clock;
 	struct ct_loss said;		/* what stderr has said was lost */
 	struct ct_loss recorded;	/* ... and loss records */
 	struct ct_metrics *tally;

@@ -297,7 +297,7 @@ static int run_top(struct ct_config *c)
 	} else {
 		t.v.source = iface_list(c);
 		t.v.mode = c->mode == CT_MODE_XDP ? "xdp" : "tc";
-		ret = ct_live_start(&t.live, c, 1, on_record, on_record, &t);
+		ret = ct_live_start(&t.live, c, 1, on_record, on_record, NULL, &t);
 		/* the thread after the start: it gets the capabilities left, none */
 		if (!ret && t.batch)
 			ret = start_writer(&t, c);

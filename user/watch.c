@@ -16,6 +16,12 @@ static int print_record(void *ctx, const struct ct_record *r)
 	return ct_output_record(ctx, r);
 }
 
+/* A drain of the ring buffer, or a scan, is over: its lines go out in one write. */
+static void flush_output(void *ctx)
+{
+	ct_output_flush(ctx);
+}
+
 static int validate_watch(const struct ct_command *cmd, struct ct_config *c)
 {
 	if (!c->nifaces)
@@ -37,7 +43,7 @@ static int run_watch(struct ct_config *c)
 	ct_catch_stop_signals(!!c->output_file);
 	/* closes by port count graceful ones too: the kernel must report them */
 	if (ct_live_start(&l, c, c->all || c->final || c->nmetrics_ports, print_record, NULL,
-			  &out)) {
+			  flush_output, &out)) {
 		ret = 1;
 		goto out;
 	}

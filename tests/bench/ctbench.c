@@ -7,11 +7,14 @@
  *   churn-server ADDR THREADS fin|rst      accept and close, until killed
  *   churn-client ADDR THREADS SECONDS fin|rst   connect/close loops; prints conn/s
  *   lat                   read NDJSON closes on stdin; print count and latency p50/p99
+ *   fmt N json|text [OUT] N synthetic kernel events through the user-space path (record,
+ *                         format, stdout queue) to OUT (/dev/null): ns per event by stage
  * Every number is printed as "key value" lines for run.sh to tabulate.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -36,6 +39,10 @@
 #include "floor.skel.h"
 #include "gen.skel.h"
 #include "loader.h"
+#include "options.h"
+#include "output.h"
+#include "record.h"
+#include "writer.h"
 #include "pkt.h"
 
 static __u64 now_ns(void)
@@ -465,6 +472,187 @@ static void cmd_churn(int server, const char *addr, int threads, int seconds, in
 	printf("churn %llu %.1f\n", ch.conns[0], (double)ch.conns[0] / seconds);
 }
 
+/* ---- user-space event path ------------------------------------------------------------ */
+
+#define FMT_POOL 4096		/* distinct events, cycled: more than the caches hold */
+#define FMT_BATCH 256		/* events per simulated ring-buffer drain */
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+/* A close like the kernel sends: mostly IPv4 resets, some IPv6, a graceful one now and then. */
+static void fmt_event(struct ct_event *e, unsigned int i, __u64 ts)
+{
+	static const __u8 kinds[] = { CT_CLOSE_ORPHAN_RST, CT_CLOSE_REFUSED,
+				      CT_CLOSE_RESET_CLIENT, CT_CLOSE_RESET_SERVER,
+				      CT_CLOSE_FIN_RESET, CT_CLOSE_SYN_RESET, CT_CLOSE_GRACEFUL };
+	static const int hist[][2] = {
+		{ 1, CT_L_SYN }, { 0, CT_L_SYNACK }, { 1, CT_L_ACK }, { 1, CT_L_DATA },
+		{ 0, CT_L_DATA }, { 1, CT_L_FIN }, { 0, CT_L_RST },
+	};
+	int c = CT_EP_HI, s = CT_EP_LO, v6 = i % 8 == 7;
+	__u32 x = i * 2654435761u;
+
+	memset(e, 0, sizeof(*e));
+	e->ts_ns = ts;
+	e->type = CT_EV_CLOSE;
+	e->close = kinds[i % sizeof(kinds)];
+	e->rst_by = e->close == CT_CLOSE_GRACEFUL ? CT_BY_NONE : 1 + (x >> 7) % 2;
+	e->client_ep = (__u8)c;
+	if (v6) {
+		e->key.addr[s][0] = htonl(0x20010db8);
+		e->key.addr[c][0] = htonl(0x20010db8);
+		e->key.addr[s][3] = htonl(1);
+		e->key.addr[c][3] = htonl(x);
+	} else {
+		e->key.addr[0][2] = e->key.addr[1][2] = htonl(0xffff);
+		e->key.addr[s][3] = htonl(0xc0000201);
+		e->key.addr[c][3] = htonl(0x0a000000 | (x & 0xffffff));
+	}
+	e->key.port[s] = 443;
+	e->key.port[c] = (__u16)(1024 + x % 60000);
+	e->key.ifvlan = CT_IFVLAN(2, 0);
+	e->flow.state = CT_ST_ROLE | CT_ST_CLIENT_HI | CT_ST_ENDED;
+	if (e->close != CT_CLOSE_ORPHAN_RST) {
+		for (int n = 0; n < 7; n++)
+			e->flow.history |= ct_hist_code(hist[n][0] ? c : s, hist[n][1]) << (4 * n);
+		e->flow.state |= CT_ST_CT | CT_ST_HS_DONE;
+		e->flow.syn[c] = 1;
+		e->flow.synack[s] = 1;
+		e->flow.fin[c] = 1;
+		e->flow.rst[s] = 1;
+		e->flow.pkts[c] = 5 + x % 20;
+		e->flow.pkts[s] = 7 + x % 300;
+		e->flow.bytes[c] = 300 + x % 2000;
+		e->flow.bytes[s] = 1000 + x % 400000;
+		e->flow.first_ns = ts - 1000000 - x % 3000000000u;
+	} else {
+		e->flow.history = ct_hist_code(c, CT_L_RST);
+		e->flow.rst[c] = 1;
+		e->flow.pkts[c] = 1;
+		e->flow.first_ns = ts;
+	}
+	e->flow.end_ns = ts;
+}
+
+static const char *fmt_iface(__u32 ifindex)
+{
+	static const struct { __u32 ifindex; const char *name; } ifs[] = { { 2, "eth0" } };
+
+	for (size_t i = 0; i < sizeof(ifs) / sizeof(ifs[0]); i++)
+		if (ifs[i].ifindex == ifindex)
+			return ifs[i].name;
+	return "?";
+}
+
+static void fmt_row(const char *stage, __u64 n, __u64 dt)
+{
+	printf("fmt %-28s %7.1f ns/event %10.0f events/s\n", stage, (double)dt / (double)n,
+	       (double)n * 1e9 / (double)dt);
+}
+
+/* The user-space half of an event's way out, stage by stage, then as a whole. */
+static void cmd_fmt(__u64 n, int json, const char *path)
+{
+	struct ct_config cfg = { .format = json ? CT_FMT_JSON : CT_FMT_TEXT, .all = 1 };
+	struct ct_event *ev = calloc(FMT_POOL, sizeof(*ev));
+	struct ct_record *rec = calloc(FMT_POOL, sizeof(*rec));
+	char *lines = malloc((size_t)FMT_POOL * 1024);
+	size_t *len = calloc(FMT_POOL, sizeof(*len));
+	__s64 to_wall = 1795427998001000000ll;	/* 2026-11-23, as the kernel clock is offset */
+	__u64 t0, sum = 0, base = 1000000000000ull;
+	struct ct_output o;
+	struct ct_writer *w;
+	int fd, res;
+
+	if (!ev || !rec || !lines || !len)
+		die("calloc");
+	/* the results go to the old stdout; what is measured goes to @path */
+	res = dup(STDOUT_FILENO);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (res < 0 || fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || !(stdout = fdopen(res, "w")))
+		die(path);
+	close(fd);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* kernel times one microsecond apart: a million events a second */
+	for (unsigned int i = 0; i < FMT_POOL; i++)
+		fmt_event(&ev[i], i, base + i * 1000ull);
+
+	t0 = mono_ns();
+	for (__u64 i = 0; i < n; i++) {
+		struct ct_event *e = &ev[i % FMT_POOL];
+
+		ct_record_from_event(&rec[i % FMT_POOL], e, to_wall,
+				     fmt_iface(CT_IFVLAN_IFINDEX(e->key.ifvlan)));
+		sum += rec[i % FMT_POOL].ts_ns;
+	}
+	fmt_row("record_from_event", n, mono_ns() - t0);
+
+	t0 = mono_ns();
+	for (__u64 i = 0; i < n; i++) {
+		char buf[4096];
+		struct ct_record *r = &rec[i % FMT_POOL];
+
+		r->ts_ns += 1000ull * FMT_POOL * (i / FMT_POOL);	/* time moves on */
+		r->start_ns += 1000ull * FMT_POOL * (i / FMT_POOL);
+		sum += json ? ct_format_json(r, buf, sizeof(buf)) :
+			      ct_format_text(r, 0, buf, sizeof(buf));
+		r->ts_ns -= 1000ull * FMT_POOL * (i / FMT_POOL);
+		r->start_ns -= 1000ull * FMT_POOL * (i / FMT_POOL);
+	}
+	fmt_row(json ? "format_json" : "format_text", n, mono_ns() - t0);
+
+	for (unsigned int i = 0; i < FMT_POOL; i++)
+		len[i] = json ? ct_format_json(&rec[i], lines + (size_t)i * 1024, 1024) :
+				ct_format_text(&rec[i], 0, lines + (size_t)i * 1024, 1024);
+	w = ct_writer_start(STDOUT_FILENO, 4u << 20);
+	if (!w)
+		die("ct_writer_start");
+	/* the queue and its thread alone: what they take, waiting for room when it is full */
+	t0 = mono_ns();
+	for (__u64 i = 0; i < n; i++) {
+		char *at;
+
+		while (ct_writer_room(w, 1024, &at))
+			ct_writer_flush(w);
+		memcpy(at, lines + (i % FMT_POOL) * 1024, len[i % FMT_POOL]);
+		ct_writer_commit(w, len[i % FMT_POOL]);
+		if (i % FMT_BATCH == FMT_BATCH - 1)
+			ct_writer_flush(w);
+	}
+	ct_writer_stop(w, 60000);
+	fmt_row("queue+write (no drop)", n, mono_ns() - t0);
+
+	if (ct_output_open(&o, &cfg, 1))
+		die("ct_output_open");
+	t0 = mono_ns();
+	for (__u64 i = 0; i < n; i++) {
+		struct ct_event *e = &ev[i % FMT_POOL];
+		struct ct_record r;
+
+		/* each round of the pool a little later */
+		ct_record_from_event(&r, e, to_wall + (__s64)(1000ull * FMT_POOL * (i / FMT_POOL)),
+				     fmt_iface(CT_IFVLAN_IFINDEX(e->key.ifvlan)));
+		ct_output_record(&o, &r);
+		if (i % FMT_BATCH == FMT_BATCH - 1)
+			ct_output_flush(&o);
+	}
+	ct_output_flush(&o);
+	ct_output_close(&o);
+	fmt_row("whole path (record->output)", n, mono_ns() - t0);
+	printf("fmt printed %llu of %llu (checksum %llu)\n", o.printed, (unsigned long long)n,
+	       (unsigned long long)(sum & 0xffff));
+	free(ev);
+	free(rec);
+	free(lines);
+	free(len);
+}
+
 /* ---- event latency --------------------------------------------------------------------- */
 
 static int cmp_u64(const void *a, const void *b)
@@ -523,6 +711,9 @@ int main(int argc, char **argv)
 		cmd_churn(1, argv[2], atoi(argv[3]), 0, !strcmp(argv[4], "rst"));
 	} else if (argc >= 6 && !strcmp(argv[1], "churn-client")) {
 		cmd_churn(0, argv[2], atoi(argv[3]), atoi(argv[4]), !strcmp(argv[5], "rst"));
+	} else if (argc >= 4 && !strcmp(argv[1], "fmt")) {
+		cmd_fmt(strtoull(argv[2], NULL, 10), !strcmp(argv[3], "json"),
+			argc > 4 ? argv[4] : "/dev/null");
 	} else if (argc >= 2 && !strcmp(argv[1], "lat")) {
 		cmd_lat();
 	} else {
