@@ -73,6 +73,11 @@ $(BUILD)/user/%.o: user/%.c $(SKELS) | $(BUILD)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+# The in-process engine compiles bpf/parse.h and bpf/flow.h as they are, for replay: the
+# user-space stand-in of libbpf's <bpf/bpf_helpers.h> (user/shim) is found first. The BPF
+# sources' loop pragmas and fixed callback signatures are for clang's BPF target.
+$(BUILD)/user/inproc.o: CFLAGS += -Ibpf -Iuser/shim -Wno-unknown-pragmas -Wno-unused-parameter
+
 $(BUILD)/closetrace: $(BUILD)/user/main.o $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)

@@ -20,6 +20,11 @@ usage: pcapgen.py KIND OUT [ARG]
                      (port 8080); then 30 SYNs to port 25 that are never answered
   link OUT DLT       one refused connection on link type DLT (0 NULL, 1 Ethernet,
                      101 raw IP, 108 LOOP, 113 Linux SLL, 276 Linux SLL2, 228 IPv4)
+  small OUT N FLOWS  N small packets (headers and at most 64 bytes of data) of FLOWS
+                     connections, W = min(FLOWS, 10000) open at a time and interleaved,
+                     5 us apart: 20 packets each (handshake, 7 requests of 64 bytes and
+                     their ACKs, FIN both ways); every 10th is reset by its server
+                     after its data instead. The replay speed benchmark's capture.
 """
 import struct
 import sys
@@ -95,6 +100,45 @@ def link_header(dlt, frame):
     if dlt == 276:                                  # proto, reserved, ifindex, ARPHRD, ...
         return struct.pack("!HHIHBB8s", 0x0800, 0, 2, 1, 0, 6, b"\x02" * 6 + b"\0\0") + ip
     sys.exit("pcapgen.py: no header for link type %d" % dlt)
+
+
+def small_conn(i):
+    """The 20 packets of connection @i, as (src, dst, sport, dport, flags, payload)."""
+    cl = "10.%d.%d.%d" % (8 + i // 62500 % 200, i // 250 % 250, i % 250 + 1)
+    port, sp, req = 1024 + i % 60000, 80, b"q" * 64
+    up = lambda fl, d=b"": (cl, S, port, sp, fl, d)
+    down = lambda fl, d=b"": (S, cl, sp, port, fl, d)
+    pk = [up("S"), down("SA"), up("A")]
+    for _ in range(7):
+        pk += [up("PA", req), down("A")]
+    if i % 10 == 9:
+        pk += [down("RA"), up("RA"), up("RA")]
+    else:
+        pk += [up("FA"), down("FA"), up("A")]
+    return pk
+
+
+def small(p, n, flows):
+    """n packets: connections started in order, min(flows, 10000) interleaved at a time."""
+    window = min(flows, 10000)
+    active = list(range(window))
+    step = [0] * window
+    nxt, sent, slot = window, 0, 0
+    while sent < n and active:
+        slot %= len(active)
+        i = active[slot]
+        p.rec(tcp4(*small_conn(i)[step[slot]]), dt=0.000005)
+        sent += 1
+        step[slot] += 1
+        if step[slot] == 20:
+            if nxt < flows:
+                active[slot], step[slot] = nxt, 0
+                nxt += 1
+            else:
+                del active[slot], step[slot]
+                continue
+        slot += 1
+    p.close()
 
 
 def main():
@@ -180,6 +224,8 @@ def main():
             n += 1
         p.close()
         print(n, file=sys.stderr)
+    elif kind == "small":
+        small(Pcap(out), int(sys.argv[3]), int(sys.argv[4]))
     else:
         sys.exit("pcapgen.py: unknown kind %s" % kind)
 
