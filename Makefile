@@ -85,7 +85,7 @@ $(BUILD)/closetrace: $(BUILD)/user/main.o $(USER_OBJS)
 # --- tests ------------------------------------------------------------------------------
 # Unit tests need no privileges (make check); the BPF and oracle tests load programs.
 UNIT_TESTS := $(addprefix $(BUILD)/tests/,test_logic test_output test_agg test_filter \
-	      test_options test_metrics)
+	      test_options test_metrics test_hashtab)
 PRIV_TESTS := $(addprefix $(BUILD)/tests/,test_bpf test_bpf_random test_oracle)
 TESTS := $(UNIT_TESTS) $(PRIV_TESTS)
 # the unit tests again, built with the sanitizers in a tree of their own
@@ -177,7 +177,8 @@ $(BUILD)/tests/tcpdrive: tests/e2e/tcpdrive.c | $(BUILD)/tests
 # shell tests: the first need no privileges; the others need root
 UNIT_SHELL_TESTS := tests/cli/test_cli.sh tests/prometheus/check.sh tests/man/test_man.sh \
 		    tests/pkg/test_install.sh
-SHELL_TESTS := $(UNIT_SHELL_TESTS) tests/cli/test_replay.sh tests/e2e/test_watch.sh \
+SHELL_TESTS := $(UNIT_SHELL_TESTS) tests/cli/test_replay.sh tests/cli/test_engines.sh \
+	       tests/e2e/test_watch.sh \
 	       tests/e2e/test_force.sh \
 	       tests/e2e/test_top.sh tests/e2e/test_reasons.sh tests/e2e/test_metrics.sh \
 	       tests/e2e/test_flood.sh tests/e2e/test_service.sh tests/pkg/test_deb.sh \

@@ -24,6 +24,15 @@
 
 /* BPF_PROG_TEST_RUN runs an XDP program on the loopback device, ifindex 1 in every netns */
 #define CT_TEST_RUN_IFINDEX 1
+/* ... on frames of an Ethernet header to a page less its headroom and tail room (x86-64) */
+#define CT_TEST_RUN_MIN 14
+#define CT_TEST_RUN_MAX 3520
+/*
+ * Where a frame is copied to run: 2 bytes into an aligned buffer, as drivers place frames
+ * (NET_IP_ALIGN), so that the IP and TCP headers the parser reads are 4-byte aligned
+ * behind any link-layer stack it walks (its steps are all multiples of 4 after Ethernet).
+ */
+#define CT_FRAME_ALIGN 2
 /* a ring-buffer record's header, as the kernel lays it out: length, then page offset */
 #define CT_RB_HDR 8
 
@@ -428,8 +437,13 @@ void ct_inproc_close(void)
 
 int ct_inproc_run(const void *frame, __u32 len)
 {
-	/* nothing on the packet path writes to the frame */
-	ct_frame((void *)frame, (void *)((const __u8 *)frame + len), CT_TEST_RUN_IFINDEX);
+	static __u64 buf[(CT_FRAME_ALIGN + CT_TEST_RUN_MAX + 7) / 8];
+	__u8 *data = (__u8 *)buf + CT_FRAME_ALIGN;
+
+	if (len < CT_TEST_RUN_MIN || len > CT_TEST_RUN_MAX)
+		return -EINVAL;
+	memcpy(data, frame, len);
+	ct_frame(data, data + len, CT_TEST_RUN_IFINDEX);
 	return (int)last_result;
 }
 

@@ -20,7 +20,10 @@ int ct_inproc_open(struct ct_engine *e, const struct ct_load_opts *o, char *err,
 		   size_t errlen);
 void ct_inproc_close(void);
 
-/* One frame of @len bytes through the XDP program's path: its parse result. */
+/*
+ * One frame of @len bytes through the XDP program's path: its parse result, or -EINVAL
+ * for a length BPF_PROG_TEST_RUN refuses too.
+ */
 int ct_inproc_run(const void *frame, __u32 len);
 
 /* The records waiting in the ring buffer, to @e's callback: how many, or < 0 if it stopped. */
