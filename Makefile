@@ -144,6 +144,8 @@ define install-pkgs
 endef
 
 # --- benchmarks (never part of make test) ------------------------------------------------
+# replay's baseline, and what times it
+DEB_BENCH := tcptrace time
 $(BUILD)/tests/ctbench.o: tests/bench/ctbench.c $(SKELS) $(BUILD)/floor.skel.h \
 			  $(BUILD)/gen.skel.h | $(BUILD)/tests
 	$(call msg,CC,$@)
@@ -154,6 +156,7 @@ $(BUILD)/tests/ctbench: $(BUILD)/tests/ctbench.o $(BUILD)/tests/pkt.o $(USER_OBJ
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lpthread
 
 bench: deps
+	$(call install-pkgs,$(DEB_BENCH))
 	$(Q)$(MAKE) --no-print-directory all $(E2E) $(BUILD)/tests/ctbench
 	$(Q)tests/bench/run.sh
 

@@ -472,5 +472,7 @@ int ct_inproc_consume(struct ct_engine *e)
 			return r;
 		n++;
 	}
+	/* drained: start again at the front, so only the largest backlog's pages are touched */
+	m->prod = m->cons = 0;
 	return n;
 }
