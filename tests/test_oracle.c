@@ -439,7 +439,7 @@ static int bpf_engine_runs(void)
 	if (geteuid() == 0)
 		return 1;
 	if (req && !strcmp(req, "1"))
-		fail_msg("the oracle tests of the BPF engine need root (CLOSETRACE_REQUIRE_PRIV=1)");
+		fail_msg("the BPF engine's oracle tests need root (CLOSETRACE_REQUIRE_PRIV=1)");
 	if (!said++)
 		print_message("the BPF engine is left out: it needs root\n");
 	return 0;

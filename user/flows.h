@@ -2,10 +2,11 @@
 /*
  * flows.h - the user-space side of the flow table: decide the closes only time can tell
  * (unanswered, half-open, half-closed, idle, midstream), remove ended flows once they have
- * been quiet for a while, and hand every removed flow's final record to a sink. The map (the
- * kernel's or the in-process engine's, see engine.h) is read with batched lookups; an entry is removed (lookup-and-delete) before it is
- * reported, and only if no packet changed it since it was read (else it goes back; if
- * it cannot, the state it was taken out with is reported).
+ * been quiet for a while, and hand every removed flow's final record to a sink. The map
+ * (the kernel's or the in-process engine's, see engine.h) is read with batched lookups;
+ * an entry is removed (lookup-and-delete) before it is reported, and only if no packet
+ * changed it since it was read (else it goes back; if it cannot, the state it was taken
+ * out with is reported).
  */
 #ifndef CT_FLOWS_H
 #define CT_FLOWS_H

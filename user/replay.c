@@ -198,8 +198,8 @@ static int run_replay(struct ct_config *c)
 		return 1;
 	rp = ct_replay_new(&ro, err, sizeof(err));
 	/* ready: the captures are read without any capability (and as --user) */
-	if (!rp || ct_privs_drop(ro.engine == CT_ENGINE_BPF ? CT_KEEP_MAP_READS : 0, c->user, c->uid,
-				 c->gid, err, sizeof(err))) {
+	if (!rp || ct_privs_drop(ro.engine == CT_ENGINE_BPF ? CT_KEEP_MAP_READS : 0, c->user,
+				 c->uid, c->gid, err, sizeof(err))) {
 		pr_warn("%s\n", err);
 		ct_replay_free(rp);
 		ct_output_close(&out);
@@ -219,8 +219,8 @@ static int run_replay(struct ct_config *c)
 }
 
 static const struct ct_opt_group *const replay_groups[] = {
-	&ct_grp_expiry, &ct_grp_table, &ct_grp_engine, &ct_grp_select, &ct_grp_output, &ct_grp_privs,
-	&ct_grp_common, NULL,
+	&ct_grp_expiry, &ct_grp_table, &ct_grp_engine, &ct_grp_select, &ct_grp_output,
+	&ct_grp_privs, &ct_grp_common, NULL,
 };
 
 const struct ct_command ct_cmd_replay = {

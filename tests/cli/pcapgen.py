@@ -150,7 +150,8 @@ def read_packets(data):
     """(writer, packets) of a pcap or pcapng capture: packets as [ts, data, wirelen, extra],
     writer(packets) the file again."""
     magic = data[:4]
-    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1",
+                 b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
         e = "<" if magic[0] in (0xD4, 0x4D) else ">"
         pk, off = [], 24
         while off + 16 <= len(data):
