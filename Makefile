@@ -73,6 +73,11 @@ $(BUILD)/user/%.o: user/%.c $(SKELS) | $(BUILD)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+# The in-process engine compiles bpf/parse.h and bpf/flow.h as they are, for replay: the
+# user-space stand-in of libbpf's <bpf/bpf_helpers.h> (user/shim) is found first. The BPF
+# sources' loop pragmas and fixed callback signatures are for clang's BPF target.
+$(BUILD)/user/inproc.o: CFLAGS += -Ibpf -Iuser/shim -Wno-unknown-pragmas -Wno-unused-parameter
+
 $(BUILD)/closetrace: $(BUILD)/user/main.o $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
@@ -80,7 +85,7 @@ $(BUILD)/closetrace: $(BUILD)/user/main.o $(USER_OBJS)
 # --- tests ------------------------------------------------------------------------------
 # Unit tests need no privileges (make check); the BPF and oracle tests load programs.
 UNIT_TESTS := $(addprefix $(BUILD)/tests/,test_logic test_output test_agg test_filter \
-	      test_options test_metrics)
+	      test_options test_metrics test_hashtab)
 PRIV_TESTS := $(addprefix $(BUILD)/tests/,test_bpf test_bpf_random test_oracle)
 TESTS := $(UNIT_TESTS) $(PRIV_TESTS)
 # the unit tests again, built with the sanitizers in a tree of their own
@@ -139,6 +144,8 @@ define install-pkgs
 endef
 
 # --- benchmarks (never part of make test) ------------------------------------------------
+# replay's baseline, and what times it
+DEB_BENCH := tcptrace time
 $(BUILD)/tests/ctbench.o: tests/bench/ctbench.c $(SKELS) $(BUILD)/floor.skel.h \
 			  $(BUILD)/gen.skel.h | $(BUILD)/tests
 	$(call msg,CC,$@)
@@ -149,6 +156,7 @@ $(BUILD)/tests/ctbench: $(BUILD)/tests/ctbench.o $(BUILD)/tests/pkt.o $(USER_OBJ
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lpthread
 
 bench: deps
+	$(call install-pkgs,$(DEB_BENCH))
 	$(Q)$(MAKE) --no-print-directory all $(E2E) $(BUILD)/tests/ctbench
 	$(Q)tests/bench/run.sh
 
@@ -172,7 +180,8 @@ $(BUILD)/tests/tcpdrive: tests/e2e/tcpdrive.c | $(BUILD)/tests
 # shell tests: the first need no privileges; the others need root
 UNIT_SHELL_TESTS := tests/cli/test_cli.sh tests/prometheus/check.sh tests/man/test_man.sh \
 		    tests/pkg/test_install.sh
-SHELL_TESTS := $(UNIT_SHELL_TESTS) tests/cli/test_replay.sh tests/e2e/test_watch.sh \
+SHELL_TESTS := $(UNIT_SHELL_TESTS) tests/cli/test_replay.sh tests/cli/test_engines.sh \
+	       tests/e2e/test_watch.sh \
 	       tests/e2e/test_force.sh \
 	       tests/e2e/test_top.sh tests/e2e/test_reasons.sh tests/e2e/test_metrics.sh \
 	       tests/e2e/test_flood.sh tests/e2e/test_service.sh tests/pkg/test_deb.sh \

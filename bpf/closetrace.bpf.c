@@ -17,15 +17,7 @@
 SEC("xdp")
 int ct_xdp(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	struct ct_counters *c = ct_counters_get(ctx->ingress_ifindex);
-	struct ct_pkt p = {};
-	enum ct_parse_res res;
-
-	if (!c)
-		return XDP_PASS;
-	res = ct_parse(data, data_end, (__u32)(data_end - data), &p);
-	ct_account(c, res, &p, ctx->ingress_ifindex);
+	ct_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end, ctx->ingress_ifindex);
 	return XDP_PASS;
 }
 

@@ -551,4 +551,20 @@ static __always_inline void ct_account(struct ct_counters *c, enum ct_parse_res 
 	}
 }
 
+/*
+ * What the XDP program does with a frame of [data, data_end) seen on @ifindex: replay's
+ * in-process engine (user/inproc.c) runs the same function on each frame of a capture.
+ */
+static __always_inline void ct_frame(void *data, void *data_end, __u32 ifindex)
+{
+	struct ct_counters *c = ct_counters_get(ifindex);
+	struct ct_pkt p = {};
+	enum ct_parse_res res;
+
+	if (!c)
+		return;
+	res = ct_parse(data, data_end, (__u32)(data_end - data), &p);
+	ct_account(c, res, &p, ifindex);
+}
+
 #endif /* CT_FLOW_H */

@@ -38,6 +38,7 @@
 #include "closetrace.h"
 #include "closetrace.skel.h"
 #include "ct_logic.h"
+#include "engine.h"
 #include "flows.h"
 #include "session.h"
 #include "loader.h"
@@ -1235,6 +1236,7 @@ static void take_race(void *ctx, int phase, const struct ct_flow_key *k)
 static void t_take_race(void **state)
 {
 	struct ct_scanner sc;
+	struct ct_map m;
 	struct ct_expiry exp = { 1000000000ull, 1000000000ull, 1000000000ull };
 	struct taken t = {};
 	struct ct_sink sink = { .record = collect, .ctx = &t };
@@ -1246,7 +1248,9 @@ static void t_take_race(void **state)
 	need_priv();
 	establish(&cn, 1, 10);
 	t.cn = &cn;
-	assert_int_equal(ct_scanner_init(&sc, bpf_map__fd(F.skel->maps.flows), 0), 0);
+	ct_map_kernel(&m, bpf_map__fd(F.skel->maps.flows), bpf_map__max_entries(F.skel->maps.flows),
+		      0);
+	assert_int_equal(ct_scanner_init(&sc, &m, 0), 0);
 	sc.take_hook = take_race;
 	sc.take_ctx = &t;
 	assert_int_equal(ct_clock_sync(F.skel, 1, &clk), 0);
@@ -1374,7 +1378,7 @@ static void t_scan_drains(void **state)
 	(void)state;
 	need_priv();
 	assert_int_equal(ct_session_open(&s, &so, err, sizeof(err)), 0);
-	d.prog_fd = bpf_program__fd(s.skel->progs.ct_xdp);
+	d.prog_fd = bpf_program__fd(s.eng.skel->progs.ct_xdp);
 	for (__u32 i = 0; i < DRAIN_FLOWS; i++)
 		send_raw(d.prog_fd, frame, tuple_frame(frame, i, ACK | PSH, 10));
 	usleep(1300000);	/* past the idle timeout */
@@ -1386,7 +1390,7 @@ static void t_scan_drains(void **state)
 	d.stop = 1;
 	pthread_join(th, NULL);
 	ct_session_drain(&s);
-	assert_int_equal(ct_read_counters(s.skel, c, CT_C_MAX), 0);
+	assert_int_equal(ct_read_counters(s.eng.skel, c, CT_C_MAX), 0);
 	ct_session_close(&s);
 	print_message("1M flows expired while %llu events came (%llu in all, ring of %d)\n",
 		      (unsigned long long)during, (unsigned long long)d.sent,

@@ -8,7 +8,6 @@
 
 #include "clock.h"
 #include "closetrace.h"
-#include "closetrace.h"
 #include "closetrace.skel.h"
 
 int ct_clock_sync(struct closetrace *skel, int user_clock, struct ct_clock *c)
@@ -19,13 +18,11 @@ int ct_clock_sync(struct closetrace *skel, int user_clock, struct ct_clock *c)
 		    .repeat = 1);
 	struct timespec res;
 
-	c->replay = user_clock;
 	if (user_clock) {
-		c->tick_ns = CT_REPLAY_TICK_NS;
-		c->probe_tick = skel->bss->user_clock_tick;
-		c->probe_ns = skel->bss->user_clock_ns;
+		ct_clock_replay(skel->bss->user_clock_ns, skel->bss->user_clock_tick, c);
 		return 0;
 	}
+	c->replay = 0;
 	/* the coarse clock's resolution is the kernel's tick, TICK_NSEC */
 	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res))
 		return -errno;
@@ -37,6 +34,14 @@ int ct_clock_sync(struct closetrace *skel, int user_clock, struct ct_clock *c)
 	c->probe_tick = (__u32)skel->bss->clock_probe.jiffies;
 	c->probe_ns = skel->bss->clock_probe.mono_ns;
 	return 0;
+}
+
+void ct_clock_replay(__u64 clock_ns, __u32 clock_tick, struct ct_clock *c)
+{
+	c->replay = 1;
+	c->tick_ns = CT_REPLAY_TICK_NS;
+	c->probe_tick = clock_tick;
+	c->probe_ns = clock_ns;
 }
 
 __u64 ct_clock_last_ns(const struct ct_clock *c, __u32 last_seen)

@@ -25,6 +25,9 @@ struct ct_clock {
  */
 int ct_clock_sync(struct closetrace *skel, int user_clock, struct ct_clock *c);
 
+/* The reading replay has: the capture clock it last set, in ns and in ticks. */
+void ct_clock_replay(__u64 clock_ns, __u32 clock_tick, struct ct_clock *c);
+
 /* last_seen of a flow in the clock of first_ns, to one tick; valid within 2^31 ticks. */
 __u64 ct_clock_last_ns(const struct ct_clock *c, __u32 last_seen);
 

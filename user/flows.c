@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
+#include <linux/bpf.h>
 
 #include "classify.h"
 #include "ct_logic.h"
+#include "engine.h"
 #include "flows.h"
 
 __u8 ct_open_kind(const struct ct_flow *f)
@@ -42,10 +43,10 @@ int ct_open_expired(const struct ct_expiry *e, __u8 kind, __u64 first, __u64 las
 	}
 }
 
-int ct_scanner_init(struct ct_scanner *s, int map_fd, __u32 batch)
+int ct_scanner_init(struct ct_scanner *s, const struct ct_map *map, __u32 batch)
 {
 	memset(s, 0, sizeof(*s));
-	s->map_fd = map_fd;
+	s->map = map;
 	s->batch = batch ? batch : 4096;
 	s->keys = calloc(s->batch, sizeof(*s->keys));
 	s->vals = calloc(s->batch, sizeof(*s->vals));
@@ -101,12 +102,12 @@ static int take(struct ct_scanner *s, const struct ct_flow_key *k, struct ct_flo
 
 	if (s->take_hook)
 		s->take_hook(s->take_ctx, 0, k);
-	if (bpf_map_lookup_and_delete_elem(s->map_fd, k, &now))
+	if (ct_map_lookup_and_delete(s->map, k, &now))
 		return 0;	/* gone meanwhile: evicted (and counted), replaced */
 	if (s->take_hook)
 		s->take_hook(s->take_ctx, 1, k);
 	if (changed(&now, f)) {
-		if (!bpf_map_update_elem(s->map_fd, k, &now, BPF_NOEXIST))
+		if (!ct_map_update(s->map, k, &now, BPF_NOEXIST))
 			return 0;
 		*f = now;
 		s->split++;
@@ -185,17 +186,15 @@ static int scan_one(struct ct_scanner *s, const struct ct_expiry *e, const struc
 int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
 	    __u64 now, enum ct_scan_mode mode, const struct ct_sink *sink)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 in = 0, out = 0, count;
 	__u64 seen = 0, removed = s->removed;
 	int first = 1, err = 0, done = 0, stop = 0;
 
 	while (!done && !stop) {
 		count = s->batch;
-		err = bpf_map_lookup_batch(s->map_fd, first ? NULL : &in, &out, s->keys, s->vals,
-					   &count, &opts);
+		err = ct_map_lookup_batch(s->map, first ? NULL : &in, &out, s->keys, s->vals,
+					  &count);
 		if (err) {
-			err = -errno;
 			if (err != -ENOENT)
 				return err;
 			done = 1;	/* the last, possibly partial, batch */

@@ -2,10 +2,11 @@
 /*
  * flows.h - the user-space side of the flow table: decide the closes only time can tell
  * (unanswered, half-open, half-closed, idle, midstream), remove ended flows once they have
- * been quiet for a while, and hand every removed flow's final record to a sink. The map is
- * read with batched lookups; an entry is removed (lookup-and-delete) before it is
- * reported, and only if no packet changed it since it was read (else it goes back; if
- * it cannot, the state it was taken out with is reported).
+ * been quiet for a while, and hand every removed flow's final record to a sink. The map
+ * (the kernel's or the in-process engine's, see engine.h) is read with batched lookups;
+ * an entry is removed (lookup-and-delete) before it is reported, and only if no packet
+ * changed it since it was read (else it goes back; if it cannot, the state it was taken
+ * out with is reported).
  */
 #ifndef CT_FLOWS_H
 #define CT_FLOWS_H
@@ -49,8 +50,10 @@ __u8 ct_open_kind(const struct ct_flow *f);
  */
 int ct_open_expired(const struct ct_expiry *e, __u8 kind, __u64 first, __u64 last, __u64 now);
 
+struct ct_map;
+
 struct ct_scanner {
-	int map_fd;
+	const struct ct_map *map;
 	__u32 batch;			/* entries per batched lookup */
 	struct ct_flow_key *keys;
 	struct ct_flow *vals;
@@ -65,7 +68,8 @@ struct ct_scanner {
 	void *take_ctx;
 };
 
-int ct_scanner_init(struct ct_scanner *s, int map_fd, __u32 batch);
+/* Scans of @map (the session keeps it) by batches of @batch entries (0: 4096). */
+int ct_scanner_init(struct ct_scanner *s, const struct ct_map *map, __u32 batch);
 void ct_scanner_free(struct ct_scanner *s);
 
 enum ct_scan_mode {

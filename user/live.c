@@ -128,7 +128,7 @@ static void attach_reasons(struct ct_live *l, const struct ct_load_opts *lo)
 {
 	char err[256];
 
-	l->resets = ct_load_resets(l->s.skel, lo, err, sizeof(err));
+	l->resets = ct_load_resets(l->s.eng.skel, lo, err, sizeof(err));
 	if (!l->resets) {
 		pr_info("%s: reset reasons show as -\n", err);
 		return;
@@ -189,7 +189,8 @@ static int drop_privs(struct ct_live *l, const struct ct_config *c)
 	/* netlink attachments (tc, or XDP that replaced another) are removed by request */
 	for (int i = 0; i < l->nifs; i++)
 		netlink |= l->ifs[i].tc_netlink || l->ifs[i].xdp_nl >= 0;
-	if (ct_privs_drop(netlink, c->user, c->uid, c->gid, err, sizeof(err))) {
+	if (ct_privs_drop((netlink ? CT_KEEP_NET_ADMIN : 0) | CT_KEEP_MAP_READS, c->user, c->uid,
+			  c->gid, err, sizeof(err))) {
 		pr_warn("%s\n", err);
 		return 1;
 	}
@@ -243,7 +244,8 @@ int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_gracefu
 	if (so.load.progs & CT_PROG_RESET)
 		attach_reasons(l, &so.load);
 	for (int i = 0; i < l->nifs && !ct_stop_signal; i++) {
-		int fd = bpf_program__fd(l->xdp ? l->s.skel->progs.ct_xdp : l->s.skel->progs.ct_tc);
+		struct closetrace *skel = l->s.eng.skel;
+		int fd = bpf_program__fd(l->xdp ? skel->progs.ct_xdp : skel->progs.ct_tc);
 
 		if (l->xdp ? ct_attach_xdp(&l->ifs[i], fd, (enum ct_xdp_mode)c->xdp_mode, c->force,
 					   err, sizeof(err)) :

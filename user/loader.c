@@ -15,6 +15,7 @@
 
 #include "closetrace.h"
 #include "closetrace.skel.h"
+#include "engine.h"
 #include "resets.skel.h"
 #include "loader.h"
 #include "options.h"
@@ -164,32 +165,11 @@ void ct_unload_resets(struct resets *rs)
 
 int ct_read_slot(struct closetrace *skel, int slot, struct ct_counters *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), ret = 0;
-	struct ct_counters *per;
-	/* all: the slots of the interfaces watched (slot 0 at least: replay, tests) */
-	__u32 nifs = skel->rodata->cfg_nifs ? skel->rodata->cfg_nifs : 1;
-	__u32 first = slot < 0 ? 0 : (__u32)slot, last = slot < 0 ? nifs : first + 1;
+	struct ct_map m;
 
-	if (ncpu <= 0)
-		return -EINVAL;
-	per = calloc(ncpu, sizeof(*per));
-	if (!per)
-		return -ENOMEM;
-	memset(out, 0, sizeof(*out));
-	for (__u32 k = first; k < last && !ret; k++) {
-		if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &k, per)) {
-			ret = -errno;
-			break;
-		}
-		for (int cpu = 0; cpu < ncpu; cpu++) {
-			for (int i = 0; i < CT_C_MAX; i++)
-				out->c[i] += per[cpu].c[i];
-			for (int i = 0; i < CT_RST_REASONS; i++)
-				out->rst_sent[i] += per[cpu].rst_sent[i];
-		}
-	}
-	free(per);
-	return ret;
+	ct_map_kernel(&m, bpf_map__fd(skel->maps.counters),
+		      bpf_map__max_entries(skel->maps.counters), 1);
+	return ct_counters_read(&m, skel->rodata->cfg_nifs, slot, out);
 }
 
 int ct_read_counters(struct closetrace *skel, __u64 *out, size_t n)

@@ -15,6 +15,7 @@
 
 #include "agg.h"
 #include "attach.h"
+#include "engine.h"
 #include "filter.h"
 #include "flows.h"
 #include "http.h"
@@ -52,6 +53,11 @@ static const char *format_name(int i)
 	};
 
 	return n[i];
+}
+
+static const char *engine_name(int i)
+{
+	return ct_engine_name(i);
 }
 
 static const char *group_name(int i)
@@ -184,6 +190,16 @@ static const struct ct_opt table_opts[] = {
 	    "orphan RSTs and unanswered SYNs reported one by one\n"
 	    "a second; past N, counted in summaries by server\nport (0: no limit)",
 	    storm_rate, .min = 0, .max = 1000000000, .def_text = "1000; replay: 0"),
+	END,
+};
+
+static const struct ct_opt engine_opts[] = {
+	OPT("engine", 0, CT_ARG_CHOICE, "ENGINE",
+	    "what runs the flow code on the packets: user, this\n"
+	    "process (no privilege needed); bpf, the kernel, the\n"
+	    "BPF program through BPF_PROG_TEST_RUN (root). The\n"
+	    "same code decides: the records are the same",
+	    engine, .choice = engine_name, .nchoices = CT_ENGINE_MAX),
 	END,
 };
 
@@ -361,6 +377,7 @@ const struct ct_opt_group ct_grp_ifaces = { "Interface", ifaces_opts };
 const struct ct_opt_group ct_grp_attach = { "Attach", attach_opts };
 const struct ct_opt_group ct_grp_expiry = { "Expiry", expiry_opts };
 const struct ct_opt_group ct_grp_table = { "Flow-table", table_opts };
+const struct ct_opt_group ct_grp_engine = { "Engine", engine_opts };
 const struct ct_opt_group ct_grp_select = { "Selection", select_opts };
 const struct ct_opt_group ct_grp_output = { "Output", output_opts };
 const struct ct_opt_group ct_grp_top = { "View", top_opts };
@@ -473,6 +490,7 @@ void ct_config_init(struct ct_config *c)
 	c->idle_timeout_s = CT_DEFAULT_IDLE_TIMEOUT_S;
 	c->table_size = CT_DEFAULT_FLOWS;
 	c->storm_rate = -1;
+	c->engine = CT_ENGINE_USER;
 	c->format = CT_FMT_TEXT;
 	c->delay_ns = 1000000000ull;
 	c->window_ns = 60 * 1000000000ull;

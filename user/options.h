@@ -39,6 +39,7 @@ struct ct_config {
 	/* expiry */
 	long syn_timeout_s, idle_timeout_s, table_size;
 	long storm_rate;		/* --storm-rate; -1: the command's default */
+	int engine;			/* replay's: enum ct_engine_kind */
 	/* selection and output */
 	struct ct_filter *filter;	/* owned */
 	const char *filter_text;
@@ -125,7 +126,8 @@ struct ct_command {
 
 /* The shared groups. */
 extern const struct ct_opt_group ct_grp_ifaces, ct_grp_attach, ct_grp_expiry, ct_grp_table,
-	ct_grp_select, ct_grp_output, ct_grp_top, ct_grp_metrics, ct_grp_privs, ct_grp_common;
+	ct_grp_engine, ct_grp_select, ct_grp_output, ct_grp_top, ct_grp_metrics, ct_grp_privs,
+	ct_grp_common;
 
 /* The commands, in the order `closetrace help` lists them; NULL-ended. */
 extern const struct ct_command *const ct_commands[];

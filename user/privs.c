@@ -88,15 +88,14 @@ static int maps_need_cap_bpf(void)
 	return off != 0;
 }
 
-int ct_privs_drop(int keep_net_admin, int user, uid_t uid, gid_t gid, char *err,
-		  size_t errlen)
+int ct_privs_drop(unsigned int keep, int user, uid_t uid, gid_t gid, char *err, size_t errlen)
 {
 	int r;
 
 	capng_clear(CAPNG_SELECT_ALL);
-	if (keep_net_admin)
+	if (keep & CT_KEEP_NET_ADMIN)
 		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_ADMIN);
-	if (maps_need_cap_bpf())
+	if ((keep & CT_KEEP_MAP_READS) && maps_need_cap_bpf())
 		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_BPF);
 	if (user) {
 		/* keeps what was chosen above across the change of user, bounding set cleared */

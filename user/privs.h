@@ -20,13 +20,16 @@ int ct_privs_user(const char *name, uid_t *uid, gid_t *gid, char *err, size_t er
  */
 int ct_privs_check(char *err, size_t errlen);
 
+/* What ct_privs_drop() keeps. */
+#define CT_KEEP_NET_ADMIN 1u	/* CAP_NET_ADMIN: netlink filters to detach */
+#define CT_KEEP_MAP_READS 2u	/* CAP_BPF where this kernel wants it to read BPF maps
+				 * (before 6.5 with unprivileged BPF off) */
+
 /*
- * Drop every capability (effective, permitted, inheritable, ambient, bounding), keeping
- * CAP_NET_ADMIN if @keep_net_admin, and CAP_BPF where this kernel still wants it to read
- * maps (before 6.5 with unprivileged BPF off); with @user, become @uid / @gid too. 0, or
- * -1 with one sentence in @err.
+ * Drop every capability (effective, permitted, inheritable, ambient, bounding) but those
+ * @keep names (CT_KEEP_*); with @user, become @uid / @gid too. 0, or -1 with one sentence
+ * in @err.
  */
-int ct_privs_drop(int keep_net_admin, int user, uid_t uid, gid_t gid, char *err,
-		  size_t errlen);
+int ct_privs_drop(unsigned int keep, int user, uid_t uid, gid_t gid, char *err, size_t errlen);
 
 #endif /* CT_PRIVS_H */

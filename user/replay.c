@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
  * replay.c - captures as a session's packets: every packet of a capture goes through the
- * same XDP program as live traffic, with BPF_PROG_TEST_RUN, the capture's timestamps as
- * the flow clock. Kernel-decided closes come back through the ring buffer; a scan at each
- * second of capture time, and at the end of each file, decides the rest. Also the
+ * XDP program's code, the capture's timestamps as the flow clock, in one of two engines
+ * (engine.h): the flow code compiled into this process (the default: no privilege, no
+ * system call a packet), or the BPF program itself with BPF_PROG_TEST_RUN (--engine bpf).
+ * Kernel-decided closes come back through the ring buffer; a scan at each second of
+ * capture time, and at the end of each file, decides the rest. Also the
  * `closetrace replay FILE...` command.
  */
 #include <errno.h>
@@ -11,11 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-
 #include "closetrace.h"
-#include "closetrace.skel.h"
 #include "log.h"
 #include "options.h"
 #include "output.h"
@@ -26,12 +24,13 @@
 
 /* Only headers matter, and test_run takes at most about a page: pass this much. */
 #define CT_REPLAY_SNAP 1024
+/* test_run's least frame: an Ethernet header; the in-process engine keeps the same rule */
+#define CT_REPLAY_MIN_FRAME 14
 #define CT_SCAN_EVERY_NS 1000000000ull
 
 struct ct_replay {
 	struct ct_session s;
 	const char *iface;		/* the current file's name, as the records' iface */
-	int prog_fd;
 };
 
 static const char *file_name(void *ctx, __u32 ifindex)
@@ -42,19 +41,20 @@ static const char *file_name(void *ctx, __u32 ifindex)
 
 static void set_clock(struct ct_replay *rp, __u64 ts)
 {
-	struct closetrace *skel = rp->s.skel;
+	struct ct_engine *e = &rp->s.eng;
 
 	/* a capture may step back in time; the flow clock does not */
-	if (ts < skel->bss->user_clock_ns)
-		ts = skel->bss->user_clock_ns;
-	skel->bss->user_clock_ns = ts;
-	skel->bss->user_clock_tick = (__u32)(ts / CT_REPLAY_TICK_NS);
+	if (ts < *e->clock_ns)
+		ts = *e->clock_ns;
+	*e->clock_ns = ts;
+	*e->clock_tick = (__u32)(ts / CT_REPLAY_TICK_NS);
 }
 
 struct ct_replay *ct_replay_new(const struct ct_replay_opts *o, char *err, size_t errlen)
 {
 	struct ct_replay *rp = calloc(1, sizeof(*rp));
 	struct ct_session_opts so = {
+		.engine = o->engine,
 		.load = { .progs = CT_PROG_XDP, .emit_graceful = 1, .user_clock = 1,
 			  .flows = o->table_size, .storm_rate = o->storm_rate },
 		.exp = o->exp, .record = o->record, .ctx = o->ctx,
@@ -69,7 +69,6 @@ struct ct_replay *ct_replay_new(const struct ct_replay_opts *o, char *err, size_
 		ct_replay_free(rp);
 		return NULL;
 	}
-	rp->prog_fd = bpf_program__fd(rp->s.skel->progs.ct_xdp);
 	return rp;
 }
 
@@ -84,34 +83,39 @@ void ct_replay_free(struct ct_replay *rp)
 /* The first packet of a file: continue the last capture's flows, or close them first. */
 static void start_file(struct ct_replay *rp, const char *path, __u64 ts)
 {
-	struct closetrace *skel = rp->s.skel;
+	__u64 *clock = rp->s.eng.clock_ns;
 
 	/*
 	 * A capture that starts where the last one ended (tcpdump -C / -G rotation) continues
 	 * its flows; one that starts earlier is another capture: what was open is closed
 	 * first.
 	 */
-	if (ts < skel->bss->user_clock_ns) {
+	if (ts < *clock) {
 		ct_session_scan(&rp->s, CT_SCAN_FLUSH);
-		skel->bss->user_clock_ns = 0;
+		*clock = 0;
 	}
 	rp->iface = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 }
 
-/* Run one frame through the program; 0, or 1 after saying what was wrong with it. */
+/* Run one frame through the engine; 0, or 1 after saying what was wrong with it. */
 static int run_frame(struct ct_replay *rp, const char *path, __u64 pktno,
 		     const struct ct_frame *fr)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = fr->data,
-		    .data_size_in = fr->len < CT_REPLAY_SNAP ? fr->len : CT_REPLAY_SNAP,
-		    .repeat = 1);
+	int res;
 
-	if (bpf_prog_test_run_opts(rp->prog_fd, &o)) {
-		pr_warn("%s: packet %llu: the BPF program could not run on it (%s); skipped\n",
-			path, (unsigned long long)pktno, strerror(errno));
+	if (fr->len < CT_REPLAY_MIN_FRAME) {
+		pr_warn("%s: packet %llu: %u bytes, shorter than an Ethernet header; skipped\n",
+			path, (unsigned long long)pktno, fr->len);
 		return 1;
 	}
-	if (rp->s.skel->bss->last_result == CT_P_MALFORMED && fr->len < fr->wire_len) {
+	res = ct_engine_run(&rp->s.eng, fr->data,
+			    fr->len < CT_REPLAY_SNAP ? fr->len : CT_REPLAY_SNAP);
+	if (res < 0) {
+		pr_warn("%s: packet %llu: the BPF program could not run on it (%s); skipped\n",
+			path, (unsigned long long)pktno, strerror(-res));
+		return 1;
+	}
+	if (res == CT_P_MALFORMED && fr->len < fr->wire_len) {
 		pr_warn("%s: packet %llu: cut by the snap length at %u of %u bytes, before the "
 			"end of its TCP header; not counted\n", path, (unsigned long long)pktno,
 			fr->len, fr->wire_len);
@@ -125,7 +129,7 @@ int ct_replay_file(struct ct_replay *rp, const char *path)
 	char err[512];
 	struct ct_pcap cap;
 	struct ct_frame fr;
-	__u64 next_scan = 0, *clock = &rp->s.skel->bss->user_clock_ns;
+	__u64 next_scan = 0, *clock = rp->s.eng.clock_ns;
 	int ret = 0, r, first = 1;
 
 	if (ct_pcap_open(&cap, path, err, sizeof(err))) {
@@ -184,15 +188,18 @@ static int run_replay(struct ct_config *c)
 	int ret = 0, r = 0;
 
 	ct_config_expiry(c, &ro.exp);
-	if (ct_privs_check(err, sizeof(err))) {
+	ro.engine = (enum ct_engine_kind)c->engine;
+	/* only the kernel's engine needs privileges: the one in process, none */
+	if (ro.engine == CT_ENGINE_BPF && ct_privs_check(err, sizeof(err))) {
 		pr_warn("%s\n", err);
 		return 1;
 	}
 	if (ct_output_open(&out, c, 0))
 		return 1;
 	rp = ct_replay_new(&ro, err, sizeof(err));
-	/* loaded: the captures are read without any capability (and as --user) */
-	if (!rp || ct_privs_drop(0, c->user, c->uid, c->gid, err, sizeof(err))) {
+	/* ready: the captures are read without any capability (and as --user) */
+	if (!rp || ct_privs_drop(ro.engine == CT_ENGINE_BPF ? CT_KEEP_MAP_READS : 0, c->user,
+				 c->uid, c->gid, err, sizeof(err))) {
 		pr_warn("%s\n", err);
 		ct_replay_free(rp);
 		ct_output_close(&out);
@@ -212,7 +219,8 @@ static int run_replay(struct ct_config *c)
 }
 
 static const struct ct_opt_group *const replay_groups[] = {
-	&ct_grp_expiry, &ct_grp_table, &ct_grp_select, &ct_grp_output, &ct_grp_privs, &ct_grp_common, NULL,
+	&ct_grp_expiry, &ct_grp_table, &ct_grp_engine, &ct_grp_select, &ct_grp_output,
+	&ct_grp_privs, &ct_grp_common, NULL,
 };
 
 const struct ct_command ct_cmd_replay = {
@@ -220,10 +228,11 @@ const struct ct_command ct_cmd_replay = {
 	.synopsis = (const char *const[]){ "[OPTIONS] FILE [FILE...]", NULL },
 	.summary = "classify the TCP connections of pcap / pcapng captures",
 	.description =
-		"Runs the closetrace BPF program over pcap / pcapng captures (Ethernet, Linux\n"
-		"cooked, BSD loopback, raw IP), capture time as the clock, and prints how the TCP\n"
-		"connections in them ended. FILE - reads standard input. Needs root\n"
-		"(BPF_PROG_TEST_RUN).",
+		"Runs the code of closetrace's BPF program over pcap / pcapng captures (Ethernet,\n"
+		"Linux cooked, BSD loopback, raw IP), capture time as the clock, and prints how\n"
+		"the TCP connections in them ended. FILE - reads standard input. Needs no\n"
+		"privilege: the flow code runs in this process (--engine bpf runs the BPF program\n"
+		"itself in the kernel, with BPF_PROG_TEST_RUN, as root).",
 	.groups = replay_groups,
 	.min_args = 1,
 	.max_args = -1,

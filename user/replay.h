@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * replay.h - the replay engine: captures through the XDP program with BPF_PROG_TEST_RUN,
- * capture time as the flow clock, over the session core that live uses too.
+ * replay.h - replay: captures through the XDP program's code, in this process or in the
+ * kernel with BPF_PROG_TEST_RUN (engine.h), capture time as the flow clock, over the
+ * session core that live uses too.
  * `closetrace replay`, `closetrace top -r` and the oracle tests drive it.
  */
 #ifndef CT_REPLAY_H
@@ -9,12 +10,14 @@
 
 #include <stddef.h>
 
+#include "engine.h"
 #include "flows.h"
 #include "record.h"
 
 struct ct_replay;
 
 struct ct_replay_opts {
+	enum ct_engine_kind engine;	/* CT_ENGINE_BPF is 0: set CT_ENGINE_USER explicitly */
 	__u32 table_size;		/* 0: CT_DEFAULT_FLOWS */
 	__u32 storm_rate;		/* --storm-rate; 0: every close is a record */
 	struct ct_expiry exp;
@@ -23,7 +26,7 @@ struct ct_replay_opts {
 	void *ctx;
 };
 
-/* Load the BPF object for replay; NULL with one sentence in @err. */
+/* Set up the engine for replay; NULL with one sentence in @err. */
 struct ct_replay *ct_replay_new(const struct ct_replay_opts *o, char *err, size_t errlen);
 
 /*

@@ -10,12 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-
 #include "clock.h"
 #include "closetrace.h"
-#include "closetrace.skel.h"
 #include "log.h"
 #include "reasons.h"
 #include "session.h"
@@ -245,12 +241,10 @@ int ct_session_open(struct ct_session *s, const struct ct_session_opts *o, char 
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	s->skel = ct_load(&o->load, err, errlen);
-	if (!s->skel)
+	if (ct_engine_open(&s->eng, o->engine, &o->load, on_event, s, err, errlen))
 		return -1;
-	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_event, s, NULL);
-	if (!s->rb || ct_scanner_init(&s->scan, bpf_map__fd(s->skel->maps.flows), 0)) {
-		snprintf(err, errlen, "cannot set up the ring buffer or the flow scan");
+	if (ct_scanner_init(&s->scan, &s->eng.flows, 0)) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	s->sink = (struct ct_sink){ .record = from_scan, .visit = o->visit ? to_visit : NULL,
@@ -265,28 +259,24 @@ void ct_session_close(struct ct_session *s)
 {
 	ct_storm_free(&s->storm);
 	ct_scanner_free(&s->scan);
-	ring_buffer__free(s->rb);
-	s->rb = NULL;
-	if (s->skel)
-		ct_unload(s->skel);
-	s->skel = NULL;
+	ct_engine_close(&s->eng);
 }
 
 int ct_session_fd(const struct ct_session *s)
 {
-	return ring_buffer__epoll_fd(s->rb);
+	return ct_engine_fd(&s->eng);
 }
 
 void ct_session_drain(struct ct_session *s)
 {
 	if (!s->stopped)
-		ring_buffer__consume(s->rb);
+		ct_engine_consume(&s->eng);
 	batch_end(s);
 }
 
 int ct_session_poll(struct ct_session *s, int timeout_ms)
 {
-	int n = ring_buffer__poll(s->rb, timeout_ms);
+	int n = ct_engine_poll(&s->eng, timeout_ms);
 
 	if (n < 0 && n != -EINTR && !s->stopped) {
 		pr_warn("reading events failed: %s\n", strerror(-n));
@@ -326,14 +316,15 @@ int ct_session_scan(struct ct_session *s, enum ct_scan_mode mode)
 	struct ct_clock clk;
 	int err;
 
-	err = ct_clock_sync(s->skel, s->user_clock, &clk);
-	if (err) {
-		pr_warn("cannot read the flow table: %s\n", strerror(-err));
-		return err;
-	}
 	if (s->user_clock) {
-		s->scan_now = s->skel->bss->user_clock_ns;
+		ct_clock_replay(*s->eng.clock_ns, *s->eng.clock_tick, &clk);
+		s->scan_now = *s->eng.clock_ns;
 	} else {
+		err = ct_clock_sync(s->eng.skel, 0, &clk);
+		if (err) {
+			pr_warn("cannot read the flow table: %s\n", strerror(-err));
+			return err;
+		}
 		/* taken again each time in case the wall clock was set */
 		s->sink.to_wall = (__s64)(ct_now_ns() - ct_mono_ns());
 		s->scan_now = ct_mono_ns();
@@ -355,8 +346,9 @@ int ct_session_scan(struct ct_session *s, enum ct_scan_mode mode)
  */
 static void read_kernel_storms(struct ct_session *s, int all)
 {
-	int fd = bpf_map__fd(s->skel->maps.storm), ncpu = libbpf_num_possible_cpus(), n = 0;
-	__u32 epoch = s->skel->bss->storm_epoch;
+	const struct ct_map *m = &s->eng.storm;
+	int ncpu = m->ncpu, n = 0;
+	__u32 epoch = *s->eng.storm_epoch;
 	__u8 ripe = (__u8)((epoch + CT_STORM_EPOCHS - 1) % CT_STORM_EPOCHS);
 	struct ct_storm_key *keys, k, next;
 	struct ct_storm_val *v;
@@ -364,13 +356,13 @@ static void read_kernel_storms(struct ct_session *s, int all)
 	__u64 wall = s->sink.to_wall, now;
 
 	/* from now on, programs write the next period; the ripe one is two behind it */
-	s->skel->bss->storm_epoch = epoch + 1;
+	*s->eng.storm_epoch = epoch + 1;
 	keys = calloc(CT_STORM_KEYS, sizeof(*keys));
-	v = calloc((size_t)(ncpu > 0 ? ncpu : 1), sizeof(*v));
+	v = calloc((size_t)ncpu, sizeof(*v));
 	if (!keys || !v)
 		goto out;
 	for (int first = 1; n < CT_STORM_KEYS &&
-			    !bpf_map_get_next_key(fd, first ? NULL : &k, &next); first = 0) {
+			    !ct_map_get_next_key(m, first ? NULL : &k, &next); first = 0) {
 		k = next;
 		if (all || CT_STORM_EPOCH(next.epoch) == ripe)
 			keys[n++] = next;
@@ -378,7 +370,7 @@ static void read_kernel_storms(struct ct_session *s, int all)
 	for (int i = 0; i < n; i++) {
 		__u64 count = 0, first = 0, last = 0;
 
-		if (bpf_map_lookup_and_delete_elem(fd, &keys[i], v))
+		if (ct_map_lookup_and_delete(m, &keys[i], v))
 			continue;
 		for (int cpu = 0; cpu < ncpu; cpu++) {
 			if (!v[cpu].count)
@@ -398,7 +390,8 @@ out:
 	free(v);
 	now = s->user_clock ? s->scan_now : ct_now_ns();
 	for (int i = 0; i < (s->nifs ? s->nifs : 1); i++) {
-		if (ct_read_slot(s->skel, i, &c) || c.c[CT_C_STORM_FULL] <= s->storm_full_seen[i])
+		if (ct_counters_read(&s->eng.counters, s->eng.nifs, i, &c) ||
+		    c.c[CT_C_STORM_FULL] <= s->storm_full_seen[i])
 			continue;
 		ct_storm_add_unkeyed(&s->storm, i, CT_IFVLAN(s->nifs ? s->ifindex[i] : 0, 0),
 				     CT_CLOSE_ORPHAN_RST,
@@ -415,24 +408,24 @@ int ct_session_storms(struct ct_session *s, int all)
 
 int ct_session_losses(struct ct_session *s, struct ct_loss *l)
 {
-	__u64 c[CT_C_MAX];
+	struct ct_counters c;
 	int err;
 
 	memset(l, 0, sizeof(*l));
-	err = ct_read_counters(s->skel, c, CT_C_MAX);
+	err = ct_counters_read(&s->eng.counters, s->eng.nifs, -1, &c);
 	if (err)
 		return err;
-	l->evicted_embryonic = c[CT_C_EVICT_EMB];
-	l->evicted_established = c[CT_C_EVICT_EST];
-	l->untracked = c[CT_C_FLOW_FAIL];
-	l->events_lost = c[CT_C_RB_FAIL];
+	l->evicted_embryonic = c.c[CT_C_EVICT_EMB];
+	l->evicted_established = c.c[CT_C_EVICT_EST];
+	l->untracked = c.c[CT_C_FLOW_FAIL];
+	l->events_lost = c.c[CT_C_RB_FAIL];
 	return 0;
 }
 
 void ct_session_table(const struct ct_session *s, __u64 *flows, __u64 *capacity)
 {
 	*flows = s->scan.last_seen_flows;
-	*capacity = bpf_map__max_entries(s->skel->maps.flows);
+	*capacity = s->eng.flows.max_entries;
 }
 
 /*
@@ -463,7 +456,7 @@ void ct_session_metrics(struct ct_session *s, struct ct_metrics *m)
 
 	/* a read that fails keeps what was published: counters never drop to 0 */
 	for (int i = 0; i < m->nifs; i++) {
-		if (ct_read_slot(s->skel, i, &k))
+		if (ct_counters_read(&s->eng.counters, s->eng.nifs, i, &k))
 			continue;
 		rst_unknown(s, i, &k);
 		m->ifs[i].k = k;
@@ -513,11 +506,12 @@ void ct_session_report(struct ct_session *s)
 
 int ct_session_finish(struct ct_session *s, int mode)
 {
-	__u64 c[CT_C_MAX];
+	struct ct_counters k;
+	__u64 *c = k.c;
 	struct ct_loss l;
 	int ret, r;
 
-	if (!s->rb)
+	if (!s->eng.flows.ops)
 		return 0;
 	/* when the reader went away, there is nobody to hand records to; stderr is still read */
 	ct_session_drain(s);	/* the last events */
@@ -535,7 +529,7 @@ int ct_session_finish(struct ct_session *s, int mode)
 	if (s->storm.summarised)
 		pr_info("%llu closes were counted in storm summaries, not one by one\n",
 			(unsigned long long)s->storm.summarised);
-	if (!ct_read_counters(s->skel, c, CT_C_MAX))
+	if (!ct_counters_read(&s->eng.counters, s->eng.nifs, -1, &k))
 		pr_info("%llu packets, %llu TCP, %llu other, %llu fragments, %llu malformed, "
 			"%llu flows\n", (unsigned long long)c[CT_C_PACKETS],
 			(unsigned long long)c[CT_C_TCP], (unsigned long long)c[CT_C_OTHER],

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * session.h - what a live session and a replay share: the loaded BPF object, the ring
- * buffer of kernel-decided closes (with closes held for a reset's reason), the scans of
- * the flow table, the record sink, and the accounting of what was lost, said on stderr
- * in one wording. Live and replay differ only in where packets and time come from.
+ * session.h - what a live session and a replay share: the engine (the loaded BPF object,
+ * or the same flow code in this process for replay), the ring buffer of kernel-decided
+ * closes (with closes held for a reset's reason), the scans of the flow table, the record
+ * sink, and the accounting of what was lost, said on stderr in one wording. Live and replay differ only in where packets and time come from.
  */
 #ifndef CT_SESSION_H
 #define CT_SESSION_H
@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "engine.h"
 #include "flows.h"
 #include "loader.h"
 #include "metrics.h"
@@ -21,12 +22,10 @@
 #define CT_HELD_NS 100000000ull	/* 100 ms: the reason follows within microseconds */
 #define CT_HELD_CLOCK_EVERY 64	/* held closes that share one reading of the clock */
 
-struct closetrace;
-struct ring_buffer;
-
 typedef int (*ct_record_fn)(void *ctx, const struct ct_record *r);
 
 struct ct_session_opts {
+	enum ct_engine_kind engine;	/* BPF (0) live; replay chooses */
 	struct ct_load_opts load;
 	struct ct_expiry exp;
 	/* records: kernel closes, and what scans decide and remove; < 0 stops the session */
@@ -47,8 +46,7 @@ struct ct_session_opts {
 };
 
 struct ct_session {
-	struct closetrace *skel;
-	struct ring_buffer *rb;
+	struct ct_engine eng;
 	struct ct_scanner scan;
 	struct ct_expiry exp;
 	struct ct_sink sink;	/* ctx is the session; records go on to the callbacks below */
@@ -92,7 +90,7 @@ int ct_session_open(struct ct_session *s, const struct ct_session_opts *o, char 
 		    size_t errlen);
 void ct_session_close(struct ct_session *s);
 
-/* The ring buffer's epoll descriptor, to wait on it with other descriptors. */
+/* The ring buffer's epoll descriptor, to wait on it with other descriptors (BPF). */
 int ct_session_fd(const struct ct_session *s);
 
 /*

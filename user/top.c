@@ -147,6 +147,7 @@ static int feed_capture(struct ct_top *t, const struct ct_config *c)
 	int ret, r;
 
 	ct_config_expiry(c, &ro.exp);
+	ro.engine = (enum ct_engine_kind)c->engine;
 	rp = ct_replay_new(&ro, err, sizeof(err));
 	if (!rp) {
 		pr_warn("%s\n", err);
@@ -198,6 +199,8 @@ static int validate_top(const struct ct_command *cmd, struct ct_config *c)
 		return ct_usage_error(cmd, "give either -i IFACE or -r FILE");
 	if (c->read && (c->mode != CT_MODE_TC || c->xdp_mode != CT_XDP_AUTO || c->force))
 		return ct_usage_error(cmd, "--mode, --xdp-mode and --force go with -i IFACE");
+	if (!c->read && c->engine != CT_ENGINE_USER)
+		return ct_usage_error(cmd, "--engine goes with -r FILE: live, the kernel runs it");
 	return ct_validate_live(cmd, c);
 }
 
@@ -316,8 +319,8 @@ static int run_top(struct ct_config *c)
 }
 
 static const struct ct_opt_group *const top_groups[] = {
-	&ct_grp_ifaces, &ct_grp_top, &ct_grp_attach, &ct_grp_expiry, &ct_grp_table, &ct_grp_select,
-	&ct_grp_metrics, &ct_grp_privs, &ct_grp_common, NULL,
+	&ct_grp_ifaces, &ct_grp_top, &ct_grp_attach, &ct_grp_expiry, &ct_grp_table, &ct_grp_engine,
+	&ct_grp_select, &ct_grp_metrics, &ct_grp_privs, &ct_grp_common, NULL,
 };
 
 const struct ct_command ct_cmd_top = {
@@ -329,7 +332,8 @@ const struct ct_command ct_cmd_top = {
 	.description =
 		"A top-like view of how TCP connections end: servers, server IPs, client IPs or\n"
 		"flows ranked by RSTs, refusals, resets, FINs and SYNs per connection, with RST\n"
-		"per connection over time. Live needs root, like watch; so does -r (replay).",
+		"per connection over time. Live needs root, like watch; -r (replay) needs no\n"
+		"privilege but with --engine bpf.",
 	.groups = top_groups,
 	.max_args = 0,
 	.notes = "Keys: < > sort column, g grouping, / filter, p pause, r reset, arrows scroll,\n"

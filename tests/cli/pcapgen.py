@@ -20,7 +20,17 @@ usage: pcapgen.py KIND OUT [ARG]
                      (port 8080); then 30 SYNs to port 25 that are never answered
   link OUT DLT       one refused connection on link type DLT (0 NULL, 1 Ethernet,
                      101 raw IP, 108 LOOP, 113 Linux SLL, 276 Linux SLL2, 228 IPv4)
+  small OUT N FLOWS  N small packets (headers and at most 64 bytes of data) of FLOWS
+                     connections, W = min(FLOWS, 10000) open at a time and interleaved,
+                     5 us apart: 20 packets each (handshake, 7 requests of 64 bytes and
+                     their ACKs, FIN both ways); every 10th is reset by its server
+                     after its data instead. The replay speed benchmark's capture.
+  mutate IN OUT SEED the capture IN (pcap or pcapng) damaged at random, SEED fixing how:
+                     bits flipped in packet headers, packets cut short (down to 0
+                     bytes), neighbours swapped (time steps back), packets repeated,
+                     and for some seeds the file cut at a random byte
 """
+import random
 import struct
 import sys
 
@@ -95,6 +105,123 @@ def link_header(dlt, frame):
     if dlt == 276:                                  # proto, reserved, ifindex, ARPHRD, ...
         return struct.pack("!HHIHBB8s", 0x0800, 0, 2, 1, 0, 6, b"\x02" * 6 + b"\0\0") + ip
     sys.exit("pcapgen.py: no header for link type %d" % dlt)
+
+
+def small_conn(i):
+    """The 20 packets of connection @i, as (src, dst, sport, dport, flags, payload)."""
+    cl = "10.%d.%d.%d" % (8 + i // 62500 % 200, i // 250 % 250, i % 250 + 1)
+    port, sp, req = 1024 + i % 60000, 80, b"q" * 64
+    up = lambda fl, d=b"": (cl, S, port, sp, fl, d)
+    down = lambda fl, d=b"": (S, cl, sp, port, fl, d)
+    pk = [up("S"), down("SA"), up("A")]
+    for _ in range(7):
+        pk += [up("PA", req), down("A")]
+    if i % 10 == 9:
+        pk += [down("RA"), up("RA"), up("RA")]
+    else:
+        pk += [up("FA"), down("FA"), up("A")]
+    return pk
+
+
+def small(p, n, flows):
+    """n packets: connections started in order, min(flows, 10000) interleaved at a time."""
+    window = min(flows, 10000)
+    active = list(range(window))
+    step = [0] * window
+    nxt, sent, slot = window, 0, 0
+    while sent < n and active:
+        slot %= len(active)
+        i = active[slot]
+        p.rec(tcp4(*small_conn(i)[step[slot]]), dt=0.000005)
+        sent += 1
+        step[slot] += 1
+        if step[slot] == 20:
+            if nxt < flows:
+                active[slot], step[slot] = nxt, 0
+                nxt += 1
+            else:
+                del active[slot], step[slot]
+                continue
+        slot += 1
+    p.close()
+
+
+def read_packets(data):
+    """(writer, packets) of a pcap or pcapng capture: packets as [ts, data, wirelen, extra],
+    writer(packets) the file again."""
+    magic = data[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1",
+                 b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        e = "<" if magic[0] in (0xD4, 0x4D) else ">"
+        pk, off = [], 24
+        while off + 16 <= len(data):
+            sec, frac, incl, orig = struct.unpack(e + "IIII", data[off:off + 16])
+            pk.append([(sec, frac), data[off + 16:off + 16 + incl], orig, None])
+            off += 16 + incl
+
+        def write(pkts):
+            out = [data[:24]]
+            for (sec, frac), d, orig, _ in pkts:
+                out.append(struct.pack(e + "IIII", sec, frac, len(d), orig) + d)
+            return b"".join(out)
+        return write, pk
+    if magic == b"\x0a\x0d\x0d\x0a":
+        e = "<" if data[8:12] == b"\x4d\x3c\x2b\x1a" else ">"
+        blocks, off = [], 0
+        while off + 12 <= len(data):
+            btype, blen = struct.unpack(e + "II", data[off:off + 8])
+            if blen < 12 or off + blen > len(data):
+                break
+            body = data[off + 8:off + blen - 4]
+            if btype == 6:      # enhanced packet block: a packet, options dropped
+                ifid, hi, lo, cap, orig = struct.unpack(e + "IIIII", body[:20])
+                blocks.append([(ifid, hi, lo), body[20:20 + cap], orig, "epb"])
+            else:               # anything else goes through as it was
+                blocks.append([None, data[off:off + blen], 0, "raw"])
+            off += blen
+
+        def write(pkts):
+            out = []
+            for ts, d, orig, kind in pkts:
+                if kind == "raw":
+                    out.append(d)
+                    continue
+                pad = b"\0" * (-len(d) % 4)
+                body = struct.pack(e + "IIIII", ts[0], ts[1], ts[2], len(d), orig) + d + pad
+                n = 12 + len(body)
+                out.append(struct.pack(e + "II", 6, n) + body + struct.pack(e + "I", n))
+            return b"".join(out)
+        return write, blocks
+    sys.exit("pcapgen.py: not a pcap or pcapng capture")
+
+
+def mutate(src, out, seed):
+    """Damage capture @src at random, reproducibly from @seed, into @out."""
+    rnd = random.Random(seed)
+    data = open(src, "rb").read()
+    write, pk = read_packets(data)
+    res = []
+    for p in pk:
+        if p[3] == "raw":
+            res.append(p)
+            continue
+        d = bytearray(p[1])
+        if d and rnd.random() < 0.2:            # header bits flipped
+            for _ in range(rnd.randint(1, 3)):
+                i = rnd.randrange(min(len(d), 80))
+                d[i] ^= 1 << rnd.randrange(8)
+        if d and rnd.random() < 0.05:           # cut short, as a snap length does
+            d = d[:rnd.randrange(len(d))]
+        res.append([p[0], bytes(d), p[2], p[3]])
+        if rnd.random() < 0.02:                 # repeated
+            res.append(list(res[-1]))
+    for i in range(len(res) - 1):               # neighbours swapped: time steps back
+        if res[i][3] != "raw" and res[i + 1][3] != "raw" and rnd.random() < 0.03:
+            res[i], res[i + 1] = res[i + 1], res[i]
+    b = write(res)
+    if seed % 4 == 3 and len(b) > 64:           # the file cut anywhere
+        b = b[:rnd.randrange(64, len(b))]
+    open(out, "wb").write(b)
 
 
 def main():
@@ -180,6 +307,10 @@ def main():
             n += 1
         p.close()
         print(n, file=sys.stderr)
+    elif kind == "mutate":
+        mutate(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif kind == "small":
+        small(Pcap(out), int(sys.argv[3]), int(sys.argv[4]))
     else:
         sys.exit("pcapgen.py: unknown kind %s" % kind)
 
