@@ -192,7 +192,7 @@ SAN_ENV := UBSAN_OPTIONS=print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1
 
 # the whole suite, as CI runs it: installs what it needs, runs as root
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(TESTS) $(E2E) $(FUZZ)
+	$(Q)$(MAKE) --no-print-directory all $(TESTS) $(E2E) $(FUZZ) $(BUILD)/tests/ctbench
 	$(Q)$(MAKE) --no-print-directory san-build
 	$(Q)$(SAN_ENV) tests/run.sh $(TESTS) $(SAN_UNIT_TESTS) $(SHELL_TESTS)
 

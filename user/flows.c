@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <linux/bpf.h>
 
@@ -183,13 +184,31 @@ static int scan_one(struct ct_scanner *s, const struct ct_expiry *e, const struc
 		       f->state & CT_ST_ENDED && f->end_ns ? f->end_ns : last) < 0 ? -1 : 0;
 }
 
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
 int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
 	    __u64 now, enum ct_scan_mode mode, const struct ct_sink *sink)
 {
-	__u32 in = 0, out = 0, count;
-	__u64 seen = 0, removed = s->removed;
-	int first = 1, err = 0, done = 0, stop = 0;
+	__u64 removed = s->removed, until = 0;
+	__u32 in, out = 0, count;
+	int first, err = 0, done = 0, stop = 0;
 
+	/* only expiry goes by slices; the other modes are whole passes, from the start */
+	if (mode != CT_SCAN_EXPIRE || !s->resume) {
+		s->resume = 0;
+		s->pass_seen = 0;
+		s->pass_removed = 0;
+	}
+	if (mode == CT_SCAN_EXPIRE && s->budget_ns)
+		until = mono_ns() + s->budget_ns;
+	first = !s->resume;
+	in = s->token;
 	while (!done && !stop) {
 		count = s->batch;
 		err = ct_map_lookup_batch(s->map, first ? NULL : &in, &out, s->keys, s->vals,
@@ -202,7 +221,7 @@ int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clo
 		}
 		first = 0;
 		in = out;
-		seen += count;
+		s->pass_seen += count;
 		for (__u32 i = 0; i < count; i++) {
 			if (scan_one(s, e, clk, now, mode, sink, &s->keys[i], &s->vals[i]) < 0) {
 				stop = 1;
@@ -212,9 +231,16 @@ int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clo
 		/* a scan of a big table takes a while: events must not wait for its end */
 		if (sink->between && !stop)
 			sink->between(sink->ctx);
+		if (until && !done && !stop && mono_ns() >= until) {
+			s->resume = 1;	/* the rest of the pass at the next call */
+			s->token = in;
+			s->pass_removed += s->removed - removed;
+			return 0;
+		}
 	}
-	/* what the scan left in the table */
-	removed = s->removed - removed;
-	s->last_seen_flows = seen > removed ? seen - removed : 0;
+	/* what the pass left in the table */
+	s->pass_removed += s->removed - removed;
+	s->last_seen_flows = s->pass_seen > s->pass_removed ? s->pass_seen - s->pass_removed : 0;
+	s->resume = 0;
 	return stop ? 1 : 0;
 }

@@ -59,7 +59,16 @@ struct ct_scanner {
 	struct ct_flow *vals;
 	__u64 removed;			/* flows removed by scans, in all */
 	__u64 split;			/* ... of which a packet re-created while being taken */
-	__u64 last_seen_flows;		/* flows left in the table by the last scan */
+	__u64 last_seen_flows;		/* flows left in the table by the last whole pass */
+	/*
+	 * An expiry scan stops after @budget_ns (0: never) once it has done a batch, and the
+	 * next one goes on from there: a big table costs a share of a core, not a core, and
+	 * is gone through in several ticks. The position and the pass's counts so far:
+	 */
+	__u64 budget_ns;
+	int resume;
+	__u32 token;
+	__u64 pass_seen, pass_removed;
 	/*
 	 * Tests only: called while an entry is taken out, after the scan read it (phase 0)
 	 * and after it left the table (phase 1), to send packets in those windows.
@@ -79,7 +88,8 @@ enum ct_scan_mode {
 };
 
 /*
- * One pass over the table at time @now (the flows' clock): closes what has timed out,
+ * One pass over the table at time @now (the flows' clock; in CT_SCAN_EXPIRE with a
+ * budget, the next slice of a pass that may take several calls): closes what has timed out,
  * removes it and the ended flows past their linger time, and gives each a CLOSE record
  * (user-space decisions) and a FLOW record (final state); @mode says what else goes.
  * Returns 0 or -errno; stops early, returning 1, when the sink's record() returns < 0.

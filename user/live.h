@@ -18,6 +18,12 @@
 #include "session.h"
 
 #define CT_SCAN_PERIOD_NS 1000000000ull
+/*
+ * watch: the time one tick's expiry scan may take (4 % of the period); a table it cannot
+ * go through in that time is gone through in several ticks (about 100 000 flows a tick
+ * on a slow VM: the default table in one or two, a million in ten).
+ */
+#define CT_SCAN_BUDGET_NS 40000000ull
 
 struct bpf_link;
 struct resets;

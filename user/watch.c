@@ -47,6 +47,8 @@ static int run_watch(struct ct_config *c)
 		ret = 1;
 		goto out;
 	}
+	/* a big table's expiry is gone through a slice a tick: a share of a core, not all */
+	l.s.scan.budget_ns = CT_SCAN_BUDGET_NS;
 	next_scan = ct_mono_ns() + CT_SCAN_PERIOD_NS;
 	while (!ct_stop_signal && !l.s.stopped) {
 		if (ct_session_poll(&l.s, CT_POLL_MS) < 0) {

@@ -234,6 +234,9 @@ for n in 100000 1000000; do
 	e=$(awk '$3 == "expire" {print $4}' "$out/scan")
 	row "scan ms at $n flows: all kept / all expired" "$k" "$e" ""
 	row "  CPU share of one core at 1 scan/s" "$(awk -v k="$k" 'BEGIN{printf "%.1f%%", k/10}')" "" ""
+	read -r _ _ _ sl smax < <(grep ' slices ' "$out/scan")
+	row "  watch's ticks: slices a pass / longest ms" "$sl" "$smax" ""
+	row "  watch's CPU share at its 1 s tick (longest)" "$(awk -v k="$smax" 'BEGIN{printf "%.1f%%", k/10}')" "" ""
 done
 
 # --- 6. metrics --------------------------------------------------------------------------
