@@ -3,7 +3,8 @@
  * session.h - what a live session and a replay share: the engine (the loaded BPF object,
  * or the same flow code in this process for replay), the ring buffer of kernel-decided
  * closes (with closes held for a reset's reason), the scans of the flow table, the record
- * sink, and the accounting of what was lost, said on stderr in one wording. Live and replay differ only in where packets and time come from.
+ * sink, and the accounting of what was lost, said on stderr in one wording. Live and
+ * replay differ only in where packets and time come from.
  */
 #ifndef CT_SESSION_H
 #define CT_SESSION_H
