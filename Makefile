@@ -140,12 +140,18 @@ define install-pkgs
 				$$SUDO systemctl disable --now prometheus >/dev/null 2>&1; \
 			echo "  DEPS     prometheus is for the tests: its service is left stopped";; \
 		esac; \
+		case " $$missing " in *" argus-server "*) \
+			[ -d /run/systemd/system ] && \
+				$$SUDO systemctl disable --now argus >/dev/null 2>&1; \
+			echo "  DEPS     argus is a bench baseline: its service is left stopped";; \
+		esac; \
 	fi
 endef
 
 # --- benchmarks (never part of make test) ------------------------------------------------
-# replay's baseline, and what times it
-DEB_BENCH := tcptrace time
+# replay's baselines and what times them; the churn's kernel peer (nf_conntrack through an
+# nftables rule, its table flushed between runs)
+DEB_BENCH := tcptrace argus-server argus-client time nftables conntrack
 $(BUILD)/tests/ctbench.o: tests/bench/ctbench.c $(SKELS) $(BUILD)/floor.skel.h \
 			  $(BUILD)/gen.skel.h | $(BUILD)/tests
 	$(call msg,CC,$@)

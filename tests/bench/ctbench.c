@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
  * ctbench.c - the measurements behind `make bench` (tests/bench/run.sh does the set-up):
- *   pktcost               per-packet cost of ct_xdp / ct_tc vs do-nothing programs
+ *   pktcost [hot|new|mix] per-packet cost of ct_xdp / ct_tc vs do-nothing programs (one
+ *                         part alone: to profile it, e.g. under perf record)
  *   scan N                flow-table scan and expiry at N flows
  *   gen IFACE FLOWS COUNT [rst]   send COUNT frames out of IFACE with BPF live frames
  *   churn-server ADDR THREADS fin|rst      accept and close, until killed
@@ -182,7 +183,7 @@ static void prefill(struct closetrace *sk, __u32 n)
 	free(vals);
 }
 
-static void cmd_pktcost(void)
+static void cmd_pktcost(const char *only)
 {
 	struct ct_load_opts lo = { .flows = 1 << 21, .ringbuf = 1 << 26 };
 	struct closetrace *sk;
@@ -213,7 +214,8 @@ static void cmd_pktcost(void)
 		int ffd = bpf_program__fd(p ? fl->progs.floor_tc : fl->progs.floor_xdp);
 		const char *pn = p ? "tc" : "xdp";
 
-		for (size_t h = 0; h < sizeof(hot) / sizeof(hot[0]); h++) {
+		for (size_t h = 0; h < sizeof(hot) / sizeof(hot[0]) && (!only || !strcmp(only, "hot"));
+		     h++) {
 			int id = 1000 + (int)h + p * 100;
 			double ours, base;
 
@@ -232,7 +234,7 @@ static void cmd_pktcost(void)
 		 * New flows, each packet a new 5-tuple: a SYN (a flow, no event), then an
 		 * orphan RST (a flow and an event). The difference is the event's cost.
 		 */
-		for (int kind = 0; kind < 2; kind++) {
+		for (int kind = 0; kind < 2 && (!only || !strcmp(only, "new")); kind++) {
 			const size_t n = 100000;
 			static uint8_t frames[100000][128];
 			static size_t lens[100000];
@@ -248,7 +250,7 @@ static void cmd_pktcost(void)
 		}
 	}
 	/* the multi-flow mix: a pre-filled table, each packet a different flow */
-	{
+	if (!only || !strcmp(only, "mix")) {
 		static const __u32 sizes[] = { 1000, 100000, 1000000 };
 		const size_t n = 200000;
 		static uint8_t frames[200000][128];
@@ -345,6 +347,28 @@ static void cmd_scan(__u32 n)
 
 /* ---- live frames ------------------------------------------------------------------------ */
 
+/*
+ * Fill in the TCP checksum of the untagged IPv4 frame @f (pkt_build leaves it 0): gen.bpf.c
+ * keeps it right as it rewrites the frame, so that a host delivering the frames takes them.
+ */
+static void tcp4_csum(uint8_t *f)
+{
+	const uint8_t *ip = f + 14, *th = ip + 20;
+	size_t tl = (size_t)(ip[2] << 8 | ip[3]) - 20;
+	uint32_t s = 6 + (uint32_t)tl;
+
+	for (int i = 12; i < 20; i += 2)
+		s += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+	for (size_t i = 0; i + 1 < tl; i += 2)
+		s += (uint32_t)(th[i] << 8 | th[i + 1]);
+	if (tl & 1)
+		s += (uint32_t)(th[tl - 1] << 8);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	f[14 + 20 + 16] = (uint8_t)(~s >> 8);
+	f[14 + 20 + 17] = (uint8_t)~s;
+}
+
 static void cmd_gen(const char *ifname, __u32 flows, __u64 count, int rst)
 {
 	struct gen *g = gen__open();
@@ -362,6 +386,7 @@ static void cmd_gen(const char *ifname, __u32 flows, __u64 count, int rst)
 	if (gen__load(g))
 		die("gen load");
 	len = frame(f, 4, 0, 1, 1, rst ? 0x14 : 0x18, rst ? 0 : 64);
+	tcp4_csum(f);
 	ctx.data_end = (__u32)len;
 	t0 = now_ns();
 	while (done < count) {
@@ -717,7 +742,7 @@ int main(int argc, char **argv)
 {
 	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
 	if (argc >= 2 && !strcmp(argv[1], "pktcost")) {
-		cmd_pktcost();
+		cmd_pktcost(argc > 2 ? argv[2] : NULL);
 	} else if (argc >= 3 && !strcmp(argv[1], "scan")) {
 		cmd_scan((__u32)strtoul(argv[2], NULL, 10));
 	} else if (argc >= 5 && !strcmp(argv[1], "gen")) {

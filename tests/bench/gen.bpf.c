@@ -12,6 +12,20 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+/*
+ * RFC 1624: checksum @hc after a 16-bit word changes from @old to @new. The checksums are
+ * kept right so that a host that delivers the frames (and nf_conntrack, which checks them)
+ * takes them as real segments; the words are read from the frame, whatever it held before.
+ */
+static __always_inline __u16 csum_repl(__u16 hc, __u16 old, __u16 new)
+{
+	__u32 s = (__u16)~hc + (__u32)(__u16)~old + new;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)~s;
+}
+
 const volatile __u32 nflows = 1;	/* flows to cycle through; 0: a new flow every frame */
 __u64 sent = 0;
 
@@ -22,14 +36,23 @@ int gen(struct xdp_md *ctx)
 	struct iphdr *ip = data + sizeof(struct ethhdr);
 	struct tcphdr *th = (void *)(ip + 1);
 	__u64 i = sent++;
+	__u16 sport, *o, *n;
+	__u32 saddr;
 
 	if ((void *)(th + 1) > end)
 		return XDP_ABORTED;
 	if (nflows)
 		i %= nflows;
 	/* 50000 ports per source address: up to 3.2 billion distinct flows */
-	th->source = bpf_htons(10000 + (__u16)(i % 50000));
-	ip->saddr = bpf_htonl(0x0a000000 | (__u32)(i / 50000 + 1));
+	sport = bpf_htons(10000 + (__u16)(i % 50000));
+	saddr = bpf_htonl(0x0a000000 | (__u32)(i / 50000 + 1));
+	o = (__u16 *)&ip->saddr;
+	n = (__u16 *)&saddr;
+	ip->check = csum_repl(csum_repl(ip->check, o[0], n[0]), o[1], n[1]);
+	th->check = csum_repl(csum_repl(csum_repl(th->check, o[0], n[0]), o[1], n[1]),
+			      th->source, sport);
+	th->source = sport;
+	ip->saddr = saddr;
 	return XDP_TX;
 }
 

@@ -18,10 +18,31 @@ T=$top/build/bench.txt
 row() { printf '%-44s %12s %12s %9s\n' "$@" | tee -a "$T"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 say() { echo "# $*" >&2; }
+# BENCH_ONLY=churn,replay runs only those sections (pktcost live livect churn flood events
+# scan metrics memory replay); the bodies below are left unindented under their `if want`
+want() { [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *",$1,"* ]]; }
+# the kernel's own per-flow tracker as a peer: an nftables `ct state` rule in namespace NS
+# makes nf_conntrack track every connection there, and counts the ones it sees begin (ct_new);
+# its table is emptied before each run (ct_flush), so that the entries of one run (120 s in
+# TIME_WAIT) do not fill it for the next
+ct_rule() {	# ct_rule NS on|off
+	if [ "$2" = on ]; then
+		printf 'table inet ctbench {\n chain in {\n  %s\n  %s\n  %s\n }\n}\n' \
+			'type filter hook input priority 0; policy accept;' \
+			'ct state established,related accept' 'ct state new counter accept' |
+			ip netns exec "$1" nft -f -
+	else
+		ip netns exec "$1" nft delete table inet ctbench 2>/dev/null
+	fi
+}
+ct_flush() { ip netns exec "$1" conntrack -F >/dev/null 2>&1; }
+ct_count() { ip netns exec "$1" cat /proc/sys/net/netfilter/nf_conntrack_count; }
+ct_new() { ip netns exec "$1" nft list table inet ctbench | awk '/counter/ {print $(NF-3)}'; }
 
 row "measurement" "closetrace" "baseline" "ratio"
 
 # --- 1. per-packet cost ---------------------------------------------------------------------
+if want pktcost; then
 say "per-packet cost (BPF_PROG_TEST_RUN)"
 "$B" pktcost >"$out/pkt" || exit 1
 while read -r kind prog what ours base; do
@@ -31,6 +52,7 @@ while read -r kind prog what ours base; do
 		row "ns/pkt $prog mix of $what flows (floor)" "$ours" "$base" "+$(awk -v a="$ours" -v b="$base" 'BEGIN{printf "%.0f", a-b}')"
 	fi
 done <"$out/pkt"
+fi
 
 # --- 2. live packet rate ------------------------------------------------------------------
 # a generator namespace G sends frames out of g0 (XDP live frames) to g1 in namespace R,
@@ -77,8 +99,10 @@ config() {	# config NAME: put NAME on g1
 }
 # this VM's rate moves by +-30 % from run to run: configurations are interleaved, each
 # measured REPS times, and the median kept
-say "live packet rate ($PKTS frames per run, median of $REPS interleaved runs)"
 declare -A RUNS MPPS
+median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+if want live; then
+say "live packet rate ($PKTS frames per run, median of $REPS interleaved runs)"
 for ((rep = 0; rep < REPS; rep++)); do
 	for cfg in none tc-floor tcpdump ct-tc xdp-floor ct-xdp; do
 		config $cfg
@@ -89,7 +113,7 @@ for ((rep = 0; rep < REPS; rep++)); do
 done
 config none
 for k in "${!RUNS[@]}"; do
-	MPPS[$k]=$(tr ' ' '\n' <<<"${RUNS[$k]}" | grep . | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
+	MPPS[$k]=$(median <<<"${RUNS[$k]}")
 done
 for f in 1 10000 1000000; do
 	row "Mpps $f flows: tc (tc floor)" "${MPPS[ct-tc.$f]}" "${MPPS[tc-floor.$f]}" \
@@ -100,12 +124,69 @@ for f in 1 10000 1000000; do
 		"$(ratio "${MPPS[ct-xdp.$f]}" "${MPPS[xdp-floor.$f]}")"
 	row "Mpps $f flows: nothing attached" "${MPPS[none.$f]}" "" ""
 done
+fi
+
+# --- 2b. live rate, frames a host takes: nf_conntrack beside tc -----------------------------
+# the generator's frames are otherwise dropped before IP (another host's MAC), so conntrack
+# would see none: here g1 takes the frame's MAC and address, so that every frame reaches
+# TCP and, with the rule, makes or finds a conntrack entry. TCP answers each with a RST,
+# dropped on output before conntrack sees it (a RST kills the entry of a flow it has not
+# seen answered). Not comparable with the rows above: the host's own receive path is in
+# every configuration.
+if want livect; then
+say "live packet rate into a local address: nf_conntrack and tc ($REPS interleaved runs)"
+g1mac=$(ip -n $R -br link show g1 | awk '{print $3}')
+ip -n $R link set g1 address 02:00:00:00:00:02
+ip -n $R addr add 10.255.0.1/32 dev g1
+ip -n $R neigh add 10.255.0.2 lladdr 02:00:00:00:00:01 dev g1 nud permanent
+ip -n $R route add 10.0.0.0/8 via 10.255.0.2 dev g1 onlink
+printf 'table ip ctbench_out {\n chain out {\n  %s\n  %s\n }\n}\n' \
+	'type filter hook output priority -300; policy accept;' 'tcp flags rst drop' |
+	ip netns exec $R nft -f -
+unset RUNS
+declare -A RUNS
+for ((rep = 0; rep < REPS; rep++)); do
+	for cfg in none conntrack ct-tc; do
+		config none
+		ct_rule $R off
+		case $cfg in
+		conntrack) ct_rule $R on ;;
+		ct-tc) config ct-tc ;;
+		esac
+		for f in 10000 1000000; do
+			ct_flush $R
+			RUNS[$cfg.$f]+=" $(live $f)"
+			[ $cfg = conntrack ] && RUNS[n.$f]+=" $(ct_count $R)"
+		done
+	done
+done
+config none
+ct_rule $R off
+ct_flush $R
+ip netns exec $R nft delete table ip ctbench_out
+ip -n $R route del 10.0.0.0/8
+ip -n $R neigh del 10.255.0.2 dev g1
+ip -n $R addr del 10.255.0.1/32 dev g1
+ip -n $R link set g1 address "$g1mac"
+for f in 10000 1000000; do
+	for k in none conntrack ct-tc n; do
+		MPPS[$k]=$(median <<<"${RUNS[$k.$f]}")
+	done
+	row "Mpps $f flows, local: nf_conntrack (none)" "${MPPS[conntrack]}" "${MPPS[none]}" \
+		"$(ratio "${MPPS[conntrack]}" "${MPPS[none]}")"
+	row "Mpps $f flows, local: tc (none)" "${MPPS[ct-tc]}" "${MPPS[none]}" \
+		"$(ratio "${MPPS[ct-tc]}" "${MPPS[none]}")"
+	row "  nf_conntrack entries after a run (max)" "${MPPS[n]}" \
+		"$(sysctl -n net.netfilter.nf_conntrack_max)" ""
+done
+fi
 
 # --- 3. connection churn ---------------------------------------------------------------------
 say "connection churn"
 ns_setup || exit 1
 ip netns exec "$NS_C" sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
 SECS=${BENCH_CHURN_SECS:-8}
+declare -A M
 churn() {	# churn fin|rst: conn/s
 	local sp r
 	ip netns exec "$NS_S" "$B" churn-server "$S4" 4 "$1" >"$out/cs" &
@@ -116,28 +197,49 @@ churn() {	# churn fin|rst: conn/s
 	wait $sp 2>/dev/null
 	echo "$r"
 }
+CREPS=${BENCH_CHURN_REPS:-$REPS}
+if want churn; then
 for mode in fin rst; do
-	base=$(churn $mode)
-	ip netns exec "$NS_S" "$CT" -v watch -i s0 --all -o json >/dev/null 2>"$out/w" &
-	WPID=$!
-	wait_for "$out/w" watching 10
-	tcr=$(churn $mode)
-	kill -INT $WPID; wait $WPID; WPID=
-	lost=$(grep -o '[0-9]* events lost' "$out/w" | tail -1 | awk '{print $1}')
-	ip netns exec "$NS_M" "$CT" -v watch -i m1 --mode xdp --all -o json >/dev/null \
-		2>"$out/w" &
-	WPID=$!
-	wait_for "$out/w" watching 10
-	xdr=$(churn $mode)
-	kill -INT $WPID; wait $WPID; WPID=
-	row "conn/s $mode close: tc, events on (none)" "$tcr" "$base" "$(ratio "$tcr" "$base")"
-	row "conn/s $mode close: xdp on mirror (none)" "$xdr" "$base" "$(ratio "$xdr" "$base")"
-	row "  events lost during the tc run" "${lost:-0}" "" ""
+	unset CR
+	declare -A CR
+	for ((rep = 0; rep < CREPS; rep++)); do
+		CR[base]+=" $(churn $mode)"
+		ct_flush "$NS_S"
+		ct_rule "$NS_S" on
+		CR[ct]+=" $(churn $mode)"
+		CR[ctn]+=" $(ct_new "$NS_S")"
+		ct_rule "$NS_S" off
+		ip netns exec "$NS_S" "$CT" -v watch -i s0 --all -o json >/dev/null 2>"$out/w" &
+		WPID=$!
+		wait_for "$out/w" watching 10
+		CR[tc]+=" $(churn $mode)"
+		kill -INT $WPID; wait $WPID; WPID=
+		CR[lost]+=" $(grep -o '[0-9]* events lost' "$out/w" | tail -1 | awk '{print $1}')"
+		ip netns exec "$NS_M" "$CT" -v watch -i m1 --mode xdp --all -o json >/dev/null \
+			2>"$out/w" &
+		WPID=$!
+		wait_for "$out/w" watching 10
+		CR[xdp]+=" $(churn $mode)"
+		kill -INT $WPID; wait $WPID; WPID=
+	done
+	for k in base ct ctn tc xdp lost; do
+		M[$k]=$(median <<<"${CR[$k]}")
+	done
+	base=${M[base]}
+	row "conn/s $mode close: tc, events on (none)" "${M[tc]}" "$base" "$(ratio "${M[tc]}" "$base")"
+	row "conn/s $mode close: xdp on mirror (none)" "${M[xdp]}" "$base" "$(ratio "${M[xdp]}" "$base")"
+	row "conn/s $mode close: nf_conntrack (none)" "${M[ct]}" "$base" "$(ratio "${M[ct]}" "$base")"
+	row "conn/s $mode close: tc (nf_conntrack)" "${M[tc]}" "${M[ct]}" "$(ratio "${M[tc]}" "${M[ct]}")"
+	row "  nf_conntrack: connections begun (made)" "${M[ctn]}" \
+		"$(awk -v r="${M[ct]}" -v s="$SECS" 'BEGIN{printf "%.0f", r * s}')" ""
+	row "  events lost during the tc run" "${M[lost]:-0}" "" ""
 done
+fi
 
 # --- 3b. floods ---------------------------------------------------------------------------
 # the churn namespaces: held connections, then spoofed SYNs (or orphan RSTs) sent on c0 as
 # fast as AF_PACKET takes them; what closetrace keeps and reports, and what it loses
+if want flood; then
 say "SYN flood and RST storm"
 ns_bg "$NS_S" "$DRIVE" server "$S4" >"$out/srv"
 wait_for "$out/srv" ready 5
@@ -187,8 +289,10 @@ row "RST storm: orphan RSTs/s offered ($NFLOOD)" "$(awk -v t="$t" -v n="$NFLOOD"
 row "  printed + summarised (sent)" "$((pr + sm))" "$NFLOOD" "$(ratio $((pr + sm)) "$NFLOOD")"
 row "  refusals printed during it (of 100)" "$rf" "100" "$(ratio "$rf" 100)"
 row "  events lost" "$(grep -o '[0-9]* events lost' "$out/w" | tail -1 | awk '{print $1}' | grep . || echo 0)" "" ""
+fi
 
 # --- 4. events --------------------------------------------------------------------------------
+if want events; then
 say "events: ring buffer to NDJSON"
 config none
 ev() {	# ev COUNT: events printed, lost, seconds, latency p50/p99 ms
@@ -225,8 +329,10 @@ lost=$(grep -o '[0-9]* events lost' "$out/w" | tail -1 | awk '{print $1}')
 gt=$(awk '{print $3}' "$out/g")
 row "events/s offered (1M orphan RSTs)" "$(awk -v t="$gt" 'BEGIN{printf "%.0f", 1e6/t}')" "" ""
 row "  lost of 1000000, output to /dev/null" "${lost:-0}" "" ""
+fi
 
 # --- 5. scan --------------------------------------------------------------------------------
+if want scan; then
 say "flow-table scan"
 for n in 100000 1000000; do
 	"$B" scan $n >"$out/scan"
@@ -238,10 +344,12 @@ for n in 100000 1000000; do
 	row "  watch's ticks: slices a pass / longest ms" "$sl" "$smax" ""
 	row "  watch's CPU share at its 1 s tick (longest)" "$(awk -v k="$smax" 'BEGIN{printf "%.1f%%", k/10}')" "" ""
 done
+fi
 
 # --- 6. metrics --------------------------------------------------------------------------
 # a scrape renders the session's last snapshot: its cost depends on the series (interfaces,
 # --metrics-ports), not on the flows; measured with a million flows in the table anyway
+if want metrics; then
 say "metrics scrape"
 scrape_ms() {	# scrape_ms ARGS...: median ms of 21 scrapes, and the bytes of one
 	local t
@@ -267,8 +375,10 @@ row "scrape ms (median of 21) at $f0 flows" "$t0" "" ""
 row "  bytes per scrape" "$b0" "" ""
 row "scrape ms with 100 --metrics-ports ($f1 flows)" "$t1" "" ""
 row "  bytes per scrape" "$b1" "" ""
+fi
 
 # --- 7. memory -------------------------------------------------------------------------------
+if want memory; then
 say "memory"
 ip netns exec $R "$CT" -v watch -i g1 >/dev/null 2>"$out/w" &
 WPID=$!
@@ -280,9 +390,12 @@ kill -INT $WPID; wait $WPID; WPID=
 row "bytes per flow: key + value (+ hash element)" "144" "192" ""
 row "flow table + rings memory at the default 131072 flows" "$((mem / 1048576)) MiB" "" ""
 row "watch RSS" "$((rss / 1024)) MiB" "" ""
+fi
 # --- 8. replay -------------------------------------------------------------------------------
 # 2 million small packets of 100 000 connections, 10 000 open at a time: the in-process
-# engine, the BPF program through BPF_PROG_TEST_RUN, and tcptrace on the same file
+# engine, the BPF program through BPF_PROG_TEST_RUN, and tcptrace and argus (flow records
+# written to a file, as it does with a capture) on the same file
+if want replay; then
 say "replay"
 python3 "$top/tests/cli/pcapgen.py" small "$out/small.pcap" 2000000 100000
 timed() {	# timed CMD...: M packets/s and max RSS MiB of one run
@@ -296,4 +409,9 @@ row "replay Mpps, 2M small pkts: user (bpf)" "$ru" "$rb" "$(ratio "$ru" "$rb")"
 row "  max RSS MiB: user (bpf)" "$mu" "$mb" ""
 row "replay Mpps: user (tcptrace -n)" "$ru" "$rt" "$(ratio "$ru" "$rt")"
 row "  max RSS MiB: user (tcptrace -n)" "$mu" "$mt" ""
+read -r ra ma < <(timed argus -r "$out/small.pcap" -w "$out/small.argus")
+row "replay Mpps: user (argus -r -w)" "$ru" "$ra" "$(ratio "$ru" "$ra")"
+row "  max RSS MiB: user (argus -r -w)" "$mu" "$ma" ""
+row "  argus flow records (connections)" "$(ra -n -r "$out/small.argus" -s saddr 2>/dev/null | wc -l)" "100000" ""
+fi
 echo "(table written to build/bench.txt)" >&2
