@@ -235,12 +235,17 @@ int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clo
 			s->resume = 1;	/* the rest of the pass at the next call */
 			s->token = in;
 			s->pass_removed += s->removed - removed;
+			/* before the first whole pass, what this one met so far: a lower bound */
+			if (!s->passes)
+				s->last_seen_flows = s->pass_seen > s->pass_removed ?
+						     s->pass_seen - s->pass_removed : 0;
 			return 0;
 		}
 	}
 	/* what the pass left in the table */
 	s->pass_removed += s->removed - removed;
 	s->last_seen_flows = s->pass_seen > s->pass_removed ? s->pass_seen - s->pass_removed : 0;
+	s->passes++;
 	s->resume = 0;
 	return stop ? 1 : 0;
 }

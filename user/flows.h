@@ -59,7 +59,8 @@ struct ct_scanner {
 	struct ct_flow *vals;
 	__u64 removed;			/* flows removed by scans, in all */
 	__u64 split;			/* ... of which a packet re-created while being taken */
-	__u64 last_seen_flows;		/* flows left in the table by the last whole pass */
+	__u64 last_seen_flows;		/* flows left in the table by the last whole pass
+					 * (before the first, by the slices so far) */
 	/*
 	 * An expiry scan stops after @budget_ns (0: never) once it has done a batch, and the
 	 * next one goes on from there: a big table costs a share of a core, not a core, and
@@ -69,6 +70,7 @@ struct ct_scanner {
 	int resume;
 	__u32 token;
 	__u64 pass_seen, pass_removed;
+	__u64 passes;			/* whole passes done */
 	/*
 	 * Tests only: called while an entry is taken out, after the scan read it (phase 0)
 	 * and after it left the table (phase 1), to send packets in those windows.
