@@ -402,6 +402,9 @@ out:
 
 int ct_session_storms(struct ct_session *s, int all)
 {
+	/* no rate, no summary: the programs never write the table, the scans never fill it */
+	if (!s->storm.rate)
+		return 0;
 	read_kernel_storms(s, all);
 	return ct_storm_flush(&s->storm, from_storm, s, s->iface, s->iface_ctx);
 }

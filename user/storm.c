@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /* storm.c - storm summaries: a rate limit, and counts by server port for each period. */
 #include <errno.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
