@@ -204,7 +204,12 @@ static void cmd_pktcost(const char *only)
 	};
 
 	sk = ct_load(&lo, err, sizeof(err));
-	fl = floor__open_and_load();
+	/* the bare insert's map: as many entries as closetrace's table */
+	fl = floor__open();
+	if (fl && (bpf_map__set_max_entries(fl->maps.bare, lo.flows) || floor__load(fl))) {
+		floor__destroy(fl);
+		fl = NULL;
+	}
 	if (!sk || !fl) {
 		fprintf(stderr, "ctbench: %s\n", sk ? "cannot load the floor programs" : err);
 		exit(1);
@@ -247,6 +252,16 @@ static void cmd_pktcost(const char *only)
 			base = cost_many(ffd, frames, lens, n);
 			printf("pkt %s %s %.1f %.1f\n", pn, kind ? "new-flow-event" : "new-flow",
 			       ours, base);
+			/*
+			 * The kernel hash map's own share: the same frames inserted, and nothing
+			 * else done, into a map of the same size (XDP: the bare program's hook).
+			 */
+			if (!kind)
+				printf("bare %s %.1f %.1f\n", pn,
+				       cost_many(bpf_program__fd(fl->progs.insert_xdp), frames, lens,
+						 n),
+				       cost_many(bpf_program__fd(fl->progs.floor_xdp), frames, lens,
+						 n));
 		}
 	}
 	/* the multi-flow mix: a pre-filled table, each packet a different flow */

@@ -48,6 +48,8 @@ say "per-packet cost (BPF_PROG_TEST_RUN)"
 while read -r kind prog what ours base; do
 	if [ "$kind" = pkt ]; then
 		row "ns/pkt $prog $what (floor)" "$ours" "$base" "+$(awk -v a="$ours" -v b="$base" 'BEGIN{printf "%.0f", a-b}')"
+	elif [ "$kind" = bare ]; then	# bare PROG NS FLOOR: a hash insert alone, XDP hook
+		row "ns/pkt hash-map insert alone, same frames" "$what" "$ours" "+$(awk -v a="$what" -v b="$ours" 'BEGIN{printf "%.0f", a-b}')"
 	else
 		row "ns/pkt $prog mix of $what flows (floor)" "$ours" "$base" "+$(awk -v a="$ours" -v b="$base" 'BEGIN{printf "%.0f", a-b}')"
 	fi
@@ -95,6 +97,12 @@ config() {	# config NAME: put NAME on g1
 	ct-xdp) ip netns exec $R "$CT" -v watch -i g1 --mode xdp --xdp-mode native -o json \
 			--table-size 2097152 >/dev/null 2>"$out/w" & WPID=$!
 		wait_for "$out/w" watching 10 ;;
+	# the same with the default table (131072 flows), as a user watching 10K flows runs it
+	ct-tc-d) ip netns exec $R "$CT" -v watch -i g1 -o json >/dev/null 2>"$out/w" & WPID=$!
+		wait_for "$out/w" watching 10 ;;
+	ct-xdp-d) ip netns exec $R "$CT" -v watch -i g1 --mode xdp --xdp-mode native -o json \
+			>/dev/null 2>"$out/w" & WPID=$!
+		wait_for "$out/w" watching 10 ;;
 	esac
 }
 # this VM's rate moves by +-30 % from run to run: configurations are interleaved, each
@@ -104,9 +112,11 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print v[int((NR
 if want live; then
 say "live packet rate ($PKTS frames per run, median of $REPS interleaved runs)"
 for ((rep = 0; rep < REPS; rep++)); do
-	for cfg in none tc-floor tcpdump ct-tc xdp-floor ct-xdp; do
+	for cfg in none tc-floor tcpdump ct-tc ct-tc-d xdp-floor ct-xdp ct-xdp-d; do
 		config $cfg
 		for f in 1 10000 1000000; do
+			# a million flows do not fit the default table
+			[[ $cfg == *-d && $f == 1000000 ]] && continue
 			RUNS[$cfg.$f]="${RUNS[$cfg.$f]:-} $(live $f)"
 		done
 	done
@@ -122,6 +132,12 @@ for f in 1 10000 1000000; do
 		"${MPPS[tc-floor.$f]}" "$(ratio "${MPPS[tcpdump.$f]}" "${MPPS[tc-floor.$f]}")"
 	row "Mpps $f flows: xdp (xdp floor)" "${MPPS[ct-xdp.$f]}" "${MPPS[xdp-floor.$f]}" \
 		"$(ratio "${MPPS[ct-xdp.$f]}" "${MPPS[xdp-floor.$f]}")"
+	if [ "$f" != 1000000 ]; then
+		row "Mpps $f flows: tc, default table" "${MPPS[ct-tc-d.$f]}" \
+			"${MPPS[tc-floor.$f]}" "$(ratio "${MPPS[ct-tc-d.$f]}" "${MPPS[tc-floor.$f]}")"
+		row "Mpps $f flows: xdp, default table" "${MPPS[ct-xdp-d.$f]}" \
+			"${MPPS[xdp-floor.$f]}" "$(ratio "${MPPS[ct-xdp-d.$f]}" "${MPPS[xdp-floor.$f]}")"
+	fi
 	row "Mpps $f flows: nothing attached" "${MPPS[none.$f]}" "" ""
 done
 fi
