@@ -43,7 +43,7 @@ endif
 
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
-SKELS     := $(BUILD)/closetrace.skel.h $(BUILD)/resets.skel.h
+SKELS     := $(BUILD)/closetrace.skel.h $(BUILD)/resets.skel.h $(BUILD)/scan.skel.h
 TEST_SKELS := $(BUILD)/vlan_meta.skel.h $(BUILD)/reject.skel.h
 
 all: $(BUILD)/closetrace

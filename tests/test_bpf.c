@@ -45,6 +45,7 @@
 #include "log.h"
 #include "pkt.h"
 #include "reject.skel.h"
+#include "scan.skel.h"
 #include "vlan_meta.skel.h"
 
 enum prog { P_XDP, P_TC, P_TC_META };
@@ -1489,15 +1490,18 @@ static int count_rec(void *ctx, const struct ct_record *r)
 }
 
 /*
- * With a budget, an expiry scan is a slice: each call does at least a batch and goes on
- * where the last stopped; the pass's end says what the table holds. Nothing is missed or
- * taken twice, even with flows coming and going between slices.
+ * With a budget, an expiry scan is a slice: each call does at least a batch (a read of the
+ * kernel's cut, with @state non-NULL) and goes on where the last stopped; the pass's end
+ * says what the table holds. Nothing is missed or taken twice, even with flows coming and
+ * going between slices.
  */
 static void t_scan_slices(void **state)
 {
 	const __u32 n = 20000, more = 3000;
 	struct closetrace *saved;
 	struct ring_buffer *rb;
+	struct bpf_link *link = NULL;
+	struct scan *cut = NULL;
 	struct ct_scanner sc;
 	struct ct_map m;
 	struct ct_expiry exp = { 1000000000ull, 1000000000ull, 1000000000ull };
@@ -1518,6 +1522,12 @@ static void t_scan_slices(void **state)
 	ct_map_kernel(&m, bpf_map__fd(F.skel->maps.flows), bpf_map__max_entries(F.skel->maps.flows),
 		      0);
 	assert_int_equal(ct_scanner_init(&sc, &m, 1024), 0);
+	if (*state) {
+		link = ct_load_scan(m.fd, &cut, F.why, sizeof(F.why));
+		assert_non_null(link);
+		assert_int_equal(ct_scanner_use_cut(&sc, bpf_link__fd(link),
+						    &cut->bss->scan_params), 0);
+	}
 	sc.budget_ns = 1;	/* a batch a call */
 	sink.record = count_rec;
 	sink.ctx = recs;
@@ -1528,14 +1538,16 @@ static void t_scan_slices(void **state)
 		assert_int_equal(ct_scan(&sc, &exp, &clk, F.skel->bss->user_clock_ns,
 					 CT_SCAN_EXPIRE, &sink), 0);
 		/* until the first pass ends, the table's count is what the slices met */
-		if (sc.resume)
+		if (ct_scan_midpass(&sc))
 			assert_true(sc.last_seen_flows >= before);
 		/* new flows between slices: a pass may or may not meet them, never twice */
 		if (calls++ == 3)
 			for (__u32 i = 0; i < more; i++)
 				send_raw(fd, frame, tuple_frame(frame, n + i, ACK | PSH, 12));
-	} while (sc.resume);
+	} while (ct_scan_midpass(&sc));
 	ct_scanner_free(&sc);
+	if (link)
+		ct_unload_scan(link, cut);
 	swap_out(saved, rb);
 	print_message("%d slices; %llu closes\n", calls, (unsigned long long)recs[1]);
 	assert_true(calls >= (int)(n / 1024));
@@ -1545,6 +1557,146 @@ static void t_scan_slices(void **state)
 	assert_int_equal(sc.removed, n);
 	/* what the pass left: the new flows it met (all of them or a part) */
 	assert_true(sc.last_seen_flows <= more);
+}
+
+/* ---- the kernel's cut decides as user space does ------------------------------------ */
+
+struct rec_log {
+	size_t n, cap;
+	struct ct_record *r;
+};
+
+static int log_rec(void *ctx, const struct ct_record *r)
+{
+	struct rec_log *l = ctx;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 1024;
+		l->r = realloc(l->r, l->cap * sizeof(*l->r));
+		assert_non_null(l->r);
+	}
+	l->r[l->n++] = *r;
+	return 0;
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct ct_record));
+}
+
+static __u64 rnd(__u64 *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/*
+ * A table of random flows (random state words, closes, first and last packets around the
+ * timeouts, both clocks): an expiry pass through the kernel's cut removes the same flows
+ * and gives the same records as a pass reading every entry. The cut only chooses what
+ * user space reads, so the records must be identical.
+ */
+static void t_scan_cut_same(void **state)
+{
+	const __u32 n = 30000;
+	const __u64 sec = 1000000000ull;
+	struct ct_expiry exp = { 10 * sec, 300 * sec, 5 * sec };
+	struct ct_load_opts lo = { .flows = n, .progs = CT_PROG_XDP };
+	struct ct_flow_key *keys = calloc(n, sizeof(*keys));
+	struct ct_flow *vals = calloc(n, sizeof(*vals));
+	__u64 seed = 0x9e3779b97f4a7c15ull;
+
+	(void)state;
+	need_priv();
+	assert_non_null(keys);
+	assert_non_null(vals);
+	for (int replay = 0; replay < 2; replay++) {
+		struct rec_log got[2] = { { 0 } };
+		struct ct_clock clk = { .replay = (__u32)replay,
+					.tick_ns = replay ? CT_REPLAY_TICK_NS : 4000000,
+					.probe_tick = 123456, .probe_ns = 5000 * sec };
+		__u64 now = clk.probe_ns + 2 * sec;
+		__u64 removed[2];
+
+		for (__u32 i = 0; i < n; i++) {
+			__u64 r = rnd(&seed), age = rnd(&seed) % (400 * sec);
+			struct ct_flow *f = &vals[i];
+
+			memset(&keys[i], 0, sizeof(keys[i]));
+			keys[i].addr[0][2] = keys[i].addr[1][2] = htonl(0xffff);
+			keys[i].addr[0][3] = htonl(0x0a000000 | i);
+			keys[i].addr[1][3] = htonl(0x0b000001);
+			keys[i].port[0] = (__u16)(1024 + (r & 0x3fff));
+			keys[i].port[1] = 443;
+			keys[i].ifvlan = CT_IFVLAN(1, 0);
+			memset(f, 0, sizeof(*f));
+			f->state = (__u32)(rnd(&seed) & (CT_ST_LETTERS | CT_ST_CT | CT_ST_HS_DONE |
+							 CT_ST_ROLE | CT_ST_CLIENT_HI |
+							 CT_ST_GUESS_HI | CT_ST_ASSURED));
+			if (!(r % 5)) {
+				f->state |= CT_ST_ENDED;
+				f->close = (__u8)(r % CT_CLOSE_MAX);
+				f->end_ns = now - age / 2;
+			}
+			f->first_ns = now - age;
+			/* last packet: anywhere from the first to now, in ticks of the clock */
+			{
+				__u64 last = f->first_ns + (age ? rnd(&seed) % age : 0);
+				__u64 first_tick = f->first_ns / clk.tick_ns;
+
+				if (replay)
+					f->last_seen = (__u32)(first_tick +
+							       (last - f->first_ns) / clk.tick_ns);
+				else
+					f->last_seen = clk.probe_tick -
+						       (__u32)((clk.probe_ns - last) / clk.tick_ns);
+			}
+			f->pkts[0] = r & 0xff;
+		}
+		for (int cut = 0; cut < 2; cut++) {
+			struct closetrace *sk = ct_load(&lo, F.why, sizeof(F.why));
+			struct ct_sink sink = { .record = log_rec, .ctx = &got[cut] };
+			struct bpf_link *link = NULL;
+			struct scan *sc = NULL;
+			struct ct_scanner s;
+			struct ct_map m;
+			__u32 cnt = n;
+
+			assert_non_null(sk);
+			ct_map_kernel(&m, bpf_map__fd(sk->maps.flows), n, 0);
+			assert_int_equal(bpf_map_update_batch(m.fd, keys, vals, &cnt, NULL), 0);
+			assert_int_equal(ct_scanner_init(&s, &m, 0), 0);
+			if (cut) {
+				link = ct_load_scan(m.fd, &sc, F.why, sizeof(F.why));
+				assert_non_null(link);
+				assert_int_equal(ct_scanner_use_cut(&s, bpf_link__fd(link),
+								    &sc->bss->scan_params), 0);
+			}
+			assert_int_equal(ct_scan(&s, &exp, &clk, now, CT_SCAN_EXPIRE, &sink), 0);
+			assert_false(ct_scan_midpass(&s));
+			assert_int_equal(s.last_seen_flows, n - s.removed);
+			removed[cut] = s.removed;
+			ct_scanner_free(&s);
+			if (link)
+				ct_unload_scan(link, sc);
+			ct_unload(sk);
+		}
+		print_message("%s clock: %llu of %u flows removed, %zu records\n",
+			      replay ? "replay" : "live", (unsigned long long)removed[0], n,
+			      got[0].n);
+		assert_true(removed[0] > n / 10 && removed[0] < n);	/* a mix */
+		assert_int_equal(removed[0], removed[1]);
+		assert_int_equal(got[0].n, got[1].n);
+		qsort(got[0].r, got[0].n, sizeof(*got[0].r), rec_cmp);
+		qsort(got[1].r, got[1].n, sizeof(*got[1].r), rec_cmp);
+		assert_memory_equal(got[0].r, got[1].r, got[0].n * sizeof(*got[0].r));
+		free(got[0].r);
+		free(got[1].r);
+	}
+	free(keys);
+	free(vals);
 }
 
 /* ---- two CPUs on the same flows: exactly one close per flow -------------------------- */
@@ -2184,6 +2336,8 @@ int main(void)
 	add("storm summary past the rate", t_storm_summary, NULL);
 	add("scan drains 1M expiring", t_scan_drains, NULL);
 	add("scan by slices", t_scan_slices, NULL);
+	add("scan by slices, the kernel's cut", t_scan_slices, &v4_xdp);
+	add("the kernel's cut decides as user space", t_scan_cut_same, NULL);
 	add("race fin-fin two-cpus", t_race_fin_fin, NULL);
 	add("race rst-rst two-cpus", t_race_rst_rst, NULL);
 	add("encapsulations mpls/pppoe/fabricpath/vlan-depth", t_encapsulations, NULL);

@@ -18,6 +18,8 @@
 #include "options.h"
 #include "reasons_btf.h"
 #include "resets.skel.h"
+#include "ct_expiry.h"
+#include "scan.skel.h"
 
 static int prog_line(struct bpf_program *prog)
 {
@@ -72,6 +74,24 @@ static int check_resets(struct closetrace *skel, const struct ct_load_opts *base
 	return ret;
 }
 
+/* The expiry scans' first cut in the kernel: optional, whole-table reads without it. */
+static int check_scan(struct closetrace *skel)
+{
+	struct scan *sc;
+	struct bpf_link *link;
+	char err[256];
+	int ret;
+
+	link = ct_load_scan(bpf_map__fd(skel->maps.flows), &sc, err, sizeof(err));
+	if (!link) {
+		printf("expiry scan  whole-table reads: %s\n", err);
+		return 0;
+	}
+	ret = prog_line(sc->progs.ct_scan_cut);
+	ct_unload_scan(link, sc);
+	return ret;
+}
+
 static int run_check(struct ct_config *c)
 {
 	/* the branches watch's defaults keep (graceful events, storm summaries) verified too */
@@ -92,6 +112,7 @@ static int run_check(struct ct_config *c)
 	ret |= prog_line(skel->progs.ct_xdp);
 	ret |= prog_line(skel->progs.ct_tc);
 	ret |= check_resets(skel, &lo);
+	ret |= check_scan(skel);
 	printf("flow entry   key %zu B + value %zu B = %zu B; table of %u flows, %.1f MiB\n",
 	       sizeof(struct ct_flow_key), sizeof(struct ct_flow),
 	       sizeof(struct ct_flow_key) + sizeof(struct ct_flow),

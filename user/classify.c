@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "ct_expiry.h"
 #include "ct_logic.h"
 
 static const char *const close_names[CT_CLOSE_MAX] = {
@@ -58,7 +59,7 @@ const char *ct_rst_by_name(unsigned int rst_by)
 
 int ct_flow_midstream(const struct ct_flow *f)
 {
-	return !ct_has_any(f->state, CT_L_SYN) && !ct_has_any(f->state, CT_L_SYNACK);
+	return ct_midstream(f->state);
 }
 
 int ct_history_first(__u64 history, int letter)

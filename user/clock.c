@@ -46,19 +46,10 @@ void ct_clock_replay(__u64 clock_ns, __u32 clock_tick, struct ct_clock *c)
 
 __u64 ct_clock_last_ns(const struct ct_clock *c, __u32 last_seen)
 {
-	/* signed distance in ticks: last_seen may be before or after the reading */
-	__s32 d = (__s32)(last_seen - c->probe_tick);
-
-	return c->probe_ns + (__u64)((__s64)d * (__s64)c->tick_ns);
+	return ct_clock_last_ns_of(c, last_seen);
 }
 
 __u64 ct_flow_last_ns(const struct ct_clock *c, const struct ct_flow *f)
 {
-	__u64 first_tick;
-
-	if (!c->replay)
-		return ct_clock_last_ns(c, f->last_seen);
-	/* the kernel stored (capture ns / tick) truncated to 32 bits */
-	first_tick = f->first_ns / c->tick_ns;
-	return first_tick * c->tick_ns + (__u64)(__u32)(f->last_seen - (__u32)first_tick) * c->tick_ns;
+	return ct_flow_last_of(c, f);
 }

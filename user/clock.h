@@ -9,15 +9,10 @@
 
 #include <linux/types.h>
 
+#include "ct_expiry.h"	/* struct ct_clock, shared with the kernel's scan cut */
+
 struct closetrace;
 struct ct_flow;
-
-struct ct_clock {
-	int replay;		/* ticks are capture ms: convert from each flow's first_ns */
-	__u64 tick_ns;		/* one tick of last_seen */
-	__u32 probe_tick;	/* a simultaneous reading of both clocks */
-	__u64 probe_ns;
-};
 
 /*
  * Take a reading: live, through the loaded object's probe program; in replay
@@ -31,11 +26,7 @@ void ct_clock_replay(__u64 clock_ns, __u32 clock_tick, struct ct_clock *c);
 /* last_seen of a flow in the clock of first_ns, to one tick; valid within 2^31 ticks. */
 __u64 ct_clock_last_ns(const struct ct_clock *c, __u32 last_seen);
 
-/*
- * A flow's last packet in the clock of first_ns. In replay the ticks are milliseconds of
- * capture time, counted from the flow's own first packet, so a gap of any length between
- * captures cannot make them wrap.
- */
+/* A flow's last packet in the clock of first_ns, never before its first: ct_flow_last_of(). */
 __u64 ct_flow_last_ns(const struct ct_clock *c, const struct ct_flow *f);
 
 #endif /* CT_CLOCK_H */

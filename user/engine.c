@@ -16,6 +16,9 @@
 #include "engine.h"
 #include "inproc.h"
 #include "loader.h"
+#include "log.h"
+#include "ct_expiry.h"
+#include "scan.skel.h"
 
 const char *ct_engine_name(int kind)
 {
@@ -75,6 +78,7 @@ void ct_map_kernel(struct ct_map *m, int fd, __u32 max_entries, int percpu)
 static int open_bpf(struct ct_engine *e, const struct ct_load_opts *o, char *err, size_t errlen)
 {
 	struct closetrace *skel = ct_load(o, err, errlen);
+	char why[256];
 
 	if (!skel)
 		return -1;
@@ -95,6 +99,13 @@ static int open_bpf(struct ct_engine *e, const struct ct_load_opts *o, char *err
 	e->clock_ns = &skel->bss->user_clock_ns;
 	e->clock_tick = &skel->bss->user_clock_tick;
 	e->storm_epoch = &skel->bss->storm_epoch;
+	e->scan_link = ct_load_scan(e->flows.fd, &e->scan_skel, why, sizeof(why));
+	if (e->scan_link) {
+		e->cut_link_fd = bpf_link__fd(e->scan_link);
+		e->cut = &e->scan_skel->bss->scan_params;
+	} else {
+		pr_info("expiry scans read the whole flow table: %s\n", why);
+	}
 	return 0;
 }
 
@@ -104,6 +115,7 @@ int ct_engine_open(struct ct_engine *e, enum ct_engine_kind kind, const struct c
 	memset(e, 0, sizeof(*e));
 	e->kind = kind;
 	e->xdp_fd = -1;
+	e->cut_link_fd = -1;
 	e->on_event = fn;
 	e->ctx = ctx;
 	if (kind == CT_ENGINE_BPF)
@@ -116,10 +128,13 @@ void ct_engine_close(struct ct_engine *e)
 	if (e->kind == CT_ENGINE_USER && e->clock_ns)
 		ct_inproc_close();
 	ring_buffer__free(e->rb);
+	if (e->scan_link)
+		ct_unload_scan(e->scan_link, e->scan_skel);
 	if (e->skel)
 		ct_unload(e->skel);
 	memset(e, 0, sizeof(*e));
 	e->xdp_fd = -1;
+	e->cut_link_fd = -1;
 }
 
 int ct_engine_run(struct ct_engine *e, const void *frame, __u32 len)

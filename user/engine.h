@@ -18,6 +18,9 @@ struct ring_buffer;
 struct ct_counters;
 struct ct_load_opts;
 struct ct_map;
+struct ct_scan_params;
+struct scan;
+struct bpf_link;
 
 enum ct_engine_kind {
 	CT_ENGINE_BPF = 0,	/* the BPF programs in the kernel */
@@ -95,6 +98,15 @@ struct ct_engine {
 	__u32 *storm_epoch;
 	ct_event_fn on_event;
 	void *ctx;
+	/*
+	 * BPF: the kernel's first cut of expiry passes (scan.bpf.c), an iterator link on the
+	 * flow table, and its parameters (its .bss, mapped); -1 and NULL when this kernel
+	 * has none: passes then read the whole table.
+	 */
+	int cut_link_fd;
+	struct ct_scan_params *cut;
+	struct scan *scan_skel;
+	struct bpf_link *scan_link;
 };
 
 /*

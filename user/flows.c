@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <linux/bpf.h>
+#include <bpf/bpf.h>
 
 #include "classify.h"
 #include "ct_logic.h"
@@ -14,40 +16,20 @@
 
 __u8 ct_open_kind(const struct ct_flow *f)
 {
-	__u32 st = f->state;
-	int clt = ct_client_ep(st), srv = !clt;
-
-	if (ct_flow_midstream(f))
-		return CT_CLOSE_MIDSTREAM;
-	if (!(st & CT_ST_CT)) {
-		if (ct_has_any(st, CT_L_FIN))
-			return CT_CLOSE_HALF_OPEN;
-		/* no reply at all: a SYN-ACK, an ACK or data would be one */
-		if (!ct_has(st, srv, CT_L_SYNACK) && !ct_has(st, srv, CT_L_ACK) &&
-		    !ct_has(st, srv, CT_L_DATA))
-			return CT_CLOSE_UNANSWERED;
-		return CT_CLOSE_IDLE;
-	}
-	if (ct_has_any(st, CT_L_FIN))
-		return CT_CLOSE_HALF_CLOSED;
-	return CT_CLOSE_IDLE;
+	return ct_open_kind_of(f->state);
 }
 
 int ct_open_expired(const struct ct_expiry *e, __u8 kind, __u64 first, __u64 last, __u64 now)
 {
-	switch (kind) {
-	case CT_CLOSE_UNANSWERED:
-	case CT_CLOSE_HALF_OPEN:
-		return now >= first && now - first >= e->syn_timeout_ns;
-	default:
-		return now >= last && now - last >= e->idle_timeout_ns;
-	}
+	return ct_open_expired_at(e, kind, first, last, now);
 }
 
 int ct_scanner_init(struct ct_scanner *s, const struct ct_map *map, __u32 batch)
 {
 	memset(s, 0, sizeof(*s));
 	s->map = map;
+	s->cut_link = -1;
+	s->cut_fd = -1;
 	s->batch = batch ? batch : 4096;
 	s->keys = calloc(s->batch, sizeof(*s->keys));
 	s->vals = calloc(s->batch, sizeof(*s->vals));
@@ -58,12 +40,46 @@ int ct_scanner_init(struct ct_scanner *s, const struct ct_map *map, __u32 batch)
 	return 0;
 }
 
+/*
+ * One read of the cut: whole records, so that a read never leaves a part of one in the
+ * kernel (the next read would then return only that part, without moving the iterator),
+ * and under the iterator's buffer (8 pages), so that a record never overflows it (the
+ * kernel would show the entry again, counting it twice). A mark every CUT_MARK entries
+ * without a record makes a read return within some 30 000 entries even when none may go:
+ * a few ms, then events are drained and the budget looked at.
+ */
+#define CUT_READ (16 * 1024 / sizeof(struct ct_scan_rec) * sizeof(struct ct_scan_rec))
+#define CUT_MARK 256
+
+int ct_scanner_use_cut(struct ct_scanner *s, int link_fd, struct ct_scan_params *p)
+{
+	/* a read's whole records waiting, a part of one, and the next read */
+	s->cut_buf = malloc(2 * (CUT_READ + sizeof(struct ct_scan_rec)));
+	if (!s->cut_buf)
+		return -ENOMEM;
+	s->cut_link = link_fd;
+	s->cut = p;
+	return 0;
+}
+
+static void cut_end(struct ct_scanner *s)
+{
+	if (s->cut_fd >= 0)
+		close(s->cut_fd);
+	s->cut_fd = -1;
+	s->cut_len = 0;
+	s->cut_pend = 0;
+}
+
 void ct_scanner_free(struct ct_scanner *s)
 {
+	cut_end(s);
 	free(s->keys);
 	free(s->vals);
+	free(s->cut_buf);
 	s->keys = NULL;
 	s->vals = NULL;
+	s->cut_buf = NULL;
 }
 
 static int emit_to(const struct ct_sink *sink, int (*fn)(void *, const struct ct_record *),
@@ -192,12 +208,111 @@ static __u64 mono_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 }
 
+/* Decide the records of [0, @end) of the cut's buffer; -1 when the sink refused more. */
+static int cut_decide(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
+		      __u64 now, const struct ct_sink *sink, size_t end)
+{
+	struct ct_scan_rec r;
+
+	for (size_t off = 0; off + sizeof(r) <= end; off += sizeof(r)) {
+		memcpy(&r, s->cut_buf + off, sizeof(r));
+		if (r.type == CT_SCAN_REC_FLOW &&
+		    scan_one(s, e, clk, now, CT_SCAN_EXPIRE, sink, &r.key, &r.flow) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * An expiry pass through the kernel's cut: the iterator hands over the flows that may go
+ * (each decided again here, on the copy it read) and counts the rest. Slices as ct_scan()
+ * does, the iterator staying open between them.
+ *
+ * A read of the iterator can end inside a hash bucket, and the next goes on from the
+ * number of entries of that bucket already shown: removing one of them in between would
+ * make it pass over an entry. So each read's records are decided (and taken out) only
+ * after the next read, once the iterator has left their buckets.
+ */
+static int scan_cut(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
+		    __u64 now, const struct ct_sink *sink)
+{
+	const size_t rs = sizeof(struct ct_scan_rec);
+	__u64 removed = s->removed, until = s->budget_ns ? mono_ns() + s->budget_ns : 0;
+	int stop = 0, err;
+	ssize_t n;
+
+	if (s->cut_fd < 0) {
+		s->cut->seen = 0;
+		s->cut_fd = bpf_iter_create(s->cut_link);
+		if (s->cut_fd < 0) {
+			err = -errno;
+			s->cut_fd = -1;
+			return err;
+		}
+		s->cut_len = 0;
+		s->cut_pend = 0;
+		s->pass_seen = 0;
+		s->pass_removed = 0;
+	}
+	/* the program reads these for every entry: this slice's time */
+	s->cut->now = now;
+	s->cut->clk = *clk;
+	s->cut->exp = *e;
+	s->cut->mark_every = CUT_MARK;
+	for (;;) {
+		size_t whole;
+
+		n = read(s->cut_fd, s->cut_buf + s->cut_len, CUT_READ);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			cut_end(s);
+			return err;
+		}
+		s->cut_len += (size_t)n;
+		s->pass_seen = s->cut->seen;
+		if (n == 0)
+			break;	/* the end of the table */
+		/* the previous read's records; this one's wait for the next */
+		if (cut_decide(s, e, clk, now, sink, s->cut_pend) < 0) {
+			stop = 1;
+			break;
+		}
+		whole = s->cut_pend + (s->cut_len - s->cut_pend) / rs * rs;
+		memmove(s->cut_buf, s->cut_buf + s->cut_pend, s->cut_len - s->cut_pend);
+		s->cut_len -= s->cut_pend;
+		s->cut_pend = whole - s->cut_pend;
+		if (sink->between)
+			sink->between(sink->ctx);
+		if (until && mono_ns() >= until) {
+			s->pass_removed += s->removed - removed;
+			if (!s->passes)
+				s->last_seen_flows = s->pass_seen > s->pass_removed ?
+						     s->pass_seen - s->pass_removed : 0;
+			return 0;
+		}
+	}
+	/* the table's end: what is left, whole records only */
+	if (!stop && cut_decide(s, e, clk, now, sink, s->cut_len) < 0)
+		stop = 1;
+	cut_end(s);
+	s->pass_removed += s->removed - removed;
+	s->last_seen_flows = s->pass_seen > s->pass_removed ? s->pass_seen - s->pass_removed : 0;
+	s->passes++;
+	return stop ? 1 : 0;
+}
+
 int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
 	    __u64 now, enum ct_scan_mode mode, const struct ct_sink *sink)
 {
 	__u64 removed = s->removed, until = 0;
 	__u32 in, out = 0, count;
 	int first, err = 0, done = 0, stop = 0;
+
+	if (mode == CT_SCAN_EXPIRE && !sink->visit && s->cut)
+		return scan_cut(s, e, clk, now, sink);
+	cut_end(s);	/* another kind of pass: the cut's, if one was under way, is dropped */
 
 	/* only expiry goes by slices; the other modes are whole passes, from the start */
 	if (mode != CT_SCAN_EXPIRE || !s->resume) {

@@ -18,11 +18,6 @@
 #include "closetrace.h"
 #include "record.h"
 
-struct ct_expiry {
-	__u64 syn_timeout_ns;	/* unanswered / half-open: silence before deciding */
-	__u64 idle_timeout_ns;	/* idle / half-closed / midstream */
-	__u64 linger_ns;	/* an ended flow stays this long after its last packet */
-};
 
 #define CT_DEFAULT_SYN_TIMEOUT_S 10
 #define CT_DEFAULT_IDLE_TIMEOUT_S 300
@@ -72,6 +67,17 @@ struct ct_scanner {
 	__u64 pass_seen, pass_removed;
 	__u64 passes;			/* whole passes done */
 	/*
+	 * The kernel's first cut (scan.bpf.c), when the engine has one: expiry passes with
+	 * no visitor read only the flows it lets through, from an iterator kept open
+	 * across the slices of a pass.
+	 */
+	int cut_link;			/* the iterator link, -1: none */
+	struct ct_scan_params *cut;	/* its parameters */
+	int cut_fd;			/* the pass's iterator, -1 between passes */
+	char *cut_buf;
+	size_t cut_len;			/* bytes in cut_buf */
+	size_t cut_pend;		/* ... the first of them, the last read's whole records */
+	/*
 	 * Tests only: called while an entry is taken out, after the scan read it (phase 0)
 	 * and after it left the table (phase 1), to send packets in those windows.
 	 */
@@ -81,6 +87,14 @@ struct ct_scanner {
 
 /* Scans of @map (the session keeps it) by batches of @batch entries (0: 4096). */
 int ct_scanner_init(struct ct_scanner *s, const struct ct_map *map, __u32 batch);
+/* Expiry passes go through the kernel's cut: iterator link @link_fd, parameters @p. */
+int ct_scanner_use_cut(struct ct_scanner *s, int link_fd, struct ct_scan_params *p);
+
+/* Whether a pass is under way: the next expiry call goes on with it. */
+static inline int ct_scan_midpass(const struct ct_scanner *s)
+{
+	return s->resume || s->cut_fd >= 0;
+}
 void ct_scanner_free(struct ct_scanner *s);
 
 enum ct_scan_mode {

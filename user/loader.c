@@ -17,6 +17,8 @@
 #include "closetrace.skel.h"
 #include "engine.h"
 #include "resets.skel.h"
+#include "ct_expiry.h"
+#include "scan.skel.h"
 #include "loader.h"
 #include "options.h"
 #include "reasons.h"
@@ -161,6 +163,37 @@ struct resets *ct_load_resets(struct closetrace *skel, const struct ct_load_opts
 void ct_unload_resets(struct resets *rs)
 {
 	resets__destroy(rs);
+}
+
+struct bpf_link *ct_load_scan(int flows_fd, struct scan **out, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_iter_attach_opts, ao);
+	union bpf_iter_link_info li = { .map = { .map_fd = (__u32)flows_fd } };
+	struct scan *sc = scan__open_and_load();
+	struct bpf_link *link;
+
+	*out = NULL;
+	if (!sc) {
+		snprintf(err, errlen, "the kernel refused the scan iterator (%s)", strerror(errno));
+		return NULL;
+	}
+	ao.link_info = &li;
+	ao.link_info_len = sizeof(li);
+	link = bpf_program__attach_iter(sc->progs.ct_scan_cut, &ao);
+	if (!link) {
+		snprintf(err, errlen, "cannot attach the scan iterator to the flow table (%s)",
+			 strerror(errno));
+		scan__destroy(sc);
+		return NULL;
+	}
+	*out = sc;
+	return link;
+}
+
+void ct_unload_scan(struct bpf_link *link, struct scan *sc)
+{
+	bpf_link__destroy(link);
+	scan__destroy(sc);
 }
 
 int ct_read_slot(struct closetrace *skel, int slot, struct ct_counters *out)

@@ -53,6 +53,18 @@ struct resets *ct_load_resets(struct closetrace *skel, const struct ct_load_opts
 			      size_t errlen);
 void ct_unload_resets(struct resets *rs);
 
+struct scan;
+struct bpf_link;
+
+/*
+ * The kernel's first cut of expiry passes (scan.bpf.c), loaded and attached as an
+ * iterator over @flows_fd: the link, with *@out the object (its .bss holds the cut's
+ * parameters). NULL with @err holding one sentence when this kernel cannot: no BTF, or no
+ * map iterators; user space then reads the whole table.
+ */
+struct bpf_link *ct_load_scan(int flows_fd, struct scan **out, char *err, size_t errlen);
+void ct_unload_scan(struct bpf_link *link, struct scan *sc);
+
 struct ct_counters;
 
 /* The counters of interface slot @slot (-1: all interfaces), summed over the CPUs. */

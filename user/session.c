@@ -243,7 +243,8 @@ int ct_session_open(struct ct_session *s, const struct ct_session_opts *o, char 
 	}
 	if (ct_engine_open(&s->eng, o->engine, &o->load, on_event, s, err, errlen))
 		return -1;
-	if (ct_scanner_init(&s->scan, &s->eng.flows, 0)) {
+	if (ct_scanner_init(&s->scan, &s->eng.flows, 0) ||
+	    (s->eng.cut && ct_scanner_use_cut(&s->scan, s->eng.cut_link_fd, s->eng.cut))) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}

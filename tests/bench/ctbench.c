@@ -46,6 +46,7 @@
 #include "record.h"
 #include "writer.h"
 #include "pkt.h"
+#include "scan.skel.h"
 
 static __u64 now_ns(void)
 {
@@ -307,15 +308,23 @@ static int count_record(void *ctx, const struct ct_record *r)
 	return 0;
 }
 
-static void cmd_scan(__u32 n)
+/*
+ * One pass over @n flows when none has timed out, the slices watch makes of it, and one
+ * pass when all have: read with batched lookups (@cut 0: top, the final pass, a kernel
+ * without map iterators) or through the kernel's cut (scan.bpf.c: watch's expiry passes).
+ */
+static void scan_one_way(__u32 n, int cut)
 {
 	struct ct_load_opts lo = { .flows = n + n / 4, .progs = CT_PROG_XDP };
 	struct ct_expiry e = { .syn_timeout_ns = 10ull * 1000000000ull,
 			       .idle_timeout_ns = 300ull * 1000000000ull,
 			       .linger_ns = 5ull * 1000000000ull };
+	const char *how = cut ? "cut" : "batch";
 	struct ct_scanner s;
 	struct ct_clock clk;
 	struct closetrace *sk;
+	struct bpf_link *link = NULL;
+	struct scan *sc = NULL;
 	struct ct_map m;
 	char err[256];
 	__u64 records = 0, t0, t1, slice_max = 0;
@@ -328,6 +337,13 @@ static void cmd_scan(__u32 n)
 	ct_map_kernel(&m, bpf_map__fd(sk->maps.flows), bpf_map__max_entries(sk->maps.flows), 0);
 	if (ct_scanner_init(&s, &m, 0) || ct_clock_sync(sk, 0, &clk))
 		die("set up");
+	if (cut) {
+		link = ct_load_scan(m.fd, &sc, err, sizeof(err));
+		if (!link)
+			die(err);
+		if (ct_scanner_use_cut(&s, bpf_link__fd(link), &sc->bss->scan_params))
+			die("set up");
+	}
 	prefill(sk, n);	/* last_seen 0: long idle, each flow expires */
 	/* a scan that finds nothing to do: last-seen "now" for every flow */
 	{
@@ -337,7 +353,8 @@ static void cmd_scan(__u32 n)
 		t0 = now_ns();
 		ct_scan(&s, &e, &fresh, fresh.probe_ns, CT_SCAN_EXPIRE, &sink);
 		t1 = now_ns();
-		printf("scan %u keep %.1f\n", n, (double)(t1 - t0) / 1e6);
+		printf("scan %s %u keep %.1f %llu\n", how, n, (double)(t1 - t0) / 1e6,
+		       (unsigned long long)s.last_seen_flows);
 		/* watch's ticks: a slice of at most CT_SCAN_BUDGET_NS each, until a pass is done */
 		s.budget_ns = CT_SCAN_BUDGET_NS;
 		do {
@@ -346,18 +363,26 @@ static void cmd_scan(__u32 n)
 			t1 = now_ns();
 			slice_max = t1 - t0 > slice_max ? t1 - t0 : slice_max;
 			slices++;
-		} while (s.resume);
+		} while (ct_scan_midpass(&s));
 		s.budget_ns = 0;
-		printf("scan %u slices %d %.1f\n", n, slices, (double)slice_max / 1e6);
+		printf("scan %s %u slices %d %.1f\n", how, n, slices, (double)slice_max / 1e6);
 	}
 	t0 = now_ns();
 	ct_scan(&s, &e, &clk, clk.probe_ns + 3600ull * 1000000000ull, CT_SCAN_EXPIRE,
 		&sink);
 	t1 = now_ns();
-	printf("scan %u expire %.1f %llu\n", n, (double)(t1 - t0) / 1e6,
+	printf("scan %s %u expire %.1f %llu\n", how, n, (double)(t1 - t0) / 1e6,
 	       (unsigned long long)records);
 	ct_scanner_free(&s);
+	if (link)
+		ct_unload_scan(link, sc);
 	ct_unload(sk);
+}
+
+static void cmd_scan(__u32 n)
+{
+	scan_one_way(n, 0);
+	scan_one_way(n, 1);
 }
 
 /* ---- live frames ------------------------------------------------------------------------ */
