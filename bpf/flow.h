@@ -186,81 +186,6 @@ static __always_inline struct ct_flow *ct_flow_new(struct ct_pkt *p, int ep, __u
 }
 
 /*
- * The first packet of a flow, when it is a bare SYN (no payload) or a plain ACK or data
- * segment: what ct_control() would make of it on a fresh entry, written into the new
- * value before it is inserted, so that the common new flow needs no lookup after its
- * insert and no atomic on its own entry. Returns the letter recorded, or -1 for any other
- * packet (a RST, a FIN, a SYN-ACK, a SYN with data, no flag at all): those take the full
- * path on the inserted entry. test_bpf checks that both paths leave the same entry.
- */
-static __always_inline int ct_first(struct ct_flow *nf, const struct ct_pkt *p, int ep)
-{
-	__u8 fl = p->flags & (CT_TH_SYN | CT_TH_ACK | CT_TH_FIN | CT_TH_RST);
-	__u32 st = nf->state;
-	int l;
-
-	if (fl == CT_TH_SYN && !p->payload) {
-		/* ct_set_role(): the SYN's sender is the client */
-		st = (st & ~CT_ST_CLIENT_HI) | CT_ST_ROLE | (ep == CT_EP_HI ? CT_ST_CLIENT_HI : 0);
-		l = CT_L_SYN;
-	} else if (!(fl & (CT_TH_SYN | CT_TH_FIN | CT_TH_RST)) && (p->payload || fl == CT_TH_ACK)) {
-		/* joined midstream: HS_DONE from ct_initial_state(), one side heard */
-		l = p->payload ? CT_L_DATA : CT_L_ACK;
-	} else {
-		return -1;
-	}
-	nf->state = st | CT_ST_LETTER(ep, l);
-	nf->history = ct_hist_code(ep, l);
-	/* constant indices: one branch a side */
-	if (ep == CT_EP_HI) {
-		nf->pkts[CT_EP_HI] = 1;
-		nf->bytes[CT_EP_HI] = p->payload;
-		nf->syn[CT_EP_HI] = l == CT_L_SYN;
-	} else {
-		nf->pkts[CT_EP_LO] = 1;
-		nf->bytes[CT_EP_LO] = p->payload;
-		nf->syn[CT_EP_LO] = l == CT_L_SYN;
-	}
-	return l;
-}
-
-/*
- * A packet of no flow in the table: create one. The packets ct_first() knows are applied
- * before the insert and need nothing more (NULL is returned); for any other, and when
- * another CPU inserted the flow first, the entry is returned for the full path. NULL
- * also when no entry could be made (counted).
- */
-static __always_inline struct ct_flow *ct_flow_first(struct ct_pkt *p, int ep, __u64 *cnt)
-{
-	struct ct_flow nf = {};
-	long err;
-	int l;
-
-	nf.first_ns = ct_now();
-	nf.last_seen = ct_now_last();
-	nf.state = ct_initial_state(ep, p->flags, p->sport, p->dport);
-	l = ct_first(&nf, p, ep);
-	if (l < 0)
-		return ct_flow_new(p, ep, cnt, 0);
-	err = bpf_map_update_elem(&flows, &p->key, &nf, BPF_NOEXIST);
-	if (err == -CT_E2BIG && !ct_make_room())
-		err = bpf_map_update_elem(&flows, &p->key, &nf, BPF_NOEXIST);
-	if (err == 0) {
-		ct_count(cnt, CT_C_FLOWS);
-		if (l == CT_L_SYN)
-			ct_count(cnt, CT_C_SYN_CLT);
-		ct_ring_push(&emb_ring, &emb_pos, &p->key);
-		return NULL;
-	}
-	if (err != -CT_EEXIST) {
-		ct_count(cnt, CT_C_FLOW_FAIL);
-		return NULL;
-	}
-	/* another CPU created it first: this packet takes the full path on that entry */
-	return bpf_map_lookup_elem(&flows, &p->key);
-}
-
-/*
  * Record a letter. The atomic OR hands each (letter, endpoint) to exactly one packet, and
  * its return value, the letters before it, is that letter's position in the history.
  * A letter already set needs no atomic: a plain read says so. Returns the state before.
@@ -544,19 +469,9 @@ static __always_inline int ct_segment(struct ct_pkt *p, struct ct_counters *c)
 		return 0;
 	cnt = c->c;
 	ep = ct_key_canon(&p->key) & 1;
-	/*
-	 * A bare SYN nearly always opens a flow: it goes straight to the insert, which walks
-	 * the bucket anyway, and is looked up only when its flow was there (a retransmission,
-	 * a restart). A lookup that fails first costs a new flow about 100 ns, a cold bucket
-	 * walked twice; a SYN on a flow already there pays about as much instead.
-	 */
-	if ((p->flags & (CT_TH_SYN | CT_TH_ACK | CT_TH_FIN | CT_TH_RST)) == CT_TH_SYN &&
-	    !p->payload)
-		f = NULL;
-	else
-		f = bpf_map_lookup_elem(&flows, &p->key);
+	f = bpf_map_lookup_elem(&flows, &p->key);
 	if (!f) {
-		f = ct_flow_first(p, ep, cnt);
+		f = ct_flow_new(p, ep, cnt, 0);
 		if (!f)
 			return 0;
 	}

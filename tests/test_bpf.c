@@ -1159,82 +1159,6 @@ static void t_assured_midstream(void **state)
 	assert_false(f.state & CT_ST_ASSURED);
 }
 
-/*
- * The first packet of a flow: a bare SYN, a plain ACK or data is applied to the new entry
- * before its insert (ct_first() in flow.h); any packet on an entry already there takes the
- * full path. Both must leave the same entry and the same counts: flow B's entry is put in
- * the table beforehand, as the full path's insert would make it, so that the same packet
- * takes the full path on B and the first-packet path on A.
- */
-static void t_first_packet(void **state)
-{
-	static const struct {
-		int from_client;
-		uint8_t flags;
-		uint32_t payload;
-	} first[] = {
-		{ FROM_C, SYN, 0 }, { FROM_S, SYN, 0 }, { FROM_C, ACK, 0 }, { FROM_S, ACK, 0 },
-		{ FROM_C, ACK | PSH, 100 }, { FROM_S, ACK | PSH, 100 }, { FROM_C, PSH, 7 },
-		/* full path on both: not first-packet kinds */
-		{ FROM_C, SYN | ACK, 0 }, { FROM_C, SYN, 20 }, { FROM_C, FIN | ACK, 0 },
-		{ FROM_C, 0, 0 },
-	};
-	const struct variant *vs[] = { &v4_xdp, &v6_tc };
-	int fd;
-
-	(void)state;
-	need_priv();
-	fd = bpf_map__fd(F.skel->maps.flows);
-	for (size_t v = 0; v < 2; v++) {
-		for (size_t i = 0; i < sizeof(first) / sizeof(first[0]); i++) {
-			struct conn a, b;
-			struct ct_flow_key kb;
-			struct ct_flow fa, fb, init = {};
-			__u64 c0[CT_C_MAX], c1[CT_C_MAX], c2[CT_C_MAX];
-			int n = 200 + (int)(v * 40 + i * 2), ep;
-
-			conn_init(&a, vs[v], n);
-			conn_init(&b, vs[v], n + 1);
-			counters(c0);
-			send_pkt(&a, first[i].from_client, first[i].flags, first[i].payload);
-			counters(c1);
-			assert_true(flow_present(&a, &fa));
-			/* B's entry, as ct_flow_new() makes it (test_run's device: loopback) */
-			ep = conn_key(&b, &kb);
-			ep = first[i].from_client ? ep : !ep;
-			kb.ifvlan = CT_IFVLAN(1, 0);
-			init.first_ns = F.skel->bss->user_clock_ns;
-			init.last_seen = F.skel->bss->user_clock_tick;
-			init.state = ct_initial_state(ep, first[i].flags,
-						      first[i].from_client ? b.c_port : b.s_port,
-						      first[i].from_client ? b.s_port : b.c_port);
-			assert_int_equal(bpf_map_update_elem(fd, &kb, &init, BPF_NOEXIST), 0);
-			send_pkt(&b, first[i].from_client, first[i].flags, first[i].payload);
-			counters(c2);
-			assert_true(flow_present(&b, &fb));
-			assert_int_equal(fa.state, fb.state);
-			assert_int_equal(fa.history, fb.history);
-			assert_memory_equal(fa.pkts, fb.pkts, sizeof(fa.pkts));
-			assert_memory_equal(fa.bytes, fb.bytes, sizeof(fa.bytes));
-			assert_memory_equal(fa.syn, fb.syn, sizeof(fa.syn));
-			assert_memory_equal(fa.synack, fb.synack, sizeof(fa.synack));
-			assert_memory_equal(fa.fin, fb.fin, sizeof(fa.fin));
-			assert_memory_equal(fa.rst, fb.rst, sizeof(fa.rst));
-			assert_int_equal(fa.close, fb.close);
-			assert_true(fa.first_ns > 0 && fa.last_seen > 0);
-			/* the same counts, but the flow B's insert did not count */
-			for (int c = 0; c < CT_C_MAX; c++) {
-				if (c == CT_C_FLOWS) {
-					assert_int_equal(c1[c] - c0[c], 1);
-					assert_int_equal(c2[c] - c1[c], 0);
-				} else {
-					assert_int_equal(c1[c] - c0[c], c2[c] - c1[c]);
-				}
-			}
-		}
-	}
-}
-
 /* Past the storm rate, orphan RSTs are counted in the summary table, not sent. */
 static void t_storm_summary(void **state)
 {
@@ -2331,7 +2255,6 @@ int main(void)
 	add("evict embryonic-first", t_evict_embryonic_first, NULL);
 	add("evict established-last", t_evict_established_last, NULL);
 	add("assured midstream", t_assured_midstream, NULL);
-	add("first packet: the same entry as the full path", t_first_packet, NULL);
 	add("take race re-created", t_take_race, NULL);
 	add("storm summary past the rate", t_storm_summary, NULL);
 	add("scan drains 1M expiring", t_scan_drains, NULL);

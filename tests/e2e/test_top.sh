@@ -39,9 +39,10 @@ traffic() {
 }
 
 # --- batch mode, live ------------------------------------------------------------------
-ip netns exec "$NS_S" "$CT" top -i s0 -b -n 4 -d 1 >"$d/batch.out" 2>"$d/batch.err" &
+ip netns exec "$NS_S" "$CT" -v top -i s0 -b -n 4 -d 1 >"$d/batch.out" 2>"$d/batch.err" &
 bpid=$!
-sleep 0.3
+# traffic once the programs are attached (-v says so)
+wait_for "$d/batch.err" watching 10 || echo "# top did not start" >&3
 traffic || echo "# driver failed" >&3
 wait $bpid
 check "top -b -n 4 exits 0" test $? = 0
