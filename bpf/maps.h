@@ -62,6 +62,8 @@ struct ct_ring_pos emb_pos = {}, est_pos = {};
 __u64 storm_win_start = 0, storm_win_count = 0;
 /* The summary period user space is in: summaries are keyed by it, modulo 3 */
 __u32 storm_epoch = 0;
+/* The ring buffer's consumer position, plus one, when the reader was last woken. */
+__u64 wake_cons = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -995,6 +995,99 @@ static void t_ringbuf_full(void **state)
 	assert_int_equal((__u64)F.nev + c[CT_C_RB_FAIL], n);
 }
 
+/* ---- the reader is woken once the mark is reached, and again after it has read ------ */
+
+struct producer {
+	int fd, n, delay_ms;
+	__u32 base;
+};
+
+static size_t tuple_frame(uint8_t *frame, __u32 n, uint8_t flags, int net);
+static void send_raw(int fd, const uint8_t *frame, size_t len);
+
+static void *produce(void *arg)
+{
+	struct producer *w = arg;
+	uint8_t frame[PKT_MAX];
+
+	usleep((useconds_t)w->delay_ms * 1000);
+	for (int i = 0; i < w->n; i++)	/* orphan RSTs: an event each */
+		send_raw(w->fd, frame, tuple_frame(frame, w->base + (__u32)i, RST, 77));
+	return NULL;
+}
+
+static int count_event(void *ctx, void *data, size_t len)
+{
+	(void)data;
+	(void)len;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static __u64 ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (__u64)((t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+/*
+ * With a wakeup mark, a reader asleep in poll is not woken by fewer events (it finds them
+ * at its timeout), is woken as soon as the mark is reached, and is woken again the next
+ * times, after it has read: the kernel wakes it once per consumer position.
+ */
+static void t_wakeup_once(void **state)
+{
+	const int mark = 8;
+	struct closetrace *sk;
+	struct ring_buffer *rb;
+	int got = 0, fd;
+	__u32 base = 0;
+
+	(void)state;
+	need_priv();
+	sk = load_opts(1, 1, 1 << 16, mark * (__u32)(sizeof(struct ct_event) + 8));
+	assert_non_null(sk);
+	rb = ring_buffer__new(bpf_map__fd(sk->maps.events), count_event, &got, NULL);
+	assert_non_null(rb);
+	fd = bpf_program__fd(sk->progs.ct_xdp);
+	for (int round = 0; round < 3; round++) {
+		struct producer w;
+		struct timespec t0;
+		pthread_t th;
+		__u64 ms;
+
+		/* a whole mark: woken at once (its poll would otherwise wait 5 s) */
+		w = (struct producer){ fd, mark, 50, base };
+		got = 0;
+		assert_int_equal(pthread_create(&th, NULL, produce, &w), 0);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		while (got < mark && ms_since(&t0) < 5000)
+			assert_true(ring_buffer__poll(rb, 5000) >= 0);
+		ms = ms_since(&t0);
+		pthread_join(th, NULL);
+		print_message("round %d: %d events, read after %llu ms\n", round, got,
+			      (unsigned long long)ms);
+		assert_int_equal(got, mark);
+		assert_true(ms < 2500);
+		base += (__u32)w.n;
+		/* below the mark: asleep until the timeout, then read by hand */
+		w = (struct producer){ fd, mark / 2, 50, base };
+		got = 0;
+		assert_int_equal(pthread_create(&th, NULL, produce, &w), 0);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		assert_int_equal(ring_buffer__poll(rb, 600), 0);
+		ms = ms_since(&t0);
+		pthread_join(th, NULL);
+		assert_true(ms >= 500);
+		assert_int_equal(ring_buffer__consume(rb), mark / 2);
+		base += (__u32)w.n;
+	}
+	ring_buffer__free(rb);
+	ct_unload(sk);
+}
+
 /* ---- a full table: embryonic flows go first, every removal counted ------------------- */
 
 #define SMALL_TABLE 64
@@ -2252,6 +2345,7 @@ int main(void)
 		}
 	}
 	add("ringbuf-full events-lost", t_ringbuf_full, NULL);
+	add("ringbuf wakeup once a mark", t_wakeup_once, NULL);
 	add("evict embryonic-first", t_evict_embryonic_first, NULL);
 	add("evict established-last", t_evict_established_last, NULL);
 	add("assured midstream", t_assured_midstream, NULL);

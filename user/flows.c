@@ -49,7 +49,7 @@ int ct_scanner_init(struct ct_scanner *s, const struct ct_map *map, __u32 batch)
  * a few ms, then events are drained and the budget looked at.
  */
 #define CUT_READ (16 * 1024 / sizeof(struct ct_scan_rec) * sizeof(struct ct_scan_rec))
-#define CUT_MARK 256
+#define CUT_MARK 64
 
 int ct_scanner_use_cut(struct ct_scanner *s, int link_fd, struct ct_scan_params *p)
 {

@@ -415,6 +415,7 @@ int ct_inproc_open(struct ct_engine *e, const struct ct_load_opts *o, char *err,
 	storm_win_start = 0;
 	storm_win_count = 0;
 	storm_epoch = 0;
+	wake_cons = 0;
 
 	e->flows = (struct ct_map){ .ops = &hash_ops, .fd = -1, .impl = &m_flows,
 				    .max_entries = nflows, .ncpu = 1 };
