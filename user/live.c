@@ -21,8 +21,13 @@
 #include "resets.skel.h"
 #include "sink.h"
 
-/* the reader is woken once this many events wait, or at the latest after one poll tick */
-#define CT_WAKEUP_EVENTS 64
+/*
+ * The reader is woken once this many events wait, or at the latest after one poll tick
+ * (10 ms): below some 100 000 events a second, the tick alone. Every wakeup is an
+ * interrupt and a context switch: at 64, connection churn with every close printed kept
+ * 0.86 of its rate, at 1024 0.94 (medians of five runs). 1024 events are 4 % of the ring.
+ */
+#define CT_WAKEUP_EVENTS 1024
 
 volatile sig_atomic_t ct_stop_signal;
 
