@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1087,6 +1088,28 @@ static void test_output_queue_equals_reference(void **state)
 	ct_reasons_use(NULL);
 }
 
+/*
+ * A session that fails to open is closed all the same, its scanner all zeros: freeing that
+ * scanner must not close descriptor 0 (the kernel's cut keeps an iterator descriptor).
+ */
+static void test_scanner_free_zeroed(void **state)
+{
+	struct ct_scanner s;
+	int p[2], saved = dup(0);
+
+	(void)state;
+	assert_true(saved >= 0);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(dup2(p[0], 0), 0);
+	memset(&s, 0, sizeof(s));
+	ct_scanner_free(&s);
+	assert_true(fcntl(0, F_GETFD) >= 0);	/* still open */
+	dup2(saved, 0);
+	close(saved);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1110,6 +1133,7 @@ int main(void)
 		cmocka_unit_test(test_writer_in_place_wraps),
 		cmocka_unit_test(test_writer_drops_whole),
 		cmocka_unit_test(test_output_queue_equals_reference),
+		cmocka_unit_test(test_scanner_free_zeroed),
 	};
 
 	return cmocka_run_group_tests_name("output", tests, NULL, NULL);

@@ -13,6 +13,7 @@
 #include "ct_logic.h"
 #include "engine.h"
 #include "flows.h"
+#include "log.h"
 
 __u8 ct_open_kind(const struct ct_flow *f)
 {
@@ -45,15 +46,18 @@ int ct_scanner_init(struct ct_scanner *s, const struct ct_map *map, __u32 batch)
  * kernel (the next read would then return only that part, without moving the iterator),
  * and under the iterator's buffer (8 pages), so that a record never overflows it (the
  * kernel would show the entry again, counting it twice). A mark every CUT_MARK entries
- * without a record makes a read return within some 30 000 entries even when none may go:
- * a few ms, then events are drained and the budget looked at.
+ * without a record makes a read return within some 7 000 entries even when none may go
+ * (about 2 ms), then events are drained and the budget looked at.
  */
 #define CUT_READ (16 * 1024 / sizeof(struct ct_scan_rec) * sizeof(struct ct_scan_rec))
 #define CUT_MARK 64
+/* scan_cut(): no iterator could be made */
+#define CUT_NONE (-1000)
 
 int ct_scanner_use_cut(struct ct_scanner *s, int link_fd, struct ct_scan_params *p)
 {
 	/* a read's whole records waiting, a part of one, and the next read */
+	free(s->cut_buf);
 	s->cut_buf = malloc(2 * (CUT_READ + sizeof(struct ct_scan_rec)));
 	if (!s->cut_buf)
 		return -ENOMEM;
@@ -64,7 +68,8 @@ int ct_scanner_use_cut(struct ct_scanner *s, int link_fd, struct ct_scan_params 
 
 static void cut_end(struct ct_scanner *s)
 {
-	if (s->cut_fd >= 0)
+	/* a scanner never set up (a session that failed to open) is all zeros: fd 0 is not its */
+	if (s->cut && s->cut_fd >= 0)
 		close(s->cut_fd);
 	s->cut_fd = -1;
 	s->cut_len = 0;
@@ -245,9 +250,8 @@ static int scan_cut(struct ct_scanner *s, const struct ct_expiry *e, const struc
 		s->cut->seen = 0;
 		s->cut_fd = bpf_iter_create(s->cut_link);
 		if (s->cut_fd < 0) {
-			err = -errno;
 			s->cut_fd = -1;
-			return err;
+			return CUT_NONE;
 		}
 		s->cut_len = 0;
 		s->cut_pend = 0;
@@ -268,6 +272,7 @@ static int scan_cut(struct ct_scanner *s, const struct ct_expiry *e, const struc
 		if (n < 0) {
 			err = -errno;
 			cut_end(s);
+			s->pass_removed += s->removed - removed;
 			return err;
 		}
 		s->cut_len += (size_t)n;
@@ -310,8 +315,15 @@ int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clo
 	__u32 in, out = 0, count;
 	int first, err = 0, done = 0, stop = 0;
 
-	if (mode == CT_SCAN_EXPIRE && !sink->visit && s->cut)
-		return scan_cut(s, e, clk, now, sink);
+	if (mode == CT_SCAN_EXPIRE && !sink->visit && s->cut) {
+		err = scan_cut(s, e, clk, now, sink);
+		if (err != CUT_NONE)
+			return err;
+		/* no iterator to be had (out of descriptors, of memory): every entry, from now */
+		pr_warn("expiry scans read the whole flow table from now on: no map iterator "
+			"(%s)\n", strerror(errno));
+		s->cut = NULL;
+	}
 	cut_end(s);	/* another kind of pass: the cut's, if one was under way, is dropped */
 
 	/* only expiry goes by slices; the other modes are whole passes, from the start */
