@@ -344,6 +344,9 @@ t1=$(date +%s%N)
 lost=$(grep -o '[0-9]* events lost' "$out/w" | tail -1 | awk '{print $1}')
 gt=$(awk '{print $3}' "$out/g")
 row "events/s offered (1M orphan RSTs)" "$(awk -v t="$gt" 'BEGIN{printf "%.0f", 1e6/t}')" "" ""
+# what reached the programs (none dropped before them), from watch's own count at exit
+made=$(grep -o '[0-9]* TCP' "$out/w" | tail -1 | awk '{print $1}')
+row "  RSTs that reached closetrace (of 1000000)" "${made:-0}" "" ""
 row "  lost of 1000000, output to /dev/null" "${lost:-0}" "" ""
 fi
 
