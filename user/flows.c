@@ -151,8 +151,6 @@ static int report_taken(const struct ct_sink *sink, const struct ct_flow_key *k,
 			return 0;
 		return emit(sink, CT_REC_FLOW, k, f, f->close, f->end_ns);
 	}
-	if (last < f->first_ns)
-		last = f->first_ns;
 	kind = ct_open_kind(f);
 	if (emit(sink, CT_REC_CLOSE, k, f, kind, last) < 0)
 		return -1;
@@ -165,11 +163,10 @@ static int decide(struct ct_scanner *s, const struct ct_expiry *e, const struct 
 		  const struct ct_flow_key *k, const struct ct_flow *seen)
 {
 	int flush = mode != CT_SCAN_EXPIRE;
+	/* never before first_ns, which has more than last-seen's tick precision */
 	__u64 last = ct_flow_last_ns(clk, seen), quiet;
 	struct ct_flow f = *seen;
 
-	if (last < f.first_ns)	/* last-seen has tick precision, first_ns does not */
-		last = f.first_ns;
 	quiet = now > last ? now - last : 0;
 	if (f.state & CT_ST_ENDED) {
 		/* the kernel sets ENDED before it writes close: not settled yet */
@@ -198,8 +195,6 @@ static int scan_one(struct ct_scanner *s, const struct ct_expiry *e, const struc
 	if (r || !sink->visit)
 		return r;
 	last = ct_flow_last_ns(clk, f);
-	if (last < f->first_ns)
-		last = f->first_ns;
 	return emit_to(sink, sink->visit, CT_REC_OPEN, k, f,
 		       f->state & CT_ST_ENDED ? f->close : CT_CLOSE_NONE,
 		       f->state & CT_ST_ENDED && f->end_ns ? f->end_ns : last) < 0 ? -1 : 0;
@@ -211,6 +206,24 @@ static __u64 mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+/* A slice of a pass ends: what it removed; before the first whole pass, the count so far. */
+static void pass_pause(struct ct_scanner *s, __u64 removed_before)
+{
+	s->pass_removed += s->removed - removed_before;
+	/* before the first whole pass, what this one met so far: a lower bound */
+	if (!s->passes)
+		s->last_seen_flows = s->pass_seen > s->pass_removed ?
+				     s->pass_seen - s->pass_removed : 0;
+}
+
+/* A whole pass ends: what it left in the table. */
+static void pass_end(struct ct_scanner *s, __u64 removed_before)
+{
+	s->pass_removed += s->removed - removed_before;
+	s->last_seen_flows = s->pass_seen > s->pass_removed ? s->pass_seen - s->pass_removed : 0;
+	s->passes++;
 }
 
 /* Decide the records of [0, @end) of the cut's buffer; -1 when the sink refused more. */
@@ -291,10 +304,7 @@ static int scan_cut(struct ct_scanner *s, const struct ct_expiry *e, const struc
 		if (sink->between)
 			sink->between(sink->ctx);
 		if (until && mono_ns() >= until) {
-			s->pass_removed += s->removed - removed;
-			if (!s->passes)
-				s->last_seen_flows = s->pass_seen > s->pass_removed ?
-						     s->pass_seen - s->pass_removed : 0;
+			pass_pause(s, removed);
 			return 0;
 		}
 	}
@@ -302,9 +312,7 @@ static int scan_cut(struct ct_scanner *s, const struct ct_expiry *e, const struc
 	if (!stop && cut_decide(s, e, clk, now, sink, s->cut_len) < 0)
 		stop = 1;
 	cut_end(s);
-	s->pass_removed += s->removed - removed;
-	s->last_seen_flows = s->pass_seen > s->pass_removed ? s->pass_seen - s->pass_removed : 0;
-	s->passes++;
+	pass_end(s, removed);
 	return stop ? 1 : 0;
 }
 
@@ -361,18 +369,11 @@ int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clo
 		if (until && !done && !stop && mono_ns() >= until) {
 			s->resume = 1;	/* the rest of the pass at the next call */
 			s->token = in;
-			s->pass_removed += s->removed - removed;
-			/* before the first whole pass, what this one met so far: a lower bound */
-			if (!s->passes)
-				s->last_seen_flows = s->pass_seen > s->pass_removed ?
-						     s->pass_seen - s->pass_removed : 0;
+			pass_pause(s, removed);
 			return 0;
 		}
 	}
-	/* what the pass left in the table */
-	s->pass_removed += s->removed - removed;
-	s->last_seen_flows = s->pass_seen > s->pass_removed ? s->pass_seen - s->pass_removed : 0;
-	s->passes++;
+	pass_end(s, removed);
 	s->resume = 0;
 	return stop ? 1 : 0;
 }
