@@ -5,6 +5,10 @@
  *                         part alone: to profile it, e.g. under perf record)
  *   scan N                flow-table scan and expiry at N flows
  *   gen IFACE FLOWS COUNT [rst]   send COUNT frames out of IFACE with BPF live frames
+ *   table IFACE tc|xdp 40|16|slots|hot ENTRIES   a flow table alone on IFACE's ingress
+ *                         (floor.bpf.c): the kernel's hash map with 40- or 16-byte keys,
+ *                         or an array of 192- or 64-byte slots, ENTRIES flows; prints
+ *                         "attached", detaches on SIGINT/SIGTERM
  *   churn-server ADDR THREADS fin|rst      accept and close, until killed
  *   churn-client ADDR THREADS SECONDS fin|rst   connect/close loops; prints conn/s
  *   lat                   read NDJSON closes on stdin; print count and latency p50/p99
@@ -29,6 +33,7 @@
 #include <unistd.h>
 
 #include <linux/bpf.h>
+#include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -207,6 +212,16 @@ static void cmd_pktcost(const char *only)
 	sk = ct_load(&lo, err, sizeof(err));
 	/* the bare insert's map: as many entries as closetrace's table */
 	fl = floor__open();
+	if (fl) {	/* the slot arrays too, a power of two at least as large */
+		__u32 n = 1;
+
+		while (n < lo.flows)
+			n <<= 1;
+		fl->rodata->slot_mask = n - 1;
+		if (bpf_map__set_max_entries(fl->maps.slots, n) ||
+		    bpf_map__set_max_entries(fl->maps.hotslots, n))
+			die("slot arrays");
+	}
 	if (fl && (bpf_map__set_max_entries(fl->maps.bare, lo.flows) || floor__load(fl))) {
 		floor__destroy(fl);
 		fl = NULL;
@@ -257,12 +272,20 @@ static void cmd_pktcost(const char *only)
 			 * The kernel hash map's own share: the same frames inserted, and nothing
 			 * else done, into a map of the same size (XDP: the bare program's hook).
 			 */
-			if (!kind)
+			if (!kind) {
+				double fxdp = cost_many(bpf_program__fd(fl->progs.floor_xdp),
+							frames, lens, n);
+
 				printf("bare %s %.1f %.1f\n", pn,
 				       cost_many(bpf_program__fd(fl->progs.insert_xdp), frames, lens,
+						 n), fxdp);
+				/* a slot of an array taken over: the bound of a table of our own */
+				printf("slot %s %.1f %.1f %.1f\n", pn,
+				       cost_many(bpf_program__fd(fl->progs.slots_xdp), frames, lens,
 						 n),
-				       cost_many(bpf_program__fd(fl->progs.floor_xdp), frames, lens,
-						 n));
+				       cost_many(bpf_program__fd(fl->progs.hotslots_xdp), frames,
+						 lens, n), fxdp);
+			}
 		}
 	}
 	/* the multi-flow mix: a pre-filled table, each packet a different flow */
@@ -442,6 +465,75 @@ static void cmd_gen(const char *ifname, __u32 flows, __u64 count, int rst)
 	t1 = now_ns();
 	printf("gen %llu %.3f\n", (unsigned long long)count, (double)(t1 - t0) / 1e9);
 	gen__destroy(g);
+}
+
+static volatile sig_atomic_t table_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	table_stop = 1;
+}
+
+/* the flow tables of floor.bpf.c, by the name `table` takes */
+static const char *const table_kinds[] = { "40", "16", "slots", "hot" };
+
+static void cmd_table(const char *ifname, int xdp, const char *kind, __u32 entries)
+{
+	struct floor *fl = floor__open();
+	int ifindex = (int)if_nametoindex(ifname), err, k = 0;
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = 1, .priority = 1);
+
+	while (k < 4 && strcmp(kind, table_kinds[k]))
+		k++;
+	if (!fl || !ifindex || k == 4)
+		die("table set up");
+	struct bpf_map *maps[] = { fl->maps.table40, fl->maps.table16, fl->maps.slots,
+				   fl->maps.hotslots };
+	struct bpf_program *progs[][2] = {
+		{ fl->progs.table40_tc, fl->progs.table40_xdp },
+		{ fl->progs.table16_tc, fl->progs.table16_xdp },
+		{ fl->progs.slots_tc, fl->progs.slots_xdp },
+		{ fl->progs.hotslots_tc, fl->progs.hotslots_xdp },
+	};
+
+	map = maps[k];
+	prog = progs[k][xdp];
+	if (k >= 2) {	/* the slot arrays: a power of two, the hash masked to it */
+		while (entries & (entries - 1))
+			entries &= entries - 1;
+		fl->rodata->slot_mask = entries - 1;
+	}
+	if (bpf_map__set_max_entries(map, entries))
+		die("table size");
+	if (floor__load(fl))
+		die("table load");
+	if (xdp) {
+		err = bpf_xdp_attach(ifindex, bpf_program__fd(prog), XDP_FLAGS_DRV_MODE, NULL);
+	} else {
+		err = bpf_tc_hook_create(&hook);
+		if (!err || err == -EEXIST) {
+			tco.prog_fd = bpf_program__fd(prog);
+			err = bpf_tc_attach(&hook, &tco);
+		}
+	}
+	if (err)
+		die("table attach");
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
+	fprintf(stderr, "attached\n");
+	while (!table_stop)	/* a signal between the test and a pause() would be lost */
+		usleep(100000);
+	if (xdp) {
+		bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	} else {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
+	floor__destroy(fl);
 }
 
 /* ---- connection churn ------------------------------------------------------------------ */
@@ -788,6 +880,9 @@ int main(int argc, char **argv)
 	} else if (argc >= 5 && !strcmp(argv[1], "gen")) {
 		cmd_gen(argv[2], (__u32)strtoul(argv[3], NULL, 10), strtoull(argv[4], NULL, 10),
 			argc > 5 && !strcmp(argv[5], "rst"));
+	} else if (argc >= 6 && !strcmp(argv[1], "table")) {
+		cmd_table(argv[2], !strcmp(argv[3], "xdp"), argv[4],
+			  (__u32)strtoul(argv[5], NULL, 10));
 	} else if (argc >= 5 && !strcmp(argv[1], "churn-server")) {
 		cmd_churn(1, argv[2], atoi(argv[3]), 0, !strcmp(argv[4], "rst"));
 	} else if (argc >= 6 && !strcmp(argv[1], "churn-client")) {

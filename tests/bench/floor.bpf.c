@@ -5,10 +5,17 @@
  * the map itself, under a new flow).
  */
 #include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
 #include <linux/pkt_cls.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
 #include "closetrace.h"
+
+/* the slot array's size less one (a power of two), set by user space */
+const volatile __u32 slot_mask = 0;
 
 /* same key and value sizes as closetrace's flow table; user space sets max_entries */
 struct {
@@ -47,5 +54,185 @@ int insert_xdp(struct xdp_md *ctx)
 	bpf_map_update_elem(&bare, &k, &v, BPF_NOEXIST);
 	return XDP_PASS;
 }
+
+/*
+ * The kernel hash map's share of the live path: a flow table that does only what any
+ * per-flow tracker must, a lookup of the packet's flow (an insert when it is new) and a
+ * count in its value, with closetrace's value and, as keys, closetrace's 40 bytes or the
+ * 16 an IPv4-only table would need. User space sizes the table it uses and gives the
+ * other one a single entry.
+ *//* an IPv4-only table's key */
+struct key16 {
+	__u32 addr[2];
+	__u16 port[2];
+	__u32 ifvlan;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct ct_flow_key);
+	__type(value, struct ct_flow);
+} table40 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct key16);
+	__type(value, struct ct_flow);
+} table16 SEC(".maps");
+
+
+/*
+ * Beside them, the best a table of our own could do: an array of slots (the key and the
+ * value, 192 bytes each, cache-line aligned), the slot chosen by a multiplicative hash of
+ * the IPv4 fields, one slot a packet: the key compared, the count made, or the slot taken
+ * over. No probing, no locking: a bound, not a design.
+ */
+struct slot {
+	struct ct_flow_key key;
+	struct ct_flow val;
+	__u8 pad[48];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct slot);
+} slots SEC(".maps");
+
+/*
+ * ... and with the hot part of an IPv4 flow alone in a slot (its 16-byte key, the state,
+ * the last packet's time, the counts: one cache line), the rest of the value elsewhere,
+ * for control packets only.
+ */
+struct hotslot {
+	struct key16 key;
+	__u32 state;
+	__u32 last_seen;
+	__u64 pkts[2];
+	__u64 bytes[2];
+	__u8 pad[8];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hotslot);
+} hotslots SEC(".maps");
+
+enum table_kind { T_HASH40, T_HASH16, T_SLOT, T_HOTSLOT };
+
+/* the frame's IPv4 flow as a 16-byte key; 0 if it is not IPv4 TCP */
+static __always_inline int key_of(void *data, void *end, __u32 ifindex, struct key16 *k)
+{
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1);
+	struct tcphdr *th = (void *)(ip + 1);
+
+	if ((void *)(th + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP) ||
+	    ip->protocol != 6)	/* IPPROTO_TCP */
+		return 0;
+	k->addr[0] = ip->saddr;
+	k->addr[1] = ip->daddr;
+	k->port[0] = bpf_ntohs(th->source);
+	k->port[1] = bpf_ntohs(th->dest);
+	k->ifvlan = CT_IFVLAN(ifindex, 0);
+	return 1;
+}
+
+static __always_inline int same_words(const void *a, const void *b, int n)
+{
+	const __u64 *x = a, *y = b;
+
+	for (int i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return 0;
+	return 1;
+}
+
+/* the count a data packet makes in its flow's value */
+static __always_inline void touch(__u32 *last_seen, __u64 *pkts, __u64 *bytes, __u32 len)
+{
+	*last_seen = (__u32)bpf_jiffies64();
+	__sync_fetch_and_add(pkts, 1);
+	__sync_fetch_and_add(bytes, len);
+}
+
+static __always_inline void table_run(void *data, void *end, __u32 ifindex, int kind)
+{
+	__u32 len = (__u32)(end - data), i;
+	struct ct_flow_key w = {};
+	struct ct_flow *v, zero = {};
+	struct hotslot *h;
+	struct slot *sl;
+	struct key16 k;
+	void *map = &table16, *key = &k;
+
+	if (!key_of(data, end, ifindex, &k))
+		return;
+	w.addr[0][2] = w.addr[1][2] = bpf_htonl(CT_V4MAPPED);
+	w.addr[0][3] = k.addr[0];
+	w.addr[1][3] = k.addr[1];
+	w.port[0] = k.port[0];
+	w.port[1] = k.port[1];
+	w.ifvlan = k.ifvlan;
+	if (kind == T_HASH40 || kind == T_HASH16) {
+		if (kind == T_HASH40) {
+			map = &table40;
+			key = &w;
+		}
+		v = bpf_map_lookup_elem(map, key);
+		if (v)
+			touch(&v->last_seen, &v->pkts[0], &v->bytes[0], len);
+		else
+			bpf_map_update_elem(map, key, &zero, BPF_NOEXIST);
+		return;
+	}
+	/* a multiplicative hash of the key's words picks the slot */
+	i = (__u32)((((__u64)k.addr[0] * 0x9e3779b97f4a7c15ull) ^
+		     ((__u64)k.addr[1] * 0xc2b2ae3d27d4eb4full) ^
+		     ((__u64)*(__u32 *)k.port * 0x165667b19e3779f9ull)) >> 32) & slot_mask;
+	if (kind == T_SLOT) {
+		sl = bpf_map_lookup_elem(&slots, &i);
+		if (!sl)
+			return;
+		if (!same_words(&sl->key, &w, sizeof(w) / 8)) {
+			sl->key = w;
+			sl->val.pkts[0] = sl->val.bytes[0] = 0;
+		}
+		touch(&sl->val.last_seen, &sl->val.pkts[0], &sl->val.bytes[0], len);
+	} else {
+		h = bpf_map_lookup_elem(&hotslots, &i);
+		if (!h)
+			return;
+		if (!same_words(&h->key, &k, sizeof(k) / 8)) {
+			h->key = k;
+			h->pkts[0] = h->bytes[0] = 0;
+		}
+		touch(&h->last_seen, &h->pkts[0], &h->bytes[0], len);
+	}
+}
+
+#define TABLE_PROGS(name, kind)								\
+	SEC("xdp") int name##_xdp(struct xdp_md *ctx)					\
+	{										\
+		table_run((void *)(long)ctx->data, (void *)(long)ctx->data_end,		\
+			  ctx->ingress_ifindex, kind);					\
+		return XDP_PASS;							\
+	}										\
+	SEC("tc") int name##_tc(struct __sk_buff *skb)					\
+	{										\
+		table_run((void *)(long)skb->data, (void *)(long)skb->data_end,		\
+			  skb->ifindex, kind);						\
+		return TC_ACT_UNSPEC;							\
+	}
+
+TABLE_PROGS(table40, T_HASH40)
+TABLE_PROGS(table16, T_HASH16)
+TABLE_PROGS(slots, T_SLOT)
+TABLE_PROGS(hotslots, T_HOTSLOT)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -50,6 +50,9 @@ while read -r kind prog what ours base; do
 		row "ns/pkt $prog $what (floor)" "$ours" "$base" "+$(awk -v a="$ours" -v b="$base" 'BEGIN{printf "%.0f", a-b}')"
 	elif [ "$kind" = bare ]; then	# bare PROG NS FLOOR: a hash insert alone, XDP hook
 		row "ns/pkt hash-map insert alone, same frames" "$what" "$ours" "+$(awk -v a="$what" -v b="$ours" 'BEGIN{printf "%.0f", a-b}')"
+	elif [ "$kind" = slot ]; then	# slot PROG NS192 NS64 FLOOR: an array's slot taken over
+		row "  an array's 192-byte slot taken (floor)" "$what" "$base" "+$(awk -v a="$what" -v b="$base" 'BEGIN{printf "%.0f", a-b}')"
+		row "  an array's 64-byte slot taken (floor)" "$ours" "$base" "+$(awk -v a="$ours" -v b="$base" 'BEGIN{printf "%.0f", a-b}')"
 	else
 		row "ns/pkt $prog mix of $what flows (floor)" "$ours" "$base" "+$(awk -v a="$ours" -v b="$base" 'BEGIN{printf "%.0f", a-b}')"
 	fi
@@ -62,7 +65,8 @@ fi
 G=ct-bg-$$ R=ct-br-$$
 ip netns add $G && ip netns add $R || exit 1
 NS_EXTRA="$G $R"
-trap 'ns_teardown; ip netns del $G 2>/dev/null; ip netns del $R 2>/dev/null; rm -rf "$out"' EXIT
+trap '[ -n "${MPID:-}" ] && kill "$MPID" 2>/dev/null; ns_teardown; ip netns del $G 2>/dev/null
+	ip netns del $R 2>/dev/null; rm -rf "$out"' EXIT
 ip link add g0 netns $G type veth peer name g1 netns $R
 ip -n $G link set g0 up && ip -n $R link set g1 up
 ip -n $G link set lo up && ip -n $R link set lo up
@@ -83,6 +87,7 @@ config() {	# config NAME: put NAME on g1
 	ip -n $R link set g1 xdp off 2>/dev/null
 	[ -n "${WPID:-}" ] && { kill -INT "$WPID"; wait "$WPID" 2>/dev/null; WPID=; }
 	[ -n "${TPID:-}" ] && { kill -INT "$TPID"; wait "$TPID" 2>/dev/null; TPID=; }
+	[ -n "${MPID:-}" ] && { kill -INT "$MPID"; wait "$MPID" 2>/dev/null; MPID=; }
 	case $1 in
 	none) ;;
 	tc-floor) ip netns exec $R tc qdisc add dev g1 clsact &&
@@ -103,6 +108,14 @@ config() {	# config NAME: put NAME on g1
 	ct-xdp-d) ip netns exec $R "$CT" -v watch -i g1 --mode xdp --xdp-mode native -o json \
 			>/dev/null 2>"$out/w" & WPID=$!
 		wait_for "$out/w" watching 10 ;;
+	# the kernel hash map alone (a lookup, an insert when new, a count in the value), with
+	# closetrace's 40-byte key or an IPv4-only 16-byte one: map40-tc, map16-xdp-d, ...;
+	# "-d": the default table's size, otherwise watch's 2M
+	map*) local m=${1#map} n=2097152
+		[[ $m == *-d ]] && n=131072
+		m=${m%-d}
+		ip netns exec $R "$B" table g1 "${m#*-}" "${m%%-*}" $n 2>"$out/m" & MPID=$!
+		wait_for "$out/m" attached 20 ;;
 	esac
 }
 # this VM's rate moves by +-30 % from run to run: configurations are interleaved, each
@@ -112,11 +125,16 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print v[int((NR
 if want live; then
 say "live packet rate ($PKTS frames per run, median of $REPS interleaved runs)"
 for ((rep = 0; rep < REPS; rep++)); do
-	for cfg in none tc-floor tcpdump ct-tc ct-tc-d xdp-floor ct-xdp ct-xdp-d; do
+	for cfg in none tc-floor tcpdump ct-tc ct-tc-d map40-tc map40-tc-d map16-tc map16-tc-d \
+		mapslots-tc mapslots-tc-d maphot-tc maphot-tc-d xdp-floor ct-xdp ct-xdp-d \
+		map40-xdp map40-xdp-d map16-xdp map16-xdp-d mapslots-xdp mapslots-xdp-d \
+		maphot-xdp maphot-xdp-d; do
 		config $cfg
 		for f in 1 10000 1000000; do
 			# a million flows do not fit the default table
 			[[ $cfg == *-d && $f == 1000000 ]] && continue
+			# the map alone: at its watch's size, a 2M table only where watch needs it
+			[[ $cfg == map* && $cfg != *-d && $f != 1000000 ]] && continue
 			RUNS[$cfg.$f]="${RUNS[$cfg.$f]:-} $(live $f)"
 		done
 	done
@@ -138,6 +156,18 @@ for f in 1 10000 1000000; do
 		row "Mpps $f flows: xdp, default table" "${MPPS[ct-xdp-d.$f]}" \
 			"${MPPS[xdp-floor.$f]}" "$(ratio "${MPPS[ct-xdp-d.$f]}" "${MPPS[xdp-floor.$f]}")"
 	fi
+	d=-d
+	[ "$f" = 1000000 ] && d=
+	for h in tc xdp; do
+		for kb in 40 16 slots hot; do
+			k=map$kb-$h$d
+			what="the hash map alone, $kb-byte key"
+			[ $kb = slots ] && what="an array, a 192-byte slot a packet"
+			[ $kb = hot ] && what="an array, a 64-byte slot a packet"
+			row "  $h: $what" "${MPPS[$k.$f]}" \
+				"${MPPS[$h-floor.$f]}" "$(ratio "${MPPS[$k.$f]}" "${MPPS[$h-floor.$f]}")"
+		done
+	done
 	row "Mpps $f flows: nothing attached" "${MPPS[none.$f]}" "" ""
 done
 fi
@@ -317,12 +347,13 @@ ev() {	# ev COUNT: events printed, lost, seconds, latency p50/p99 ms
 		2>"$out/w" |
 		"$B" lat >"$out/lat" &
 	WPID=
+	local lpid=$!	# the reader, done once watch has exited
 	wait_for "$out/w" watching 10
 	t0=$(date +%s.%N)
 	ip netns exec $G "$B" gen g0 0 "$1" rst >/dev/null
 	sleep 1
 	pkill -INT -f "closetrace -v watch -i g1"
-	wait
+	wait $lpid
 	t1=$(date +%s.%N)
 	read -r _ n p50 p99 max <"$out/lat"
 	lost=$(grep -o '[0-9]* events lost' "$out/w" | tail -1 | awk '{print $1}')
@@ -354,12 +385,13 @@ row "  lost of 1000000, output to /dev/null" "${lost:-0}" "" ""
 ip netns exec $R "$CT" -v watch -i g1 -o json --table-size 2097152 --storm-rate 0 \
 	2>"$out/w" | wc -l >"$out/n" &
 WPID=
+CPID=$!	# wc, done once watch has exited (a bare `wait` would wait for the flood's server)
 wait_for "$out/w" watching 10
 ip netns exec $G "$B" gen g0 1000000 1000000 >/dev/null
 ip netns exec $G "$B" gen g0 1000000 1000000 rst >"$out/g"
 sleep 1
 pkill -INT -f "closetrace -v watch -i g1"
-wait
+wait $CPID
 lost=$(grep -o '[0-9]* events lost' "$out/w" | tail -1 | awk '{print $1}')
 gt=$(awk '{print $3}' "$out/g")
 row "events/s offered (1M RSTs closing 1M flows)" "$(awk -v t="$gt" 'BEGIN{printf "%.0f", 1e6/t}')" "" ""
