@@ -272,15 +272,19 @@ static void cmd_pktcost(const char *only)
 			 * The kernel hash map's own share: the same frames inserted, and nothing
 			 * else done, into a map of the same size (XDP: the bare program's hook).
 			 */
-			if (!kind) {
+			/*
+			 * once, in the first pass: the second's frames would find the bare
+			 * map three quarters full and the slots taken
+			 */
+			if (!kind && !p) {
 				double fxdp = cost_many(bpf_program__fd(fl->progs.floor_xdp),
 							frames, lens, n);
 
-				printf("bare %s %.1f %.1f\n", pn,
+				printf("bare %.1f %.1f\n",
 				       cost_many(bpf_program__fd(fl->progs.insert_xdp), frames, lens,
 						 n), fxdp);
 				/* a slot of an array taken over: the bound of a table of our own */
-				printf("slot %s %.1f %.1f %.1f\n", pn,
+				printf("slot %.1f %.1f %.1f\n",
 				       cost_many(bpf_program__fd(fl->progs.slots_xdp), frames, lens,
 						 n),
 				       cost_many(bpf_program__fd(fl->progs.hotslots_xdp), frames,
@@ -511,6 +515,8 @@ static void cmd_table(const char *ifname, int xdp, const char *kind, __u32 entri
 		die("table size");
 	if (floor__load(fl))
 		die("table load");
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
 	if (xdp) {
 		err = bpf_xdp_attach(ifindex, bpf_program__fd(prog), XDP_FLAGS_DRV_MODE, NULL);
 	} else {
@@ -520,10 +526,11 @@ static void cmd_table(const char *ifname, int xdp, const char *kind, __u32 entri
 			err = bpf_tc_attach(&hook, &tco);
 		}
 	}
-	if (err)
+	if (err) {
+		if (!xdp)
+			bpf_tc_hook_destroy(&hook);
 		die("table attach");
-	signal(SIGINT, on_stop);
-	signal(SIGTERM, on_stop);
+	}
 	fprintf(stderr, "attached\n");
 	while (!table_stop)	/* a signal between the test and a pause() would be lost */
 		usleep(100000);

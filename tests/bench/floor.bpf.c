@@ -61,12 +61,14 @@ int insert_xdp(struct xdp_md *ctx)
  * count in its value, with closetrace's value and, as keys, closetrace's 40 bytes or the
  * 16 an IPv4-only table would need. User space sizes the table it uses and gives the
  * other one a single entry.
- *//* an IPv4-only table's key */
+ */
+
+/* an IPv4-only table's key (8-byte aligned: compared a word at a time) */
 struct key16 {
 	__u32 addr[2];
 	__u16 port[2];
 	__u32 ifvlan;
-};
+} __attribute__((aligned(8)));
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -85,9 +87,11 @@ struct {
 
 /*
  * Beside them, the best a table of our own could do: an array of slots (the key and the
- * value, 192 bytes each, cache-line aligned), the slot chosen by a multiplicative hash of
- * the IPv4 fields, one slot a packet: the key compared, the count made, or the slot taken
- * over. No probing, no locking: a bound, not a design.
+ * value, 192 bytes each), the slot chosen by a multiplicative hash of the IPv4 fields,
+ * one slot a packet: the key compared, the count made, or the slot taken over. No probing,
+ * no locking: a bound, not a design. Mmapable, so that the kernel puts the values on a
+ * page boundary (a plain array's begin 312 bytes into a header): every slot is then
+ * cache-line aligned, as a table of our own would be.
  */
 struct slot {
 	struct ct_flow_key key;
@@ -98,6 +102,7 @@ struct slot {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct slot);
 } slots SEC(".maps");
@@ -119,6 +124,7 @@ struct hotslot {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct hotslot);
 } hotslots SEC(".maps");
@@ -153,18 +159,18 @@ static __always_inline int same_words(const void *a, const void *b, int n)
 	return 1;
 }
 
-/* the count a data packet makes in its flow's value */
+/* the count a data packet makes in its flow's value: plain adds, as closetrace's */
 static __always_inline void touch(__u32 *last_seen, __u64 *pkts, __u64 *bytes, __u32 len)
 {
 	*last_seen = (__u32)bpf_jiffies64();
-	__sync_fetch_and_add(pkts, 1);
-	__sync_fetch_and_add(bytes, len);
+	(*pkts)++;
+	*bytes += len;
 }
 
 static __always_inline void table_run(void *data, void *end, __u32 ifindex, int kind)
 {
 	__u32 len = (__u32)(end - data), i;
-	struct ct_flow_key w = {};
+	struct ct_flow_key w __attribute__((aligned(8))) = {};
 	struct ct_flow *v, zero = {};
 	struct hotslot *h;
 	struct slot *sl;

@@ -45,17 +45,19 @@ row "measurement" "closetrace" "baseline" "ratio"
 if want pktcost; then
 say "per-packet cost (BPF_PROG_TEST_RUN)"
 "$B" pktcost >"$out/pkt" || exit 1
-while read -r kind prog what ours base; do
-	if [ "$kind" = pkt ]; then
-		row "ns/pkt $prog $what (floor)" "$ours" "$base" "+$(awk -v a="$ours" -v b="$base" 'BEGIN{printf "%.0f", a-b}')"
-	elif [ "$kind" = bare ]; then	# bare PROG NS FLOOR: a hash insert alone, XDP hook
-		row "ns/pkt hash-map insert alone, same frames" "$what" "$ours" "+$(awk -v a="$what" -v b="$ours" 'BEGIN{printf "%.0f", a-b}')"
-	elif [ "$kind" = slot ]; then	# slot PROG NS192 NS64 FLOOR: an array's slot taken over
-		row "  an array's 192-byte slot taken (floor)" "$what" "$base" "+$(awk -v a="$what" -v b="$base" 'BEGIN{printf "%.0f", a-b}')"
-		row "  an array's 64-byte slot taken (floor)" "$ours" "$base" "+$(awk -v a="$ours" -v b="$base" 'BEGIN{printf "%.0f", a-b}')"
-	else
-		row "ns/pkt $prog mix of $what flows (floor)" "$ours" "$base" "+$(awk -v a="$ours" -v b="$base" 'BEGIN{printf "%.0f", a-b}')"
-	fi
+plus() { awk -v a="$1" -v b="$2" 'BEGIN{printf "+%.0f", a-b}'; }
+while read -r kind a b c d; do
+	case $kind in
+	pkt)	# pkt PROG WHAT NS FLOOR
+		row "ns/pkt $a $b (floor)" "$c" "$d" "$(plus "$c" "$d")" ;;
+	bare)	# bare NS FLOOR: the same SYNs into the kernel's hash map alone (XDP hook)
+		row "  the hash map's insert alone, xdp (floor)" "$a" "$b" "$(plus "$a" "$b")" ;;
+	slot)	# slot NS192 NS64 FLOOR: the same SYNs each taking over an array's slot
+		row "  an array's 192-byte slot taken (floor)" "$a" "$c" "$(plus "$a" "$c")"
+		row "  an array's 64-byte slot taken (floor)" "$b" "$c" "$(plus "$b" "$c")" ;;
+	mix)	# mix PROG FLOWS NS FLOOR
+		row "ns/pkt $a mix of $b flows (floor)" "$c" "$d" "$(plus "$c" "$d")" ;;
+	esac
 done <"$out/pkt"
 fi
 
@@ -65,8 +67,8 @@ fi
 G=ct-bg-$$ R=ct-br-$$
 ip netns add $G && ip netns add $R || exit 1
 NS_EXTRA="$G $R"
-trap '[ -n "${MPID:-}" ] && kill "$MPID" 2>/dev/null; ns_teardown; ip netns del $G 2>/dev/null
-	ip netns del $R 2>/dev/null; rm -rf "$out"' EXIT
+trap 'for p in ${WPID:-} ${TPID:-} ${MPID:-}; do kill "$p" 2>/dev/null; wait "$p"; done
+	ns_teardown; ip netns del $G 2>/dev/null; ip netns del $R 2>/dev/null; rm -rf "$out"' EXIT
 ip link add g0 netns $G type veth peer name g1 netns $R
 ip -n $G link set g0 up && ip -n $R link set g1 up
 ip -n $G link set lo up && ip -n $R link set lo up
@@ -82,12 +84,20 @@ live() {	# live FLOWS: Mpps delivered into g1
 	b=$(rxpk)
 	awk -v n=$((b - a)) -v t="$t" 'BEGIN { printf "%.2f", n / t / 1e6 }'
 }
+cfg_failed() {	# cfg_failed NAME LOG: a configuration that did not start ends the bench
+	say "bench: $1 did not start: $(tail -3 "$out/$2")"
+	exit 1
+}
 config() {	# config NAME: put NAME on g1
 	ip netns exec $R tc qdisc del dev g1 clsact 2>/dev/null
 	ip -n $R link set g1 xdp off 2>/dev/null
 	[ -n "${WPID:-}" ] && { kill -INT "$WPID"; wait "$WPID" 2>/dev/null; WPID=; }
 	[ -n "${TPID:-}" ] && { kill -INT "$TPID"; wait "$TPID" 2>/dev/null; TPID=; }
 	[ -n "${MPID:-}" ] && { kill -INT "$MPID"; wait "$MPID" 2>/dev/null; MPID=; }
+	# emptied here, not by the new process's redirection: it might come after the first look
+	: >"$out/w"
+	: >"$out/m"
+	: >"$out/td"
 	case $1 in
 	none) ;;
 	tc-floor) ip netns exec $R tc qdisc add dev g1 clsact &&
@@ -95,27 +105,28 @@ config() {	# config NAME: put NAME on g1
 	xdp-floor) ip -n $R link set g1 xdpdrv obj "$FLOOR" sec xdp ;;
 	tcpdump) ip netns exec $R tcpdump -i g1 -w /dev/null \
 			'tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) != 0' 2>"$out/td" & TPID=$!
-		wait_for "$out/td" "listening on" 10 ;;
+		wait_for "$out/td" "listening on" 10 || cfg_failed "$1" td ;;
 	ct-tc) ip netns exec $R "$CT" -v watch -i g1 -o json --table-size 2097152 >/dev/null \
 			2>"$out/w" & WPID=$!
-		wait_for "$out/w" watching 10 ;;
+		wait_for "$out/w" watching 10 || cfg_failed "$1" w ;;
 	ct-xdp) ip netns exec $R "$CT" -v watch -i g1 --mode xdp --xdp-mode native -o json \
 			--table-size 2097152 >/dev/null 2>"$out/w" & WPID=$!
-		wait_for "$out/w" watching 10 ;;
+		wait_for "$out/w" watching 10 || cfg_failed "$1" w ;;
 	# the same with the default table (131072 flows), as a user watching 10K flows runs it
 	ct-tc-d) ip netns exec $R "$CT" -v watch -i g1 -o json >/dev/null 2>"$out/w" & WPID=$!
-		wait_for "$out/w" watching 10 ;;
+		wait_for "$out/w" watching 10 || cfg_failed "$1" w ;;
 	ct-xdp-d) ip netns exec $R "$CT" -v watch -i g1 --mode xdp --xdp-mode native -o json \
 			>/dev/null 2>"$out/w" & WPID=$!
-		wait_for "$out/w" watching 10 ;;
-	# the kernel hash map alone (a lookup, an insert when new, a count in the value), with
-	# closetrace's 40-byte key or an IPv4-only 16-byte one: map40-tc, map16-xdp-d, ...;
-	# "-d": the default table's size, otherwise watch's 2M
+		wait_for "$out/w" watching 10 || cfg_failed "$1" w ;;
+	# a flow table alone (a lookup, an insert when new, a count in the value): the kernel's
+	# hash map with closetrace's 40-byte key or an IPv4-only 16-byte one, an array of 192-
+	# or 64-byte slots (map40-tc, map16-xdp-d, mapslots-tc, maphot-xdp-d, ...); "-d": the
+	# default table's size, otherwise watch's 2M
 	map*) local m=${1#map} n=2097152
 		[[ $m == *-d ]] && n=131072
 		m=${m%-d}
 		ip netns exec $R "$B" table g1 "${m#*-}" "${m%%-*}" $n 2>"$out/m" & MPID=$!
-		wait_for "$out/m" attached 20 ;;
+		wait_for "$out/m" attached 20 || cfg_failed "$1" m ;;
 	esac
 }
 # this VM's rate moves by +-30 % from run to run: configurations are interleaved, each
