@@ -5,9 +5,10 @@
  *                         part alone: to profile it, e.g. under perf record)
  *   scan N                flow-table scan and expiry at N flows
  *   gen IFACE FLOWS COUNT [rst]   send COUNT frames out of IFACE with BPF live frames
- *   table IFACE tc|xdp 40|16|slots|hot ENTRIES   a flow table alone on IFACE's ingress
- *                         (floor.bpf.c): the kernel's hash map with 40- or 16-byte keys,
- *                         or an array of 192- or 64-byte slots, ENTRIES flows; prints
+ *   table IFACE tc|xdp 40|16|slots|hot|sets ENTRIES   a flow table alone on IFACE's
+ *                         ingress (floor.bpf.c): the kernel's hash map with 40- or 16-byte
+ *                         keys, an array of 192- or 64-byte slots, or of sets of four
+ *                         64-byte slots, ENTRIES flows; prints
  *                         "attached", detaches on SIGINT/SIGTERM
  *   churn-server ADDR THREADS fin|rst      accept and close, until killed
  *   churn-client ADDR THREADS SECONDS fin|rst   connect/close loops; prints conn/s
@@ -218,8 +219,10 @@ static void cmd_pktcost(const char *only)
 		while (n < lo.flows)
 			n <<= 1;
 		fl->rodata->slot_mask = n - 1;
+		fl->rodata->set_mask = n / 4 - 1;
 		if (bpf_map__set_max_entries(fl->maps.slots, n) ||
-		    bpf_map__set_max_entries(fl->maps.hotslots, n))
+		    bpf_map__set_max_entries(fl->maps.hotslots, n) ||
+		    bpf_map__set_max_entries(fl->maps.sets, n / 4))
 			die("slot arrays");
 	}
 	if (fl && (bpf_map__set_max_entries(fl->maps.bare, lo.flows) || floor__load(fl))) {
@@ -289,6 +292,10 @@ static void cmd_pktcost(const char *only)
 						 n),
 				       cost_many(bpf_program__fd(fl->progs.hotslots_xdp), frames,
 						 lens, n), fxdp);
+				/* ... and one claimed in a set of four */
+				printf("set %.1f %.1f\n",
+				       cost_many(bpf_program__fd(fl->progs.sets_xdp), frames, lens,
+						 n), fxdp);
 			}
 		}
 	}
@@ -480,7 +487,7 @@ static void on_stop(int sig)
 }
 
 /* the flow tables of floor.bpf.c, by the name `table` takes */
-static const char *const table_kinds[] = { "40", "16", "slots", "hot" };
+static const char *const table_kinds[] = { "40", "16", "slots", "hot", "sets" };
 
 static void cmd_table(const char *ifname, int xdp, const char *kind, __u32 entries)
 {
@@ -491,25 +498,29 @@ static void cmd_table(const char *ifname, int xdp, const char *kind, __u32 entri
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = 1, .priority = 1);
 
-	while (k < 4 && strcmp(kind, table_kinds[k]))
+	while (k < 5 && strcmp(kind, table_kinds[k]))
 		k++;
-	if (!fl || !ifindex || k == 4)
+	if (!fl || !ifindex || k == 5)
 		die("table set up");
 	struct bpf_map *maps[] = { fl->maps.table40, fl->maps.table16, fl->maps.slots,
-				   fl->maps.hotslots };
+				   fl->maps.hotslots, fl->maps.sets };
 	struct bpf_program *progs[][2] = {
 		{ fl->progs.table40_tc, fl->progs.table40_xdp },
 		{ fl->progs.table16_tc, fl->progs.table16_xdp },
 		{ fl->progs.slots_tc, fl->progs.slots_xdp },
 		{ fl->progs.hotslots_tc, fl->progs.hotslots_xdp },
+		{ fl->progs.sets_tc, fl->progs.sets_xdp },
 	};
 
 	map = maps[k];
 	prog = progs[k][xdp];
-	if (k >= 2) {	/* the slot arrays: a power of two, the hash masked to it */
+	if (k >= 2) {	/* the arrays: a power of two, the hash masked to it */
 		while (entries & (entries - 1))
 			entries &= entries - 1;
+		if (k == 4)	/* four slots a set */
+			entries = entries >= 4 ? entries / 4 : 1;
 		fl->rodata->slot_mask = entries - 1;
+		fl->rodata->set_mask = entries - 1;
 	}
 	if (bpf_map__set_max_entries(map, entries))
 		die("table size");

@@ -16,6 +16,8 @@
 
 /* the slot array's size less one (a power of two), set by user space */
 const volatile __u32 slot_mask = 0;
+/* ... and the set array's (a quarter of the slots) */
+const volatile __u32 set_mask = 0;
 
 /* same key and value sizes as closetrace's flow table; user space sets max_entries */
 struct {
@@ -129,7 +131,26 @@ struct {
 	__type(value, struct hotslot);
 } hotslots SEC(".maps");
 
-enum table_kind { T_HASH40, T_HASH16, T_SLOT, T_HOTSLOT };
+/*
+ * ... and a table of our own as it could be built: sets of four such slots (256 bytes, four
+ * lines), the set picked by the hash; a flow is looked for in its set's four slots, and a
+ * new one claims the first empty slot with a compare-and-swap of its key's first word (or
+ * takes over the set's first slot when all four are in use). Still no removal and no
+ * lock beyond that claim: what a real design adds to the single line above.
+ */
+struct set {
+	struct hotslot slot[4];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct set);
+} sets SEC(".maps");
+
+enum table_kind { T_HASH40, T_HASH16, T_SLOT, T_HOTSLOT, T_SET };
 
 /* the frame's IPv4 flow as a 16-byte key; 0 if it is not IPv4 TCP */
 static __always_inline int key_of(void *data, void *end, __u32 ifindex, struct key16 *k)
@@ -197,10 +218,41 @@ static __always_inline void table_run(void *data, void *end, __u32 ifindex, int 
 			bpf_map_update_elem(map, key, &zero, BPF_NOEXIST);
 		return;
 	}
-	/* a multiplicative hash of the key's words picks the slot */
+	/* a multiplicative hash of the key's words picks the slot, or the set */
 	i = (__u32)((((__u64)k.addr[0] * 0x9e3779b97f4a7c15ull) ^
 		     ((__u64)k.addr[1] * 0xc2b2ae3d27d4eb4full) ^
-		     ((__u64)*(__u32 *)k.port * 0x165667b19e3779f9ull)) >> 32) & slot_mask;
+		     ((__u64)*(__u32 *)k.port * 0x165667b19e3779f9ull)) >> 32);
+	i &= kind == T_SET ? set_mask : slot_mask;
+	if (kind == T_SET) {
+		struct set *st;
+		__u64 first = ((__u64 *)&k)[0];
+		int j;
+
+		st = bpf_map_lookup_elem(&sets, &i);
+		if (!st)
+			return;
+#pragma unroll
+		for (j = 0; j < 4; j++) {
+			h = &st->slot[j];
+			if (same_words(&h->key, &k, sizeof(k) / 8)) {
+				touch(&h->last_seen, &h->pkts[0], &h->bytes[0], len);
+				return;
+			}
+		}
+#pragma unroll
+		for (j = 0; j < 4; j++) {
+			h = &st->slot[j];
+			if (!((__u64 *)&h->key)[0] &&
+			    !__sync_val_compare_and_swap((__u64 *)&h->key, 0, first))
+				break;
+		}
+		if (j == 4)
+			h = &st->slot[0];
+		h->key = k;
+		h->pkts[0] = h->bytes[0] = 0;
+		touch(&h->last_seen, &h->pkts[0], &h->bytes[0], len);
+		return;
+	}
 	if (kind == T_SLOT) {
 		sl = bpf_map_lookup_elem(&slots, &i);
 		if (!sl)
@@ -240,5 +292,6 @@ TABLE_PROGS(table40, T_HASH40)
 TABLE_PROGS(table16, T_HASH16)
 TABLE_PROGS(slots, T_SLOT)
 TABLE_PROGS(hotslots, T_HOTSLOT)
+TABLE_PROGS(sets, T_SET)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -55,6 +55,8 @@ while read -r kind a b c d; do
 	slot)	# slot NS192 NS64 FLOOR: the same SYNs each taking over an array's slot
 		row "  an array's 192-byte slot taken (floor)" "$a" "$c" "$(plus "$a" "$c")"
 		row "  an array's 64-byte slot taken (floor)" "$b" "$c" "$(plus "$b" "$c")" ;;
+	set)	# set NS FLOOR: the same SYNs each claiming a slot in a set of four
+		row "  a slot claimed in a set of four (floor)" "$a" "$b" "$(plus "$a" "$b")" ;;
 	mix)	# mix PROG FLOWS NS FLOOR
 		row "ns/pkt $a mix of $b flows (floor)" "$c" "$d" "$(plus "$c" "$d")" ;;
 	esac
@@ -120,8 +122,9 @@ config() {	# config NAME: put NAME on g1
 		wait_for "$out/w" watching 10 || cfg_failed "$1" w ;;
 	# a flow table alone (a lookup, an insert when new, a count in the value): the kernel's
 	# hash map with closetrace's 40-byte key or an IPv4-only 16-byte one, an array of 192-
-	# or 64-byte slots (map40-tc, map16-xdp-d, mapslots-tc, maphot-xdp-d, ...); "-d": the
-	# default table's size, otherwise watch's 2M
+	# or 64-byte slots, or of sets of four 64-byte slots (map40-tc, map16-xdp-d,
+	# mapslots-tc, maphot-xdp-d, mapsets-tc, ...); "-d": the default table's size,
+	# otherwise watch's 2M
 	map*) local m=${1#map} n=2097152
 		[[ $m == *-d ]] && n=131072
 		m=${m%-d}
@@ -137,9 +140,9 @@ if want live; then
 say "live packet rate ($PKTS frames per run, median of $REPS interleaved runs)"
 for ((rep = 0; rep < REPS; rep++)); do
 	for cfg in none tc-floor tcpdump ct-tc ct-tc-d map40-tc map40-tc-d map16-tc map16-tc-d \
-		mapslots-tc mapslots-tc-d maphot-tc maphot-tc-d xdp-floor ct-xdp ct-xdp-d \
-		map40-xdp map40-xdp-d map16-xdp map16-xdp-d mapslots-xdp mapslots-xdp-d \
-		maphot-xdp maphot-xdp-d; do
+		mapslots-tc mapslots-tc-d maphot-tc maphot-tc-d mapsets-tc mapsets-tc-d xdp-floor \
+		ct-xdp ct-xdp-d map40-xdp map40-xdp-d map16-xdp map16-xdp-d mapslots-xdp \
+		mapslots-xdp-d maphot-xdp maphot-xdp-d mapsets-xdp mapsets-xdp-d; do
 		config $cfg
 		for f in 1 10000 1000000; do
 			# a million flows do not fit the default table
@@ -170,11 +173,12 @@ for f in 1 10000 1000000; do
 	d=-d
 	[ "$f" = 1000000 ] && d=
 	for h in tc xdp; do
-		for kb in 40 16 slots hot; do
+		for kb in 40 16 slots hot sets; do
 			k=map$kb-$h$d
 			what="the hash map alone, $kb-byte key"
 			[ $kb = slots ] && what="an array, a 192-byte slot a packet"
 			[ $kb = hot ] && what="an array, a 64-byte slot a packet"
+			[ $kb = sets ] && what="an array, sets of four 64-byte slots"
 			row "  $h: $what" "${MPPS[$k.$f]}" \
 				"${MPPS[$h-floor.$f]}" "$(ratio "${MPPS[$k.$f]}" "${MPPS[$h-floor.$f]}")"
 		done
