@@ -211,7 +211,7 @@ static void cmd_pktcost(const char *only)
 	};
 
 	sk = ct_load(&lo, err, sizeof(err));
-	/* the bare insert's map: as many entries as closetrace's table */
+	/* the insert's map: as many entries as closetrace's table */
 	fl = floor__open();
 	if (fl) {	/* the slot arrays too, a power of two at least as large */
 		__u32 n = 1;
@@ -225,7 +225,7 @@ static void cmd_pktcost(const char *only)
 		    bpf_map__set_max_entries(fl->maps.sets, n / 4))
 			die("slot arrays");
 	}
-	if (fl && (bpf_map__set_max_entries(fl->maps.bare, lo.flows) || floor__load(fl))) {
+	if (fl && (bpf_map__set_max_entries(fl->maps.table40, lo.flows) || floor__load(fl))) {
 		floor__destroy(fl);
 		fl = NULL;
 	}
@@ -272,12 +272,10 @@ static void cmd_pktcost(const char *only)
 			printf("pkt %s %s %.1f %.1f\n", pn, kind ? "new-flow-event" : "new-flow",
 			       ours, base);
 			/*
-			 * The kernel hash map's own share: the same frames inserted, and nothing
-			 * else done, into a map of the same size (XDP: the bare program's hook).
-			 */
-			/*
-			 * once, in the first pass: the second's frames would find the bare
-			 * map three quarters full and the slots taken
+			 * The table's own share: the same frames inserted, and nothing else
+			 * done, into the kernel's hash map of the same size, and into slots of
+			 * arrays (XDP hook). Once, in the first pass: the second's frames would
+			 * find the map three quarters full and the slots taken.
 			 */
 			if (!kind && !p) {
 				double fxdp = cost_many(bpf_program__fd(fl->progs.floor_xdp),

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-3-Clause)
 /*
  * floor.bpf.c - the baselines of the benchmarks: programs that do nothing but pass, and
- * one that only inserts an entry of closetrace's size into a kernel hash map (the cost of
- * the map itself, under a new flow).
+ * flow tables with nothing of closetrace's around them (the kernel's hash map, arrays of
+ * slots): what the table itself costs a packet and a new flow.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -19,14 +19,6 @@ const volatile __u32 slot_mask = 0;
 /* ... and the set array's (a quarter of the slots) */
 const volatile __u32 set_mask = 0;
 
-/* same key and value sizes as closetrace's flow table; user space sets max_entries */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1);
-	__type(key, struct ct_flow_key);
-	__type(value, struct ct_flow);
-} bare SEC(".maps");
-
 SEC("xdp")
 int floor_xdp(struct xdp_md *ctx)
 {
@@ -38,6 +30,14 @@ int floor_tc(struct __sk_buff *skb)
 {
 	return TC_ACT_UNSPEC;
 }
+
+/* closetrace's key and value sizes (insert_xdp's map too) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct ct_flow_key);
+	__type(value, struct ct_flow);
+} table40 SEC(".maps");
 
 /*
  * Insert the frame's first 40 bytes after Ethernet (IPv4 addresses and ports among them)
@@ -53,7 +53,7 @@ int insert_xdp(struct xdp_md *ctx)
 	if (data + 14 + sizeof(k) > end)
 		return XDP_PASS;
 	__builtin_memcpy(&k, data + 14, sizeof(k));
-	bpf_map_update_elem(&bare, &k, &v, BPF_NOEXIST);
+	bpf_map_update_elem(&table40, &k, &v, BPF_NOEXIST);
 	return XDP_PASS;
 }
 
@@ -75,17 +75,9 @@ struct key16 {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1);
-	__type(key, struct ct_flow_key);
-	__type(value, struct ct_flow);
-} table40 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1);
 	__type(key, struct key16);
 	__type(value, struct ct_flow);
 } table16 SEC(".maps");
-
 
 /*
  * Beside them, the best a table of our own could do: an array of slots (the key and the
@@ -180,6 +172,17 @@ static __always_inline int same_words(const void *a, const void *b, int n)
 	return 1;
 }
 
+/* @k as closetrace's 40-byte key: the addresses IPv4-mapped */
+static __always_inline void wide_key(const struct key16 *k, struct ct_flow_key *w)
+{
+	w->addr[0][2] = w->addr[1][2] = bpf_htonl(CT_V4MAPPED);
+	w->addr[0][3] = k->addr[0];
+	w->addr[1][3] = k->addr[1];
+	w->port[0] = k->port[0];
+	w->port[1] = k->port[1];
+	w->ifvlan = k->ifvlan;
+}
+
 /* the count a data packet makes in its flow's value: plain adds, as closetrace's */
 static __always_inline void touch(__u32 *last_seen, __u64 *pkts, __u64 *bytes, __u32 len)
 {
@@ -200,14 +203,9 @@ static __always_inline void table_run(void *data, void *end, __u32 ifindex, int 
 
 	if (!key_of(data, end, ifindex, &k))
 		return;
-	w.addr[0][2] = w.addr[1][2] = bpf_htonl(CT_V4MAPPED);
-	w.addr[0][3] = k.addr[0];
-	w.addr[1][3] = k.addr[1];
-	w.port[0] = k.port[0];
-	w.port[1] = k.port[1];
-	w.ifvlan = k.ifvlan;
 	if (kind == T_HASH40 || kind == T_HASH16) {
 		if (kind == T_HASH40) {
+			wide_key(&k, &w);
 			map = &table40;
 			key = &w;
 		}
@@ -257,6 +255,7 @@ static __always_inline void table_run(void *data, void *end, __u32 ifindex, int 
 		sl = bpf_map_lookup_elem(&slots, &i);
 		if (!sl)
 			return;
+		wide_key(&k, &w);
 		if (!same_words(&sl->key, &w, sizeof(w) / 8)) {
 			sl->key = w;
 			sl->val.pkts[0] = sl->val.bytes[0] = 0;
