@@ -3,12 +3,14 @@
  * tcpdrive.c - makes TCP connections end in each of closetrace's ways, with real sockets,
  * for the end-to-end tests and the demo. Runs inside network namespaces the caller made.
  *
- *   tcpdrive server ADDR...            listen on ADDR (v4 or v6), ports 8001-8008:
+ *   tcpdrive server ADDR...            listen on ADDR (v4 or v6), ports 8001-8008, 8010:
  *       8001 echo until EOF, then close (graceful)     8002 read, then abort (RST)
  *       8003 wait, then send after the client closed   8004 read to EOF, then keep open
  *       8005 close with the request unread             8006 close in FIN_WAIT2, linger2 < 0
- *       8007 close at once (data then meets a closed socket)
+ *       8007 close at once (data then meets a closed socket, or its timewait one)
  *       8008 keepalive after 1 s idle, one probe, 1 s apart
+ *       8010 as 8007, the closed socket kept whole (linger2 past the timewait length)
+ *       (8009 stays closed: refused)
  *   tcpdrive client KIND SERVER CPORT [SILENT]
  *       KIND: graceful refused reset-client reset-server fin-reset unanswered
  *             half-closed orphan-rst syn-reset, and for the server's reset reasons:
@@ -134,8 +136,17 @@ static void serve_one(int port, int c)
 		setsockopt(c, IPPROTO_TCP, TCP_LINGER2, &neg, sizeof(neg));
 		break;
 	}
-	case 8007:	/* close at once: the client's data then aborts (abort-on-data) */
+	case 8007:	/* close at once: the client's data then aborts (abort-on-data), or, once
+			 * its ACK of our FIN has come, meets the timewait socket the kernel
+			 * made of ours (timewait-socket) */
 		break;
+	case 8010: {	/* close at once, our socket kept whole in FIN_WAIT2 whenever the
+			 * client's ACK comes: its late data always aborts (abort-on-data) */
+		int secs = 120;
+
+		setsockopt(c, IPPROTO_TCP, TCP_LINGER2, &secs, sizeof(secs));
+		break;
+	}
 	case 8008: {	/* keepalive: the client stops answering, the probe times out */
 		int on = 1, one = 1;
 
@@ -158,11 +169,15 @@ static int cmd_server(int argc, char **argv)
 
 	signal(SIGCHLD, SIG_IGN);	/* children reaped by the kernel */
 	for (int a = 0; a < argc; a++) {
-		for (int port = 8001; port <= 8008; port++) {
+		for (int port = 8001; port <= 8010; port++) {
 			struct sockaddr_storage ss;
-			socklen_t len = sockaddr_of(argv[a], port, &ss);
-			int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+			socklen_t len;
+			int fd;
 
+			if (port == 8009)	/* nobody listens there: refused */
+				continue;
+			len = sockaddr_of(argv[a], port, &ss);
+			fd = socket(ss.ss_family, SOCK_STREAM, 0);
 			if (fd < 0)
 				die("socket");
 			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -384,7 +399,9 @@ static int cmd_client(int argc, char **argv)
 		msleep(400);
 		close(fd);
 	} else if (!strcmp(kind, "data-after-close")) {
-		fd = connect_from(srv, 8007, cport, 0);
+		/* 8010: with 8007 our ACK of the server's FIN, were it delayed past our send
+		 * by a slow wake-up, would meet a timewait socket instead */
+		fd = connect_from(srv, 8010, cport, 0);
 		if (fd < 0)
 			die("data-after-close");
 		while (read(fd, buf, sizeof(buf)) > 0)	/* until the server's FIN */

@@ -65,7 +65,7 @@ CASES=(
 	"unread-close 8005 reset-server srv abort-on-close close"
 	"reset-server 8002 reset-server srv state close"
 	"linger2 8006 fin-reset srv abort-on-linger close"
-	"data-after-close 8007 fin-reset srv abort-on-data close"
+	"data-after-close 8010 fin-reset srv abort-on-data close"
 	"timewait 8007 fin-reset srv timewait-socket time-wait"
 	"keepalive 8008 reset-server srv keepalive-timeout established"
 )
