@@ -40,6 +40,7 @@
 #include "ct_logic.h"
 #include "engine.h"
 #include "flows.h"
+#include "kfeatures.h"
 #include "session.h"
 #include "loader.h"
 #include "log.h"
@@ -115,21 +116,202 @@ static int attach_meta_helper(void)
 	return bpf_map_update_elem(bpf_map__fd(F.vm->maps.next), &zero, &fd, BPF_ANY);
 }
 
-static int group_setup(void **state)
+/*
+ * A test's own object (and ring buffer) in place of the fixture's, until swap_back(), which
+ * teardown calls too: a test that fails half-way leaves nothing swapped.
+ */
+static struct {
+	struct closetrace *skel;
+	struct ring_buffer *rb;
+	int in;
+} swapped;
+
+static void use(struct closetrace *skel, struct ring_buffer *rb)
+{
+	assert_false(swapped.in);
+	swapped.skel = F.skel;
+	swapped.rb = F.rb;
+	swapped.in = 1;
+	F.skel = skel;
+	F.rb = rb;
+	F.nev = 0;
+}
+
+static void swap_back(void)
+{
+	if (!swapped.in)
+		return;
+	ring_buffer__free(F.rb);
+	ct_unload(F.skel);
+	F.skel = swapped.skel;
+	F.rb = swapped.rb;
+	swapped.in = 0;
+}
+
+/*
+ * Every map of an object as it was loaded: hash tables emptied, arrays zeroed, global
+ * variables (.bss, .data) back to their image after load (taken by save_images()); .rodata
+ * is frozen. A map type this cannot reset fails the setup, so that a new map is never left
+ * out.
+ */
+struct image {
+	const struct bpf_map *m;
+	void *data;
+	size_t n;
+};
+
+static struct image images[8];
+static int nimages;
+
+static void save_images(struct bpf_object *obj)
+{
+	struct bpf_map *m;
+	const void *v;
+	size_t n;
+
+	bpf_object__for_each_map(m, obj) {
+		if (!bpf_map__is_internal(m) || nimages == 8 ||
+		    !(v = bpf_map__initial_value(m, &n)) || strstr(bpf_map__name(m), ".rodata"))
+			continue;
+		images[nimages].data = malloc(n);
+		if (!images[nimages].data)
+			continue;
+		memcpy(images[nimages].data, v, n);
+		images[nimages].m = m;
+		images[nimages++].n = n;
+	}
+}
+
+static int empty_hash(int fd, size_t key_size)
+{
+	char k[256];
+
+	if (key_size > sizeof(k))
+		return -1;
+	/* from the first key each time: deleting under a cursor can skip entries */
+	while (!bpf_map_get_next_key(fd, NULL, k))
+		if (bpf_map_delete_elem(fd, k))
+			return -1;
+	return errno == ENOENT ? 0 : -1;
+}
+
+static int zero_array(int fd, __u32 entries, size_t value_size)
+{
+	void *zero = calloc(1, value_size);
+	int ret = 0;
+
+	if (!zero)
+		return -1;
+	for (__u32 i = 0; i < entries && !ret; i++)
+		ret = bpf_map_update_elem(fd, &i, zero, BPF_ANY);
+	free(zero);
+	return ret;
+}
+
+static int reset_obj(struct bpf_object *obj)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj) {
+		int fd = bpf_map__fd(m), ret = 0;
+		size_t vs = bpf_map__value_size(m);
+
+		if (bpf_map__is_internal(m)) {
+			for (int i = 0; i < nimages; i++)
+				if (images[i].m == m)
+					/* mapped writable: libbpf's prototype is const */
+					memcpy((void *)bpf_map__initial_value(m, &vs),
+					       images[i].data, images[i].n);
+			continue;
+		}
+		switch (bpf_map__type(m)) {
+		case BPF_MAP_TYPE_HASH:
+		case BPF_MAP_TYPE_PERCPU_HASH:
+		case BPF_MAP_TYPE_LRU_HASH:
+		case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+			ret = empty_hash(fd, bpf_map__key_size(m));
+			break;
+		case BPF_MAP_TYPE_ARRAY:
+			ret = zero_array(fd, bpf_map__max_entries(m), vs);
+			break;
+		case BPF_MAP_TYPE_PERCPU_ARRAY:
+			ret = zero_array(fd, bpf_map__max_entries(m), ((vs + 7) & ~7ul) * ncpu);
+			break;
+		case BPF_MAP_TYPE_RINGBUF:
+			ret = ring_buffer__consume(F.rb) < 0;	/* the events left, read out */
+			break;
+		case BPF_MAP_TYPE_PROG_ARRAY:
+			break;	/* the helper's tail call: set once, never changed by a test */
+		default:
+			print_error("the fixture cannot reset map %s (type %d)\n", bpf_map__name(m),
+				    bpf_map__type(m));
+			return -1;
+		}
+		if (ret) {
+			print_error("cannot reset map %s: %s\n", bpf_map__name(m), strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The flows in the fixture's table, counted without a limit. */
+static long table_count(void)
+{
+	struct ct_flow_key k, next;
+	long n = 0;
+
+	while (!bpf_map_get_next_key(bpf_map__fd(F.skel->maps.flows), n ? &k : NULL, &next)) {
+		k = next;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Before each test: the fixture's objects (loaded by the first test, kept for the others)
+ * exactly as loaded - an empty flow table, zeroed counters, nothing in the ring buffer,
+ * the clock at 1 s - checked, so that what a failed test left cannot change another's
+ * result. The objects a test swaps in are destroyed after it, whatever it did.
+ */
+static int setup(void **state)
 {
 	(void)state;
-	F.skel = load(1, 1);
-	if (!F.skel)
-		return 0;	/* each test then skips or fails, see need_priv() */
-	F.rb = ring_buffer__new(bpf_map__fd(F.skel->maps.events), on_event, NULL, NULL);
-	if (!F.rb) {
-		print_error("cannot set up the ring buffer: %s\n", strerror(errno));
+	if (!F.skel) {
+		F.skel = load(1, 1);
+		if (!F.skel)
+			return 0;	/* the test then skips or fails, see need_priv() */
+		F.rb = ring_buffer__new(bpf_map__fd(F.skel->maps.events), on_event, NULL,
+					NULL);
+		if (!F.rb) {
+			print_error("cannot set up the ring buffer: %s\n", strerror(errno));
+			return -1;
+		}
+		if (attach_meta_helper()) {
+			print_error("cannot load the VLAN helper program: %s\n", strerror(errno));
+			return -1;
+		}
+		save_images(F.skel->obj);
+		save_images(F.vm->obj);
+	}
+	if (reset_obj(F.skel->obj) || reset_obj(F.vm->obj))
+		return -1;
+	F.nev = 0;
+	F.skel->bss->user_clock_ns = 1000000000ull;
+	F.skel->bss->user_clock_tick = 1000;
+	if (table_count()) {
+		print_error("the flow table is not empty after the reset\n");
 		return -1;
 	}
-	if (attach_meta_helper()) {
-		print_error("cannot load the VLAN helper program: %s\n", strerror(errno));
-		return -1;
-	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	swap_back();
+	unsetenv("CLOSETRACE_DISABLE");
 	return 0;
 }
 
@@ -140,6 +322,8 @@ static int group_teardown(void **state)
 	vlan_meta__destroy(F.vm);
 	if (F.skel)
 		ct_unload(F.skel);
+	for (int i = 0; i < nimages; i++)
+		free(images[i].data);
 	return 0;
 }
 
@@ -155,44 +339,6 @@ static void need_priv(void)
 	if (!said++)
 		print_message("skipping the BPF tests: %s; run them as root\n", F.why);
 	skip();
-}
-
-/* Empty the flow map, the counters and the ring buffer between tests. */
-static int reset(void **state)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	int fd;
-	struct ct_flow_key k, next, *keys;
-	struct ct_counters *zero;
-	__u32 idx = 0;
-	int n = 0;
-
-	(void)state;
-	if (!F.skel)
-		return 0;
-	fd = bpf_map__fd(F.skel->maps.flows);
-	keys = calloc(4096, sizeof(*keys));
-	if (!keys)
-		return -1;
-	while (n < 4096 && !bpf_map_get_next_key(fd, n ? &k : NULL, &next)) {
-		keys[n++] = next;
-		k = next;
-	}
-	for (int i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, &keys[i]);
-	free(keys);
-	zero = calloc(ncpu, sizeof(*zero));
-	if (!zero)
-		return -1;
-	for (idx = 0; idx < CT_MAX_IFACES; idx++)
-		bpf_map_update_elem(bpf_map__fd(F.skel->maps.counters), &idx, zero, BPF_ANY);
-	free(zero);
-	ring_buffer__consume(F.rb);
-	F.nev = 0;
-	F.skel->bss->user_clock_ns = 1000000000ull;
-	F.skel->bss->user_clock_tick = 1000;
-	memset(F.vm->bss->push_vid, 0, sizeof(F.vm->bss->push_vid));
-	return 0;
 }
 
 /* ---- running packets ----------------------------------------------------------------- */
@@ -711,7 +857,7 @@ static void t_late_packets_after_reset(void **state)
 /* Without the graceful switch, a graceful close is counted and recorded, not emitted. */
 static void t_graceful_switch_and_kernel_clock(void **state)
 {
-	struct closetrace *saved = F.skel, *quiet;
+	struct closetrace *quiet;
 	struct ring_buffer *rb;
 	struct ct_flow_key keys[MAX_FLOWS];
 	struct ct_flow vals[MAX_FLOWS];
@@ -727,10 +873,11 @@ static void t_graceful_switch_and_kernel_clock(void **state)
 	quiet = load(0, 0);
 	assert_non_null(quiet);
 	assert_int_equal(ct_clock_sync(quiet, 0, &clk), 0);
-	F.nev = 0;
 	rb = ring_buffer__new(bpf_map__fd(quiet->maps.events), on_event, NULL, NULL);
+	if (!rb)
+		ct_unload(quiet);
 	assert_non_null(rb);
-	F.skel = quiet;
+	use(quiet, rb);
 	conn_init(&cn, &v4_xdp, 12);
 	C(&cn, SYN, 0);
 	S(&cn, SYN | ACK, 0);
@@ -738,12 +885,10 @@ static void t_graceful_switch_and_kernel_clock(void **state)
 	C(&cn, FIN | ACK, 0);
 	S(&cn, FIN | ACK, 0);
 	C(&cn, ACK, 0);
-	ring_buffer__consume(rb);
+	ring_buffer__consume(F.rb);
 	n = flows_dump(keys, vals);
 	counters(c);
-	F.skel = saved;
-	ring_buffer__free(rb);
-	ct_unload(quiet);
+	swap_back();
 
 	assert_int_equal(F.nev, 0);
 	assert_int_equal(n, 1);
@@ -966,7 +1111,7 @@ static void t_order_simultaneous_open(void **state)
 /* A full ring buffer loses events, and says how many. The wakeup branch loads too. */
 static void t_ringbuf_full(void **state)
 {
-	struct closetrace *saved = F.skel, *small;
+	struct closetrace *small;
 	struct ring_buffer *rb;
 	__u64 c[CT_C_MAX];
 	struct conn cn;
@@ -977,18 +1122,17 @@ static void t_ringbuf_full(void **state)
 	small = load_opts(1, 1, 4096, 1024);
 	assert_non_null(small);
 	rb = ring_buffer__new(bpf_map__fd(small->maps.events), on_event, NULL, NULL);
+	if (!rb)
+		ct_unload(small);
 	assert_non_null(rb);
-	F.skel = small;
-	F.nev = 0;
+	use(small, rb);
 	for (int i = 0; i < n; i++) {
 		conn_init(&cn, &v4_xdp, 100 + i);
 		C(&cn, RST, 0);	/* an orphan RST: one event each */
 	}
 	counters(c);
-	ring_buffer__consume(rb);
-	F.skel = saved;
-	ring_buffer__free(rb);
-	ct_unload(small);
+	ring_buffer__consume(F.rb);
+	swap_back();
 
 	assert_int_equal(c[CT_C_CLOSE_BASE + CT_CLOSE_ORPHAN_RST], n);
 	assert_true(c[CT_C_RB_FAIL] > 0);
@@ -1050,7 +1194,10 @@ static void t_wakeup_once(void **state)
 	sk = load_opts(1, 1, 1 << 16, mark * (__u32)(sizeof(struct ct_event) + 8));
 	assert_non_null(sk);
 	rb = ring_buffer__new(bpf_map__fd(sk->maps.events), count_event, &got, NULL);
+	if (!rb)
+		ct_unload(sk);
 	assert_non_null(rb);
+	use(sk, rb);
 	fd = bpf_program__fd(sk->progs.ct_xdp);
 	for (int round = 0; round < 3; round++) {
 		struct producer w;
@@ -1084,8 +1231,7 @@ static void t_wakeup_once(void **state)
 		assert_int_equal(ring_buffer__consume(rb), mark / 2);
 		base += (__u32)w.n;
 	}
-	ring_buffer__free(rb);
-	ct_unload(sk);
+	swap_back();
 }
 
 /* ---- a full table: embryonic flows go first, every removal counted ------------------- */
@@ -1093,31 +1239,24 @@ static void t_wakeup_once(void **state)
 #define SMALL_TABLE 64
 
 /* Swap in an object with a table of @flows entries (and @storm orphan RSTs a second). */
-static struct closetrace *swap_in(__u32 flows, __u32 storm, struct ring_buffer **rb)
+/* A table of @flows entries, @storm orphan RSTs a second, the user clock at 1 s. */
+static void swap_in(__u32 flows, __u32 storm)
 {
 	struct ct_load_opts lo = {
 		.flows = flows, .ringbuf = 1 << 20, .emit_graceful = 1, .user_clock = 1,
 		.storm_rate = storm,
 	};
-	struct closetrace *saved = F.skel, *skel = ct_load(&lo, F.why, sizeof(F.why));
+	struct closetrace *skel = ct_load(&lo, F.why, sizeof(F.why));
+	struct ring_buffer *rb;
 
 	assert_non_null(skel);
-	*rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
-	assert_non_null(*rb);
-	F.skel = skel;
-	F.nev = 0;
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
+	if (!rb)
+		ct_unload(skel);
+	assert_non_null(rb);
+	use(skel, rb);
 	skel->bss->user_clock_ns = 1000000000ull;
 	skel->bss->user_clock_tick = 1000;
-	return saved;
-}
-
-static void swap_out(struct closetrace *saved, struct ring_buffer *rb)
-{
-	struct closetrace *skel = F.skel;
-
-	F.skel = saved;
-	ring_buffer__free(rb);
-	ct_unload(skel);
 }
 
 static void establish(struct conn *cn, int n, int data)
@@ -1151,8 +1290,6 @@ static int flow_present(const struct conn *cn, struct ct_flow *f)
 /* A SYN flood into a full table: only embryonic flows go, counted one by one. */
 static void t_evict_embryonic_first(void **state)
 {
-	struct ring_buffer *rb;
-	struct closetrace *saved;
 	struct ct_flow_key keys[MAX_FLOWS];
 	struct ct_flow vals[MAX_FLOWS], f;
 	struct conn est[10], cn;
@@ -1161,7 +1298,7 @@ static void t_evict_embryonic_first(void **state)
 
 	(void)state;
 	need_priv();
-	saved = swap_in(SMALL_TABLE, 0, &rb);
+	swap_in(SMALL_TABLE, 0);
 	for (int i = 0; i < 10; i++)
 		establish(&est[i], i, 10);
 	for (int i = 0; i < nsyn + nrst; i++) {
@@ -1177,9 +1314,9 @@ static void t_evict_embryonic_first(void **state)
 		S(&est[i], FIN | ACK, 0);
 	}
 	counters(c);
-	ring_buffer__consume(rb);
+	ring_buffer__consume(F.rb);
 	assert_int_equal(flows_dump(keys, vals), SMALL_TABLE);
-	swap_out(saved, rb);
+	swap_back();
 
 	assert_int_equal(c[CT_C_FLOWS], 10 + nsyn + nrst);
 	assert_int_equal(c[CT_C_EVICT_EST], 0);
@@ -1193,15 +1330,13 @@ static void t_evict_embryonic_first(void **state)
 /* No embryonic flow left: the idlest established flow of the sample goes, counted. */
 static void t_evict_established_last(void **state)
 {
-	struct ring_buffer *rb;
-	struct closetrace *saved;
 	struct conn est[SMALL_TABLE], cn;
 	struct ct_flow f;
 	__u64 c[CT_C_MAX];
 
 	(void)state;
 	need_priv();
-	saved = swap_in(SMALL_TABLE, 0, &rb);
+	swap_in(SMALL_TABLE, 0);
 	for (int i = 0; i < SMALL_TABLE; i++)
 		establish(&est[i], i, 0);
 	/* all but the fourth heard from since: it is the idlest */
@@ -1223,7 +1358,7 @@ static void t_evict_established_last(void **state)
 	conn_init(&cn, &v4_xdp, 201);
 	C(&cn, SYN, 0);
 	counters(c);
-	swap_out(saved, rb);
+	swap_back();
 	assert_int_equal(c[CT_C_EVICT_EMB], 1);
 	assert_int_equal(c[CT_C_EVICT_EST], 1);
 }
@@ -1255,8 +1390,6 @@ static void t_assured_midstream(void **state)
 /* Past the storm rate, orphan RSTs are counted in the summary table, not sent. */
 static void t_storm_summary(void **state)
 {
-	struct ring_buffer *rb;
-	struct closetrace *saved;
 	struct ct_storm_key k, next;
 	struct ct_storm_val v[256];
 	__u64 c[CT_C_MAX], summed = 0;
@@ -1266,7 +1399,7 @@ static void t_storm_summary(void **state)
 	(void)state;
 	need_priv();
 	assert_true(ncpu <= 256);
-	saved = swap_in(4096, 10, &rb);
+	swap_in(4096, 10);
 	for (int i = 0; i < 100; i++) {
 		conn_init(&cn, &v4_xdp, 1);
 		cn.c_port = (uint16_t)(20000 + i);
@@ -1276,7 +1409,7 @@ static void t_storm_summary(void **state)
 	C(&cn, SYN, 0);
 	S(&cn, RST | ACK, 0);
 	counters(c);
-	ring_buffer__consume(rb);
+	ring_buffer__consume(F.rb);
 	fd = bpf_map__fd(F.skel->maps.storm);
 	for (; !bpf_map_get_next_key(fd, first ? NULL : &k, &next); first = 0) {
 		k = next;
@@ -1288,7 +1421,7 @@ static void t_storm_summary(void **state)
 		for (int cpu = 0; cpu < ncpu; cpu++)
 			summed += v[cpu].count;
 	}
-	swap_out(saved, rb);
+	swap_back();
 	assert_int_equal(c[CT_C_CLOSE_BASE + CT_CLOSE_ORPHAN_RST], 100);
 	assert_int_equal(c[CT_C_SUMMARISED], 90);
 	assert_int_equal(c[CT_C_STORM_FULL], 0);
@@ -1450,6 +1583,9 @@ static void *rst_source(void *arg)
 	return NULL;
 }
 
+/* which path a scan test takes: where the product runs, or CLOSETRACE_DISABLE's */
+static const int scan_kernel = 1, scan_forced = 2;
+
 /*
  * 1M flows expire in one scan while 10 000 events a second come into a ring buffer of
  * 400: the scan drains between its batches, so not one is lost.
@@ -1469,9 +1605,16 @@ static void t_scan_drains(void **state)
 	pthread_t th;
 	__u64 c[CT_C_MAX], t0, during;
 
-	(void)state;
 	need_priv();
+	if (*state == &scan_forced)
+		setenv("CLOSETRACE_DISABLE", "scan-iter", 1);
 	assert_int_equal(ct_session_open(&s, &so, err, sizeof(err)), 0);
+	/* the session's own choice: the cut wherever the kernel takes iterators, unless off */
+	if (!s.eng.cut && !ct_feature_off(CT_FEAT_SCAN_ITER) && !ct_probe_map_iter())
+		fail_msg("the kernel loads map iterators, but the session reads every entry");
+	assert_false(s.eng.cut && ct_feature_off(CT_FEAT_SCAN_ITER));
+	print_message("path: %s\n", s.eng.cut ? "the kernel's cut (a map iterator)" :
+		      "batched lookups of every entry");
 	d.prog_fd = bpf_program__fd(s.eng.skel->progs.ct_xdp);
 	for (__u32 i = 0; i < DRAIN_FLOWS; i++)
 		send_raw(d.prog_fd, frame, tuple_frame(frame, i, ACK | PSH, 10));
@@ -1496,6 +1639,34 @@ static void t_scan_drains(void **state)
 	assert_int_equal(d.orphans, d.sent);
 }
 
+/* ---- the scan's two paths --------------------------------------------------------- */
+
+/*
+ * The path an expiry scan takes where the product runs: the kernel's cut (a map iterator)
+ * where the kernel loads one, else batched lookups of every entry, as users get where the
+ * kernel refuses iterators or CLOSETRACE_DISABLE=scan-iter turns them off. The cut's absence
+ * is accepted only for those two reasons: where the kernel takes a bare iterator, ours must
+ * load. Says which path the test checked. Returns the link, or NULL (then *@cut is NULL).
+ */
+static struct bpf_link *scan_path(struct ct_scanner *sc, int map_fd, struct scan **cut)
+{
+	int kernel = ct_probe_map_iter(), off = ct_feature_off(CT_FEAT_SCAN_ITER);
+	struct bpf_link *link = ct_load_scan(map_fd, cut, F.why, sizeof(F.why));
+
+	if (link) {
+		assert_false(off);
+		assert_int_equal(ct_scanner_use_cut(sc, bpf_link__fd(link),
+						    &(*cut)->bss->scan_params), 0);
+		print_message("path: the kernel's cut (a map iterator)\n");
+		return link;
+	}
+	if (!off && !kernel)
+		fail_msg("the kernel loads map iterators, but not the scan's: %s", F.why);
+	assert_int_equal(errno, off ? ECANCELED : -kernel);
+	print_message("path: batched lookups of every entry (%s)\n", F.why);
+	return NULL;
+}
+
 /* ---- an expiry scan by slices ------------------------------------------------------ */
 
 static int count_rec(void *ctx, const struct ct_record *r)
@@ -1515,8 +1686,6 @@ static int count_rec(void *ctx, const struct ct_record *r)
 static void t_scan_slices(void **state)
 {
 	const __u32 n = 20000, more = 3000;
-	struct closetrace *saved;
-	struct ring_buffer *rb;
 	struct bpf_link *link = NULL;
 	struct scan *cut = NULL;
 	struct ct_scanner sc;
@@ -1530,7 +1699,7 @@ static void t_scan_slices(void **state)
 
 	(void)state;
 	need_priv();
-	saved = swap_in(65536, 0, &rb);
+	swap_in(65536, 0);
 	fd = bpf_program__fd(F.skel->progs.ct_xdp);
 	for (__u32 i = 0; i < n; i++)
 		send_raw(fd, frame, tuple_frame(frame, i, ACK | PSH, 12));
@@ -1539,12 +1708,10 @@ static void t_scan_slices(void **state)
 	ct_map_kernel(&m, bpf_map__fd(F.skel->maps.flows), bpf_map__max_entries(F.skel->maps.flows),
 		      0);
 	assert_int_equal(ct_scanner_init(&sc, &m, 1024), 0);
-	if (*state) {
-		link = ct_load_scan(m.fd, &cut, F.why, sizeof(F.why));
-		assert_non_null(link);
-		assert_int_equal(ct_scanner_use_cut(&sc, bpf_link__fd(link),
-						    &cut->bss->scan_params), 0);
-	}
+	if (*state == &scan_forced)
+		setenv("CLOSETRACE_DISABLE", "scan-iter", 1);
+	if (*state)
+		link = scan_path(&sc, m.fd, &cut);
 	sc.budget_ns = 1;	/* a batch a call */
 	sink.record = count_rec;
 	sink.ctx = recs;
@@ -1564,7 +1731,7 @@ static void t_scan_slices(void **state)
 			assert_true(sc.pass_seen >= met);
 			assert_true(sc.last_seen_flows <=
 				    n + (calls > 3 ? more : 0) - sc.removed);
-			if (!*state)
+			if (!link)
 				assert_true(sc.last_seen_flows >= before);
 		}
 		/* new flows between slices: a pass may or may not meet them, never twice */
@@ -1575,7 +1742,7 @@ static void t_scan_slices(void **state)
 	ct_scanner_free(&sc);
 	if (link)
 		ct_unload_scan(link, cut);
-	swap_out(saved, rb);
+	swap_back();
 	print_message("%d slices; %llu closes\n", calls, (unsigned long long)recs[1]);
 	assert_true(calls >= (int)(n / 1024));
 	/* every old flow closed exactly once (the new ones are not idle yet) */
@@ -1698,10 +1865,7 @@ static void t_scan_cut_same(void **state)
 			assert_int_equal(bpf_map_update_batch(m.fd, keys, vals, &cnt, NULL), 0);
 			assert_int_equal(ct_scanner_init(&s, &m, 0), 0);
 			if (cut == 1) {
-				link = ct_load_scan(m.fd, &sc, F.why, sizeof(F.why));
-				assert_non_null(link);
-				assert_int_equal(ct_scanner_use_cut(&s, bpf_link__fd(link),
-								    &sc->bss->scan_params), 0);
+				link = scan_path(&s, m.fd, &sc);
 			} else if (cut == 2) {
 				assert_int_equal(ct_scanner_use_cut(&s, m.fd, &none), 0);
 			}
@@ -1799,7 +1963,7 @@ static int on_race_event(void *ctx, void *data, size_t len)
  * server on two CPUs at once, flow by flow; return the events seen. */
 static int race_flows(uint8_t cf, uint8_t sf, struct race_events *re, __u64 *c)
 {
-	struct closetrace *saved = F.skel, *sk;
+	struct closetrace *sk;
 	struct ring_buffer *rb;
 	pthread_barrier_t bar;
 	pthread_t th[2];
@@ -1813,8 +1977,10 @@ static int race_flows(uint8_t cf, uint8_t sf, struct race_events *re, __u64 *c)
 	sk = load_opts(1, 1, 1 << 20, 0);
 	assert_non_null(sk);
 	rb = ring_buffer__new(bpf_map__fd(sk->maps.events), on_race_event, re, NULL);
+	if (!rb)
+		ct_unload(sk);
 	assert_non_null(rb);
-	F.skel = sk;
+	use(sk, rb);
 	for (int i = 0; i < RACE_FLOWS; i++) {
 		conn_init(&cn, &v, 0);
 		snprintf(cn.c_ip, sizeof(cn.c_ip), "10.%d.%d.1", i / 250, i % 250);
@@ -1832,11 +1998,9 @@ static int race_flows(uint8_t cf, uint8_t sf, struct race_events *re, __u64 *c)
 	pthread_barrier_destroy(&bar);
 	assert_int_equal(r[0].failures + r[1].failures, 0);
 	re->n = 0;
-	ring_buffer__consume(rb);
+	ring_buffer__consume(F.rb);
 	counters(c);
-	F.skel = saved;
-	ring_buffer__free(rb);
-	ct_unload(sk);
+	swap_back();
 	return re->n;
 }
 
@@ -2295,7 +2459,7 @@ static void add(const char *name, test_fn fn, const void *st)
 {
 	snprintf(names[ntests], sizeof(names[ntests]), "%s", name);
 	tests[ntests] = (struct CMUnitTest){
-		.name = names[ntests], .test_func = fn, .setup_func = reset,
+		.name = names[ntests], .test_func = fn, .setup_func = setup, .teardown_func = teardown,
 		.initial_state = (void *)st,
 	};
 	ntests++;
@@ -2370,9 +2534,11 @@ int main(void)
 	add("assured midstream", t_assured_midstream, NULL);
 	add("take race re-created", t_take_race, NULL);
 	add("storm summary past the rate", t_storm_summary, NULL);
-	add("scan drains 1M expiring", t_scan_drains, NULL);
+	add("scan drains 1M expiring", t_scan_drains, &scan_kernel);
+	add("scan drains 1M expiring, forced fallback", t_scan_drains, &scan_forced);
 	add("scan by slices", t_scan_slices, NULL);
-	add("scan by slices, the kernel's cut", t_scan_slices, &v4_xdp);
+	add("scan by slices, the kernel's cut", t_scan_slices, &scan_kernel);
+	add("scan by slices, forced fallback", t_scan_slices, &scan_forced);
 	add("the kernel's cut decides as user space", t_scan_cut_same, NULL);
 	add("race fin-fin two-cpus", t_race_fin_fin, NULL);
 	add("race rst-rst two-cpus", t_race_rst_rst, NULL);
@@ -2382,5 +2548,5 @@ int main(void)
 	add("verifier-log shown at -v", t_verifier_log_at_v, NULL);
 	add("verifier-log hidden without -v", t_verifier_log_quiet, NULL);
 
-	return _cmocka_run_group_tests("bpf", tests, ntests, group_setup, group_teardown);
+	return _cmocka_run_group_tests("bpf", tests, ntests, NULL, group_teardown);
 }

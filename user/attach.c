@@ -20,6 +20,7 @@
 
 #include "attach.h"
 #include "closetrace.h"
+#include "kfeatures.h"
 #include "identify.h"
 #include "log.h"
 #include "options.h"
@@ -170,9 +171,11 @@ int ct_attach_tc(struct ct_iface *ifc, int prog_fd, char *err, size_t errlen)
 		return -1;
 	}
 
-	/* CLOSETRACE_TC_NETLINK=1: the classic path even where tcx exists (tests, debugging) */
-	if (getenv("CLOSETRACE_TC_NETLINK") && !strcmp(getenv("CLOSETRACE_TC_NETLINK"), "1"))
+	/* CLOSETRACE_DISABLE=tcx: the classic path even where tcx exists */
+	if (ct_feature_off(CT_FEAT_TCX)) {
+		pr_info("%s: CLOSETRACE_DISABLE turns tcx off; using netlink tc\n", ifc->name);
 		return attach_tc_netlink(ifc, prog_fd, err, errlen);
+	}
 	ifc->tcx[0] = bpf_link_create(prog_fd, ifc->ifindex, CT_BPF_TCX_INGRESS, &first);
 	if (ifc->tcx[0] < 0) {
 		int e = errno;

@@ -13,6 +13,7 @@
 
 #include "closetrace.h"
 #include "closetrace.skel.h"
+#include "kfeatures.h"
 #include "loader.h"
 #include "log.h"
 #include "options.h"
@@ -38,35 +39,63 @@ static int prog_line(struct bpf_program *prog)
 	return 0;
 }
 
+#define OFF "CLOSETRACE_DISABLE turns it off"
+
+/* One optional feature: its name, accepted / refused / absent / off, and what that means. */
+static void feature_line(enum ct_feature f, const char *state, const char *what)
+{
+	printf("feature      %-10s %-9s %s\n", ct_feature_name(f), state, what);
+}
+
+/* Refused, absent or off: the line says what users get instead. */
+static void fallback_line(enum ct_feature f, const char *state, const char *why)
+{
+	char what[512];
+
+	snprintf(what, sizeof(what), "%s: %s", why, ct_feature_fallback(f));
+	feature_line(f, state, what);
+}
+
 /*
  * The reset tracepoints: what the kernel's BTF says of them, and whether their programs
  * load. Their absence is no failure: closes are still told, only without reasons.
+ * Returns the programs' line status (-1: a program's information could not be read) and
+ * counts a fallback in *@degraded.
  */
-static int check_resets(struct closetrace *skel, const struct ct_load_opts *base)
+static int check_resets(struct closetrace *skel, const struct ct_load_opts *base,
+			int *degraded)
 {
 	struct ct_load_opts lo = *base;
 	struct ct_reasons r;
 	struct resets *rs;
-	char err[256];
+	char err[256], what[256];
 	int ret = 0;
 
-	if (ct_reasons_probe(&r, err, sizeof(err))) {
-		printf("resets       %s\n", err);
+	if (ct_feature_off(CT_FEAT_RESETS)) {
+		fallback_line(CT_FEAT_RESETS, "off", OFF);
+		++*degraded;
 		return 0;
 	}
-	if (r.reason_arg)
-		printf("resets       tcp_send_reset with %d reasons named in BTF%s\n", r.nnames,
-		       r.receive_reset ? ", tcp_receive_reset" : "");
-	else
-		printf("resets       tcp_send_reset without reasons (before 6.10): socket states "
-		       "only%s\n", r.receive_reset ? ", tcp_receive_reset" : "");
+	if (ct_reasons_probe(&r, err, sizeof(err))) {
+		fallback_line(CT_FEAT_RESETS, "absent", err);
+		++*degraded;
+		return 0;
+	}
 	lo.progs |= CT_PROG_RESET;
 	lo.reasons = &r;
 	rs = ct_load_resets(skel, &lo, err, sizeof(err));
 	if (!rs) {
-		pr_warn("%s\n", err);
-		return -1;
+		fallback_line(CT_FEAT_RESETS, "refused", err);
+		++*degraded;
+		return 0;
 	}
+	if (r.reason_arg)
+		snprintf(what, sizeof(what), "tcp_send_reset with %d reasons named in BTF%s",
+			 r.nnames, r.receive_reset ? ", tcp_receive_reset" : "");
+	else
+		snprintf(what, sizeof(what), "tcp_send_reset without reasons (before 6.10): "
+			 "socket states only%s", r.receive_reset ? ", tcp_receive_reset" : "");
+	feature_line(CT_FEAT_RESETS, "accepted", what);
 	ret |= prog_line(rs->progs.ct_send_reset);
 	if (r.receive_reset)
 		ret |= prog_line(rs->progs.ct_receive_reset);
@@ -75,21 +104,44 @@ static int check_resets(struct closetrace *skel, const struct ct_load_opts *base
 }
 
 /* The expiry scans' first cut in the kernel: optional, whole-table reads without it. */
-static int check_scan(struct closetrace *skel)
+static int check_scan(struct closetrace *skel, int *degraded)
 {
 	struct scan *sc;
 	struct bpf_link *link;
 	char err[256];
-	int ret;
+	int ret, e;
 
 	link = ct_load_scan(bpf_map__fd(skel->maps.flows), &sc, err, sizeof(err));
 	if (!link) {
-		printf("expiry scan  whole-table reads: %s\n", err);
+		e = errno;
+		if (e == ECANCELED)
+			fallback_line(CT_FEAT_SCAN_ITER, "off", OFF);
+		else
+			fallback_line(CT_FEAT_SCAN_ITER, e == ENOENT ? "absent" : "refused", err);
+		++*degraded;
 		return 0;
 	}
+	feature_line(CT_FEAT_SCAN_ITER, "accepted",
+		     "expiry scans read only the flows that may go (a map iterator)");
 	ret = prog_line(sc->progs.ct_scan_cut);
 	ct_unload_scan(link, sc);
 	return ret;
+}
+
+/* tcx links: asked of the kernel's BTF, since a link needs an interface to be made on. */
+static void check_tcx(int *degraded)
+{
+	int tcx = ct_probe_tcx();
+
+	if (ct_feature_off(CT_FEAT_TCX))
+		fallback_line(CT_FEAT_TCX, "off", OFF);
+	else if (tcx == 1)
+		feature_line(CT_FEAT_TCX, "accepted", "tc programs attach as tcx links, first in "
+			     "line, gone with the process");
+	else
+		fallback_line(CT_FEAT_TCX, "absent", tcx ? "no kernel BTF to tell" :
+			      "this kernel has no tcx links (before 6.6)");
+	*degraded += ct_feature_off(CT_FEAT_TCX) || tcx != 1;
 }
 
 static int run_check(struct ct_config *c)
@@ -100,10 +152,17 @@ static int run_check(struct ct_config *c)
 	struct closetrace *skel;
 	struct utsname uts;
 	char err[256];
-	int ret = 0;
+	int ret = 0, degraded = 0;
 
 	if (!uname(&uts))
 		printf("kernel       %s %s\n", uts.release, uts.machine);
+	if (!ct_probe_bpf_loop()) {
+		/* the packet programs cannot load: say why before the loader's error */
+		printf("needs        bpf_loop (Linux %s or later): missing\n", CT_MIN_KERNEL);
+		pr_warn("this kernel is too old for closetrace: it needs Linux %s or later "
+			"(bpf_loop)\n", CT_MIN_KERNEL);
+		return 1;
+	}
 	skel = ct_load(&lo, err, sizeof(err));
 	if (!skel) {
 		pr_warn("%s\n", err);
@@ -111,8 +170,9 @@ static int run_check(struct ct_config *c)
 	}
 	ret |= prog_line(skel->progs.ct_xdp);
 	ret |= prog_line(skel->progs.ct_tc);
-	ret |= check_resets(skel, &lo);
-	ret |= check_scan(skel);
+	check_tcx(&degraded);
+	ret |= check_resets(skel, &lo, &degraded);
+	ret |= check_scan(skel, &degraded);
 	printf("flow entry   key %zu B + value %zu B = %zu B; table of %u flows, %.1f MiB\n",
 	       sizeof(struct ct_flow_key), sizeof(struct ct_flow),
 	       sizeof(struct ct_flow_key) + sizeof(struct ct_flow),
@@ -120,7 +180,13 @@ static int run_check(struct ct_config *c)
 	       ct_table_bytes((long)bpf_map__max_entries(skel->maps.flows)) / 1048576);
 	printf("ring buffer  %u KiB, event %zu B\n", bpf_map__max_entries(skel->maps.events) / 1024,
 	       sizeof(struct ct_event));
-	printf("result       %s\n", ret ? "loaded, but program information is incomplete" : "ok");
+	if (ret)
+		printf("result       loaded, but program information is incomplete\n");
+	else if (degraded)
+		printf("result       ok, without %d optional feature%s: closetrace runs, as the "
+		       "feature lines say\n", degraded, degraded > 1 ? "s" : "");
+	else
+		printf("result       ok, every feature\n");
 	ct_unload(skel);
 	return ret ? 1 : 0;
 }

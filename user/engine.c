@@ -14,6 +14,7 @@
 #include "closetrace.h"
 #include "closetrace.skel.h"
 #include "engine.h"
+#include "kfeatures.h"
 #include "inproc.h"
 #include "loader.h"
 #include "log.h"
@@ -103,8 +104,13 @@ static int open_bpf(struct ct_engine *e, const struct ct_load_opts *o, char *err
 	if (e->scan_link) {
 		e->cut_link_fd = bpf_link__fd(e->scan_link);
 		e->cut = &e->scan_skel->bss->scan_params;
-	} else {
+		pr_info("expiry scans go through the kernel's cut (a map iterator)\n");
+	} else if (errno == ECANCELED || ct_probe_map_iter()) {
+		/* what this kernel, or the user, chose: closetrace check names it */
 		pr_info("expiry scans read the whole flow table: %s\n", why);
+	} else {
+		/* the kernel takes iterators but not ours: a defect to report, not a setting */
+		pr_warn("expiry scans read the whole flow table: %s\n", why);
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "closetrace.h"
 #include "closetrace.skel.h"
+#include "kfeatures.h"
 #include "live.h"
 #include "loader.h"
 #include "log.h"
@@ -112,6 +113,11 @@ static void want_reasons(struct ct_live *l, struct ct_load_opts *lo)
 {
 	char err[256];
 
+	if (ct_feature_off(CT_FEAT_RESETS)) {
+		pr_info("CLOSETRACE_DISABLE turns the reset tracepoints off: reset reasons show "
+			"as -\n");
+		return;
+	}
 	if (ct_reasons_probe(&l->reasons, err, sizeof(err))) {
 		pr_info("%s\n", err);
 		return;

@@ -16,6 +16,7 @@
 #include "closetrace.h"
 #include "closetrace.skel.h"
 #include "engine.h"
+#include "kfeatures.h"
 #include "resets.skel.h"
 #include "ct_expiry.h"
 #include "scan.skel.h"
@@ -36,8 +37,8 @@ static void load_error(int err, __u32 flows, char *buf, size_t len)
 		snprintf(buf, len, "the kernel refused the BPF program (%s); run with -v to see the "
 			 "verifier's log", strerror(err));
 	else if (err == ENOSYS || err == EOPNOTSUPP)
-		snprintf(buf, len, "this kernel has no BPF support for closetrace (needs >= 5.15 "
-			 "with CONFIG_BPF_SYSCALL)");
+		snprintf(buf, len, "this kernel has no BPF support for closetrace (needs Linux "
+			 CT_MIN_KERNEL " or later with CONFIG_BPF_SYSCALL)");
 	else
 		snprintf(buf, len, "loading the BPF object failed: %s", strerror(err));
 }
@@ -169,21 +170,43 @@ struct bpf_link *ct_load_scan(int flows_fd, struct scan **out, char *err, size_t
 {
 	LIBBPF_OPTS(bpf_iter_attach_opts, ao);
 	union bpf_iter_link_info li = { .map = { .map_fd = (__u32)flows_fd } };
-	struct scan *sc = scan__open_and_load();
 	struct bpf_link *link;
+	struct scan *sc;
+	int ret;
 
 	*out = NULL;
+	if (ct_feature_off(CT_FEAT_SCAN_ITER)) {
+		snprintf(err, errlen, "CLOSETRACE_DISABLE turns the scan iterator off");
+		errno = ECANCELED;
+		return NULL;
+	}
+	/* the kernel's verdict on iterators first: ours is then loaded only where it may be */
+	ret = ct_probe_map_iter();
+	if (ret) {
+		snprintf(err, errlen, "%s", ret == -ENOENT ?
+			 "this kernel has no map iterators (or no BTF)" :
+			 "the kernel refuses map iterators");
+		snprintf(err + strlen(err), errlen - strlen(err), " (%s)", strerror(-ret));
+		errno = -ret;
+		return NULL;
+	}
+	sc = scan__open_and_load();
 	if (!sc) {
-		snprintf(err, errlen, "the kernel refused the scan iterator (%s)", strerror(errno));
+		ret = errno;
+		snprintf(err, errlen, "the kernel refused closetrace's scan iterator (%s; -v shows "
+			 "why)", strerror(ret));
+		errno = ret;
 		return NULL;
 	}
 	ao.link_info = &li;
 	ao.link_info_len = sizeof(li);
 	link = bpf_program__attach_iter(sc->progs.ct_scan_cut, &ao);
 	if (!link) {
+		ret = errno;
 		snprintf(err, errlen, "cannot attach the scan iterator to the flow table (%s)",
-			 strerror(errno));
+			 strerror(ret));
 		scan__destroy(sc);
+		errno = ret;
 		return NULL;
 	}
 	*out = sc;

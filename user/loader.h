@@ -59,8 +59,10 @@ struct bpf_link;
 /*
  * The kernel's first cut of expiry passes (scan.bpf.c), loaded and attached as an
  * iterator over @flows_fd: the link, with *@out the object (its .bss holds the cut's
- * parameters). NULL with @err holding one sentence when this kernel cannot: no BTF, or no
- * map iterators; user space then reads the whole table.
+ * parameters). NULL with @err holding one sentence, and errno set, when it is not to be had:
+ * ECANCELED where CLOSETRACE_DISABLE turns it off; the kernel's error where it refuses map
+ * iterators (ct_probe_map_iter(): ENOENT without BTF); else why ours was refused. User
+ * space then reads the whole table.
  */
 struct bpf_link *ct_load_scan(int flows_fd, struct scan **out, char *err, size_t errlen);
 void ct_unload_scan(struct bpf_link *link, struct scan *sc);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kfeatures.h"
 #include "log.h"
 #include "options.h"
 
@@ -37,6 +38,15 @@ int main(int argc, char **argv)
 	/* -v counts before and after the command's name alike */
 	verbose = top.verbose + c.verbose;
 	ct_log_init(verbose);
+	{
+		char err[256];
+
+		if (ct_features_check_env(err, sizeof(err))) {
+			pr_warn("%s\n", err);
+			ct_config_free(&c);
+			return 2;
+		}
+	}
 	r = cmd->run(&c);
 	ct_config_free(&c);
 	return r;

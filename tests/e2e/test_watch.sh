@@ -279,7 +279,7 @@ qdiscs() { ip netns exec "$NS_M" tc qdisc show dev "$1" | grep -c clsact; }
 t_netlink() {
 	ip -n "$NS_M" link add v0 type veth peer name v1 && ip -n "$NS_M" link set v0 up &&
 		ip -n "$NS_M" link set v1 up || return 1
-	CLOSETRACE_TC_NETLINK=1 start_watch nl "$NS_M" -i v0 || return 1
+	CLOSETRACE_DISABLE=tcx start_watch nl "$NS_M" -i v0 || return 1
 	grep -q "attached through netlink tc (clsact added)" "$d/nl.err" || return 1
 	[ "$(ip netns exec "$NS_M" tc filter show dev v0 ingress | grep -c 'ct_tc')" = 1 ] ||
 		return 1
@@ -288,13 +288,13 @@ t_netlink() {
 	[ "$(qdiscs v0)" = 0 ] || { echo "clsact left behind"; return 1; }
 	# a qdisc that was there before stays; only the filters go
 	ip netns exec "$NS_M" tc qdisc add dev v0 clsact
-	CLOSETRACE_TC_NETLINK=1 start_watch nl2 "$NS_M" -i v0 || return 1
+	CLOSETRACE_DISABLE=tcx start_watch nl2 "$NS_M" -i v0 || return 1
 	kill -INT $WPID
 	wait $WPID || return 1
 	[ "$(qdiscs v0)" = 1 ] &&
 		[ -z "$(ip netns exec "$NS_M" tc filter show dev v0 ingress)" ] || return 1
 	# a killed instance leaves its filters: cleanup removes them
-	CLOSETRACE_TC_NETLINK=1 start_watch nl3 "$NS_M" -i v0 || return 1
+	CLOSETRACE_DISABLE=tcx start_watch nl3 "$NS_M" -i v0 || return 1
 	kill -KILL $WPID
 	wait $WPID 2>/dev/null
 	ip netns exec "$NS_M" "$CT" watch -i v0 2>"$d/nl4.err"
