@@ -155,7 +155,8 @@ static int run_check(struct ct_config *c)
 	int ret = 0, degraded = 0;
 
 	if (!uname(&uts))
-		printf("kernel       %s %s\n", uts.release, uts.machine);
+		printf("kernel       %s %s (closetrace needs " CT_MIN_KERNEL " or later)\n",
+		       uts.release, uts.machine);
 	if (!ct_probe_bpf_loop()) {
 		/* the packet programs cannot load: say why before the loader's error */
 		printf("needs        bpf_loop (Linux %s or later): missing\n", CT_MIN_KERNEL);
@@ -203,8 +204,9 @@ const struct ct_command ct_cmd_check = {
 		"Loads closetrace's BPF programs, without attaching them, and reports what this\n"
 		"kernel accepted: program sizes, verified instructions, the flow table's memory,\n"
 		"and whether the kernel's BTF shows the reset tracepoints and their reasons.\n"
-		"Needs root (or CAP_BPF and CAP_PERFMON). With -v, a refusal shows the verifier's\n"
-		"log.",
+		"Each optional kernel feature (tcx, resets, scan-iter) is named, accepted or not,\n"
+		"with what closetrace does without it. Needs Linux " CT_MIN_KERNEL " or later, and root\n"
+		"(or CAP_BPF and CAP_PERFMON). With -v, a refusal shows the verifier's log.",
 	.groups = check_groups,
 	.max_args = 0,
 	.examples = (const char *const[]){

@@ -53,6 +53,7 @@
 #include "writer.h"
 #include "pkt.h"
 #include "scan.skel.h"
+#include "kfeatures.h"
 
 static __u64 now_ns(void)
 {
@@ -371,6 +372,13 @@ static void scan_one_way(__u32 n, int cut)
 		die("set up");
 	if (cut) {
 		link = ct_load_scan(m.fd, &sc, err, sizeof(err));
+		/* where the kernel refuses iterators (or they are off), the row says so */
+		if (!link && (ct_feature_off(CT_FEAT_SCAN_ITER) || ct_probe_map_iter())) {
+			printf("scan %s %u refused %s\n", how, n, err);
+			ct_scanner_free(&s);
+			ct_unload(sk);
+			return;
+		}
 		if (!link)
 			die(err);
 		if (ct_scanner_use_cut(&s, bpf_link__fd(link), &sc->bss->scan_params))

@@ -114,6 +114,14 @@ config() {	# config NAME: put NAME on g1
 	ct-xdp) ip netns exec $R "$CT" -v watch -i g1 --mode xdp --xdp-mode native -o json \
 			--table-size 2097152 >/dev/null 2>"$out/w" & WPID=$!
 		wait_for "$out/w" watching 10 || cfg_failed "$1" w ;;
+	# the same with the expiry scans' fallback forced: batched lookups of every entry
+	ct-tc-lookups) ip netns exec $R env CLOSETRACE_DISABLE=scan-iter "$CT" -v watch -i g1 \
+			-o json --table-size 2097152 >/dev/null 2>"$out/w" & WPID=$!
+		wait_for "$out/w" watching 10 || cfg_failed "$1" w ;;
+	ct-xdp-lookups) ip netns exec $R env CLOSETRACE_DISABLE=scan-iter "$CT" -v watch -i g1 \
+			--mode xdp --xdp-mode native -o json --table-size 2097152 >/dev/null \
+			2>"$out/w" & WPID=$!
+		wait_for "$out/w" watching 10 || cfg_failed "$1" w ;;
 	# the same with the default table (131072 flows), as a user watching 10K flows runs it
 	ct-tc-d) ip netns exec $R "$CT" -v watch -i g1 -o json >/dev/null 2>"$out/w" & WPID=$!
 		wait_for "$out/w" watching 10 || cfg_failed "$1" w ;;
@@ -131,7 +139,16 @@ config() {	# config NAME: put NAME on g1
 		ip netns exec $R "$B" table g1 "${m#*-}" "${m%%-*}" $n 2>"$out/m" & MPID=$!
 		wait_for "$out/m" attached 20 || cfg_failed "$1" m ;;
 	esac
+	# which way watch's expiry scans went (the kernel's cut, or batched lookups)
+	case $1 in ct-*)
+		if grep -q "expiry scans go through the kernel's cut" "$out/w"; then
+			SCANS[$1]=cut
+		else
+			SCANS[$1]=lookups
+		fi ;;
+	esac
 }
+declare -A SCANS
 # this VM's rate moves by +-30 % from run to run: configurations are interleaved, each
 # measured REPS times, and the median kept
 declare -A RUNS MPPS
@@ -139,14 +156,16 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print v[int((NR
 if want live; then
 say "live packet rate ($PKTS frames per run, median of $REPS interleaved runs)"
 for ((rep = 0; rep < REPS; rep++)); do
-	for cfg in none tc-floor tcpdump ct-tc ct-tc-d map40-tc map40-tc-d map16-tc map16-tc-d \
+	for cfg in none tc-floor tcpdump ct-tc ct-tc-lookups ct-tc-d map40-tc map40-tc-d map16-tc map16-tc-d \
 		mapslots-tc mapslots-tc-d maphot-tc maphot-tc-d mapsets-tc mapsets-tc-d xdp-floor \
-		ct-xdp ct-xdp-d map40-xdp map40-xdp-d map16-xdp map16-xdp-d mapslots-xdp \
+		ct-xdp ct-xdp-lookups ct-xdp-d map40-xdp map40-xdp-d map16-xdp map16-xdp-d mapslots-xdp \
 		mapslots-xdp-d maphot-xdp maphot-xdp-d mapsets-xdp mapsets-xdp-d; do
 		config $cfg
 		for f in 1 10000 1000000; do
 			# a million flows do not fit the default table
 			[[ $cfg == *-d && $f == 1000000 ]] && continue
+			# the scans' fallback matters with many flows only
+			[[ $cfg == *-lookups && $f != 1000000 ]] && continue
 			# the map alone: at its watch's size, a 2M table only where watch needs it
 			[[ $cfg == map* && $cfg != *-d && $f != 1000000 ]] && continue
 			RUNS[$cfg.$f]="${RUNS[$cfg.$f]:-} $(live $f)"
@@ -164,6 +183,17 @@ for f in 1 10000 1000000; do
 		"${MPPS[tc-floor.$f]}" "$(ratio "${MPPS[tcpdump.$f]}" "${MPPS[tc-floor.$f]}")"
 	row "Mpps $f flows: xdp (xdp floor)" "${MPPS[ct-xdp.$f]}" "${MPPS[xdp-floor.$f]}" \
 		"$(ratio "${MPPS[ct-xdp.$f]}" "${MPPS[xdp-floor.$f]}")"
+	if [ "$f" = 1000000 ]; then
+		# watch's expiry scans both ways: the kernel's cut where it loads, batched lookups
+		for h in tc xdp; do
+			row "  $h, expiry scans by ${SCANS[ct-$h]:-?} (as run)" \
+				"${MPPS[ct-$h.$f]}" "${MPPS[$h-floor.$f]}" \
+				"$(ratio "${MPPS[ct-$h.$f]}" "${MPPS[$h-floor.$f]}")"
+			row "  $h, expiry scans by ${SCANS[ct-$h-lookups]:-?} (forced)" \
+				"${MPPS[ct-$h-lookups.$f]}" "${MPPS[$h-floor.$f]}" \
+				"$(ratio "${MPPS[ct-$h-lookups.$f]}" "${MPPS[$h-floor.$f]}")"
+		done
+	fi
 	if [ "$f" != 1000000 ]; then
 		row "Mpps $f flows: tc, default table" "${MPPS[ct-tc-d.$f]}" \
 			"${MPPS[tc-floor.$f]}" "$(ratio "${MPPS[ct-tc-d.$f]}" "${MPPS[tc-floor.$f]}")"
@@ -424,9 +454,17 @@ for n in 100000 1000000; do
 		k=$(awk -v h=$how '$2 == h && $4 == "keep" {print $5}' "$out/scan")
 		e=$(awk -v h=$how '$2 == h && $4 == "expire" {print $5}' "$out/scan")
 		read -r sl smax < <(awk -v h=$how '$2 == h && $4 == "slices" {print $5, $6}' "$out/scan")
+		refused=$(awk -v h=$how '$2 == h && $4 == "refused" {$1 = $2 = $3 = $4 = ""; print}' \
+			"$out/scan" | sed 's/^ *//')
 		if [ $how = batch ]; then
 			row "scan ms at $n flows, every entry read: kept / expired" "$k" "$e" ""
-			row "  (top, --final, kernels without map iterators)" "" "" ""
+			row "  (top, --final, and watch where the kernel refuses map iterators" "" "" ""
+			row "   or CLOSETRACE_DISABLE=scan-iter)" "" "" ""
+			row "  watch's ticks so: slices a pass / longest ms" "$sl" "$smax" ""
+			row "  whole pass, CPU share of one core at 1 scan/s" "$(awk -v k="$k" 'BEGIN{printf "%.1f%%", k/10}')" "" ""
+		elif [ -n "$refused" ]; then
+			row "scan ms at $n flows, the kernel's cut: refused" "-" "-" ""
+			row "  ($refused)" "" "" ""
 		else
 			row "scan ms at $n flows, the kernel's cut: kept / expired" "$k" "$e" ""
 			row "  whole pass, CPU share of one core at 1 scan/s" "$(awk -v k="$k" 'BEGIN{printf "%.1f%%", k/10}')" "" ""

@@ -38,3 +38,23 @@ done_testing() {
 	echo "1..$T_N"
 	[ "$T_FAIL" -eq 0 ]
 }
+
+# --- the expiry scans' two paths (CLOSETRACE_DISABLE=scan-iter forces the second) --------
+# scan_path_want [ENV...]: the path a watch takes here, by `closetrace check` (run with ENV):
+# "cut" where the kernel takes closetrace's map iterator, else "lookups"
+scan_path_want() {
+	local state
+	state=$(env "$@" "${CT:?}" check 2>/dev/null | awk '$1 == "feature" && $2 == "scan-iter" {print $3}')
+	[ "$state" = accepted ] && echo cut || echo lookups
+}
+
+# scan_path_of ERRFILE: the path a `closetrace -v watch` says its expiry scans took
+scan_path_of() {
+	if grep -q "expiry scans go through the kernel's cut" "$1"; then
+		echo cut
+	elif grep -q "expiry scans read the whole flow table" "$1"; then
+		echo lookups
+	else
+		echo none
+	fi
+}

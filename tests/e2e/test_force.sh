@@ -104,7 +104,7 @@ t_replace_race() {
 	[ $rc = 1 ] && [ "$second" != "$first" ] && [ "$(xdp_id f0)" = "$second" ] &&
 		grep -qx "closetrace: f0: the XDP program changed while --force was replacing 'other_tool' (id $first); nothing was replaced, run again to replace the new one" \
 			"$d/race.err" &&
-		[ "$(grep -c '^closetrace: ' "$d/race.err")" = 2 ]
+		[ "$(grep -c '^closetrace: f0: ' "$d/race.err")" = 2 ]	# replacing, then changed
 }
 check "a program changed while --force replaces: refused in one sentence, the new one stays" \
 	t_replace_race

@@ -62,7 +62,9 @@ watch_run() {
 	ip netns exec "$ns" tcpdump -i "$dev" -U -w "$d/$name.pcap" tcp 2>"$d/$name.tcpdump" &
 	tpid=$!
 	wait_for "$d/$name.tcpdump" "listening on" 10 || return 1
-	ip netns exec "$ns" "$CT" -v watch -i "$dev" -o json --all --syn-timeout $SYN_TIMEOUT \
+	# CT_ENV: settings of this run (CLOSETRACE_DISABLE=scan-iter)
+	ip netns exec "$ns" env ${CT_ENV:-} "$CT" -v watch -i "$dev" -o json --all \
+		--syn-timeout $SYN_TIMEOUT \
 		--idle-timeout $IDLE_TIMEOUT "$@" >"$d/$name.json" 2>"$d/$name.err" &
 	wpid=$!
 	wait_for "$d/$name.err" "watching" 10 || { kill $tpid; return 1; }
@@ -130,14 +132,26 @@ no_leftovers() {
 	! bpftool prog show 2>/dev/null | grep -qE 'name (ct_tc|ct_xdp) '
 }
 
+# scan_path NAME WANT: the expiry scans of run NAME took path WANT (cut or lookups)
+scan_path() {
+	local got
+	got=$(scan_path_of "$d/$1.err")
+	echo "# $1: expiry scans by $got${CT_ENV:+ ($CT_ENV)}" >&3
+	[ "$got" = "$2" ]
+}
+
 # --- the close kinds, in every attach mode ---------------------------------------------
 mode_runs() {
-	local tag=$1 ns=$2 dev=$3 base
+	local tag=$1 ns=$2 dev=$3 base want
 	shift 3
 	base=$PORT
+	want=$(scan_path_want ${CT_ENV:-})
 	watch_run "$tag" "$ns" "$dev" "$@"
 	check "$tag: every close kind, IPv4 and IPv6, as events with their counts" \
 		check_events "$tag" "$base"
+	# unanswered and half-closed come from the expiry scans: by the path this machine gives
+	check "$tag: the expiry scans took the path this kernel gives ($want)" \
+		scan_path "$tag" "$want"
 	# kernel closes and those the scan decides (unanswered, half-closed) alike
 	check "$tag: every record names the interface" \
 		test "$(jq -r .iface "$d/$tag.json" | sort -u)" = "$dev"
@@ -148,6 +162,8 @@ mode_runs() {
 	check "$tag: nothing left attached after SIGINT" no_leftovers
 }
 mode_runs tc "$NS_S" s0
+# the other path of the expiry scans, forced: both are tested on every machine
+CT_ENV=CLOSETRACE_DISABLE=scan-iter mode_runs tc-lookups "$NS_S" s0
 mode_runs xdp-native "$NS_M" m1 --mode xdp --xdp-mode native
 mode_runs xdp-generic "$NS_M" m1 --mode xdp --xdp-mode generic
 

@@ -104,4 +104,22 @@ t_version() {
 }
 check "the pages carry the binary's version" t_version
 
+# One minimum kernel, said once and true: the binary's (check --help), README's
+# Requirements and closetrace(8)'s, and no other "Linux X.Y or later" that is not a
+# feature's own version.
+t_min_kernel() {
+	local min readme man others
+	min=$("$CT" check --help | grep -o 'Needs Linux [0-9.]* or later' | awk '{print $3}')
+	readme=$(grep -o '^- Linux [0-9.]* or later' "$root/README.md" | awk '{print $3}')
+	man=$(sed -n '/^REQUIREMENTS/,/^[A-Z]/p' "$d/closetrace.8.txt" | tr -s ' \n' ' ' |
+		grep -o 'Linux [0-9.]* or later' | head -1 | awk '{print $2}')
+	# any other stated minimum (">= 5.x", "needs 5.x") in the docs and the sources
+	others=$(grep -rnE '(>= ?|needs (Linux )?)[0-9]\.[0-9]+' "$root/README.md" "$root/man" \
+		"$root/user" | grep -v "$min" | grep -vi 'libbpf\|tcx\|6\.[0-9]' || true)
+	echo "# minimum kernel: binary $min, README $readme, closetrace(8) $man" >&3
+	[ -n "$min" ] && [ "$readme" = "$min" ] && [ "$man" = "$min" ] && [ -z "$others" ] ||
+		{ echo "others: $others"; return 1; }
+}
+check "one minimum kernel version in the binary, README and closetrace(8)" t_min_kernel
+
 done_testing
