@@ -26,7 +26,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 DEB_BUILD := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
 	     libpcap-dev libncurses-dev libmicrohttpd-dev libcap-ng-dev libsystemd-dev iproute2
 DEB_TEST := $(DEB_BUILD) libcmocka-dev python3 jq tcpdump tshark ethtool tmux libclang-rt-dev curl \
-	    nftables prometheus
+	    nftables prometheus procps bsdextrautils git
 
 ifeq ($(V),1)
 Q :=
@@ -44,7 +44,7 @@ endif
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 SKELS     := $(BUILD)/closetrace.skel.h $(BUILD)/resets.skel.h $(BUILD)/scan.skel.h
-TEST_SKELS := $(BUILD)/vlan_meta.skel.h $(BUILD)/reject.skel.h
+TEST_SKELS := $(BUILD)/vlan_meta.skel.h $(BUILD)/reject.skel.h $(BUILD)/iterprobe.skel.h
 
 all: $(BUILD)/closetrace
 
@@ -177,11 +177,18 @@ demo: deps-build
 	$(Q)examples/demo.sh
 
 # end-to-end helpers: the traffic driver, the VLAN tagger, programs named like closetrace's
-E2E := $(BUILD)/tests/tcpdrive $(BUILD)/bpf/vlan_tag.bpf.o $(BUILD)/bpf/impostor.bpf.o
+# and what runs on an interface, seen apart from closetrace's code (hooks), and whether the
+# kernel loads a bare map iterator (canload, iterprobe)
+E2E := $(BUILD)/tests/tcpdrive $(BUILD)/tests/hooks $(BUILD)/tests/canload \
+       $(BUILD)/bpf/vlan_tag.bpf.o $(BUILD)/bpf/impostor.bpf.o $(BUILD)/bpf/iterprobe.bpf.o
 
 $(BUILD)/tests/tcpdrive: tests/e2e/tcpdrive.c | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+$(BUILD)/tests/hooks $(BUILD)/tests/canload: $(BUILD)/tests/%: tests/e2e/%.c | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ -lbpf
 
 # shell tests: the first need no privileges; the others need root
 UNIT_SHELL_TESTS := tests/cli/test_cli.sh tests/prometheus/check.sh tests/man/test_man.sh \

@@ -3,16 +3,21 @@
 # binaries are read from their "[  PASSED  ]"/"[  FAILED  ]"/"[  SKIPPED ]" lines, shell
 # tests (*.sh) from their TAP lines ("ok", "not ok", "# SKIP"). Exit status: non-zero if a
 # test failed, a program crashed or reported nothing, or anything was skipped while
-# CLOSETRACE_REQUIRE_PRIV=1 (CI, where every privileged test must run).
+# CLOSETRACE_REQUIRE_PRIV=1 (CI, where every privileged test must run). A program that
+# runs past CLOSETRACE_TEST_TIMEOUT seconds (default 1200) is stopped and fails.
 set -u
 passed=0 failed=0 skipped=0 broken=0
+# the longest any one test program may take (CLOSETRACE_TEST_TIMEOUT, seconds)
+limit=${CLOSETRACE_TEST_TIMEOUT:-1200}
 for t in "$@"; do
 	name=${t##*/}
 	# the unit tests run twice in make test: the second time built with the sanitizers
 	case $t in */asan/*) name="$name (ASan+UBSan)" ;; esac
 	echo "== $name"
-	out=$("$t" 2>&1)
+	# a test that hangs (a wait on a process that never ends) fails, and the run goes on
+	out=$(timeout -k 10 "$limit" "$t" 2>&1)
 	rc=$?
+	[ "$rc" = 124 ] && out+=$'\n'"run.sh: $name did not end within $limit s; stopped"
 	printf '%s\n' "$out"
 	case $t in
 	*.sh)

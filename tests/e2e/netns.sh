@@ -108,7 +108,7 @@ ns_start() {
 		2>"$d/$name.err" &
 	WPID=$!
 	NS_PIDS+=("$WPID")
-	wait_for "$d/$name.err" "watching " 5
+	wait_for "$d/$name.err" "watching " 5 && note_progs "$WPID"
 }
 
 ns_stop() {
@@ -126,3 +126,54 @@ wait_for() {
 	echo "timed out waiting for '$2' in $1" >&2
 	return 1
 }
+
+# --- what runs on an interface, seen by the tests' own helper (build/tests/hooks) ---------
+HOOKS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/tests/hooks
+# hooked NS DEV: the programs attached to DEV in NS, "HOOK ID NAME" a line (tcx, XDP, tc)
+hooked() { ip netns exec "$1" "$HOOKS" "$2"; }
+# ct_hooked NS DEV: whether a program named like closetrace's runs on DEV; where the helper
+# cannot tell, yes (so that "! ct_hooked" never passes for want of a look)
+ct_hooked() {
+	local out
+	out=$(hooked "$1" "$2") || { echo "hooks: cannot read the hooks of $2" >&2; return 0; }
+	grep -qE ' ct_(tc|xdp)$' <<<"$out"
+}
+# note_ids NS DEV: remember closetrace's programs on DEV (a watch is running there) for
+# no_leftovers; their hooks in NOTED_HOOKS (tcx-ingress, tc-ingress, xdp, ...)
+note_ids() {
+	NOTED_NS=$1 NOTED_DEV=$2
+	NOTED_IDS=$(hooked "$1" "$2" | awk '$3 ~ /^ct_(tc|xdp)$/ {print $2}' | sort -u | xargs)
+	NOTED_HOOKS=$(hooked "$1" "$2" | awk '$3 ~ /^ct_(tc|xdp)$/ {print $1}' | sort -u | xargs)
+}
+# no_leftovers: the watch noted last has left nothing: none of its programs is still
+# attached to its interface or loaded (scoped to this run: other closetraces on the
+# machine, a service or a parallel test run, do not count)
+no_leftovers() {
+	local id
+	[ -n "${NOTED_IDS:-}" ] || { echo "no closetrace program was seen attached"; return 1; }
+	ct_hooked "$NOTED_NS" "$NOTED_DEV" && { echo "still attached: $(hooked "$NOTED_NS" "$NOTED_DEV")"; return 1; }
+	for id in $NOTED_IDS; do
+		bpftool prog show id "$id" >/dev/null 2>&1 && { echo "program $id still loaded"; return 1; }
+	done
+	return 0
+}
+
+# note_progs PID: remember the BPF programs process PID holds (every descriptor's prog_id:
+# programs and links), for none_loaded
+note_progs() {
+	grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' \
+		>>"$T_DIR/progs.seen"
+}
+# none_loaded: of the programs noted, none is loaded any more (and some were noted): the
+# run's own, not every closetrace program on the machine
+none_loaded() {
+	local id n=0
+	for id in $(sort -un "$T_DIR/progs.seen" 2>/dev/null); do
+		n=$((n + 1))
+		bpftool prog show id "$id" >/dev/null 2>&1 && { echo "program $id is still loaded"; return 1; }
+	done
+	[ "$n" -gt 0 ] || { echo "no program was noted"; return 1; }
+	echo "# none of the $n programs this test's watches held is loaded" >&3
+}
+export HOOKS
+export -f hooked ct_hooked

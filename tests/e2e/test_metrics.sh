@@ -273,12 +273,12 @@ t_in_use() {
 	in_s "$CT" watch -i s0 --metrics "$PP" >"$d/inuse.out" 2>"$d/inuse.err"
 	[ $? = 1 ] && [ "$(wc -l <"$d/inuse.err")" = 1 ] &&
 		grep -q "closetrace: --metrics 127.0.0.1:$PP: the address is in use" "$d/inuse.err" &&
-		! in_s bpftool net show dev s0 | grep -q ct_tc
+		! ct_hooked "$NS_S" s0
 }
 check "an address in use: one sentence, exit 1, nothing attached" t_in_use
 t_malformed() {
 	in_s "$CT" watch -i s0 --metrics 127.0.0.1:99999 2>"$d/bad.err"
-	[ $? = 2 ] && ! in_s bpftool net show dev s0 | grep -q ct_tc
+	[ $? = 2 ] && ! ct_hooked "$NS_S" s0
 }
 check "a malformed port: exit 2, nothing attached" t_malformed
 
@@ -317,8 +317,7 @@ check "a silent client, 100 concurrent scrapes, a 1 MB request: events flow, mem
 	t_hostile
 
 t_clean() {
-	! in_s bpftool net show dev s0 | grep -q ct_tc &&
-		! bpftool prog show 2>/dev/null | grep -qE 'name (ct_tc|ct_xdp) '
+	! ct_hooked "$NS_S" s0 && none_loaded
 }
 check "nothing left attached or loaded" t_clean
 

@@ -36,7 +36,7 @@ start() {
 	shift
 	ns_start "$name" ip netns exec "$NS_S" "$@"
 }
-attached() { ip netns exec "$NS_S" bpftool net show dev s0 | grep -q ct_tc; }
+attached() { ct_hooked "$NS_S" s0; }
 # the effective capabilities of every thread of the watch, once each (a thread keeps those
 # it was born with: one started before the drop would still have them)
 capeff() { cat "/proc/$WPID"/task/*/status | awk '/^CapEff/ {print $2}' | sort -u | xargs; }
@@ -45,6 +45,20 @@ uid_of() { awk '/^Uid/ {print $2}' "/proc/$WPID/status"; }
 
 # --- least privilege ---------------------------------------------------------------------
 AS_NOBODY="setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups --inh-caps=$CAPS --ambient-caps=$CAPS"
+# closetrace check names the iterator as the kernel decides, seen apart (canload)
+t_check_iter() {
+	local state want
+	state=$("$CT" check | awk '$1 == "feature" && $2 == "scan-iter" {print $3}')
+	want=$(scan_path_want)
+	echo "# check: scan-iter $state; a bare iterator loaded apart: $want" >&3
+	{ [ "$want" = cut ] && [ "$state" = accepted ]; } ||
+		{ [ "$want" = lookups ] && [ "$state" = refused ]; } || return 1
+	[ "$(CLOSETRACE_DISABLE=scan-iter "$CT" check |
+		awk '$1 == "feature" && $2 == "scan-iter" {print $3}')" = off ]
+}
+check "closetrace check names the scan iterator as the kernel decides, and off when disabled" \
+	t_check_iter
+
 # t_unprivileged [ENV...]: the watch runs with ENV (CLOSETRACE_DISABLE=scan-iter)
 t_unprivileged() {
 	local want

@@ -99,15 +99,10 @@ check "interactive view without a terminal: a clear error" bash -c "
 
 check "batch: a reader that goes away (| head -3) ends top, status 0" bash -c "
 	ip netns exec $NS_S timeout 10 $CT top -i s0 -b -d 0.2 2>$d/head.err | head -3 >/dev/null
-	[ \${PIPESTATUS[0]} = 0 ] && ! ip netns exec $NS_S bpftool net show dev s0 | grep -q ct_tc"
+	[ \${PIPESTATUS[0]} = 0 ] && ! ct_hooked $NS_S s0"
 
-# nothing of closetrace on s0: no tc filter (netlink) nor program (bpftool; tcx links go
-# with the process)
-nothing_attached() {
-	! ip netns exec "$NS_S" bpftool net show dev s0 | grep -q ct_tc &&
-		! ip netns exec "$NS_S" tc filter show dev s0 ingress | grep -q ct_ &&
-		! ip netns exec "$NS_S" tc filter show dev s0 egress | grep -q ct_
-}
+# nothing of closetrace on s0: no tcx link, tc filter nor XDP program (build/tests/hooks)
+nothing_attached() { ! ct_hooked "$NS_S" s0; }
 
 # a thread of PID blocked writing to a pipe
 blocked_in_write() {
@@ -323,14 +318,14 @@ check "the terminal is as before (icanon, echo, isig)" bash -c "
 	sleep 0.5; [ -s $d/stty.after ] && diff $d/stty.before $d/stty.after >&2 &&
 	grep -q '^echo icanon isig' $d/stty.after"
 check "nothing is left attached to s0" bash -c "
-	! ip netns exec $NS_S bpftool net show dev s0 | grep -q ct_tc"
+	! ct_hooked $NS_S s0"
 
 # a terminal ncurses does not know: one sentence, status 1, nothing left attached
 tm send-keys -t top "TERM=no-such-term ip netns exec $NS_S $CT top -i s0; echo top-exit=\$?" Enter
 check "an unknown terminal: a clear error, status 1" screen_has "^closetrace top: cannot drive terminal 'no-such-term'" 10
 check "... status 1" screen_has '^top-exit=1$' 5
 check "... and nothing left attached to s0" bash -c "
-	! ip netns exec $NS_S bpftool net show dev s0 | grep -q ct_tc"
+	! ct_hooked $NS_S s0"
 tm send-keys -t top clear Enter
 
 # a signal instead of q: the terminal is restored too, within 1 s of the signal

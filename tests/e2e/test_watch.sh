@@ -68,6 +68,8 @@ watch_run() {
 		--idle-timeout $IDLE_TIMEOUT "$@" >"$d/$name.json" 2>"$d/$name.err" &
 	wpid=$!
 	wait_for "$d/$name.err" "watching" 10 || { kill $tpid; return 1; }
+	note_ids "$ns" "$dev"
+	note_progs $wpid
 	drive || echo "# driver failed" >&3
 	# unanswered after SYN_TIMEOUT, half-closed after IDLE_TIMEOUT, scans once a second
 	sleep $((IDLE_TIMEOUT + 3))
@@ -128,9 +130,6 @@ check_final() {
 		END { if (n != 18) { print n " flows, want 18"; bad = 1 }; exit bad }'
 }
 
-no_leftovers() {
-	! bpftool prog show 2>/dev/null | grep -qE 'name (ct_tc|ct_xdp) '
-}
 
 # scan_path NAME WANT: the expiry scans of run NAME took path WANT (cut or lookups)
 scan_path() {
@@ -189,7 +188,10 @@ start_watch() {
 	shift 2
 	ip netns exec "$ns" "$CT" -v watch "$@" >"$d/$name.out" 2>"$d/$name.err" &
 	WPID=$!
-	wait_for "$d/$name.err" "watching" 10
+	wait_for "$d/$name.err" "watching" 10 || return 1
+	note_progs $WPID
+	[ "$1" = -i ] && note_ids "$ns" "${2%%,*}"
+	return 0
 }
 
 t_second_instance() {
@@ -286,9 +288,19 @@ t_kill9() {
 	kill -KILL $WPID
 	wait $WPID 2>/dev/null
 	sleep 0.2
-	no_leftovers && ip netns exec "$NS_S" "$CT" cleanup -i s0 | grep -q "nothing to clean up"
+	echo "# attached by $NOTED_HOOKS" >&3
+	case $NOTED_HOOKS in
+	*tcx*)	# tcx links die with the process
+		no_leftovers &&
+			ip netns exec "$NS_S" "$CT" cleanup -i s0 | grep -q "nothing to clean up" ;;
+	*)	# a kernel without tcx: the netlink filters stay until cleanup removes them
+		ct_hooked "$NS_S" s0 &&
+			ip netns exec "$NS_S" "$CT" cleanup -i s0 | grep -q "s0: removed 2" &&
+			no_leftovers ;;
+	esac
 }
-check "kill -9 leaves nothing behind (tcx links die with the process)" t_kill9
+check "kill -9 leaves nothing behind (tcx links die with the process; netlink filters go with cleanup)" \
+	t_kill9
 
 # the classic netlink path, as on kernels before tcx
 qdiscs() { ip netns exec "$NS_M" tc qdisc show dev "$1" | grep -c clsact; }
@@ -330,6 +342,7 @@ t_head() {
 	ip netns exec "$NS_S" "$CT" -v watch -i s0 -o json >"$d/fifo" 2>"$d/head.err" &
 	WPID=$!
 	wait_for "$d/head.err" "watching" 10 || return 1
+	note_ids "$NS_S" s0
 	for ((i = 0; i < 20; i++)); do
 		kill -0 $WPID 2>/dev/null || break
 		ip netns exec "$NS_C" "$DRIVE" client refused "$S4" $((45001 + i)) || return 1
@@ -352,6 +365,7 @@ t_stalled() {
 		2>"$d/stall.err" &
 	WPID=$!
 	wait_for "$d/stall.err" "watching" 10 || return 1
+	note_ids "$NS_S" s0
 	# 200 refusals, about 580 bytes of JSON each: well past the pipe's 64 KiB
 	for ((i = 0; i < 200; i++)); do
 		ip netns exec "$NS_C" "$DRIVE" client refused "$S4" $((46001 + i)) || return 1
