@@ -26,7 +26,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 DEB_BUILD := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
 	     libpcap-dev libncurses-dev libmicrohttpd-dev libcap-ng-dev libsystemd-dev iproute2
 DEB_TEST := $(DEB_BUILD) libcmocka-dev python3 jq tcpdump tshark ethtool tmux libclang-rt-dev curl \
-	    nftables prometheus procps bsdextrautils git
+	    nftables prometheus procps bsdextrautils git qemu-system-x86 busybox-static cpio
 
 ifeq ($(V),1)
 Q :=
@@ -198,7 +198,7 @@ SHELL_TESTS := $(UNIT_SHELL_TESTS) tests/cli/test_replay.sh tests/cli/test_engin
 	       tests/e2e/test_force.sh \
 	       tests/e2e/test_top.sh tests/e2e/test_reasons.sh tests/e2e/test_metrics.sh \
 	       tests/e2e/test_flood.sh tests/e2e/test_service.sh tests/pkg/test_deb.sh \
-	       tests/fuzz/run.sh
+	       tests/vm/test_iter_kernel.sh tests/fuzz/run.sh
 
 # a sanitizer report names the line it comes from, and how it got there
 SAN_ENV := UBSAN_OPTIONS=print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1

@@ -2592,5 +2592,8 @@ int main(void)
 	add("verifier-log shown at -v", t_verifier_log_at_v, NULL);
 	add("verifier-log hidden without -v", t_verifier_log_quiet, NULL);
 
+	/* CT_TEST_FILTER: the tests whose names match (cmocka's * and ?), as tests/vm runs */
+	if (getenv("CT_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("CT_TEST_FILTER"));
 	return _cmocka_run_group_tests("bpf", tests, ntests, NULL, group_teardown);
 }

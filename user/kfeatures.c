@@ -76,13 +76,16 @@ static int unknown_name(const char *name, size_t len, void *ctx)
 {
 	struct unknown *u = ctx;
 
-	for (int f = 0; f < CT_FEAT_MAX; f++)
+	char known[128] = "";
+
+	for (int f = 0; f < CT_FEAT_MAX; f++) {
 		if (strlen(feats[f].name) == len && !strncmp(name, feats[f].name, len))
 			return 0;
-	snprintf(u->err, u->errlen, "CLOSETRACE_DISABLE: no feature is called '%.*s' (there "
-		 "are %s, %s and %s)", (int)(len > 32 ? 32 : len), name,
-		 feats[CT_FEAT_TCX].name, feats[CT_FEAT_RESETS].name,
-		 feats[CT_FEAT_SCAN_ITER].name);
+		snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
+			 f ? ", " : "", feats[f].name);
+	}
+	snprintf(u->err, u->errlen, "CLOSETRACE_DISABLE: no feature is called '%.*s' (known: "
+		 "%s)", (int)(len > 32 ? 32 : len), name, known);
 	return -1;
 }
 

@@ -148,4 +148,17 @@ t_escaped() {
 }
 check "an interface or command name holding ESC is printed escaped" t_escaped
 
+# CLOSETRACE_DISABLE: known names pass (any order, commas), an unknown one is an error
+# naming the known ones, before the command runs
+t_disable_env() {
+	CLOSETRACE_DISABLE=scan-iter,tcx "$CT" help >/dev/null || return 1
+	CLOSETRACE_DISABLE=resets, "$CT" help >/dev/null || return 1
+	CLOSETRACE_DISABLE=tcx,scan-iterator "$CT" help >/dev/null 2>"$d/dis.err"
+	[ $? = 2 ] && [ "$(wc -l <"$d/dis.err")" = 1 ] &&
+		grep -qx "closetrace: CLOSETRACE_DISABLE: no feature is called 'scan-iterator' (known: tcx, resets, scan-iter)" \
+			"$d/dis.err"
+}
+check "CLOSETRACE_DISABLE takes the features' names, and refuses others in one sentence" \
+	t_disable_env
+
 done_testing
