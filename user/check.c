@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/utsname.h>
 
 #include <bpf/bpf.h>
@@ -17,6 +18,7 @@
 #include "loader.h"
 #include "log.h"
 #include "options.h"
+#include "output.h"
 #include "reasons_btf.h"
 #include "resets.skel.h"
 #include "ct_expiry.h"
@@ -144,6 +146,44 @@ static void check_tcx(int *degraded)
 	*degraded += ct_feature_off(CT_FEAT_TCX) || tcx != 1;
 }
 
+/* The interfaces given (-i) exist: 0, or -1 after naming the first that does not. */
+static int ifaces_exist(const struct ct_config *c)
+{
+	char name[64];
+
+	for (int i = 0; i < c->nifaces; i++)
+		if (!if_nametoindex(c->ifaces[i])) {
+			ct_text_escape(c->ifaces[i], name, sizeof(name));
+			pr_warn("%s: no such interface\n", name);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * Native XDP on the interfaces given (-i): what their drivers say, without attaching
+ * anything (a native attach can reset a NIC's queues). Where only generic XDP runs,
+ * watch --mode xdp still works, at more cost a packet.
+ */
+static void check_xdp(const struct ct_config *c)
+{
+	for (int i = 0; i < c->nifaces; i++) {
+		char name[64];
+		int native = ct_probe_xdp_native((int)if_nametoindex(c->ifaces[i]));
+
+		ct_text_escape(c->ifaces[i], name, sizeof(name));
+		if (native == 1)
+			printf("interface    %-10s native XDP: yes (watch --mode xdp runs in the "
+			       "driver)\n", name);
+		else if (!native)
+			printf("interface    %-10s native XDP: no (watch --mode xdp runs generic XDP, "
+			       "at more cost a packet)\n", name);
+		else
+			printf("interface    %-10s native XDP: cannot tell (%s; before 6.3): watch "
+			       "--mode xdp tries native, then generic\n", name, strerror(-native));
+	}
+}
+
 static int run_check(struct ct_config *c)
 {
 	/* the branches watch's defaults keep (graceful events, storm summaries) verified too */
@@ -154,6 +194,8 @@ static int run_check(struct ct_config *c)
 	char err[256];
 	int ret = 0, degraded = 0;
 
+	if (ifaces_exist(c))
+		return 1;
 	if (!uname(&uts))
 		printf("kernel       %s %s (closetrace needs " CT_MIN_KERNEL " or later)\n",
 		       uts.release, uts.machine);
@@ -164,6 +206,7 @@ static int run_check(struct ct_config *c)
 			"(bpf_loop)\n", CT_MIN_KERNEL);
 		return 1;
 	}
+	printf("needs        bpf_loop (Linux %s or later): present\n", CT_MIN_KERNEL);
 	skel = ct_load(&lo, err, sizeof(err));
 	if (!skel) {
 		pr_warn("%s\n", err);
@@ -174,6 +217,7 @@ static int run_check(struct ct_config *c)
 	check_tcx(&degraded);
 	ret |= check_resets(skel, &lo, &degraded);
 	ret |= check_scan(skel, &degraded);
+	check_xdp(c);
 	printf("flow entry   key %zu B + value %zu B = %zu B; table of %u flows, %.1f MiB\n",
 	       sizeof(struct ct_flow_key), sizeof(struct ct_flow),
 	       sizeof(struct ct_flow_key) + sizeof(struct ct_flow),
@@ -193,7 +237,7 @@ static int run_check(struct ct_config *c)
 }
 
 static const struct ct_opt_group *const check_groups[] = {
-	&ct_grp_table, &ct_grp_common, NULL,
+	&ct_grp_ifaces, &ct_grp_table, &ct_grp_common, NULL,
 };
 
 const struct ct_command ct_cmd_check = {
@@ -202,16 +246,17 @@ const struct ct_command ct_cmd_check = {
 	.summary = "load the BPF programs and report what this kernel accepted",
 	.description =
 		"Loads closetrace's BPF programs, without attaching them, and reports what this\n"
-		"kernel accepted: program sizes, verified instructions, the flow table's memory,\n"
-		"and whether the kernel's BTF shows the reset tracepoints and their reasons.\n"
+		"kernel accepted: program sizes, verified instructions, the flow table's memory.\n"
 		"Each optional kernel feature (tcx, resets, scan-iter) is named, accepted or not,\n"
-		"with what closetrace does without it. Needs Linux " CT_MIN_KERNEL " or later, and root\n"
-		"(or CAP_BPF and CAP_PERFMON). With -v, a refusal shows the verifier's log.",
+		"with what closetrace does without it; with -i, whether each interface's driver\n"
+		"runs XDP natively. Needs Linux " CT_MIN_KERNEL " or later, and root (or CAP_BPF and\n"
+		"CAP_PERFMON). With -v, a refusal shows the verifier's log.",
 	.groups = check_groups,
 	.max_args = 0,
 	.examples = (const char *const[]){
 		"closetrace check                         # can this kernel run closetrace?",
 		"closetrace check --table-size 1048576    # ... with a table of 1M flows",
+		"closetrace check -i eth0                 # ... and native XDP on eth0",
 		"closetrace -v check                      # the verifier's log on a refusal",
 		NULL },
 	.run = run_check,

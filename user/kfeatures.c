@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include <linux/bpf.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -142,4 +145,103 @@ int ct_probe_tcx(void)
 int ct_probe_bpf_loop(void)
 {
 	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_loop, NULL) == 1;
+}
+
+/* --- native XDP: the driver's XDP features, from the kernel's netdev netlink family (6.3) -- */
+
+#define CT_NETDEV_CMD_DEV_GET 1
+#define CT_NETDEV_A_DEV_IFINDEX 1
+#define CT_NETDEV_A_DEV_XDP_FEATURES 3
+#define CT_NETDEV_XDP_ACT_BASIC 1ull
+
+struct genl_req {
+	struct nlmsghdr nh;
+	struct genlmsghdr gh;
+	char attrs[64];
+};
+
+/* Append attribute @type with @len bytes of @data to @r. */
+static void genl_put(struct genl_req *r, __u16 type, const void *data, __u16 len)
+{
+	struct nlattr *a = (struct nlattr *)((char *)r + NLMSG_ALIGN(r->nh.nlmsg_len));
+
+	a->nla_type = type;
+	a->nla_len = (__u16)(NLA_HDRLEN + len);
+	memcpy((char *)a + NLA_HDRLEN, data, len);
+	r->nh.nlmsg_len = NLMSG_ALIGN(r->nh.nlmsg_len) + NLA_ALIGN(a->nla_len);
+}
+
+/*
+ * Send @r on @fd and look for attribute @want (at least @len bytes) in the reply's
+ * top-level attributes, copied to @out. 0, or -errno (the kernel's, or ENOENT).
+ */
+static int genl_ask(int fd, struct genl_req *r, __u16 want, void *out, size_t len)
+{
+	char buf[8192];
+	ssize_t n;
+	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+
+	if (send(fd, r, r->nh.nlmsg_len, 0) < 0)
+		return -errno;
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0)
+		return -errno;
+	if (!NLMSG_OK(nh, (size_t)n))
+		return -EPROTO;
+	if (nh->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(nh);
+
+		return e->error ? e->error : -ENOENT;
+	}
+	{
+		const char *p = (const char *)NLMSG_DATA(nh) + GENL_HDRLEN;
+		const char *end = (const char *)nh + nh->nlmsg_len;
+
+		while (p + NLA_HDRLEN <= end) {
+			const struct nlattr *a = (const struct nlattr *)p;
+
+			if (a->nla_len < NLA_HDRLEN || p + a->nla_len > end)
+				break;
+			if ((a->nla_type & NLA_TYPE_MASK) == want && a->nla_len >= NLA_HDRLEN + len) {
+				memcpy(out, p + NLA_HDRLEN, len);
+				return 0;
+			}
+			p += NLA_ALIGN(a->nla_len);
+		}
+	}
+	return -ENOENT;
+}
+
+static void genl_start(struct genl_req *r, __u16 type, __u8 cmd)
+{
+	memset(r, 0, sizeof(*r));
+	r->nh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	r->nh.nlmsg_type = type;
+	r->nh.nlmsg_flags = NLM_F_REQUEST;
+	r->gh.cmd = cmd;
+	r->gh.version = 1;
+}
+
+int ct_probe_xdp_native(int ifindex)
+{
+	struct genl_req r;
+	__u16 family;
+	__u64 features;
+	__u32 idx = (__u32)ifindex;
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC), ret;
+
+	if (fd < 0)
+		return -errno;
+	genl_start(&r, GENL_ID_CTRL, CTRL_CMD_GETFAMILY);
+	genl_put(&r, CTRL_ATTR_FAMILY_NAME, "netdev", sizeof("netdev"));
+	ret = genl_ask(fd, &r, CTRL_ATTR_FAMILY_ID, &family, sizeof(family));
+	if (!ret) {
+		genl_start(&r, family, CT_NETDEV_CMD_DEV_GET);
+		genl_put(&r, CT_NETDEV_A_DEV_IFINDEX, &idx, sizeof(idx));
+		ret = genl_ask(fd, &r, CT_NETDEV_A_DEV_XDP_FEATURES, &features, sizeof(features));
+	}
+	close(fd);
+	if (ret)
+		return ret;
+	return !!(features & CT_NETDEV_XDP_ACT_BASIC);
 }

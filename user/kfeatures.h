@@ -51,4 +51,11 @@ int ct_probe_tcx(void);
 /* Whether XDP programs may call bpf_loop (5.17), which the packet programs need: 1 or 0. */
 int ct_probe_bpf_loop(void);
 
+/*
+ * Whether the driver of interface @ifindex (in this network namespace) runs XDP programs
+ * natively, as its XDP features say (the netdev netlink family, 6.3): 1, 0 (generic XDP
+ * only), or -errno when the kernel cannot tell (-ENOENT: no netdev family).
+ */
+int ct_probe_xdp_native(int ifindex);
+
 #endif /* CT_KFEATURES_H */

@@ -29,6 +29,7 @@ setup() {
 }
 check "a namespace with a veth pair is set up" setup
 
+
 in_ns() { ip netns exec "$NS_M" "$@"; }
 # xdp_id DEV: the id of DEV's XDP program, or none
 xdp_id() {
@@ -58,6 +59,19 @@ watch_bg() {
 	WPID=$!
 	NS_PIDS+=("$WPID")
 }
+
+# check -i: native XDP as the drivers say, which the attaches below find true (veth takes a
+# native program, lo refuses one with EOPNOTSUPP); an unknown name is one sentence, exit 1
+t_check_native() {
+	in_ns "$CT" check -i f0,lo >"$d/check.out" || return 1
+	grep -q '^interface    f0 *native XDP: yes' "$d/check.out" &&
+		grep -q '^interface    lo *native XDP: no' "$d/check.out" || { cat "$d/check.out"; return 1; }
+	in_ns "$CT" check -i f0,nope >"$d/check2.out" 2>"$d/check2.err"
+	[ $? = 1 ] && [ ! -s "$d/check2.out" ] &&
+		[ "$(cat "$d/check2.err")" = "closetrace: nope: no such interface" ]
+}
+check "check -i: native XDP on veth, generic only on lo; an unknown interface refused" \
+	t_check_native
 
 t_replace_atomic() {
 	local foreign ours rc
