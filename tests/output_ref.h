@@ -17,6 +17,7 @@
 #include "output.h"
 #include "reasons.h"
 #include "record.h"
+#include "text.h"
 
 /* A JSON string, escaped: quotes, backslash, control characters. */
 static void ref_json_str(char *buf, size_t len, size_t *off, const char *s)

@@ -39,6 +39,7 @@
 #include <bpf/libbpf.h>
 
 #include "closetrace.h"
+#include "engine.h"
 #include "closetrace.skel.h"
 #include "ct_logic.h"
 #include "loader.h"

@@ -31,6 +31,7 @@
 #include "ct_logic.h"
 #include "flows.h"
 #include "log.h"
+#include "numbers.h"
 #include "output.h"
 #include "pcapin.h"
 #include "reasons.h"

@@ -23,7 +23,7 @@
 #include "kfeatures.h"
 #include "identify.h"
 #include "log.h"
-#include "options.h"
+#include "numbers.h"
 
 /* Programs read from one tcx hook: several are rare, and ours is looked for by name. */
 #define CT_TCX_QUERY_MAX 64

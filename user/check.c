@@ -18,7 +18,7 @@
 #include "loader.h"
 #include "log.h"
 #include "options.h"
-#include "output.h"
+#include "text.h"
 #include "reasons_btf.h"
 #include "resets.skel.h"
 #include "ct_expiry.h"

@@ -13,7 +13,7 @@
 #include "identify.h"
 #include "log.h"
 #include "options.h"
-#include "output.h"
+#include "text.h"
 
 /* Clean one interface; how many attachments were removed, -1 on an error (said). */
 static int clean_one(const char *name, int ifindex, const struct ct_own_tags *own)

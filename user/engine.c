@@ -197,3 +197,24 @@ int ct_counters_read(const struct ct_map *counters, __u32 nifs, int slot,
 	free(per);
 	return ret;
 }
+
+int ct_read_slot(struct closetrace *skel, int slot, struct ct_counters *out)
+{
+	struct ct_map m;
+
+	ct_map_kernel(&m, bpf_map__fd(skel->maps.counters),
+		      bpf_map__max_entries(skel->maps.counters), 1);
+	return ct_counters_read(&m, skel->rodata->cfg_nifs, slot, out);
+}
+
+int ct_read_counters(struct closetrace *skel, __u64 *out, size_t n)
+{
+	struct ct_counters sum;
+	int ret = ct_read_slot(skel, -1, &sum);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < n; i++)
+		out[i] = i < CT_C_MAX ? sum.c[i] : 0;
+	return 0;
+}

@@ -135,4 +135,9 @@ int ct_engine_fd(const struct ct_engine *e);
 int ct_counters_read(const struct ct_map *counters, __u32 nifs, int slot,
 		     struct ct_counters *out);
 
+/* The counters of interface slot @slot (-1: all interfaces), summed over the CPUs. */
+int ct_read_slot(struct closetrace *skel, int slot, struct ct_counters *out);
+/* The first @n counters of all interfaces, summed over the CPUs. */
+int ct_read_counters(struct closetrace *skel, __u64 *out, size_t n);
+
 #endif /* CT_ENGINE_H */

@@ -19,7 +19,7 @@
 #include <microhttpd.h>
 
 #include "http.h"
-#include "options.h"
+#include "numbers.h"
 
 #define CT_HTTP_CONNECTIONS 64		/* scrapes at once; more wait in the backlog */
 #define CT_HTTP_TIMEOUT_S 10		/* a client that sends nothing is dropped after this */

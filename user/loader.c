@@ -21,7 +21,6 @@
 #include "ct_expiry.h"
 #include "scan.skel.h"
 #include "loader.h"
-#include "options.h"
 #include "reasons.h"
 
 static void load_error(int err, __u32 flows, char *buf, size_t len)
@@ -41,6 +40,48 @@ static void load_error(int err, __u32 flows, char *buf, size_t len)
 			 CT_MIN_KERNEL " or later with CONFIG_BPF_SYSCALL)");
 	else
 		snprintf(buf, len, "loading the BPF object failed: %s", strerror(err));
+}
+
+/* --- the flow table's size --------------------------------------------------------------- */
+
+double ct_table_bytes(long n)
+{
+	/*
+	 * Every element is preallocated: the kernel's 48-byte hash element header, the
+	 * 40-byte key and the 104-byte value (192 bytes, see include/closetrace.h), a
+	 * 16-byte bucket for each slot of a power-of-two bucket array, and for each slot
+	 * too a key in each of the two eviction rings. In double: any long.
+	 */
+	double buckets = 1;
+
+	while (buckets < (double)n)
+		buckets *= 2;
+	return (double)n * (48 + sizeof(struct ct_flow_key) + sizeof(struct ct_flow)) +
+	       buckets * (16 + 2 * sizeof(struct ct_flow_key));
+}
+
+static double gib(double b)
+{
+	return b / (1024.0 * 1024 * 1024);
+}
+
+int ct_table_fits(long n, __u64 avail, char *err, size_t errlen)
+{
+	double need = ct_table_bytes(n);
+
+	if (n > CT_TABLE_MAX) {
+		snprintf(err, errlen, "a table of %ld flows would take %.1f GiB of kernel memory; "
+			 "closetrace takes at most %ld flows (%.1f GiB)", n, gib(need),
+			 CT_TABLE_MAX, gib(ct_table_bytes(CT_TABLE_MAX)));
+		return -1;
+	}
+	if (avail && need > (double)avail) {
+		snprintf(err, errlen, "a table of %ld flows would take %.1f GiB of kernel memory, "
+			 "more than the %.1f GiB this machine has available", n, gib(need),
+			 gib((double)avail));
+		return -1;
+	}
+	return 0;
 }
 
 __u32 ct_ring_size(__u32 flows)
@@ -217,25 +258,4 @@ void ct_unload_scan(struct bpf_link *link, struct scan *sc)
 {
 	bpf_link__destroy(link);
 	scan__destroy(sc);
-}
-
-int ct_read_slot(struct closetrace *skel, int slot, struct ct_counters *out)
-{
-	struct ct_map m;
-
-	ct_map_kernel(&m, bpf_map__fd(skel->maps.counters),
-		      bpf_map__max_entries(skel->maps.counters), 1);
-	return ct_counters_read(&m, skel->rodata->cfg_nifs, slot, out);
-}
-
-int ct_read_counters(struct closetrace *skel, __u64 *out, size_t n)
-{
-	struct ct_counters sum;
-	int ret = ct_read_slot(skel, -1, &sum);
-
-	if (ret)
-		return ret;
-	for (size_t i = 0; i < n; i++)
-		out[i] = i < CT_C_MAX ? sum.c[i] : 0;
-	return 0;
 }

@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+/* Flow-table sizes: the kernel preallocates every entry of the hash and its rings. */
+#define CT_TABLE_MIN 1024
+#define CT_TABLE_MAX (1l << 24)
+
 struct closetrace;
 
 /* Which programs to load (the clock probe always is); 0 means all. */
@@ -34,6 +38,14 @@ struct ct_load_opts {
 	const int *ifindex;
 	int nifs;
 };
+
+/*
+ * The kernel memory a flow table of @n entries takes (preallocated hash elements,
+ * eviction rings and buckets), and whether it fits: 0, or -1 with one sentence in @err when @n is
+ * over CT_TABLE_MAX or the table would need more than @avail bytes (0: not known).
+ */
+double ct_table_bytes(long n);
+int ct_table_fits(long n, __u64 avail, char *err, size_t errlen);
 
 /* The eviction rings' size for a table of @flows entries: the power of two >= @flows. */
 __u32 ct_ring_size(__u32 flows);
@@ -66,12 +78,5 @@ struct bpf_link;
  */
 struct bpf_link *ct_load_scan(int flows_fd, struct scan **out, char *err, size_t errlen);
 void ct_unload_scan(struct bpf_link *link, struct scan *sc);
-
-struct ct_counters;
-
-/* The counters of interface slot @slot (-1: all interfaces), summed over the CPUs. */
-int ct_read_slot(struct closetrace *skel, int slot, struct ct_counters *out);
-/* The first @n counters of all interfaces, summed over the CPUs. */
-int ct_read_counters(struct closetrace *skel, __u64 *out, size_t n);
 
 #endif /* CT_LOADER_H */

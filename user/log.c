@@ -11,7 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "log.h"
-#include "output.h"
+#include "text.h"
 
 static int verbosity;
 

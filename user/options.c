@@ -20,8 +20,10 @@
 #include "flows.h"
 #include "http.h"
 #include "metrics.h"
+#include "numbers.h"
 #include "options.h"
 #include "output.h"
+#include "text.h"
 #include "privs.h"
 
 #define OFF(field) offsetof(struct ct_config, field)
@@ -70,48 +72,6 @@ static const char *col_name(int i)
 	return ct_col_name((enum ct_col)i);
 }
 
-/* --- the flow table's size --------------------------------------------------------------- */
-
-double ct_table_bytes(long n)
-{
-	/*
-	 * Every element is preallocated: the kernel's 48-byte hash element header, the
-	 * 40-byte key and the 104-byte value (192 bytes, see include/closetrace.h), a
-	 * 16-byte bucket for each slot of a power-of-two bucket array, and for each slot
-	 * too a key in each of the two eviction rings. In double: any long.
-	 */
-	double buckets = 1;
-
-	while (buckets < (double)n)
-		buckets *= 2;
-	return (double)n * (48 + sizeof(struct ct_flow_key) + sizeof(struct ct_flow)) +
-	       buckets * (16 + 2 * sizeof(struct ct_flow_key));
-}
-
-static double gib(double b)
-{
-	return b / (1024.0 * 1024 * 1024);
-}
-
-int ct_table_fits(long n, __u64 avail, char *err, size_t errlen)
-{
-	double need = ct_table_bytes(n);
-
-	if (n > CT_TABLE_MAX) {
-		snprintf(err, errlen, "a table of %ld flows would take %.1f GiB of kernel memory; "
-			 "closetrace takes at most %ld flows (%.1f GiB)", n, gib(need),
-			 CT_TABLE_MAX, gib(ct_table_bytes(CT_TABLE_MAX)));
-		return -1;
-	}
-	if (avail && need > (double)avail) {
-		snprintf(err, errlen, "a table of %ld flows would take %.1f GiB of kernel memory, "
-			 "more than the %.1f GiB this machine has available", n, gib(need),
-			 gib((double)avail));
-		return -1;
-	}
-	return 0;
-}
-
 /* MemAvailable from /proc/meminfo, in bytes; 0 when it cannot be read. */
 static __u64 mem_available(void)
 {
@@ -131,6 +91,11 @@ static __u64 mem_available(void)
 static int check_table(long v, char *err, size_t errlen)
 {
 	return ct_table_fits(v, mem_available(), err, errlen);
+}
+
+static double gib(double b)
+{
+	return b / (1024.0 * 1024 * 1024);
 }
 
 static int check_max_flows(long v, char *err, size_t errlen)
@@ -515,21 +480,6 @@ void ct_config_expiry(const struct ct_config *c, struct ct_expiry *e)
 
 /* --- parsing ----------------------------------------------------------------------------- */
 
-int ct_parse_long(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	if (!s || !*s)
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* "closetrace CMD", or "closetrace" for the top level: how messages and help name it. */
 static const char *cmd_label(const struct ct_command *cmd)
 {
@@ -565,19 +515,6 @@ static void choices_text(const struct ct_opt *o, char *buf, size_t len)
 		       o->choice(i));
 }
 
-static int parse_secs(const char *s, double min, double max, __u64 *ns)
-{
-	char *end;
-	double d;
-
-	errno = 0;
-	d = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(d) || d < min || d > max)
-		return -1;
-	*ns = (__u64)(d * 1e9 + 0.5);
-	return 0;
-}
-
 /* Store @arg for @o; 0, or 2 after a usage error. */
 static int set_opt(const struct ct_command *cmd, const struct ct_opt *o, const char *arg,
 		   struct ct_config *c)
@@ -603,7 +540,7 @@ static int set_opt(const struct ct_command *cmd, const struct ct_opt *o, const c
 		*(long *)field = v;
 		return 0;
 	case CT_ARG_SECS:
-		if (parse_secs(arg, o->min, o->max, (__u64 *)field))
+		if (ct_parse_secs(arg, o->min, o->max, (__u64 *)field))
 			return ct_usage_error(cmd, "%s takes %g to %g seconds, not '%s'", name, o->min,
 					      o->max, arg);
 		return 0;

@@ -15,13 +15,10 @@
 #include <linux/types.h>
 
 #include "closetrace.h"
+#include "loader.h"
 
 /* --storm-rate's default live (replay: none, every close of the capture is a record) */
 #define CT_DEFAULT_STORM_RATE 1000
-
-/* Flow-table sizes: the kernel preallocates every entry of the hash and its rings. */
-#define CT_TABLE_MIN 1024
-#define CT_TABLE_MAX (1l << 24)
 
 struct ct_filter;
 
@@ -160,16 +157,5 @@ int ct_usage_error(const struct ct_command *cmd, const char *fmt, ...)
 struct ct_expiry;
 /* The expiry the timeouts of @c ask for. */
 void ct_config_expiry(const struct ct_config *c, struct ct_expiry *e);
-
-/* Parse a whole decimal number in [min, max]; 0 on success, -1 otherwise. */
-int ct_parse_long(const char *s, long min, long max, long *out);
-
-/*
- * The kernel memory a flow table of @n entries takes (preallocated hash elements,
- * eviction rings and buckets), and whether it fits: 0, or -1 with one sentence in @err when @n is
- * over CT_TABLE_MAX or the table would need more than @avail bytes (0: not known).
- */
-double ct_table_bytes(long n);
-int ct_table_fits(long n, __u64 avail, char *err, size_t errlen);
 
 #endif /* CT_OPTIONS_H */

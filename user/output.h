@@ -35,18 +35,6 @@ struct ct_output {
 	int error;		/* a write failed (EPIPE when the reader went away) */
 };
 
-/* snprintf that appends at *@off and never runs past @len (the last byte stays NUL). */
-void ct_put(char *buf, size_t len, size_t *off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-/*
- * @s made safe for a terminal into @buf: printable ASCII and well-formed UTF-8 pass, a
- * backslash doubles, tab and newline become \t and \n, and every other byte (controls,
- * DEL, C1 controls as UTF-8, invalid UTF-8) becomes \xNN. Cut at @len without splitting
- * an escape or a character; always terminated. Returns the bytes written.
- */
-size_t ct_text_escape(const char *s, char *buf, size_t len);
-
 /* Format one record; the result is always terminated and ends with '\n' unless cut. */
 size_t ct_format_json(const struct ct_record *r, char *buf, size_t len);
 size_t ct_format_text(const struct ct_record *r, int wide, char *buf, size_t len);

@@ -15,7 +15,7 @@
 
 #include <cap-ng.h>
 
-#include "options.h"
+#include "numbers.h"
 #include "privs.h"
 
 int ct_privs_user(const char *name, uid_t *uid, gid_t *gid, char *err, size_t errlen)

@@ -13,26 +13,9 @@
 #include "clock.h"
 #include "closetrace.h"
 #include "log.h"
+#include "now.h"
 #include "reasons.h"
 #include "session.h"
-
-static __u64 clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
-
-__u64 ct_now_ns(void)
-{
-	return clock_ns(CLOCK_REALTIME);
-}
-
-__u64 ct_mono_ns(void)
-{
-	return clock_ns(CLOCK_MONOTONIC);
-}
 
 static int release_held(struct ct_session *s, int all);
 void ct_session_drain(struct ct_session *s);

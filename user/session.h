@@ -138,8 +138,4 @@ int ct_session_storms(struct ct_session *s, int all);
  */
 int ct_session_finish(struct ct_session *s, int mode);
 
-/* Wall-clock time, and the monotonic clock, in ns. */
-__u64 ct_now_ns(void);
-__u64 ct_mono_ns(void);
-
 #endif /* CT_SESSION_H */

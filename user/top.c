@@ -17,6 +17,7 @@
 
 #include "agg.h"
 #include "log.h"
+#include "now.h"
 #include "options.h"
 #include "replay.h"
 #include "topscreen.h"

@@ -12,7 +12,7 @@
 
 #include <ncurses.h>
 
-#include "output.h"
+#include "text.h"
 #include "topscreen.h"
 
 /* --- stderr while the screen is in use ------------------------------------------------ */

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "classify.h"
-#include "output.h"
+#include "text.h"
 #include "reasons.h"
 #include "topview.h"
 

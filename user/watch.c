@@ -6,6 +6,7 @@
  */
 #include "live.h"
 #include "log.h"
+#include "now.h"
 #include "options.h"
 #include "output.h"
 
