@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "classify.h"
-#include "output.h"
+#include "format.h"
 #include "reasons.h"
 #include "record.h"
 #include "text.h"

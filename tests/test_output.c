@@ -32,6 +32,7 @@
 #include "flows.h"
 #include "log.h"
 #include "numbers.h"
+#include "format.h"
 #include "output.h"
 #include "pcapin.h"
 #include "reasons.h"

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * output.c - text and NDJSON rendering of close and flow records, plus ct_output_record(),
- * which selects and writes whole lines. A line is appended field by field (append.h), not
- * printed with snprintf: at a million closes a second the formatting is the reader's
- * budget. Live, it is written straight into stdout's queue, not copied there.
+ * output.c - ct_output_record(), which selects records and writes them as whole lines:
+ * to stdout, to a file, or to the journal. Live, a line is formatted straight into
+ * stdout's queue, not copied there.
  */
 #include <errno.h>
 #include <unistd.h>
@@ -12,12 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "append.h"
 #include "classify.h"
 #include "filter.h"
+#include "format.h"
 #include "log.h"
 #include "options.h"
-#include "reasons.h"
 #include "output.h"
 #include "sink.h"
 #include "text.h"
@@ -30,388 +28,6 @@
  * for as long as the ring buffer could have covered loses nothing either.
  */
 #define CT_WRITER_QUEUE (16u << 20)
-
-size_t ct_format_time(__u64 ns, char *buf, size_t len)
-{
-	char t[CT_APP_TIME_MAX];
-	size_t n = (size_t)(ct_app_time(t, ns) - t);
-
-	if (!len)
-		return 0;
-	n = n < len ? n : len - 1;
-	memcpy(buf, t, n);
-	buf[n] = '\0';
-	return n;
-}
-
-/*
- * A line is written straight into the room it goes to, unchecked: this is the most room
- * one can take. Every field but the interface name is bounded (numbers, addresses, times,
- * names from tables of at most 28 bytes: under 900 bytes in all); the name, escaped for
- * JSON, takes up to 6 bytes a byte.
- */
-#define LINE_FIXED 1536
-
-static size_t line_room(const struct ct_record *r)
-{
-	return LINE_FIXED + 6 * (r->iface ? strlen(r->iface) : 1);
-}
-
-/* "%.6f" of the duration; "%10.3f" in text */
-static char *app_dur(char *p, const struct ct_record *r, int text)
-{
-	__u64 ns = r->ts_ns > r->start_ns ? r->ts_ns - r->start_ns : 0;
-	char t[CT_APP_SECS_MAX];
-
-	if (!text)
-		return ct_app_secs(p, ns, 6);
-	return ct_app_right(p, t, (size_t)(ct_app_secs(t, ns, 3) - t), 10);
-}
-
-/* A key's address for endpoint @ep: ct_key_addr_str() */
-static char *app_key_addr(char *p, const struct ct_flow_key *k, int ep, int v4)
-{
-	return ct_app_addr(p, k->addr[ep], v4);
-}
-
-static char *app_json_time(char *p, __u64 ns)
-{
-	*p++ = '"';
-	p = ct_app_time(p, ns);
-	*p++ = '"';
-	return p;
-}
-
-/* A storm summary: its server and port (null when not known), count, first and last. */
-static char *json_summary(const struct ct_record *r, char *p)
-{
-	int s = ct_rec_srv(r);
-
-	p = CT_APP_LIT(p, "{\"v\":1,\"type\":\"summary\",\"ts\":");
-	p = app_json_time(p, r->ts_ns);
-	p = CT_APP_LIT(p, ",\"iface\":");
-	p = ct_app_json_str(p, r->iface ? r->iface : "");
-	p = CT_APP_LIT(p, ",\"close\":\"");
-	p = ct_app_str(p, ct_close_name(r->close));
-	p = CT_APP_LIT(p, "\",\"rst_by\":\"");
-	p = ct_app_str(p, ct_rst_by_name(r->rst_by));
-	p = CT_APP_LIT(p, "\",");
-	if (r->unkeyed) {
-		p = CT_APP_LIT(p, "\"srv_ip\":null,\"srv_port\":null,");
-	} else {
-		p = CT_APP_LIT(p, "\"srv_ip\":\"");
-		p = app_key_addr(p, &r->key, s, ct_key_is_v4(&r->key));
-		p = CT_APP_LIT(p, "\",\"srv_port\":");
-		p = ct_app_u64(p, r->key.port[s]);
-		*p++ = ',';
-	}
-	p = CT_APP_LIT(p, "\"count\":");
-	p = ct_app_u64(p, r->count);
-	p = CT_APP_LIT(p, ",\"first\":");
-	p = app_json_time(p, r->start_ns);
-	p = CT_APP_LIT(p, ",\"last\":");
-	p = app_json_time(p, r->ts_ns);
-	return CT_APP_LIT(p, "}\n");
-}
-
-static char *json_loss(const struct ct_record *r, char *p)
-{
-	p = CT_APP_LIT(p, "{\"v\":1,\"type\":\"loss\",\"ts\":");
-	p = app_json_time(p, r->ts_ns);
-	p = CT_APP_LIT(p, ",\"evicted_embryonic\":");
-	p = ct_app_u64(p, r->loss.evicted_embryonic);
-	p = CT_APP_LIT(p, ",\"evicted_established\":");
-	p = ct_app_u64(p, r->loss.evicted_established);
-	p = CT_APP_LIT(p, ",\"untracked\":");
-	p = ct_app_u64(p, r->loss.untracked);
-	p = CT_APP_LIT(p, ",\"events_lost\":");
-	p = ct_app_u64(p, r->loss.events_lost);
-	return CT_APP_LIT(p, "}\n");
-}
-
-/* A number after its key, the key given as a literal with its comma, quotes and colon. */
-#define JSON_NUM(p, key, v) ct_app_u64(CT_APP_LIT(p, key), (v))
-
-/* The JSON line of @r at @p (line_room() bytes there); returns its end. */
-static char *json_line(const struct ct_record *r, char *p)
-{
-	const struct ct_flow *f = &r->flow;
-	int c = ct_rec_clt(r), s = ct_rec_srv(r), v4;
-	char hist[CT_HIST_MAX + 1];
-
-	if (r->type == CT_REC_SUMMARY)
-		return json_summary(r, p);
-	if (r->type == CT_REC_LOSS)
-		return json_loss(r, p);
-	v4 = ct_key_is_v4(&r->key);
-	p = r->type == CT_REC_FLOW ? CT_APP_LIT(p, "{\"v\":1,\"type\":\"flow\",\"ts\":") :
-				     CT_APP_LIT(p, "{\"v\":1,\"type\":\"close\",\"ts\":");
-	p = app_json_time(p, r->ts_ns);
-	p = CT_APP_LIT(p, ",\"iface\":");
-	p = ct_app_json_str(p, r->iface ? r->iface : "");
-	p = CT_APP_LIT(p, ",\"close\":\"");
-	p = ct_app_str(p, ct_close_name(r->close));
-	p = CT_APP_LIT(p, "\",\"zeek\":\"");
-	p = ct_app_str(p, ct_zeek_state(f));
-	p = CT_APP_LIT(p, "\",\"rst_by\":\"");
-	p = ct_app_str(p, ct_rst_by_name(r->rst_by));
-	p = CT_APP_LIT(p, "\",\"history\":\"");
-	p = ct_app_mem(p, hist, ct_history_str(f->history, c, hist, sizeof(hist)));
-	p = CT_APP_LIT(p, "\",\"clt_ip\":\"");
-	p = app_key_addr(p, &r->key, c, v4);
-	p = CT_APP_LIT(p, "\",\"clt_port\":");
-	p = ct_app_u64(p, r->key.port[c]);
-	p = CT_APP_LIT(p, ",\"srv_ip\":\"");
-	p = app_key_addr(p, &r->key, s, v4);
-	p = CT_APP_LIT(p, "\",\"srv_port\":");
-	p = ct_app_u64(p, r->key.port[s]);
-	/* the sums as unsigned int, wrapping where printf's %u of them did */
-	p = JSON_NUM(p, ",\"syn\":", (__u32)(f->syn[c] + f->syn[s]));
-	p = JSON_NUM(p, ",\"synack\":", (__u32)(f->synack[c] + f->synack[s]));
-	p = JSON_NUM(p, ",\"ct\":", !!(f->state & CT_ST_CT));
-	p = JSON_NUM(p, ",\"fin_clt\":", f->fin[c]);
-	p = JSON_NUM(p, ",\"fin_srv\":", f->fin[s]);
-	p = JSON_NUM(p, ",\"rst_clt\":", f->rst[c]);
-	p = JSON_NUM(p, ",\"rst_srv\":", f->rst[s]);
-	p = JSON_NUM(p, ",\"pkts_clt\":", f->pkts[c]);
-	p = JSON_NUM(p, ",\"pkts_srv\":", f->pkts[s]);
-	p = JSON_NUM(p, ",\"bytes_clt\":", f->bytes[c]);
-	p = JSON_NUM(p, ",\"bytes_srv\":", f->bytes[s]);
-	p = JSON_NUM(p, ",\"vlan\":", CT_IFVLAN_VLAN(r->key.ifvlan));
-	p = CT_APP_LIT(p, ",\"start\":");
-	p = app_json_time(p, r->start_ns);
-	p = CT_APP_LIT(p, ",\"dur\":");
-	p = app_dur(p, r, 0);
-	p = CT_APP_LIT(p, ",\"rst_reason\":\"");
-	p = ct_app_str(p, ct_rst_reason_name(f->rst_reason));
-	p = CT_APP_LIT(p, "\",\"rst_state\":\"");
-	p = ct_app_str(p, ct_rst_state_name(f->rst_state));
-	p = f->rst_accepted ? CT_APP_LIT(p, "\",\"rst_accepted\":true}\n") :
-			      CT_APP_LIT(p, "\",\"rst_accepted\":false}\n");
-	return p;
-}
-/*
- * The reset reason, with the socket's state when known: "abort-on-close/established";
- * "accepted" when none was sent here but a local socket took the peer's RST.
- */
-static char *app_reason(char *p, const struct ct_flow *f)
-{
-	if (!f->rst_reason && f->rst_accepted)
-		return CT_APP_LIT(p, "accepted");
-	p = ct_app_str(p, ct_rst_reason_name(f->rst_reason));
-	if (!f->rst_state)
-		return p;
-	*p++ = '/';
-	return ct_app_str(p, ct_rst_state_name(f->rst_state));
-}
-
-/* ct_endpoint_str(): 192.0.2.1:80, [2001:db8::1]:80; @width columns at least */
-static char *app_endpoint(char *p, const struct ct_record *r, int ep, int v4, size_t width)
-{
-	char *start = p;
-
-	if (!v4)
-		*p++ = '[';
-	p = app_key_addr(p, &r->key, ep, v4);
-	p = v4 ? CT_APP_LIT(p, ":") : CT_APP_LIT(p, "]:");
-	p = ct_app_u64(p, r->key.port[ep]);
-	return ct_app_left(p, "", 0, width > (size_t)(p - start) ? width - (size_t)(p - start) : 0);
-}
-
-size_t ct_format_text_header(int wide, char *buf, size_t len)
-{
-	int w = wide ? 47 : 21;
-	size_t off = 0;
-
-	ct_put(buf, len, &off,
-	    "%-27s %-15s %-*s %-*s %-12s %-6s %-3s %4s %4s %7s %7s %15s %10s %-12s %-17s\n",
-	    "TIME", "IFACE", w, "CLIENT", w, "SERVER", "CLOSE", "ZEEK", "BY", "SYN", "SYNA",
-	    "FIN c/s", "RST c/s", "PKTS c/s", "DUR(s)", "HISTORY", "REASON");
-	return off;
-}
-
-/* "%-15.15s" of the interface (or file) name made safe for a terminal, and a space */
-static char *app_text_iface(char *p, const struct ct_record *r)
-{
-	const char *name = r->iface ? r->iface : "-";
-	char ifc[16];
-	size_t n;
-
-	/* a name that needs no escape is itself: the usual case, checked at once */
-	for (n = 0; n < sizeof(ifc) - 1 && name[n] >= 0x20 && name[n] < 0x7f && name[n] != '\\';
-	     n++)
-		;
-	if (name[n] || n == sizeof(ifc) - 1) {
-		/* the cut keeps escapes whole */
-		n = ct_text_escape(name, ifc, sizeof(ifc));
-		name = ifc;
-	}
-	p = ct_app_left(p, name, n, 15);
-	*p++ = ' ';
-	return p;
-}
-
-/* "%-27s " of a time */
-static char *app_text_time(char *p, __u64 ns)
-{
-	char *start = p;
-
-	p = ct_app_time(p, ns);
-	p = ct_app_left(p, "", 0, (size_t)(p - start) < 27 ? 27 - (size_t)(p - start) : 0);
-	*p++ = ' ';
-	return p;
-}
-
-/* "%-12s " of a close kind's name */
-static char *app_text_close(char *p, unsigned int close)
-{
-	const char *name = ct_close_name(close);
-
-	p = ct_app_left(p, name, strlen(name), 12);
-	*p++ = ' ';
-	return p;
-}
-
-/* A summary's line: the close columns, then the count and the time it spans. */
-static char *text_summary(const struct ct_record *r, char *p, int w)
-{
-	p = app_text_time(p, r->ts_ns);
-	p = app_text_iface(p, r);
-	p = ct_app_left(p, "*", 1, (size_t)w);
-	*p++ = ' ';
-	if (r->unkeyed)
-		p = ct_app_left(p, "*", 1, (size_t)w);
-	else
-		p = app_endpoint(p, r, ct_rec_srv(r), ct_key_is_v4(&r->key), (size_t)w);
-	*p++ = ' ';
-	p = app_text_close(p, r->close);
-	p = CT_APP_LIT(p, "summary: ");
-	p = ct_app_u64(p, r->count);
-	p = CT_APP_LIT(p, " closes since ");
-	p = ct_app_time(p, r->start_ns);
-	*p++ = '\n';
-	return p;
-}
-
-/* What was lost, as one line (the JSON record has each count under its name). */
-static char *text_loss(const struct ct_record *r, char *p)
-{
-	p = app_text_time(p, r->ts_ns);
-	p = CT_APP_LIT(p, "loss: ");
-	p = ct_app_u64(p, r->loss.evicted_embryonic);
-	p = CT_APP_LIT(p, " embryonic and ");
-	p = ct_app_u64(p, r->loss.evicted_established);
-	p = CT_APP_LIT(p, " established flows evicted, ");
-	p = ct_app_u64(p, r->loss.untracked);
-	p = CT_APP_LIT(p, " untracked, ");
-	p = ct_app_u64(p, r->loss.events_lost);
-	return CT_APP_LIT(p, " events lost\n");
-}
-
-/* "%Nu" */
-static char *app_text_u32(char *p, __u32 v, size_t width)
-{
-	char t[20];
-
-	return ct_app_right(p, t, (size_t)(ct_app_u64(t, v) - t), width);
-}
-
-/* "%Ns" of "a/b" */
-static char *app_text_pair(char *p, __u64 a, __u64 b, size_t width)
-{
-	char t[48], *e = ct_app_u64(t, a);
-
-	*e++ = '/';
-	e = ct_app_u64(e, b);
-	return ct_app_right(p, t, (size_t)(e - t), width);
-}
-
-/* The text line of @r at @p (line_room() bytes there); returns its end. */
-static char *text_line(const struct ct_record *r, int wide, char *p)
-{
-	const struct ct_flow *f = &r->flow;
-	int c = ct_rec_clt(r), s = ct_rec_srv(r), w = wide ? 47 : 21, v4;
-	char hist[CT_HIST_MAX + 1];
-	const char *z;
-	size_t n;
-
-	if (r->type == CT_REC_SUMMARY)
-		return text_summary(r, p, w);
-	if (r->type == CT_REC_LOSS)
-		return text_loss(r, p);
-	v4 = ct_key_is_v4(&r->key);
-	p = app_text_time(p, r->ts_ns);
-	p = app_text_iface(p, r);
-	p = app_endpoint(p, r, c, v4, (size_t)w);
-	*p++ = ' ';
-	p = app_endpoint(p, r, s, v4, (size_t)w);
-	*p++ = ' ';
-	p = app_text_close(p, r->close);
-	z = ct_zeek_state(f);
-	p = ct_app_left(p, z, strlen(z), 6);
-	*p++ = ' ';
-	z = ct_rst_by_name(r->rst_by);
-	p = ct_app_left(p, z, strlen(z), 3);
-	*p++ = ' ';
-	p = app_text_u32(p, f->syn[c] + f->syn[s], 4);
-	*p++ = ' ';
-	p = app_text_u32(p, f->synack[c] + f->synack[s], 4);
-	*p++ = ' ';
-	p = app_text_pair(p, f->fin[c], f->fin[s], 7);
-	*p++ = ' ';
-	p = app_text_pair(p, f->rst[c], f->rst[s], 7);
-	*p++ = ' ';
-	p = app_text_pair(p, f->pkts[c], f->pkts[s], 15);
-	*p++ = ' ';
-	p = app_dur(p, r, 1);
-	*p++ = ' ';
-	n = ct_history_str(f->history, c, hist, sizeof(hist));
-	p = n ? ct_app_left(p, hist, n, 12) : ct_app_left(p, "-", 1, 12);
-	*p++ = ' ';
-	p = app_reason(p, f);
-	*p++ = '\n';
-	return p;
-}
-
-/*
- * A line into @buf, cut to @len - 1 bytes and terminated as snprintf cut it: written in
- * place when it surely fits, else elsewhere first.
- */
-static size_t format_cut(const struct ct_record *r, int json, int wide, char *buf, size_t len)
-{
-	size_t room = line_room(r), n;
-	char stack[8192], *t = stack;
-
-	if (!len)
-		return 0;
-	if (len > room) {
-		n = (size_t)((json ? json_line(r, buf) : text_line(r, wide, buf)) - buf);
-		buf[n] = '\0';
-		return n;
-	}
-	if (room > sizeof(stack) && !(t = malloc(room))) {
-		buf[0] = '\0';
-		return 0;
-	}
-	n = (size_t)((json ? json_line(r, t) : text_line(r, wide, t)) - t);
-	n = n < len ? n : len - 1;
-	memcpy(buf, t, n);
-	buf[n] = '\0';
-	if (t != stack)
-		free(t);
-	return n;
-}
-
-size_t ct_format_json(const struct ct_record *r, char *buf, size_t len)
-{
-	return format_cut(r, 1, 0, buf, len);
-}
-
-size_t ct_format_text(const struct ct_record *r, int wide, char *buf, size_t len)
-{
-	return format_cut(r, 0, wide, buf, len);
-}
-
 
 int ct_output_open(struct ct_output *o, const struct ct_config *c, int live)
 {
@@ -515,7 +131,7 @@ int ct_output_record(struct ct_output *o, const struct ct_record *r)
 	 * Live stdout: written where it is queued. Not when the queue may not have the room
 	 * (below, it is dropped if it has not), nor when it may be longer than line[] (cut).
 	 */
-	if (o->writer && !o->file && (n = line_room(r)) < sizeof(line)) {
+	if (o->writer && !o->file && (n = ct_format_room(r)) < sizeof(line)) {
 		char *at;
 		int q = ct_writer_room(o->writer, n, &at);
 
@@ -524,8 +140,8 @@ int ct_output_record(struct ct_output *o, const struct ct_record *r)
 			return -1;
 		}
 		if (!q) {
-			n = (size_t)((o->fmt == CT_FMT_JSON ? json_line(r, at) :
-							      text_line(r, o->wide, at)) - at);
+			n = (size_t)((o->fmt == CT_FMT_JSON ? ct_format_json_at(r, at) :
+							      ct_format_text_at(r, o->wide, at)) - at);
 			ct_writer_commit(o->writer, n);
 			o->printed++;
 			return 0;

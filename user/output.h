@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * output.h - renders records as aligned text or NDJSON (schema v1, see README), decides
- * which records a run prints (abnormal closes, --all, or the final per-flow table), and
- * writes whole lines: live, written straight into stdout's queue and handed to its thread
- * a batch at a time (ct_output_flush()). Also the escaping that makes names from outside
- * safe to show on a terminal.
+ * output.h - decides which records a run prints (abnormal closes, --all, or the final
+ * per-flow table, through the filter) and writes them as whole lines (format.h): live,
+ * straight into stdout's queue, handed to its thread a batch at a time
+ * (ct_output_flush()); or to a file or the journal (sink.h).
  */
 #ifndef CT_OUTPUT_H
 #define CT_OUTPUT_H
@@ -34,13 +33,6 @@ struct ct_output {
 	unsigned long long printed;
 	int error;		/* a write failed (EPIPE when the reader went away) */
 };
-
-/* Format one record; the result is always terminated and ends with '\n' unless cut. */
-size_t ct_format_json(const struct ct_record *r, char *buf, size_t len);
-size_t ct_format_text(const struct ct_record *r, int wide, char *buf, size_t len);
-size_t ct_format_text_header(int wide, char *buf, size_t len);
-/* RFC 3339 UTC with microseconds: 2026-11-23T10:00:00.123456Z */
-size_t ct_format_time(__u64 ns, char *buf, size_t len);
 
 struct ct_config;
 

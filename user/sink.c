@@ -21,7 +21,7 @@
 
 #include "classify.h"
 #include "log.h"
-#include "output.h"
+#include "format.h"
 #include "sink.h"
 
 struct ct_file {

@@ -8,8 +8,8 @@
 #include <time.h>
 
 #include "classify.h"
-#include "text.h"
 #include "reasons.h"
+#include "text.h"
 #include "topview.h"
 
 #define LINE_MAX_BYTES 1024
