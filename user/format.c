@@ -64,114 +64,72 @@ static char *app_json_time(char *p, __u64 ns)
 	return p;
 }
 
-/* A storm summary: its server and port (null when not known), count, first and last. */
-static char *json_summary(const struct ct_record *r, char *p)
-{
-	int s = ct_rec_srv(r);
-
-	p = CT_APP_LIT(p, "{\"v\":1,\"type\":\"summary\",\"ts\":");
-	p = app_json_time(p, r->ts_ns);
-	p = CT_APP_LIT(p, ",\"iface\":");
-	p = ct_app_json_str(p, r->iface ? r->iface : "");
-	p = CT_APP_LIT(p, ",\"close\":\"");
-	p = ct_app_str(p, ct_close_name(r->close));
-	p = CT_APP_LIT(p, "\",\"rst_by\":\"");
-	p = ct_app_str(p, ct_rst_by_name(r->rst_by));
-	p = CT_APP_LIT(p, "\",");
-	if (r->unkeyed) {
-		p = CT_APP_LIT(p, "\"srv_ip\":null,\"srv_port\":null,");
-	} else {
-		p = CT_APP_LIT(p, "\"srv_ip\":\"");
-		p = app_key_addr(p, &r->key, s, ct_key_is_v4(&r->key));
-		p = CT_APP_LIT(p, "\",\"srv_port\":");
-		p = ct_app_u64(p, r->key.port[s]);
-		*p++ = ',';
-	}
-	p = CT_APP_LIT(p, "\"count\":");
-	p = ct_app_u64(p, r->count);
-	p = CT_APP_LIT(p, ",\"first\":");
-	p = app_json_time(p, r->start_ns);
-	p = CT_APP_LIT(p, ",\"last\":");
-	p = app_json_time(p, r->ts_ns);
-	return CT_APP_LIT(p, "}\n");
-}
-
-static char *json_loss(const struct ct_record *r, char *p)
-{
-	p = CT_APP_LIT(p, "{\"v\":1,\"type\":\"loss\",\"ts\":");
-	p = app_json_time(p, r->ts_ns);
-	p = CT_APP_LIT(p, ",\"evicted_embryonic\":");
-	p = ct_app_u64(p, r->loss.evicted_embryonic);
-	p = CT_APP_LIT(p, ",\"evicted_established\":");
-	p = ct_app_u64(p, r->loss.evicted_established);
-	p = CT_APP_LIT(p, ",\"untracked\":");
-	p = ct_app_u64(p, r->loss.untracked);
-	p = CT_APP_LIT(p, ",\"events_lost\":");
-	p = ct_app_u64(p, r->loss.events_lost);
-	return CT_APP_LIT(p, "}\n");
-}
-
-/* A number after its key, the key given as a literal with its comma, quotes and colon. */
-#define JSON_NUM(p, key, v) ct_app_u64(CT_APP_LIT(p, key), (v))
+/* A key and the separator before it: '{' before the first, ',' before the others. */
+#define JSON_KEY(k) (*p++ = sep, sep = ',', p = CT_APP_LIT(p, "\"" k "\":"))
+#define JSON_QUOTED(expr) (*p++ = '"', p = (expr), *p++ = '"')
 
 /* The JSON line of @r at @p (ct_format_room() bytes there); returns its end. */
 char *ct_format_json_at(const struct ct_record *r, char *p)
 {
-	const struct ct_flow *f = &r->flow;
-	int c = ct_rec_clt(r), s = ct_rec_srv(r), v4;
-	char hist[CT_HIST_MAX + 1];
+	int v4 = ct_key_is_v4(&r->key);
+	char hist[CT_HIST_MAX + 1], sep = '{';
 
-	if (r->type == CT_REC_SUMMARY)
-		return json_summary(r, p);
-	if (r->type == CT_REC_LOSS)
-		return json_loss(r, p);
-	v4 = ct_key_is_v4(&r->key);
-	p = r->type == CT_REC_FLOW ? CT_APP_LIT(p, "{\"v\":1,\"type\":\"flow\",\"ts\":") :
-				     CT_APP_LIT(p, "{\"v\":1,\"type\":\"close\",\"ts\":");
-	p = app_json_time(p, r->ts_ns);
-	p = CT_APP_LIT(p, ",\"iface\":");
-	p = ct_app_json_str(p, r->iface ? r->iface : "");
-	p = CT_APP_LIT(p, ",\"close\":\"");
-	p = ct_app_str(p, ct_close_name(r->close));
-	p = CT_APP_LIT(p, "\",\"zeek\":\"");
-	p = ct_app_str(p, ct_zeek_state(f));
-	p = CT_APP_LIT(p, "\",\"rst_by\":\"");
-	p = ct_app_str(p, ct_rst_by_name(r->rst_by));
-	p = CT_APP_LIT(p, "\",\"history\":\"");
-	p = ct_app_mem(p, hist, ct_history_str(f->history, c, hist, sizeof(hist)));
-	p = CT_APP_LIT(p, "\",\"clt_ip\":\"");
-	p = app_key_addr(p, &r->key, c, v4);
-	p = CT_APP_LIT(p, "\",\"clt_port\":");
-	p = ct_app_u64(p, r->key.port[c]);
-	p = CT_APP_LIT(p, ",\"srv_ip\":\"");
-	p = app_key_addr(p, &r->key, s, v4);
-	p = CT_APP_LIT(p, "\",\"srv_port\":");
-	p = ct_app_u64(p, r->key.port[s]);
-	/* the sums as unsigned int, wrapping where printf's %u of them did */
-	p = JSON_NUM(p, ",\"syn\":", (__u32)(f->syn[c] + f->syn[s]));
-	p = JSON_NUM(p, ",\"synack\":", (__u32)(f->synack[c] + f->synack[s]));
-	p = JSON_NUM(p, ",\"ct\":", !!(f->state & CT_ST_CT));
-	p = JSON_NUM(p, ",\"fin_clt\":", f->fin[c]);
-	p = JSON_NUM(p, ",\"fin_srv\":", f->fin[s]);
-	p = JSON_NUM(p, ",\"rst_clt\":", f->rst[c]);
-	p = JSON_NUM(p, ",\"rst_srv\":", f->rst[s]);
-	p = JSON_NUM(p, ",\"pkts_clt\":", f->pkts[c]);
-	p = JSON_NUM(p, ",\"pkts_srv\":", f->pkts[s]);
-	p = JSON_NUM(p, ",\"bytes_clt\":", f->bytes[c]);
-	p = JSON_NUM(p, ",\"bytes_srv\":", f->bytes[s]);
-	p = JSON_NUM(p, ",\"vlan\":", CT_IFVLAN_VLAN(r->key.ifvlan));
-	p = CT_APP_LIT(p, ",\"start\":");
-	p = app_json_time(p, r->start_ns);
-	p = CT_APP_LIT(p, ",\"dur\":");
-	p = app_dur(p, r, 0);
-	p = CT_APP_LIT(p, ",\"rst_reason\":\"");
-	p = ct_app_str(p, ct_rst_reason_name(f->rst_reason));
-	p = CT_APP_LIT(p, "\",\"rst_state\":\"");
-	p = ct_app_str(p, ct_rst_state_name(f->rst_state));
-	p = f->rst_accepted ? CT_APP_LIT(p, "\",\"rst_accepted\":true}\n") :
-			      CT_APP_LIT(p, "\",\"rst_accepted\":false}\n");
+#define F_NUM(k, v) (JSON_KEY(k), p = ct_app_u64(p, (v)))
+#define F_BOOL(k, b) (JSON_KEY(k), p = (b) ? CT_APP_LIT(p, "true") : CT_APP_LIT(p, "false"))
+#define F_NAME(k, s) (JSON_KEY(k), JSON_QUOTED(ct_app_str(p, (s))))
+#define F_STR(k, s) (JSON_KEY(k), p = ct_app_json_str(p, (s)))
+#define F_TIME(k, ns) (JSON_KEY(k), p = app_json_time(p, (ns)))
+#define F_ADDR(k, ep) (JSON_KEY(k), JSON_QUOTED(app_key_addr(p, &r->key, (ep), v4)))
+#define F_HIST(k) (JSON_KEY(k), JSON_QUOTED(ct_app_mem(p, hist, ct_history_str(rf_f->history, \
+							       rf_c, hist, sizeof(hist)))))
+#define F_DUR(k) (JSON_KEY(k), p = app_dur(p, r, 0))
+#define F_NULL(k) (JSON_KEY(k), p = CT_APP_LIT(p, "null"))
+#include "record_fields.h"
+#undef F_NUM
+#undef F_BOOL
+#undef F_NAME
+#undef F_STR
+#undef F_TIME
+#undef F_ADDR
+#undef F_HIST
+#undef F_DUR
+#undef F_NULL
+	*p++ = '}';
+	*p++ = '\n';
 	return p;
 }
+
+int ct_format_fields(const struct ct_record *r, ct_field_fn fn, void *ctx)
+{
+	int v4 = ct_key_is_v4(&r->key);
+	char hist[CT_HIST_MAX + 1], v[128];
+
+	/* each value as text in v[], but a string from outside, handed over as it is */
+#define FIELD(k, end) do { *(end) = '\0'; if (fn(ctx, k, v)) return -1; } while (0)
+#define F_NUM(k, x) FIELD(k, ct_app_u64(v, (x)))
+#define F_BOOL(k, b) FIELD(k, (b) ? CT_APP_LIT(v, "true") : CT_APP_LIT(v, "false"))
+#define F_NAME(k, s) FIELD(k, ct_app_str(v, (s)))
+#define F_STR(k, s) do { if (fn(ctx, k, (s))) return -1; } while (0)
+#define F_TIME(k, ns) FIELD(k, ct_app_time(v, (ns)))
+#define F_ADDR(k, ep) FIELD(k, app_key_addr(v, &r->key, (ep), v4))
+#define F_HIST(k) FIELD(k, ct_app_mem(v, hist, ct_history_str(rf_f->history, rf_c, hist, \
+							      sizeof(hist))))
+#define F_DUR(k) FIELD(k, app_dur(v, r, 0))
+#define F_NULL(k) FIELD(k, CT_APP_LIT(v, "null"))
+#include "record_fields.h"
+#undef FIELD
+#undef F_NUM
+#undef F_BOOL
+#undef F_NAME
+#undef F_STR
+#undef F_TIME
+#undef F_ADDR
+#undef F_HIST
+#undef F_DUR
+#undef F_NULL
+	return 0;
+}
+
 /*
  * The reset reason, with the socket's state when known: "abort-on-close/established";
  * "accepted" when none was sent here but a local socket took the peer's RST.

@@ -25,4 +25,13 @@ size_t ct_format_room(const struct ct_record *r);
 char *ct_format_json_at(const struct ct_record *r, char *p);
 char *ct_format_text_at(const struct ct_record *r, int wide, char *p);
 
+/*
+ * The fields of @r, in its JSON object's order (record_fields.h, the one list of them),
+ * each handed to @fn with its value as text: numbers, times, names; a string from outside
+ * (an interface or file name) as it is, unescaped. Stops, returning -1, when @fn returns
+ * non-zero; else 0. For sinks that take fields, as the journal does.
+ */
+typedef int (*ct_field_fn)(void *ctx, const char *key, const char *value);
+int ct_format_fields(const struct ct_record *r, ct_field_fn fn, void *ctx);
+
 #endif /* CT_FORMAT_H */

@@ -61,6 +61,13 @@ void ct_record_from_flow(struct ct_record *r, enum ct_rec_type type,
 			 const struct ct_flow_key *k, const struct ct_flow *f, __u8 close,
 			 __u64 end_ns, __s64 to_wall, const char *iface);
 
+/* The record's "type" in JSON: close (an open flow's record too), flow, summary, loss. */
+static inline const char *ct_rec_type_name(enum ct_rec_type t)
+{
+	return t == CT_REC_FLOW ? "flow" : t == CT_REC_SUMMARY ? "summary" :
+	       t == CT_REC_LOSS ? "loss" : "close";
+}
+
 /* Client-side / server-side views of the per-endpoint arrays. */
 static inline int ct_rec_clt(const struct ct_record *r)
 {

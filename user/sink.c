@@ -184,93 +184,51 @@ static int priority(__u8 close)
 	}
 }
 
-/*
- * Read one JSON string at *@p (after its opening quote) into @out, decoding the escapes
- * ct_format_json writes; leaves *@p after the closing quote.
- */
-static size_t json_string(const char **p, char *out, size_t len)
-{
-	const char *s = *p;
-	size_t o = 0;
-
-	while (*s && *s != '"') {
-		char c = *s++;
-
-		if (c == '\\' && *s) {
-			c = *s++;
-			if (c == 'n')
-				c = '\n';
-			else if (c == 't')
-				c = '\t';
-			else if (c == 'u' && strlen(s) >= 4) {
-				char hex[5] = { s[0], s[1], s[2], s[3], 0 };
-
-				c = (char)strtol(hex, NULL, 16);
-				s += 4;
-			}
-		}
-		if (o + 1 < len)
-			out[o++] = c;
-	}
-	out[o] = '\0';
-	*p = *s ? s + 1 : s;
-	return o;
-}
-
-/* One "CLOSETRACE_KEY=value" field a JSON key of @json at *@p; 0 at its end. */
-static size_t json_field(const char **p, char *f, size_t room)
-{
-	const char *s = *p;
+/* The journal fields a record takes, built one by one (ct_format_fields()). */
+struct journal_fields {
+	struct iovec iov[48];
+	int n;
+	char buf[8192];
 	size_t used;
-	int k = 0;
-	char key[32];
+};
 
-	if (*s != '"')
-		return 0;
-	for (s++; *s && *s != '"' && k < (int)sizeof(key) - 1; s++)
-		key[k++] = *s >= 'a' && *s <= 'z' ? (char)(*s - 'a' + 'A') : *s;
-	key[k] = '\0';
-	s += *s == '"';
-	s += *s == ':';
-	used = (size_t)snprintf(f, room, "CLOSETRACE_%s=", key);
-	if (used >= room)
-		return 0;
-	if (*s == '"') {
-		s++;
-		used += json_string(&s, f + used, room - used);
-	} else {
-		size_t v = strcspn(s, ",}");
+/* One field: CLOSETRACE_KEY=value, the JSON key in capitals. */
+static int journal_field(void *ctx, const char *key, const char *value)
+{
+	struct journal_fields *j = ctx;
+	char *f = j->buf + j->used;
+	size_t room = sizeof(j->buf) - j->used, k = sizeof("CLOSETRACE_") - 1, vlen = strlen(value);
 
-		used += (size_t)snprintf(f + used, room - used, "%.*s", (int)v, s);
-		s += v;
-	}
-	*p = s + (*s == ',');
-	return used < room ? used : 0;
+	if (j->n == (int)(sizeof(j->iov) / sizeof(j->iov[0])) || room < k + strlen(key) + 2 + vlen)
+		return -1;
+	memcpy(f, "CLOSETRACE_", k);
+	for (; *key; key++)
+		f[k++] = *key >= 'a' && *key <= 'z' ? (char)(*key - 'a' + 'A') : *key;
+	f[k++] = '=';
+	memcpy(f + k, value, vlen);
+	k += vlen;
+	j->iov[j->n++] = (struct iovec){ f, k };
+	j->used += k;
+	return 0;
 }
 
 int ct_journal_write(const struct ct_record *r, const char *text)
 {
-	char json[4096], fields[8192], *f = fields, prio[16], msg[4200];
 	static char ident[] = "SYSLOG_IDENTIFIER=closetrace";
-	const char *p = json + 1;	/* after the '{' */
-	size_t tlen = strlen(text), used;
-	struct iovec iov[48];
-	int n = 0, ret;
+	struct journal_fields j = { .n = 0 };
+	char prio[16], msg[4200];
+	size_t tlen = strlen(text);
+	int ret;
 
-	/* the text line is the message; the JSON record's keys are the fields */
+	/* the text line is the message; the record's fields are the journal's fields */
 	tlen -= tlen && text[tlen - 1] == '\n';
 	snprintf(msg, sizeof(msg), "MESSAGE=%.*s", (int)tlen, text);
 	snprintf(prio, sizeof(prio), "PRIORITY=%d", r->type == CT_REC_LOSS ? 4 : priority(r->close));
-	iov[n++] = (struct iovec){ msg, strlen(msg) };
-	iov[n++] = (struct iovec){ prio, strlen(prio) };
-	iov[n++] = (struct iovec){ ident, sizeof(ident) - 1 };
-	ct_format_json(r, json, sizeof(json));
-	while (n < (int)(sizeof(iov) / sizeof(iov[0])) &&
-	       (used = json_field(&p, f, sizeof(fields) - (size_t)(f - fields)))) {
-		iov[n++] = (struct iovec){ f, used };
-		f += used + 1;
-	}
-	ret = sd_journal_sendv(iov, n);
+	j.iov[j.n++] = (struct iovec){ msg, strlen(msg) };
+	j.iov[j.n++] = (struct iovec){ prio, strlen(prio) };
+	j.iov[j.n++] = (struct iovec){ ident, sizeof(ident) - 1 };
+	ct_format_fields(r, journal_field, &j);
+	ret = sd_journal_sendv(j.iov, j.n);
 	if (ret < 0) {
 		if (!journal_dropped++)
 			pr_warn("-o journal: the journal refused a record (%s); such records are "

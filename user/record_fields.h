@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * record_fields.h - the fields of a record, in the order of its JSON object (schema v1):
+ * the one list of them. Not a header to include for declarations: a fragment of a function
+ * body, included where the record is rendered field by field (format.c: the JSON line, and
+ * the journal's fields), which first defines
+ *   F_NUM(key, v)    an unsigned number
+ *   F_BOOL(key, b)   true or false
+ *   F_NAME(key, s)   a string from closetrace's own tables (no escaping needed)
+ *   F_STR(key, s)    a string from outside (an interface or file name)
+ *   F_TIME(key, ns)  a time, RFC 3339 UTC with microseconds
+ *   F_ADDR(key, ep)  the address of endpoint @ep of the record's key
+ *   F_HIST(key)      the Zeek history letters
+ *   F_DUR(key)       the duration in seconds
+ *   F_NULL(key)      nothing known
+ * with @r the record (const struct ct_record *). Keys are string literals.
+ */
+{
+	const struct ct_flow *rf_f = &r->flow;
+	int rf_c = ct_rec_clt(r), rf_s = ct_rec_srv(r);
+
+	F_NUM("v", 1);
+	F_NAME("type", ct_rec_type_name(r->type));
+	F_TIME("ts", r->ts_ns);
+	if (r->type == CT_REC_LOSS) {
+		F_NUM("evicted_embryonic", r->loss.evicted_embryonic);
+		F_NUM("evicted_established", r->loss.evicted_established);
+		F_NUM("untracked", r->loss.untracked);
+		F_NUM("events_lost", r->loss.events_lost);
+	} else if (r->type == CT_REC_SUMMARY) {
+		F_STR("iface", r->iface ? r->iface : "");
+		F_NAME("close", ct_close_name(r->close));
+		F_NAME("rst_by", ct_rst_by_name(r->rst_by));
+		if (r->unkeyed) {
+			F_NULL("srv_ip");
+			F_NULL("srv_port");
+		} else {
+			F_ADDR("srv_ip", rf_s);
+			F_NUM("srv_port", r->key.port[rf_s]);
+		}
+		F_NUM("count", r->count);
+		F_TIME("first", r->start_ns);
+		F_TIME("last", r->ts_ns);
+	} else {
+		F_STR("iface", r->iface ? r->iface : "");
+		F_NAME("close", ct_close_name(r->close));
+		F_NAME("zeek", ct_zeek_state(rf_f));
+		F_NAME("rst_by", ct_rst_by_name(r->rst_by));
+		F_HIST("history");
+		F_ADDR("clt_ip", rf_c);
+		F_NUM("clt_port", r->key.port[rf_c]);
+		F_ADDR("srv_ip", rf_s);
+		F_NUM("srv_port", r->key.port[rf_s]);
+		/* the sums as unsigned int, wrapping where printf's %u of them did */
+		F_NUM("syn", (__u32)(rf_f->syn[rf_c] + rf_f->syn[rf_s]));
+		F_NUM("synack", (__u32)(rf_f->synack[rf_c] + rf_f->synack[rf_s]));
+		F_NUM("ct", !!(rf_f->state & CT_ST_CT));
+		F_NUM("fin_clt", rf_f->fin[rf_c]);
+		F_NUM("fin_srv", rf_f->fin[rf_s]);
+		F_NUM("rst_clt", rf_f->rst[rf_c]);
+		F_NUM("rst_srv", rf_f->rst[rf_s]);
+		F_NUM("pkts_clt", rf_f->pkts[rf_c]);
+		F_NUM("pkts_srv", rf_f->pkts[rf_s]);
+		F_NUM("bytes_clt", rf_f->bytes[rf_c]);
+		F_NUM("bytes_srv", rf_f->bytes[rf_s]);
+		F_NUM("vlan", CT_IFVLAN_VLAN(r->key.ifvlan));
+		F_TIME("start", r->start_ns);
+		F_DUR("dur");
+		F_NAME("rst_reason", ct_rst_reason_name(rf_f->rst_reason));
+		F_NAME("rst_state", ct_rst_state_name(rf_f->rst_state));
+		F_BOOL("rst_accepted", rf_f->rst_accepted);
+	}
+}
