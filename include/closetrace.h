@@ -270,6 +270,9 @@ struct ct_storm_val {		/* per CPU */
 };
 
 /* Defaults user space applies before load. */
+/* closetrace's version: --version, the metrics' build_info, the man pages */
+#define CT_VERSION "0.1.0"
+
 #define CT_DEFAULT_FLOWS 131072
 #define CT_DEFAULT_RINGBUF (4u << 20)
 

@@ -1476,7 +1476,7 @@ static void t_take_race(void **state)
 	struct ct_map m;
 	struct ct_expiry exp = { 1000000000ull, 1000000000ull, 1000000000ull };
 	struct taken t = {};
-	struct ct_sink sink = { .record = collect, .ctx = &t };
+	struct ct_scan_out out = { .rec = { .record = collect, .ctx = &t } };
 	struct ct_clock clk;
 	struct ct_flow f;
 	struct conn cn;
@@ -1492,7 +1492,7 @@ static void t_take_race(void **state)
 	sc.take_ctx = &t;
 	assert_int_equal(ct_clock_sync(F.skel, 1, &clk), 0);
 	assert_int_equal(ct_scan(&sc, &exp, &clk, F.skel->bss->user_clock_ns, CT_SCAN_FLUSH,
-				 &sink), 0);
+				 &out), 0);
 	ct_scanner_free(&sc);
 	/* the flow as it left the table, with the data packet: closed (idle) and final */
 	assert_int_equal(sc.split, 1);
@@ -1608,7 +1608,7 @@ static void t_scan_drains(void **state)
 		.load = { .progs = CT_PROG_XDP, .flows = DRAIN_FLOWS + (1 << 17),
 			  .ringbuf = DRAIN_RING, .emit_graceful = 1 },
 		.exp = { 1000000000ull, 1000000000ull, 1000000000ull },
-		.record = count_drain, .ctx = &d, .iface = no_iface,
+		.out = { .record = count_drain, .ctx = &d }, .iface = no_iface,
 	};
 	uint8_t frame[PKT_MAX];
 	char err[256];
@@ -1723,7 +1723,7 @@ static void t_scan_slices(void **state)
 	struct ct_scanner sc;
 	struct ct_map m;
 	struct ct_expiry exp = { 1000000000ull, 1000000000ull, 1000000000ull };
-	struct ct_sink sink = { .ctx = NULL };
+	struct ct_scan_out out = { .rec = { .ctx = NULL } };
 	struct ct_clock clk;
 	uint8_t frame[PKT_MAX];
 	__u64 recs[2] = { 0, 0 };
@@ -1745,14 +1745,14 @@ static void t_scan_slices(void **state)
 	if (*state)
 		link = scan_path(&sc, m.fd, &cut);
 	sc.budget_ns = 1;	/* a batch a call */
-	sink.record = count_rec;
-	sink.ctx = recs;
+	out.rec.record = count_rec;
+	out.rec.ctx = recs;
 	assert_int_equal(ct_clock_sync(F.skel, 1, &clk), 0);
 	do {
 		__u64 before = sc.last_seen_flows, met = sc.pass_seen;
 
 		assert_int_equal(ct_scan(&sc, &exp, &clk, F.skel->bss->user_clock_ns,
-					 CT_SCAN_EXPIRE, &sink), 0);
+					 CT_SCAN_EXPIRE, &out), 0);
 		/*
 		 * Until the first pass ends, the table's count is what the slices met and did
 		 * not take out: never more than the table holds. Reading every entry, it only
@@ -1885,7 +1885,7 @@ static void t_scan_cut_same(void **state)
 		for (int cut = 0; cut < 3; cut++) {
 			struct closetrace *sk = ct_load(&lo, F.why, sizeof(F.why));
 			struct ct_scan_params none = { 0 };
-			struct ct_sink sink = { .record = log_rec, .ctx = &got[cut] };
+			struct ct_scan_out out = { .rec = { .record = log_rec, .ctx = &got[cut] } };
 			struct bpf_link *link = NULL;
 			struct scan *sc = NULL;
 			struct ct_scanner s;
@@ -1901,7 +1901,7 @@ static void t_scan_cut_same(void **state)
 			} else if (cut == 2) {
 				assert_int_equal(ct_scanner_use_cut(&s, m.fd, &none), 0);
 			}
-			assert_int_equal(ct_scan(&s, &exp, &clk, now, CT_SCAN_EXPIRE, &sink), 0);
+			assert_int_equal(ct_scan(&s, &exp, &clk, now, CT_SCAN_EXPIRE, &out), 0);
 			/* without an iterator, the scanner reads every entry from then on */
 			if (cut == 2)
 				assert_null(s.cut);

@@ -462,8 +462,7 @@ static int run_engine(const struct capture *c, enum ct_engine_kind engine)
 			.idle_timeout_ns = 300ull * 1000000000ull,
 			.linger_ns = 5ull * 1000000000ull,
 		},
-		.record = collect,
-		.ctx = &run,
+		.out = { .record = collect, .ctx = &run },
 	};
 	struct ct_replay *rp;
 	char err[256];

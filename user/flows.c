@@ -87,21 +87,21 @@ void ct_scanner_free(struct ct_scanner *s)
 	s->cut_buf = NULL;
 }
 
-static int emit_to(const struct ct_sink *sink, int (*fn)(void *, const struct ct_record *),
+static int emit_to(const struct ct_scan_out *out, int (*fn)(void *, const struct ct_record *),
 		   enum ct_rec_type type, const struct ct_flow_key *k, const struct ct_flow *f,
 		   __u8 close, __u64 end_ns)
 {
 	struct ct_record r;
-	const char *ifn = sink->iface ? sink->iface(sink->ctx, CT_IFVLAN_IFINDEX(k->ifvlan)) : NULL;
+	const char *ifn = out->iface ? out->iface(out->rec.ctx, CT_IFVLAN_IFINDEX(k->ifvlan)) : NULL;
 
-	ct_record_from_flow(&r, type, k, f, close, end_ns, sink->to_wall, ifn);
-	return fn(sink->ctx, &r);
+	ct_record_from_flow(&r, type, k, f, close, end_ns, out->to_wall, ifn);
+	return fn(out->rec.ctx, &r);
 }
 
-static int emit(const struct ct_sink *sink, enum ct_rec_type type, const struct ct_flow_key *k,
+static int emit(const struct ct_scan_out *out, enum ct_rec_type type, const struct ct_flow_key *k,
 		const struct ct_flow *f, __u8 close, __u64 end_ns)
 {
-	return emit_to(sink, sink->record, type, k, f, close, end_ns);
+	return emit_to(out, out->rec.record, type, k, f, close, end_ns);
 }
 
 /* Whether the entry changed between two readings: a packet came. */
@@ -139,7 +139,7 @@ static int take(struct ct_scanner *s, const struct ct_flow_key *k, struct ct_flo
 }
 
 /* Report @f, just taken out: its final state, and the close if user space decides it. */
-static int report_taken(const struct ct_sink *sink, const struct ct_flow_key *k,
+static int report_taken(const struct ct_scan_out *out, const struct ct_flow_key *k,
 			const struct ct_flow *f, const struct ct_clock *clk)
 {
 	__u64 last = ct_flow_last_ns(clk, f);
@@ -149,17 +149,17 @@ static int report_taken(const struct ct_sink *sink, const struct ct_flow_key *k,
 		/* the kernel reported the close; a summarised one has no final state either */
 		if (f->state & CT_ST_SUMMARY)
 			return 0;
-		return emit(sink, CT_REC_FLOW, k, f, f->close, f->end_ns);
+		return emit(out, CT_REC_FLOW, k, f, f->close, f->end_ns);
 	}
 	kind = ct_open_kind(f);
-	if (emit(sink, CT_REC_CLOSE, k, f, kind, last) < 0)
+	if (emit(out, CT_REC_CLOSE, k, f, kind, last) < 0)
 		return -1;
-	return emit(sink, CT_REC_FLOW, k, f, kind, last);
+	return emit(out, CT_REC_FLOW, k, f, kind, last);
 }
 
 /* Decide one entry; returns 1 if it is to be removed, -1 if the sink refused more. */
 static int decide(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
-		  __u64 now, enum ct_scan_mode mode, const struct ct_sink *sink,
+		  __u64 now, enum ct_scan_mode mode, const struct ct_scan_out *out,
 		  const struct ct_flow_key *k, const struct ct_flow *seen)
 {
 	int flush = mode != CT_SCAN_EXPIRE;
@@ -175,27 +175,27 @@ static int decide(struct ct_scanner *s, const struct ct_expiry *e, const struct 
 		if (!flush && quiet < e->linger_ns)
 			return 0;
 	} else if (mode == CT_SCAN_OPEN) {	/* not closed: only its state so far */
-		return emit(sink, CT_REC_FLOW, k, &f, CT_CLOSE_NONE, last) < 0 ? -1 : 0;
+		return emit(out, CT_REC_FLOW, k, &f, CT_CLOSE_NONE, last) < 0 ? -1 : 0;
 	} else if (!flush && !ct_open_expired(e, ct_open_kind(&f), f.first_ns, last, now)) {
 		return 0;
 	}
 	if (!take(s, k, &f))
 		return 0;
-	return report_taken(sink, k, &f, clk) < 0 ? -1 : 1;
+	return report_taken(out, k, &f, clk) < 0 ? -1 : 1;
 }
 
 /* Decide one entry; an entry that stays is shown to the sink's visitor, if it has one. */
 static int scan_one(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
-		    __u64 now, enum ct_scan_mode mode, const struct ct_sink *sink,
+		    __u64 now, enum ct_scan_mode mode, const struct ct_scan_out *out,
 		    const struct ct_flow_key *k, const struct ct_flow *f)
 {
-	int r = decide(s, e, clk, now, mode, sink, k, f);
+	int r = decide(s, e, clk, now, mode, out, k, f);
 	__u64 last;
 
-	if (r || !sink->visit)
+	if (r || !out->rec.visit)
 		return r;
 	last = ct_flow_last_ns(clk, f);
-	return emit_to(sink, sink->visit, CT_REC_OPEN, k, f,
+	return emit_to(out, out->rec.visit, CT_REC_OPEN, k, f,
 		       f->state & CT_ST_ENDED ? f->close : CT_CLOSE_NONE,
 		       f->state & CT_ST_ENDED && f->end_ns ? f->end_ns : last) < 0 ? -1 : 0;
 }
@@ -228,14 +228,14 @@ static void pass_end(struct ct_scanner *s, __u64 removed_before)
 
 /* Decide the records of [0, @end) of the cut's buffer; -1 when the sink refused more. */
 static int cut_decide(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
-		      __u64 now, const struct ct_sink *sink, size_t end)
+		      __u64 now, const struct ct_scan_out *out, size_t end)
 {
 	struct ct_scan_rec r;
 
 	for (size_t off = 0; off + sizeof(r) <= end; off += sizeof(r)) {
 		memcpy(&r, s->cut_buf + off, sizeof(r));
 		if (r.type == CT_SCAN_REC_FLOW &&
-		    scan_one(s, e, clk, now, CT_SCAN_EXPIRE, sink, &r.key, &r.flow) < 0)
+		    scan_one(s, e, clk, now, CT_SCAN_EXPIRE, out, &r.key, &r.flow) < 0)
 			return -1;
 	}
 	return 0;
@@ -252,7 +252,7 @@ static int cut_decide(struct ct_scanner *s, const struct ct_expiry *e, const str
  * after the next read, once the iterator has left their buckets.
  */
 static int scan_cut(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
-		    __u64 now, const struct ct_sink *sink)
+		    __u64 now, const struct ct_scan_out *out)
 {
 	const size_t rs = sizeof(struct ct_scan_rec);
 	__u64 removed = s->removed, until = s->budget_ns ? mono_ns() + s->budget_ns : 0;
@@ -293,7 +293,7 @@ static int scan_cut(struct ct_scanner *s, const struct ct_expiry *e, const struc
 		if (n == 0)
 			break;	/* the end of the table */
 		/* the previous read's records; this one's wait for the next */
-		if (cut_decide(s, e, clk, now, sink, s->cut_pend) < 0) {
+		if (cut_decide(s, e, clk, now, out, s->cut_pend) < 0) {
 			stop = 1;
 			break;
 		}
@@ -301,15 +301,15 @@ static int scan_cut(struct ct_scanner *s, const struct ct_expiry *e, const struc
 		memmove(s->cut_buf, s->cut_buf + s->cut_pend, s->cut_len - s->cut_pend);
 		s->cut_len -= s->cut_pend;
 		s->cut_pend = whole - s->cut_pend;
-		if (sink->between)
-			sink->between(sink->ctx);
+		if (out->rec.flush)
+			out->rec.flush(out->rec.ctx);
 		if (until && mono_ns() >= until) {
 			pass_pause(s, removed);
 			return 0;
 		}
 	}
 	/* the table's end: what is left, whole records only */
-	if (!stop && cut_decide(s, e, clk, now, sink, s->cut_len) < 0)
+	if (!stop && cut_decide(s, e, clk, now, out, s->cut_len) < 0)
 		stop = 1;
 	cut_end(s);
 	pass_end(s, removed);
@@ -317,14 +317,14 @@ static int scan_cut(struct ct_scanner *s, const struct ct_expiry *e, const struc
 }
 
 int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
-	    __u64 now, enum ct_scan_mode mode, const struct ct_sink *sink)
+	    __u64 now, enum ct_scan_mode mode, const struct ct_scan_out *out)
 {
 	__u64 removed = s->removed, until = 0;
-	__u32 in, out = 0, count;
+	__u32 in, next = 0, count;
 	int first, err = 0, done = 0, stop = 0;
 
-	if (mode == CT_SCAN_EXPIRE && !sink->visit && s->cut) {
-		err = scan_cut(s, e, clk, now, sink);
+	if (mode == CT_SCAN_EXPIRE && !out->rec.visit && s->cut) {
+		err = scan_cut(s, e, clk, now, out);
 		if (err != CUT_NONE)
 			return err;
 		/* no iterator to be had (out of descriptors, of memory): every entry, from now */
@@ -346,7 +346,7 @@ int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clo
 	in = s->token;
 	while (!done && !stop) {
 		count = s->batch;
-		err = ct_map_lookup_batch(s->map, first ? NULL : &in, &out, s->keys, s->vals,
+		err = ct_map_lookup_batch(s->map, first ? NULL : &in, &next, s->keys, s->vals,
 					  &count);
 		if (err) {
 			if (err != -ENOENT)
@@ -355,17 +355,17 @@ int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clo
 			err = 0;
 		}
 		first = 0;
-		in = out;
+		in = next;
 		s->pass_seen += count;
 		for (__u32 i = 0; i < count; i++) {
-			if (scan_one(s, e, clk, now, mode, sink, &s->keys[i], &s->vals[i]) < 0) {
+			if (scan_one(s, e, clk, now, mode, out, &s->keys[i], &s->vals[i]) < 0) {
 				stop = 1;
 				break;
 			}
 		}
 		/* a scan of a big table takes a while: events must not wait for its end */
-		if (sink->between && !stop)
-			sink->between(sink->ctx);
+		if (out->rec.flush && !stop)
+			out->rec.flush(out->rec.ctx);
 		if (until && !done && !stop && mono_ns() >= until) {
 			s->resume = 1;	/* the rest of the pass at the next call */
 			s->token = in;

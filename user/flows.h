@@ -23,15 +23,14 @@
 #define CT_DEFAULT_IDLE_TIMEOUT_S 300
 #define CT_DEFAULT_LINGER_S 5
 
-/* Where records go, and how kernel times become wall-clock times. */
-struct ct_sink {
-	int (*record)(void *ctx, const struct ct_record *r);
-	/* optional: called with a CT_REC_OPEN record for every flow a scan leaves in place */
-	int (*visit)(void *ctx, const struct ct_record *r);
-	const char *(*iface)(void *ctx, __u32 ifindex);
-	/* optional: called after each batch of a scan (the session drains events there) */
-	void (*between)(void *ctx);
-	void *ctx;
+/*
+ * What a scan hands its records to: @rec (its flush after each batch the scan reads, where
+ * the session drains events), the name of an interface, and how kernel times become
+ * wall-clock times.
+ */
+struct ct_scan_out {
+	struct ct_rec_out rec;
+	const char *(*iface)(void *ctx, __u32 ifindex);	/* ctx: rec.ctx */
 	__s64 to_wall;		/* add to kernel times (monotonic, or capture) for wall clock */
 };
 
@@ -108,9 +107,9 @@ enum ct_scan_mode {
  * budget, the next slice of a pass that may take several calls): closes what has timed out,
  * removes it and the ended flows past their linger time, and gives each a CLOSE record
  * (user-space decisions) and a FLOW record (final state); @mode says what else goes.
- * Returns 0 or -errno; stops early, returning 1, when the sink's record() returns < 0.
+ * Returns 0 or -errno; stops early, returning 1, when @out's record() returns < 0.
  */
 int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clock *clk,
-	    __u64 now, enum ct_scan_mode mode, const struct ct_sink *sink);
+	    __u64 now, enum ct_scan_mode mode, const struct ct_scan_out *out);
 
 #endif /* CT_FLOWS_H */

@@ -54,17 +54,6 @@ void ct_catch_stop_signals(int hup_reopen)
 	sigaction(SIGQUIT, &sa, NULL);
 }
 
-int ct_validate_live(const struct ct_command *cmd, struct ct_config *c)
-{
-	if (c->nmetrics_ports && !c->metrics)
-		return ct_usage_error(cmd, "--metrics-ports goes with --metrics");
-	if (c->xdp_mode != CT_XDP_AUTO && c->mode != CT_MODE_XDP)
-		return ct_usage_error(cmd, "--xdp-mode goes with --mode xdp");
-	if (c->force && c->mode != CT_MODE_XDP)
-		return ct_usage_error(cmd, "--force goes with --mode xdp");
-	return 0;
-}
-
 static const char *iface_name(void *ctx, __u32 ifindex)
 {
 	struct ct_live *l = ctx;
@@ -171,7 +160,7 @@ static void publish(struct ct_live *l)
 }
 
 /* --metrics: listen before anything is attached, so that a busy port leaves nothing. */
-static int start_metrics(struct ct_live *l, const struct ct_config *c)
+static int start_metrics(struct ct_live *l, const struct ct_live_opts *c)
 {
 	char err[256], where[80];
 
@@ -179,20 +168,20 @@ static int start_metrics(struct ct_live *l, const struct ct_config *c)
 		pr_warn("out of memory\n");
 		return 1;
 	}
-	l->snap.version = ct_version;
+	l->snap.version = CT_VERSION;
 	for (int i = 0; i < l->nifs; i++)
 		snprintf(l->snap.ifs[i].name, sizeof(l->snap.ifs[i].name), "%s", l->ifs[i].name);
-	l->http = ct_http_open(&c->metrics_addr, &l->snap, err, sizeof(err));
+	l->http = ct_http_open(c->metrics_addr, &l->snap, err, sizeof(err));
 	if (!l->http) {
 		pr_warn("%s\n", err);
 		return 1;
 	}
-	ct_http_addr_str(&c->metrics_addr, where, sizeof(where));
+	ct_http_addr_str(c->metrics_addr, where, sizeof(where));
 	pr_info("metrics at http://%s/metrics\n", where);
 	return 0;
 }
 
-static int drop_privs(struct ct_live *l, const struct ct_config *c)
+static int drop_privs(struct ct_live *l, const struct ct_live_opts *c)
 {
 	int netlink = 0;
 	char err[256];
@@ -210,18 +199,14 @@ static int drop_privs(struct ct_live *l, const struct ct_config *c)
 	return 0;
 }
 
-int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_graceful,
-		  ct_record_fn record, ct_record_fn visit, void (*flush)(void *ctx), void *ctx)
+int ct_live_start(struct ct_live *l, const struct ct_live_opts *c)
 {
-	struct ct_session_opts so = {
-		.record = record, .visit = visit, .flush = flush, .ctx = ctx, .iface = iface_name,
-		.iface_ctx = l,
-	};
+	struct ct_session_opts so = { .out = c->out, .iface = iface_name, .iface_ctx = l };
 	int ifindex[CT_MAX_IFACES];
 	char err[512];
 
 	memset(l, 0, sizeof(*l));
-	l->xdp = c->mode == CT_MODE_XDP;
+	l->xdp = c->xdp;
 	for (int i = 0; i < c->nifaces; i++) {
 		if (ct_iface_open(&l->ifs[l->nifs], c->ifaces[i], err, sizeof(err))) {
 			pr_warn("%s\n", err);
@@ -236,7 +221,7 @@ int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_gracefu
 	if (c->metrics && start_metrics(l, c))
 		return 1;
 	so.tally = l->http ? &l->snap : NULL;
-	ct_config_expiry(c, &so.exp);
+	so.exp = c->exp;
 	so.load.progs = l->xdp ? CT_PROG_XDP : CT_PROG_TC;
 	for (int i = 0; i < l->nifs; i++)
 		ifindex[i] = l->ifs[i].ifindex;
@@ -244,9 +229,9 @@ int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_gracefu
 	so.load.nifs = l->nifs;
 	if (!l->xdp)
 		want_reasons(l, &so.load);
-	so.load.flows = (__u32)c->table_size;
-	so.load.storm_rate = (__u32)(c->storm_rate < 0 ? CT_DEFAULT_STORM_RATE : c->storm_rate);
-	so.load.emit_graceful = emit_graceful;
+	so.load.flows = c->table_size;
+	so.load.storm_rate = c->storm_rate;
+	so.load.emit_graceful = c->emit_graceful;
 	so.load.wakeup_bytes = CT_WAKEUP_EVENTS * sizeof(struct ct_event);
 	if (ct_session_open(&l->s, &so, err, sizeof(err))) {
 		pr_warn("%s\n", err);
@@ -258,7 +243,7 @@ int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_gracefu
 		struct closetrace *skel = l->s.eng.skel;
 		int fd = bpf_program__fd(l->xdp ? skel->progs.ct_xdp : skel->progs.ct_tc);
 
-		if (l->xdp ? ct_attach_xdp(&l->ifs[i], fd, (enum ct_xdp_mode)c->xdp_mode, c->force,
+		if (l->xdp ? ct_attach_xdp(&l->ifs[i], fd, c->xdp_mode, c->force,
 					   err, sizeof(err)) :
 			     ct_attach_tc(&l->ifs[i], fd, err, sizeof(err))) {
 			pr_warn("%s\n", err);

@@ -10,10 +10,12 @@
 #include <signal.h>
 #include <linux/types.h>
 
+#include <sys/socket.h>
+#include <sys/types.h>
+
 #include "attach.h"
 #include "http.h"
 #include "metrics.h"
-#include "options.h"
 #include "reasons.h"
 #include "session.h"
 
@@ -42,15 +44,37 @@ struct ct_live {
 	struct ct_metrics snap;
 };
 
+/* What a live session is asked for (the commands fill it from their options). */
+struct ct_live_opts {
+	char *const *ifaces;
+	int nifaces;
+	int xdp;			/* XDP on each interface (a mirror port), else tc */
+	enum ct_xdp_mode xdp_mode;
+	int force;			/* take another XDP program's place */
+	__u32 table_size;
+	__u32 storm_rate;
+	struct ct_expiry exp;
+	int emit_graceful;		/* the kernel reports graceful closes too */
+	/* --metrics: served at @metrics_addr when @metrics, with closes by these ports */
+	int metrics;
+	const struct sockaddr_storage *metrics_addr;
+	const __u16 *metrics_ports;
+	int nmetrics_ports;
+	/* --user: who to run as once attached */
+	int user;
+	uid_t uid;
+	gid_t gid;
+	/* where records go (visit: NULL for none; flush: NULL for none) */
+	struct ct_rec_out out;
+};
+
 /*
- * Open the interfaces of @c, load and attach, records going to @record / @visit (NULL:
- * none) with @ctx, and @flush (NULL: none) told when a batch of them ends. Errors are
- * said (one sentence each) and return 1; what was attached is then detached by
- * ct_live_end(), which must be called in every case. Stops early, returning 0, once
- * ct_stop_signal is set.
+ * Open the interfaces of @o, load and attach, records going to @o->out. Errors are said
+ * (one sentence each) and return 1; what was attached is then detached by ct_live_end(),
+ * which must be called in every case. Stops early, returning 0, once ct_stop_signal is
+ * set.
  */
-int ct_live_start(struct ct_live *l, const struct ct_config *c, int emit_graceful,
-		  ct_record_fn record, ct_record_fn visit, void (*flush)(void *ctx), void *ctx);
+int ct_live_start(struct ct_live *l, const struct ct_live_opts *o);
 
 /*
  * The periodic work: drop interfaces that disappeared, scan the table (expiry, and the
@@ -65,9 +89,6 @@ int ct_live_tick(struct ct_live *l, int *scan_failed);
  * and free everything.
  */
 void ct_live_end(struct ct_live *l, int final);
-
-/* Options of watch and top that only make sense together: 0, or 2 after a usage error. */
-int ct_validate_live(const struct ct_command *cmd, struct ct_config *c);
 
 /* The signal that asked the command to stop, 0 while none has. */
 extern volatile sig_atomic_t ct_stop_signal;

@@ -19,6 +19,7 @@
 #include "filter.h"
 #include "flows.h"
 #include "http.h"
+#include "live.h"
 #include "metrics.h"
 #include "numbers.h"
 #include "options.h"
@@ -377,9 +378,6 @@ const struct ct_command ct_cmd_main = {
 
 /* --- help and version ------------------------------------------------------------------- */
 
-#ifndef CT_VERSION
-#define CT_VERSION "0.1.0"
-#endif
 
 const char ct_version[] = CT_VERSION;
 
@@ -469,6 +467,43 @@ void ct_config_free(struct ct_config *c)
 {
 	ct_filter_free(c->filter);
 	c->filter = NULL;
+}
+
+int ct_validate_live(const struct ct_command *cmd, struct ct_config *c)
+{
+	if (c->nmetrics_ports && !c->metrics)
+		return ct_usage_error(cmd, "--metrics-ports goes with --metrics");
+	if (c->xdp_mode != CT_XDP_AUTO && c->mode != CT_MODE_XDP)
+		return ct_usage_error(cmd, "--xdp-mode goes with --mode xdp");
+	if (c->force && c->mode != CT_MODE_XDP)
+		return ct_usage_error(cmd, "--force goes with --mode xdp");
+	return 0;
+}
+
+void ct_config_live(const struct ct_config *c, int emit_graceful, const struct ct_rec_out *out,
+		    struct ct_live_opts *o)
+{
+	*o = (struct ct_live_opts){
+		.ifaces = c->ifaces, .nifaces = c->nifaces, .xdp = c->mode == CT_MODE_XDP,
+		.xdp_mode = (enum ct_xdp_mode)c->xdp_mode, .force = c->force,
+		.table_size = (__u32)c->table_size,
+		.storm_rate = (__u32)(c->storm_rate < 0 ? CT_DEFAULT_STORM_RATE : c->storm_rate),
+		.emit_graceful = emit_graceful, .metrics = c->metrics,
+		.metrics_addr = &c->metrics_addr, .metrics_ports = c->metrics_ports,
+		.nmetrics_ports = c->nmetrics_ports, .user = c->user, .uid = c->uid, .gid = c->gid,
+		.out = *out,
+	};
+	ct_config_expiry(c, &o->exp);
+}
+
+void ct_config_output(const struct ct_config *c, struct ct_output_opts *o)
+{
+	*o = (struct ct_output_opts){
+		.fmt = (enum ct_format)c->format, .all = c->all, .final = c->final,
+		.wide = c->wide, .filter = c->filter, .file = c->output_file,
+		.rotate_size = c->rotate_size, .rotate_keep = c->rotate_keep, .user = c->user,
+		.uid = c->uid, .gid = c->gid,
+	};
 }
 
 void ct_config_expiry(const struct ct_config *c, struct ct_expiry *e)

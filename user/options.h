@@ -158,4 +158,15 @@ struct ct_expiry;
 /* The expiry the timeouts of @c ask for. */
 void ct_config_expiry(const struct ct_config *c, struct ct_expiry *e);
 
+/* Options of watch and top that only make sense together: 0, or 2 after a usage error. */
+int ct_validate_live(const struct ct_command *cmd, struct ct_config *c);
+
+struct ct_live_opts;
+struct ct_output_opts;
+struct ct_rec_out;
+/* What @c asks of a live session (records to @out), and of the output. */
+void ct_config_live(const struct ct_config *c, int emit_graceful, const struct ct_rec_out *out,
+		    struct ct_live_opts *o);
+void ct_config_output(const struct ct_config *c, struct ct_output_opts *o);
+
 #endif /* CT_OPTIONS_H */

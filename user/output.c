@@ -15,7 +15,6 @@
 #include "filter.h"
 #include "format.h"
 #include "log.h"
-#include "options.h"
 #include "output.h"
 #include "sink.h"
 #include "text.h"
@@ -29,18 +28,18 @@
  */
 #define CT_WRITER_QUEUE (16u << 20)
 
-int ct_output_open(struct ct_output *o, const struct ct_config *c, int live)
+int ct_output_open(struct ct_output *o, const struct ct_output_opts *c, int live)
 {
 	char err[512];
 
-	*o = (struct ct_output){ .out = stdout, .fmt = (enum ct_format)c->format, .all = c->all,
-				 .flows = c->final, .wide = c->wide, .filter = c->filter };
+	*o = (struct ct_output){ .out = stdout, .fmt = c->fmt, .all = c->all, .flows = c->final,
+				 .wide = c->wide, .filter = c->filter };
 	/* started with the first record: after the capabilities were dropped */
-	o->queue = live && !c->output_file && (o->fmt == CT_FMT_TEXT || o->fmt == CT_FMT_JSON);
-	if (!c->output_file)
+	o->queue = live && !c->file && (o->fmt == CT_FMT_TEXT || o->fmt == CT_FMT_JSON);
+	if (!c->file)
 		return 0;
-	o->file = ct_file_open(c->output_file, c->rotate_size, c->rotate_keep, c->user, c->uid,
-			       c->gid, err, sizeof(err));
+	o->file = ct_file_open(c->file, c->rotate_size, c->rotate_keep, c->user, c->uid, c->gid,
+			       err, sizeof(err));
 	if (!o->file) {
 		pr_warn("%s\n", err);
 		return -1;
@@ -167,4 +166,14 @@ void ct_output_flush(struct ct_output *o)
 {
 	if (o->writer)
 		ct_writer_flush(o->writer);
+}
+
+int ct_output_take(void *ctx, const struct ct_record *r)
+{
+	return ct_output_record(ctx, r);
+}
+
+void ct_output_batch_end(void *ctx)
+{
+	ct_output_flush(ctx);
 }

@@ -9,6 +9,7 @@
 #define CT_OUTPUT_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "record.h"
 
@@ -34,16 +35,33 @@ struct ct_output {
 	int error;		/* a write failed (EPIPE when the reader went away) */
 };
 
-struct ct_config;
+/* What an output is asked for (the commands fill it from their options). */
+struct ct_output_opts {
+	enum ct_format fmt;
+	int all;			/* closes of every kind, not only abnormal ones */
+	int final;			/* each flow's final record instead of closes */
+	int wide;			/* text: columns wide enough for IPv6 */
+	struct ct_filter *filter;	/* -f (owned by the caller) */
+	const char *file;		/* --output-file, or NULL: stdout */
+	__u64 rotate_size;		/* --output-rotate SIZE[,KEEP] */
+	int rotate_keep;
+	int user;			/* the file is chowned to uid/gid (--user) */
+	uid_t uid;
+	gid_t gid;
+};
 
 /*
- * Set @o up as the options in @c ask: format, selection, and --output-file (opened now,
- * so that an unwritable file is said before anything is attached). @live: stdout never
- * blocks the session (a queue and a thread; what does not fit is dropped whole, counted);
- * replay instead waits for its reader. 0, or -1 after saying why. ct_output_close()
- * closes the file, and gives stdout's queue half a second to go out.
+ * Set @o up as @opts ask: format, selection, and the output file (opened now, so that an
+ * unwritable file is said before anything is attached). @live: stdout never blocks the
+ * session (a queue and a thread; what does not fit is dropped whole, counted); replay
+ * instead waits for its reader. 0, or -1 after saying why. ct_output_close() closes the
+ * file, and gives stdout's queue half a second to go out.
  */
-int ct_output_open(struct ct_output *o, const struct ct_config *c, int live);
+int ct_output_open(struct ct_output *o, const struct ct_output_opts *opts, int live);
+
+/* The record callbacks (struct ct_rec_out) of output @ctx. */
+int ct_output_take(void *ctx, const struct ct_record *r);
+void ct_output_batch_end(void *ctx);
 void ct_output_close(struct ct_output *o);
 
 /* Print @r if this output wants it (its kind, then the filter); returns -1 once writing

@@ -61,6 +61,19 @@ void ct_record_from_flow(struct ct_record *r, enum ct_rec_type type,
 			 const struct ct_flow_key *k, const struct ct_flow *f, __u8 close,
 			 __u64 end_ns, __s64 to_wall, const char *iface);
 
+typedef int (*ct_record_fn)(void *ctx, const struct ct_record *r);
+
+/*
+ * Where records go: the one bundle of callbacks that the session, its scans, replay and
+ * the commands hand each other.
+ */
+struct ct_rec_out {
+	ct_record_fn record;		/* every record; < 0: no more */
+	ct_record_fn visit;		/* optional: a flow a scan leaves in the table */
+	void (*flush)(void *ctx);	/* optional: the records so far make a batch */
+	void *ctx;
+};
+
 /* The record's "type" in JSON: close (an open flow's record too), flow, summary, loss. */
 static inline const char *ct_rec_type_name(enum ct_rec_type t)
 {

@@ -57,7 +57,7 @@ struct ct_replay *ct_replay_new(const struct ct_replay_opts *o, char *err, size_
 		.engine = o->engine,
 		.load = { .progs = CT_PROG_XDP, .emit_graceful = 1, .user_clock = 1,
 			  .flows = o->table_size, .storm_rate = o->storm_rate },
-		.exp = o->exp, .record = o->record, .ctx = o->ctx,
+		.exp = o->exp, .out = o->out,
 		.iface = file_name, .iface_ctx = rp,
 	};
 
@@ -172,17 +172,13 @@ int ct_replay_finish(struct ct_replay *rp)
 
 /* --- the command --------------------------------------------------------------------- */
 
-static int print_record(void *ctx, const struct ct_record *r)
-{
-	return ct_output_record(ctx, r);
-}
-
 static int run_replay(struct ct_config *c)
 {
+	struct ct_output_opts oo;
 	struct ct_output out;
 	struct ct_replay_opts ro = { .table_size = (__u32)c->table_size,
-				     .storm_rate = (__u32)(c->storm_rate < 0 ? 0 : c->storm_rate), .record = print_record,
-				     .ctx = &out };
+				     .storm_rate = (__u32)(c->storm_rate < 0 ? 0 : c->storm_rate), .out = {
+					     .record = ct_output_take, .ctx = &out } };
 	struct ct_replay *rp;
 	char err[256];
 	int ret = 0, r = 0;
@@ -194,7 +190,8 @@ static int run_replay(struct ct_config *c)
 		pr_warn("%s\n", err);
 		return 1;
 	}
-	if (ct_output_open(&out, c, 0))
+	ct_config_output(c, &oo);
+	if (ct_output_open(&out, &oo, 0))
 		return 1;
 	rp = ct_replay_new(&ro, err, sizeof(err));
 	/* ready: the captures are read without any capability (and as --user) */

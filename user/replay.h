@@ -21,9 +21,8 @@ struct ct_replay_opts {
 	__u32 table_size;		/* 0: CT_DEFAULT_FLOWS */
 	__u32 storm_rate;		/* --storm-rate; 0: every close is a record */
 	struct ct_expiry exp;
-	/* where records go: return < 0 to stop (the reader went away) */
-	int (*record)(void *ctx, const struct ct_record *r);
-	void *ctx;
+	/* where records go: record() returns < 0 to stop (the reader went away) */
+	struct ct_rec_out out;
 };
 
 /* Set up the engine for replay; NULL with one sentence in @err. */

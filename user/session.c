@@ -27,14 +27,14 @@ void ct_session_drain(struct ct_session *s);
 static void batch_end(struct ct_session *s)
 {
 	s->held_clock = 0;
-	if (s->flush && !s->stopped)
-		s->flush(s->ctx);
+	if (s->out.flush && !s->stopped)
+		s->out.flush(s->out.ctx);
 }
 
 /* Hand @r to @fn; a sink that refuses more stops the session. */
 static int pass_on(struct ct_session *s, ct_record_fn fn, const struct ct_record *r)
 {
-	if (fn(s->ctx, r) < 0) {
+	if (fn(s->out.ctx, r) < 0) {
 		s->stopped = 1;
 		return -1;
 	}
@@ -43,7 +43,7 @@ static int pass_on(struct ct_session *s, ct_record_fn fn, const struct ct_record
 
 static int to_record(void *ctx, const struct ct_record *r)
 {
-	return pass_on(ctx, ((struct ct_session *)ctx)->record, r);
+	return pass_on(ctx, ((struct ct_session *)ctx)->out.record, r);
 }
 
 /* The counter slot of the interface in key word @ifvlan: as the kernel finds it. */
@@ -119,7 +119,7 @@ static void between_batches(void *ctx)
 
 static int to_visit(void *ctx, const struct ct_record *r)
 {
-	return pass_on(ctx, ((struct ct_session *)ctx)->visit, r);
+	return pass_on(ctx, ((struct ct_session *)ctx)->out.visit, r);
 }
 
 static const char *iface_of(void *ctx, __u32 ifindex)
@@ -186,7 +186,7 @@ static int on_event(void *ctx, void *data, size_t len)
 		return 0;
 	if (e->type == CT_EV_AMEND)
 		return amend(s, e);
-	ct_record_from_event(&r, e, s->sink.to_wall,
+	ct_record_from_event(&r, e, s->scan_out.to_wall,
 			     s->iface(s->iface_ctx, CT_IFVLAN_IFINDEX(e->key.ifvlan)));
 	if (e->type == CT_EV_CLOSE)
 		tally_close(s, &r, 0);
@@ -209,10 +209,7 @@ int ct_session_open(struct ct_session *s, const struct ct_session_opts *o, char 
 {
 	memset(s, 0, sizeof(*s));
 	s->exp = o->exp;
-	s->record = o->record;
-	s->flush = o->flush;
-	s->visit = o->visit;
-	s->ctx = o->ctx;
+	s->out = o->out;
 	s->iface = o->iface;
 	s->iface_ctx = o->iface_ctx;
 	s->user_clock = o->load.user_clock;
@@ -231,11 +228,14 @@ int ct_session_open(struct ct_session *s, const struct ct_session_opts *o, char 
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	s->sink = (struct ct_sink){ .record = from_scan, .visit = o->visit ? to_visit : NULL,
-				    .iface = iface_of, .between = between_batches, .ctx = s };
+	s->scan_out = (struct ct_scan_out){
+		.rec = { .record = from_scan, .visit = o->out.visit ? to_visit : NULL,
+			 .flush = between_batches, .ctx = s },
+		.iface = iface_of,
+	};
 	/* wall clock = monotonic + offset (replay: the capture's time is the wall clock) */
 	if (!s->user_clock)
-		s->sink.to_wall = (__s64)(ct_now_ns() - ct_mono_ns());
+		s->scan_out.to_wall = (__s64)(ct_now_ns() - ct_mono_ns());
 	return 0;
 }
 
@@ -310,10 +310,10 @@ int ct_session_scan(struct ct_session *s, enum ct_scan_mode mode)
 			return err;
 		}
 		/* taken again each time in case the wall clock was set */
-		s->sink.to_wall = (__s64)(ct_now_ns() - ct_mono_ns());
+		s->scan_out.to_wall = (__s64)(ct_now_ns() - ct_mono_ns());
 		s->scan_now = ct_mono_ns();
 	}
-	err = ct_scan(&s->scan, &s->exp, &clk, s->scan_now, mode, &s->sink);
+	err = ct_scan(&s->scan, &s->exp, &clk, s->scan_now, mode, &s->scan_out);
 	if (err < 0)
 		pr_warn("cannot read the flow table: %s\n", strerror(-err));
 	/* replay runs the programs itself: nothing can be writing the storm table */
@@ -337,7 +337,7 @@ static void read_kernel_storms(struct ct_session *s, int all)
 	struct ct_storm_key *keys, k, next;
 	struct ct_storm_val *v;
 	struct ct_counters c;
-	__u64 wall = s->sink.to_wall, now;
+	__u64 wall = s->scan_out.to_wall, now;
 
 	/* from now on, programs write the next period; the ripe one is two behind it */
 	*s->eng.storm_epoch = epoch + 1;

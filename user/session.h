@@ -23,22 +23,16 @@
 #define CT_HELD_NS 100000000ull	/* 100 ms: the reason follows within microseconds */
 #define CT_HELD_CLOCK_EVERY 64	/* held closes that share one reading of the clock */
 
-typedef int (*ct_record_fn)(void *ctx, const struct ct_record *r);
-
 struct ct_session_opts {
 	enum ct_engine_kind engine;	/* BPF (0) live; replay chooses */
 	struct ct_load_opts load;
 	struct ct_expiry exp;
-	/* records: kernel closes, and what scans decide and remove; < 0 stops the session */
-	ct_record_fn record;
-	/* optional: every flow a scan leaves in the table */
-	ct_record_fn visit;
 	/*
-	 * optional: the records handed out so far make a batch (a drain of the ring buffer,
-	 * a scan): what the sink holds back to write them together should go out now
+	 * records: kernel closes, and what scans decide and remove (< 0 stops the session);
+	 * visit: every flow a scan leaves in the table; flush: the records handed out so
+	 * far make a batch (a drain of the ring buffer, a scan), to be written out together
 	 */
-	void (*flush)(void *ctx);
-	void *ctx;
+	struct ct_rec_out out;
 	/* the name records carry for an interface index */
 	const char *(*iface)(void *ctx, __u32 ifindex);
 	void *iface_ctx;
@@ -50,10 +44,8 @@ struct ct_session {
 	struct ct_engine eng;
 	struct ct_scanner scan;
 	struct ct_expiry exp;
-	struct ct_sink sink;	/* ctx is the session; records go on to the callbacks below */
-	ct_record_fn record, visit;
-	void (*flush)(void *ctx);
-	void *ctx;
+	struct ct_scan_out scan_out;	/* ctx is the session; records go on to @out */
+	struct ct_rec_out out;
 	const char *(*iface)(void *ctx, __u32 ifindex);
 	void *iface_ctx;
 	int user_clock;		/* replay: time is the capture's */

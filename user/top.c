@@ -141,8 +141,8 @@ static int run_live(struct ct_top *t)
 static int feed_capture(struct ct_top *t, const struct ct_config *c)
 {
 	struct ct_replay_opts ro = { .table_size = (__u32)c->table_size,
-				     .storm_rate = (__u32)(c->storm_rate < 0 ? 0 : c->storm_rate), .record = on_record,
-				     .ctx = t };
+				     .storm_rate = (__u32)(c->storm_rate < 0 ? 0 : c->storm_rate), .out = {
+					     .record = on_record, .ctx = t } };
 	struct ct_replay *rp;
 	char err[256];
 	int ret, r;
@@ -301,7 +301,11 @@ static int run_top(struct ct_config *c)
 	} else {
 		t.v.source = iface_list(c);
 		t.v.mode = c->mode == CT_MODE_XDP ? "xdp" : "tc";
-		ret = ct_live_start(&t.live, c, 1, on_record, on_record, NULL, &t);
+		struct ct_rec_out out = { .record = on_record, .visit = on_record, .ctx = &t };
+		struct ct_live_opts lo;
+
+		ct_config_live(c, 1, &out, &lo);
+		ret = ct_live_start(&t.live, &lo);
 		/* the thread after the start: it gets the capabilities left, none */
 		if (!ret && t.batch)
 			ret = start_writer(&t, c);

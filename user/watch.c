@@ -12,17 +12,6 @@
 
 #define CT_POLL_MS 10
 
-static int print_record(void *ctx, const struct ct_record *r)
-{
-	return ct_output_record(ctx, r);
-}
-
-/* A drain of the ring buffer, or a scan, is over: its lines go out in one write. */
-static void flush_output(void *ctx)
-{
-	ct_output_flush(ctx);
-}
-
 static int validate_watch(const struct ct_command *cmd, struct ct_config *c)
 {
 	if (!c->nifaces)
@@ -33,18 +22,23 @@ static int validate_watch(const struct ct_command *cmd, struct ct_config *c)
 static int run_watch(struct ct_config *c)
 {
 	static struct ct_live l;
+	struct ct_output_opts oo;
 	struct ct_output out;
+	struct ct_rec_out rec = { .record = ct_output_take, .flush = ct_output_batch_end,
+				  .ctx = &out };
+	struct ct_live_opts lo;
 	int r, ret = 0, failed;
 	__u64 next_scan;
 
 	/* the output first: a file that cannot be written is said before anything attaches */
-	if (ct_output_open(&out, c, 1))
+	ct_config_output(c, &oo);
+	if (ct_output_open(&out, &oo, 1))
 		return 1;
 	/* signals next: an interrupted start still detaches what it attached */
 	ct_catch_stop_signals(!!c->output_file);
 	/* closes by port count graceful ones too: the kernel must report them */
-	if (ct_live_start(&l, c, c->all || c->final || c->nmetrics_ports, print_record, NULL,
-			  flush_output, &out)) {
+	ct_config_live(c, c->all || c->final || c->nmetrics_ports, &rec, &lo);
+	if (ct_live_start(&l, &lo)) {
 		ret = 1;
 		goto out;
 	}

@@ -48,6 +48,7 @@
 #include "live.h"
 #include "loader.h"
 #include "options.h"
+#include "format.h"
 #include "output.h"
 #include "record.h"
 #include "writer.h"
@@ -361,7 +362,7 @@ static void scan_one_way(__u32 n, int cut)
 	struct ct_map m;
 	char err[256];
 	__u64 records = 0, t0, t1, slice_max = 0;
-	struct ct_sink sink = { .record = count_record, .ctx = &records };
+	struct ct_scan_out out = { .rec = { .record = count_record, .ctx = &records } };
 	int slices = 0;
 
 	sk = ct_load(&lo, err, sizeof(err));
@@ -391,7 +392,7 @@ static void scan_one_way(__u32 n, int cut)
 
 		fresh.probe_tick = 0;	/* last_seen 0 reads as the probe time */
 		t0 = now_ns();
-		ct_scan(&s, &e, &fresh, fresh.probe_ns, CT_SCAN_EXPIRE, &sink);
+		ct_scan(&s, &e, &fresh, fresh.probe_ns, CT_SCAN_EXPIRE, &out);
 		t1 = now_ns();
 		printf("scan %s %u keep %.1f %llu\n", how, n, (double)(t1 - t0) / 1e6,
 		       (unsigned long long)s.last_seen_flows);
@@ -399,7 +400,7 @@ static void scan_one_way(__u32 n, int cut)
 		s.budget_ns = CT_SCAN_BUDGET_NS;
 		do {
 			t0 = now_ns();
-			ct_scan(&s, &e, &fresh, fresh.probe_ns, CT_SCAN_EXPIRE, &sink);
+			ct_scan(&s, &e, &fresh, fresh.probe_ns, CT_SCAN_EXPIRE, &out);
 			t1 = now_ns();
 			slice_max = t1 - t0 > slice_max ? t1 - t0 : slice_max;
 			slices++;
@@ -409,7 +410,7 @@ static void scan_one_way(__u32 n, int cut)
 	}
 	t0 = now_ns();
 	ct_scan(&s, &e, &clk, clk.probe_ns + 3600ull * 1000000000ull, CT_SCAN_EXPIRE,
-		&sink);
+		&out);
 	t1 = now_ns();
 	printf("scan %s %u expire %.1f %llu\n", how, n, (double)(t1 - t0) / 1e6,
 	       (unsigned long long)records);
@@ -756,7 +757,7 @@ static void fmt_row(const char *stage, __u64 n, __u64 dt)
 /* The user-space half of an event's way out, stage by stage, then as a whole. */
 static void cmd_fmt(__u64 n, int json, const char *path)
 {
-	struct ct_config cfg = { .format = json ? CT_FMT_JSON : CT_FMT_TEXT, .all = 1 };
+	struct ct_output_opts cfg = { .fmt = json ? CT_FMT_JSON : CT_FMT_TEXT, .all = 1 };
 	struct ct_event *ev = calloc(FMT_POOL, sizeof(*ev));
 	struct ct_record *rec = calloc(FMT_POOL, sizeof(*rec));
 	char *lines = malloc((size_t)FMT_POOL * 1024);
