@@ -22,7 +22,7 @@
 
 static __always_inline __u64 ct_now(void)
 {
-	return cfg_user_clock ? user_clock_ns : bpf_ktime_get_ns();
+	return cfg.user_clock ? user_clock_ns : bpf_ktime_get_ns();
 }
 
 /*
@@ -31,7 +31,7 @@ static __always_inline __u64 ct_now(void)
  */
 static __always_inline __u32 ct_now_last(void)
 {
-	return cfg_user_clock ? user_clock_tick : (__u32)bpf_jiffies64();
+	return cfg.user_clock ? user_clock_tick : (__u32)bpf_jiffies64();
 }
 
 static __always_inline void ct_count(__u64 *cnt, __u32 idx)
@@ -59,7 +59,7 @@ struct ct_evict {
 static __always_inline void ct_ring_push(void *ring, struct ct_ring_pos *pos,
 					 const struct ct_flow_key *k)
 {
-	__u32 slot = (__u32)__sync_fetch_and_add(&pos->head, 1) & cfg_ring_mask;
+	__u32 slot = (__u32)__sync_fetch_and_add(&pos->head, 1) & cfg.ring_mask;
 	struct ct_flow_key *dst = bpf_map_lookup_elem(ring, &slot);
 
 	if (dst)
@@ -74,7 +74,7 @@ static __always_inline void ct_ring_push(void *ring, struct ct_ring_pos *pos,
 static long ct_evict_emb_step(__u32 i, void *data)
 {
 	struct ct_evict *x = data;
-	__u64 head = emb_pos.head, tail = emb_pos.tail, size = (__u64)cfg_ring_mask + 1;
+	__u64 head = emb_pos.head, tail = emb_pos.tail, size = (__u64)cfg.ring_mask + 1;
 	struct ct_flow_key *slot_key;
 	struct ct_flow *f;
 	__u32 slot;
@@ -89,7 +89,7 @@ static long ct_evict_emb_step(__u32 i, void *data)
 	}
 	if (__sync_val_compare_and_swap(&emb_pos.tail, tail, tail + 1) != tail)
 		return 0;	/* another CPU took this one */
-	slot = (__u32)tail & cfg_ring_mask;
+	slot = (__u32)tail & cfg.ring_mask;
 	slot_key = bpf_map_lookup_elem(&emb_ring, &slot);
 	if (!slot_key)
 		return 0;
@@ -114,7 +114,7 @@ static long ct_evict_est_step(__u32 i, void *data)
 		return 1;
 	n = __sync_fetch_and_add(&est_pos.tail, 1);
 	/* until the ring has gone round once, only [0, head) holds keys */
-	slot = (__u32)(head <= cfg_ring_mask ? n % head : n) & cfg_ring_mask;
+	slot = (__u32)(head <= cfg.ring_mask ? n % head : n) & cfg.ring_mask;
 	slot_key = bpf_map_lookup_elem(&est_ring, &slot);
 	if (!slot_key)
 		return 0;
@@ -227,7 +227,7 @@ static __always_inline void ct_set_role(struct ct_flow *f, int client)
 }
 
 /*
- * Wake the reader once cfg_wakeup_bytes wait, and only once: not again before it has read
+ * Wake the reader once cfg.wakeup_bytes wait, and only once: not again before it has read
  * something (it reads all there is before it sleeps again, so a wake at a consumer
  * position it has since left is never the one it needs). A wake is an inter-processor
  * interrupt, which in a VM is an exit: waking on every event past the mark, while the
@@ -238,9 +238,9 @@ static __always_inline __u64 ct_wakeup_flags(void)
 {
 	__u64 cons;
 
-	if (!cfg_wakeup_bytes)
+	if (!cfg.wakeup_bytes)
 		return 0;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < cfg_wakeup_bytes)
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < cfg.wakeup_bytes)
 		return BPF_RB_NO_WAKEUP;
 	cons = bpf_ringbuf_query(&events, BPF_RB_CONS_POS) + 1;
 	if (cons == wake_cons)
@@ -288,7 +288,7 @@ static __always_inline void ct_emit(struct ct_flow *f, struct ct_pkt *p, __u8 ty
 }
 
 /*
- * Whether one more close of a storm kind may go out as an event: at most cfg_storm_rate
+ * Whether one more close of a storm kind may go out as an event: at most cfg.storm_rate
  * in each one-second window (windows by the kernel clock; replay's is the capture's).
  */
 static __always_inline int ct_storm_admit(__u64 now)
@@ -297,7 +297,7 @@ static __always_inline int ct_storm_admit(__u64 now)
 
 	if (win != seen && __sync_val_compare_and_swap(&storm_win_start, seen, win) == seen)
 		__sync_lock_test_and_set(&storm_win_count, 0);
-	return __sync_fetch_and_add(&storm_win_count, 1) < cfg_storm_rate;
+	return __sync_fetch_and_add(&storm_win_count, 1) < cfg.storm_rate;
 }
 
 /* Count the close of @f in the storm summary of its server, port and kind. */
@@ -353,9 +353,9 @@ static __always_inline void ct_end(struct ct_flow *f, struct ct_pkt *p, int ep, 
 	f->end_ns = now;
 	f->close = kind;
 	ct_count(cnt, CT_C_CLOSE_BASE + kind);
-	if (kind == CT_CLOSE_GRACEFUL && !cfg_emit_graceful)
+	if (kind == CT_CLOSE_GRACEFUL && !cfg.emit_graceful)
 		return;
-	if (kind == CT_CLOSE_ORPHAN_RST && cfg_storm_rate && !ct_storm_admit(now)) {
+	if (kind == CT_CLOSE_ORPHAN_RST && cfg.storm_rate && !ct_storm_admit(now)) {
 		ct_storm_count(f, &p->key, kind, ct_rst_by(old, kind, ep), now, cnt);
 		return;
 	}
@@ -518,8 +518,8 @@ static __always_inline int ct_segment(struct ct_pkt *p, struct ct_counters *c)
 static __always_inline __u32 ct_slot(__u32 ifindex)
 {
 	/* from 1: one interface, the usual case, costs no comparison */
-	for (__u32 i = 1; i < CT_MAX_IFACES && i < cfg_nifs; i++)
-		if (cfg_ifindex[i] == ifindex)
+	for (__u32 i = 1; i < CT_MAX_IFACES && i < cfg.nifs; i++)
+		if (cfg.ifindex[i] == ifindex)
 			return i;
 	return 0;
 }
@@ -544,7 +544,7 @@ static __always_inline void ct_account(struct ct_counters *c, enum ct_parse_res 
 				       struct ct_pkt *p, __u32 ifindex)
 {
 	c->c[CT_C_PACKETS]++;
-	if (cfg_user_clock)
+	if (cfg.user_clock)
 		last_result = res;
 	if (p->vlan_tagged)
 		c->c[CT_C_VLAN]++;

@@ -21,29 +21,8 @@
 #define CT_RODATA const volatile
 #endif
 
-/* Emit an event for graceful closes too (watch --all). */
-CT_RODATA __u8 cfg_emit_graceful = 0;
-/* Take time from user_clock_ns instead of the kernel clock: replay sets capture time. */
-CT_RODATA __u8 cfg_user_clock = 0;
-/*
- * Wake the ring-buffer reader only once this many bytes wait (0: wake on every event).
- * The reader then polls with a timeout, which bounds the latency of a lone event.
- */
-CT_RODATA __u32 cfg_wakeup_bytes = 0;
-
-/*
- * The interfaces watched: each counts in the slot of its index here, and the reset programs
- * (resets.bpf.c) look for flows on them.
- */
-CT_RODATA __u32 cfg_ifindex[CT_MAX_IFACES] = {};
-CT_RODATA __u32 cfg_nifs = 0;
-/* The eviction rings' size less one (a power of two less one: user space sizes them). */
-CT_RODATA __u32 cfg_ring_mask = CT_DEFAULT_FLOWS - 1;
-/*
- * Storms: orphan-RST closes past this many a second (0: no limit) go into the "storm"
- * summary table instead of the ring buffer.
- */
-CT_RODATA __u32 cfg_storm_rate = 0;
+/* The switches (struct ct_cfg, include/closetrace.h): set by user space before load. */
+CT_RODATA struct ct_cfg cfg = { .ring_mask = CT_DEFAULT_FLOWS - 1 };
 
 /* Capture time of the packet under test, written by replay before each run: in ns, and
  * in CT_REPLAY_TICK_NS ticks for last_seen. */

@@ -186,8 +186,8 @@ static __always_inline struct ct_flow *ct_rr_flow(struct ct_flow_key *k, struct 
 	__u32 i;
 
 	ct_key_canon(k);
-	for (i = 0; i < CT_RR_IFACES && i < cfg_nifs; i++) {
-		k->ifvlan = CT_IFVLAN(cfg_ifindex[i], 0);
+	for (i = 0; i < CT_RR_IFACES && i < cfg.nifs; i++) {
+		k->ifvlan = CT_IFVLAN(cfg.ifindex[i], 0);
 		f = bpf_map_lookup_elem(&flows, k);
 		if (f)
 			break;

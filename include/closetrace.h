@@ -133,6 +133,27 @@ enum ct_close {
 #define CT_RR_IFACES 16
 
 /*
+ * The packet programs' load-time switches, set by user space between open and load (one
+ * struct in .rodata, which the verifier folds; the reset programs have a copy, and the
+ * in-process engine a plain variable): ct_cfg_fill() in user/loader.c sets them all.
+ */
+struct ct_cfg {
+	/* the interfaces watched: each counts in the slot of its index here */
+	__u32 ifindex[CT_MAX_IFACES];
+	__u32 nifs;
+	/* wake the ring-buffer reader once this many bytes wait (0: on every event) */
+	__u32 wakeup_bytes;
+	/* the eviction rings' size less one (a power of two less one) */
+	__u32 ring_mask;
+	/* orphan-RST closes past this many a second (0: no limit) go to the storm table */
+	__u32 storm_rate;
+	__u8 emit_graceful;	/* an event for graceful closes too (watch --all) */
+	__u8 user_clock;	/* time from user_clock_ns (replay), not the kernel's clock */
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct ct_cfg) == 4 * CT_MAX_IFACES + 20, "struct ct_cfg layout");
+
+/*
  * Kernel ABI values by number. The BPF side cannot include glibc's headers (the address
  * families, errno), and Debian 12's 6.1 UAPI headers predate tcx (kernel 6.6).
  */
@@ -238,7 +259,7 @@ enum ct_parse_res {
 	CT_P_MALFORMED,		/* truncated or inconsistent headers */
 };
 
-/* Positions in an eviction ring: they only grow; a slot is position & cfg_ring_mask. */
+/* Positions in an eviction ring: they only grow; a slot is position & cfg.ring_mask. */
 struct ct_ring_pos {
 	__u64 head;
 	__u64 tail;		/* embryonic ring: the next candidate; established: the hand */

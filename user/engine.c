@@ -96,7 +96,7 @@ static int open_bpf(struct ct_engine *e, const struct ct_load_opts *o, char *err
 		      bpf_map__max_entries(skel->maps.storm), 1);
 	ct_map_kernel(&e->counters, bpf_map__fd(skel->maps.counters),
 		      bpf_map__max_entries(skel->maps.counters), 1);
-	e->nifs = skel->rodata->cfg_nifs ? skel->rodata->cfg_nifs : 1;
+	e->nifs = skel->rodata->cfg.nifs ? skel->rodata->cfg.nifs : 1;
 	e->clock_ns = &skel->bss->user_clock_ns;
 	e->clock_tick = &skel->bss->user_clock_tick;
 	e->storm_epoch = &skel->bss->storm_epoch;
@@ -204,7 +204,7 @@ int ct_read_slot(struct closetrace *skel, int slot, struct ct_counters *out)
 
 	ct_map_kernel(&m, bpf_map__fd(skel->maps.counters),
 		      bpf_map__max_entries(skel->maps.counters), 1);
-	return ct_counters_read(&m, skel->rodata->cfg_nifs, slot, out);
+	return ct_counters_read(&m, skel->rodata->cfg.nifs, slot, out);
 }
 
 int ct_read_counters(struct closetrace *skel, __u64 *out, size_t n)

@@ -199,7 +199,7 @@ static inline long bpf_loop(__u32 nr_loops, void *callback_fn, void *callback_ct
 	return nr_loops;
 }
 
-/* The engine runs with the capture's clock (cfg_user_clock); these are never read then. */
+/* The engine runs with the capture's clock (cfg.user_clock); these are never read then. */
 static inline __u64 bpf_ktime_get_ns(void)
 {
 	struct timespec ts;
@@ -398,14 +398,7 @@ int ct_inproc_open(struct ct_engine *e, const struct ct_load_opts *o, char *err,
 	}
 	in_use = 1;
 	/* the switches, as ct_load() sets them; the globals, as a fresh load has them */
-	for (int i = 0; i < CT_MAX_IFACES; i++)
-		cfg_ifindex[i] = i < o->nifs ? (__u32)o->ifindex[i] : 0;
-	cfg_nifs = (__u32)(o->nifs < CT_MAX_IFACES ? o->nifs : CT_MAX_IFACES);
-	cfg_emit_graceful = !!o->emit_graceful;
-	cfg_user_clock = 1;
-	cfg_wakeup_bytes = o->wakeup_bytes;
-	cfg_ring_mask = ct_ring_size(nflows) - 1;
-	cfg_storm_rate = o->storm_rate;
+	ct_cfg_fill(o, nflows, &cfg);
 	user_clock_ns = 0;
 	user_clock_tick = 0;
 	last_result = 0;
@@ -423,7 +416,7 @@ int ct_inproc_open(struct ct_engine *e, const struct ct_load_opts *o, char *err,
 				    .max_entries = m_storm.max_entries, .ncpu = 1 };
 	e->counters = (struct ct_map){ .ops = &array_ops, .fd = -1, .impl = &m_counters,
 				       .max_entries = m_counters.max_entries, .ncpu = 1 };
-	e->nifs = cfg_nifs ? cfg_nifs : 1;
+	e->nifs = cfg.nifs ? cfg.nifs : 1;
 	e->clock_ns = &user_clock_ns;
 	e->clock_tick = &user_clock_tick;
 	e->storm_epoch = &storm_epoch;

@@ -93,6 +93,21 @@ __u32 ct_ring_size(__u32 flows)
 	return n;
 }
 
+void ct_cfg_fill(const struct ct_load_opts *o, __u32 flows, struct ct_cfg *c)
+{
+	int n = o->nifs < CT_MAX_IFACES ? o->nifs : CT_MAX_IFACES;
+
+	memset(c, 0, sizeof(*c));
+	for (int i = 0; i < n; i++)
+		c->ifindex[i] = (__u32)o->ifindex[i];
+	c->nifs = (__u32)n;
+	c->emit_graceful = !!o->emit_graceful;
+	c->user_clock = !!o->user_clock;
+	c->wakeup_bytes = o->wakeup_bytes;
+	c->ring_mask = ct_ring_size(flows) - 1;
+	c->storm_rate = o->storm_rate;
+}
+
 struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errlen)
 {
 	__u32 flows = o->flows ? o->flows : CT_DEFAULT_FLOWS;
@@ -123,15 +138,7 @@ struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errle
 	}
 	/* tcx attach types (kernel >= 6.6); older kernels ignore it for tc programs */
 	bpf_program__set_expected_attach_type(skel->progs.ct_tc, CT_BPF_TCX_INGRESS);
-	/* the interfaces' counter slots */
-	for (int i = 0; i < o->nifs && i < CT_MAX_IFACES; i++)
-		skel->rodata->cfg_ifindex[i] = (__u32)o->ifindex[i];
-	skel->rodata->cfg_nifs = (__u32)(o->nifs < CT_MAX_IFACES ? o->nifs : CT_MAX_IFACES);
-	skel->rodata->cfg_emit_graceful = !!o->emit_graceful;
-	skel->rodata->cfg_user_clock = !!o->user_clock;
-	skel->rodata->cfg_wakeup_bytes = o->wakeup_bytes;
-	skel->rodata->cfg_ring_mask = ct_ring_size(flows) - 1;
-	skel->rodata->cfg_storm_rate = o->storm_rate;
+	ct_cfg_fill(o, flows, &skel->rodata->cfg);
 
 	ret = closetrace__load(skel);
 	if (ret) {
@@ -185,12 +192,7 @@ struct resets *ct_load_resets(struct closetrace *skel, const struct ct_load_opts
 	rs->rodata->cfg_reason_arg = !!o->reasons->reason_arg;
 	rs->rodata->cfg_netns = netns_inum();
 	/* what the flow code they share reads: as the packet programs have it */
-	for (int i = 0; i < CT_MAX_IFACES; i++)
-		rs->rodata->cfg_ifindex[i] = skel->rodata->cfg_ifindex[i];
-	rs->rodata->cfg_nifs = skel->rodata->cfg_nifs;
-	rs->rodata->cfg_user_clock = skel->rodata->cfg_user_clock;
-	rs->rodata->cfg_wakeup_bytes = skel->rodata->cfg_wakeup_bytes;
-	rs->rodata->cfg_emit_graceful = skel->rodata->cfg_emit_graceful;
+	rs->rodata->cfg = skel->rodata->cfg;
 	ret = resets__load(rs);
 	if (ret) {
 		ret = ret < 0 ? -ret : ret;

@@ -15,6 +15,7 @@
 #define CT_TABLE_MAX (1l << 24)
 
 struct closetrace;
+struct ct_cfg;
 
 /* Which programs to load (the clock probe always is); 0 means all. */
 #define CT_PROG_XDP 1u
@@ -49,6 +50,9 @@ int ct_table_fits(long n, __u64 avail, char *err, size_t errlen);
 
 /* The eviction rings' size for a table of @flows entries: the power of two >= @flows. */
 __u32 ct_ring_size(__u32 flows);
+
+/* The switches of @o for a table of @flows entries, as the packet programs read them. */
+void ct_cfg_fill(const struct ct_load_opts *o, __u32 flows, struct ct_cfg *c);
 
 /* Returns the loaded object, or NULL with @err holding one sentence. */
 struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errlen);
