@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "closetrace.h"
+#include "commands.h"
 #include "options.h"
 
 static char *help_of(const struct ct_command *cmd)

@@ -9,6 +9,7 @@
 
 #include "kfeatures.h"
 #include "log.h"
+#include "commands.h"
 #include "options.h"
 
 int main(int argc, char **argv)

@@ -22,6 +22,7 @@
 #include "live.h"
 #include "metrics.h"
 #include "numbers.h"
+#include "commands.h"
 #include "options.h"
 #include "output.h"
 #include "text.h"
@@ -375,72 +376,6 @@ const struct ct_command ct_cmd_main = {
 	.notes = "Run 'closetrace COMMAND --help' (or 'closetrace help COMMAND') for a\n"
 		 "command's options.",
 };
-
-/* --- help and version ------------------------------------------------------------------- */
-
-
-const char ct_version[] = CT_VERSION;
-
-static int run_version(struct ct_config *c)
-{
-	(void)c;
-	printf("closetrace %s\n", ct_version);
-	return 0;
-}
-
-static int run_help(struct ct_config *c)
-{
-	const struct ct_command *cmd = c->nargs ? ct_command_find(c->args[0]) : &ct_cmd_main;
-
-	if (!cmd && !strcmp(c->args[0], "filter")) {
-		ct_filter_help(stdout);
-		return 0;
-	}
-	if (!cmd)
-		return ct_usage_error(&ct_cmd_help, "no command '%s'", c->args[0]);
-	ct_print_help(cmd, stdout);
-	return 0;
-}
-
-static const struct ct_opt_group *const plain_groups[] = { &ct_grp_common, NULL };
-
-const struct ct_command ct_cmd_help = {
-	.name = "help",
-	.synopsis = (const char *const[]){ "[COMMAND | filter]", NULL },
-	.summary = "this text, a command's options, or the filter fields (help filter)",
-	.description = "Shows closetrace's commands, the options of COMMAND, or with 'filter'\n"
-		       "the fields and operators of -f EXPR.",
-	.groups = plain_groups,
-	.max_args = 1,
-	.examples = (const char *const[]){ "closetrace help watch", "closetrace help filter", NULL },
-	.run = run_help,
-};
-
-const struct ct_command ct_cmd_version = {
-	.name = "version",
-	.synopsis = (const char *const[]){ "", NULL },
-	.summary = "print the version",
-	.description = "Prints closetrace's version.",
-	.groups = plain_groups,
-	.max_args = 0,
-	.run = run_version,
-};
-
-extern const struct ct_command ct_cmd_watch, ct_cmd_top, ct_cmd_replay, ct_cmd_cleanup,
-	ct_cmd_check;
-
-const struct ct_command *const ct_commands[] = {
-	&ct_cmd_watch, &ct_cmd_top, &ct_cmd_replay, &ct_cmd_cleanup, &ct_cmd_check,
-	&ct_cmd_help, &ct_cmd_version, NULL,
-};
-
-const struct ct_command *ct_command_find(const char *name)
-{
-	for (int i = 0; ct_commands[i]; i++)
-		if (!strcmp(ct_commands[i]->name, name))
-			return ct_commands[i];
-	return NULL;
-}
 
 /* --- defaults ---------------------------------------------------------------------------- */
 

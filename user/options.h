@@ -126,15 +126,8 @@ extern const struct ct_opt_group ct_grp_ifaces, ct_grp_attach, ct_grp_expiry, ct
 	ct_grp_engine, ct_grp_select, ct_grp_output, ct_grp_top, ct_grp_metrics, ct_grp_privs,
 	ct_grp_common;
 
-/* The commands, in the order `closetrace help` lists them; NULL-ended. */
-extern const struct ct_command *const ct_commands[];
-extern const struct ct_command ct_cmd_main, ct_cmd_help, ct_cmd_version;
-
-/* Look a command up by name; NULL if there is none. */
-const struct ct_command *ct_command_find(const char *name);
-
-/* closetrace's version. */
-extern const char ct_version[];
+/* The top level: `closetrace [OPTIONS] COMMAND`. */
+extern const struct ct_command ct_cmd_main;
 
 /* The defaults every command starts from. */
 void ct_config_init(struct ct_config *c);
