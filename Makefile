@@ -10,7 +10,11 @@ MULTIARCH := $(shell $(CC) -dumpmachine 2>/dev/null)
 ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD) -MMD -MP
+# user/ is in layers, a folder each (ARCHITECTURE.md); headers are found by name in any
+USER_DIRS := user $(sort $(dir $(wildcard user/*/*.h user/*/*.c)))
+USER_DIRS := $(filter-out %/shim/,$(USER_DIRS))
+USER_INC  := $(addprefix -I,$(patsubst %/,%,$(USER_DIRS)))
+CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Iinclude $(USER_INC) -I$(BUILD) -MMD -MP
 # `make SAN=1` builds with ASan and UBSan, any report fatal; `make check-san` and
 # `make test` build the unit tests that way under $(BUILD)/asan and run them.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -41,7 +45,11 @@ endif
 .SECONDARY:
 .PHONY: all deps deps-build test check check-san unit-tests san-build demo bench clean
 
-USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+# a source by its name, wherever in user/ it is: $(call src,filter.c)
+src = $(firstword $(wildcard user/$(1) user/*/$(1)))
+MAIN_SRC  := $(call src,main.c)
+MAIN_OBJ  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(MAIN_SRC))
+USER_SRCS := $(filter-out $(MAIN_SRC),$(wildcard user/*.c user/*/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 SKELS     := $(BUILD)/closetrace.skel.h $(BUILD)/resets.skel.h $(BUILD)/scan.skel.h
 TEST_SKELS := $(BUILD)/vlan_meta.skel.h $(BUILD)/reject.skel.h $(BUILD)/iterprobe.skel.h
@@ -69,16 +77,20 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 
 # --- user space -------------------------------------------------------------------------
-$(BUILD)/user/%.o: user/%.c $(SKELS) | $(BUILD)/user
+$(BUILD)/user/%.o: user/%.c $(SKELS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 # The in-process engine compiles bpf/parse.h and bpf/flow.h as they are, for replay: the
 # user-space stand-in of libbpf's <bpf/bpf_helpers.h> (user/shim) is found first. The BPF
 # sources' loop pragmas and fixed callback signatures are for clang's BPF target.
-$(BUILD)/user/inproc.o: CFLAGS += -Ibpf -Iuser/shim -Wno-unknown-pragmas -Wno-unused-parameter
+SHIM := $(dir $(call src,shim/bpf/bpf_helpers.h))
+SHIM := $(patsubst %/bpf/,%,$(SHIM))
+$(filter %/inproc.o,$(USER_OBJS)): CFLAGS += -Ibpf -I$(SHIM) -Wno-unknown-pragmas \
+	-Wno-unused-parameter
 
-$(BUILD)/closetrace: $(BUILD)/user/main.o $(USER_OBJS)
+$(BUILD)/closetrace: $(MAIN_OBJ) $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
@@ -106,17 +118,18 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/tests/pkt.o $(USER_OBJS)
 export BUILD
 FUZZ := $(BUILD)/fuzz/fuzz_filter $(BUILD)/fuzz/fuzz_pcap
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	       -std=gnu11 -Wall -Wextra -Werror -Iinclude -Iuser
-FUZZ_FILTER_SRCS := tests/fuzz/fuzz_filter.c user/filter.c user/classify.c user/record.c \
-		    user/reasons.c
-FUZZ_PCAP_SRCS := tests/fuzz/fuzz_pcap.c user/pcapin.c
+	       -std=gnu11 -Wall -Wextra -Werror -Iinclude $(USER_INC)
+FUZZ_FILTER_SRCS := tests/fuzz/fuzz_filter.c $(foreach f,filter.c classify.c record.c reasons.c,\
+		    $(call src,$(f)))
+FUZZ_PCAP_SRCS := tests/fuzz/fuzz_pcap.c $(call src,pcapin.c)
 
-$(BUILD)/fuzz/fuzz_filter: $(FUZZ_FILTER_SRCS) user/filter.h user/record.h user/classify.h \
-			   user/reasons.h include/closetrace.h include/ct_logic.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/fuzz_filter: $(FUZZ_FILTER_SRCS) $(filter user/%,$(FUZZ_FILTER_SRCS:.c=.h)) \
+			   include/closetrace.h \
+			   include/ct_logic.h | $(BUILD)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_FILTER_SRCS) -o $@
 
-$(BUILD)/fuzz/fuzz_pcap: $(FUZZ_PCAP_SRCS) user/pcapin.h | $(BUILD)/fuzz
+$(BUILD)/fuzz/fuzz_pcap: $(FUZZ_PCAP_SRCS) $(call src,pcapin.h) | $(BUILD)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_PCAP_SRCS) -o $@ -lpcap
 
@@ -222,14 +235,14 @@ unit-tests: $(UNIT_TESTS)
 san-build:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SAN=1 unit-tests
 
-$(BUILD)/bpf $(BUILD)/user $(BUILD)/tests:
+$(BUILD)/bpf $(BUILD)/tests:
 	$(Q)mkdir -p $@
 
 clean:
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/*/*.d)
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/user/*/*.d)
 
 # --- man pages (scdoc): SYNOPSIS, OPTIONS and the filter fields come from the binary's help
 MAN_SRCS  := $(wildcard man/*.scd.in)

@@ -5,8 +5,8 @@
  * (engine.h): the flow code compiled into this process (the default: no privilege, no
  * system call a packet), or the BPF program itself with BPF_PROG_TEST_RUN (--engine bpf).
  * Kernel-decided closes come back through the ring buffer; a scan at each second of
- * capture time, and at the end of each file, decides the rest. Also the
- * `closetrace replay FILE...` command.
+ * capture time, and at the end of each file, decides the rest. The command is
+ * cmd_replay.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,10 +15,7 @@
 
 #include "closetrace.h"
 #include "log.h"
-#include "options.h"
-#include "output.h"
 #include "pcapin.h"
-#include "privs.h"
 #include "replay.h"
 #include "session.h"
 
@@ -169,76 +166,3 @@ int ct_replay_finish(struct ct_replay *rp)
 	/* the end of the last capture: every flow still open is closed now */
 	return ct_session_finish(&rp->s, CT_SCAN_FLUSH);
 }
-
-/* --- the command --------------------------------------------------------------------- */
-
-static int run_replay(struct ct_config *c)
-{
-	struct ct_output_opts oo;
-	struct ct_output out;
-	struct ct_replay_opts ro = { .table_size = (__u32)c->table_size,
-				     .storm_rate = (__u32)(c->storm_rate < 0 ? 0 : c->storm_rate), .out = {
-					     .record = ct_output_take, .ctx = &out } };
-	struct ct_replay *rp;
-	char err[256];
-	int ret = 0, r = 0;
-
-	ct_config_expiry(c, &ro.exp);
-	ro.engine = (enum ct_engine_kind)c->engine;
-	/* only the kernel's engine needs privileges: the one in process, none */
-	if (ro.engine == CT_ENGINE_BPF && ct_privs_check(err, sizeof(err))) {
-		pr_warn("%s\n", err);
-		return 1;
-	}
-	ct_config_output(c, &oo);
-	if (ct_output_open(&out, &oo, 0))
-		return 1;
-	rp = ct_replay_new(&ro, err, sizeof(err));
-	/* ready: the captures are read without any capability (and as --user) */
-	if (!rp || ct_privs_drop(ro.engine == CT_ENGINE_BPF ? CT_KEEP_MAP_READS : 0, c->user,
-				 c->uid, c->gid, err, sizeof(err))) {
-		pr_warn("%s\n", err);
-		ct_replay_free(rp);
-		ct_output_close(&out);
-		return 1;
-	}
-	for (int i = 0; i < c->nargs && r >= 0; i++) {
-		r = ct_replay_file(rp, c->args[i]);
-		if (r > 0)
-			ret = 1;
-	}
-	/* stdout went away (r < 0): stop quietly, there is nobody to tell */
-	if (r >= 0)
-		ret |= ct_replay_finish(rp);
-	ct_replay_free(rp);
-	ct_output_close(&out);
-	return ret;
-}
-
-static const struct ct_opt_group *const replay_groups[] = {
-	&ct_grp_expiry, &ct_grp_table, &ct_grp_engine, &ct_grp_select, &ct_grp_output,
-	&ct_grp_privs, &ct_grp_common, NULL,
-};
-
-const struct ct_command ct_cmd_replay = {
-	.name = "replay",
-	.synopsis = (const char *const[]){ "[OPTIONS] FILE [FILE...]", NULL },
-	.summary = "classify the TCP connections of pcap / pcapng captures",
-	.description =
-		"Runs the code of closetrace's BPF program over pcap / pcapng captures (Ethernet,\n"
-		"Linux cooked, BSD loopback, raw IP), capture time as the clock, and prints how\n"
-		"the TCP connections in them ended. FILE - reads standard input. Needs no\n"
-		"privilege: the flow code runs in this process (--engine bpf runs the BPF program\n"
-		"itself in the kernel, with BPF_PROG_TEST_RUN, as root).",
-	.groups = replay_groups,
-	.min_args = 1,
-	.max_args = -1,
-	.args_meta = "a capture FILE",
-	.examples = (const char *const[]){
-		"closetrace replay trace.pcap                   # abnormal closes in a capture",
-		"closetrace replay -o json trace.pcapng | jq .  # as NDJSON",
-		"closetrace replay --final --all a.pcap b.pcap  # every flow's final counts",
-		"closetrace replay -f 'ip.srv in 10.0.0.0/8 and close = refused' t.pcap",
-		NULL },
-	.run = run_replay,
-};

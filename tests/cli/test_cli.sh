@@ -107,7 +107,8 @@ check "a bad filter: the caret, then the hint, exit 2" t_filter_error
 # so a field added without help, or help for a field the parser lacks, fails), and every
 # field it lists is one the parser takes.
 t_help_filter() {
-	local src="$here/../../user/filter.c" f n=0 err
+	local src f n=0 err
+	src=$(ls "$here"/../../user/filter.c "$here"/../../user/*/filter.c 2>/dev/null | head -1)
 	"$CT" help filter >"$d/hf" 2>"$d/hf.err" || { echo "help filter: exit $?"; return 1; }
 	[ ! -s "$d/hf.err" ] || { echo "help filter wrote to stderr"; return 1; }
 	sed -n 's/^\t\[F_[A-Z_]*\] = "\([a-z.]*\)",$/\1/p' "$src" | sort >"$d/hf.table"
