@@ -83,7 +83,7 @@ $(BUILD)/user/%.o: user/%.c $(SKELS)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 # The in-process engine compiles bpf/parse.h and bpf/flow.h as they are, for replay: the
-# user-space stand-in of libbpf's <bpf/bpf_helpers.h> (user/shim) is found first. The BPF
+# user-space stand-in of libbpf's <bpf/bpf_helpers.h> (user/kernel/shim) is found first. The BPF
 # sources' loop pragmas and fixed callback signatures are for clang's BPF target.
 SHIM := $(dir $(call src,shim/bpf/bpf_helpers.h))
 SHIM := $(patsubst %/bpf/,%,$(SHIM))
@@ -204,7 +204,8 @@ $(BUILD)/tests/hooks $(BUILD)/tests/canload: $(BUILD)/tests/%: tests/e2e/%.c | $
 	$(Q)$(CC) $(CFLAGS) $< -o $@ -lbpf
 
 # shell tests: the first need no privileges; the others need root
-UNIT_SHELL_TESTS := tests/cli/test_cli.sh tests/prometheus/check.sh tests/man/test_man.sh \
+UNIT_SHELL_TESTS := tests/cli/test_cli.sh tests/cli/test_layers.sh tests/prometheus/check.sh \
+		    tests/man/test_man.sh \
 		    tests/pkg/test_install.sh
 SHELL_TESTS := $(UNIT_SHELL_TESTS) tests/cli/test_replay.sh tests/cli/test_engines.sh \
 	       tests/e2e/test_watch.sh \

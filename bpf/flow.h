@@ -568,7 +568,7 @@ static __always_inline void ct_account(struct ct_counters *c, enum ct_parse_res 
 
 /*
  * What the XDP program does with a frame of [data, data_end) seen on @ifindex: replay's
- * in-process engine (user/inproc.c) runs the same function on each frame of a capture.
+ * in-process engine (user/kernel/inproc.c) runs the same function on each frame of a capture.
  */
 static __always_inline void ct_frame(void *data, void *data_end, __u32 ifindex)
 {

@@ -14,7 +14,7 @@
 
 /*
  * The load-time switches are rodata here, which the verifier folds. The in-process engine
- * (user/inproc.c), which compiles this file for replay, sets them before its first packet
+ * (user/kernel/inproc.c), which compiles this file for replay, sets them before its first packet
  * as the loader sets these between open and load: it defines CT_RODATA as nothing.
  */
 #ifndef CT_RODATA

@@ -4,7 +4,7 @@
  * table that hands user space only the flows the pass may take out (ct_expiry_candidate():
  * ended, or timed out by the rule user space applies), and counts the others. Reading a
  * million flows then copies a few records instead of every entry. User space decides each
- * record again on what it read (user/flows.c), so this cut only has to let through every
+ * record again on what it read (user/kernel/flows.c), so this cut only has to let through every
  * flow that could go: it uses the same functions.
  *
  * Apart from the packet programs because iterators need the kernel's BTF; without it, or

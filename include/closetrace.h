@@ -135,7 +135,7 @@ enum ct_close {
 /*
  * The packet programs' load-time switches, set by user space between open and load (one
  * struct in .rodata, which the verifier folds; the reset programs have a copy, and the
- * in-process engine a plain variable): ct_cfg_fill() in user/loader.c sets them all.
+ * in-process engine a plain variable): ct_cfg_fill() in user/kernel/loader.c sets them all.
  */
 struct ct_cfg {
 	/* the interfaces watched: each counts in the slot of its index here */

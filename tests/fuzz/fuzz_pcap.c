@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * fuzz_pcap.c - libFuzzer harness for the capture reader (user/pcapin.c): any input is
+ * fuzz_pcap.c - libFuzzer harness for the capture reader (user/io/pcapin.c): any input is
  * opened as a pcap or pcapng file from memory and read to its end, as replay reads a file.
  * Every frame handed over must be what replay is promised: at least an Ethernet header,
  * no longer than the reader's bounds, every byte readable, a synthesized link header

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * check.c - `closetrace check`: loads the BPF programs and reports what this kernel
+ * cmd_check.c - `closetrace check`: loads the BPF programs and reports what this kernel
  * accepted (sizes, verified instructions), or why it refused them.
  */
 #include <errno.h>
@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "commands.h"
 #include "closetrace.h"
 #include "closetrace.skel.h"
 #include "kfeatures.h"

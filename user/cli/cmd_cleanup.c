@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * cleanup.c - `closetrace cleanup [-i IFACE,...]`: removes the netlink tc filters and XDP
+ * cmd_cleanup.c - `closetrace cleanup [-i IFACE,...]`: removes the netlink tc filters and XDP
  * programs a killed closetrace left on interfaces; a running instance, and programs that
  * merely share closetrace's names, are left alone.
  */
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "commands.h"
 #include "attach.h"
 #include "identify.h"
 #include "log.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * top.c - `closetrace top`: servers, clients or flows ranked by RSTs, refusals, FINs and
+ * cmd_top.c - `closetrace top`: servers, clients or flows ranked by RSTs, refusals, FINs and
  * SYNs per connection, refreshed every -d seconds, with RST per connection over time.
  * Live on interfaces (the live session underneath), or over a capture (-r, through the
  * replay engine, with the same options replay takes). The screen is topscreen.c's.
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "agg.h"
 #include "log.h"
 #include "now.h"

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * watch.c - `closetrace watch -i IFACE[,IFACE...]`: a live session that prints closes as
+ * cmd_watch.c - `closetrace watch -i IFACE[,IFACE...]`: a live session that prints closes as
  * the kernel decides them, scans the flow table once a second for the closes only time
  * can tell, and leaves the system as it found it on exit.
  */
+#include "commands.h"
 #include "live.h"
 #include "log.h"
 #include "now.h"

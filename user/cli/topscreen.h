@@ -2,7 +2,7 @@
 /*
  * topscreen.h - the terminal side of `closetrace top`: its state, the ncurses screen (or
  * batch frames on stdout), the keys, and stderr held in a file while the screen is ours.
- * top.c feeds the model and decides when a frame is due; this draws it.
+ * cmd_top.c feeds the model and decides when a frame is due; this draws it.
  */
 #ifndef CT_TOPSCREEN_H
 #define CT_TOPSCREEN_H

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
  * inproc.c - the in-process engine. bpf/parse.h and bpf/flow.h, the code the XDP program
- * runs, compiled into closetrace against user/shim/bpf/bpf_helpers.h. The helpers below
+ * runs, compiled into closetrace against user/kernel/shim/bpf/bpf_helpers.h. The helpers below
  * keep the maps in this process with the kernel's meaning on one CPU: a hash that refuses
  * an insertion past max_entries with -E2BIG (hashtab.c), arrays, a ring buffer of the
  * same size and record layout. Replay then decides every flow with the same code as live

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * bpf/bpf_helpers.h, user-space stand-in - what bpf/maps.h, bpf/parse.h and bpf/flow.h
- * take from libbpf's header of the same name, for the in-process engine (user/inproc.c),
- * the one file built with -Iuser/shim: there these BPF sources compile as they are, with
+ * take from libbpf's header of the same name, for the in-process engine (user/kernel/inproc.c),
+ * the one file built with -Iuser/kernel/shim: there these BPF sources compile as they are, with
  * their maps in this process. Map definitions keep libbpf's encoding (the type, sizes and
  * max_entries are in the pointer types of their members, read at compile time); the
  * helpers are declared here and defined by inproc.c, which binds each map to its storage.
