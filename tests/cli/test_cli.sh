@@ -2,13 +2,14 @@
 # test_cli.sh - the command line as a new user meets it, without privileges: every
 # command's --help exits 0 and equals `closetrace help CMD`; every option a help lists is
 # one the command's parser takes (with or without a value, as help says); usage errors are
-# one line plus a hint, exit 2; names from outside never reach the terminal raw; README
-# and --help agree on -v.
+# one line plus a hint, exit 2; names from outside never reach the terminal raw;
+# closetrace(8) and --help agree on -v.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 CT=${CLOSETRACE:-$here/../../build/closetrace}
 README=${README:-$here/../../README.md}
+MAN8=${MAN8:-$here/../../man/closetrace.8.scd.in}
 d=$T_DIR
 
 cmds=$("$CT" help | awk '/^Commands:/ {f = 1; next} f && /^  [a-z]/ {print $1} f && /^$/ {exit}')
@@ -131,13 +132,14 @@ t_help_filter() {
 check "help filter lists every field of the parser's table, each one it parses" t_help_filter
 
 # One truth for -v: the verifier's log is at -v (tests/test_bpf.c proves the routing),
-# and README and --help say so; neither ties it to -vv.
+# and --help and closetrace(8) (the reference; README points to it) say so; neither
+# closetrace(8) nor README ties it to -vv.
 t_verbose_doc() {
 	grep -q "verifier's log" <("$CT" --help | sed -n '/-v, --verbose/,/-h, --help/p') &&
-		! grep -n -- "-vv[^.;]*verifier\|log with \`-vv" "$README" &&
-		tr '\n' ' ' <"$README" | grep -q -- "\`-v\`[^.]*the verifier's log"
+		! grep -n -- "-vv[^.;]*verifier\|log with [\`*]-vv" "$README" "$MAN8" &&
+		tr '\n' ' ' <"$MAN8" | grep -q -- "\*-v\*[^.]*the verifier's log"
 }
-check "README and --help agree: -v shows the verifier's log" t_verbose_doc
+check "closetrace(8) and --help agree: -v shows the verifier's log" t_verbose_doc
 
 # Names from outside (an interface, a command typed) never reach the terminal raw.
 t_escaped() {

@@ -44,16 +44,25 @@ t_json() {
 }
 check "json: every line parses, has every documented key and the right values" t_json
 
-t_readme_keys() {
-	# README lists the keys in the order records carry them
-	local doc
-	doc=$(tr '\n' ' ' <"$here/../../README.md" | sed -n 's/.*with these keys in this order: `\([a-z_ ]*\)`.*/\1/p' |
-		tr -s ' ')
+t_doc_keys() {
+	# closetrace-watch(8), OUTPUT, lists the keys in the order records carry them, a tag
+	# each (or a few, comma-separated), from "these keys in this order:" to its example
+	# record, which carries them in the same order
+	local page=$here/../../man/closetrace-watch.8.scd.in doc example
+	doc=$(sed -n '/these keys in this order:/,/^```$/p' "$page" |
+		grep -E '^\*[a-z\\_]+\*(, \*[a-z\\_]+\*)*$' | tr -d '*\\' | tr ',\n' '  ' | tr -s ' ' |
+		sed 's/ $//')
+	example=$(awk '/these keys in this order:/ {f = 1} f && /^```$/ {if (in_ex) exit; in_ex = 1; next}
+		       in_ex' "$page" | tr -d '\n' | jq -r 'keys_unsorted | join(" ")') ||
+		{ echo "closetrace-watch(8): the example record does not parse"; return 1; }
+	[ "$(wc -w <<<"$doc")" -ge 20 ] || { echo "closetrace-watch(8): keys '$doc'"; return 1; }
 	run replay -o json "$d/r3.pcap" &&
-		[ "$(head -1 "$d/o" | jq -r 'keys_unsorted | join(" ")')" = "$doc" ] ||
-		{ echo "README: $doc"; return 1; }
+		[ "$(head -1 "$d/o" | jq -r 'keys_unsorted | join(" ")')" = "$doc" ] &&
+		[ "$example" = "$doc" ] ||
+		{ echo "closetrace-watch(8): $doc"; echo "its example: $example"; return 1; }
 }
-check "README's key list is the records' keys, in their order" t_readme_keys
+check "closetrace-watch(8)'s key list and example are the records' keys, in their order" \
+	t_doc_keys
 
 t_pop3() {
 	run replay "$DATA/zeek/pop3_pop3.pcap" && [ "$(grep -c ' refused ' "$d/o")" = 6 ] &&
