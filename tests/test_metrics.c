@@ -187,7 +187,7 @@ static void t_label_escaping(void **state)
 	ct_metrics_free(&m);
 }
 
-/* Series: what README states, for 2 interfaces and 2 ports. */
+/* Series: what closetrace-watch(8) states, for 2 interfaces and 2 ports. */
 static void t_series_count(void **state)
 {
 	struct ct_metrics m;

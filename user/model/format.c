@@ -85,15 +85,6 @@ char *ct_format_json_at(const struct ct_record *r, char *p)
 #define F_DUR(k) (JSON_KEY(k), p = app_dur(p, r, 0))
 #define F_NULL(k) (JSON_KEY(k), p = CT_APP_LIT(p, "null"))
 #include "record_fields.h"
-#undef F_NUM
-#undef F_BOOL
-#undef F_NAME
-#undef F_STR
-#undef F_TIME
-#undef F_ADDR
-#undef F_HIST
-#undef F_DUR
-#undef F_NULL
 	*p++ = '}';
 	*p++ = '\n';
 	return p;
@@ -118,15 +109,6 @@ int ct_format_fields(const struct ct_record *r, ct_field_fn fn, void *ctx)
 #define F_NULL(k) FIELD(k, CT_APP_LIT(v, "null"))
 #include "record_fields.h"
 #undef FIELD
-#undef F_NUM
-#undef F_BOOL
-#undef F_NAME
-#undef F_STR
-#undef F_TIME
-#undef F_ADDR
-#undef F_HIST
-#undef F_DUR
-#undef F_NULL
 	return 0;
 }
 

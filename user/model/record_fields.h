@@ -13,7 +13,8 @@
  *   F_HIST(key)      the Zeek history letters
  *   F_DUR(key)       the duration in seconds
  *   F_NULL(key)      nothing known
- * with @r the record (const struct ct_record *). Keys are string literals.
+ * with @r the record (const struct ct_record *). Keys are string literals. The fragment
+ * undefines them at its end, ready for the next includer.
  */
 {
 	const struct ct_flow *rf_f = &r->flow;
@@ -71,3 +72,12 @@
 		F_BOOL("rst_accepted", rf_f->rst_accepted);
 	}
 }
+#undef F_NUM
+#undef F_BOOL
+#undef F_NAME
+#undef F_STR
+#undef F_TIME
+#undef F_ADDR
+#undef F_HIST
+#undef F_DUR
+#undef F_NULL
