@@ -316,6 +316,39 @@ t_hostile() {
 check "a silent client, 100 concurrent scrapes, a 1 MB request: events flow, memory bounded" \
 	t_hostile
 
+# Slowloris: 120 connections each holding half a request's headers, from one address (the
+# scraper's too), then 120 from twenty loopback addresses that send a byte a second to look
+# alive: a scrape meanwhile is answered within a second, and the closes still come out.
+SLOW=$here/slowloris.py
+t_slowloris() {
+	local label=$1 srcs=$2 spid t n0
+	shift 2
+	watch_start slow -i s0 -o json --metrics "$PM" || return 1
+	ip netns exec "$NS_S" python3 "$SLOW" "$PM" 120 "$srcs" "$@" >"$d/slow.$label" &
+	spid=$!
+	NS_PIDS+=("$spid")
+	wait_for "$d/slow.$label" "connected 120" 10 || return 1
+	sleep 2.5	# the attackers' connections are old by now: a real client's never are
+	n0=$(grep -c refused "$d/slow.out")
+	for i in 1 2 3; do
+		t=$(in_s curl -s -o /dev/null --max-time 15 -w '%{http_code} %{time_total}' \
+			"http://127.0.0.1:$PM/metrics")
+		echo "# $label: scrape $i: $t" >&3
+		[ "${t%% *}" = 200 ] && awk -v s="${t#* }" 'BEGIN { exit !(s < 1.0) }' || return 1
+		ns_drive refused 1 || return 1
+	done
+	wait_for "$d/slow.out" "\"clt_port\":$((PORT - 1))," 1 || return 1
+	kill "$spid"
+	wait "$spid"
+	echo "# $label: $(tail -1 "$d/slow.$label") of the 120 held connections, by the server" >&3
+	ns_stop || return 1
+	[ "$(grep -c refused "$d/slow.out")" = $((n0 + 3)) ]
+}
+check "slowloris, 120 half requests from the scraper's address: scrapes within 1 s, events flow" \
+	t_slowloris one 127.0.0.1
+check "slowloris, 120 dripping half requests from 20 addresses: scrapes within 1 s, events flow" \
+	t_slowloris twenty "$(seq -s, -f '127.0.0.%g' 2 21)" --drip
+
 t_clean() {
 	! ct_hooked "$NS_S" s0 && none_loaded
 }

@@ -284,4 +284,44 @@ t_unit_run() {
 }
 check "the unit's ExecStart as the unit runs it: events to the file, metrics, CapEff 0 in every thread" t_unit_run
 
+# systemctl reload is SIGHUP (ExecReload): the unit's command, with its --output-file and
+# without one, takes three and keeps running and printing; without a file it says so once
+reload_three() {
+	local name=$1 out=$2 n
+	for n in 1 2 3; do
+		kill -HUP "$WPID" && sleep 0.3 && ns_drive refused 1 || return 1
+		sleep 0.5
+		kill -0 "$WPID" || { echo "SIGHUP $n stopped it"; cat "$d/$name.err"; return 1; }
+		[ "$(jq -r .close "$out" | grep -c refused)" = $n ] ||
+			{ echo "after SIGHUP $n: $(wc -l <"$out") lines"; return 1; }
+	done
+}
+t_unit_reload() {
+	local name=$1 args out rc
+	args=$(. "$d/default" && echo "$CLOSETRACE_ARGS")
+	[ "$name" = stdout ] && args="${args%% --output-file*}"
+	: >"$d/unitlog/closes.json"
+	start "$name" setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups --no-new-privs \
+		--inh-caps=+bpf,+perfmon,+net_admin --ambient-caps=+bpf,+perfmon,+net_admin \
+		--bounding-set=-all,+bpf,+perfmon,+net_admin "$CT" -v watch $args ||
+		{ cat "$d/$name.err"; ns_stop; return 1; }
+	out=$d/unitlog/closes.json
+	[ "$name" = stdout ] && out=$d/$name.out
+	reload_three "$name" "$out"
+	rc=$?
+	ns_stop || return 1
+	[ $rc = 0 ] || return 1
+	echo "# $name: 3 SIGHUPs, 3 refusals printed after them; $(grep SIGHUP "$d/$name.err" | tr '\n' ' ')" >&3
+	if [ "$name" = stdout ]; then
+		[ "$(grep -c 'SIGHUP: no --output-file to reopen; going on' "$d/$name.err")" = 1 ]
+	else
+		grep -q 'SIGHUP reopens --output-file' "$d/$name.err" &&
+			! grep -q 'no --output-file to reopen' "$d/$name.err"
+	fi
+}
+check "reload (SIGHUP x3) with the unit's --output-file: still running, still printing" \
+	t_unit_reload file
+check "reload (SIGHUP x3) without --output-file: still running, still printing, said once" \
+	t_unit_reload stdout
+
 done_testing

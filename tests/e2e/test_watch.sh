@@ -273,15 +273,29 @@ t_disappear() {
 check "an interface that disappears is reported; the watch ends when none is left" t_disappear
 
 t_signals() {
-	local sig
-	for sig in TERM HUP; do
-		start_watch sig "$NS_S" -i s0 || return 1
-		kill -$sig $WPID
-		wait $WPID || return 1
-		no_leftovers || return 1
-	done
+	start_watch sig "$NS_S" -i s0 || return 1
+	kill -TERM $WPID
+	wait $WPID || return 1
+	no_leftovers || return 1
+	# with no terminal (a service), SIGHUP does not stop it: SIGINT does
+	start_watch sig "$NS_S" -i s0 || return 1
+	kill -HUP $WPID
+	sleep 0.5
+	kill -0 $WPID || { echo "SIGHUP stopped a watch without a terminal"; return 1; }
+	kill -INT $WPID
+	wait $WPID && no_leftovers || return 1
+	# with a terminal (script makes one), SIGHUP says it went away: the watch ends
+	ip netns exec "$NS_S" script -qfec "$CT -v watch -i s0" /dev/null >"$d/tty.out" 2>&1 &
+	local sp=$! pid i
+	wait_for "$d/tty.out" watching 10 || return 1
+	pid=$(pgrep -n -f "^$CT -v watch -i s0$") || return 1
+	note_ids "$NS_S" s0
+	kill -HUP "$pid"
+	for ((i = 0; i < 20; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	wait $sp
+	! kill -0 "$pid" 2>/dev/null && grep -q "stopped by signal 1" "$d/tty.out" && no_leftovers
 }
-check "SIGTERM and SIGHUP detach and exit 0" t_signals
+check "SIGTERM detaches and exits 0; SIGHUP ends a watch with a terminal, not one without" t_signals
 
 t_kill9() {
 	start_watch k9 "$NS_S" -i s0 || return 1

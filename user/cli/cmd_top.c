@@ -282,7 +282,7 @@ static int run_top(struct ct_config *c)
 	setlocale(LC_ALL, "");
 	cs = nl_langinfo(CODESET);
 	t.v.utf8 = cs && !strcmp(cs, "UTF-8");
-	ct_catch_stop_signals(0);
+	ct_catch_stop_signals(CT_HUP_STOP, 0);
 
 	/* over a capture, ended flows count whatever their age: the window is the capture */
 	t.agg = ct_agg_new(t.replay ? 0 : t.v.window_ns, &caps);

@@ -36,7 +36,7 @@ static int run_watch(struct ct_config *c)
 	if (ct_output_open(&out, &oo, 1))
 		return 1;
 	/* signals next: an interrupted start still detaches what it attached */
-	ct_catch_stop_signals(!!c->output_file);
+	ct_catch_stop_signals(CT_HUP_TERMINAL, !!c->output_file);
 	/* closes by port count graceful ones too: the kernel must report them */
 	ct_config_live(c, c->all || c->final || c->nmetrics_ports, &rec, &lo);
 	if (ct_live_start(&l, &lo)) {
@@ -53,6 +53,7 @@ static int run_watch(struct ct_config *c)
 		}
 		if (ct_mono_ns() < next_scan)
 			continue;
+		ct_signals_note();
 		r = ct_live_tick(&l, &failed);
 		/* a scan slower than the period must not start the next one at once */
 		next_scan = ct_mono_ns() + CT_SCAN_PERIOD_NS;
@@ -81,9 +82,11 @@ const struct ct_command ct_cmd_watch = {
 		"Needs root (or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON).",
 	.groups = watch_groups,
 	.max_args = 0,
-	.notes = "Stops on SIGINT, SIGTERM or SIGHUP, detaching and printing the last events;\n"
-		 "with --output-file, SIGHUP reopens the file instead (logrotate, systemctl\n"
-		 "reload). Once attached, it drops every capability (see --user).",
+	.notes = "Stops on SIGINT or SIGTERM, detaching and printing the last events. SIGHUP\n"
+		 "stops it too where it has a controlling terminal (the terminal went away);\n"
+		 "elsewhere, as a service, SIGHUP reopens --output-file (logrotate, systemctl\n"
+		 "reload), or without one is said once and ignored. Once attached, it drops\n"
+		 "every capability (see --user).",
 	.examples = (const char *const[]){
 		"closetrace watch -i eth0                      # abnormal closes on eth0",
 		"closetrace watch -i eth0 -o json | jq .close  # as NDJSON",

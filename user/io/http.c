@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
  * http.c - /metrics over HTTP with libmicrohttpd: one internal thread polling every
- * connection (none blocks another), bounded connections, a timeout for clients that send
- * nothing, a small per-connection memory limit for oversized requests. The process's own
- * metrics (CPU, memory, start time, descriptors) are read when a scrape comes.
+ * connection (none blocks another), a small per-connection memory limit for oversized
+ * requests, and room kept for a scraper however many clients hold connections without
+ * finishing their request (see make_room()). The process's own metrics (CPU, memory,
+ * start time, descriptors) are read when a scrape comes.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -21,13 +23,45 @@
 #include "http.h"
 #include "numbers.h"
 
-#define CT_HTTP_CONNECTIONS 64		/* scrapes at once; more wait in the backlog */
-#define CT_HTTP_TIMEOUT_S 10		/* a client that sends nothing is dropped after this */
+/*
+ * Slow and idle clients (slowloris: a request's headers sent half, or a byte at a time, and
+ * the connection held) cannot take the room a scraper needs. A connection is "pending" until
+ * its request's headers are complete; when one more arrives:
+ * - a pending connection older than CT_HTTP_HEADER_MS is closed: a real client sends its
+ *   headers at once;
+ * - from an address that already has CT_HTTP_PER_IP pending, its oldest pending one gives
+ *   way (not the newcomer: a scraper may share the address with whatever holds them);
+ * - past CT_HTTP_BUDGET connections in all, the oldest pending one gives way.
+ * Only a pending connection older than CT_HTTP_GRACE_MS gives way, so that a burst of real
+ * scrapes is not mistaken for one. CT_HTTP_CONNECTIONS, libmicrohttpd's own limit, is the
+ * hard bound; past it, connections wait in the listen backlog, and the deadline is also
+ * applied once a second from the session's tick (ct_http_publish()), which frees the room
+ * even when nothing new can be accepted.
+ */
+#define CT_HTTP_HEADER_MS 2000
+#define CT_HTTP_PER_IP 8
+#define CT_HTTP_BUDGET 48
+#define CT_HTTP_GRACE_MS 250
+#define CT_HTTP_CONNECTIONS 256
+#define CT_HTTP_TIMEOUT_S 10		/* an idle connection is dropped after this */
 #define CT_HTTP_CONN_MEMORY 16384	/* headers past this are refused, the body ignored */
 #define CT_HTTP_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
+/* A connection, from libmicrohttpd's start to its close (its server thread's alone). */
+struct conn {
+	struct conn *prev, *next;
+	int fd;
+	struct sockaddr_storage peer;
+	__u64 start_ms;
+	int headers;			/* the request's headers are complete */
+	int closing;			/* shut down here, not yet closed by libmicrohttpd */
+};
+
 struct ct_http {
 	struct MHD_Daemon *d;
+	pthread_mutex_t conns_lock;	/* the server's thread, and the session's tick */
+	struct conn conns;		/* the list's head: oldest first */
+	unsigned int nconns, closed_early;
 	int fd;				/* the listening socket until the daemon takes it */
 	char where[80];
 	pthread_mutex_t lock;
@@ -157,11 +191,130 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, cons
 	return ret;
 }
 
+/* --- room for a scraper ------------------------------------------------------------------ */
+
+static __u64 mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
+}
+
+static int same_host(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+	if (a->ss_family != b->sa_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
+}
+
+/* Close @k from here: libmicrohttpd sees it end and lets it go. */
+static void close_early(struct ct_http *h, struct conn *k)
+{
+	k->closing = 1;
+	h->closed_early++;
+	shutdown(k->fd, SHUT_RDWR);
+}
+
+/* The oldest pending connection (from @from, or any) older than the grace; NULL if none. */
+static struct conn *oldest_pending(struct ct_http *h, const struct sockaddr *from, __u64 now)
+{
+	for (struct conn *k = h->conns.next; k != &h->conns; k = k->next)
+		if (!k->headers && !k->closing && now - k->start_ms >= CT_HTTP_GRACE_MS &&
+		    (!from || same_host(&k->peer, from)))
+			return k;
+	return NULL;
+}
+
+/* Close the pending connections past the deadline; the connections left, and @addr's pending. */
+static unsigned int past_deadline(struct ct_http *h, const struct sockaddr *addr, __u64 now,
+				  unsigned int *mine)
+{
+	unsigned int live = 0;
+
+	for (struct conn *k = h->conns.next; k != &h->conns; k = k->next) {
+		if (!k->headers && !k->closing && now - k->start_ms >= CT_HTTP_HEADER_MS)
+			close_early(h, k);
+		if (k->closing)
+			continue;
+		live++;
+		if (mine && addr)
+			*mine += !k->headers && same_host(&k->peer, addr);
+	}
+	return live;
+}
+
+/* libmicrohttpd asks before accepting a connection from @addr: make room, then take it. */
+static enum MHD_Result make_room(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct ct_http *h = cls;
+	__u64 now = mono_ms();
+	unsigned int live, mine = 0;
+	struct conn *k;
+
+	(void)len;
+	pthread_mutex_lock(&h->conns_lock);
+	live = past_deadline(h, addr, now, &mine);
+	if (mine >= CT_HTTP_PER_IP && (k = oldest_pending(h, addr, now))) {
+		close_early(h, k);
+		live--;
+	}
+	if (live >= CT_HTTP_BUDGET && (k = oldest_pending(h, NULL, now)))
+		close_early(h, k);
+	pthread_mutex_unlock(&h->conns_lock);
+	return MHD_YES;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct ct_http *h = cls;
+	struct conn *k = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *fd, *peer;
+
+		k = calloc(1, sizeof(*k));
+		fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		peer = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (!k || !fd || !peer) {
+			free(k);	/* not tracked: it never gives way */
+			return;
+		}
+		k->fd = fd->connect_fd;
+		memcpy(&k->peer, peer->client_addr, peer->client_addr->sa_family == AF_INET6 ?
+			sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+		k->start_ms = mono_ms();
+		pthread_mutex_lock(&h->conns_lock);
+		k->prev = h->conns.prev;
+		k->next = &h->conns;
+		h->conns.prev->next = k;
+		h->conns.prev = k;
+		h->nconns++;
+		pthread_mutex_unlock(&h->conns_lock);
+		*socket_context = k;
+	} else if (k) {
+		/* under the lock: the tick never shuts down a descriptor being closed */
+		pthread_mutex_lock(&h->conns_lock);
+		k->prev->next = k->next;
+		k->next->prev = k->prev;
+		h->nconns--;
+		pthread_mutex_unlock(&h->conns_lock);
+		free(k);
+		*socket_context = NULL;
+	}
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **state)
 {
 	struct ct_http *h = cls;
+	const union MHD_ConnectionInfo *ci;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	struct ct_metrics m;
@@ -172,6 +325,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)upload;
 	(void)upload_size;
 	(void)state;
+	/* the headers are complete: this connection never gives way */
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci && ci->socket_context) {
+		pthread_mutex_lock(&h->conns_lock);
+		((struct conn *)ci->socket_context)->headers = 1;
+		pthread_mutex_unlock(&h->conns_lock);
+	}
 	/*
 	 * Answered at once, on the headers: a body (there should be none) is not read, and
 	 * the connection closes after the answer.
@@ -258,6 +418,8 @@ struct ct_http *ct_http_open(const struct sockaddr_storage *sa, const struct ct_
 	}
 	snprintf(h->where, sizeof(h->where), "%s", where);
 	ct_metrics_copy(&h->shown, model);
+	h->conns.prev = h->conns.next = &h->conns;
+	pthread_mutex_init(&h->conns_lock, NULL);
 	h->nifs = model->nifs;
 	h->nports = model->nports;
 	memcpy(h->ports, model->ports, sizeof(h->ports));
@@ -278,8 +440,9 @@ int ct_http_serve(struct ct_http *h, char *err, size_t errlen)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	h->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG,
-				0, NULL, NULL, on_request, h,
+				0, make_room, h, on_request, h,
 				MHD_OPTION_LISTEN_SOCKET, h->fd,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CT_HTTP_CONNECTIONS,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CT_HTTP_TIMEOUT_S,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CT_HTTP_CONN_MEMORY,
@@ -300,6 +463,10 @@ void ct_http_publish(struct ct_http *h, const struct ct_metrics *m)
 	pthread_mutex_lock(&h->lock);
 	ct_metrics_copy(&h->shown, m);
 	pthread_mutex_unlock(&h->lock);
+	/* the deadline, even when no connection comes to apply it */
+	pthread_mutex_lock(&h->conns_lock);
+	past_deadline(h, NULL, mono_ms(), NULL);
+	pthread_mutex_unlock(&h->conns_lock);
 }
 
 void ct_http_stop(struct ct_http *h)
@@ -311,6 +478,7 @@ void ct_http_stop(struct ct_http *h)
 	if (h->fd >= 0)
 		close(h->fd);
 	pthread_mutex_destroy(&h->lock);
+	pthread_mutex_destroy(&h->conns_lock);
 	ct_metrics_free(&h->shown);
 	free(h);
 }

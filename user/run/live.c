@@ -5,9 +5,11 @@
  * and time from the kernel's clock; everything else is the session core's.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
@@ -32,26 +34,57 @@
 
 volatile sig_atomic_t ct_stop_signal;
 
-static int hup_reopens;
+/* what SIGHUP does here (ct_catch_stop_signals()), and whether one came to nothing */
+static enum { HUP_STOP, HUP_REOPEN, HUP_NOTE } hup_does;
+static volatile sig_atomic_t hup_noted;
 
 static void on_stop_signal(int sig)
 {
-	if (sig == SIGHUP && hup_reopens)
+	if (sig != SIGHUP || hup_does == HUP_STOP)
+		ct_stop_signal = sig;
+	else if (hup_does == HUP_REOPEN)
 		ct_file_reopen_later();
 	else
-		ct_stop_signal = sig;
+		hup_noted = 1;
 }
 
-void ct_catch_stop_signals(int hup_reopen)
+/* Whether this process has a controlling terminal: SIGHUP then says it went away. */
+static int has_tty(void)
 {
-	struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESTART };
+	int fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
 
-	hup_reopens = hup_reopen;
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+void ct_catch_stop_signals(enum ct_hup hup, int has_file)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESTART }, old;
+
+	if (hup == CT_HUP_STOP || has_tty())
+		hup_does = HUP_STOP;
+	else
+		hup_does = has_file ? HUP_REOPEN : HUP_NOTE;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
+	/* nohup's SIGHUP stays ignored: whoever started it asked for that */
+	if (sigaction(SIGHUP, NULL, &old) || old.sa_handler != SIG_IGN || hup == CT_HUP_STOP)
+		sigaction(SIGHUP, &sa, NULL);
+	pr_info("SIGHUP %s\n", hup_does == HUP_STOP ? "stops (a terminal, or an interactive view)" :
+		hup_does == HUP_REOPEN ? "reopens --output-file" : "is noted and ignored (no terminal, "
+		"no --output-file)");
+}
+
+void ct_signals_note(void)
+{
+	static int said;
+
+	if (hup_noted && !said++)
+		pr_warn("SIGHUP: no --output-file to reopen; going on (SIGINT or SIGTERM stops)\n");
 }
 
 static const char *iface_name(void *ctx, __u32 ifindex)

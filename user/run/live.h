@@ -93,11 +93,24 @@ void ct_live_end(struct ct_live *l, int final);
 /* The signal that asked the command to stop, 0 while none has. */
 extern volatile sig_atomic_t ct_stop_signal;
 
+/* What SIGHUP does. */
+enum ct_hup {
+	CT_HUP_STOP,	/* it ends the command, as SIGINT does (top: an interactive view) */
+	/*
+	 * watch: it ends the command where there is a controlling terminal (it went away);
+	 * elsewhere (a service: systemctl reload, logrotate) it reopens the output file, or,
+	 * without one, is said once and ignored. An inherited SIG_IGN (nohup) is kept.
+	 */
+	CT_HUP_TERMINAL,
+};
+
 /*
- * SIGINT, SIGTERM, SIGHUP and SIGQUIT set ct_stop_signal; with @hup_reopen, SIGHUP reopens
- * --output-file instead (logrotate, systemctl reload). Writes are restarted, so that a
- * line is never cut; waits (poll) return at once.
+ * SIGINT, SIGTERM and SIGQUIT set ct_stop_signal, and SIGHUP as @hup says (@has_file: an
+ * --output-file to reopen). Writes are restarted, so that a line is never cut; waits
+ * (poll) return at once.
  */
-void ct_catch_stop_signals(int hup_reopen);
+void ct_catch_stop_signals(enum ct_hup hup, int has_file);
+/* Say, once, that a SIGHUP came with nothing to reopen (from the command's loop). */
+void ct_signals_note(void);
 
 #endif /* CT_LIVE_H */
