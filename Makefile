@@ -21,16 +21,19 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 ifeq ($(SAN),1)
 override CFLAGS += $(SAN_FLAGS)
 endif
-LDLIBS    := -lbpf -lelf -lz -lpcap -lncursesw -lmicrohttpd -lcap-ng -lsystemd -lpthread -lm
+LDLIBS    := -lbpf -lelf -lz -lpcap -lncursesw -lmicrohttpd -lcap-ng -lsystemd -lyaml -lcrypt \
+	     -lpthread -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Iinclude -Ibpf -I/usr/include/$(MULTIARCH) -MMD -MP
 
 # Debian packages: to build and run (`make deps-build`), and to test too (`make deps`).
 DEB_BUILD := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
-	     libpcap-dev libncurses-dev libmicrohttpd-dev libcap-ng-dev libsystemd-dev iproute2
+	     libpcap-dev libncurses-dev libmicrohttpd-dev libcap-ng-dev libsystemd-dev libyaml-dev \
+	     libcrypt-dev iproute2
 DEB_TEST := $(DEB_BUILD) libcmocka-dev python3 jq tcpdump tshark ethtool tmux libclang-rt-dev curl \
-	    nftables prometheus procps bsdextrautils git qemu-system-x86 busybox-static cpio
+	    nftables prometheus procps bsdextrautils git qemu-system-x86 busybox-static cpio \
+	    openssl apache2-utils
 
 ifeq ($(V),1)
 Q :=

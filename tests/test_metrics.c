@@ -7,6 +7,7 @@
  * parser of --metrics.
  */
 #include <arpa/inet.h>
+#include <crypt.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,12 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "closetrace.h"
 #include "http.h"
 #include "metrics.h"
+#include "webconfig.h"
 
 static const char *const families[] = {
 	"closetrace_closes_total", "closetrace_tcp_flags_total", "closetrace_resets_sent_total",
@@ -264,6 +267,103 @@ static void t_addr(void **state)
 				 "for 127.0.0.1), not '1.2.3:9464'");
 }
 
+/* ---- --web-config ------------------------------------------------------------------- */
+
+static char wdir[64];
+
+/* @name in the test's folder holds @text; its path in @path. */
+static void put(const char *name, const char *text, char *path, size_t len)
+{
+	FILE *f;
+
+	snprintf(path, len, "%s/%s", wdir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Loading @text fails, saying @want (and nothing is left allocated). */
+static void refused(const char *text, const char *want)
+{
+	struct ct_web_config wc;
+	char path[128], err[512];
+
+	put("web.yml", text, path, sizeof(path));
+	assert_int_equal(ct_web_config_load(path, &wc, err, sizeof(err)), -1);
+	if (!strstr(err, want))
+		fail_msg("for:\n%swant '%s' in: %s", text, want, err);
+	assert_null(wc.cert_pem);
+	assert_int_equal(wc.nusers, 0);
+}
+
+static void t_web_config(void **state)
+{
+	struct ct_web_config wc;
+	char path[128], err[512], hash[128], yml[512], salt[64];
+	struct crypt_data cd;
+
+	(void)state;
+	snprintf(wdir, sizeof(wdir), "/tmp/ct-webconfig-XXXXXX");
+	assert_non_null(mkdtemp(wdir));
+	memset(&cd, 0, sizeof(cd));
+	assert_non_null(crypt_gensalt_rn("$2b$", 5, NULL, 0, salt, sizeof(salt)));
+	snprintf(hash, sizeof(hash), "%s", crypt_r("s3cret", salt, &cd));
+	assert_int_equal(strlen(hash), 60);
+	put("server.crt", "CERT\n", path, sizeof(path));
+	put("server.key", "KEY\n", path, sizeof(path));
+
+	/* the files named relative to the configuration's folder; two users */
+	snprintf(yml, sizeof(yml), "tls_server_config:\n  cert_file: server.crt\n"
+		 "  key_file: server.key\nbasic_auth_users:\n  prom: %s\n  ops: '%s'\n", hash,
+		 hash);
+	put("web.yml", yml, path, sizeof(path));
+	assert_int_equal(ct_web_config_load(path, &wc, err, sizeof(err)), 0);
+	assert_string_equal(wc.cert_pem, "CERT\n");
+	assert_string_equal(wc.key_pem, "KEY\n");
+	assert_int_equal(wc.nusers, 2);
+	assert_true(ct_web_config_allows(&wc, "prom", "s3cret"));
+	assert_true(ct_web_config_allows(&wc, "prom", "s3cret"));	/* known now */
+	assert_false(ct_web_config_allows(&wc, "prom", "s3cre"));
+	assert_false(ct_web_config_allows(&wc, "prom", "s3cret "));
+	assert_false(ct_web_config_allows(&wc, "nobody", "s3cret"));
+	assert_false(ct_web_config_allows(&wc, NULL, NULL));
+	assert_true(ct_web_config_allows(&wc, "ops", "s3cret"));
+	ct_web_config_free(&wc);
+
+	/* users alone: plain HTTP with authentication; an empty file: neither */
+	snprintf(yml, sizeof(yml), "basic_auth_users:\n  prom: %s\n", hash);
+	put("web.yml", yml, path, sizeof(path));
+	assert_int_equal(ct_web_config_load(path, &wc, err, sizeof(err)), 0);
+	assert_null(wc.cert_pem);
+	assert_int_equal(wc.nusers, 1);
+	ct_web_config_free(&wc);
+	put("web.yml", "", path, sizeof(path));
+	assert_int_equal(ct_web_config_load(path, &wc, err, sizeof(err)), 0);
+	assert_null(wc.cert_pem);
+	assert_int_equal(wc.nusers, 0);
+
+	/* what is wrong is named, with its line */
+	refused("tls_server_config:\n  cert_file: server.crt\n",
+		"needs both cert_file and key_file");
+	refused("tls_server_config:\n  cert_file: server.crt\n  client_ca_file: ca.pem\n",
+		"line 3: tls_server_config: client_ca_file is not supported by closetrace");
+	refused("tls_server_config:\n  cert_file: nope.crt\n  key_file: server.key\n",
+		"line 2: cannot read");
+	refused("basic_auth_users:\n  prom: s3cret\n",
+		"line 2: user prom: the password must be a bcrypt hash");
+	refused("http_server_config:\n  http2: false\n",
+		"line 1: http_server_config is not supported");
+	refused("tls_server_conifg:\n  cert_file: x\n", "line 1: unknown key 'tls_server_conifg'");
+	refused("basic_auth_users: [\n", "line");
+	refused("- a\n- b\n", "expected tls_server_config and basic_auth_users");
+	assert_int_equal(ct_web_config_load("/nonexistent/web.yml", &wc, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "No such file"));
+
+	snprintf(path, sizeof(path), "rm -r %s", wdir);
+	assert_int_equal(system(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +373,7 @@ int main(void)
 		cmocka_unit_test(t_series_count),
 		cmocka_unit_test(t_copy),
 		cmocka_unit_test(t_addr),
+		cmocka_unit_test(t_web_config),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

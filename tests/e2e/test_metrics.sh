@@ -19,7 +19,7 @@ need_root
 d=$T_DIR
 PM=9464 PP=9090 PDEAD=9465
 
-for tool in prometheus promtool curl jq; do
+for tool in prometheus promtool curl jq openssl htpasswd python3; do
 	command -v $tool >/dev/null || { echo "not ok 1 - $tool is missing (make deps)"; exit 1; }
 done
 check "namespaces and veth pairs are set up" ns_setup
@@ -348,6 +348,82 @@ check "slowloris, 120 half requests from the scraper's address: scrapes within 1
 	t_slowloris one 127.0.0.1
 check "slowloris, 120 dripping half requests from 20 addresses: scrapes within 1 s, events flow" \
 	t_slowloris twenty "$(seq -s, -f '127.0.0.%g' 2 21)" --drip
+
+# --- TLS and basic authentication (--web-config), scraped by a real Prometheus -----------
+PT=9466 PP2=9091
+t_tls_setup() {
+	local h
+	mkdir -p "$d/tls" && cd "$d/tls" || return 1
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 \
+		-subj "/CN=closetrace test CA" 2>/dev/null &&
+		openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr \
+			-subj "/CN=127.0.0.1" 2>/dev/null &&
+		printf 'subjectAltName=IP:127.0.0.1\n' >ext &&
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+			-out server.crt -days 2 -extfile ext 2>/dev/null || { cd - >/dev/null; return 1; }
+	cd - >/dev/null
+	h=$(htpasswd -nbBC 10 prom s3cret | cut -d: -f2)
+	# the paths relative to the file, as the exporters' web configuration has them
+	printf 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n' >"$d/tls/web.yml"
+	printf 'basic_auth_users:\n  prom: %s\n' "$h" >>"$d/tls/web.yml"
+	watch_start tls -i s0 -o none --metrics "$PT" --web-config "$d/tls/web.yml" &&
+		grep -q "metrics at https://127.0.0.1:$PT/metrics" "$d/tls.err"
+}
+check "watch --web-config: TLS and a bcrypt user, from the exporters' web configuration file" \
+	t_tls_setup
+
+t_tls_curl() {
+	local ok bad none plain
+	ok=$(in_s curl -s -o /dev/null -w '%{http_code}' --cacert "$d/tls/ca.pem" -u prom:s3cret \
+		"https://127.0.0.1:$PT/metrics")
+	bad=$(in_s curl -s -o /dev/null -w '%{http_code}' --cacert "$d/tls/ca.pem" -u prom:wrong \
+		"https://127.0.0.1:$PT/metrics")
+	none=$(in_s curl -s -D "$d/tls/hdr" -o /dev/null -w '%{http_code}' --cacert "$d/tls/ca.pem" \
+		"https://127.0.0.1:$PT/metrics")
+	plain=$(in_s curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PT/metrics")
+	echo "# right password $ok, wrong $bad, none $none, plain HTTP $plain" >&3
+	[ "$ok" = 200 ] && [ "$bad" = 401 ] && [ "$none" = 401 ] && [ "$plain" = 000 ] &&
+		grep -qi '^WWW-Authenticate: Basic realm="closetrace"' "$d/tls/hdr"
+}
+check "over TLS: the right password 200, a wrong one or none 401 (Basic realm), plain HTTP refused" \
+	t_tls_curl
+
+t_tls_prometheus() {
+	local i up bad err
+	cat >"$d/prom-tls.yml" <<EOF
+global: { scrape_interval: 1s }
+scrape_configs:
+  - job_name: tls
+    scheme: https
+    tls_config: { ca_file: "$d/tls/ca.pem" }
+    basic_auth: { username: prom, password: s3cret }
+    static_configs: [ { targets: [ "127.0.0.1:$PT" ] } ]
+  - job_name: wrong
+    scheme: https
+    tls_config: { ca_file: "$d/tls/ca.pem" }
+    basic_auth: { username: prom, password: wrong }
+    static_configs: [ { targets: [ "127.0.0.1:$PT" ] } ]
+EOF
+	ns_bg "$NS_S" prometheus --config.file="$d/prom-tls.yml" --storage.tsdb.path="$d/tsdb2" \
+		--web.listen-address="127.0.0.1:$PP2" --log.level=warn >"$d/prom-tls.log" 2>&1
+	ns_drive refused 2 || return 1
+	for ((i = 0; i < 300; i++)); do
+		up=$(in_s curl -s --get --data-urlencode \
+			'query=up{job="tls"} * on() group_left() max(closetrace_closes_total{job="tls",close="refused"})' \
+			"http://127.0.0.1:$PP2/api/v1/query" | jq -r '.data.result[0].value[1] // empty')
+		bad=$(in_s curl -s --get --data-urlencode 'query=up{job="wrong"}' \
+			"http://127.0.0.1:$PP2/api/v1/query" | jq -r '.data.result[0].value[1] // empty')
+		[ "$up" = 2 ] && [ "$bad" = 0 ] && break
+		sleep 0.1
+	done
+	err=$(in_s curl -s "http://127.0.0.1:$PP2/api/v1/targets" |
+		jq -r '.data.activeTargets[] | select(.labels.job == "wrong") | .lastError')
+	echo "# Prometheus over TLS with basic auth: up x refusals = $up; with a wrong password: up $bad, '$err'" >&3
+	[ "$up" = 2 ] && [ "$bad" = 0 ] && grep -q 401 <<<"$err"
+}
+check "Prometheus scrapes it over TLS with basic auth (scheme https), and a wrong password gets 401" \
+	t_tls_prometheus
+check "the TLS watch exits 0 on SIGINT" ns_stop
 
 t_clean() {
 	! ct_hooked "$NS_S" s0 && none_loaded

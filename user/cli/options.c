@@ -321,6 +321,9 @@ static const struct ct_opt metrics_opts[] = {
 	OPT("metrics-ports", 0, CT_ARG_CUSTOM, "LIST",
 	    "closes by server port for these ports (22,443,...),\n"
 	    "the others as port=\"other\"", nmetrics_ports, .parse = parse_ports),
+	OPT("web-config", 0, CT_ARG_STRING, "FILE",
+	    "TLS and basic authentication for --metrics, in the\n"
+	    "exporters' web configuration file (closetrace-watch(8))", web_config),
 	END,
 };
 
@@ -408,6 +411,8 @@ int ct_validate_live(const struct ct_command *cmd, struct ct_config *c)
 {
 	if (c->nmetrics_ports && !c->metrics)
 		return ct_usage_error(cmd, "--metrics-ports goes with --metrics");
+	if (c->web_config && !c->metrics)
+		return ct_usage_error(cmd, "--web-config goes with --metrics");
 	if (c->xdp_mode != CT_XDP_AUTO && c->mode != CT_MODE_XDP)
 		return ct_usage_error(cmd, "--xdp-mode goes with --mode xdp");
 	if (c->force && c->mode != CT_MODE_XDP)
@@ -425,7 +430,8 @@ void ct_config_live(const struct ct_config *c, int emit_graceful, const struct c
 		.storm_rate = (__u32)(c->storm_rate < 0 ? CT_DEFAULT_STORM_RATE : c->storm_rate),
 		.emit_graceful = emit_graceful, .metrics = c->metrics,
 		.metrics_addr = &c->metrics_addr, .metrics_ports = c->metrics_ports,
-		.nmetrics_ports = c->nmetrics_ports, .user = c->user, .uid = c->uid, .gid = c->gid,
+		.nmetrics_ports = c->nmetrics_ports, .web_config = c->web_config, .user = c->user,
+		.uid = c->uid, .gid = c->gid,
 		.out = *out,
 	};
 	ct_config_expiry(c, &o->exp);

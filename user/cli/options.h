@@ -54,6 +54,7 @@ struct ct_config {
 	struct sockaddr_storage metrics_addr;
 	__u16 metrics_ports[256];	/* --metrics-ports (CT_METRICS_PORTS_MAX) */
 	int nmetrics_ports;
+	const char *web_config;		/* --web-config FILE */
 	/* top */
 	const char *read;		/* -r FILE */
 	__u64 delay_ns, window_ns;

@@ -22,6 +22,7 @@
 
 #include "http.h"
 #include "numbers.h"
+#include "webconfig.h"
 
 /*
  * Slow and idle clients (slowloris: a request's headers sent half, or a byte at a time, and
@@ -59,6 +60,7 @@ struct conn {
 
 struct ct_http {
 	struct MHD_Daemon *d;
+	struct ct_web_config *web;	/* TLS and users (--web-config), or NULL */
 	pthread_mutex_t conns_lock;	/* the server's thread, and the session's tick */
 	struct conn conns;		/* the list's head: oldest first */
 	unsigned int nconns, closed_early;
@@ -309,6 +311,35 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	}
 }
 
+/* --web-config's users: whether the request's basic authentication names one of them. */
+static int authorized(struct ct_http *h, struct MHD_Connection *c)
+{
+	char *password = NULL, *user = MHD_basic_auth_get_username_password(c, &password);
+	int ok = ct_web_config_allows(h->web, user, password);
+
+	if (password) {
+		memset(password, 0, strlen(password));
+		MHD_free(password);
+	}
+	MHD_free(user);
+	return ok;
+}
+
+static enum MHD_Result unauthorized(struct MHD_Connection *c)
+{
+	static char body[] = "unauthorized: --metrics asks for a user and password\n";
+	struct MHD_Response *r = MHD_create_response_from_buffer(sizeof(body) - 1, body,
+								  MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	ret = MHD_queue_basic_auth_fail_response(c, "closetrace", r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **state)
@@ -332,6 +363,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		((struct conn *)ci->socket_context)->headers = 1;
 		pthread_mutex_unlock(&h->conns_lock);
 	}
+	if (h->web && h->web->nusers && !authorized(h, c))
+		return unauthorized(c);
 	/*
 	 * Answered at once, on the headers: a body (there should be none) is not read, and
 	 * the connection closes after the answer.
@@ -405,7 +438,7 @@ static int listen_on(const struct sockaddr_storage *sa, const char *where, char 
 }
 
 struct ct_http *ct_http_open(const struct sockaddr_storage *sa, const struct ct_metrics *model,
-			     char *err, size_t errlen)
+			     struct ct_web_config *web, char *err, size_t errlen)
 {
 	struct ct_http *h = calloc(1, sizeof(*h));
 	char where[80];
@@ -414,6 +447,16 @@ struct ct_http *ct_http_open(const struct sockaddr_storage *sa, const struct ct_
 	if (!h || ct_metrics_init(&h->shown, model->nifs, model->ports, model->nports)) {
 		snprintf(err, errlen, "--metrics %s: out of memory", where);
 		free(h);
+		if (web)
+			ct_web_config_free(web);
+		free(web);
+		return NULL;
+	}
+	h->web = web;
+	if (web && web->cert_pem && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+		snprintf(err, errlen, "--metrics %s: this libmicrohttpd has no TLS; leave "
+			 "tls_server_config out of --web-config", where);
+		ct_http_stop(h);
 		return NULL;
 	}
 	snprintf(h->where, sizeof(h->where), "%s", where);
@@ -434,12 +477,19 @@ struct ct_http *ct_http_open(const struct sockaddr_storage *sa, const struct ct_
 
 int ct_http_serve(struct ct_http *h, char *err, size_t errlen)
 {
+	int tls = h->web && h->web->cert_pem;
+	struct MHD_OptionItem more[] = {
+		{ tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, tls ? h->web->key_pem : NULL },
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, tls ? h->web->cert_pem : NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	sigset_t all, old;
 
 	/* the server's thread takes no signal: they are the session's */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	h->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG,
+	h->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+				(tls ? MHD_USE_TLS : 0),
 				0, make_room, h, on_request, h,
 				MHD_OPTION_LISTEN_SOCKET, h->fd,
 				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
@@ -447,11 +497,12 @@ int ct_http_serve(struct ct_http *h, char *err, size_t errlen)
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CT_HTTP_TIMEOUT_S,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CT_HTTP_CONN_MEMORY,
 				MHD_OPTION_EXTERNAL_LOGGER, quiet, NULL,
+				MHD_OPTION_ARRAY, more,
 				MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!h->d) {
-		snprintf(err, errlen, "--metrics %s: cannot start serving (libmicrohttpd)",
-			 h->where);
+		snprintf(err, errlen, "--metrics %s: cannot start serving (libmicrohttpd%s)",
+			 h->where, tls ? "; is the key the certificate's, both in PEM?" : "");
 		return -1;
 	}
 	h->fd = -1;	/* libmicrohttpd's now: it closes it */
@@ -480,5 +531,8 @@ void ct_http_stop(struct ct_http *h)
 	pthread_mutex_destroy(&h->lock);
 	pthread_mutex_destroy(&h->conns_lock);
 	ct_metrics_free(&h->shown);
+	if (h->web)
+		ct_web_config_free(h->web);
+	free(h->web);
 	free(h);
 }

@@ -14,18 +14,21 @@
 #include "metrics.h"
 
 struct ct_http;
+struct ct_web_config;
 
 /* Parse --metrics [ADDR]:PORT (a bare port, or ":PORT", is 127.0.0.1); 0, or -1 with @err. */
 int ct_http_parse_addr(const char *s, struct sockaddr_storage *sa, char *err, size_t errlen);
 
 /*
- * Listen on @sa, for @model's layout (its interfaces and ports), copied; NULL with one
+ * Listen on @sa, for @model's layout (its interfaces and ports), copied, with the TLS and
+ * users of @web (--web-config; NULL: plain HTTP, anyone), which the server takes over and
+ * frees, whatever happens; NULL with one
  * sentence in @err (the address is in use, not on this host, ...). Nothing is served
  * before ct_http_serve(), which starts the server's thread: call it once privileges are
  * dropped, since a thread keeps the capabilities it was born with.
  */
 struct ct_http *ct_http_open(const struct sockaddr_storage *sa, const struct ct_metrics *model,
-			     char *err, size_t errlen);
+			     struct ct_web_config *web, char *err, size_t errlen);
 int ct_http_serve(struct ct_http *h, char *err, size_t errlen);
 
 /* Make @m what the next scrape shows. */

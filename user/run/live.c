@@ -23,6 +23,7 @@
 #include "reasons_btf.h"
 #include "resets.skel.h"
 #include "sink.h"
+#include "webconfig.h"
 
 /*
  * The reader is woken once this many events wait, or at the latest after one poll tick
@@ -195,7 +196,8 @@ static void publish(struct ct_live *l)
 /* --metrics: listen before anything is attached, so that a busy port leaves nothing. */
 static int start_metrics(struct ct_live *l, const struct ct_live_opts *c)
 {
-	char err[256], where[80];
+	struct ct_web_config *web = NULL;
+	char err[512], where[80];
 
 	if (ct_metrics_init(&l->snap, l->nifs, c->metrics_ports, c->nmetrics_ports)) {
 		pr_warn("out of memory\n");
@@ -204,13 +206,23 @@ static int start_metrics(struct ct_live *l, const struct ct_live_opts *c)
 	l->snap.version = CT_VERSION;
 	for (int i = 0; i < l->nifs; i++)
 		snprintf(l->snap.ifs[i].name, sizeof(l->snap.ifs[i].name), "%s", l->ifs[i].name);
-	l->http = ct_http_open(c->metrics_addr, &l->snap, err, sizeof(err));
+	if (c->web_config) {
+		web = calloc(1, sizeof(*web));
+		if (!web || ct_web_config_load(c->web_config, web, err, sizeof(err))) {
+			pr_warn("%s\n", web ? err : "out of memory");
+			free(web);
+			return 1;
+		}
+		pr_info("--metrics: %s%s\n", web->cert_pem ? "TLS" : "plain HTTP",
+			web->nusers ? ", basic authentication" : "");
+	}
+	l->http = ct_http_open(c->metrics_addr, &l->snap, web, err, sizeof(err));
 	if (!l->http) {
 		pr_warn("%s\n", err);
 		return 1;
 	}
 	ct_http_addr_str(c->metrics_addr, where, sizeof(where));
-	pr_info("metrics at http://%s/metrics\n", where);
+	pr_info("metrics at %s://%s/metrics\n", web && web->cert_pem ? "https" : "http", where);
 	return 0;
 }
 

@@ -60,6 +60,7 @@ struct ct_live_opts {
 	const struct sockaddr_storage *metrics_addr;
 	const __u16 *metrics_ports;
 	int nmetrics_ports;
+	const char *web_config;		/* --web-config: TLS and users, or NULL */
 	/* --user: who to run as once attached */
 	int user;
 	uid_t uid;
