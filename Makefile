@@ -28,7 +28,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 	      -Iinclude -Ibpf -I/usr/include/$(MULTIARCH) -MMD -MP
 
 # Debian packages: to build and run (`make deps-build`), and to test too (`make deps`).
-DEB_BUILD := make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
+DEB_BUILD := make gcc clang llvm pkg-config bpftool scdoc libbpf-dev libelf-dev zlib1g-dev \
 	     libpcap-dev libncurses-dev libmicrohttpd-dev libcap-ng-dev libsystemd-dev libyaml-dev \
 	     libcrypt-dev iproute2
 DEB_TEST := $(DEB_BUILD) libcmocka-dev python3 jq tcpdump tshark ethtool tmux libclang-rt-dev curl \
@@ -57,7 +57,7 @@ USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 SKELS     := $(BUILD)/closetrace.skel.h $(BUILD)/resets.skel.h $(BUILD)/scan.skel.h
 TEST_SKELS := $(BUILD)/vlan_meta.skel.h $(BUILD)/reject.skel.h $(BUILD)/iterprobe.skel.h
 
-all: $(BUILD)/closetrace
+all: $(BUILD)/closetrace man
 
 # --- BPF --------------------------------------------------------------------------------
 # resets.bpf.c reads kernel structures through CO-RE with its own minimal definitions of

@@ -27,6 +27,16 @@ done
 pages="closetrace.8 closetrace-watch.8 closetrace-top.8 closetrace-replay.8
        closetrace-cleanup.8 closetrace-check.8 closetrace-filter.7"
 
+# plain make builds the pages with the binary: what it would do in a fresh build folder
+t_make_builds_pages() {
+	local plan p
+	plan=$(make -n -C "$root" BUILD="$T_DIR/fresh" 2>&1) || { echo "$plan" | tail -3; return 1; }
+	for p in $pages; do
+		grep -q "scdoc < $T_DIR/fresh/man/$p.scd > $T_DIR/fresh/man/$p" <<<"$plan" ||
+			{ echo "make would not build $p"; return 1; }
+	done
+}
+check "make (all) builds every page with the binary" t_make_builds_pages
 check "make man builds every page" make -s -C "$root" BUILD="$build" man
 
 t_lint() {
