@@ -307,6 +307,24 @@ static void test_fields(void **state)
 	YES("ip.clt in 2001:db8::/32", &g6);
 	NO("ip.clt in 2001:db9::/32", &g6);
 	YES("ip.srv = \"192.0.2.2\"", &ex);			/* quotes are allowed */
+	/* either side, as tcpdump's host and port: != is neither side */
+	YES("ip = 192.0.2.1", &ex);
+	YES("ip = 192.0.2.2", &ex);
+	YES("host = 192.0.2.2 and host = 192.0.2.1", &ex);
+	NO("ip = 192.0.2.3", &ex);
+	YES("host in 192.0.2.0/24", &ex);
+	NO("host != 192.0.2.1", &ex);
+	YES("ip != 192.0.2.3", &ex);
+	NO("not host in 192.0.2.0/24", &ex);
+	YES("ip in 2001:db8:1::/48", &g6);
+	YES("port = 80", &ex);
+	YES("port = 51234", &ex);
+	NO("port = 443", &ex);
+	NO("port != 80", &ex);
+	YES("port != 443", &ex);
+	YES("port < 1024", &ex);
+	NO("port > 60000", &ex);
+	YES("port >= 51234 and port <= 80", &ex);
 }
 
 static void test_strings(void **state)
@@ -684,7 +702,8 @@ static void test_field_list(void **state)
 		"syn.count", "synack.count", "ct.count", "fin.count", "fin.count.clt",
 		"fin.count.srv", "rst.count", "rst.count.clt", "rst.count.srv", "pkts.clt",
 		"pkts.srv", "bytes.clt", "bytes.srv", "dur", "close", "zeek", "rst.by",
-		"rst.reason", "ip.clt", "ip.srv", "port.clt", "port.srv", "vlan", "iface",
+		"rst.reason", "ip.clt", "ip.srv", "port.clt", "port.srv", "ip", "host", "port",
+		"vlan", "iface",
 	};
 	size_t n = sizeof(want) / sizeof(want[0]), i;
 	struct ct_filter_error err;

@@ -219,11 +219,15 @@ static int run_check(struct ct_config *c)
 	ret |= check_resets(skel, &lo, &degraded);
 	ret |= check_scan(skel, &degraded);
 	check_xdp(c);
-	printf("flow entry   key %zu B + value %zu B = %zu B; table of %u flows, %.1f MiB\n",
-	       sizeof(struct ct_flow_key), sizeof(struct ct_flow),
-	       sizeof(struct ct_flow_key) + sizeof(struct ct_flow),
-	       bpf_map__max_entries(skel->maps.flows),
-	       ct_table_bytes((long)bpf_map__max_entries(skel->maps.flows)) / 1048576);
+	{
+		__u32 n = bpf_map__max_entries(skel->maps.flows);
+		double bytes = ct_table_bytes((long)n);
+
+		/* one figure a flow: what --table-size's help and closetrace(8) say */
+		printf("flow table   %u flows, %.0f B each (key %zu B and value %zu B, the "
+		       "kernel's element, bucket and ring slots): %.1f MiB\n", n, bytes / n,
+		       sizeof(struct ct_flow_key), sizeof(struct ct_flow), bytes / 1048576);
+	}
 	printf("ring buffer  %u KiB, event %zu B\n", bpf_map__max_entries(skel->maps.events) / 1024,
 	       sizeof(struct ct_event));
 	if (ret)

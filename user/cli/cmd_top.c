@@ -340,6 +340,7 @@ const struct ct_command ct_cmd_top = {
 		"flows ranked by RSTs, refusals, resets, FINs and SYNs per connection, with RST\n"
 		"per connection over time. Live needs root, like watch; -r (replay) needs no\n"
 		"privilege but with --engine bpf.",
+	.live = 1,
 	.groups = top_groups,
 	.max_args = 0,
 	.notes = "Keys: < > sort column, g grouping, / filter, p pause, r reset, arrows scroll,\n"

@@ -80,6 +80,7 @@ const struct ct_command ct_cmd_watch = {
 	.description =
 		"Attaches to live interfaces and prints each abnormal TCP close as it happens.\n"
 		"Needs root (or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON).",
+	.live = 1,
 	.groups = watch_groups,
 	.max_args = 0,
 	.notes = "Stops on SIGINT or SIGTERM, detaching and printing the last events. SIGHUP\n"

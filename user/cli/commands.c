@@ -10,6 +10,7 @@
 #include "closetrace.h"
 #include "commands.h"
 #include "filter.h"
+#include "text.h"
 
 const char ct_version[] = CT_VERSION;
 
@@ -20,14 +21,32 @@ static int run_version(struct ct_config *c)
 	return 0;
 }
 
+const char *ct_command_nearest(const char *name, int with_topics)
+{
+	const char *names[16];
+	size_t n = 0;
+	int i;
+
+	for (i = 0; ct_commands[i] && n < 15; i++)
+		names[n++] = ct_commands[i]->name;
+	if (with_topics)
+		names[n++] = "filter";
+	i = ct_nearest(name, names, n);
+	return i < 0 ? NULL : names[i];
+}
+
 static int run_help(struct ct_config *c)
 {
 	const struct ct_command *cmd = c->nargs ? ct_command_find(c->args[0]) : &ct_cmd_main;
+	const char *near;
 
 	if (!cmd && !strcmp(c->args[0], "filter")) {
 		ct_filter_help(stdout);
 		return 0;
 	}
+	if (!cmd && (near = ct_command_nearest(c->args[0], 1)))
+		return ct_usage_error(&ct_cmd_help, "no command '%s'; did you mean '%s'?",
+				      c->args[0], near);
 	if (!cmd)
 		return ct_usage_error(&ct_cmd_help, "no command '%s'", c->args[0]);
 	ct_print_help(cmd, stdout);

@@ -16,6 +16,8 @@ extern const struct ct_command *const ct_commands[];
 
 /* Look a command up by name; NULL if there is none. */
 const struct ct_command *ct_command_find(const char *name);
+/* The command (or, with @with_topics, help topic) a misspelt @name probably meant; NULL. */
+const char *ct_command_nearest(const char *name, int with_topics);
 
 /* closetrace's version. */
 extern const char ct_version[];

@@ -27,6 +27,9 @@ int main(int argc, char **argv)
 	if (top.version)
 		return ct_cmd_version.run(&top);
 	cmd = ct_command_find(top.args[0]);
+	if (!cmd && ct_command_nearest(top.args[0], 0))
+		return ct_usage_error(&ct_cmd_main, "unknown command '%s'; did you mean '%s'?",
+				      top.args[0], ct_command_nearest(top.args[0], 0));
 	if (!cmd)
 		return ct_usage_error(&ct_cmd_main, "unknown command '%s'", top.args[0]);
 

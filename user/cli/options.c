@@ -156,7 +156,7 @@ static const struct ct_opt table_opts[] = {
 	OPT("storm-rate", 0, CT_ARG_LONG, "N",
 	    "orphan RSTs and unanswered SYNs reported one by one\n"
 	    "a second; past N, counted in summaries by server\nport (0: no limit)",
-	    storm_rate, .min = 0, .max = 1000000000, .def_text = "1000; replay: 0"),
+	    storm_rate, .min = 0, .max = 1000000000, .def_text = "1000", .def_offline = "0"),
 	END,
 };
 
@@ -209,11 +209,13 @@ static const struct ct_opt output_opts[] = {
 	OPT("output", 'o', CT_ARG_CHOICE, "FMT",
 	    "text, json (NDJSON, one object per line), journal\n"
 	    "(the systemd journal, CLOSETRACE_* fields), or none\n"
-	    "(no records: a metrics-only agent; losses still said)",
-	    format, .choice = format_name, .nchoices = 4),
+	    "(no records; losses still said)",
+	    format, .choice = format_name, .nchoices = 4,
+	    .help_live = "(none with --metrics: a metrics-only agent)"),
 	OPT("output-file", 0, CT_ARG_STRING, "FILE",
 	    "append the records to FILE (created 0640) instead\n"
-	    "of stdout; SIGHUP reopens it (logrotate)", output_file),
+	    "of stdout", output_file,
+	    .help_live = "(SIGHUP reopens it: logrotate, systemctl reload)"),
 	OPT("output-rotate", 0, CT_ARG_CUSTOM, "SIZE[,KEEP]",
 	    "with --output-file: rotate at SIZE bytes (K, M, G),\n"
 	    "keeping KEEP older files FILE.1 ... (5 if not given)", rotate_size,
@@ -221,8 +223,8 @@ static const struct ct_opt output_opts[] = {
 	OPT("all", 'a', CT_ARG_FLAG, NULL, "every close, not only abnormal ones", all),
 	OPT("final", 0, CT_ARG_FLAG, NULL,
 	    "each flow's final state when it leaves the table,\n"
-	    "instead of its close; live, also the flows still\n"
-	    "open at exit", final),
+	    "instead of its close", final,
+	    .help_live = "(and at exit, the flows still open)"),
 	OPT("wide", 'w', CT_ARG_FLAG, NULL, "text columns wide enough for IPv6 addresses", wide),
 	END,
 };
@@ -552,7 +554,7 @@ static int set_opt(const struct ct_command *cmd, const struct ct_opt *o, const c
 		struct ct_filter *f = ct_filter_parse(arg, &ferr);
 		if (!f) {
 			ct_filter_perror(stderr, cmd_label(cmd), arg, &ferr);
-			fprintf(stderr, "try '%s --help'\n", cmd_label(cmd));
+			fprintf(stderr, "the fields and operators: 'closetrace help filter'\n");
 			return 2;
 		}
 		ct_filter_free(*(struct ct_filter **)field);
@@ -727,12 +729,16 @@ int ct_parse_args(const struct ct_command *cmd, int argc, char **argv, struct ct
 /* --- help -------------------------------------------------------------------------------- */
 
 /* The default of @o in @d as help shows it, or "" when it has none worth saying. */
-static void default_text(const struct ct_opt *o, const struct ct_config *d, char *buf,
-			 size_t len)
+static void default_text(const struct ct_opt *o, const struct ct_config *d, int live,
+			 char *buf, size_t len)
 {
 	const char *field = (const char *)d + o->off;
 
 	buf[0] = '\0';
+	if (!live && o->def_offline) {
+		snprintf(buf, len, "%s", o->def_offline);
+		return;
+	}
 	if (o->def_text) {
 		snprintf(buf, len, "%s", o->def_text);
 		return;
@@ -752,10 +758,19 @@ static void default_text(const struct ct_opt *o, const struct ct_config *d, char
 	}
 }
 
-static void print_opt(const struct ct_opt *o, const struct ct_config *d, FILE *out)
+/* A help text and, for a live command, its live line: "@help\n@help_live" in @buf. */
+static const char *help_for(const struct ct_opt *o, int live, char *buf, size_t len)
 {
-	char left[64], def[96];
-	const char *h = o->help, *nl;
+	if (!live || !o->help_live)
+		return o->help;
+	snprintf(buf, len, "%s\n%s", o->help, o->help_live);
+	return buf;
+}
+
+static void print_opt(const struct ct_opt *o, const struct ct_config *d, int live, FILE *out)
+{
+	char left[64], def[96], text[512];
+	const char *h = help_for(o, live, text, sizeof(text)), *nl;
 	size_t off = 0;
 
 	if (o->key)
@@ -765,7 +780,7 @@ static void print_opt(const struct ct_opt *o, const struct ct_config *d, FILE *o
 	ct_put(left, sizeof(left), &off, "--%s", o->name);
 	if (o->meta)
 		ct_put(left, sizeof(left), &off, " %s", o->meta);
-	default_text(o, d, def, sizeof(def));
+	default_text(o, d, live, def, sizeof(def));
 	for (int first = 1; h; first = 0) {
 		int len;
 
@@ -800,7 +815,7 @@ void ct_print_help(const struct ct_command *cmd, FILE *out)
 		if (cmd->groups[g]->title)
 			fprintf(out, "\n%s options:\n", cmd->groups[g]->title);
 		for (const struct ct_opt *o = cmd->groups[g]->opts; o->name; o++)
-			print_opt(o, &d, out);
+			print_opt(o, &d, cmd->live, out);
 	}
 	if (cmd->notes)
 		fprintf(out, "\n%s\n", cmd->notes);

@@ -94,6 +94,10 @@ struct ct_opt {
 	int nchoices;
 	/* what help says for the default, where the value alone would not say it */
 	const char *def_text;
+	/* a command on captures (not live): its default, where it differs */
+	const char *def_offline;
+	/* a live command (watch, top): a further line of help that only it needs */
+	const char *help_live;
 	/* further checks of a CT_ARG_LONG value: 0, or -1 with one sentence in @err */
 	int (*check)(long v, char *err, size_t errlen);
 	/* CT_ARG_CUSTOM: store @arg in @c; 0, or -1 with one sentence in @err */
@@ -116,6 +120,7 @@ struct ct_command {
 	int stop_at_arg;		/* options end at the first positional argument */
 	const char *const *examples;	/* NULL-ended */
 	const char *notes;		/* a paragraph after the options, or NULL */
+	int live;			/* on interfaces: help shows the options' live lines */
 	/* checks across options after parsing: 0, or 2 after ct_usage_error() */
 	int (*validate)(const struct ct_command *cmd, struct ct_config *c);
 	/* the command itself: its exit status */

@@ -3,6 +3,7 @@
  * text.c - text that is safe to show: names from outside (interfaces, files, what was
  * typed) escaped for a terminal, and bounded appends to a buffer.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -99,4 +100,41 @@ size_t ct_text_escape(const char *s, char *buf, size_t len)
 	}
 	buf[off] = '\0';
 	return off;
+}
+
+size_t ct_edit_distance(const char *a, size_t na, const char *b)
+{
+	size_t nb = strlen(b), row[32], prev;
+
+	for (size_t j = 0; j <= nb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= na; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= nb; j++) {
+			size_t sub = prev + (tolower((unsigned char)a[i - 1]) !=
+					     tolower((unsigned char)b[j - 1]));
+			size_t best = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 : row[j - 1] + 1;
+
+			prev = row[j];
+			row[j] = sub < best ? sub : best;
+		}
+	}
+	return row[nb];
+}
+
+int ct_nearest(const char *s, const char *const *names, size_t n)
+{
+	size_t best_d = 3, len = strlen(s);
+	int best = -1;
+
+	for (size_t i = 0; i < n && len < 32; i++) {
+		size_t d = ct_edit_distance(s, len, names[i]);
+
+		if (d < best_d && d < len) {
+			best_d = d;
+			best = (int)i;
+		}
+	}
+	return best;
 }

@@ -20,4 +20,14 @@ void ct_put(char *buf, size_t len, size_t *off, const char *fmt, ...)
  */
 size_t ct_text_escape(const char *s, char *buf, size_t len);
 
+/*
+ * The edit distance (insertions, deletions, substitutions; case ignored) between the first
+ * @na bytes of @a and @b, which must be shorter than 32 bytes.
+ */
+size_t ct_edit_distance(const char *a, size_t na, const char *b);
+
+/* Which of @names (@n, each shorter than 32 bytes) the misspelt @s probably meant: within
+ * two edits, and fewer than its length; -1 if none. */
+int ct_nearest(const char *s, const char *const *names, size_t n);
+
 #endif /* CT_TEXT_H */

@@ -10,10 +10,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "classify.h"
 #include "filter.h"
 #include "reasons.h"
+#include "text.h"
 
 enum field {
 	F_SYN,
@@ -38,6 +40,9 @@ enum field {
 	F_IP_SRV,
 	F_PORT_CLT,
 	F_PORT_SRV,
+	F_IP,		/* either side's address */
+	F_HOST,		/* ... the same, by tcpdump's name */
+	F_PORT,		/* either side's port */
 	F_VLAN,
 	F_IFACE,
 	F_MAX,
@@ -66,6 +71,9 @@ const char *const ct_filter_fields[F_MAX + 1] = {
 	[F_IP_SRV] = "ip.srv",
 	[F_PORT_CLT] = "port.clt",
 	[F_PORT_SRV] = "port.srv",
+	[F_IP] = "ip",
+	[F_HOST] = "host",
+	[F_PORT] = "port",
 	[F_VLAN] = "vlan",
 	[F_IFACE] = "iface",
 	[F_MAX] = NULL,
@@ -118,6 +126,11 @@ static const struct {
 	[F_IP_SRV] = { K_ADDR, 0, "the server's address" },
 	[F_PORT_CLT] = { K_NUM, 65535, "the client's port" },
 	[F_PORT_SRV] = { K_NUM, 65535, "the server's port" },
+	[F_IP] = { K_ADDR, 0, "either side's address (tcpdump's host); !=\n"
+			      "means neither side's" },
+	[F_HOST] = { K_ADDR, 0, "the same as ip" },
+	[F_PORT] = { K_NUM, 65535, "either side's port (tcpdump's port); != means\n"
+				   "neither side's" },
 	[F_VLAN] = { K_NUM, 4095, "outermost VLAN id, 0 untagged" },
 	[F_IFACE] = { K_STR, 0, "interface (in replay: the capture's file name)" },
 };
@@ -439,37 +452,24 @@ static unsigned char lower(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-/* Edit distance of two short strings, case-insensitive (a is at most 24 bytes). */
-static size_t distance(const char *a, size_t na, const char *b)
-{
-	size_t nb = strlen(b), row[32], prev;
-
-	for (size_t j = 0; j <= nb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= na; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= nb; j++) {
-			size_t sub = prev + (lower((unsigned char)a[i - 1]) !=
-					     lower((unsigned char)b[j - 1]));
-			size_t best = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 : row[j - 1] + 1;
-
-			prev = row[j];
-			row[j] = sub < best ? sub : best;
-		}
-	}
-	return row[nb];
-}
-
-/* A field the misspelt @s probably meant: within two edits, else sharing a prefix; or -1. */
+/*
+ * A field the misspelt @s probably meant: one it is the first part of ("rst" for
+ * rst.count), else one within two edits, else one sharing the longest prefix; or -1.
+ */
 static int suggest_field(const char *s, size_t n)
 {
 	int best = -1;
 	size_t best_d = 3, best_pre = 1;
 
+	for (int i = 0; i < F_MAX; i++) {
+		const char *name = ct_filter_fields[i];
+
+		if (strlen(name) > n && name[n] == '.' && !strncasecmp(name, s, n))
+			return i;
+	}
 	if (n <= 24) {
 		for (int i = 0; i < F_MAX; i++) {
-			size_t d = distance(s, n, ct_filter_fields[i]);
+			size_t d = ct_edit_distance(s, n, ct_filter_fields[i]);
 
 			if (d < best_d) {
 				best_d = d;
@@ -1098,6 +1098,16 @@ static int match_cmp(const struct node *n, const struct ct_record *r)
 	case F_IP_SRV:
 		eq = match_addr(n, r, n->field == F_IP_CLT ? c : s);
 		return n->op == OP_NE ? !eq : eq;
+	case F_IP:
+	case F_HOST:
+		/* either side; != is "neither side is", as tcpdump's not host */
+		eq = match_addr(n, r, c) || match_addr(n, r, s);
+		return n->op == OP_NE ? !eq : eq;
+	case F_PORT:
+		if (n->op == OP_NE)
+			return r->key.port[c] != n->v.num && r->key.port[s] != n->v.num;
+		return cmp_u64(r->key.port[c], n->op, n->v.num) ||
+		       cmp_u64(r->key.port[s], n->op, n->v.num);
 	default:
 		return 0;
 	}
