@@ -59,6 +59,21 @@ t_check_iter() {
 check "closetrace check names the scan iterator as the kernel decides, and off when disabled" \
 	t_check_iter
 
+# check's last line: ok, degraded (naming what is missing), or cannot run (and why)
+t_check_result() {
+	local all off none rc
+	all=$(CLOSETRACE_DISABLE=tcx,resets,scan-iter "$CT" check | tail -1)
+	off=$(CLOSETRACE_DISABLE=tcx "$CT" check | tail -1)
+	none=$(setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups --inh-caps=-all \
+		--bounding-set=-all "$CT" check 2>&1)
+	rc=$?
+	echo "# $off / cannot run: $(tail -1 <<<"$none")" >&3
+	[ "$all" = "result       degraded: tcx off, resets off, scan-iter off (closetrace runs; the feature lines say what is lost)" ] &&
+		grep -q '^result       degraded: tcx off' <<<"$off" &&
+		[ $rc = 1 ] && grep -q '^result       cannot run: loading BPF needs root' <<<"$none"
+}
+check "check ends with ok, degraded (what is missing) or cannot run (why)" t_check_result
+
 # t_unprivileged [ENV...]: the watch runs with ENV (CLOSETRACE_DISABLE=scan-iter)
 t_unprivileged() {
 	local want

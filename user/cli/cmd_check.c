@@ -51,10 +51,16 @@ static void feature_line(enum ct_feature f, const char *state, const char *what)
 }
 
 /* Refused, absent or off: the line says what users get instead. */
+/* the features missing, for the result line */
+static char missing[128];
+
 static void fallback_line(enum ct_feature f, const char *state, const char *why)
 {
 	char what[512];
+	size_t off = strlen(missing);
 
+	snprintf(missing + off, sizeof(missing) - off, "%s%s %s", off ? ", " : "",
+		 ct_feature_name(f), state);
 	snprintf(what, sizeof(what), "%s: %s", why, ct_feature_fallback(f));
 	feature_line(f, state, what);
 }
@@ -193,24 +199,26 @@ static int run_check(struct ct_config *c)
 	struct closetrace *skel;
 	struct utsname uts;
 	char err[256];
-	int ret = 0, degraded = 0;
+	int ret = 0, degraded = 0, loop;
 
 	if (ifaces_exist(c))
 		return 1;
 	if (!uname(&uts))
 		printf("kernel       %s %s (closetrace needs " CT_MIN_KERNEL " or later)\n",
 		       uts.release, uts.machine);
-	if (!ct_probe_bpf_loop()) {
+	loop = ct_probe_bpf_loop();
+	if (!loop) {
 		/* the packet programs cannot load: say why before the loader's error */
 		printf("needs        bpf_loop (Linux %s or later): missing\n", CT_MIN_KERNEL);
-		pr_warn("this kernel is too old for closetrace: it needs Linux %s or later "
-			"(bpf_loop)\n", CT_MIN_KERNEL);
+		printf("result       cannot run: this kernel is too old (Linux %s or later)\n",
+		       CT_MIN_KERNEL);
 		return 1;
 	}
-	printf("needs        bpf_loop (Linux %s or later): present\n", CT_MIN_KERNEL);
+	if (loop > 0)
+		printf("needs        bpf_loop (Linux %s or later): present\n", CT_MIN_KERNEL);
 	skel = ct_load(&lo, err, sizeof(err));
 	if (!skel) {
-		pr_warn("%s\n", err);
+		printf("result       cannot run: %s\n", err);
 		return 1;
 	}
 	ret |= prog_line(skel->progs.ct_xdp);
@@ -231,12 +239,12 @@ static int run_check(struct ct_config *c)
 	printf("ring buffer  %u KiB, event %zu B\n", bpf_map__max_entries(skel->maps.events) / 1024,
 	       sizeof(struct ct_event));
 	if (ret)
-		printf("result       loaded, but program information is incomplete\n");
+		printf("result       ok, but program information is incomplete (-v says why)\n");
 	else if (degraded)
-		printf("result       ok, without %d optional feature%s: closetrace runs, as the "
-		       "feature lines say\n", degraded, degraded > 1 ? "s" : "");
+		printf("result       degraded: %s (closetrace runs; the feature lines say what "
+		       "is lost)\n", missing);
 	else
-		printf("result       ok, every feature\n");
+		printf("result       ok\n");
 	ct_unload(skel);
 	return ret ? 1 : 0;
 }

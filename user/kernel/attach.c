@@ -99,8 +99,12 @@ static int netlink_filter_present(int ifindex, enum bpf_tc_attach_point where)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = CT_TC_HANDLE, .priority = CT_TC_PRIO);
+	int was = ct_log_probe(1), ret;
 
-	return bpf_tc_query(&hook, &o) == 0;
+	/* usually there is nothing (no clsact even): the kernel's "no" is the answer */
+	ret = bpf_tc_query(&hook, &o) == 0;
+	ct_log_probe(was);
+	return ret;
 }
 
 static int netlink_detach(int ifindex, enum bpf_tc_attach_point where)
@@ -464,8 +468,11 @@ static int clean_tc(int ifindex, const char *name, enum bpf_tc_attach_point wher
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, o, .handle = CT_TC_HANDLE, .priority = CT_TC_PRIO);
 	const char *dir = where == BPF_TC_INGRESS ? "ingress" : "egress";
 	struct ct_prog_id cur;
+	int was = ct_log_probe(1), none;
 
-	if (bpf_tc_query(&hook, &o))
+	none = bpf_tc_query(&hook, &o) != 0;	/* nothing there: the usual answer */
+	ct_log_probe(was);
+	if (none)
 		return 0;
 	ct_prog_ident(o.prog_id, &cur);
 	if (!ct_prog_is(&cur, "ct_tc", own->tc)) {

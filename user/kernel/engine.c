@@ -107,10 +107,12 @@ static int open_bpf(struct ct_engine *e, const struct ct_load_opts *o, char *err
 		pr_info("expiry scans go through the kernel's cut (a map iterator)\n");
 	} else if (errno == ECANCELED || ct_probe_map_iter()) {
 		/* what this kernel, or the user, chose: closetrace check names it */
-		pr_info("expiry scans read the whole flow table: %s\n", why);
+		pr_info("degraded: %s (%s): %s\n", ct_feature_name(CT_FEAT_SCAN_ITER), why,
+			ct_feature_fallback(CT_FEAT_SCAN_ITER));
 	} else {
 		/* the kernel takes iterators but not ours: a defect to report, not a setting */
-		pr_warn("expiry scans read the whole flow table: %s\n", why);
+		pr_warn("%s (a defect: the kernel takes map iterators): %s\n", why,
+			ct_feature_fallback(CT_FEAT_SCAN_ITER));
 	}
 	return 0;
 }

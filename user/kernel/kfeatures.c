@@ -144,7 +144,9 @@ int ct_probe_tcx(void)
 
 int ct_probe_bpf_loop(void)
 {
-	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_loop, NULL) == 1;
+	int r = libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_loop, NULL);
+
+	return r < 0 ? r : r == 1;
 }
 
 /* --- native XDP: the driver's XDP features, from the kernel's netdev netlink family (6.3) -- */

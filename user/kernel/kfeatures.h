@@ -48,7 +48,10 @@ int ct_probe_map_iter(void);
 /* Whether this kernel has tcx links (its BTF names BPF_TCX_INGRESS): 1, 0, -ENOENT (no BTF). */
 int ct_probe_tcx(void);
 
-/* Whether XDP programs may call bpf_loop (5.17), which the packet programs need: 1 or 0. */
+/*
+ * Whether XDP programs may call bpf_loop (5.17), which the packet programs need: 1 or 0;
+ * < 0 when it cannot be told (no privilege to load a program).
+ */
 int ct_probe_bpf_loop(void);
 
 /*

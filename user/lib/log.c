@@ -14,12 +14,15 @@
 #include "text.h"
 
 static int verbosity;
+static int probing;	/* ct_log_probe(): libbpf's refusals are expected answers */
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	/* libbpf warnings are details of our own one-line errors: show them with -v */
 	int need = level == LIBBPF_WARN ? 1 : level == LIBBPF_INFO ? 2 : 3;
 
+	if (probing && need < 3)
+		need = 3;	/* a probe's refusal is no warning: only -vvv shows it */
 	if (verbosity < need)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
@@ -34,6 +37,14 @@ void ct_log_init(int v)
 int ct_log_verbosity(void)
 {
 	return verbosity;
+}
+
+int ct_log_probe(int on)
+{
+	int was = probing;
+
+	probing = on;
+	return was;
 }
 
 /*

@@ -11,6 +11,12 @@ enum ct_log_level { CT_LOG_WARN = 0, CT_LOG_INFO = 1, CT_LOG_DEBUG = 2 };
 /* Set how much is printed (0: warnings; 1: -v; 2: -vv) and route libbpf's output. */
 void ct_log_init(int verbosity);
 int ct_log_verbosity(void);
+/*
+ * Around a call whose failure is an expected answer (a probe, a look for something that
+ * may not be there): libbpf's messages about it show only at -vvv. Returns the previous
+ * setting, to put back.
+ */
+int ct_log_probe(int on);
 void ct_log(enum ct_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define pr_warn(...) ct_log(CT_LOG_WARN, __VA_ARGS__)
