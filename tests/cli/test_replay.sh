@@ -27,9 +27,19 @@ run() {
 
 t_text() {
 	run replay "$d/r3.pcap" && [ "$rc" = 0 ] && [ "$(grep -c ' refused ' "$d/o")" = 3 ] &&
-		head -1 "$d/o" | grep -q '^TIME ' && [ ! -s "$d/e" ]
+		head -1 "$d/o" | grep -q '^TIME ' &&
+		[ "$(cat "$d/e")" = "closetrace: 3 connections ended: 3 refused (3 abnormal); 3 records printed" ]
 }
-check "text: a header and one line per refused connection, exit 0" t_text
+check "text: a header and one line per refused connection, exit 0, and one summary line" t_text
+
+# nothing abnormal is still said; -q says nothing
+t_summary() {
+	run replay "$DATA/zeek/tls_imap-starttls.pcap" && [ "$rc" = 0 ] && [ ! -s "$d/o" ] &&
+		grep -q '^closetrace: [0-9]* connections\? ended: .* graceful.* (0 abnormal); 0 records printed$' "$d/e" ||
+		{ cat "$d/e"; return 1; }
+	run replay -q "$d/r3.pcap" && [ "$rc" = 0 ] && [ ! -s "$d/e" ] && [ -s "$d/o" ]
+}
+check "a capture with nothing abnormal says so in one line; -q silences it" t_summary
 
 t_json() {
 	local keys='v type ts iface close zeek rst_by history clt_ip clt_port srv_ip srv_port

@@ -139,7 +139,7 @@ t_replay_drops() {
 	# capabilities (and root) are gone before captures are opened
 	python3 "$root/tests/cli/pcapgen.py" refused "$d/root-only.pcap" 2 &&
 		chmod 600 "$d/root-only.pcap" || return 1
-	"$CT" replay "$d/root-only.pcap" >"$d/r1.out" 2>&1 || return 1
+	"$CT" replay "$d/root-only.pcap" >"$d/r1.out" 2>"$d/r1.err" || return 1
 	"$CT" replay --user nobody "$d/root-only.pcap" >"$d/r2.out" 2>"$d/r2.err"
 	[ $? = 1 ] && grep -q "root-only.pcap: Permission denied" "$d/r2.err" &&
 		[ "$(grep -c refused "$d/r1.out")" = 2 ]

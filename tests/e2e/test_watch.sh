@@ -194,6 +194,40 @@ start_watch() {
 	return 0
 }
 
+# XDP sees ingress only: on s0, which carries the server's own traffic (it has S4), it says
+# so in one sentence; on the mirror port m1 (no address) it says nothing
+t_xdp_half() {
+	grep -q "xdp sees only what arrives" "$d/xdp-native.err" &&
+		{ echo "warned on the mirror port"; return 1; }
+	start_watch xh "$NS_S" -i s0 --mode xdp --xdp-mode generic || return 1
+	kill -INT $WPID
+	wait $WPID || return 1
+	grep "xdp sees only" "$d/xh.err" | sed 's/^/# /' >&3
+	[ "$(grep -c "^closetrace: s0: --mode xdp sees only what arrives on it, and it carries this host's own traffic (it has $S4)" "$d/xh.err")" = 1 ]
+}
+check "--mode xdp on an interface with the host's address warns once; on a mirror port, not" \
+	t_xdp_half
+
+# watch says what it watches, how, and how to see every close; at the end, what ended;
+# -q says neither
+t_start_summary() {
+	start_watch say "$NS_S" -i s0 || return 1
+	ns_drive_refused() { ip netns exec "$NS_C" "$DRIVE" client refused "$S4" "$1"; }
+	ns_drive_refused 45301 && ns_drive_refused 45302 || return 1
+	sleep 0.5
+	kill -INT $WPID
+	wait $WPID || return 1
+	grep '^closetrace: watching\|connections ended' "$d/say.err" | sed 's/^/# /' >&3
+	grep -qx "closetrace: watching s0 (tc: both directions of this host's traffic) for abnormal closes (--all: every close); Ctrl-C stops" "$d/say.err" &&
+		grep -q '^closetrace: 2 connections ended: 2 refused (2 abnormal); 2 records printed$' "$d/say.err" || return 1
+	ip netns exec "$NS_S" "$CT" watch -q -i s0 >"$d/q.out" 2>"$d/q.err" &
+	local q=$!
+	sleep 1.5
+	kill -INT $q
+	wait $q && [ ! -s "$d/q.err" ]
+}
+check "watch: one start line and one summary line on stderr; -q, none" t_start_summary
+
 t_second_instance() {
 	start_watch first "$NS_S" -i s0 || return 1
 	ip netns exec "$NS_S" "$CT" watch -i s0 >/dev/null 2>"$d/second.err"

@@ -3,6 +3,7 @@
  * cmd_replay.c - `closetrace replay FILE...`: the captures through a replay session
  * (replay.h), their records to the output, with no privilege for the in-process engine.
  */
+#include "classify.h"
 #include "commands.h"
 #include "log.h"
 #include "options.h"
@@ -46,8 +47,18 @@ static int run_replay(struct ct_config *c)
 			ret = 1;
 	}
 	/* stdout went away (r < 0): stop quietly, there is nobody to tell */
-	if (r >= 0)
+	if (r >= 0) {
+		unsigned long long closes[CT_CLOSE_MAX];
+		char line[512];
+
 		ret |= ct_replay_finish(rp);
+		/* the last line, when all went well: a problem was its own one line */
+		ct_replay_closes(rp, closes);
+		ct_closes_summary(closes, line, sizeof(line));
+		if (!ret)
+			pr_note("%s; %llu record%s printed\n", line,
+				(unsigned long long)out.printed, out.printed == 1 ? "" : "s");
+	}
 	ct_replay_free(rp);
 	ct_output_close(&out);
 	return ret;

@@ -4,6 +4,7 @@
  * the kernel decides them, scans the flow table once a second for the closes only time
  * can tell, and leaves the system as it found it on exit.
  */
+#include "classify.h"
 #include "commands.h"
 #include "live.h"
 #include "log.h"
@@ -18,6 +19,15 @@ static int validate_watch(const struct ct_command *cmd, struct ct_config *c)
 	if (!c->nifaces)
 		return ct_usage_error(cmd, "-i IFACE is required");
 	return ct_validate_live(cmd, c);
+}
+
+/* The last line: the closes by kind, and how many records went out. */
+static void summary(const unsigned long long *closes, unsigned long long printed)
+{
+	char line[512];
+
+	ct_closes_summary(closes, line, sizeof(line));
+	pr_note("%s; %llu record%s printed\n", line, printed, printed == 1 ? "" : "s");
 }
 
 static int run_watch(struct ct_config *c)
@@ -39,6 +49,8 @@ static int run_watch(struct ct_config *c)
 	ct_catch_stop_signals(CT_HUP_TERMINAL, !!c->output_file);
 	/* closes by port count graceful ones too: the kernel must report them */
 	ct_config_live(c, c->all || c->final || c->nmetrics_ports, &rec, &lo);
+	lo.announce = 1;
+	lo.all = c->all;
 	if (ct_live_start(&l, &lo)) {
 		ret = 1;
 		goto out;
@@ -64,6 +76,8 @@ static int run_watch(struct ct_config *c)
 	}
 out:
 	ct_live_end(&l, c->final);
+	if (l.attached)
+		summary(l.closes, out.printed);
 	ct_output_close(&out);
 	return ret;
 }

@@ -42,6 +42,7 @@ int main(int argc, char **argv)
 	/* -v counts before and after the command's name alike */
 	verbose = top.verbose + c.verbose;
 	ct_log_init(verbose);
+	ct_log_quiet(top.quiet || c.quiet);
 	{
 		char err[256];
 

@@ -330,6 +330,8 @@ static const struct ct_opt metrics_opts[] = {
 };
 
 static const struct ct_opt common_opts[] = {
+	OPT("quiet", 'q', CT_ARG_FLAG, NULL,
+	    "no start and summary lines on stderr (warnings and\nerrors still)", quiet),
 	OPT("verbose", 'v', CT_ARG_COUNT, NULL,
 	    "more on stderr: what was attached how, counters at\n"
 	    "exit, and libbpf's warnings with the verifier's log\n"

@@ -25,6 +25,7 @@ struct ct_filter;
 /* Every value any command takes; the defaults are set by ct_config_init(). */
 struct ct_config {
 	int verbose;			/* -v, repeatable */
+	int quiet;			/* -q */
 	int help;
 	int version;
 	/* interfaces and attach */

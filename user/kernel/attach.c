@@ -4,8 +4,10 @@
  * --force replaces another program) attachment, detection of another closetrace or
  * another XDP program, detach (putting a replaced program back) and cleanup.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -549,4 +551,31 @@ int ct_cleanup(int ifindex, const char *name, const struct ct_own_tags *own, cha
 				 "stop it instead", name, id);
 	}
 	return removed;
+}
+
+int ct_iface_own_addr(const char *name, char *buf, size_t len)
+{
+	struct ifaddrs *all, *a;
+	int found = 0;
+
+	if (getifaddrs(&all))
+		return 0;
+	for (a = all; a && !found; a = a->ifa_next) {
+		const struct sockaddr *sa = a->ifa_addr;
+
+		if (!sa || strcmp(a->ifa_name, name))
+			continue;
+		if (sa->sa_family == AF_INET) {
+			found = !!inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf,
+					    (socklen_t)len);
+		} else if (sa->sa_family == AF_INET6) {
+			const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+			/* every interface has a link-local address: it says nothing */
+			if (!IN6_IS_ADDR_LINKLOCAL(a6))
+				found = !!inet_ntop(AF_INET6, a6, buf, (socklen_t)len);
+		}
+	}
+	freeifaddrs(all);
+	return found;
 }

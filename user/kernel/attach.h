@@ -48,6 +48,12 @@ struct ct_iface {
  */
 int ct_iface_open(struct ct_iface *ifc, const char *name, char *err, size_t errlen);
 
+/*
+ * Whether interface @name carries this host's own traffic: it has an address (IPv4, or
+ * IPv6 other than link-local), written to @buf. A mirror or TAP port has none.
+ */
+int ct_iface_own_addr(const char *name, char *buf, size_t len);
+
 /* Attach the tc program to ingress and egress; 0 or -1 with @err. */
 int ct_attach_tc(struct ct_iface *ifc, int prog_fd, char *err, size_t errlen);
 

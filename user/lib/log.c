@@ -15,6 +15,7 @@
 
 static int verbosity;
 static int probing;	/* ct_log_probe(): libbpf's refusals are expected answers */
+static int quiet;	/* -q: no notes */
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -37,6 +38,11 @@ void ct_log_init(int v)
 int ct_log_verbosity(void)
 {
 	return verbosity;
+}
+
+void ct_log_quiet(int q)
+{
+	quiet = q;
 }
 
 int ct_log_probe(int on)
@@ -81,7 +87,7 @@ void ct_log(enum ct_log_level lvl, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if ((int)lvl > verbosity)
+	if ((int)lvl > verbosity || (lvl == CT_LOG_NOTE && quiet))
 		return;
 	va_start(ap, fmt);
 	n = vsnprintf(small, sizeof(small), fmt, ap);

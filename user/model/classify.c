@@ -5,6 +5,8 @@
  */
 #include <string.h>
 
+#include <stdio.h>
+
 #include "classify.h"
 #include "ct_expiry.h"
 #include "ct_logic.h"
@@ -251,4 +253,31 @@ const char *ct_counter_name(unsigned int idx)
 	if (idx < CT_C_MAX)
 		return ct_close_name(idx - CT_C_CLOSE_BASE);
 	return "?";
+}
+
+unsigned long long ct_closes_summary(const unsigned long long *n, char *buf, size_t len)
+{
+	unsigned long long all = 0, abnormal = 0;
+	size_t off;
+	int first = 1;
+
+	for (int k = CT_CLOSE_GRACEFUL; k < CT_CLOSE_MAX; k++) {
+		all += n[k];
+		abnormal += ct_close_abnormal((unsigned int)k) ? n[k] : 0;
+	}
+	if (!all) {
+		snprintf(buf, len, "no connection ended");
+		return 0;
+	}
+	off = (size_t)snprintf(buf, len, "%llu connection%s ended:", all, all == 1 ? "" : "s");
+	for (int k = CT_CLOSE_GRACEFUL; k < CT_CLOSE_MAX && off < len; k++) {
+		if (!n[k])
+			continue;
+		off += (size_t)snprintf(buf + off, len - off, "%s %llu %s", first ? "" : ",", n[k],
+					ct_close_name((unsigned int)k));
+		first = 0;
+	}
+	if (off < len)
+		snprintf(buf + off, len - off, " (%llu abnormal)", abnormal);
+	return abnormal;
 }

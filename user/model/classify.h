@@ -15,6 +15,13 @@ const char *ct_close_name(unsigned int close);
 int ct_close_parse(const char *name);
 /* Abnormal closes are reported by default: all but graceful, idle and midstream. */
 int ct_close_abnormal(unsigned int close);
+
+/*
+ * One line of closes by kind (@n[CT_CLOSE_MAX], kinds in the taxonomy's order, those seen
+ * only): "23 connections ended: 14 graceful, 6 refused, 3 reset-server (9 abnormal)", or
+ * "no connection ended". Returns how many are abnormal.
+ */
+unsigned long long ct_closes_summary(const unsigned long long *n, char *buf, size_t len);
 /* "clt", "srv" or "-". */
 const char *ct_rst_by_name(unsigned int rst_by);
 

@@ -244,6 +244,21 @@ static int drop_privs(struct ct_live *l, const struct ct_live_opts *c)
 	return 0;
 }
 
+/* watch's start line: what is watched, how, and how to see every close */
+static void announce(const struct ct_live *l, const struct ct_live_opts *c)
+{
+	char names[CT_MAX_IFACES * 17] = "";
+	size_t off = 0;
+
+	for (int i = 0; i < l->nifs && off < sizeof(names); i++)
+		off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", i ? "," : "",
+					l->ifs[i].name);
+	pr_note("watching %s (%s) for %s closes%s; Ctrl-C stops\n", names,
+		l->xdp ? "xdp: what arrives on it, as on a mirror port" :
+			 "tc: both directions of this host's traffic",
+		c->all ? "all" : "abnormal", c->all ? "" : " (--all: every close)");
+}
+
 int ct_live_start(struct ct_live *l, const struct ct_live_opts *c)
 {
 	struct ct_session_opts so = { .out = c->out, .iface = iface_name, .iface_ctx = l };
@@ -258,6 +273,16 @@ int ct_live_start(struct ct_live *l, const struct ct_live_opts *c)
 			return 1;
 		}
 		l->nifs++;
+	}
+	/* XDP sees ingress only: right on a mirror port, half of each connection on the host's */
+	for (int i = 0; i < l->nifs && l->xdp; i++) {
+		char addr[64];
+
+		if (ct_iface_own_addr(l->ifs[i].name, addr, sizeof(addr)))
+			pr_warn("%s: --mode xdp sees only what arrives on it, and it carries this "
+				"host's own traffic (it has %s): closes come out wrong, half of each "
+				"connection unseen; --mode tc sees both directions\n", l->ifs[i].name,
+				addr);
 	}
 	if (ct_privs_check(err, sizeof(err))) {
 		pr_warn("%s\n", err);
@@ -311,8 +336,11 @@ int ct_live_start(struct ct_live *l, const struct ct_live_opts *c)
 	if (l->attached == l->nifs)
 		for (int i = 0; i < l->nifs; i++)
 			ct_attach_keep(&l->ifs[i]);
-	pr_info("watching %d interface%s in %s mode\n", l->nifs, l->nifs > 1 ? "s" : "",
-		l->xdp ? "xdp" : "tc");
+	if (c->announce)
+		announce(l, c);
+	else
+		pr_info("watching %d interface%s in %s mode\n", l->nifs, l->nifs > 1 ? "s" : "",
+			l->xdp ? "xdp" : "tc");
 	publish(l);
 	return 0;
 }
@@ -335,8 +363,10 @@ void ct_live_end(struct ct_live *l, int final)
 	for (int i = 0; i < l->nifs; i++)
 		ct_detach(&l->ifs[i]);
 	/* nothing ran if nothing was attached: no final states, no counters */
-	if (l->attached)
+	if (l->attached) {
 		ct_session_finish(&l->s, final ? CT_SCAN_OPEN : -1);
+		ct_session_closes(&l->s, l->closes);
+	}
 	ct_http_stop(l->http);
 	l->http = NULL;
 	ct_metrics_free(&l->snap);

@@ -42,6 +42,7 @@ struct ct_live {
 	struct bpf_link *rx_link;
 	struct ct_http *http;		/* --metrics: the endpoint, and what it is fed */
 	struct ct_metrics snap;
+	unsigned long long closes[CT_CLOSE_MAX];	/* by kind, at the end (ct_live_end) */
 };
 
 /* What a live session is asked for (the commands fill it from their options). */
@@ -67,6 +68,9 @@ struct ct_live_opts {
 	gid_t gid;
 	/* where records go (visit: NULL for none; flush: NULL for none) */
 	struct ct_rec_out out;
+	/* say in one line what is watched, how, and how to see more (watch; top has a screen) */
+	int announce;
+	int all;			/* every close is printed (for the start line) */
 };
 
 /*

@@ -166,3 +166,8 @@ int ct_replay_finish(struct ct_replay *rp)
 	/* the end of the last capture: every flow still open is closed now */
 	return ct_session_finish(&rp->s, CT_SCAN_FLUSH);
 }
+
+void ct_replay_closes(struct ct_replay *rp, unsigned long long *n)
+{
+	ct_session_closes(&rp->s, n);
+}

@@ -41,6 +41,8 @@ int ct_replay_file(struct ct_replay *rp, const char *path);
  * 0 if nothing was, 1 otherwise.
  */
 int ct_replay_finish(struct ct_replay *rp);
+/* Every close so far, by kind (@n[CT_CLOSE_MAX]). */
+void ct_replay_closes(struct ct_replay *rp, unsigned long long *n);
 void ct_replay_free(struct ct_replay *rp);
 
 #endif /* CT_REPLAY_H */

@@ -82,6 +82,8 @@ static int from_scan(void *ctx, const struct ct_record *r)
 		return 0;
 	}
 	tally_close(s, r, 1);
+	if (r->type == CT_REC_CLOSE && r->close < CT_CLOSE_MAX)
+		s->user_closes[r->close]++;
 	if (r->type == CT_REC_CLOSE && r->close == CT_CLOSE_UNANSWERED &&
 	    !ct_storm_admit(&s->storm, s->scan_now)) {
 		int srv = ct_rec_srv(r);
@@ -489,6 +491,15 @@ void ct_session_report(struct ct_session *s)
 		say_losses(&l, " so far");
 		s->said = l;
 	}
+}
+
+void ct_session_closes(struct ct_session *s, unsigned long long *n)
+{
+	struct ct_counters k;
+	int got = !ct_counters_read(&s->eng.counters, s->eng.nifs, -1, &k);
+
+	for (int i = 0; i < CT_CLOSE_MAX; i++)
+		n[i] = s->user_closes[i] + (got ? k.c[CT_C_CLOSE_BASE + i] : 0);
 }
 
 int ct_session_finish(struct ct_session *s, int mode)

@@ -72,6 +72,7 @@ struct ct_session {
 	__u64 storm_full_seen[CT_MAX_IFACES];
 	__u64 scan_now;			/* the session clock at the last scan */
 	int skip_flow;			/* the next final record is of a summarised close */
+	__u64 user_closes[CT_CLOSE_MAX];	/* closes the scans decided, by kind */
 	struct ct_flow_key skip_key;
 };
 
@@ -106,6 +107,8 @@ int ct_session_scan(struct ct_session *s, enum ct_scan_mode mode);
  * (all 0) when the counters cannot be read.
  */
 int ct_session_losses(struct ct_session *s, struct ct_loss *l);
+/* Every close so far by kind (@n[CT_CLOSE_MAX]): the kernel's counts and the scans'. */
+void ct_session_closes(struct ct_session *s, unsigned long long *n);
 /* The flow table: flows at the last scan, and its capacity. */
 void ct_session_table(const struct ct_session *s, __u64 *flows, __u64 *capacity);
 
