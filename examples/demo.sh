@@ -24,11 +24,12 @@ ns_setup || { echo "demo: cannot create the namespaces" >&2; exit 1; }
 ns_bg "$NS_S" "$DRIVE" server "$S4" "$S6" >"$out/server"
 wait_for "$out/server" ready 5 || exit 1
 
-echo "closetrace demo: client $C4 / $C6 in namespace $NS_C, server $S4 / $S6 in $NS_S"
+echo "closetrace demo: client $C4 and $C6 in namespace $NS_C,"
+echo "                 server $S4 and $S6 in namespace $NS_S"
 echo "watching the server's interface s0 (tc, both directions); --all shows graceful closes too"
 echo
 # a bare ip netns exec: reset reasons come from the kernel's BTF, no tracefs needed
-(exec ip netns exec "$NS_S" "$CT" -v watch -i s0 -w --all --syn-timeout 2 --idle-timeout 3) \
+(exec ip netns exec "$NS_S" "$CT" -v watch -i s0 --all --syn-timeout 2 --idle-timeout 3) \
 	2>"$out/err" &
 WATCH=$!
 wait_for "$out/err" watching 10 || { cat "$out/err" >&2; exit 1; }

@@ -146,17 +146,14 @@ static size_t ref_format_json(const struct ct_record *r, char *buf, size_t len)
 	return off;
 }
 
-/*
- * The reset reason, with the socket's state when known: "abort-on-close/established";
- * "accepted" when none was sent here but a local socket took the peer's RST.
- */
-static const char *ref_reason_text(const struct ct_flow *f)
+/* The REASON column's text: the reason (with the state, wide), or "accepted". */
+static const char *ref_reason_text(const struct ct_flow *f, int wide)
 {
 	static char buf[64];
 
 	if (!f->rst_reason && f->rst_accepted)
 		return "accepted";
-	if (!f->rst_state)
+	if (!wide || !f->rst_state)
 		return ct_rst_reason_name(f->rst_reason);
 	snprintf(buf, sizeof(buf), "%s/%s", ct_rst_reason_name(f->rst_reason),
 		 ct_rst_state_name(f->rst_state));
@@ -168,61 +165,90 @@ static void ref_endpoint(const struct ct_record *r, int ep, char *buf, size_t le
 	ct_endpoint_str(r->key.addr[ep], r->key.port[ep], ct_key_is_v4(&r->key), buf, len);
 }
 
-/* A summary's line: the close columns, then the count and the time it spans. */
-static size_t ref_text_summary(const struct ct_record *r, const char *ts, const char *ifc, int w,
-			   char *buf, size_t len)
+/* The time as the text has it: HH:MM:SS narrow, RFC 3339 with -w. */
+static void ref_text_time(__u64 ns, int wide, char *buf, size_t len)
 {
-	char sv[80] = "*", first[40];
+	char t[40];
+
+	ref_format_time(ns, t, sizeof(t));
+	snprintf(buf, len, wide ? "%-27s" : "%.8s", wide ? t : t + 11);
+}
+
+/* TIME and IFACE, as every text line starts. */
+static void ref_text_lead(const struct ct_record *r, const struct ct_text_layout *l, char *buf,
+			  size_t len, size_t *off)
+{
+	char ts[40], ifc[4 * 256 + 1];
+
+	ref_text_time(r->ts_ns, l->wide, ts, sizeof(ts));
+	ct_put(buf, len, off, "%s ", ts);
+	if (l->iface) {
+		ct_text_escape(r->iface ? r->iface : "-", ifc, sizeof(ifc));
+		ct_put(buf, len, off, "%-*s ", (int)l->iface, ifc);
+	}
+}
+
+static size_t ref_text_summary(const struct ct_record *r, const struct ct_text_layout *l,
+			       char *buf, size_t len)
+{
+	char sv[80] = "servers the summary table had no room for", first[40];
 	size_t off = 0;
 
 	if (!r->unkeyed)
 		ref_endpoint(r, ct_rec_srv(r), sv, sizeof(sv));
 	ref_format_time(r->start_ns, first, sizeof(first));
-	ct_put(buf, len, &off, "%-27s %-15.15s %-*s %-*s %-12s summary: %" PRIu64
-	       " closes since %s\n", ts, ifc, w, "*", w, sv, ct_close_name(r->close),
-	       (uint64_t)r->count, first);
+	ref_text_lead(r, l, buf, len, &off);
+	ct_put(buf, len, &off, "%-12s summary: %" PRIu64 " closes to %s since %s\n",
+	       ct_close_name(r->close), (uint64_t)r->count, sv, first);
 	return off;
 }
 
-/* What was lost, as one line (the JSON record has each count under its name). */
-static size_t ref_text_loss(const struct ct_record *r, const char *ts, char *buf, size_t len)
+static size_t ref_text_loss(const struct ct_record *r, const struct ct_text_layout *l,
+			    char *buf, size_t len)
 {
+	char ts[40];
 	size_t off = 0;
 
-	ct_put(buf, len, &off, "%-27s loss: %" PRIu64 " embryonic and %" PRIu64
+	ref_text_time(r->ts_ns, l->wide, ts, sizeof(ts));
+	ct_put(buf, len, &off, "%s loss: %" PRIu64 " embryonic and %" PRIu64
 	       " established flows evicted, %" PRIu64 " untracked, %" PRIu64 " events lost\n",
 	       ts, (uint64_t)r->loss.evicted_embryonic, (uint64_t)r->loss.evicted_established,
 	       (uint64_t)r->loss.untracked, (uint64_t)r->loss.events_lost);
 	return off;
 }
 
-static size_t ref_format_text(const struct ct_record *r, int wide, char *buf, size_t len)
+static size_t ref_format_text(const struct ct_record *r, const struct ct_text_layout *l,
+			      char *buf, size_t len)
 {
 	const struct ct_flow *f = &r->flow;
-	int c = ct_rec_clt(r), s = ct_rec_srv(r), w = wide ? 47 : 21;
-	char ts[40], cl[80], sv[80], hist[CT_HIST_MAX + 1], fin[24], rst[24], pk[48], ifc[16];
+	int c = ct_rec_clt(r), s = ct_rec_srv(r);
+	char cl[80], sv[80], hist[CT_HIST_MAX + 1], fin[48], rst[48], pk[48];
 	size_t off = 0;
 
-	/* a file or interface name may hold terminal controls; the cut keeps escapes whole */
-	ct_text_escape(r->iface ? r->iface : "-", ifc, sizeof(ifc));
-	ref_format_time(r->ts_ns, ts, sizeof(ts));
 	if (r->type == CT_REC_SUMMARY)
-		return ref_text_summary(r, ts, ifc, w, buf, len);
+		return ref_text_summary(r, l, buf, len);
 	if (r->type == CT_REC_LOSS)
-		return ref_text_loss(r, ts, buf, len);
+		return ref_text_loss(r, l, buf, len);
 	ref_endpoint(r, c, cl, sizeof(cl));
 	ref_endpoint(r, s, sv, sizeof(sv));
 	ct_history_str(f->history, c, hist, sizeof(hist));
-	snprintf(fin, sizeof(fin), "%u/%u", f->fin[c], f->fin[s]);
-	snprintf(rst, sizeof(rst), "%u/%u", f->rst[c], f->rst[s]);
-	snprintf(pk, sizeof(pk), "%" PRIu64 "/%" PRIu64, (uint64_t)f->pkts[c],
+	snprintf(fin, sizeof(fin), "%u:%u", f->fin[c], f->fin[s]);
+	snprintf(rst, sizeof(rst), "%u:%u", f->rst[c], f->rst[s]);
+	snprintf(pk, sizeof(pk), "%" PRIu64 ":%" PRIu64, (uint64_t)f->pkts[c],
 		 (uint64_t)f->pkts[s]);
-	ct_put(buf, len, &off,
-	    "%-27s %-15.15s %-*s %-*s %-12s %-6s %-3s %4u %4u %7s %7s %15s %10.3f %-12s %s\n",
-	    ts, ifc, w, cl, w, sv, ct_close_name(r->close),
-	    ct_zeek_state(f), ct_rst_by_name(r->rst_by), f->syn[c] + f->syn[s],
-	    f->synack[c] + f->synack[s], fin, rst, pk, ref_dur(r), hist[0] ? hist : "-",
-	    ref_reason_text(f));
+	ref_text_lead(r, l, buf, len, &off);
+	ct_put(buf, len, &off, "%-12s ", ct_close_name(r->close));
+	if (l->wide)
+		ct_put(buf, len, &off, "%-6s ", ct_zeek_state(f));
+	ct_put(buf, len, &off, "%-3s %3u ", ct_rst_by_name(r->rst_by), f->syn[c] + f->syn[s]);
+	if (l->wide)
+		ct_put(buf, len, &off, "%6u %9s %9s %15s %10.3f %-12s ", f->synack[c] + f->synack[s],
+		       fin, rst, pk, ref_dur(r), hist[0] ? hist : "-");
+	else
+		ct_put(buf, len, &off, "%7s %7s %7.3f ", fin, rst, ref_dur(r));
+	if (l->reasons)
+		ct_put(buf, len, &off, "%-*s ", l->wide ? 27 : 14, ref_reason_text(f, l->wide));
+	ct_put(buf, len, &off, "%-*s %s\n", l->wide ? 47 : 21, cl, sv);
 	return off;
 }
 

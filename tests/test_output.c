@@ -130,26 +130,42 @@ static void test_json_escaping_and_ipv6(void **state)
 
 static void test_text(void **state)
 {
+	const struct ct_text_layout narrow = { .iface = 5, .reasons = 1 }, bare = { 0 },
+				    wide = { .wide = 1, .iface = 5, .reasons = 1 };
 	struct ct_record r = example();
 	char buf[512], hdr[512];
 
 	(void)state;
-	ct_format_text_header(0, hdr, sizeof(hdr));
-	ct_format_text(&r, 0, buf, sizeof(buf));
-	assert_non_null(strstr(hdr, "TIME"));
-	assert_non_null(strstr(buf, "2026-11-23T10:00:00.123456Z eth0"));
-	assert_non_null(strstr(buf, "192.0.2.1:51234"));
-	assert_non_null(strstr(buf, "fin-reset"));
-	assert_non_null(strstr(buf, " RSTO "));
-	assert_non_null(strstr(buf, "1/0"));
-	assert_non_null(strstr(buf, "3/0"));
-	assert_non_null(strstr(buf, "9/40"));
-	assert_non_null(strstr(buf, "2.122 ShADadFR     -\n"));
-	/* columns line up with the header: CLOSE starts where the header says */
+	/* narrow: what ended, who, the counts that tell why, the reason, then the endpoints */
+	ct_format_text_header(&narrow, hdr, sizeof(hdr));
+	ct_format_text(&r, &narrow, buf, sizeof(buf));
+	assert_string_equal(hdr, "TIME     IFACE CLOSE        BY  SYN FIN C:S RST C:S     DUR "
+				 "REASON         CLIENT                SERVER\n");
+	assert_string_equal(buf, "10:00:00 eth0  fin-reset    clt   1     1:0     3:0   2.122 "
+				 "-              192.0.2.1:51234       192.0.2.2:80\n");
+	/* no IFACE (one capture), no REASON (replay, XDP) */
+	ct_format_text_header(&bare, hdr, sizeof(hdr));
+	ct_format_text(&r, &bare, buf, sizeof(buf));
+	assert_string_equal(hdr, "TIME     CLOSE        BY  SYN FIN C:S RST C:S     DUR "
+				 "CLIENT                SERVER\n");
+	assert_string_equal(buf, "10:00:00 fin-reset    clt   1     1:0     3:0   2.122 "
+				 "192.0.2.1:51234       192.0.2.2:80\n");
+	/* -w: every count, Zeek's state and history, the full time */
+	ct_format_text_header(&wide, hdr, sizeof(hdr));
+	ct_format_text(&r, &wide, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "2026-11-23T10:00:00.123456Z eth0  fin-reset    RSTO   clt"));
+	assert_non_null(strstr(buf, " 1      1       1:0       3:0            9:40      2.122 "
+				    "ShADadFR     -    "));
+	assert_non_null(strstr(buf, " 192.0.2.1:51234                                 192.0.2.2:80\n"));
+	/* columns line up with the header */
 	assert_int_equal(strstr(buf, "fin-reset") - buf, strstr(hdr, "CLOSE") - hdr);
-	ct_format_text_header(1, hdr, sizeof(hdr));
-	ct_format_text(&r, 1, buf, sizeof(buf));
-	assert_int_equal(strstr(buf, "fin-reset") - buf, strstr(hdr, "CLOSE") - hdr);
+	assert_int_equal(strstr(buf, "ShADadFR") - buf, strstr(hdr, "HISTORY") - hdr);
+	assert_int_equal(strstr(buf, "192.0.2.1") - buf, strstr(hdr, "CLIENT") - hdr);
+	assert_int_equal(strstr(buf, "192.0.2.2") - buf, strstr(hdr, "SERVER") - hdr);
+	/* a duration of more than 7 columns takes the room it needs */
+	r.ts_ns = r.start_ns + 123456789000000000ull;
+	ct_format_text(&r, &narrow, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " 3:0 123456789.000 - "));
 }
 
 /* @in escaped into a roomy buffer must read @want, and the count must be its length. */
@@ -250,31 +266,30 @@ static void assert_terminal_safe(const char *line)
 
 static void test_text_iface_escaped(void **state)
 {
+	const struct ct_text_layout l = { .iface = 15 };
 	struct ct_record r = example();
 	char buf[512], hdr[512];
 
 	(void)state;
-	ct_format_text_header(0, hdr, sizeof(hdr));
+	ct_format_text_header(&l, hdr, sizeof(hdr));
 	r.iface = "\x1b[31m";
-	ct_format_text(&r, 0, buf, sizeof(buf));
+	ct_format_text(&r, &l, buf, sizeof(buf));
 	assert_terminal_safe(buf);
-	assert_non_null(strstr(buf, "Z \\x1b[31m "));
+	assert_non_null(strstr(buf, "10:00:00 \\x1b[31m        fin-reset "));
 	assert_int_equal(strstr(buf, "fin-reset") - buf, strstr(hdr, "CLOSE") - hdr);
 	/* a C1 CSI in UTF-8 */
 	r.iface = "a\xc2\x9b" "31m";
-	ct_format_text(&r, 0, buf, sizeof(buf));
+	ct_format_text(&r, &l, buf, sizeof(buf));
 	assert_terminal_safe(buf);
-	assert_non_null(strstr(buf, "Z a\\xc2\\x9b31m "));
-	/* the column's 15 bytes end before an escape that does not fit, padded */
+	assert_non_null(strstr(buf, "10:00:00 a\\xc2\\x9b31m    fin-reset "));
+	/* the width is the escaped name's: the column's width comes from it */
+	assert_int_equal(ct_text_name_width("a\xc2\x9b" "31m"), 12);
+	assert_int_equal(ct_text_name_width("eth0"), 4);
+	/* a name longer than the column is never cut: the line moves, the name stays whole */
 	r.iface = "abcdefghijkl\x1b[31m.pcap";
-	ct_format_text(&r, 0, buf, sizeof(buf));
+	ct_format_text(&r, &l, buf, sizeof(buf));
 	assert_terminal_safe(buf);
-	assert_non_null(strstr(buf, "Z abcdefghijkl    192.0.2.1"));
-	assert_int_equal(strstr(buf, "fin-reset") - buf, strstr(hdr, "CLOSE") - hdr);
-	/* a plain name that fills the column is cut as before */
-	r.iface = "abcdefghijklmnopq";
-	ct_format_text(&r, 0, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "Z abcdefghijklmno 192.0.2.1"));
+	assert_non_null(strstr(buf, "10:00:00 abcdefghijkl\\x1b[31m.pcap fin-reset "));
 }
 
 /* Send stderr to a file until stderr_end(), which reads what was written into @buf. */
@@ -566,8 +581,12 @@ static void test_reasons(void **state)
 	rec.flow.rst_state = 1;
 	ct_format_json(&rec, buf, sizeof(buf));
 	assert_non_null(strstr(buf, ",\"rst_reason\":\"abort-on-close\",\"rst_state\":\"established\",\"rst_accepted\":false}\n"));
-	ct_format_text(&rec, 0, buf, sizeof(buf));
-	assert_non_null(strstr(buf, " ShADadFR     abort-on-close/established\n"));
+	ct_format_text(&rec, &(struct ct_text_layout){ .wide = 1, .reasons = 1 }, buf,
+		       sizeof(buf));
+	assert_non_null(strstr(buf, " ShADadFR     abort-on-close/established "));
+	/* narrow: the reason alone, the state being in -w and JSON */
+	ct_format_text(&rec, &(struct ct_text_layout){ .reasons = 1 }, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " abort-on-close 192.0.2.1:51234 "));
 	/* no table (replay): "-" whatever the byte says */
 	ct_reasons_use(NULL);
 	assert_string_equal(ct_rst_reason_name(12), "-");
@@ -596,8 +615,8 @@ static void test_reasons(void **state)
 	rec.flow.rst_reason = 0;
 	rec.flow.rst_state = 0;
 	rec.flow.rst_accepted = 1;
-	ct_format_text(&rec, 0, buf, sizeof(buf));
-	assert_non_null(strstr(buf, " ShADadFR     accepted\n"));
+	ct_format_text(&rec, &(struct ct_text_layout){ .reasons = 1 }, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " accepted       192.0.2.1:51234 "));
 	ct_format_json(&rec, buf, sizeof(buf));
 	assert_non_null(strstr(buf, ",\"rst_accepted\":true}\n"));
 }
@@ -797,6 +816,11 @@ static void rnd_reasons(struct ct_reasons *rs)
 /* Both formatters on @r into buffers of @len: the same bytes, the same count. */
 static void same_line(const struct ct_record *r, int fmt, size_t len)
 {
+	/* JSON, then text in each layout: narrow and wide, with and without IFACE and REASON */
+	static const struct ct_text_layout layouts[] = {
+		{ 0 }, { .iface = 16, .reasons = 1 }, { .wide = 1, .iface = 16, .reasons = 1 },
+		{ .wide = 1 }, { .iface = 5 }, { .wide = 1, .reasons = 1 },
+	};
 	static char got[16384], want[16384];
 	size_t n, m;
 
@@ -807,8 +831,8 @@ static void same_line(const struct ct_record *r, int fmt, size_t len)
 		n = ct_format_json(r, got, len);
 		m = ref_format_json(r, want, len);
 	} else {
-		n = ct_format_text(r, fmt == 2, got, len);
-		m = ref_format_text(r, fmt == 2, want, len);
+		n = ct_format_text(r, &layouts[fmt - 1], got, len);
+		m = ref_format_text(r, &layouts[fmt - 1], want, len);
 	}
 	if (n != m || (len && strcmp(got, want))) {
 		fprintf(stderr, "format %d, room %zu:\n got  %zu: %.*s\nwant %zu: %.*s\n", fmt, len,
@@ -832,7 +856,7 @@ static void test_format_equals_reference(void **state)
 		/* reasons named, then not (replay): both render "-" somewhere */
 		ct_reasons_use(i % 4 ? &rs : NULL);
 		rnd_record(&r, name, sizeof(name));
-		for (int fmt = 0; fmt < 3; fmt++) {
+		for (int fmt = 0; fmt < 7; fmt++) {
 			same_line(&r, fmt, 4096);
 			/* a buffer too short: cut where snprintf cut, always terminated */
 			if (i % 16 == 0)
@@ -1137,7 +1161,7 @@ static void test_output_queue_equals_reference(void **state)
 	for (int fmt = CT_FMT_TEXT; fmt <= CT_FMT_JSON; fmt++) {
 		int fd = mkstemp(path), saved = dup(STDOUT_FILENO);
 		struct ct_output o = { .out = stdout, .fmt = fmt, .all = 1, .queue = 1,
-				       .wide = fmt == CT_FMT_TEXT };
+				       .layout = { .wide = 1, .iface = 16, .reasons = 1 } };
 		size_t total = 0, n;
 		char *want = malloc(4u << 20), *got;
 		__u64 lines = 0;
@@ -1148,7 +1172,7 @@ static void test_output_queue_equals_reference(void **state)
 		fflush(stdout);
 		assert_true(dup2(fd, STDOUT_FILENO) >= 0);
 		if (fmt == CT_FMT_TEXT)
-			total = ct_format_text_header(1, want, 4096);
+			total = ct_format_text_header(&o.layout, want, 4096);
 		/* under the queue's 4 MiB: nothing dropped, whatever the thread's pace */
 		for (int i = 0; i < 1500; i++) {
 			struct ct_record r;
@@ -1162,7 +1186,7 @@ static void test_output_queue_equals_reference(void **state)
 			    (r.type == CT_REC_LOSS && fmt == CT_FMT_TEXT))
 				continue;
 			n = fmt == CT_FMT_JSON ? ref_format_json(&r, line, sizeof(line)) :
-						 ref_format_text(&r, 1, line, sizeof(line));
+						 ref_format_text(&r, &o.layout, line, sizeof(line));
 			memcpy(want + total, line, n);
 			total += n;
 			lines++;

@@ -748,6 +748,9 @@ static const char *fmt_iface(__u32 ifindex)
 	return "?";
 }
 
+/* the text as watch prints it on an interface in tc mode */
+static const struct ct_text_layout text_layout = { .iface = 5, .reasons = 1 };
+
 static void fmt_row(const char *stage, __u64 n, __u64 dt)
 {
 	printf("fmt %-28s %7.1f ns/event %10.0f events/s\n", stage, (double)dt / (double)n,
@@ -799,7 +802,7 @@ static void cmd_fmt(__u64 n, int json, const char *path)
 		r->ts_ns += 1000ull * FMT_POOL * (i / FMT_POOL);	/* time moves on */
 		r->start_ns += 1000ull * FMT_POOL * (i / FMT_POOL);
 		sum += json ? ct_format_json(r, buf, sizeof(buf)) :
-			      ct_format_text(r, 0, buf, sizeof(buf));
+			      ct_format_text(r, &text_layout, buf, sizeof(buf));
 		r->ts_ns -= 1000ull * FMT_POOL * (i / FMT_POOL);
 		r->start_ns -= 1000ull * FMT_POOL * (i / FMT_POOL);
 	}
@@ -807,7 +810,7 @@ static void cmd_fmt(__u64 n, int json, const char *path)
 
 	for (unsigned int i = 0; i < FMT_POOL; i++)
 		len[i] = json ? ct_format_json(&rec[i], lines + (size_t)i * 1024, 1024) :
-				ct_format_text(&rec[i], 0, lines + (size_t)i * 1024, 1024);
+				ct_format_text(&rec[i], &text_layout, lines + (size_t)i * 1024, 1024);
 	w = ct_writer_start(STDOUT_FILENO, 4u << 20);
 	if (!w)
 		die("ct_writer_start");

@@ -32,6 +32,44 @@ t_text() {
 }
 check "text: a header and one line per refused connection, exit 0, and one summary line" t_text
 
+# Text fits 120 columns with IPv4, CLOSE early and every column under its header, for one
+# capture and for several (labelled #1, #2...), on every test capture; -w keeps IPv6 aligned.
+t_width() {
+	local f all=() wide=0 narrow=0 v6=0
+	for f in "$DATA"/zeek/*.pcap "$DATA"/tcpdump/*.pcap; do all+=("$f"); done
+	for f in "${all[@]}" ALL; do
+		if [ "$f" = ALL ]; then "$CT" replay --all "${all[@]}"; else "$CT" replay --all "$f"; fi \
+			>"$d/w.out" 2>/dev/null
+		# the header's columns: every line's fields start where its header's do
+		awk -v f="$f" '
+			NR == 1 { for (i = 1; i <= NF; i++) h[i] = index($0, $i); lead = $2 == "IFACE" ? 4 : 3; next }
+			/summary:/ { next }
+			{
+				if ($0 !~ /\[/ && length($0) > 120) { print f ": over 120: " $0; bad = 1 }
+				# TIME, IFACE (with several), CLOSE, BY: left-aligned at their headers
+				p = 0; n = split($0, w, / +/)
+				for (i = 1; i <= lead && i <= n; i++) {
+					p = index(substr($0, p + 1), w[i]) + p
+					if (p != h[i]) { print f ": field " i " at " p ", header at " h[i] ": " $0; bad = 1 }
+					p += length(w[i])
+				}
+			}
+			END { exit bad }' "$d/w.out" || return 1
+		narrow=$((narrow + $(wc -l <"$d/w.out") - 1))
+	done
+	# -w: IPv6 and IPv4 endpoints in the same columns
+	"$CT" replay --all -w "${all[@]}" >"$d/w.out" 2>/dev/null
+	awk 'NR == 1 { c = index($0, "CLIENT"); s = index($0, "SERVER"); next }
+		/summary:/ { next }
+		{ if (index($0, " " $(NF - 1) " ") + 1 != c || length($0) - length($NF) + 1 != s) { print; bad = 1 }
+		  if ($0 ~ /\[/) v6++ }
+		END { print v6 > "/dev/stderr"; exit bad }' "$d/w.out" 2>"$d/w.v6" || return 1
+	wide=$(($(wc -l <"$d/w.out") - 1)) v6=$(cat "$d/w.v6")
+	echo "# $narrow narrow lines within 120 columns and aligned; $wide wide lines aligned, $v6 of them IPv6" >&3
+	[ "$narrow" -gt 100 ] && [ "$v6" -gt 0 ]
+}
+check "text: 120 columns for IPv4, columns under their headers; -w aligns IPv6" t_width
+
 # nothing abnormal is still said; -q says nothing
 t_summary() {
 	run replay "$DATA/zeek/tls_imap-starttls.pcap" && [ "$rc" = 0 ] && [ ! -s "$d/o" ] &&
@@ -150,11 +188,14 @@ raw_controls() {
 		LC_ALL=C grep -q $'\xc2[\x80-\x9f]' "$@"
 }
 t_name_text() {
-	run -v replay "$d/$cname"
-	[ "$rc" = 0 ] && [ "$(grep -c ' refused ' "$d/o")" = 3 ] || { echo "exit $rc"; return 1; }
+	run -v replay "$d/$cname" "$d/r3.pcap"
+	[ "$rc" = 0 ] && [ "$(grep -c ' refused ' "$d/o")" = 6 ] || { echo "exit $rc"; return 1; }
 	! raw_controls "$d/o" "$d/e" || { cat -v "$d/o" "$d/e"; return 1; }
-	# the IFACE column: the escaped name cut at 15 bytes, between two escapes
-	[ "$(grep -cF ' a\x1b[31m\n\t  ' "$d/o")" = 3 ] || { cat "$d/o"; return 1; }
+	# several captures: each line names its capture by label, each label is said once
+	[ "$(grep -c '^[0-9:]\{8\} #1 ' "$d/o")" = 3 ] && [ "$(grep -c '^[0-9:]\{8\} #2 ' "$d/o")" = 3 ] ||
+		{ cat "$d/o"; return 1; }
+	grep -qxF 'closetrace: #1: '"$d"'/a\x1b[31m\n\t\x01\x7f\\\xc2\x9bz.pcap' "$d/e" &&
+		grep -qxF "closetrace: #2: $d/r3.pcap" "$d/e" || { cat "$d/e"; return 1; }
 	grep -qF 'a\x1b[31m\n\t\x01\x7f\\\xc2\x9bz.pcap: ' "$d/e" || { cat "$d/e"; return 1; }
 }
 check "text: a capture's name with control bytes is shown escaped, never raw" t_name_text
@@ -286,7 +327,7 @@ t_storm() {
 check "replay --storm-rate: every close printed or in one summary, refusals all printed" t_storm
 t_storm_text() {
 	"$CT" replay --storm-rate 100 "$d/storm.pcap" 2>/dev/null |
-		grep -Eq '^[^ ]+ +storm.pcap +\* +10\.2\.0\.2:443 +orphan-rst +summary: [0-9]+ closes since '
+		grep -Eq '^[0-9:]{8} +orphan-rst +summary: [0-9]+ closes to 10\.2\.0\.2:443 since '
 }
 check "replay --storm-rate: a summary's text line" t_storm_text
 

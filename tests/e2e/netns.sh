@@ -1,10 +1,10 @@
 # netns.sh - the test network: three namespaces made for the test, with random names so
 # that runs never collide, removed on exit with everything in them.
 #
-#   client C: c0 192.0.2.1 2001:db8:cafe::1  ---veth---  server S: s0 192.0.2.2 2001:db8:cafe::2
+#   client C: c0 192.0.2.1 2001:db8::1  ---veth---  server S: s0 192.0.2.2 2001:db8::2
 #   S mirrors everything s0 receives and sends (u32 + mirred) out of m0 ---veth--- m1 in M,
 #   a monitoring port that sees both directions as ingress.
-#   192.0.2.99 and 2001:db8:cafe::99 lead to s0 from C (static neighbours) but S does not
+#   192.0.2.99 and 2001:db8::99 lead to s0 from C (static neighbours) but S does not
 #   own them: a SYN there is never answered.
 # Addresses are documentation prefixes that exist only inside these namespaces.
 # shellcheck shell=bash
@@ -12,7 +12,7 @@
 NS_C= NS_S= NS_M=
 NS_PIDS=()
 C4=192.0.2.1 S4=192.0.2.2 X4=192.0.2.99
-C6=2001:db8:cafe::1 S6=2001:db8:cafe::2 X6=2001:db8:cafe::99
+C6=2001:db8::1 S6=2001:db8::2 X6=2001:db8::99
 
 ns_teardown() {
 	local p

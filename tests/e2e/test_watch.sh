@@ -228,6 +228,25 @@ t_start_summary() {
 }
 check "watch: one start line and one summary line on stderr; -q, none" t_start_summary
 
+# make demo: every kind of close, IPv4 and IPv6, in lines that fit 120 columns; its
+# namespaces gone afterwards
+t_demo() {
+	"$here/../../examples/demo.sh" >"$d/demo.out" 2>"$d/demo.err" </dev/null || { cat "$d/demo.err"; return 1; }
+	local kind width ns
+	width=$(awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }' "$d/demo.out" "$d/demo.err")
+	echo "# make demo: $(grep -c '^[0-9:]\{8\} s0 ' "$d/demo.out") closes, the widest line $width columns" >&3
+	[ "$width" -le 120 ] || { awk 'length($0) > 120' "$d/demo.out"; return 1; }
+	for kind in graceful refused reset-client reset-server fin-reset unanswered half-closed \
+		orphan-rst syn-reset; do
+		[ "$(grep -c "^[0-9:]\{8\} s0 \+$kind " "$d/demo.out")" = 2 ] ||
+			{ echo "$kind: not once per family"; cat "$d/demo.out"; return 1; }
+	done
+	for ns in $(grep -o 'ct-[cs]-[0-9a-f]*' "$d/demo.out" | sort -u); do
+		! ip netns list | grep -qw "$ns" || { echo "$ns left behind"; return 1; }
+	done
+}
+check "make demo: every kind of close for IPv4 and IPv6, no line over 120 columns, nothing left" t_demo
+
 t_second_instance() {
 	start_watch first "$NS_S" -i s0 || return 1
 	ip netns exec "$NS_S" "$CT" watch -i s0 >/dev/null 2>"$d/second.err"

@@ -42,6 +42,9 @@ static int run_replay(struct ct_config *c)
 		return 1;
 	}
 	for (int i = 0; i < c->nargs && r >= 0; i++) {
+		/* several captures: each named once (escaped), its label in the IFACE column */
+		if (c->nargs > 1 && oo.fmt == CT_FMT_TEXT)
+			pr_note("#%d: %s\n", i + 1, c->args[i]);
 		r = ct_replay_file(rp, c->args[i]);
 		if (r > 0)
 			ret = 1;

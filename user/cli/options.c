@@ -17,6 +17,7 @@
 #include "attach.h"
 #include "engine.h"
 #include "filter.h"
+#include "format.h"
 #include "flows.h"
 #include "http.h"
 #include "live.h"
@@ -225,7 +226,7 @@ static const struct ct_opt output_opts[] = {
 	    "each flow's final state when it leaves the table,\n"
 	    "instead of its close", final,
 	    .help_live = "(and at exit, the flows still open)"),
-	OPT("wide", 'w', CT_ARG_FLAG, NULL, "text columns wide enough for IPv6 addresses", wide),
+	OPT("wide", 'w', CT_ARG_FLAG, NULL, "text: every column, full times, IPv6-wide endpoints", wide),
 	END,
 };
 
@@ -441,9 +442,34 @@ void ct_config_live(const struct ct_config *c, int emit_graceful, const struct c
 	ct_config_expiry(c, &o->exp);
 }
 
+/*
+ * The text's IFACE column: as wide as the longest name watched (and its header); in
+ * replay, a label for each capture (#1, #2: each named once, on stderr), and none for a
+ * single capture.
+ */
+static unsigned int iface_width(const struct ct_config *c)
+{
+	unsigned int w = 0;
+
+	for (int i = 0; i < c->nifaces; i++) {
+		unsigned int n = ct_text_name_width(c->ifaces[i]);
+
+		w = n > w ? n : w;
+	}
+	/* several captures: their labels, #1 to #N */
+	if (!c->nifaces && c->nargs > 1)
+		w = (unsigned int)snprintf(NULL, 0, "#%d", c->nargs);
+	return w && w < 5 ? 5 : w;	/* "IFACE" */
+}
+
 void ct_config_output(const struct ct_config *c, struct ct_output_opts *o)
 {
 	*o = (struct ct_output_opts){
+		.iface_width = iface_width(c),
+		/* the kernel names its RSTs' reasons to the tc programs; replay has none */
+		.reasons = c->nifaces && c->mode == CT_MODE_TC,
+		.labels = !c->nifaces && c->nargs > 1 ? c->args : NULL,
+		.nlabels = !c->nifaces && c->nargs > 1 ? c->nargs : 0,
 		.fmt = (enum ct_format)c->format, .all = c->all, .final = c->final,
 		.wide = c->wide, .filter = c->filter, .file = c->output_file,
 		.rotate_size = c->rotate_size, .rotate_keep = c->rotate_keep, .user = c->user,

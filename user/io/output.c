@@ -33,7 +33,10 @@ int ct_output_open(struct ct_output *o, const struct ct_output_opts *c, int live
 	char err[512];
 
 	*o = (struct ct_output){ .out = stdout, .fmt = c->fmt, .all = c->all, .flows = c->final,
-				 .wide = c->wide, .filter = c->filter };
+				 .filter = c->filter,
+				 .layout = { .wide = c->wide, .iface = c->iface_width,
+					     .reasons = c->reasons },
+				 .labels = c->labels, .nlabels = c->nlabels };
 	/* started with the first record: after the capabilities were dropped */
 	o->queue = live && !c->file && (o->fmt == CT_FMT_TEXT || o->fmt == CT_FMT_JSON);
 	if (!c->file)
@@ -88,9 +91,29 @@ static int start_queue(struct ct_output *o)
 	return 0;
 }
 
+/* @r with its name replaced by its label (#1, #2: a capture of several), in @copy. */
+static const struct ct_record *labelled(const struct ct_output *o, const struct ct_record *r,
+					struct ct_record *copy, char *label, size_t len)
+{
+	for (int i = 0; r->iface && i < o->nlabels; i++) {
+		const char *base = strrchr(o->labels[i], '/') ? strrchr(o->labels[i], '/') + 1 :
+								o->labels[i];
+
+		if (strcmp(base, r->iface) && strcmp(o->labels[i], r->iface))
+			continue;
+		snprintf(label, len, "#%d", i + 1);
+		*copy = *r;
+		copy->iface = label;
+		return copy;
+	}
+	return r;
+}
+
 int ct_output_record(struct ct_output *o, const struct ct_record *r)
 {
 	char line[4096];	/* the longest record, an escaped 255-byte file name in it */
+	struct ct_record copy;
+	char label[16];
 	size_t n;
 
 	if (o->error)
@@ -110,14 +133,19 @@ int ct_output_record(struct ct_output *o, const struct ct_record *r)
 		return 0;
 	if (o->fmt == CT_FMT_JOURNAL) {
 		/* the wide text line is the message; a refused record is counted in sink.c */
-		ct_format_text(r, 1, line, sizeof(line));
+		struct ct_text_layout wide = { .wide = 1, .reasons = o->layout.reasons,
+					       .iface = ct_text_name_width(r->iface ? r->iface : "-") };
+
+		ct_format_text(r, &wide, line, sizeof(line));
 		o->printed += !ct_journal_write(r, line);
 		return 0;
 	}
 	if (o->queue && !o->writer && start_queue(o))
 		return -1;
+	if (o->fmt == CT_FMT_TEXT && o->nlabels)
+		r = labelled(o, r, &copy, label, sizeof(label));
 	if (o->fmt == CT_FMT_TEXT && (o->file ? ct_file_empty(o->file) : !o->header_done)) {
-		n = ct_format_text_header(o->wide, line, sizeof(line));
+		n = ct_format_text_header(&o->layout, line, sizeof(line));
 		if (o->file)
 			ct_file_write(o->file, line, n);
 		else if (o->writer)
@@ -140,7 +168,7 @@ int ct_output_record(struct ct_output *o, const struct ct_record *r)
 		}
 		if (!q) {
 			n = (size_t)((o->fmt == CT_FMT_JSON ? ct_format_json_at(r, at) :
-							      ct_format_text_at(r, o->wide, at)) - at);
+							      ct_format_text_at(r, &o->layout, at)) - at);
 			ct_writer_commit(o->writer, n);
 			o->printed++;
 			return 0;
@@ -149,7 +177,7 @@ int ct_output_record(struct ct_output *o, const struct ct_record *r)
 	if (o->fmt == CT_FMT_JSON)
 		n = ct_format_json(r, line, sizeof(line));
 	else
-		n = ct_format_text(r, o->wide, line, sizeof(line));
+		n = ct_format_text(r, &o->layout, line, sizeof(line));
 	/* a file drops what it cannot write and goes on; stdout gone ends the run */
 	if (o->file) {
 		o->printed += !ct_file_write(o->file, line, n);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "format.h"
 #include "record.h"
 
 struct ct_filter;
@@ -25,7 +26,9 @@ struct ct_output {
 	enum ct_format fmt;
 	int all;		/* closes of every kind, not only abnormal ones */
 	int flows;		/* print each flow's final record instead of closes */
-	int wide;		/* text: columns wide enough for IPv6 */
+	struct ct_text_layout layout;	/* text: the columns */
+	char *const *labels;		/* text: names shown as #1, #2, ... */
+	int nlabels;
 	struct ct_filter *filter;	/* -f: only records that pass it (owned) */
 	struct ct_file *file;	/* --output-file: lines go there instead of out */
 	struct ct_writer *writer;	/* live: stdout through a queue that never blocks */
@@ -40,7 +43,12 @@ struct ct_output_opts {
 	enum ct_format fmt;
 	int all;			/* closes of every kind, not only abnormal ones */
 	int final;			/* each flow's final record instead of closes */
-	int wide;			/* text: columns wide enough for IPv6 */
+	int wide;			/* text: every column, IPv6-wide (-w) */
+	unsigned int iface_width;	/* text: the IFACE column (0: none) */
+	int reasons;			/* text: the REASON column */
+	/* text: names (captures) shown as their labels #1, #2, ... in the IFACE column */
+	char *const *labels;
+	int nlabels;
 	struct ct_filter *filter;	/* -f (owned by the caller) */
 	const char *file;		/* --output-file, or NULL: stdout */
 	__u64 rotate_size;		/* --output-rotate SIZE[,KEEP] */

@@ -36,7 +36,19 @@ size_t ct_format_time(__u64 ns, char *buf, size_t len)
 
 size_t ct_format_room(const struct ct_record *r)
 {
-	return LINE_FIXED + 6 * (r->iface ? strlen(r->iface) : 1);
+	/* the name: 6 bytes a byte as JSON escapes it, 4 as text does, padded to 256 */
+	return LINE_FIXED + 6 * (r->iface ? strlen(r->iface) : 1) + 1024;
+}
+
+/* "%7.3f " of the duration, narrow text: a longer one takes the room it needs */
+static char *app_dur_narrow(char *p, const struct ct_record *r)
+{
+	__u64 ns = r->ts_ns > r->start_ns ? r->ts_ns - r->start_ns : 0;
+	char t[CT_APP_SECS_MAX];
+
+	p = ct_app_right(p, t, (size_t)(ct_app_secs(t, ns, 3) - t), 7);
+	*p++ = ' ';
+	return p;
 }
 
 /* "%.6f" of the duration; "%10.3f" in text */
@@ -112,21 +124,6 @@ int ct_format_fields(const struct ct_record *r, ct_field_fn fn, void *ctx)
 	return 0;
 }
 
-/*
- * The reset reason, with the socket's state when known: "abort-on-close/established";
- * "accepted" when none was sent here but a local socket took the peer's RST.
- */
-static char *app_reason(char *p, const struct ct_flow *f)
-{
-	if (!f->rst_reason && f->rst_accepted)
-		return CT_APP_LIT(p, "accepted");
-	p = ct_app_str(p, ct_rst_reason_name(f->rst_reason));
-	if (!f->rst_state)
-		return p;
-	*p++ = '/';
-	return ct_app_str(p, ct_rst_state_name(f->rst_state));
-}
-
 /* ct_endpoint_str(): 192.0.2.1:80, [2001:db8::1]:80; @width columns at least */
 static char *app_endpoint(char *p, const struct ct_record *r, int ep, int v4, size_t width)
 {
@@ -140,85 +137,123 @@ static char *app_endpoint(char *p, const struct ct_record *r, int ep, int v4, si
 	return ct_app_left(p, "", 0, width > (size_t)(p - start) ? width - (size_t)(p - start) : 0);
 }
 
-size_t ct_format_text_header(int wide, char *buf, size_t len)
+/*
+ * The columns, narrow (what fits 120 columns with IPv4: what ended, who, the counts that
+ * tell why, the kernel's reason, then the endpoints, last so that an IPv6 address moves
+ * nothing) and wide (-w: every count, Zeek's view, full times, IPv6-wide endpoints).
+ */
+#define W_TIME(l) ((l)->wide ? 27 : 8)
+#define W_ADDR(l) ((l)->wide ? 47 : 21)
+#define W_REASON(l) ((l)->wide ? 27 : 14)
+
+/* "%-*s " of @s, at least @width wide */
+static char *col(char *p, const char *s, size_t width)
 {
-	int w = wide ? 47 : 21;
+	p = ct_app_left(p, s, strlen(s), width);
+	*p++ = ' ';
+	return p;
+}
+
+size_t ct_format_text_header(const struct ct_text_layout *l, char *buf, size_t len)
+{
 	size_t off = 0;
 
-	ct_put(buf, len, &off,
-	    "%-27s %-15s %-*s %-*s %-12s %-6s %-3s %4s %4s %7s %7s %15s %10s %-12s %-17s\n",
-	    "TIME", "IFACE", w, "CLIENT", w, "SERVER", "CLOSE", "ZEEK", "BY", "SYN", "SYNA",
-	    "FIN c/s", "RST c/s", "PKTS c/s", "DUR(s)", "HISTORY", "REASON");
+	ct_put(buf, len, &off, "%-*s ", W_TIME(l), "TIME");
+	if (l->iface)
+		ct_put(buf, len, &off, "%-*s ", (int)l->iface, "IFACE");
+	ct_put(buf, len, &off, "%-12s ", "CLOSE");
+	if (l->wide)
+		ct_put(buf, len, &off, "%-6s ", "ZEEK");
+	ct_put(buf, len, &off, "%-3s %3s ", "BY", "SYN");
+	if (l->wide)
+		ct_put(buf, len, &off, "%6s %9s %9s %15s %10s %-12s ", "SYNACK", "FIN C:S",
+		       "RST C:S", "PKTS C:S", "DUR", "HISTORY");
+	else
+		ct_put(buf, len, &off, "%7s %7s %7s ", "FIN C:S", "RST C:S", "DUR");
+	if (l->reasons)
+		ct_put(buf, len, &off, "%-*s ", W_REASON(l), "REASON");
+	ct_put(buf, len, &off, "%-*s %s\n", W_ADDR(l), "CLIENT", "SERVER");
 	return off;
 }
 
-/* "%-15.15s" of the interface (or file) name made safe for a terminal, and a space */
-static char *app_text_iface(char *p, const struct ct_record *r)
+/* The interface (or file) name made safe for a terminal, @width wide, never cut. */
+static char *app_text_iface(char *p, const struct ct_record *r, size_t width)
 {
 	const char *name = r->iface ? r->iface : "-";
-	char ifc[16];
+	char esc[4 * 256 + 1];
 	size_t n;
 
 	/* a name that needs no escape is itself: the usual case, checked at once */
-	for (n = 0; n < sizeof(ifc) - 1 && name[n] >= 0x20 && name[n] < 0x7f && name[n] != '\\';
-	     n++)
+	for (n = 0; name[n] >= 0x20 && name[n] < 0x7f && name[n] != '\\'; n++)
 		;
-	if (name[n] || n == sizeof(ifc) - 1) {
-		/* the cut keeps escapes whole */
-		n = ct_text_escape(name, ifc, sizeof(ifc));
-		name = ifc;
+	if (name[n]) {
+		n = ct_text_escape(name, esc, sizeof(esc));
+		name = esc;
 	}
-	p = ct_app_left(p, name, n, 15);
+	p = ct_app_left(p, name, n, width);
 	*p++ = ' ';
 	return p;
 }
 
-/* "%-27s " of a time */
-static char *app_text_time(char *p, __u64 ns)
+/* The time: "HH:MM:SS " narrow (UTC, the second), the RFC 3339 one, 27 wide, with -w */
+static char *app_text_time(char *p, __u64 ns, int wide)
 {
-	char *start = p;
+	char t[CT_APP_TIME_MAX], *e = ct_app_time(t, ns);
 
-	p = ct_app_time(p, ns);
-	p = ct_app_left(p, "", 0, (size_t)(p - start) < 27 ? 27 - (size_t)(p - start) : 0);
-	*p++ = ' ';
-	return p;
-}
-
-/* "%-12s " of a close kind's name */
-static char *app_text_close(char *p, unsigned int close)
-{
-	const char *name = ct_close_name(close);
-
-	p = ct_app_left(p, name, strlen(name), 12);
-	*p++ = ' ';
-	return p;
-}
-
-/* A summary's line: the close columns, then the count and the time it spans. */
-static char *text_summary(const struct ct_record *r, char *p, int w)
-{
-	p = app_text_time(p, r->ts_ns);
-	p = app_text_iface(p, r);
-	p = ct_app_left(p, "*", 1, (size_t)w);
-	*p++ = ' ';
-	if (r->unkeyed)
-		p = ct_app_left(p, "*", 1, (size_t)w);
+	if (wide)
+		p = ct_app_left(p, t, (size_t)(e - t), 27);
 	else
-		p = app_endpoint(p, r, ct_rec_srv(r), ct_key_is_v4(&r->key), (size_t)w);
+		p = ct_app_mem(p, t + 11, 8);	/* 2026-11-23T[10:00:00].123456Z */
 	*p++ = ' ';
-	p = app_text_close(p, r->close);
+	return p;
+}
+
+/* "%Nu " */
+static char *app_text_u32(char *p, __u32 v, size_t width)
+{
+	char t[20];
+
+	p = ct_app_right(p, t, (size_t)(ct_app_u64(t, v) - t), width);
+	*p++ = ' ';
+	return p;
+}
+
+/* "%Ns " of "a:b", client:server */
+static char *app_text_pair(char *p, __u64 a, __u64 b, size_t width)
+{
+	char t[48], *e = ct_app_u64(t, a);
+
+	*e++ = ':';
+	e = ct_app_u64(e, b);
+	p = ct_app_right(p, t, (size_t)(e - t), width);
+	*p++ = ' ';
+	return p;
+}
+
+/* A summary's line: the close, then the count, the server and the time it spans. */
+static char *text_summary(const struct ct_record *r, const struct ct_text_layout *l, char *p)
+{
+	p = app_text_time(p, r->ts_ns, l->wide);
+	if (l->iface)
+		p = app_text_iface(p, r, l->iface);
+	p = col(p, ct_close_name(r->close), 12);
 	p = CT_APP_LIT(p, "summary: ");
 	p = ct_app_u64(p, r->count);
-	p = CT_APP_LIT(p, " closes since ");
+	p = CT_APP_LIT(p, " closes to ");
+	if (r->unkeyed)
+		p = CT_APP_LIT(p, "servers the summary table had no room for");
+	else
+		p = app_endpoint(p, r, ct_rec_srv(r), ct_key_is_v4(&r->key), 0);
+	p = CT_APP_LIT(p, " since ");
 	p = ct_app_time(p, r->start_ns);
 	*p++ = '\n';
 	return p;
 }
 
 /* What was lost, as one line (the JSON record has each count under its name). */
-static char *text_loss(const struct ct_record *r, char *p)
+static char *text_loss(const struct ct_record *r, const struct ct_text_layout *l, char *p)
 {
-	p = app_text_time(p, r->ts_ns);
+	p = app_text_time(p, r->ts_ns, l->wide);
 	p = CT_APP_LIT(p, "loss: ");
 	p = ct_app_u64(p, r->loss.evicted_embryonic);
 	p = CT_APP_LIT(p, " embryonic and ");
@@ -230,67 +265,66 @@ static char *text_loss(const struct ct_record *r, char *p)
 	return CT_APP_LIT(p, " events lost\n");
 }
 
-/* "%Nu" */
-static char *app_text_u32(char *p, __u32 v, size_t width)
+/* The REASON column: the kernel's reason (with the socket's state, wide), or "accepted". */
+static char *app_text_reason(char *p, const struct ct_flow *f, int wide, size_t width)
 {
-	char t[20];
+	char *start = p;
 
-	return ct_app_right(p, t, (size_t)(ct_app_u64(t, v) - t), width);
-}
-
-/* "%Ns" of "a/b" */
-static char *app_text_pair(char *p, __u64 a, __u64 b, size_t width)
-{
-	char t[48], *e = ct_app_u64(t, a);
-
-	*e++ = '/';
-	e = ct_app_u64(e, b);
-	return ct_app_right(p, t, (size_t)(e - t), width);
+	if (!f->rst_reason && f->rst_accepted) {
+		p = CT_APP_LIT(p, "accepted");
+	} else {
+		p = ct_app_str(p, ct_rst_reason_name(f->rst_reason));
+		if (wide && f->rst_state) {
+			*p++ = '/';
+			p = ct_app_str(p, ct_rst_state_name(f->rst_state));
+		}
+	}
+	p = ct_app_left(p, "", 0, width > (size_t)(p - start) ? width - (size_t)(p - start) : 0);
+	*p++ = ' ';
+	return p;
 }
 
 /* The text line of @r at @p (ct_format_room() bytes there); returns its end. */
-char *ct_format_text_at(const struct ct_record *r, int wide, char *p)
+char *ct_format_text_at(const struct ct_record *r, const struct ct_text_layout *l, char *p)
 {
 	const struct ct_flow *f = &r->flow;
-	int c = ct_rec_clt(r), s = ct_rec_srv(r), w = wide ? 47 : 21, v4;
+	int c = ct_rec_clt(r), s = ct_rec_srv(r), v4;
 	char hist[CT_HIST_MAX + 1];
-	const char *z;
 	size_t n;
 
 	if (r->type == CT_REC_SUMMARY)
-		return text_summary(r, p, w);
+		return text_summary(r, l, p);
 	if (r->type == CT_REC_LOSS)
-		return text_loss(r, p);
+		return text_loss(r, l, p);
 	v4 = ct_key_is_v4(&r->key);
-	p = app_text_time(p, r->ts_ns);
-	p = app_text_iface(p, r);
-	p = app_endpoint(p, r, c, v4, (size_t)w);
+	p = app_text_time(p, r->ts_ns, l->wide);
+	if (l->iface)
+		p = app_text_iface(p, r, l->iface);
+	p = col(p, ct_close_name(r->close), 12);
+	if (l->wide)
+		p = col(p, ct_zeek_state(f), 6);
+	p = col(p, ct_rst_by_name(r->rst_by), 3);
+	p = app_text_u32(p, f->syn[c] + f->syn[s], 3);
+	if (l->wide) {
+		p = app_text_u32(p, f->synack[c] + f->synack[s], 6);
+		p = app_text_pair(p, f->fin[c], f->fin[s], 9);
+		p = app_text_pair(p, f->rst[c], f->rst[s], 9);
+		p = app_text_pair(p, f->pkts[c], f->pkts[s], 15);
+		p = app_dur(p, r, 1);
+		*p++ = ' ';
+		n = ct_history_str(f->history, c, hist, sizeof(hist));
+		p = n ? ct_app_left(p, hist, n, 12) : ct_app_left(p, "-", 1, 12);
+		*p++ = ' ';
+	} else {
+		p = app_text_pair(p, f->fin[c], f->fin[s], 7);
+		p = app_text_pair(p, f->rst[c], f->rst[s], 7);
+		p = app_dur_narrow(p, r);
+	}
+	if (l->reasons)
+		p = app_text_reason(p, f, l->wide, (size_t)W_REASON(l));
+	p = app_endpoint(p, r, c, v4, (size_t)W_ADDR(l));
 	*p++ = ' ';
-	p = app_endpoint(p, r, s, v4, (size_t)w);
-	*p++ = ' ';
-	p = app_text_close(p, r->close);
-	z = ct_zeek_state(f);
-	p = ct_app_left(p, z, strlen(z), 6);
-	*p++ = ' ';
-	z = ct_rst_by_name(r->rst_by);
-	p = ct_app_left(p, z, strlen(z), 3);
-	*p++ = ' ';
-	p = app_text_u32(p, f->syn[c] + f->syn[s], 4);
-	*p++ = ' ';
-	p = app_text_u32(p, f->synack[c] + f->synack[s], 4);
-	*p++ = ' ';
-	p = app_text_pair(p, f->fin[c], f->fin[s], 7);
-	*p++ = ' ';
-	p = app_text_pair(p, f->rst[c], f->rst[s], 7);
-	*p++ = ' ';
-	p = app_text_pair(p, f->pkts[c], f->pkts[s], 15);
-	*p++ = ' ';
-	p = app_dur(p, r, 1);
-	*p++ = ' ';
-	n = ct_history_str(f->history, c, hist, sizeof(hist));
-	p = n ? ct_app_left(p, hist, n, 12) : ct_app_left(p, "-", 1, 12);
-	*p++ = ' ';
-	p = app_reason(p, f);
+	p = app_endpoint(p, r, s, v4, 0);
 	*p++ = '\n';
 	return p;
 }
@@ -299,7 +333,8 @@ char *ct_format_text_at(const struct ct_record *r, int wide, char *p)
  * A line into @buf, cut to @len - 1 bytes and terminated as snprintf cut it: written in
  * place when it surely fits, else elsewhere first.
  */
-static size_t format_cut(const struct ct_record *r, int json, int wide, char *buf, size_t len)
+static size_t format_cut(const struct ct_record *r, int json, const struct ct_text_layout *wide,
+			 char *buf, size_t len)
 {
 	size_t room = ct_format_room(r), n;
 	char stack[8192], *t = stack;
@@ -326,10 +361,18 @@ static size_t format_cut(const struct ct_record *r, int json, int wide, char *bu
 
 size_t ct_format_json(const struct ct_record *r, char *buf, size_t len)
 {
-	return format_cut(r, 1, 0, buf, len);
+	return format_cut(r, 1, NULL, buf, len);
 }
 
-size_t ct_format_text(const struct ct_record *r, int wide, char *buf, size_t len)
+size_t ct_format_text(const struct ct_record *r, const struct ct_text_layout *l, char *buf,
+		      size_t len)
 {
-	return format_cut(r, 0, wide, buf, len);
+	return format_cut(r, 0, l, buf, len);
+}
+
+unsigned int ct_text_name_width(const char *name)
+{
+	char esc[4 * 256 + 1];
+
+	return (unsigned int)ct_text_escape(name, esc, sizeof(esc));
 }

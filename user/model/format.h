@@ -10,10 +10,24 @@
 
 #include "record.h"
 
+/*
+ * How text lines are laid out, decided once for an output from what it will show: the
+ * narrow layout fits 120 columns with IPv4; -w adds every count, Zeek's state and history,
+ * full times and IPv6-wide endpoints.
+ */
+struct ct_text_layout {
+	int wide;
+	unsigned int iface;	/* the IFACE column's width (the longest name); 0: none */
+	int reasons;		/* the REASON column: live in tc mode (replay has no reasons) */
+};
+
 /* Format one record; the result is always terminated and ends with '\n' unless cut. */
 size_t ct_format_json(const struct ct_record *r, char *buf, size_t len);
-size_t ct_format_text(const struct ct_record *r, int wide, char *buf, size_t len);
-size_t ct_format_text_header(int wide, char *buf, size_t len);
+size_t ct_format_text(const struct ct_record *r, const struct ct_text_layout *l, char *buf,
+		      size_t len);
+size_t ct_format_text_header(const struct ct_text_layout *l, char *buf, size_t len);
+/* The width of the IFACE column for a name: its length once escaped for a terminal. */
+unsigned int ct_text_name_width(const char *name);
 /* RFC 3339 UTC with microseconds: 2026-11-23T10:00:00.123456Z */
 size_t ct_format_time(__u64 ns, char *buf, size_t len);
 
@@ -23,7 +37,7 @@ size_t ct_format_time(__u64 ns, char *buf, size_t len);
  */
 size_t ct_format_room(const struct ct_record *r);
 char *ct_format_json_at(const struct ct_record *r, char *p);
-char *ct_format_text_at(const struct ct_record *r, int wide, char *p);
+char *ct_format_text_at(const struct ct_record *r, const struct ct_text_layout *l, char *p);
 
 /*
  * The fields of @r, in its JSON object's order (record_fields.h, the one list of them),
