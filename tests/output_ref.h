@@ -138,21 +138,22 @@ static size_t ref_format_json(const struct ct_record *r, char *buf, size_t len)
 	ct_put(buf, len, &off,
 	    "\"pkts_clt\":%" PRIu64 ",\"pkts_srv\":%" PRIu64 ",\"bytes_clt\":%" PRIu64
 	    ",\"bytes_srv\":%" PRIu64 ",\"vlan\":%u,\"start\":\"%s\",\"dur\":%.6f,"
-	    "\"rst_reason\":\"%s\",\"rst_state\":\"%s\",\"rst_accepted\":%s}\n",
+	    "\"rst_reason\":\"%s\",\"rst_reason_kernel\":\"%s\",\"rst_state\":\"%s\","
+	    "\"rst_accepted\":%s}\n",
 	    (uint64_t)f->pkts[c], (uint64_t)f->pkts[s], (uint64_t)f->bytes[c],
 	    (uint64_t)f->bytes[s], CT_IFVLAN_VLAN(r->key.ifvlan), start, ref_dur(r),
-	    ct_rst_reason_name(f->rst_reason), ct_rst_state_name(f->rst_state),
-	    f->rst_accepted ? "true" : "false");
+	    ct_rst_reason_name(f->rst_reason), ct_rst_reason_kernel(f->rst_reason),
+	    ct_rst_state_name(f->rst_state), f->rst_accepted ? "true" : "false");
 	return off;
 }
 
-/* The REASON column's text: the reason (with the state, wide), or "accepted". */
+/* The REASON column's text: the reason (with the state, wide), or "rst-received". */
 static const char *ref_reason_text(const struct ct_flow *f, int wide)
 {
 	static char buf[64];
 
 	if (!f->rst_reason && f->rst_accepted)
-		return "accepted";
+		return "rst-received";
 	if (!wide || !f->rst_state)
 		return ct_rst_reason_name(f->rst_reason);
 	snprintf(buf, sizeof(buf), "%s/%s", ct_rst_reason_name(f->rst_reason),

@@ -739,12 +739,18 @@ static void test_reason(void **state)
 	ct_reasons_use(&t);
 	YES("rst.reason = no-socket", &r);
 	YES("rst.reason = \"no-socket\" and close = refused", &r);
-	NO("rst.reason = abort-on-data", &r);
-	YES("rst.reason != abort-on-data", &r);
+	NO("rst.reason = data-after-close", &r);
+	YES("rst.reason != data-after-close", &r);
 	r.flow.rst_reason = 9;
+	YES("rst.reason = data-after-close", &r);
+	/* the kernel's name, as it or as closetrace once spelled it, stands for ours */
 	YES("rst.reason = abort-on-data", &r);
+	YES("rst.reason = TCP_ABORT_ON_DATA", &r);
+	YES("rst.reason = no-socket or rst.reason = SK_RST_REASON_TCP_ABORT_ON_DATA", &r);
 	ct_reasons_use(NULL);
-	BAD("rst.reason = nosocket", 13, "unknown reset reason 'nosocket'; one of - not-specified");
+	BAD("rst.reason = nosocket", 13, "unknown reset reason 'nosocket'; did you mean no-socket?");
+	BAD("rst.reason = whatever", 13, "unknown reset reason 'whatever' ('closetrace help reasons' "
+	    "says what each means); one of - no-socket closed-unread");
 	BAD("rst.reason > no-socket", 11, "does not apply to rst.reason, a string");
 }
 

@@ -104,7 +104,8 @@ static void test_json_example(void **state)
 		"\"clt_ip\":\"192.0.2.1\",\"clt_port\":51234,\"srv_ip\":\"192.0.2.2\",\"srv_port\":80,"
 		"\"syn\":1,\"synack\":1,\"ct\":1,\"fin_clt\":1,\"fin_srv\":0,\"rst_clt\":3,\"rst_srv\":0,"
 		"\"pkts_clt\":9,\"pkts_srv\":40,\"bytes_clt\":310,\"bytes_srv\":52000,\"vlan\":0,"
-		"\"start\":\"2026-11-23T09:59:58.001000Z\",\"dur\":2.122456,\"rst_reason\":\"-\",\"rst_state\":\"-\",\"rst_accepted\":false}\n");
+		"\"start\":\"2026-11-23T09:59:58.001000Z\",\"dur\":2.122456,\"rst_reason\":\"-\","
+		"\"rst_reason_kernel\":\"-\",\"rst_state\":\"-\",\"rst_accepted\":false}\n");
 }
 
 static void test_json_escaping_and_ipv6(void **state)
@@ -551,13 +552,16 @@ static void test_reasons(void **state)
 	assert_int_equal(r.nnames, 17);		/* SK_RST_REASON_MAX is no reason */
 	ct_reasons_use(&r);
 	assert_string_equal(ct_rst_reason_name(0), "-");	/* unknown */
-	assert_string_equal(ct_rst_reason_name(1), "not-specified");
+	assert_string_equal(ct_rst_reason_name(1), "unspecified");
+	assert_string_equal(ct_rst_reason_kernel(1), "SK_RST_REASON_NOT_SPECIFIED");
 	assert_string_equal(ct_rst_reason_name(2), "no-socket");
-	assert_string_equal(ct_rst_reason_name(9), "abort-on-data");
-	assert_string_equal(ct_rst_reason_name(12), "abort-on-close");
+	assert_string_equal(ct_rst_reason_name(9), "data-after-close");
+	assert_string_equal(ct_rst_reason_name(12), "closed-unread");
+	assert_string_equal(ct_rst_reason_kernel(12), "SK_RST_REASON_TCP_ABORT_ON_CLOSE");
 	assert_string_equal(ct_rst_reason_name(16), "keepalive-timeout");
-	assert_string_equal(ct_rst_reason_name(17), "disconnect-with-data");
+	assert_string_equal(ct_rst_reason_name(17), "disconnect-data");
 	assert_string_equal(ct_rst_reason_name(3), "-");	/* a number the kernel did not list */
+	assert_string_equal(ct_rst_reason_kernel(3), "-");
 	assert_string_equal(ct_rst_reason_name(18), "-");	/* _MAX */
 	assert_string_equal(ct_rst_reason_name(200), "-");
 	assert_string_equal(ct_rst_state_name(0), "-");
@@ -567,11 +571,21 @@ static void test_reasons(void **state)
 	assert_string_equal(ct_rst_state_name(10), "listen");
 	assert_string_equal(ct_rst_state_name(99), "-");
 	ct_reason_spell("SK_RST_REASON_TCP_ABORT_ON_LINGER", name, sizeof(name));
-	assert_string_equal(name, "abort-on-linger");
+	assert_string_equal(name, "linger2-abort");
 	ct_reason_spell("SK_RST_REASON_MPTCP_RST_EUNSPEC", name, sizeof(name));
-	assert_string_equal(name, "mptcp-rst-eunspec");
+	assert_string_equal(name, "mptcp-unspec");
 	ct_reason_spell("TCP_TIMEWAIT_SOCKET", name, sizeof(name));	/* as tracefs prints */
-	assert_string_equal(name, "timewait-socket");
+	assert_string_equal(name, "time-wait");
+	/* a reason of a later kernel, not listed: spelled from its enumerator */
+	ct_reason_spell("SK_RST_REASON_TCP_NEW_THING", name, sizeof(name));
+	assert_string_equal(name, "new-thing");
+	/* the kernel's names, however written, stand for ours (filters) */
+	assert_string_equal(ct_reason_alias("SK_RST_REASON_TCP_STATE"), "app-abort");
+	assert_string_equal(ct_reason_alias("tcp_state"), "app-abort");
+	assert_string_equal(ct_reason_alias("abort-on-close"), "closed-unread");
+	assert_string_equal(ct_reason_alias("NO_SOCKET"), "no-socket");
+	assert_null(ct_reason_alias("abort-on"));
+	assert_null(ct_reason_alias("closed-unread"));
 	ct_reason_spell("NO_SOCKET", name, 4);
 	assert_string_equal(name, "no-");
 	assert_int_equal(ct_reasons_name(&r, CT_REASONS_MAX, "SK_RST_REASON_FUTURE"), -1);
@@ -580,13 +594,15 @@ static void test_reasons(void **state)
 	rec.flow.rst_reason = 12;
 	rec.flow.rst_state = 1;
 	ct_format_json(&rec, buf, sizeof(buf));
-	assert_non_null(strstr(buf, ",\"rst_reason\":\"abort-on-close\",\"rst_state\":\"established\",\"rst_accepted\":false}\n"));
+	assert_non_null(strstr(buf, ",\"rst_reason\":\"closed-unread\",\"rst_reason_kernel\":"
+				    "\"SK_RST_REASON_TCP_ABORT_ON_CLOSE\",\"rst_state\":\"established\","
+				    "\"rst_accepted\":false}\n"));
 	ct_format_text(&rec, &(struct ct_text_layout){ .wide = 1, .reasons = 1 }, buf,
 		       sizeof(buf));
-	assert_non_null(strstr(buf, " ShADadFR     abort-on-close/established "));
+	assert_non_null(strstr(buf, " ShADadFR     closed-unread/established "));
 	/* narrow: the reason alone, the state being in -w and JSON */
 	ct_format_text(&rec, &(struct ct_text_layout){ .reasons = 1 }, buf, sizeof(buf));
-	assert_non_null(strstr(buf, " abort-on-close 192.0.2.1:51234 "));
+	assert_non_null(strstr(buf, " closed-unread  192.0.2.1:51234 "));
 	/* no table (replay): "-" whatever the byte says */
 	ct_reasons_use(NULL);
 	assert_string_equal(ct_rst_reason_name(12), "-");
@@ -616,7 +632,7 @@ static void test_reasons(void **state)
 	rec.flow.rst_state = 0;
 	rec.flow.rst_accepted = 1;
 	ct_format_text(&rec, &(struct ct_text_layout){ .reasons = 1 }, buf, sizeof(buf));
-	assert_non_null(strstr(buf, " accepted       192.0.2.1:51234 "));
+	assert_non_null(strstr(buf, " rst-received   192.0.2.1:51234 "));
 	ct_format_json(&rec, buf, sizeof(buf));
 	assert_non_null(strstr(buf, ",\"rst_accepted\":true}\n"));
 }

@@ -233,7 +233,7 @@ t_reasons_notrace() {
 	wait $w || return 1
 	grep '^closetrace_resets_sent_total{iface="s0"' "$d/ut.scrape" >&3
 	grep -q '^closetrace_resets_sent_total{iface="s0",reason="no-socket"} 2$' "$d/ut.scrape" &&
-		grep -q '^closetrace_resets_sent_total{iface="s0",reason="state"} 1$' \
+		grep -q '^closetrace_resets_sent_total{iface="s0",reason="app-abort"} 1$' \
 			"$d/ut.scrape" &&
 		[ "$(grep '^closetrace_resets_sent_total{iface="s0"' "$d/ut.scrape" |
 			grep -vc ' 0$')" = 2 ]

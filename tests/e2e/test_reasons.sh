@@ -66,15 +66,15 @@ stop_watch() {
 }
 
 PORT=47000
-# kind, server port, close, rst_by, rst_reason, rst_state
+# kind, server port, close, rst_by, rst_reason, rst_state, the kernel's name for the reason
 CASES=(
-	"refused 8009 refused srv no-socket -"
-	"unread-close 8005 reset-server srv abort-on-close close"
-	"reset-server 8002 reset-server srv state close"
-	"linger2 8006 fin-reset srv abort-on-linger close"
-	"data-after-close 8010 fin-reset srv abort-on-data close"
-	"timewait 8007 fin-reset srv timewait-socket time-wait"
-	"keepalive 8008 reset-server srv keepalive-timeout established"
+	"refused 8009 refused srv no-socket - NO_SOCKET"
+	"unread-close 8005 reset-server srv closed-unread close TCP_ABORT_ON_CLOSE"
+	"reset-server 8002 reset-server srv app-abort close TCP_STATE"
+	"linger2 8006 fin-reset srv linger2-abort close TCP_ABORT_ON_LINGER"
+	"data-after-close 8010 fin-reset srv data-after-close close TCP_ABORT_ON_DATA"
+	"timewait 8007 fin-reset srv time-wait time-wait TCP_TIMEWAIT_SOCKET"
+	"keepalive 8008 reset-server srv keepalive-timeout established TCP_KEEPALIVE_TIMEOUT"
 )
 check "watch starts with the reset tracepoint" start_watch reasons -o json
 for c in "${CASES[@]}"; do
@@ -95,11 +95,12 @@ for c in "${CASES[@]}"; do
 		t_case() {
 			local got
 			got=$(jq -r "select(.clt_port == $port) |
-				\"\(.srv_port) \(.close) \(.rst_by) \(.rst_reason) \(.rst_state)\"" \
+				\"\(.srv_port) \(.close) \(.rst_by) \(.rst_reason) \(.rst_state) \(.rst_reason_kernel)\"" \
 				"$d/reasons.out")
-			[ "$got" = "$2 $3 $4 $5 $6" ] || { echo "got '$got', want '$2 $3 $4 $5 $6'"; return 1; }
+			[ "$got" = "$2 $3 $4 $5 $6 SK_RST_REASON_$7" ] ||
+				{ echo "got '$got', want '$2 $3 $4 $5 $6 SK_RST_REASON_$7'"; return 1; }
 		}
-		check "$1 over IPv$fam: $3, reason $5, socket state $6" t_case "$@"
+		check "$1 over IPv$fam: $3, reason $5 (the kernel's $7), socket state $6" t_case "$@"
 		port=$((port + 1))
 	done
 done
@@ -124,18 +125,30 @@ t_accepted() {
 check "a RST the server's socket accepted: rst_accepted, one event each, v4 and v6" t_accepted
 PORT=$((PORT + 2))
 
-# text output and the filter: only the abort-on-close reset, reason and state in the line
-check "text watch with -f 'rst.reason = abort-on-close' starts" \
-	start_watch text -f 'rst.reason = abort-on-close'
+# text output and the filter: only the closed-unread reset, its reason in the line (with
+# the state under -w); the filter also takes the kernel's name
+check "text watch with -f 'rst.reason = closed-unread' starts" \
+	start_watch text -f 'rst.reason = closed-unread'
 ip netns exec "$NS_C" "$DRIVE" client refused "$S4" $PORT
 ip netns exec "$NS_C" "$DRIVE" client unread-close "$S4" $((PORT + 1))
 stop_watch text
 t_text() {
-	[ "$(sed -n 1p "$d/text.out" | awk '{print $NF}')" = REASON ] &&
+	sed -n 1p "$d/text.out" | grep -q ' REASON  *CLIENT  *SERVER$' &&
 	[ "$(wc -l <"$d/text.out")" = 2 ] &&
-	sed -n 2p "$d/text.out" | grep -Eq "192\.0\.2\.1:$((PORT + 1)) +192\.0\.2\.2:8005 +reset-server .* abort-on-close/close\$"
+	sed -n 2p "$d/text.out" | grep -Eq "^[0-9:]{8} s0 +reset-server +srv .* closed-unread +192\.0\.2\.1:$((PORT + 1)) +192\.0\.2\.2:8005\$"
 }
-check "text: one line, the reason and state in the REASON column" t_text
+check "text: one line, the reason in the REASON column" t_text
+PORT=$((PORT + 2))
+check "text watch -w with the kernel's name in -f starts" \
+	start_watch textw -w -f 'rst.reason = TCP_ABORT_ON_CLOSE'
+ip netns exec "$NS_C" "$DRIVE" client refused "$S4" $PORT
+ip netns exec "$NS_C" "$DRIVE" client unread-close "$S4" $((PORT + 1))
+stop_watch textw
+t_textw() {
+	[ "$(wc -l <"$d/textw.out")" = 2 ] &&
+	sed -n 2p "$d/textw.out" | grep -Eq "^[-0-9T:.]+Z s0 +reset-server +RSTR +srv .* closed-unread/close +192\.0\.2\.1:$((PORT + 1)) +192\.0\.2\.2:8005\$"
+}
+check "text -w: the reason and the socket's state; the kernel's name selects it" t_textw
 PORT=$((PORT + 2))
 
 # top shows the reason with the last abnormal close
@@ -167,8 +180,8 @@ t_notrace() {
 	ip netns exec "$NS_C" "$DRIVE" client timewait "$S4" $((PORT + 2))
 	stop_watch notrace
 	[ "$(cat "$d/notrace.rc")" = 0 ] || return 1
-	local want=("refused no-socket -" "reset-server abort-on-close close"
-		    "fin-reset timewait-socket time-wait") got
+	local want=("refused no-socket -" "reset-server closed-unread close"
+		    "fin-reset time-wait time-wait") got
 	for i in 0 1 2; do
 		got=$(jq -r "select(.clt_port == $((PORT + i))) |
 			\"\(.close) \(.rst_reason) \(.rst_state)\"" "$d/notrace.out")

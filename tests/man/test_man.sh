@@ -107,6 +107,25 @@ t_fields() {
 }
 check "closetrace-filter(7) lists every field of 'closetrace help filter'" t_fields
 
+# the reasons' legend: each name 'closetrace help reasons' gives (and the filter takes) is
+# in closetrace-watch(8)'s RESET REASONS
+t_reasons() {
+	local r n=0
+	awk '/^RESET REASONS/ {f = 1; next} f && /^[A-Z]/ {exit} f' "$d/closetrace-watch.8.txt" \
+		>"$d/reasons.txt"
+	while read -r r; do
+		grep -qE "(^|[ ,])$r([ ,]|\$)" "$d/reasons.txt" || { echo "no $r"; return 1; }
+		# rst-received is the text's word for rst_accepted, not a reason to select on
+		[ "$r" = rst-received ] ||
+			! "$CT" replay -f "rst.reason = $r" /dev/null 2>&1 | grep -q 'unknown reset reason' ||
+			{ echo "the filter refuses $r"; return 1; }
+		n=$((n + 1))
+	done < <("$CT" help reasons | awk '/^Examples:/ {exit} /^  [a-z-]/ {print $1}')
+	echo "# $n reasons in closetrace-watch(8), each taken by -f" >&3
+	[ "$n" -ge 25 ]
+}
+check "closetrace-watch(8) explains every reason of 'closetrace help reasons'" t_reasons
+
 t_version() {
 	local v
 	v=$("$CT" version | sed 's/^closetrace //')

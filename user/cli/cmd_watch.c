@@ -92,7 +92,10 @@ const struct ct_command ct_cmd_watch = {
 	.synopsis = (const char *const[]){ "-i IFACE[,IFACE...] [OPTIONS]", NULL },
 	.summary = "print abnormal TCP closes on live interfaces as they happen",
 	.description =
-		"Attaches to live interfaces and prints each abnormal TCP close as it happens.\n"
+		"Attaches to live interfaces and prints each abnormal TCP close as it happens:\n"
+		"the close, who reset (clt, srv), SYNs, FINs and RSTs as client:server counts,\n"
+		"the duration, why this host sent a RST (REASON: 'closetrace help reasons'),\n"
+		"then client and server; -w adds Zeek's state and history, packets, full times.\n"
 		"Needs root (or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON).",
 	.live = 1,
 	.groups = watch_groups,

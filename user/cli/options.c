@@ -382,7 +382,8 @@ const struct ct_command ct_cmd_main = {
 		"closetrace -v check            # the same, with the verifier's log on failure",
 		NULL },
 	.notes = "Run 'closetrace COMMAND --help' (or 'closetrace help COMMAND') for a\n"
-		 "command's options.",
+		 "command's options, 'closetrace help filter' for the fields -f EXPR takes,\n"
+		 "'closetrace help reasons' for what each reset reason means.",
 };
 
 /* --- defaults ---------------------------------------------------------------------------- */

@@ -142,15 +142,24 @@ static const char *const zeek_states[] = {
 
 static const char *const rst_by_names[] = { "clt", "srv", "-" };
 
-/* The kernel's reset reasons (enum sk_rst_reason, 6.10 to 6.18), as closetrace spells them. */
-static const char *const reason_names[] = {
-	"-", "not-specified", "no-socket", "invalid-ack-sequence", "rfc7323-paws",
-	"too-old-ack", "ack-unsent-data", "flags", "old-ack", "abort-on-data",
-	"timewait-socket", "invalid-syn", "abort-on-close", "abort-on-linger",
-	"abort-on-memory", "state", "keepalive-timeout", "disconnect-with-data",
-	"mptcp-rst-eunspec", "mptcp-rst-emptcp", "mptcp-rst-eresource", "mptcp-rst-eprohibit",
-	"mptcp-rst-ewq2big", "mptcp-rst-ebadperf", "mptcp-rst-emiddlebox", "error",
-};
+/* The reset reasons closetrace names (reasons.c), and "-": filled once, when first asked. */
+static const char *reason_names[CT_REASONS_MAX + 1];
+static size_t nreason_names;
+
+static const char *const *reasons(size_t *n)
+{
+	if (!nreason_names) {
+		size_t nw;
+		const struct ct_reason_word *w = ct_reason_words(&nw);
+
+		reason_names[0] = "-";
+		for (size_t i = 0; i < nw && i < CT_REASONS_MAX; i++)
+			reason_names[i + 1] = w[i].name;
+		nreason_names = 1 + (nw < CT_REASONS_MAX ? nw : CT_REASONS_MAX);
+	}
+	*n = nreason_names;
+	return reason_names;
+}
 
 enum op {
 	OP_EQ,
@@ -674,16 +683,29 @@ static int parse_name(struct parser *p, const struct tok *ot, int fld, const cha
 			}
 		return fail(p, vt->pos, "rst.by takes clt, srv or -, found %s",
 			    describe(p, vt, d, sizeof(d)));
-	case K_REASON:
-		for (size_t i = 0; i < sizeof(reason_names) / sizeof(reason_names[0]); i++)
-			if (!strcmp(v, reason_names[i])) {
-				*out = reason_names[i];
+	case K_REASON: {
+		size_t n;
+		const char *const *names = reasons(&n);
+
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(v, names[i])) {
+				*out = names[i];
 				return 0;
 			}
-		fail(p, vt->pos, "unknown reset reason %s; one of ", describe(p, vt, d, sizeof(d)));
-		list_names(p->err->msg, sizeof(p->err->msg), reason_names,
-			   sizeof(reason_names) / sizeof(reason_names[0]), " ");
+		/* the kernel's name (TCP_ABORT_ON_CLOSE, abort-on-close) stands for ours */
+		if ((*out = ct_reason_alias(v)))
+			return 0;
+		int near = ct_nearest(v, names, n);
+
+		describe(p, vt, d, sizeof(d));
+		if (near >= 0)
+			return fail(p, vt->pos, "unknown reset reason %s; did you mean %s? "
+				    "('closetrace help reasons' lists them)", d, names[near]);
+		fail(p, vt->pos, "unknown reset reason %s ('closetrace help reasons' says what each "
+			"means); one of ", d);
+		list_names(p->err->msg, sizeof(p->err->msg), names, n, " ");
 		return -1;
+	}
 	default:
 		return 0;
 	}
@@ -1237,9 +1259,13 @@ void ct_filter_help(FILE *out)
 		case K_RST_BY:
 			put_words(out, rst_by_names, sizeof(rst_by_names) / sizeof(rst_by_names[0]));
 			break;
-		case K_REASON:
-			put_words(out, reason_names, sizeof(reason_names) / sizeof(reason_names[0]));
+		case K_REASON: {
+			size_t n;
+			const char *const *names = reasons(&n);
+
+			put_words(out, names, n);
 			break;
+		}
 		default:
 			break;
 		}
@@ -1260,5 +1286,5 @@ void ct_filter_help(FILE *out)
 		"  -f 'rst.count > 0 and ct.count = 0'       # reset before the handshake\n"
 		"  -f 'close = \"refused\" and port.srv = 1194'\n"
 		"  -f 'not (ip.srv in 10.0.0.0/8 or ip.srv in fd00::/8) and rst.count.srv > 2'\n"
-		"  -f 'rst.reason = abort-on-data'\n");
+		"  -f 'rst.reason = data-after-close'\n");
 }

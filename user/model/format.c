@@ -265,13 +265,16 @@ static char *text_loss(const struct ct_record *r, const struct ct_text_layout *l
 	return CT_APP_LIT(p, " events lost\n");
 }
 
-/* The REASON column: the kernel's reason (with the socket's state, wide), or "accepted". */
+/*
+ * The REASON column: why this host sent a RST (with the socket's state, wide), or
+ * "rst-received" when it sent none but a local socket took the peer's.
+ */
 static char *app_text_reason(char *p, const struct ct_flow *f, int wide, size_t width)
 {
 	char *start = p;
 
 	if (!f->rst_reason && f->rst_accepted) {
-		p = CT_APP_LIT(p, "accepted");
+		p = CT_APP_LIT(p, "rst-received");
 	} else {
 		p = ct_app_str(p, ct_rst_reason_name(f->rst_reason));
 		if (wide && f->rst_state) {

@@ -20,8 +20,19 @@ struct ct_reasons {
 	int receive_reset;	/* ... and tcp_receive_reset */
 	int reason_arg;		/* tcp_send_reset passes enum sk_rst_reason (6.10+) */
 	int nnames;
-	char names[CT_REASONS_MAX][28];	/* our spelling: "no-socket", "abort-on-close" */
+	char names[CT_REASONS_MAX][28];	/* ours: "no-socket", "closed-unread" */
+	char kernel[CT_REASONS_MAX][48];	/* the kernel's: "SK_RST_REASON_TCP_ABORT_ON_CLOSE" */
 };
+
+/* A reason the kernel knows, our name for it (what happened) and what it means. */
+struct ct_reason_word {
+	const char *kernel;	/* the enumerator without SK_RST_REASON_: "TCP_ABORT_ON_CLOSE" */
+	const char *name;	/* "closed-unread" */
+	const char *what;
+};
+
+/* Every reason closetrace names (the legend; the filter's values); @n set to their count. */
+const struct ct_reason_word *ct_reason_words(size_t *n);
 
 /*
  * Name reason number @value after the kernel's enumerator @kernel
@@ -32,14 +43,23 @@ int ct_reasons_name(struct ct_reasons *r, long long value, const char *kernel);
 
 /*
  * Our name for a kernel reason name: SK_RST_REASON_TCP_ABORT_ON_CLOSE, or
- * TCP_ABORT_ON_CLOSE as the tracepoint prints it -> abort-on-close.
+ * TCP_ABORT_ON_CLOSE as the tracepoint prints it -> closed-unread; one we do not list is
+ * spelled from its enumerator (TCP_NEW_THING -> new-thing).
  */
 void ct_reason_spell(const char *kernel, char *buf, size_t len);
+
+/*
+ * Our name for the kernel's name of a reason, however written: SK_RST_REASON_TCP_STATE,
+ * TCP_STATE, tcp-state, state -> app-abort; NULL if it names none.
+ */
+const char *ct_reason_alias(const char *v);
 
 /* The table records are named from (set by a live session; replay has none). */
 void ct_reasons_use(const struct ct_reasons *r);
 /* The name of a flow's rst_reason byte (the kernel's number + 1; 0 unknown): "-" if none. */
 const char *ct_rst_reason_name(__u8 raw);
+/* The kernel's name for it: "SK_RST_REASON_NO_SOCKET", or "-" if none. */
+const char *ct_rst_reason_kernel(__u8 raw);
 /* The name of a flow's rst_state byte (TCP_ESTABLISHED = 1 ...; 0 unknown): "-" if none. */
 const char *ct_rst_state_name(__u8 state);
 

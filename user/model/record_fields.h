@@ -68,6 +68,7 @@
 		F_TIME("start", r->start_ns);
 		F_DUR("dur");
 		F_NAME("rst_reason", ct_rst_reason_name(rf_f->rst_reason));
+		F_NAME("rst_reason_kernel", ct_rst_reason_kernel(rf_f->rst_reason));
 		F_NAME("rst_state", ct_rst_state_name(rf_f->rst_state));
 		F_BOOL("rst_accepted", rf_f->rst_accepted);
 	}
