@@ -531,27 +531,72 @@ static void test_render_frame(void **state)
 	assert_int_equal(L.n, 8 + 4);
 	assert_string_equal(L.text[0], "closetrace top - t.pcap (replay) - 2023-11-14 22:13:30 UTC"
 				       " - capture of 10.0 s");
-	assert_string_equal(L.text[1], "conn/s 0.7  closes/s 0.7: graceful 0.1 refused 0.2 "
-				       "reset-client 0.1 reset-server 0.1 fin-reset 0.1 "
-				       "unanswered 0.1 other 0.0");
+	/* a capture: its totals, not rates over its span */
+	assert_string_equal(L.text[1], "conn 7  closes 7: graceful 1 refused 2 reset-client 1 "
+				       "reset-server 1 fin-reset 1 unanswered 1 other 0");
 	assert_string_equal(L.text[2], "RST/conn 1.14 (clt 0.29 srv 0.86) over 7 conn  flows 7");
 	assert_int_equal(L.kind[3], CT_LINE_SPARK);
 	assert_true(!strncmp(L.text[3], "RST/conn clt [", 14));
 	assert_true(!strncmp(L.text[4], "RST/conn srv [", 14));
-	assert_string_equal(L.text[5], "group server (g)  sort RST.S (< >)  filter none (/)");
+	assert_string_equal(L.text[5], "group server (g)  sort RST.S (s < >)  filter none (/)");
 	assert_int_equal(L.kind[7], CT_LINE_TABLE_HEAD);
 	assert_string_equal(L.text[7] + L.start, " RST.S REFUSED RESETS FINRST  UNANS RST/C  LAST");
 	assert_int_equal(L.len, 6);
 	assert_string_equal(L.text[8], "10.0.1.1:80        3      3  1.00      2      1      0"
-				       "      4       0      1      1      0  1.33  fin-reset 8s ago");
+				       "      4       0      1      1      0  1.33  fin-reset 8s before end");
 	assert_string_equal(L.text[9], "10.0.1.2:5432      2      0  1.50      0      0      0"
-				       "      2       2      0      0      0  1.00  refused 7s ago");
+				       "      2       2      0      0      0  1.00  refused 7s before end");
 	/* narrow: every line cut to the width */
 	v.width = 40;
 	L.n = 0;
 	ct_view_render(&v, a, collect, &L);
 	for (int i = 0; i < L.n; i++)
 		assert_true(strlen(L.text[i]) <= 40 || L.kind[i] == CT_LINE_SPARK);
+	ct_agg_free(a);
+}
+
+/* Batch frames: no key hints. A terminal narrower than every column: the least telling
+ * go first, the sort column stays. The filter edited beside its label, its error under. */
+static void test_render_batch_narrow_edit(void **state)
+{
+	struct ct_agg *a = fed_mix();
+	struct ct_view v = { .source = "t.pcap", .mode = "replay", .replay = 1,
+			     .now_ns = T0 + 10 * SEC, .span_ns = 10 * SEC, .batch = 1,
+			     .grouping = CT_G_SERVER, .sort = CT_COL_RST_SRV };
+	static struct lines L;
+
+	(void)state;
+	ct_view_render(&v, a, collect, &L);
+	assert_string_equal(L.text[5], "group server  sort RST.S  filter none");
+	/* 80 columns: CONN, RST.S, REFUSED, RESETS, UNANS, RST/C and LAST stay */
+	v.batch = 0;
+	v.width = 80;
+	L.n = 0;
+	ct_view_render(&v, a, collect, &L);
+	assert_string_equal(L.text[7], "SERVER          CONN  RST.S REFUSED RESETS  UNANS RST/C  LAST");
+	assert_string_equal(L.text[8], "10.0.1.1:80        3      4       0      1      0  1.33  "
+				       "fin-reset 8s before end");
+	/* the sort column is never left out, however narrow */
+	v.sort = CT_COL_FIN_CLT;
+	v.width = 40;
+	L.n = 0;
+	ct_view_render(&v, a, collect, &L);
+	assert_non_null(strstr(L.text[7], " FIN.C"));
+	assert_string_equal(L.text[7] + L.start, " FIN.C  LAST");
+	/* editing: the text where the label is, the cursor's column given; the error under */
+	v.sort = CT_COL_RST_SRV;
+	v.width = 0;
+	v.edit = "port.srv = 70000";
+	v.edit_err = "port.srv takes 0 to 65535";
+	v.edit_err_pos = 11;
+	L.n = 0;
+	ct_view_render(&v, a, collect, &L);
+	assert_int_equal(L.kind[5], CT_LINE_EDIT);
+	assert_string_equal(L.text[5], "group server (g)  sort RST.S (s < >)  filter: port.srv = 70000");
+	assert_int_equal(L.kind[6], CT_LINE_NOTE);
+	assert_int_equal(strchr(L.text[6], '^') - L.text[6],
+			 strstr(L.text[5], "70000") - L.text[5]);
+	assert_string_equal(strchr(L.text[6], '^'), "^ port.srv takes 0 to 65535");
 	ct_agg_free(a);
 }
 
@@ -571,7 +616,7 @@ static void test_render_escapes_names(void **state)
 	assert_string_equal(L.text[0], "closetrace top - a\\x1b[31mb\\xc2\\x9b.pcap (replay) - "
 				       "2023-11-14 22:13:30 UTC - capture of 10.0 s");
 	assert_string_equal(L.text[5],
-			    "group server (g)  sort RST.S (< >)  filter port\\x07 80 (/)");
+			    "group server (g)  sort RST.S (s < >)  filter port\\x07 80 (/)");
 	for (int i = 0; i < L.n; i++)
 		for (const char *p = L.text[i]; *p; p++)
 			assert_true((unsigned char)*p >= 0x20 && *p != 0x7f);
@@ -1134,6 +1179,7 @@ int main(void)
 		cmocka_unit_test(test_sparkline),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_render_frame),
+		cmocka_unit_test(test_render_batch_narrow_edit),
 		cmocka_unit_test(test_render_escapes_names),
 		cmocka_unit_test(test_siphash_vectors),
 		cmocka_unit_test(test_caps_million_sources),

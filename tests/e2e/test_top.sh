@@ -58,10 +58,10 @@ frame_ok() {
 	sed -n 3p $f | grep -Eq '^RST/conn 0\.70 \(clt 0\.10 srv 0\.60\) over 10 conn  table [0-9]+/131072  ended kept [0-9]+  events lost 0$' &&
 	sed -n 4p $f | grep -Eq '^RST/conn clt \[.*\] max [0-9.]+$' &&
 	sed -n 5p $f | grep -Eq '^RST/conn srv \[.*[▁▂▃▄▅▆▇█].*\] max [0-9.]+$' &&
-	sed -n 6p $f | grep -qx 'group server (g)  sort RST.S (< >)  filter none (/)' &&
+	sed -n 6p $f | grep -qx 'group server  sort RST.S  filter none' &&
 	sed -n 7p $f | grep -qx '' &&
 	sed -n 8p $f | grep -Eq '^SERVER +CONN +CT +SYN/C +FIN\.C +FIN\.S +RST\.C +RST\.S +REFUSED +RESETS +FINRST +UNANS +RST/C +LAST$' &&
-	sed -n 9p $f | grep -Eq '^192\.0\.2\.2:8002 +4 +4 +1\.00 +0 +0 +0 +4 +0 +4 +0 +0 +1\.00  reset-server/state [0-9]+s ago$' &&
+	sed -n 9p $f | grep -Eq '^192\.0\.2\.2:8002 +4 +4 +1\.00 +0 +0 +0 +4 +0 +4 +0 +0 +1\.00  reset-server/app-abort [0-9]+s ago$' &&
 	sed -n 10p $f | grep -Eq '^192\.0\.2\.2:8009 +2 +0 +1\.00 +0 +0 +0 +2 +2 +0 +0 +0 +1\.00  refused/no-socket [0-9]+s ago$' &&
 	sed -n 11p $f | grep -Eq '^192\.0\.2\.2:8001 +3 +3 +1\.00 +3 +3 +0 +0 +0 +0 +0 +0 +0\.00  -$' &&
 	sed -n 12p $f | grep -Eq '^192\.0\.2\.2:8003 +1 +1 +1\.00 +1 +0 +1 +0 +0 +0 +1 +0 +1\.00  fin-reset [0-9]+s ago$' &&
@@ -77,7 +77,7 @@ check "batch with a filter and a grouping" bash -c "
 	ip netns exec $NS_C $DRIVE client refused $S4 $((PORT)) &&
 	ip netns exec $NS_C $DRIVE client graceful $S4 $((PORT + 1)) && wait \$! 2>/dev/null; wait
 	awk '/^closetrace top/{n++} n==2' $d/f.out >$d/f.last
-	grep -q '^group client-ip (g)  sort CONN (< >)  filter close = \"refused\" or close = \"reset-server\" (/)\$' $d/f.last &&
+	grep -q '^group client-ip  sort CONN  filter close = \"refused\" or close = \"reset-server\"\$' $d/f.last &&
 	grep -Eq '^CLIENT IP +CONN ' $d/f.last &&
 	grep -Eq '^192\.0\.2\.1 +1 +0 +1\.00 +0 +0 +0 +1 +1 ' $d/f.last"
 PORT=$((PORT + 2))
@@ -226,6 +226,17 @@ check "top -r -b past --max-flows and --max-groups: the caps said, (other) last,
 	[ \$(awk 'f && NF {s += \$2} /^CLIENT IP /{f=1} END {print s}' $d/caps.out) = \$n ] &&
 	[ \"\$(awk 'f && NF {c += \$7; s += \$8} /^CLIENT IP /{f=1} END {print c, s}' $d/caps.out)\" = \"\$rst\" ] &&
 	[ \$n -gt 1000 ]"
+# a capture: totals, not rates; LAST before the capture's end; no key hints
+check "top -r -b: totals of the capture, LAST before its end, no key hints" bash -c "
+	$CT top -r $DATA/zeek/pop3_pop3.pcap -b >$d/pop3.top 2>/dev/null &&
+	grep -qx 'conn 11  closes 11: graceful 5 refused 6 reset-client 0 reset-server 0 fin-reset 0 unanswered 0 other 0' $d/pop3.top &&
+	[ \$(grep -c '  refused 2m before end\$' $d/pop3.top) = 2 ] && ! grep -q ' ago\$' $d/pop3.top &&
+	grep -qx 'group server  sort RST.S  filter none' $d/pop3.top && ! grep -q '(/)\|(g)\|(< >)' $d/pop3.top"
+check "top -r of what is not a capture: its error alone, no frame, exit 1" bash -c "
+	$CT top -r $here/../README.md -b >$d/notcap.out 2>$d/notcap.err; [ \$? = 1 ] &&
+	[ ! -s $d/notcap.out ] && [ \$(wc -l <$d/notcap.err) = 1 ] &&
+	grep -q 'not a pcap or pcapng capture' $d/notcap.err &&
+	$CT top -r $d/nonexistent.pcap -b >$d/notcap.out 2>/dev/null; [ \$? = 1 ] && [ ! -s $d/notcap.out ]"
 check "top -r -b -n 2 prints two frames" bash -c "
 	[ \$($CT top -r $cap -b -n 2 2>/dev/null | grep -c '^closetrace top - ssh_ssh.pcap (replay)') = 2 ]"
 
@@ -257,7 +268,7 @@ traffic || echo "# driver failed" >&3
 check "servers ranked by server RST: the aborting server first" screen_has '^192\.0\.2\.2:8002 +4 +4 ' 10
 check "the sparkline shows server RSTs" screen_has '^RST/conn srv \[.*[▁▂▃▄▅▆▇█]' 5
 pane >"$d/screen.ranked"
-check "the sort column is RST.S" screen_has 'sort RST\.S \(< >\)' 1
+check "the sort column is RST.S" screen_has 'sort RST\.S \(s < >\)' 1
 tm send-keys -t top '>'
 check "> sorts by the next column, REFUSED: the refusing port first" bash -c "
 	$(declare -f screen_has pane tm first_row); TMUX_SOCK=$TMUX_SOCK
@@ -278,11 +289,21 @@ check "g again groups by flow" screen_has '^CLIENT > SERVER +CONN' 5
 check "flows show client > server" screen_has '^192\.0\.2\.1:[0-9]+ > 192\.0\.2\.2:8002 ' 5
 tm send-keys -t top g
 check "g again is back to servers" screen_has '^SERVER +CONN' 5
-tm send-keys -t top / C-u 'port.srv = 70000' Enter
-check "/ with a bad filter: the error in place" screen_has '^port\.srv takes 0 to 65535$' 5
-check "... with a caret under the column" bash -c "
+tm send-keys -t top / C-u
+check "/ edits the filter beside its label" screen_has '^group server \(g\)  sort RST\.S \(s < >\)  filter:$' 5
+tm send-keys -t top 'port.srv = 70000' Enter
+check "/ with a bad filter: the error in place, under the filter" \
+	screen_has '^ +\^ port\.srv takes 0 to 65535$' 5
+check "... its caret under the column" bash -c "
 	$(declare -f pane tm); TMUX_SOCK=$TMUX_SOCK
-	pane | grep -B1 '^port.srv takes' | head -1 | grep -qx \"\$(printf '%19s^' '')\""
+	line=\$(pane | grep -A1 '  filter: port.srv = 70000\$')
+	g=\$(head -1 <<<\"\$line\") e=\$(tail -1 <<<\"\$line\")
+	pre=\${g%%filter: *}
+	[ \"\${e%%^*}\" = \"\$(printf '%*s' \$((\${#pre} + 8 + 11)) '')\" ]"
+tm send-keys -t top BSpace
+check "... and gone as soon as the text changes" bash -c "
+	$(declare -f screen_has pane tm); TMUX_SOCK=$TMUX_SOCK
+	screen_has 'filter: port\.srv = 7000\$' 5 && ! pane | grep -q 'takes 0 to 65535'"
 tm send-keys -t top C-u 'port.srv = 8009' Enter
 check "a good filter applies: only the refusing port is left" bash -c "
 	$(declare -f screen_has pane tm first_row); TMUX_SOCK=$TMUX_SOCK
@@ -299,6 +320,35 @@ tm send-keys -t top '?'
 check "? shows the keys" screen_has '^  g +group by server' 5
 tm send-keys -t top x
 check "any key closes the help" screen_has '^SERVER +CONN' 5
+tm send-keys -t top s
+check "s opens the sort menu: every column, what it counts" bash -c "
+	$(declare -f screen_has pane tm); TMUX_SOCK=$TMUX_SOCK
+	screen_has '^sort by: ' 5 && pane | grep -Eq '^> g  RST\.S +RSTs the servers sent' &&
+	[ \$(pane | grep -Ec '^[ >] [a-m]  ') = 13 ]"
+tm send-keys -t top h
+check "... its letter chooses: h sorts by REFUSED, the refusing port first" bash -c "
+	$(declare -f screen_has pane tm first_row); TMUX_SOCK=$TMUX_SOCK
+	screen_has 'sort REFUSED \(s < >\)' 5 && first_row | grep -Eq '^192\.0\.2\.2:8009 '"
+tm send-keys -t top s Down Down Down Enter
+check "... or Down and Enter: UNANS" screen_has 'sort UNANS \(s < >\)' 5
+tm send-keys -t top s Escape
+check "... Esc keeps the sort" bash -c "
+	$(declare -f screen_has pane tm); TMUX_SOCK=$TMUX_SOCK
+	sleep 0.3; screen_has 'sort UNANS \(s < >\)' 5 && ! pane | grep -q '^sort by: '"
+tm send-keys -t top s g
+# 80x24: the least telling columns go first; CONN, REFUSED, UNANS, RST/C and LAST stay
+tm resize-window -t top -x 80 -y 24
+check "at 80x24 UNANS, RST/C and LAST stay; FIN.C, FIN.S and CT go" bash -c "
+	$(declare -f screen_has pane tm); TMUX_SOCK=$TMUX_SOCK
+	screen_has '^SERVER +CONN .*REFUSED .*UNANS +RST/C +LAST$' 5 &&
+	! pane | grep -Eq '^SERVER .*(FIN\.C|FIN\.S| CT )' &&
+	pane | grep -Eq '^192\.0\.2\.2:8002 +4 ' &&
+	[ \$(pane | awk '{ if (length(\$0) > m) m = length(\$0) } END { print m }') -le 80 ]"
+tm send-keys -t top s d
+check "... a column left out comes back when it is the sort column (FIN.C)" \
+	screen_has '^SERVER +CONN .*FIN\.C .*LAST$' 5
+tm send-keys -t top s g
+tm resize-window -t top -x 150 -y 40
 tm resize-window -t top -x 90 -y 20
 check "a resize redraws to the new width" bash -c "
 	$(declare -f screen_has pane tm); TMUX_SOCK=$TMUX_SOCK

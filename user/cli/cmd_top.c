@@ -138,7 +138,10 @@ static int run_live(struct ct_top *t)
 
 /* --- a capture ----------------------------------------------------------------------- */
 
-/* Replay the capture into the model with the options replay takes; 0, or 1 on a problem. */
+/*
+ * Replay the capture into the model with the options replay takes: 0, 1 on a problem past
+ * its start (said; the frame shows what came before), -1 when it could not be read at all.
+ */
 static int feed_capture(struct ct_top *t, const struct ct_config *c)
 {
 	struct ct_replay_opts ro = { .table_size = (__u32)c->table_size,
@@ -156,6 +159,10 @@ static int feed_capture(struct ct_top *t, const struct ct_config *c)
 		return 1;
 	}
 	r = ct_replay_file(rp, t->replay);
+	if (r == 2) {
+		ct_replay_free(rp);
+		return -1;
+	}
 	ret = r != 0;
 	if (r >= 0)
 		ret |= ct_replay_finish(rp);
@@ -167,6 +174,9 @@ static int run_capture(struct ct_top *t, const struct ct_config *c)
 {
 	int ret = feed_capture(t, c), r;
 
+	/* not a capture (or none at all): its error alone, no empty frame dated 1970 */
+	if (ret < 0)
+		return 1;
 	t->v.now_ns = t->t1;
 	t->v.span_ns = t->t1 > t->t0 ? t->t1 - t->t0 : 0;
 	if (t->batch) {
@@ -343,9 +353,10 @@ const struct ct_command ct_cmd_top = {
 	.live = 1,
 	.groups = top_groups,
 	.max_args = 0,
-	.notes = "Keys: < > sort column, g grouping, / filter, p pause, r reset, arrows scroll,\n"
-		 "q quit, ? help. Stops on SIGINT, SIGTERM or SIGHUP. With -b, live, frames\n"
-		 "stdout does not take are dropped whole, counted and said; counting goes on.",
+	.notes = "Keys: s sort menu, < > sort column, g grouping, / filter, p pause, r reset,\n"
+		 "arrows scroll, q quit, ? help. With -r, the capture's totals, not rates.\n"
+		 "Stops on SIGINT, SIGTERM or SIGHUP. With -b, live, frames stdout does not\n"
+		 "take are dropped whole, counted and said; counting goes on.",
 	.examples = (const char *const[]){
 		"closetrace top -i eth0                         # servers by server RST",
 		"closetrace top -i eth0 -g client-ip -s REFUSED # clients by refusals",

@@ -129,6 +129,7 @@ static void batch_frame(struct ct_top *t)
 	t->flen = 0;
 	t->fbuf_failed = 0;
 	t->v.width = 0;
+	t->v.batch = 1;
 	t->ngroups = ct_view_render(&t->v, t->agg, batch_line, t);
 	batch_line(t, CT_LINE_TEXT, "", 0, 0);
 	if (t->fbuf_failed) {
@@ -170,37 +171,42 @@ static void screen_line(void *ctx, enum ct_line_kind kind, const char *text, siz
 		addstr(text);
 		attroff(A_BOLD);
 		break;
+	case CT_LINE_EDIT:
+		addstr(text);
+		t->edit_y = row;
+		t->edit_x = (int)(s + l);
+		break;
 	default:
 		addstr(text);
 		break;
 	}
 }
 
-/* The filter being edited, and its error, at the bottom of the screen. */
-static void draw_edit(struct ct_top *t)
+/* The sort menu: every column, what it counts, the current choice marked. */
+static void draw_sort_menu(struct ct_top *t)
 {
-	int y = LINES - (t->ferr_set ? 3 : 1);
+	mvaddnstr(0, 0, "sort by: Up/Down and Enter, or the column's letter; Esc keeps "
+		  "the current one", COLS);
+	for (int c = 0; c < CT_COL_MAX && c + 2 < LINES; c++) {
+		char line[160];
 
-	if (y < 0)
-		y = 0;
-	move(y, 0);
-	clrtobot();
-	mvprintw(y, 0, "filter: %s", t->edit);
-	if (t->ferr_set) {
-		size_t col = strlen("filter: ") + t->ferr.pos;
-
-		mvprintw(y + 1, (int)(col < (size_t)COLS ? col : (size_t)COLS - 1), "^");
-		attron(A_BOLD);
-		mvprintw(y + 2, 0, "%s", t->ferr.msg);
-		attroff(A_BOLD);
+		snprintf(line, sizeof(line), "%s %c  %-8s %s", c == t->sort_sel ? ">" : " ",
+			 'a' + c, ct_col_name((enum ct_col)c), ct_view_col_what((enum ct_col)c));
+		if (c == t->sort_sel)
+			attron(A_REVERSE);
+		mvaddnstr(c + 2, 0, line, COLS);
+		if (c == t->sort_sel)
+			attroff(A_REVERSE);
 	}
-	move(y, (int)(strlen("filter: ") + t->edit_len));
 }
 
 void ct_top_render(struct ct_top *t)
 {
 	t->v.filter_text = t->flt ? t->ftext : NULL;
 	t->v.note = t->note[0] ? t->note : NULL;
+	t->v.edit = t->editing ? t->edit : NULL;
+	t->v.edit_err = t->editing && t->ferr_set ? t->ferr.msg : NULL;
+	t->v.edit_err_pos = t->ferr.pos;
 	if (!t->curses) {
 		batch_frame(t);
 		return;
@@ -211,10 +217,12 @@ void ct_top_render(struct ct_top *t)
 	if (t->help) {
 		for (int i = 0; ct_view_help[i] && i < LINES; i++)
 			mvaddnstr(i, 0, ct_view_help[i], COLS);
+	} else if (t->sorting) {
+		draw_sort_menu(t);
 	} else {
-		/* header (and the caps' line), sparklines, group line, note, column titles:
-		 * the rest is rows */
-		int fixed = 8 + ct_view_capped(t->agg) + (t->editing ? (t->ferr_set ? 3 : 1) : 0);
+		/* header (and the caps' line), sparklines, group line (the filter is edited
+		 * there), note (or the filter's error), column titles: the rest is rows */
+		int fixed = 8 + ct_view_capped(t->agg);
 
 		t->v.max_rows = LINES > fixed ? (size_t)(LINES - fixed) : 1;
 		if (t->rows_opt && (size_t)t->rows_opt < t->v.max_rows)
@@ -223,9 +231,9 @@ void ct_top_render(struct ct_top *t)
 		if (t->v.first_row && t->v.first_row >= t->ngroups)
 			t->v.first_row = t->ngroups ? t->ngroups - 1 : 0;
 	}
-	if (t->editing) {
+	if (t->editing && !t->help) {
 		curs_set(1);
-		draw_edit(t);
+		move(t->edit_y, t->edit_x < COLS ? t->edit_x : COLS - 1);
 	} else {
 		curs_set(0);
 	}
@@ -306,6 +314,9 @@ static void apply_filter(struct ct_top *t)
 
 static void edit_key(struct ct_top *t, int ch)
 {
+	/* the error was about the text as it was: it goes once the text changes */
+	if (ch != '\n' && ch != '\r' && ch != KEY_ENTER)
+		t->ferr_set = 0;
 	switch (ch) {
 	case 27:	/* Esc */
 		t->editing = 0;
@@ -335,6 +346,35 @@ static void edit_key(struct ct_top *t, int ch)
 	}
 }
 
+/* A key in the sort menu: move, choose (Enter or a column's letter), or leave (Esc, q). */
+static int sort_key(struct ct_top *t, int ch)
+{
+	switch (ch) {
+	case KEY_UP:
+		t->sort_sel = (t->sort_sel + CT_COL_MAX - 1) % CT_COL_MAX;
+		return 1;
+	case KEY_DOWN:
+		t->sort_sel = (t->sort_sel + 1) % CT_COL_MAX;
+		return 1;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		t->v.sort = (enum ct_col)t->sort_sel;
+		break;
+	default:
+		if (ch >= 'a' && ch < 'a' + CT_COL_MAX)
+			t->v.sort = (enum ct_col)(ch - 'a');
+		else if (ch >= 'A' && ch < 'A' + CT_COL_MAX)
+			t->v.sort = (enum ct_col)(ch - 'A');
+		else if (ch != 27 && ch != 'q')
+			return 0;
+		break;
+	}
+	t->sorting = 0;
+	t->v.first_row = 0;
+	return 1;
+}
+
 /* Handle one key; returns 1 when the view must be drawn again, -1 to quit. */
 static int key(struct ct_top *t, int ch)
 {
@@ -348,6 +388,8 @@ static int key(struct ct_top *t, int ch)
 		t->help = 0;
 		return ch == 'q' ? -1 : 1;
 	}
+	if (t->sorting)
+		return sort_key(t, ch);
 	switch (ch) {
 	case 'q':
 	case 'Q':
@@ -359,6 +401,11 @@ static int key(struct ct_top *t, int ch)
 	case '>':
 	case '.':
 		t->v.sort = (enum ct_col)((t->v.sort + 1) % CT_COL_MAX);
+		break;
+	case 's':
+	case 'S':
+		t->sorting = 1;
+		t->sort_sel = (int)t->v.sort;
 		break;
 	case 'g':
 		t->v.grouping = (enum ct_grouping)((t->v.grouping + 1) % CT_G_MAX);

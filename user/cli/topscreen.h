@@ -38,7 +38,10 @@ struct ct_top {
 	size_t flen, fcap;
 	int fbuf_failed;	/* the frame did not fit in memory: not output */
 	int help;
+	int sorting;		/* the sort menu is open, @sort_sel chosen in it */
+	int sort_sel;
 	int editing;
+	int edit_y, edit_x;	/* where the cursor goes while editing (the view says) */
 	char edit[CT_FILTER_MAX_LEN + 1];
 	size_t edit_len;
 	struct ct_filter_error ferr;

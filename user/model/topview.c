@@ -19,6 +19,7 @@
 const char *const ct_view_help[] = {
 	"closetrace top - keys",
 	"",
+	"  s           choose the sort column from a list (or type its letter there)",
 	"  <  >        sort by the column left / right of the current one",
 	"  g           group by server, server IP, client IP, flow (cycles)",
 	"  /           edit the filter (Enter applies, Esc cancels, empty clears)",
@@ -32,11 +33,34 @@ const char *const ct_view_help[] = {
 	"SYN/C client SYNs per connection, FIN.C FIN.S RST.C RST.S FINs and RSTs sent by",
 	"clients and servers, REFUSED, RESETS (reset-client + reset-server), FINRST",
 	"(fin-reset), UNANS (unanswered) closes, RST/C RSTs per connection, LAST the last",
-	"abnormal close (with the reason, when this host sent the RST) and how long ago.",
+	"abnormal close (with the reason, when this host sent the RST) and how long ago",
+	"(on a capture: how long before its end). A narrow terminal leaves out the least",
+	"telling columns first (FIN.C, FIN.S, CT, SYN/C, RST.C, ...), never the sort column.",
 	"Ended flows count for the window (--window). (other) holds the flows folded past",
 	"--max-flows and the groups ranked past --max-groups: the rows add up to the totals.",
 	NULL,
 };
+
+const char *ct_view_col_what(enum ct_col c)
+{
+	static const char *const what[CT_COL_MAX] = {
+		[CT_COL_FLOWS] = "connections (attempts included)",
+		[CT_COL_CT] = "completed handshakes",
+		[CT_COL_SYN_PER] = "client SYNs per connection (retries)",
+		[CT_COL_FIN_CLT] = "FINs the clients sent",
+		[CT_COL_FIN_SRV] = "FINs the servers sent",
+		[CT_COL_RST_CLT] = "RSTs the clients sent",
+		[CT_COL_RST_SRV] = "RSTs the servers sent",
+		[CT_COL_REFUSED] = "connections refused (RST to a SYN)",
+		[CT_COL_RESETS] = "connections reset by either side",
+		[CT_COL_FIN_RESET] = "connections closed with a FIN, then reset",
+		[CT_COL_UNANSWERED] = "SYNs nobody answered",
+		[CT_COL_RST_PER] = "RSTs (both sides) per connection",
+		[CT_COL_LAST] = "the last abnormal close, most recent first",
+	};
+
+	return (unsigned int)c < CT_COL_MAX ? what[c] : "";
+}
 
 double ct_sample_rst_per_conn(const struct ct_sample *s, int side)
 {
@@ -115,6 +139,36 @@ static const char *const group_titles[CT_G_MAX] = {
 /* Column widths after the label, matching ct_col order. */
 static const int col_width[CT_COL_MAX] = { 7, 7, 6, 7, 7, 7, 7, 8, 7, 7, 7, 6, 20 };
 
+/*
+ * The columns a narrow terminal leaves out, first to last: the least telling first. What
+ * stays longest: the connections, RSTs per connection, refusals, unanswered SYNs, server
+ * RSTs, and LAST (which is never left out: cut at the edge, it still starts).
+ */
+static const enum ct_col drop_order[] = {
+	CT_COL_FIN_CLT, CT_COL_FIN_SRV, CT_COL_CT, CT_COL_SYN_PER, CT_COL_RST_CLT,
+	CT_COL_FIN_RESET, CT_COL_RESETS, CT_COL_RST_SRV, CT_COL_UNANSWERED, CT_COL_REFUSED,
+	CT_COL_FLOWS, CT_COL_RST_PER,
+};
+#define LAST_ROOM 24	/* what LAST needs to say something: "refused/no-socket 12s ago" */
+
+/* Which columns fit @v's width after a label @lw wide; the sort column always. */
+static void columns_shown(const struct ct_view *v, size_t lw, int shown[CT_COL_MAX])
+{
+	size_t need = lw + LAST_ROOM;
+
+	for (int c = 0; c < CT_COL_MAX; c++) {
+		shown[c] = 1;
+		need += c == CT_COL_LAST ? 0 : (size_t)col_width[c];
+	}
+	for (size_t i = 0; v->width && need > v->width && i < sizeof(drop_order) /
+	     sizeof(drop_order[0]); i++) {
+		if (drop_order[i] == v->sort)
+			continue;
+		shown[drop_order[i]] = 0;
+		need -= (size_t)col_width[drop_order[i]];
+	}
+}
+
 /* A duration in a few characters: 45s, 12m, 3h, 2d. */
 static void age_str(__u64 ns, char *buf, size_t len)
 {
@@ -131,10 +185,12 @@ static void age_str(__u64 ns, char *buf, size_t len)
 }
 
 static void cell(char *buf, size_t len, size_t *off, const struct ct_group *g, enum ct_col c,
-		 __u64 now)
+		 __u64 now, int replay)
 {
+	/* live: how long ago; a capture: how long before its end (not before today) */
+	const char *when = replay ? "before end" : "ago";
 	int w = col_width[c];
-	char last[64], age[16];
+	char last[96], age[16];
 
 	switch (c) {
 	case CT_COL_SYN_PER:
@@ -149,10 +205,10 @@ static void cell(char *buf, size_t len, size_t *off, const struct ct_group *g, e
 		age_str(now > g->last_abn_ns ? now - g->last_abn_ns : 0, age, sizeof(age));
 		/* with why this host reset it, when the kernel said */
 		if (strcmp(ct_rst_reason_name(g->last_reason), "-"))
-			snprintf(last, sizeof(last), "%s/%s %s ago", ct_close_name(g->last_abn),
-				 ct_rst_reason_name(g->last_reason), age);
+			snprintf(last, sizeof(last), "%s/%s %s %s", ct_close_name(g->last_abn),
+				 ct_rst_reason_name(g->last_reason), age, when);
 		else
-			snprintf(last, sizeof(last), "%s %s ago", ct_close_name(g->last_abn), age);
+			snprintf(last, sizeof(last), "%s %s %s", ct_close_name(g->last_abn), age, when);
 		ct_put(buf, len, off, "  %s", last);
 		break;
 	default:
@@ -269,17 +325,21 @@ static void header(const struct ct_view *v, struct ct_agg *a, const struct ct_gr
 	emit_line(emit, ctx, v, CT_LINE_TITLE, line);
 
 	rates(v, a, &s);
-	dt = s.dt_ns ? (double)s.dt_ns / 1e9 : 1.0;
+	/* live: rates over the last interval; a capture: its totals (a rate over a long,
+	 * quiet capture reads 0.0 above a table of refusals) */
+	dt = v->replay ? 1.0 : s.dt_ns ? (double)s.dt_ns / 1e9 : 1.0;
 	other = 0;
 	for (int k = 0; k < CT_CLOSE_MAX; k++)
 		other += s.closes[k];
 	off = 0;
-	ct_put(line, sizeof(line), &off, "conn/s %.1f  closes/s %.1f:", (double)s.conns / dt,
-	    (double)other / dt);
+	ct_put(line, sizeof(line), &off, v->replay ? "conn %.0f  closes %.0f:" :
+		"conn/s %.1f  closes/s %.1f:", (double)s.conns / dt, (double)other / dt);
 	other -= s.closes[CT_CLOSE_GRACEFUL] + s.closes[CT_CLOSE_REFUSED] +
 		 s.closes[CT_CLOSE_RESET_CLIENT] + s.closes[CT_CLOSE_RESET_SERVER] +
 		 s.closes[CT_CLOSE_FIN_RESET] + s.closes[CT_CLOSE_UNANSWERED];
-	ct_put(line, sizeof(line), &off,
+	ct_put(line, sizeof(line), &off, v->replay ?
+	    " graceful %.0f refused %.0f reset-client %.0f reset-server %.0f fin-reset %.0f"
+	    " unanswered %.0f other %.0f" :
 	    " graceful %.1f refused %.1f reset-client %.1f reset-server %.1f fin-reset %.1f"
 	    " unanswered %.1f other %.1f",
 	    (double)s.closes[CT_CLOSE_GRACEFUL] / dt, (double)s.closes[CT_CLOSE_REFUSED] / dt,
@@ -355,6 +415,7 @@ size_t ct_view_render(const struct ct_view *v, struct ct_agg *a, ct_line_fn emit
 	size_t ng = ct_agg_groups(a, v->grouping, v->sort, &g), nrows;
 	char line[LINE_MAX_BYTES], label[192], ftext[LINE_MAX_BYTES / 2];
 	size_t off = 0, lw = strlen(group_titles[v->grouping]), start = 0, len = 0, rows;
+	int shown[CT_COL_MAX];
 
 	/* (other), when it holds anything, is the last row: ranked apart from the others */
 	other = ct_agg_other(a);
@@ -365,12 +426,34 @@ size_t ct_view_render(const struct ct_view *v, struct ct_agg *a, ct_line_fn emit
 	header(v, a, g, ng, emit, ctx);
 	sparklines(v, a, emit, ctx);
 	/* the filter is the user's text (-f, or typed at /): it may hold anything */
-	ct_text_escape(v->filter_text ? v->filter_text : "none", ftext, sizeof(ftext));
-	ct_put(line, sizeof(line), &off, "group %s (g)  sort %s (< >)  filter %s (/)",
-	    ct_grouping_name(v->grouping), ct_col_name(v->sort), ftext);
-	emit_line(emit, ctx, v, CT_LINE_TEXT, line);
-	snprintf(line, sizeof(line), "%s", v->note ? v->note : "");
-	emit_line(emit, ctx, v, CT_LINE_NOTE, line);
+	if (v->batch)
+		ct_put(line, sizeof(line), &off, "group %s  sort %s  filter ",
+		       ct_grouping_name(v->grouping), ct_col_name(v->sort));
+	else
+		ct_put(line, sizeof(line), &off, "group %s (g)  sort %s (s < >)  filter%s ",
+		       ct_grouping_name(v->grouping), ct_col_name(v->sort), v->edit ? ":" : "");
+	if (v->edit) {
+		/* the filter being typed, where its label is; the cursor after it */
+		size_t at = off;
+
+		ct_text_escape(v->edit, ftext, sizeof(ftext));
+		ct_put(line, sizeof(line), &off, "%s", ftext);
+		fit(line, v->width);
+		emit(ctx, CT_LINE_EDIT, line, at, strlen(ftext));
+		/* its error under it: a caret at the column, then what is wrong */
+		off = 0;
+		if (v->edit_err)
+			ct_put(line, sizeof(line), &off, "%*s^ %s", (int)(at + v->edit_err_pos), "",
+			       v->edit_err);
+		line[off] = '\0';
+		emit_line(emit, ctx, v, CT_LINE_NOTE, line);
+	} else {
+		ct_text_escape(v->filter_text ? v->filter_text : "none", ftext, sizeof(ftext));
+		ct_put(line, sizeof(line), &off, "%s%s", ftext, v->batch ? "" : " (/)");
+		emit_line(emit, ctx, v, CT_LINE_TEXT, line);
+		snprintf(line, sizeof(line), "%s", v->note ? v->note : "");
+		emit_line(emit, ctx, v, CT_LINE_NOTE, line);
+	}
 
 	rows = nrows - (v->first_row < nrows ? v->first_row : nrows);
 	rows = v->max_rows && v->max_rows < rows ? v->max_rows : rows;
@@ -378,11 +461,14 @@ size_t ct_view_render(const struct ct_view *v, struct ct_agg *a, ct_line_fn emit
 		row_label(i < ng ? &g[i] : NULL, v->grouping, label, sizeof(label));
 		lw = strlen(label) > lw ? strlen(label) : lw;
 	}
+	columns_shown(v, lw, shown);
 	off = 0;
 	ct_put(line, sizeof(line), &off, "%-*s", (int)lw, group_titles[v->grouping]);
 	for (int c = 0; c < CT_COL_MAX; c++) {
 		size_t before = off;
 
+		if (!shown[c])
+			continue;
 		if (c == CT_COL_LAST)
 			ct_put(line, sizeof(line), &off, "  %s", ct_col_name(c));
 		else
@@ -401,7 +487,8 @@ size_t ct_view_render(const struct ct_view *v, struct ct_agg *a, ct_line_fn emit
 		off = 0;
 		ct_put(line, sizeof(line), &off, "%-*s", (int)lw, label);
 		for (int c = 0; c < CT_COL_MAX; c++)
-			cell(line, sizeof(line), &off, x, c, v->now_ns);
+			if (shown[c])
+				cell(line, sizeof(line), &off, x, c, v->now_ns, v->replay);
 		emit_line(emit, ctx, v, CT_LINE_ROW, line);
 	}
 	return nrows;

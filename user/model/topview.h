@@ -20,6 +20,8 @@ enum ct_line_kind {
 	CT_LINE_TABLE_HEAD,	/* the column titles: the sort column is marked */
 	CT_LINE_ROW,
 	CT_LINE_NOTE,		/* messages, errors */
+	CT_LINE_EDIT,		/* the choices' line with the filter being edited: col_start
+				 * is where its text begins (the cursor's place) */
 };
 
 struct ct_view {
@@ -37,9 +39,15 @@ struct ct_view {
 	enum ct_grouping grouping;
 	enum ct_col sort;
 	const char *filter_text;	/* NULL: none; the filter itself is the model's */
+	/* the filter being edited beside its label, or NULL; its error under it (the caret
+	 * at @edit_err_pos), or NULL */
+	const char *edit, *edit_err;
+	size_t edit_err_pos;
+	int batch;		/* frames to a file or pipe: no key hints */
 	int paused;
 	int utf8;		/* block characters for the sparkline, else ASCII */
-	size_t width;		/* columns; 0: unlimited (batch) */
+	size_t width;		/* columns; 0: unlimited (batch). Narrower than every column:
+				 * the least telling ones are left out (the sort column never) */
 	size_t max_rows;	/* table rows; 0: all */
 	size_t first_row;	/* scrolled past this many */
 	/* a message for the line above the table, or NULL; shown as it is: it is stderr's
@@ -71,6 +79,9 @@ size_t ct_sparkline(const double *vals, size_t n, double max, int utf8, char *bu
 /* The RST-per-connection series of @side (0 client, 1 server) of samples: RSTs over new
  * connections, an interval without new connection counting its RSTs over one. */
 double ct_sample_rst_per_conn(const struct ct_sample *s, int side);
+
+/* What column @c counts, in a few words (the sort menu). */
+const char *ct_view_col_what(enum ct_col c);
 
 /* The help screen's lines, NULL-terminated. */
 extern const char *const ct_view_help[];

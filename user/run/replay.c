@@ -131,7 +131,7 @@ int ct_replay_file(struct ct_replay *rp, const char *path)
 
 	if (ct_pcap_open(&cap, path, err, sizeof(err))) {
 		pr_warn("%s\n", err);
-		return 1;
+		return 2;
 	}
 	while (!rp->s.stopped && (r = ct_pcap_next(&cap, &fr, err, sizeof(err))) != 0) {
 		if (r < 0) {

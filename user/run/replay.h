@@ -32,7 +32,8 @@ struct ct_replay *ct_replay_new(const struct ct_replay_opts *o, char *err, size_
  * Replay one capture. A capture that starts where the previous one ended continues its
  * flows; one that starts earlier closes them first. Problems (unreadable file, unusable
  * packets) are printed to stderr, one line each, naming the file and packet. Returns 0
- * when all of it was read and counted, 1 otherwise, -1 when the sink stopped.
+ * when all of it was read and counted, 1 when some was not, 2 when the file could not be
+ * read at all (missing, not a capture), -1 when the sink stopped.
  */
 int ct_replay_file(struct ct_replay *rp, const char *path);
 
