@@ -154,20 +154,53 @@ CT_UNROLL
 }
 
 /*
+ * Ports servers listen on above 1023, as Zeek's likely_server_ports has them (the ports
+ * its analyzers claim) and the common services beside them.
+ */
+static __always_inline int ct_likely_server_port(__u16 port)
+{
+	if (port < 1024)
+		return 1;
+	switch (port) {
+	case 1080: case 1194: case 1433: case 1521: case 1723: case 1812: case 1883:
+	case 2049: case 2181: case 2375: case 2376: case 2379: case 2380: case 3000:
+	case 3128: case 3260: case 3268: case 3306: case 3389: case 3478: case 4369:
+	case 4443: case 5000: case 5060: case 5061: case 5222: case 5269: case 5432:
+	case 5672: case 5900: case 5984: case 6379: case 6443: case 6667: case 6697:
+	case 7000: case 7001: case 8000: case 8008: case 8080: case 8081: case 8443:
+	case 8888: case 9000: case 9042: case 9090: case 9092: case 9100: case 9200:
+	case 9300: case 9418: case 10250: case 11211: case 15672: case 27017:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The ephemeral range clients' ports come from: Linux's 32768-60999, IANA's 49152-65535. */
+static __always_inline int ct_ephemeral_port(__u16 port)
+{
+	return port >= 32768;
+}
+
+/*
  * Initial state bits of a flow created by a packet from @ep with TCP @flags, sent from
- * port @sport to @dport. Until a SYN or SYN-ACK says otherwise, the client is the sender,
- * unless only the sender's port is a well-known one (< 1024): a flow we join midstream
- * is then taken from the server's side, as Zeek guesses too.
+ * port @sport to @dport. Until a SYN or SYN-ACK says otherwise, the client is the sender.
+ * A flow joined midstream has its roles guessed as Zeek guesses for partial connections:
+ * the sender is taken for the server when its port is a likely server port and the
+ * receiver's is not, or, neither being one, when only the receiver's port is ephemeral.
  */
 static __always_inline __u32 ct_initial_state(int ep, __u8 flags, __u16 sport, __u16 dport)
 {
-	int guess = ep;
+	int guess = ep, s_srv, d_srv;
 	__u32 st = 0;
 
 	if (!(flags & CT_TH_SYN)) {
 		/* the handshake happened before we looked */
 		st |= CT_ST_HS_DONE;
-		if (sport < 1024 && dport >= 1024)
+		s_srv = ct_likely_server_port(sport);
+		d_srv = ct_likely_server_port(dport);
+		if ((s_srv && !d_srv) ||
+		    (!s_srv && !d_srv && ct_ephemeral_port(dport) && !ct_ephemeral_port(sport)))
 			guess = !ep;
 	}
 	if (guess == CT_EP_HI)

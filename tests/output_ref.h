@@ -131,9 +131,10 @@ static size_t ref_format_json(const struct ct_record *r, char *buf, size_t len)
 	    ct_close_name(r->close), ct_zeek_state(f), ct_rst_by_name(r->rst_by), hist, cip,
 	    r->key.port[c], sip, r->key.port[s]);
 	ct_put(buf, len, &off,
-	    "\"syn\":%u,\"synack\":%u,\"ct\":%u,\"fin_clt\":%u,\"fin_srv\":%u,"
-	    "\"rst_clt\":%u,\"rst_srv\":%u,",
+	    "\"syn\":%u,\"synack\":%u,\"ct\":%u,\"midstream\":%s,\"fin_clt\":%u,"
+	    "\"fin_srv\":%u,\"rst_clt\":%u,\"rst_srv\":%u,",
 	    f->syn[c] + f->syn[s], f->synack[c] + f->synack[s], !!(f->state & CT_ST_CT),
+	    ct_flow_midstream(f) ? "true" : "false",
 	    f->fin[c], f->fin[s], f->rst[c], f->rst[s]);
 	ct_put(buf, len, &off,
 	    "\"pkts_clt\":%" PRIu64 ",\"pkts_srv\":%" PRIu64 ",\"bytes_clt\":%" PRIu64
@@ -241,7 +242,10 @@ static size_t ref_format_text(const struct ct_record *r, const struct ct_text_la
 	ct_put(buf, len, &off, "%-12s ", ct_close_name(r->close));
 	if (l->wide)
 		ct_put(buf, len, &off, "%-6s ", ct_zeek_state(f));
-	ct_put(buf, len, &off, "%-3s %3u ", ct_rst_by_name(r->rst_by), f->syn[c] + f->syn[s]);
+	if (ct_flow_midstream(f))
+		ct_put(buf, len, &off, "%-3s mid ", ct_rst_by_name(r->rst_by));
+	else
+		ct_put(buf, len, &off, "%-3s %3u ", ct_rst_by_name(r->rst_by), f->syn[c] + f->syn[s]);
 	if (l->wide)
 		ct_put(buf, len, &off, "%6u %9s %9s %15s %10.3f %-12s ", f->synack[c] + f->synack[s],
 		       fin, rst, pk, ref_dur(r), hist[0] ? hist : "-");

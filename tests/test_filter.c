@@ -699,7 +699,7 @@ static void test_perror(void **state)
 static void test_field_list(void **state)
 {
 	static const char *const want[] = {
-		"syn.count", "synack.count", "ct.count", "fin.count", "fin.count.clt",
+		"syn.count", "synack.count", "ct.count", "midstream", "fin.count", "fin.count.clt",
 		"fin.count.srv", "rst.count", "rst.count.clt", "rst.count.srv", "pkts.clt",
 		"pkts.srv", "bytes.clt", "bytes.srv", "dur", "close", "zeek", "rst.by",
 		"rst.reason", "ip.clt", "ip.srv", "port.clt", "port.srv", "ip", "host", "port",

@@ -157,9 +157,24 @@ static void test_letter_count_and_initial_state(void **state)
 	assert_int_equal(ct_initial_state(HI, CT_TH_ACK, 80, 40000), CT_ST_HS_DONE);
 	assert_int_equal(ct_initial_state(LO, CT_TH_ACK, 80, 40000),
 			 CT_ST_HS_DONE | CT_ST_GUESS_HI);
-	/* both high, or both well known: the sender */
-	assert_int_equal(ct_initial_state(LO, CT_TH_ACK, 5000, 6000), CT_ST_HS_DONE);
+	/* both well known, both likely servers, or both in one range: the sender */
 	assert_int_equal(ct_initial_state(HI, CT_TH_ACK, 25, 80), CT_ST_HS_DONE | CT_ST_GUESS_HI);
+	assert_int_equal(ct_initial_state(LO, CT_TH_ACK, 8080, 5432), CT_ST_HS_DONE);
+	assert_int_equal(ct_initial_state(LO, CT_TH_ACK, 5001, 6001), CT_ST_HS_DONE);
+	assert_int_equal(ct_initial_state(LO, CT_TH_ACK, 50000, 40000), CT_ST_HS_DONE);
+	/* a likely server port above 1023 (Zeek's likely_server_ports): the receiver is the
+	 * client, a RST from a server already running is not taken for the client's */
+	assert_int_equal(ct_initial_state(LO, CT_TH_RST | CT_TH_ACK, 8080, 50002),
+			 CT_ST_HS_DONE | CT_ST_GUESS_HI);
+	assert_int_equal(ct_initial_state(LO, CT_TH_ACK, 3306, 20000),
+			 CT_ST_HS_DONE | CT_ST_GUESS_HI);
+	assert_int_equal(ct_initial_state(LO, CT_TH_ACK, 20000, 3306), CT_ST_HS_DONE);
+	/* neither a likely server: the one in the ephemeral range is the client */
+	assert_int_equal(ct_initial_state(LO, CT_TH_RST, 8001, 50002),
+			 CT_ST_HS_DONE | CT_ST_GUESS_HI);
+	assert_int_equal(ct_initial_state(LO, CT_TH_ACK, 50002, 8001), CT_ST_HS_DONE);
+	assert_true(ct_likely_server_port(443) && ct_likely_server_port(6379) &&
+		    !ct_likely_server_port(8001) && !ct_likely_server_port(40000));
 }
 
 /* Append (ep, letter) to a history the way the kernel does. */

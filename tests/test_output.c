@@ -102,7 +102,7 @@ static void test_json_example(void **state)
 		"{\"v\":1,\"type\":\"close\",\"ts\":\"2026-11-23T10:00:00.123456Z\",\"iface\":\"eth0\","
 		"\"close\":\"fin-reset\",\"zeek\":\"RSTO\",\"rst_by\":\"clt\",\"history\":\"ShADadFR\","
 		"\"clt_ip\":\"192.0.2.1\",\"clt_port\":51234,\"srv_ip\":\"192.0.2.2\",\"srv_port\":80,"
-		"\"syn\":1,\"synack\":1,\"ct\":1,\"fin_clt\":1,\"fin_srv\":0,\"rst_clt\":3,\"rst_srv\":0,"
+		"\"syn\":1,\"synack\":1,\"ct\":1,\"midstream\":false,\"fin_clt\":1,\"fin_srv\":0,\"rst_clt\":3,\"rst_srv\":0,"
 		"\"pkts_clt\":9,\"pkts_srv\":40,\"bytes_clt\":310,\"bytes_srv\":52000,\"vlan\":0,"
 		"\"start\":\"2026-11-23T09:59:58.001000Z\",\"dur\":2.122456,\"rst_reason\":\"-\","
 		"\"rst_reason_kernel\":\"-\",\"rst_state\":\"-\",\"rst_accepted\":false}\n");
@@ -163,6 +163,14 @@ static void test_text(void **state)
 	assert_int_equal(strstr(buf, "ShADadFR") - buf, strstr(hdr, "HISTORY") - hdr);
 	assert_int_equal(strstr(buf, "192.0.2.1") - buf, strstr(hdr, "CLIENT") - hdr);
 	assert_int_equal(strstr(buf, "192.0.2.2") - buf, strstr(hdr, "SERVER") - hdr);
+	/* a flow joined midstream: "mid" where the SYNs go (roles guessed), true in JSON */
+	r.flow.state &= ~(CT_ST_LETTER(CT_EP_LO, CT_L_SYN) | CT_ST_LETTER(CT_EP_HI, CT_L_SYN) |
+			  CT_ST_LETTER(CT_EP_LO, CT_L_SYNACK) | CT_ST_LETTER(CT_EP_HI, CT_L_SYNACK));
+	ct_format_text(&r, &narrow, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " fin-reset    clt mid     1:0     3:0 "));
+	ct_format_json(&r, buf, sizeof(buf));
+	assert_non_null(strstr(buf, ",\"ct\":1,\"midstream\":true,"));
+	r = example();
 	/* a duration of more than 7 columns takes the room it needs */
 	r.ts_ns = r.start_ns + 123456789000000000ull;
 	ct_format_text(&r, &narrow, buf, sizeof(buf));

@@ -260,6 +260,8 @@ t_filter() {
 	done <<'EOF2'
 rst.count > 0 and fin.count = 0|.rst_clt + .rst_srv > 0 and .fin_clt + .fin_srv == 0
 rst.count > 0 and ct.count = 0|.rst_clt + .rst_srv > 0 and .ct == 0
+midstream = 1 and rst.count > 0|.midstream and .rst_clt + .rst_srv > 0
+midstream = 0 and port = 80|(.midstream | not) and (.srv_port == 80 or .clt_port == 80)
 close = "refused" or close = fin-reset|.close == "refused" or .close == "fin-reset"
 not (zeek = SF or zeek = S0) and port.srv < 1024|(.zeek != "SF" and .zeek != "S0") and .srv_port < 1024
 ip.srv in 192.168.0.0/16 and rst.by = srv|(.srv_ip | startswith("192.168.")) and .rst_by == "srv"

@@ -360,6 +360,18 @@ static int cmd_client(int argc, char **argv)
 		while (read(fd, buf, sizeof(buf)) > 0)
 			;
 		close(fd);
+	} else if (!strcmp(kind, "midstream")) {
+		/* connected, quiet for 1.5 s (a watch starts meanwhile), then a request the
+		 * server aborts: a flow the watch joins midstream, reset by the server */
+		fd = connect_from(srv, 8002, cport, 0);
+		if (fd < 0)
+			die("midstream");
+		msleep(1500);
+		if (write(fd, "request\n", 8) != 8)
+			die("midstream");
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
 	} else if (!strcmp(kind, "fin-reset")) {
 		fd = connect_from(srv, 8003, cport, 0);
 		if (fd < 0)

@@ -208,6 +208,40 @@ t_xdp_half() {
 check "--mode xdp on an interface with the host's address warns once; on a mirror port, not" \
 	t_xdp_half
 
+# A connection already running when watch starts: marked midstream everywhere, and its
+# roles right (the client's port is ephemeral, the server's 8002 is not) even where only
+# the server's RST is seen: XDP on the client's interface sees what arrives, the RST first
+t_midstream() {
+	local p=45311
+	ip netns exec "$NS_C" "$DRIVE" client midstream "$S4" $p &
+	local drv=$!
+	sleep 0.3
+	start_watch mid "$NS_S" -i s0 -o json || return 1
+	wait $drv || return 1
+	sleep 0.5
+	kill -INT $WPID
+	wait $WPID || return 1
+	jq -c "select(.clt_port == $p)" "$d/mid.out" | sed 's/^/# tc: /' >&3
+	[ "$(jq -r "select(.clt_port == $p) | \"\(.close) \(.rst_by) \(.midstream) \(.srv_port)\"" \
+		"$d/mid.out")" = "reset-server srv true 8002" ] || return 1
+	# the client's side in XDP mode: only the server's packets arrive, its RST first
+	p=45312
+	ip netns exec "$NS_C" "$DRIVE" client midstream "$S4" $p &
+	drv=$!
+	sleep 0.3
+	start_watch midx "$NS_C" -i c0 --mode xdp --xdp-mode generic -o json --all || return 1
+	wait $drv || return 1
+	sleep 0.5
+	kill -INT $WPID
+	wait $WPID || return 1
+	jq -c "select(.clt_port == $p or .srv_port == $p)" "$d/midx.out" | sed 's/^/# xdp: /' >&3
+	[ "$(jq -r "select(.clt_port == $p) | \"\(.clt_ip) \(.srv_ip):\(.srv_port) \(.rst_by) \(.midstream)\"" \
+		"$d/midx.out")" = "$C4 $S4:8002 srv true" ] &&
+	[ -z "$(jq -r "select(.srv_port == $p)" "$d/midx.out")" ]
+}
+check "a flow joined midstream: marked so, roles from the ports, never swapped (tc; xdp seeing only the RST)" \
+	t_midstream
+
 # watch says what it watches, how, and how to see every close; at the end, what ended;
 # -q says neither
 t_start_summary() {

@@ -21,6 +21,7 @@ enum field {
 	F_SYN,
 	F_SYNACK,
 	F_CT,
+	F_MIDSTREAM,
 	F_FIN,
 	F_FIN_CLT,
 	F_FIN_SRV,
@@ -52,6 +53,7 @@ const char *const ct_filter_fields[F_MAX + 1] = {
 	[F_SYN] = "syn.count",
 	[F_SYNACK] = "synack.count",
 	[F_CT] = "ct.count",
+	[F_MIDSTREAM] = "midstream",
 	[F_FIN] = "fin.count",
 	[F_FIN_CLT] = "fin.count.clt",
 	[F_FIN_SRV] = "fin.count.srv",
@@ -106,6 +108,8 @@ static const struct {
 	[F_SYN] = { K_NUM, SUM_MAX, "SYNs (without ACK), both sides" },
 	[F_SYNACK] = { K_NUM, SUM_MAX, "SYN-ACKs, both sides" },
 	[F_CT] = { K_NUM, 1, "1 when the handshake completed, else 0" },
+	[F_MIDSTREAM] = { K_NUM, 1, "1 when joined midstream (no SYN nor SYN-ACK\n"
+				    "seen: roles guessed), else 0" },
 	[F_FIN] = { K_NUM, SUM_MAX, "FINs, both sides" },
 	[F_FIN_CLT] = { K_NUM, PER_SIDE_MAX, "FINs the client sent" },
 	[F_FIN_SRV] = { K_NUM, PER_SIDE_MAX, "FINs the server sent" },
@@ -1058,6 +1062,9 @@ static int match_cmp(const struct node *n, const struct ct_record *r)
 		break;
 	case F_CT:
 		x = !!(f->state & CT_ST_CT);
+		break;
+	case F_MIDSTREAM:
+		x = !!ct_flow_midstream(f);
 		break;
 	case F_FIN:
 		x = (__u64)f->fin[c] + f->fin[s];

@@ -307,7 +307,11 @@ char *ct_format_text_at(const struct ct_record *r, const struct ct_text_layout *
 	if (l->wide)
 		p = col(p, ct_zeek_state(f), 6);
 	p = col(p, ct_rst_by_name(r->rst_by), 3);
-	p = app_text_u32(p, f->syn[c] + f->syn[s], 3);
+	/* joined midstream, no SYN seen: "mid" says why, and that the roles are a guess */
+	if (ct_flow_midstream(f))
+		p = CT_APP_LIT(p, "mid ");
+	else
+		p = app_text_u32(p, f->syn[c] + f->syn[s], 3);
 	if (l->wide) {
 		p = app_text_u32(p, f->synack[c] + f->synack[s], 6);
 		p = app_text_pair(p, f->fin[c], f->fin[s], 9);

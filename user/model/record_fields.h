@@ -56,6 +56,7 @@
 		F_NUM("syn", (__u32)(rf_f->syn[rf_c] + rf_f->syn[rf_s]));
 		F_NUM("synack", (__u32)(rf_f->synack[rf_c] + rf_f->synack[rf_s]));
 		F_NUM("ct", !!(rf_f->state & CT_ST_CT));
+		F_BOOL("midstream", ct_flow_midstream(rf_f));
 		F_NUM("fin_clt", rf_f->fin[rf_c]);
 		F_NUM("fin_srv", rf_f->fin[rf_s]);
 		F_NUM("rst_clt", rf_f->rst[rf_c]);
