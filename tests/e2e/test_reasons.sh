@@ -153,9 +153,10 @@ PORT=$((PORT + 2))
 
 # top shows the reason with the last abnormal close
 t_top() {
-	(exec ip netns exec "$NS_S" "$CT" top -i s0 -b -n 2 -d 1) >"$d/top.out" 2>"$d/top.err" &
+	(exec ip netns exec "$NS_S" "$CT" -v top -i s0 -b -n 2 -d 1) >"$d/top.out" 2>"$d/top.err" &
 	local tp=$!
-	sleep 0.3
+	# the refusal once the programs are attached (-v says so)
+	wait_for "$d/top.err" watching 10 || return 1
 	ip netns exec "$NS_C" "$DRIVE" client refused "$S4" $PORT
 	wait $tp || return 1
 	grep -Eq '^192\.0\.2\.2:8009 .*  refused/no-socket [0-9]+s ago$' "$d/top.out"
