@@ -199,6 +199,15 @@ t_name_text() {
 	grep -qF 'a\x1b[31m\n\t\x01\x7f\\\xc2\x9bz.pcap: ' "$d/e" || { cat "$d/e"; return 1; }
 }
 check "text: a capture's name with control bytes is shown escaped, never raw" t_name_text
+# two captures of the same file name in two folders: each its own label
+t_same_name() {
+	mkdir -p "$d/a" "$d/b" && cp "$d/r3.pcap" "$d/a/x.pcap" && cp "$d/r3.pcap" "$d/b/x.pcap" &&
+		run replay "$d/a/x.pcap" "$d/b/x.pcap" && [ "$rc" = 0 ] &&
+		[ "$(grep -c '^[0-9:]\{8\} #1 ' "$d/o")" = 3 ] &&
+		[ "$(grep -c '^[0-9:]\{8\} #2 ' "$d/o")" = 3 ] ||
+		{ cat "$d/o" "$d/e"; return 1; }
+}
+check "several captures of one file name: each line labelled with its own" t_same_name
 t_name_json() {
 	# JSON escapes bytes past 0x7e one by one, as \u00XX: names need not be UTF-8
 	local jname='a\u001b[31m\n\t\u0001\u007f\\\u00c2\u009bz.pcap'

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <unistd.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,18 +96,29 @@ static int start_queue(struct ct_output *o)
 static const struct ct_record *labelled(const struct ct_output *o, const struct ct_record *r,
 					struct ct_record *copy, char *label, size_t len)
 {
-	for (int i = 0; r->iface && i < o->nlabels; i++) {
+	int found = -1;
+
+	/* replay names a record's capture by a pointer into its argument: that one, even
+	 * when two captures share a file name; else the first of that name */
+	for (int i = 0; r->iface && i < o->nlabels && found < 0; i++) {
+		uintptr_t at = (uintptr_t)r->iface, start = (uintptr_t)o->labels[i];
+
+		if (at >= start && at <= start + strlen(o->labels[i]))
+			found = i;
+	}
+	for (int i = 0; r->iface && i < o->nlabels && found < 0; i++) {
 		const char *base = strrchr(o->labels[i], '/') ? strrchr(o->labels[i], '/') + 1 :
 								o->labels[i];
 
-		if (strcmp(base, r->iface) && strcmp(o->labels[i], r->iface))
-			continue;
-		snprintf(label, len, "#%d", i + 1);
-		*copy = *r;
-		copy->iface = label;
-		return copy;
+		if (!strcmp(base, r->iface) || !strcmp(o->labels[i], r->iface))
+			found = i;
 	}
-	return r;
+	if (found < 0)
+		return r;
+	snprintf(label, len, "#%d", found + 1);
+	*copy = *r;
+	copy->iface = label;
+	return copy;
 }
 
 int ct_output_record(struct ct_output *o, const struct ct_record *r)
