@@ -9,7 +9,43 @@
 #include <bpf/bpf_helpers.h>
 
 #include "parse.h"
+
 #include "flow.h"
+
+/*
+ * The local socket of a control packet this host sent, once its flow is accounted: its
+ * cgroup v2 id and cookie, into the flow of canonical key @k where @ep sent it. Not when
+ * the kernel answered with its per-namespace control socket (a refusal, a RST for no
+ * connection: it has no port of its own), whose cgroup would be whichever process made the
+ * namespace. Data packets never come here. The socket tracepoints (resets.bpf.c) tell the
+ * rest, and before a close that such a packet decides (close, abort and refusal are
+ * socket state changes first). At ingress, tc may not ask a socket's cgroup
+ * (bpf_sk_cgroup_id). Not inlined: the verifier walks it once, not once per path of the
+ * flow code.
+ */
+static __noinline void ct_own_tc(struct __sk_buff *skb, const struct ct_flow_key *k, __u32 sport,
+				 __u32 ep)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct ct_flow *f;
+
+	if (!sk || sk->src_port != sport)
+		return;
+	f = bpf_map_lookup_elem(&flows, k);
+	if (!f || (f->own_flags & CT_OWN_NOSOCK))
+		return;
+	/* both ends this host's: the other's socket names the flow already */
+	if ((f->own.cgroup || (f->own_flags & CT_OWN_PID)) &&
+	    !!(f->own_flags & CT_OWN_EP_HI) != !!ep)
+		return;
+	if (!f->own.cgroup)
+		f->own.cgroup = bpf_skb_cgroup_id(skb);
+	/* a SYN-ACK's socket is the request, not yet the connection's */
+	if (!f->own.cookie && bpf_sk_fullsock(sk))
+		f->own.cookie = bpf_get_socket_cookie(skb);
+	if (ep)
+		f->own_flags |= CT_OWN_EP_HI;
+}
 
 /* Bytes tc makes linear when headers straddle the skb's fragments: the deepest stack. */
 #define CT_TC_PULL_LEN 512
@@ -55,6 +91,9 @@ int ct_tc(struct __sk_buff *skb)
 	/* locally made packets have no input interface; forwarded ones do */
 	p.local = !skb->ingress_ifindex;
 	ct_account(c, res, &p, skb->ifindex);
+	if (cfg.owners && res == CT_P_TCP && p.local &&
+	    (p.flags & (CT_TH_SYN | CT_TH_FIN | CT_TH_RST)))
+		ct_own_tc(skb, &p.key, p.sport, p.ep);
 	/* every RST this host sends (resets.bpf.c names the reasons of some) */
 	if (res == CT_P_TCP && p.local && (p.flags & CT_TH_RST))
 		c->rst_sent[0]++;

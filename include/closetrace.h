@@ -78,7 +78,37 @@ enum ct_letter {
 #define CT_ST_SUMMARY		(1u << 23)	/* its close went into a storm summary, not an event */
 
 /*
- * The flow value, 104 bytes. The first 40 are all a plain data packet touches (and share
+ * The owner of a flow's local socket, on the host whose traffic is watched (tc): the
+ * socket's cgroup v2 id and cookie, from the packet's socket at tc egress or a socket
+ * lookup at tc ingress; the process (tgid and comm), taken by the socket tracepoints only
+ * where the kernel runs in a process that holds the socket (connect, listen, close,
+ * shutdown), kept per socket so that a later event in softirq still names it. For a
+ * refusal (CT_OWN_NOSOCK) there is no socket: the fields are the port's last listener's.
+ */
+struct ct_owner {
+	__u64 cgroup;		/* cgroup v2 id (the cgroup directory's inode), 0 unknown */
+	__u64 cookie;		/* socket cookie (as ss -e shows it), 0 unknown */
+	__u32 pid;		/* tgid, with CT_OWN_PID */
+	__u32 closed_ms;	/* CT_OWN_LISTENER: ms from the listener's close to the refusal;
+				 * 0: it still listened */
+	char comm[16];		/* with CT_OWN_PID */
+};
+_Static_assert(sizeof(struct ct_owner) == 40, "ct_owner layout");
+
+/* ct_flow.own_flags */
+#define CT_OWN_PID 1		/* own.pid and own.comm are set */
+#define CT_OWN_ACCEPTED 2	/* ... they are the listening process's: an accepted socket */
+#define CT_OWN_CLOSER 4		/* ... they are the process's that closed or shut down the
+				 * socket (another than the one that connected or listened) */
+#define CT_OWN_NOSOCK 8		/* this host answered with no socket (a refused SYN, a RST
+				 * for no connection): own describes the port's listener */
+#define CT_OWN_LISTENER 16	/* with NOSOCK: a listener of the port was seen (closed_ms) */
+#define CT_OWN_LISTENING 32	/* ... and it still listened (on another address, or full) */
+#define CT_OWN_EP_HI 64		/* the owning socket is endpoint CT_EP_HI's (when both ends are
+				 * this host's, the server's names the flow) */
+
+/*
+ * The flow value, 144 bytes. The first 40 are all a plain data packet touches (and share
  * a cache line with the key's end); the rest is written by control packets only.
  * Per-endpoint arrays are indexed by CT_EP_LO / CT_EP_HI.
  */
@@ -100,9 +130,12 @@ struct ct_flow {
 	__u8 rst_reason;	/* this host's first RST: the kernel's reason + 1, 0 unknown */
 	__u8 rst_state;		/* ... and its socket's TCP state (TCP_ESTABLISHED = 1), 0 unknown */
 	__u8 rst_accepted;	/* a local socket accepted a RST of this flow (tcp_receive_reset) */
-	__u8 pad[4];
+	__u8 own_flags;		/* CT_OWN_*: what ct_flow.own holds */
+	__u8 pad[3];
+	struct ct_owner own;	/* the local socket's owner, written on control packets and
+				 * socket events only */
 };
-_Static_assert(sizeof(struct ct_flow) == 104, "ct_flow layout");
+_Static_assert(sizeof(struct ct_flow) == 144, "ct_flow layout");
 _Static_assert(__builtin_offsetof(struct ct_flow, history) == 40, "ct_flow hot part");
 
 /* How a flow ended. The kernel decides the first group; user space the second. */
@@ -149,7 +182,8 @@ struct ct_cfg {
 	__u32 storm_rate;
 	__u8 emit_graceful;	/* an event for graceful closes too (watch --all) */
 	__u8 user_clock;	/* time from user_clock_ns (replay), not the kernel's clock */
-	__u8 pad[2];
+	__u8 owners;		/* tc: the cgroup and cookie of the local socket into ct_flow.own */
+	__u8 pad[1];
 };
 _Static_assert(sizeof(struct ct_cfg) == 4 * CT_MAX_IFACES + 20, "struct ct_cfg layout");
 
@@ -195,7 +229,7 @@ struct ct_event {
 	__u8 pad[3];
 	struct ct_flow flow;	/* snapshot, including the deciding packet */
 };
-_Static_assert(sizeof(struct ct_event) == 160, "ct_event layout");
+_Static_assert(sizeof(struct ct_event) == 200, "ct_event layout");
 
 /* Per-CPU counters of one interface (a slot of the "counters" array map): indices. */
 enum ct_counter {
@@ -222,6 +256,7 @@ enum ct_counter {
 	CT_C_EVICT_EST,		/* established flows evicted: no embryonic one was left */
 	CT_C_SUMMARISED,	/* kernel closes counted in a storm summary instead of an event */
 	CT_C_STORM_FULL,	/* ... of which the summary table had no room for their server */
+	CT_C_OWNER_FULL,	/* sockets whose owner the owner table had no room for */
 	CT_C_CLOSE_BASE,	/* + enum ct_close: closes decided in the kernel */
 	CT_C_MAX = CT_C_CLOSE_BASE + CT_CLOSE_MAX,
 };

@@ -92,7 +92,7 @@ try 'closetrace --help'\" ]"
 
 t_table_memory() {
 	"$CT" watch -i lo --table-size 67108864 2>&1 | head -1 |
-		grep -qx "closetrace watch: --table-size: a table of 67108864 flows would take 18.0 GiB of kernel memory; closetrace takes at most 16777216 flows (4.5 GiB)"
+		grep -qx "closetrace watch: --table-size: a table of 67108864 flows would take 20.5 GiB of kernel memory; closetrace takes at most 16777216 flows (5.1 GiB)"
 }
 check "--table-size: a table too large is refused with the memory it would take" t_table_memory
 
@@ -158,7 +158,7 @@ t_disable_env() {
 	CLOSETRACE_DISABLE=resets, "$CT" help >/dev/null || return 1
 	CLOSETRACE_DISABLE=tcx,scan-iterator "$CT" help >/dev/null 2>"$d/dis.err"
 	[ $? = 2 ] && [ "$(wc -l <"$d/dis.err")" = 1 ] &&
-		grep -qx "closetrace: CLOSETRACE_DISABLE: no feature is called 'scan-iterator' (known: tcx, resets, scan-iter)" \
+		grep -qx "closetrace: CLOSETRACE_DISABLE: no feature is called 'scan-iterator' (known: tcx, resets, scan-iter, owners)" \
 			"$d/dis.err"
 }
 check "CLOSETRACE_DISABLE takes the features' names, and refuses others in one sentence" \

@@ -21,6 +21,7 @@
 #include "options.h"
 #include "text.h"
 #include "reasons_btf.h"
+#include "cgroups.h"
 #include "resets.skel.h"
 #include "ct_expiry.h"
 #include "scan.skel.h"
@@ -66,6 +67,44 @@ static void fallback_line(enum ct_feature f, const char *state, const char *why)
 }
 
 /*
+ * The socket tracepoints, which the reset object holds (@rs NULL: it did not load, @why
+ * says why), and the cgroup2 mount that names their cgroups. Returns the programs' line
+ * status; counts a fallback in *@degraded.
+ */
+static int owners_line(struct resets *rs, const struct ct_load_opts *lo, const char *why,
+		       int *degraded)
+{
+	struct ct_cgroups *cg;
+	char what[512];
+	int ret = 0;
+
+	if (!lo->owners) {
+		fallback_line(CT_FEAT_OWNERS, "off", OFF);
+		++*degraded;
+		return 0;
+	}
+	if (!rs) {
+		fallback_line(CT_FEAT_OWNERS, "absent", why);
+		++*degraded;
+		return 0;
+	}
+	cg = ct_cgroups_open(NULL);
+	if (cg)
+		snprintf(what, sizeof(what), "inet_sock_set_state, tcp_retransmit_skb: the process "
+			 "behind each local socket; cgroup2 at %s names %u cgroups",
+			 ct_cgroups_mount(cg), ct_cgroups_count(cg));
+	else
+		snprintf(what, sizeof(what), "inet_sock_set_state, tcp_retransmit_skb: the process "
+			 "behind each local socket; no cgroup2 mount here: no unit, container "
+			 "or pod names");
+	ct_cgroups_free(cg);
+	feature_line(CT_FEAT_OWNERS, "accepted", what);
+	ret |= prog_line(rs->progs.ct_sock_state);
+	ret |= prog_line(rs->progs.ct_retransmit);
+	return ret;
+}
+
+/*
  * The reset tracepoints: what the kernel's BTF says of them, and whether their programs
  * load. Their absence is no failure: closes are still told, only without reasons.
  * Returns the programs' line status (-1: a program's information could not be read) and
@@ -80,13 +119,16 @@ static int check_resets(struct closetrace *skel, const struct ct_load_opts *base
 	char err[256], what[256];
 	int ret = 0;
 
+	lo.owners = !ct_feature_off(CT_FEAT_OWNERS);
 	if (ct_feature_off(CT_FEAT_RESETS)) {
 		fallback_line(CT_FEAT_RESETS, "off", OFF);
+		owners_line(NULL, &lo, "the reset programs, which hold them, are off", degraded);
 		++*degraded;
 		return 0;
 	}
 	if (ct_reasons_probe(&r, err, sizeof(err))) {
 		fallback_line(CT_FEAT_RESETS, "absent", err);
+		owners_line(NULL, &lo, err, degraded);
 		++*degraded;
 		return 0;
 	}
@@ -95,6 +137,7 @@ static int check_resets(struct closetrace *skel, const struct ct_load_opts *base
 	rs = ct_load_resets(skel, &lo, err, sizeof(err));
 	if (!rs) {
 		fallback_line(CT_FEAT_RESETS, "refused", err);
+		owners_line(NULL, &lo, err, degraded);
 		++*degraded;
 		return 0;
 	}
@@ -108,6 +151,7 @@ static int check_resets(struct closetrace *skel, const struct ct_load_opts *base
 	ret |= prog_line(rs->progs.ct_send_reset);
 	if (r.receive_reset)
 		ret |= prog_line(rs->progs.ct_receive_reset);
+	ret |= owners_line(rs, &lo, NULL, degraded);
 	ct_unload_resets(rs);
 	return ret;
 }
@@ -260,7 +304,7 @@ const struct ct_command ct_cmd_check = {
 	.description =
 		"Loads closetrace's BPF programs, without attaching them, and reports what this\n"
 		"kernel accepted: program sizes, verified instructions, the flow table's memory.\n"
-		"Each optional kernel feature (tcx, resets, scan-iter) is named, accepted or not,\n"
+		"Each optional kernel feature (tcx, resets, scan-iter, owners) is named, accepted or not,\n"
 		"with what closetrace does without it; with -i, whether each interface's driver\n"
 		"runs XDP natively. Needs Linux " CT_MIN_KERNEL " or later, and root (or CAP_BPF and\n"
 		"CAP_PERFMON). With -v, a refusal shows the verifier's log.",

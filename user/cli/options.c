@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
 
 #include "agg.h"
 #include "attach.h"
@@ -152,7 +154,7 @@ static const struct ct_opt expiry_opts[] = {
 
 static const struct ct_opt table_opts[] = {
 	OPT("table-size", 0, CT_ARG_LONG, "N",
-	    "flow-table entries, preallocated in the kernel\n(about 290 bytes each)",
+	    "flow-table entries, preallocated in the kernel\n(about 330 bytes each)",
 	    table_size, .min = CT_TABLE_MIN, .max = CT_TABLE_MAX, .check = check_table),
 	OPT("storm-rate", 0, CT_ARG_LONG, "N",
 	    "orphan RSTs and unanswered SYNs reported one by one\n"
@@ -448,6 +450,18 @@ void ct_config_live(const struct ct_config *c, int emit_graceful, const struct c
  * replay, a label for each capture (#1, #2: each named once, on stderr), and none for a
  * single capture.
  */
+/* The APP column comes in narrow text from this terminal width on (the rest takes 116). */
+#define CT_APP_COLUMNS 150
+
+/* Whether standard output is a terminal of CT_APP_COLUMNS columns or more. */
+static int wide_terminal(void)
+{
+	struct winsize ws;
+
+	return isatty(STDOUT_FILENO) && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) &&
+	       ws.ws_col >= CT_APP_COLUMNS;
+}
+
 static unsigned int iface_width(const struct ct_config *c)
 {
 	unsigned int w = 0;
@@ -469,6 +483,8 @@ void ct_config_output(const struct ct_config *c, struct ct_output_opts *o)
 		.iface_width = iface_width(c),
 		/* the kernel names its RSTs' reasons to the tc programs; replay has none */
 		.reasons = c->nifaces && c->mode == CT_MODE_TC,
+		/* this host's sockets pass on tc; the column needs a terminal that holds it */
+		.apps = c->nifaces && c->mode == CT_MODE_TC && (c->wide || wide_terminal()),
 		.labels = !c->nifaces && c->nargs > 1 ? c->args : NULL,
 		.nlabels = !c->nifaces && c->nargs > 1 ? c->nargs : 0,
 		.fmt = (enum ct_format)c->format, .all = c->all, .final = c->final,

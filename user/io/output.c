@@ -36,7 +36,7 @@ int ct_output_open(struct ct_output *o, const struct ct_output_opts *c, int live
 	*o = (struct ct_output){ .out = stdout, .fmt = c->fmt, .all = c->all, .flows = c->final,
 				 .filter = c->filter,
 				 .layout = { .wide = c->wide, .iface = c->iface_width,
-					     .reasons = c->reasons },
+					     .reasons = c->reasons, .apps = c->apps },
 				 .labels = c->labels, .nlabels = c->nlabels };
 	/* started with the first record: after the capabilities were dropped */
 	o->queue = live && !c->file && (o->fmt == CT_FMT_TEXT || o->fmt == CT_FMT_JSON);
@@ -146,6 +146,7 @@ int ct_output_record(struct ct_output *o, const struct ct_record *r)
 	if (o->fmt == CT_FMT_JOURNAL) {
 		/* the wide text line is the message; a refused record is counted in sink.c */
 		struct ct_text_layout wide = { .wide = 1, .reasons = o->layout.reasons,
+					       .apps = o->layout.apps || o->layout.reasons,
 					       .iface = ct_text_name_width(r->iface ? r->iface : "-") };
 
 		ct_format_text(r, &wide, line, sizeof(line));

@@ -46,6 +46,7 @@ struct ct_output_opts {
 	int wide;			/* text: every column, IPv6-wide (-w) */
 	unsigned int iface_width;	/* text: the IFACE column (0: none) */
 	int reasons;			/* text: the REASON column */
+	int apps;			/* text: the APP column */
 	/* text: names (captures) shown as their labels #1, #2, ... in the IFACE column */
 	char *const *labels;
 	int nlabels;

@@ -186,7 +186,7 @@ static int priority(__u8 close)
 
 /* The journal fields a record takes, built one by one (ct_format_fields()). */
 struct journal_fields {
-	struct iovec iov[48];
+	struct iovec iov[64];
 	int n;
 	char buf[8192];
 	size_t used;

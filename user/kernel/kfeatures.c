@@ -30,6 +30,9 @@ static const struct {
 				       "host sends)" },
 	[CT_FEAT_SCAN_ITER] = { "scan-iter", "expiry scans read the whole flow table with "
 					     "batched lookups (more CPU per scan on big tables)" },
+	[CT_FEAT_OWNERS] = { "owners", "closes name no process (pid, comm), only the cgroup "
+				       "and socket cookie tc sees, and a refusal says nothing of "
+				       "its port's last listener" },
 };
 
 const char *ct_feature_name(enum ct_feature f)

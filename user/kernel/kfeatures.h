@@ -21,10 +21,11 @@ enum ct_feature {
 	CT_FEAT_TCX,		/* tc programs as tcx links, first in line (6.6) */
 	CT_FEAT_RESETS,		/* the reset tracepoints: why this host sent each RST */
 	CT_FEAT_SCAN_ITER,	/* a map iterator: the expiry scans' first cut in the kernel */
+	CT_FEAT_OWNERS,		/* the socket tracepoints: the process behind each close */
 	CT_FEAT_MAX
 };
 
-/* The name CLOSETRACE_DISABLE and `closetrace check` use: "tcx", "resets", "scan-iter". */
+/* The name CLOSETRACE_DISABLE and `closetrace check` use: "tcx", "resets", "scan-iter", "owners". */
 const char *ct_feature_name(enum ct_feature f);
 /* What users get where @f is refused, as the end of a sentence. */
 const char *ct_feature_fallback(enum ct_feature f);

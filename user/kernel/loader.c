@@ -106,6 +106,7 @@ void ct_cfg_fill(const struct ct_load_opts *o, __u32 flows, struct ct_cfg *c)
 	c->wakeup_bytes = o->wakeup_bytes;
 	c->ring_mask = ct_ring_size(flows) - 1;
 	c->storm_rate = o->storm_rate;
+	c->owners = !!o->owners;
 }
 
 struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errlen)
@@ -177,8 +178,9 @@ struct resets *ct_load_resets(struct closetrace *skel, const struct ct_load_opts
 	bpf_object__for_each_map(m, rs->obj) {
 		struct bpf_map *same;
 
-		if (bpf_map__is_internal(m))
-			continue;
+		if (bpf_map__is_internal(m) || !strcmp(bpf_map__name(m), "socks") ||
+		    !strcmp(bpf_map__name(m), "listeners"))
+			continue;	/* the socket tracepoints' own */
 		same = bpf_object__find_map_by_name(skel->obj, bpf_map__name(m));
 		ret = same ? bpf_map__reuse_fd(m, bpf_map__fd(same)) : -ENOENT;
 		if (ret) {
@@ -189,6 +191,9 @@ struct resets *ct_load_resets(struct closetrace *skel, const struct ct_load_opts
 		}
 	}
 	bpf_program__set_autoload(rs->progs.ct_receive_reset, o->reasons->receive_reset);
+	bpf_program__set_autoload(rs->progs.ct_sock_state, !!o->owners);
+	bpf_program__set_autoload(rs->progs.ct_retransmit, !!o->owners);
+	rs->rodata->cfg_owners = !!o->owners;
 	rs->rodata->cfg_reason_arg = !!o->reasons->reason_arg;
 	rs->rodata->cfg_netns = netns_inum();
 	/* what the flow code they share reads: as the packet programs have it */

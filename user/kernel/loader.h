@@ -31,6 +31,8 @@ struct ct_load_opts {
 	__u32 wakeup_bytes;	/* 0: wake the reader on every event */
 	int emit_graceful;
 	int user_clock;		/* replay: time comes from the capture */
+	int owners;		/* the owners of local sockets (tc, and the reset object's
+				 * socket tracepoints) */
 	__u32 storm_rate;	/* orphan RSTs a second sent as events, the rest summarised;
 				 * 0: all sent */
 	/* CT_PROG_RESET: what the kernel's BTF says of its reset tracepoints */

@@ -244,6 +244,7 @@ static const char *const counter_names[CT_C_CLOSE_BASE] = {
 	[CT_C_EVICT_EST] = "evicted_established",
 	[CT_C_SUMMARISED] = "summarised",
 	[CT_C_STORM_FULL] = "summarised_unkeyed",
+	[CT_C_OWNER_FULL] = "owners_untracked",
 };
 
 const char *ct_counter_name(unsigned int idx)

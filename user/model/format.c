@@ -4,12 +4,14 @@
  * appended field by field (append.h), not printed with snprintf: at a million closes a
  * second the formatting is the reader's budget. Pure: no I/O.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "append.h"
 #include "classify.h"
 #include "format.h"
+#include "owner.h"
 #include "reasons.h"
 #include "text.h"
 
@@ -37,7 +39,8 @@ size_t ct_format_time(__u64 ns, char *buf, size_t len)
 size_t ct_format_room(const struct ct_record *r)
 {
 	/* the name: 6 bytes a byte as JSON escapes it, 4 as text does, padded to 256 */
-	return LINE_FIXED + 6 * (r->iface ? strlen(r->iface) : 1) + 1024;
+	return LINE_FIXED + 6 * (r->iface ? strlen(r->iface) : 1) + 1024 +
+	       (r->cgroup || r->flow.own_flags ? 6 * ct_app_room(r) : 0);
 }
 
 /* "%7.3f " of the duration, narrow text: a longer one takes the room it needs */
@@ -96,6 +99,9 @@ char *ct_format_json_at(const struct ct_record *r, char *p)
 							       rf_c, hist, sizeof(hist)))))
 #define F_DUR(k) (JSON_KEY(k), p = app_dur(p, r, 0))
 #define F_NULL(k) (JSON_KEY(k), p = CT_APP_LIT(p, "null"))
+#define F_SECS(k, ns) (JSON_KEY(k), p = ct_app_secs(p, (ns), 3))
+#define F_BEGIN(k) (JSON_KEY(k), sep = '{')
+#define F_END() (sep == '{' ? (p = CT_APP_LIT(p, "{}")) : (*p++ = '}', p), sep = ',')
 #include "record_fields.h"
 	*p++ = '}';
 	*p++ = '\n';
@@ -105,22 +111,29 @@ char *ct_format_json_at(const struct ct_record *r, char *p)
 int ct_format_fields(const struct ct_record *r, ct_field_fn fn, void *ctx)
 {
 	int v4 = ct_key_is_v4(&r->key);
-	char hist[CT_HIST_MAX + 1], v[128];
+	char hist[CT_HIST_MAX + 1], v[128], kb[64];
+	const char *pre = NULL;
 
-	/* each value as text in v[], but a string from outside, handed over as it is */
-#define FIELD(k, end) do { *(end) = '\0'; if (fn(ctx, k, v)) return -1; } while (0)
+	/* each value as text in v[], but a string from outside, handed over as it is; an
+	 * object's fields are named after it: listener_port */
+#define KEY(k) (pre ? (snprintf(kb, sizeof(kb), "%s_%s", pre, k), kb) : (k))
+#define FIELD(k, end) do { *(end) = '\0'; if (fn(ctx, KEY(k), v)) return -1; } while (0)
 #define F_NUM(k, x) FIELD(k, ct_app_u64(v, (x)))
 #define F_BOOL(k, b) FIELD(k, (b) ? CT_APP_LIT(v, "true") : CT_APP_LIT(v, "false"))
 #define F_NAME(k, s) FIELD(k, ct_app_str(v, (s)))
-#define F_STR(k, s) do { if (fn(ctx, k, (s))) return -1; } while (0)
+#define F_STR(k, s) do { if (fn(ctx, KEY(k), (s))) return -1; } while (0)
 #define F_TIME(k, ns) FIELD(k, ct_app_time(v, (ns)))
 #define F_ADDR(k, ep) FIELD(k, app_key_addr(v, &r->key, (ep), v4))
 #define F_HIST(k) FIELD(k, ct_app_mem(v, hist, ct_history_str(rf_f->history, rf_c, hist, \
 							      sizeof(hist))))
 #define F_DUR(k) FIELD(k, app_dur(v, r, 0))
 #define F_NULL(k) FIELD(k, CT_APP_LIT(v, "null"))
+#define F_SECS(k, ns) FIELD(k, ct_app_secs(v, (ns), 3))
+#define F_BEGIN(k) (pre = (k))
+#define F_END() (pre = NULL)
 #include "record_fields.h"
 #undef FIELD
+#undef KEY
 	return 0;
 }
 
@@ -172,7 +185,11 @@ size_t ct_format_text_header(const struct ct_text_layout *l, char *buf, size_t l
 		ct_put(buf, len, &off, "%7s %7s %7s ", "FIN C:S", "RST C:S", "DUR");
 	if (l->reasons)
 		ct_put(buf, len, &off, "%-*s ", W_REASON(l), "REASON");
-	ct_put(buf, len, &off, "%-*s %s\n", W_ADDR(l), "CLIENT", "SERVER");
+	if (l->apps)
+		ct_put(buf, len, &off, "%-*s %-*s %s\n", W_ADDR(l), "CLIENT", W_ADDR(l), "SERVER",
+		       "APP");
+	else
+		ct_put(buf, len, &off, "%-*s %s\n", W_ADDR(l), "CLIENT", "SERVER");
 	return off;
 }
 
@@ -331,7 +348,11 @@ char *ct_format_text_at(const struct ct_record *r, const struct ct_text_layout *
 		p = app_text_reason(p, f, l->wide, (size_t)W_REASON(l));
 	p = app_endpoint(p, r, c, v4, (size_t)W_ADDR(l));
 	*p++ = ' ';
-	p = app_endpoint(p, r, s, v4, 0);
+	p = app_endpoint(p, r, s, v4, l->apps ? (size_t)W_ADDR(l) : 0);
+	if (l->apps) {
+		*p++ = ' ';
+		p = ct_app_text(p, r);
+	}
 	*p++ = '\n';
 	return p;
 }

@@ -19,6 +19,8 @@ struct ct_text_layout {
 	int wide;
 	unsigned int iface;	/* the IFACE column's width (the longest name); 0: none */
 	int reasons;		/* the REASON column: live in tc mode (replay has no reasons) */
+	int apps;		/* the APP column, last: live in tc mode, with -w or on a
+				 * terminal wide enough for it */
 };
 
 /* Format one record; the result is always terminated and ends with '\n' unless cut. */

@@ -39,6 +39,8 @@ struct ct_record {
 	__u64 ts_ns;		/* wall clock (capture clock in replay), ns since the epoch */
 	__u64 start_ns;		/* first packet, same clock */
 	const char *iface;	/* interface name, or the capture's file name */
+	const char *cgroup;	/* the path of flow.own.cgroup below the cgroup2 mount, NULL
+				 * when not known (see user/io/cgroups.h) */
 	/*
 	 * CT_REC_SUMMARY: @count closes of kind @close to the server side of @key (the
 	 * client's address and port are 0) between start_ns and ts_ns; @unkeyed: the

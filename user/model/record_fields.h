@@ -13,6 +13,8 @@
  *   F_HIST(key)      the Zeek history letters
  *   F_DUR(key)       the duration in seconds
  *   F_NULL(key)      nothing known
+ *   F_SECS(key, ns)  a number of seconds, to the millisecond
+ *   F_BEGIN(key)     an object: the fields up to F_END() are its
  * with @r the record (const struct ct_record *). Keys are string literals. The fragment
  * undefines them at its end, ready for the next includer.
  */
@@ -72,6 +74,50 @@
 		F_NAME("rst_reason_kernel", ct_rst_reason_kernel(rf_f->rst_reason));
 		F_NAME("rst_state", ct_rst_state_name(rf_f->rst_state));
 		F_BOOL("rst_accepted", rf_f->rst_accepted);
+		/* the local socket's owner; for a refusal, its port's listener: only what
+		 * is known */
+		if (ct_rec_has_app(r) || ct_rec_nosock(r)) {
+			struct ct_app_names rf_n;
+			char rf_comm[sizeof(rf_f->own.comm) + 1];
+			int rf_nosock = ct_rec_nosock(r);
+
+			memcpy(rf_comm, rf_f->own.comm, sizeof(rf_f->own.comm));
+			rf_comm[sizeof(rf_f->own.comm)] = '\0';
+			ct_app_names(r->cgroup, &rf_n);
+			if (rf_nosock) {
+				F_BEGIN("listener");
+				F_NUM("port", r->key.port[rf_s]);
+				F_BOOL("seen", !!(rf_f->own_flags & CT_OWN_LISTENER));
+				if (rf_f->own_flags & CT_OWN_LISTENER)
+					F_BOOL("listening", !!(rf_f->own_flags & CT_OWN_LISTENING));
+				if ((rf_f->own_flags & CT_OWN_LISTENER) &&
+				    !(rf_f->own_flags & CT_OWN_LISTENING))
+					F_SECS("closed_ago", (__u64)rf_f->own.closed_ms * 1000000);
+			} else {
+				F_BEGIN("app");
+			}
+			if (r->cgroup)
+				F_STR("cgroup", r->cgroup);
+			if (rf_n.unit[0])
+				F_STR("unit", rf_n.unit);
+			if (rf_n.container[0])
+				F_NAME("container", rf_n.container);
+			if (rf_n.runtime)
+				F_NAME("runtime", rf_n.runtime);
+			if (rf_n.pod[0])
+				F_NAME("pod", rf_n.pod);
+			if (rf_f->own_flags & CT_OWN_PID) {
+				F_NUM("pid", rf_f->own.pid);
+				F_STR("comm", rf_comm);
+				if (!rf_nosock)
+					F_NAME("pid_role", ct_rec_pid_role(r));
+			}
+			if (rf_f->own.cgroup)
+				F_NUM("cgroup_id", rf_f->own.cgroup);
+			if (rf_f->own.cookie && !rf_nosock)
+				F_NUM("cookie", rf_f->own.cookie);
+			F_END();
+		}
 	}
 }
 #undef F_NUM
@@ -83,3 +129,6 @@
 #undef F_HIST
 #undef F_DUR
 #undef F_NULL
+#undef F_BEGIN
+#undef F_END
+#undef F_SECS

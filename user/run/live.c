@@ -16,6 +16,7 @@
 #include "closetrace.h"
 #include "closetrace.skel.h"
 #include "kfeatures.h"
+#include "cgroups.h"
 #include "live.h"
 #include "loader.h"
 #include "log.h"
@@ -181,6 +182,13 @@ static void attach_reasons(struct ct_live *l, const struct ct_load_opts *lo)
 	else
 		pr_info("no tcp_receive_reset tracepoint: RSTs accepted by local sockets are not "
 			"told apart\n");
+	if (!lo->owners)
+		return;
+	l->state_link = bpf_program__attach(l->resets->progs.ct_sock_state);
+	l->retrans_link = bpf_program__attach(l->resets->progs.ct_retransmit);
+	if (!l->state_link)
+		pr_info("cannot attach to inet_sock_set_state: closes name no process, only the "
+			"cgroup and socket cookie tc sees\n");
 }
 
 /* Publish what the session counted for the next scrape. */
@@ -297,8 +305,22 @@ int ct_live_start(struct ct_live *l, const struct ct_live_opts *c)
 		ifindex[i] = l->ifs[i].ifindex;
 	so.load.ifindex = ifindex;
 	so.load.nifs = l->nifs;
-	if (!l->xdp)
+	if (!l->xdp) {
+		/* this host's sockets pass on tc; a mirror port's (XDP) are other hosts' */
+		so.load.owners = !ct_feature_off(CT_FEAT_OWNERS);
+		if (!so.load.owners)
+			pr_info("CLOSETRACE_DISABLE turns the socket owners off: closes name no "
+				"application\n");
+		else if (!(l->cgroups = ct_cgroups_open(NULL)))
+			pr_info("no cgroup2 file system mounted here: closes name processes, not "
+				"their units, containers or pods\n");
+		else
+			pr_debug("cgroup2 at %s: %u cgroups\n", ct_cgroups_mount(l->cgroups),
+				 ct_cgroups_count(l->cgroups));
+		so.cgroup = l->cgroups ? ct_cgroups_lookup : NULL;
+		so.cgroup_ctx = l->cgroups;
 		want_reasons(l, &so.load);
+	}
 	so.load.flows = c->table_size;
 	so.load.storm_rate = c->storm_rate;
 	so.load.emit_graceful = c->emit_graceful;
@@ -372,12 +394,18 @@ void ct_live_end(struct ct_live *l, int final)
 	ct_metrics_free(&l->snap);
 	bpf_link__destroy(l->reset_link);
 	bpf_link__destroy(l->rx_link);
+	bpf_link__destroy(l->state_link);
+	bpf_link__destroy(l->retrans_link);
 	l->reset_link = NULL;
 	l->rx_link = NULL;
+	l->state_link = NULL;
+	l->retrans_link = NULL;
 	ct_unload_resets(l->resets);
 	l->resets = NULL;
 	ct_reasons_use(NULL);
 	ct_session_close(&l->s);
+	ct_cgroups_free(l->cgroups);
+	l->cgroups = NULL;
 	if (ct_stop_signal)
 		pr_info("stopped by signal %d\n", (int)ct_stop_signal);
 }

@@ -40,6 +40,9 @@ struct ct_live {
 	struct resets *resets;		/* their programs, when loaded */
 	struct bpf_link *reset_link;	/* ... and attached */
 	struct bpf_link *rx_link;
+	struct bpf_link *state_link;	/* the socket tracepoints: owners */
+	struct bpf_link *retrans_link;
+	struct ct_cgroups *cgroups;	/* the owners' cgroup ids as paths */
 	struct ct_http *http;		/* --metrics: the endpoint, and what it is fed */
 	struct ct_metrics snap;
 	unsigned long long closes[CT_CLOSE_MAX];	/* by kind, at the end (ct_live_end) */

@@ -31,9 +31,17 @@ static void batch_end(struct ct_session *s)
 		s->out.flush(s->out.ctx);
 }
 
-/* Hand @r to @fn; a sink that refuses more stops the session. */
+/* Hand @r to @fn, with its owner's cgroup path; a sink that refuses more stops the session. */
 static int pass_on(struct ct_session *s, ct_record_fn fn, const struct ct_record *r)
 {
+	struct ct_record named;
+
+	if (s->cgroup && r->flow.own.cgroup && !r->cgroup &&
+	    r->type != CT_REC_SUMMARY && r->type != CT_REC_LOSS) {
+		named = *r;
+		named.cgroup = s->cgroup(s->cgroup_ctx, r->flow.own.cgroup);
+		r = &named;
+	}
 	if (fn(s->out.ctx, r) < 0) {
 		s->stopped = 1;
 		return -1;
@@ -214,6 +222,8 @@ int ct_session_open(struct ct_session *s, const struct ct_session_opts *o, char 
 	s->out = o->out;
 	s->iface = o->iface;
 	s->iface_ctx = o->iface_ctx;
+	s->cgroup = o->cgroup;
+	s->cgroup_ctx = o->cgroup_ctx;
 	s->user_clock = o->load.user_clock;
 	s->tally = o->tally;
 	s->nifs = o->load.nifs < CT_MAX_IFACES ? o->load.nifs : CT_MAX_IFACES;

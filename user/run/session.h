@@ -36,6 +36,9 @@ struct ct_session_opts {
 	/* the name records carry for an interface index */
 	const char *(*iface)(void *ctx, __u32 ifindex);
 	void *iface_ctx;
+	/* optional: the path records carry for a cgroup id (NULL: none, as in replay) */
+	const char *(*cgroup)(void *ctx, __u64 id);
+	void *cgroup_ctx;
 	/* optional: where closes are counted for metrics (by slot, by server port) */
 	struct ct_metrics *tally;
 };
@@ -48,6 +51,8 @@ struct ct_session {
 	struct ct_rec_out out;
 	const char *(*iface)(void *ctx, __u32 ifindex);
 	void *iface_ctx;
+	const char *(*cgroup)(void *ctx, __u64 id);
+	void *cgroup_ctx;
 	int user_clock;		/* replay: time is the capture's */
 	int stopped;		/* the record sink refused more */
 	/* closes decided by a RST, held until its reason comes (CT_EVF_* to wait for) */
