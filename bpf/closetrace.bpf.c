@@ -9,7 +9,6 @@
 #include <bpf/bpf_helpers.h>
 
 #include "parse.h"
-
 #include "flow.h"
 
 /*

@@ -237,7 +237,7 @@ static const struct ct_opt top_opts[] = {
 	    read),
 	OPT("delay", 'd', CT_ARG_SECS, "SECS", "refresh every SECS", delay_ns, .min = 0.1,
 	    .max = 3600),
-	OPT("group", 'g', CT_ARG_CHOICE, "BY", "rows are: server, server-ip, client-ip or flow",
+	OPT("group", 'g', CT_ARG_CHOICE, "BY", "rows are: server, server-ip, client-ip, flow,\napp (the local process and its unit) or unit",
 	    group, .choice = group_name, .nchoices = CT_G_MAX),
 	OPT("sort", 's', CT_ARG_CHOICE, "COL",
 	    "the column to rank by: CONN CT SYN/C FIN.C FIN.S\n"

@@ -21,6 +21,8 @@
 #define CT_CGROUPS_MAX 16384
 /* how deep a walk goes: systemd's and the kubelet's trees are about 6 deep */
 #define CT_CGROUPS_DEPTH 32
+/* the longest path kept (systemd's and the kubelet's are under 300 bytes); longer: unknown */
+#define CT_CGROUPS_PATH_MAX 512
 /* a walk at most this often when unknown ids come */
 #define CT_CGROUPS_WALK_NS 1000000000ull
 
@@ -85,6 +87,8 @@ static void remember(struct ct_cgroups *cg, __u64 ino, const char *rel)
 		return;
 	/* the hierarchy's path: the mount's root, then the directory below the mount */
 	n = strlen(cg->root) + strlen(rel) + 2;
+	if (n > CT_CGROUPS_PATH_MAX)
+		return;
 	path = malloc(n);
 	if (!path)
 		return;

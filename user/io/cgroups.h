@@ -5,7 +5,8 @@
  * the first cgroup2 mount this process sees and remembers each directory's path by its
  * inode. The table is read again (at most once a second) when an id it does not hold
  * comes, so that a service started after closetrace is named; a cgroup removed before
- * its id came stays unknown. Needs read access to the mount only.
+ * its id came stays unknown, as does one whose path is over 512 bytes. Needs read access
+ * to the mount only.
  */
 #ifndef CT_CGROUPS_H
 #define CT_CGROUPS_H

@@ -123,7 +123,8 @@ static const struct ct_record *labelled(const struct ct_output *o, const struct 
 
 int ct_output_record(struct ct_output *o, const struct ct_record *r)
 {
-	char line[4096];	/* the longest record, an escaped 255-byte file name in it */
+	char line[16384];	/* the longest record: an escaped 255-byte file name, an
+				 * escaped 512-byte cgroup path twice (cgroups.c) */
 	struct ct_record copy;
 	char label[16];
 	size_t n;

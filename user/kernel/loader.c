@@ -48,7 +48,7 @@ double ct_table_bytes(long n)
 {
 	/*
 	 * Every element is preallocated: the kernel's 48-byte hash element header, the
-	 * 40-byte key and the 104-byte value (192 bytes, see include/closetrace.h), a
+	 * 40-byte key and the 144-byte value (232 bytes, see include/closetrace.h), a
 	 * 16-byte bucket for each slot of a power-of-two bucket array, and for each slot
 	 * too a key in each of the two eviction rings. In double: any long.
 	 */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "agg.h"
+#include "owner.h"
 #include "classify.h"
 #include "ct_logic.h"
 #include "siphash.h"
@@ -117,6 +118,8 @@ static const char *const grouping_names[CT_G_MAX] = {
 	[CT_G_SERVER_IP] = "server-ip",
 	[CT_G_CLIENT_IP] = "client-ip",
 	[CT_G_FLOW] = "flow",
+	[CT_G_APP] = "app",
+	[CT_G_UNIT] = "unit",
 };
 
 static const char *const col_names[CT_COL_MAX] = {
@@ -942,6 +945,23 @@ static void group_key(const struct ct_record *r, enum ct_grouping g, struct ct_g
 	case CT_G_CLIENT_IP:
 		memcpy(k->addr[0], r->key.addr[c], sizeof(k->addr[0]));
 		break;
+	case CT_G_APP:
+	case CT_G_UNIT:
+		/* a refusal is the port's: its last listener, or none */
+		if (ct_rec_nosock(r)) {
+			k->own = (r->flow.own_flags & CT_OWN_LISTENER) ? 2 : 3;
+			k->port[1] = r->key.port[s];
+		} else {
+			k->own = ct_rec_has_app(r) ? 1 : 0;
+		}
+		if (k->own == 3 || !k->own)
+			break;
+		k->cgroup = r->flow.own.cgroup;
+		if (g == CT_G_APP && (r->flow.own_flags & CT_OWN_PID))
+			memcpy(k->comm, r->flow.own.comm, sizeof(k->comm));
+		if (k->own == 1)
+			k->port[1] = 0;
+		break;
 	default:
 		memcpy(k->addr[0], r->key.addr[c], sizeof(k->addr[0]));
 		memcpy(k->addr[1], r->key.addr[s], sizeof(k->addr[1]));
@@ -1100,10 +1120,13 @@ size_t ct_agg_groups(struct ct_agg *a, enum ct_grouping g, enum ct_col col,
 			a->gr[j].key = k;
 			a->gr[j].v4 = ct_key_is_v4(&e->rec.key);
 			a->gr[j].iface = e->rec.iface;
+			a->gr[j].cgroup = e->rec.cgroup;
 			a->gnext[j] = a->gbucket[b];
 			a->gbucket[b] = j;
 		}
 		add_to_group(&a->gr[j], &e->rec);
+		if (e->rec.flow.own_flags & CT_OWN_PID)
+			a->gr[j].pid = e->rec.flow.own.pid;
 	}
 	qsort_r(a->gr, a->ngr, sizeof(a->gr[0]), cmp_groups, &col);
 	/* past the cap, the lowest ranked are summed in (other): the totals stay whole */

@@ -30,6 +30,8 @@ enum ct_grouping {
 	CT_G_SERVER_IP,		/* ip.srv */
 	CT_G_CLIENT_IP,		/* ip.clt */
 	CT_G_FLOW,		/* the whole 5-tuple (and interface, VLAN) */
+	CT_G_APP,		/* the local socket's process (comm) and cgroup */
+	CT_G_UNIT,		/* its cgroup: a unit, container or pod */
 	CT_G_MAX,
 };
 
@@ -55,6 +57,11 @@ struct ct_gkey {
 	__u32 addr[2][4];	/* [0] client, [1] server; zero where the grouping ignores it */
 	__u16 port[2];
 	__u32 ifvlan;
+	__u64 cgroup;		/* app, unit: the owner's cgroup id (ct_flow.own) */
+	char comm[16];		/* app: its command */
+	__u8 own;		/* app, unit: 1 a socket's owner, 2 a refusal's listener,
+				 * 3 a refusal with no listener seen, 0 nothing known */
+	__u8 pad[7];
 };
 
 struct ct_group {
@@ -67,6 +74,8 @@ struct ct_group {
 	__u8 last_abn;		/* its kind */
 	__u8 last_reason;	/* this host's reset reason in it (ct_flow.rst_reason) */
 	const char *iface;	/* flow grouping: the flow's interface */
+	const char *cgroup;	/* app, unit: the owner's cgroup path (NULL unknown) */
+	__u32 pid;		/* app: a pid of it (the last seen) */
 };
 
 /* One refresh interval, summed over the flows that pass the filter. */

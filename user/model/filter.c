@@ -14,6 +14,7 @@
 
 #include "classify.h"
 #include "filter.h"
+#include "owner.h"
 #include "reasons.h"
 #include "text.h"
 
@@ -46,6 +47,12 @@ enum field {
 	F_PORT,		/* either side's port */
 	F_VLAN,
 	F_IFACE,
+	F_APP_UNIT,
+	F_APP_CONTAINER,
+	F_APP_POD,
+	F_APP_COMM,
+	F_APP_PID,
+	F_APP_CGROUP,
 	F_MAX,
 };
 
@@ -78,6 +85,12 @@ const char *const ct_filter_fields[F_MAX + 1] = {
 	[F_PORT] = "port",
 	[F_VLAN] = "vlan",
 	[F_IFACE] = "iface",
+	[F_APP_UNIT] = "app.unit",
+	[F_APP_CONTAINER] = "app.container",
+	[F_APP_POD] = "app.pod",
+	[F_APP_COMM] = "app.comm",
+	[F_APP_PID] = "app.pid",
+	[F_APP_CGROUP] = "app.cgroup",
 	[F_MAX] = NULL,
 };
 
@@ -137,6 +150,13 @@ static const struct {
 				   "neither side's" },
 	[F_VLAN] = { K_NUM, 4095, "outermost VLAN id, 0 untagged" },
 	[F_IFACE] = { K_STR, 0, "interface (in replay: the capture's file name)" },
+	[F_APP_UNIT] = { K_STR, 0, "the unit of the local socket's cgroup, or a\n"
+				   "refusal's last listener's (live tc; \"\" unknown)" },
+	[F_APP_CONTAINER] = { K_STR, 0, "the container id (64 hex digits) of that cgroup" },
+	[F_APP_POD] = { K_STR, 0, "the Kubernetes pod uid of that cgroup" },
+	[F_APP_COMM] = { K_STR, 0, "the command of the process that held the socket" },
+	[F_APP_PID] = { K_NUM, 4294967295ull, "its process id (tgid), 0 when not known" },
+	[F_APP_CGROUP] = { K_STR, 0, "the socket's cgroup v2 path (/system.slice/x.service)" },
 };
 
 /* Zeek's conn_state values, as ct_zeek_state() names them. */
@@ -1047,6 +1067,27 @@ static int match_addr(const struct node *n, const struct ct_record *r, int ep)
 	return 1;
 }
 
+/* An app. string field of @r ("" when not known), in @names or @comm if need be. */
+static const char *app_str(const struct ct_record *r, int field, struct ct_app_names *names,
+			   char comm[17])
+{
+	if (!ct_rec_has_app(r) && !ct_rec_nosock(r))
+		return "";
+	switch (field) {
+	case F_APP_COMM:
+		if (!(r->flow.own_flags & CT_OWN_PID))
+			return "";
+		memcpy(comm, r->flow.own.comm, sizeof(r->flow.own.comm));
+		comm[sizeof(r->flow.own.comm)] = '\0';
+		return comm;
+	case F_APP_CGROUP:
+		return r->cgroup ? r->cgroup : "";
+	}
+	ct_app_names(r->cgroup, names);
+	return field == F_APP_UNIT ? names->unit : field == F_APP_CONTAINER ? names->container :
+	       names->pod;
+}
+
 static int match_cmp(const struct node *n, const struct ct_record *r)
 {
 	const struct ct_flow *f = &r->flow;
@@ -1123,6 +1164,20 @@ static int match_cmp(const struct node *n, const struct ct_record *r)
 	case F_IFACE:
 		eq = !strcmp(r->iface ? r->iface : "", n->v.str);
 		return n->op == OP_NE ? !eq : eq;
+	case F_APP_UNIT:
+	case F_APP_CONTAINER:
+	case F_APP_POD:
+	case F_APP_COMM:
+	case F_APP_CGROUP: {
+		struct ct_app_names names;
+		char comm[17];
+
+		eq = !strcmp(app_str(r, n->field, &names, comm), n->v.str);
+		return n->op == OP_NE ? !eq : eq;
+	}
+	case F_APP_PID:
+		x = (f->own_flags & CT_OWN_PID) ? f->own.pid : 0;
+		break;
 	case F_IP_CLT:
 	case F_IP_SRV:
 		eq = match_addr(n, r, n->field == F_IP_CLT ? c : s);

@@ -40,7 +40,7 @@ size_t ct_format_room(const struct ct_record *r)
 {
 	/* the name: 6 bytes a byte as JSON escapes it, 4 as text does, padded to 256 */
 	return LINE_FIXED + 6 * (r->iface ? strlen(r->iface) : 1) + 1024 +
-	       (r->cgroup || r->flow.own_flags ? 6 * ct_app_room(r) : 0);
+	       (r->cgroup || r->flow.own_flags || r->flow.own.cgroup ? ct_app_room(r) : 0);
 }
 
 /* "%7.3f " of the duration, narrow text: a longer one takes the room it needs */

@@ -169,10 +169,36 @@ const char *ct_rec_comm(const struct ct_record *r, char *buf, size_t len)
 	return buf;
 }
 
+void ct_app_cgroup_label(const char *path, __u64 id, char *buf, size_t len)
+{
+	struct ct_app_names n;
+	char esc[4 * 256 + 1];
+
+	ct_app_names(path, &n);
+	if (n.container[0] && (!n.unit[0] || strstr(n.unit, n.container))) {
+		snprintf(buf, len, "%s:%.12s", n.runtime ? n.runtime : "container", n.container);
+	} else if (n.unit[0]) {
+		ct_text_escape(n.unit, esc, sizeof(esc));
+		snprintf(buf, len, "%s", esc);
+	} else if (n.pod[0]) {
+		snprintf(buf, len, "pod:%.8s", n.pod);
+	} else if (path) {
+		ct_text_escape(path, esc, sizeof(esc));
+		snprintf(buf, len, "%s", esc);
+	} else if (id) {
+		snprintf(buf, len, "cgroup %llu", (unsigned long long)id);
+	} else if (len) {
+		buf[0] = '\0';
+	}
+}
+
 size_t ct_app_room(const struct ct_record *r)
 {
-	/* the words, comm escaped (4 a byte), a unit (4 a byte), a port, a time */
-	return 160 + 4 * 16 + 4 * (r->cgroup ? strlen(r->cgroup) : 0);
+	/*
+	 * JSON, the longest: keys and numbers, comm escaped (6 bytes a byte), the path and
+	 * the unit from it (6 a byte each); the text takes less
+	 */
+	return 700 + 6 * 16 + 12 * (r->cgroup ? strlen(r->cgroup) : 0);
 }
 
 /* "comm[pid]" and the best name the cgroup gives: unit, else container, else pod */

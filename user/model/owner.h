@@ -40,10 +40,17 @@ const char *ct_rec_pid_role(const struct ct_record *r);
 /*
  * The APP column of text at @p: "comm[pid] unit-or-container-or-pod", or for a refusal
  * "no listener on :1194", "listener gone 12s: nginx[4242] nginx.service", "listening:
- * nginx[4242]"; "-" when nothing is known. Returns the end. ct_app_room() bytes there.
+ * nginx[4242]"; "-" when nothing is known. Returns the end. ct_app_room(): the most
+ * bytes the app and listener fields take, as JSON or text.
  */
 char *ct_app_text(char *p, const struct ct_record *r);
 size_t ct_app_room(const struct ct_record *r);
+
+/*
+ * The name of a cgroup for people, into @buf: the unit, else "runtime:container" (12
+ * digits), else "pod:uid" (8), else the path, else "cgroup ID" when only the id is known.
+ */
+void ct_app_cgroup_label(const char *path, __u64 id, char *buf, size_t len);
 
 /* The comm of @r made safe to print (a process may name itself anything): into @buf. */
 const char *ct_rec_comm(const struct ct_record *r, char *buf, size_t len);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "classify.h"
+#include "owner.h"
 #include "reasons.h"
 #include "text.h"
 #include "topview.h"
@@ -98,6 +99,33 @@ size_t ct_sparkline(const double *vals, size_t n, double max, int utf8, char *bu
 	return off;
 }
 
+/* An app or unit group: "nginx nginx.service", "nginx.service", "no listener on :1194" */
+static void app_label(const struct ct_group *g, enum ct_grouping gr, char *buf, size_t len)
+{
+	char cg[256], comm[4 * 16 + 1], raw[17];
+	size_t off = 0;
+
+	if (!g->key.own) {
+		snprintf(buf, len, "- (no local socket)");
+		return;
+	}
+	if (g->key.own == 3) {
+		snprintf(buf, len, "no listener on :%u", g->key.port[1]);
+		return;
+	}
+	ct_app_cgroup_label(g->cgroup, g->key.cgroup, cg, sizeof(cg));
+	memcpy(raw, g->key.comm, 16);
+	raw[16] = '\0';
+	ct_text_escape(raw, comm, sizeof(comm));
+	if (g->key.own == 2)
+		ct_put(buf, len, &off, "listener of :%u gone: %s%s%s", g->key.port[1], comm,
+		       *comm && *cg ? " " : "", cg);
+	else if (gr == CT_G_APP && *comm)
+		ct_put(buf, len, &off, "%s%s%s", comm, *cg ? " " : "", cg);
+	else
+		ct_put(buf, len, &off, "%s", *cg ? cg : "-");
+}
+
 static void group_label(const struct ct_group *g, enum ct_grouping gr, char *buf, size_t len)
 {
 	char a[80], b[80];
@@ -111,6 +139,10 @@ static void group_label(const struct ct_group *g, enum ct_grouping gr, char *buf
 		break;
 	case CT_G_CLIENT_IP:
 		ct_addr_str(g->key.addr[0], g->v4, buf, len);
+		break;
+	case CT_G_APP:
+	case CT_G_UNIT:
+		app_label(g, gr, buf, len);
 		break;
 	default:
 		ct_endpoint_str(g->key.addr[0], g->key.port[0], g->v4, a, sizeof(a));
@@ -134,6 +166,8 @@ static const char *const group_titles[CT_G_MAX] = {
 	[CT_G_SERVER_IP] = "SERVER IP",
 	[CT_G_CLIENT_IP] = "CLIENT IP",
 	[CT_G_FLOW] = "CLIENT > SERVER",
+	[CT_G_APP] = "APP",
+	[CT_G_UNIT] = "UNIT",
 };
 
 /* Column widths after the label, matching ct_col order. */
