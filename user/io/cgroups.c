@@ -80,22 +80,24 @@ static int find_mount(struct ct_cgroups *cg)
 /* Remember directory @rel (below the mount) as cgroup @ino, if it is new. */
 static void remember(struct ct_cgroups *cg, __u64 ino, const char *rel)
 {
+	size_t n, nr, nl = strlen(rel);
 	char *path;
-	size_t n;
 
 	if (ct_htab_lookup(cg->ids, &ino) || ct_htab_count(cg->ids) >= CT_CGROUPS_MAX)
 		return;
 	/* the hierarchy's path: the mount's root, then the directory below the mount */
-	n = strlen(cg->root) + strlen(rel) + 2;
+	nr = strcmp(cg->root, "/") ? strlen(cg->root) : 0;
+	n = nr + nl + 2;
 	if (n > CT_CGROUPS_PATH_MAX)
 		return;
 	path = malloc(n);
 	if (!path)
 		return;
-	if (!strcmp(cg->root, "/"))
-		snprintf(path, n, "%s", *rel ? rel : "/");
-	else
-		snprintf(path, n, "%s%s", cg->root, rel);
+	memcpy(path, cg->root, nr);
+	memcpy(path + nr, rel, nl);
+	if (!nr && !nl)
+		path[nl++] = '/';	/* the root itself */
+	path[nr + nl] = '\0';
 	if (ct_htab_update(cg->ids, &ino, &path, 0))
 		free(path);
 }
