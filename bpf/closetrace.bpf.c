@@ -13,7 +13,8 @@
 
 /*
  * The local socket of a control packet this host sent, once its flow is accounted: its
- * cgroup v2 id and cookie, into the flow of canonical key @k where @ep sent it. Not when
+ * cgroup v2 id and cookie, into the flow of canonical key @k where @ep sent it from port
+ * @sport to @dport. Not when
  * the kernel answered with its per-namespace control socket (a refusal, a RST for no
  * connection: it has no port of its own), whose cgroup would be whichever process made the
  * namespace. Data packets never come here. The socket tracepoints (resets.bpf.c) tell the
@@ -23,12 +24,14 @@
  * flow code.
  */
 static __noinline void ct_own_tc(struct __sk_buff *skb, const struct ct_flow_key *k, __u32 sport,
-				 __u32 ep)
+				 __u32 dport, __u32 ep)
 {
 	struct bpf_sock *sk = skb->sk;
 	struct ct_flow *f;
 
-	if (!sk || sk->src_port != sport)
+	/* a socket that closed has given its port back (an abort's RST), not its peer's */
+	if (!sk || (sk->src_port != sport &&
+		    (sk->src_port || sk->dst_port != bpf_htons((__u16)dport))))
 		return;
 	f = bpf_map_lookup_elem(&flows, k);
 	if (!f || (f->own_flags & CT_OWN_NOSOCK))
@@ -92,7 +95,7 @@ int ct_tc(struct __sk_buff *skb)
 	ct_account(c, res, &p, skb->ifindex);
 	if (cfg.owners && res == CT_P_TCP && p.local &&
 	    (p.flags & (CT_TH_SYN | CT_TH_FIN | CT_TH_RST)))
-		ct_own_tc(skb, &p.key, p.sport, p.ep);
+		ct_own_tc(skb, &p.key, p.sport, p.dport, p.ep);
 	/* every RST this host sends (resets.bpf.c names the reasons of some) */
 	if (res == CT_P_TCP && p.local && (p.flags & CT_TH_RST))
 		c->rst_sent[0]++;

@@ -72,6 +72,11 @@ static const char *group_name(int i)
 	return ct_grouping_name((enum ct_grouping)i);
 }
 
+static const char *metrics_by_name(int i)
+{
+	return i ? ct_app_by_name((enum ct_app_by)i) : "none";
+}
+
 static const char *col_name(int i)
 {
 	return ct_col_name((enum ct_col)i);
@@ -326,6 +331,14 @@ static const struct ct_opt metrics_opts[] = {
 	OPT("metrics-ports", 0, CT_ARG_CUSTOM, "LIST",
 	    "closes by server port for these ports (22,443,...),\n"
 	    "the others as port=\"other\"", nmetrics_ports, .parse = parse_ports),
+	OPT("metrics-by", 0, CT_ARG_CHOICE, "KEY",
+	    "closes of this host's sockets by application:\n"
+	    "unit, container, pod or comm", metrics_by, .choice = metrics_by_name,
+	    .nchoices = CT_APP_BY_MAX),
+	OPT("metrics-top", 0, CT_ARG_LONG, "N",
+	    "with --metrics-by: at most N applications, the\n"
+	    "busiest; the rest as \"other\"", metrics_top, .min = 1,
+	    .max = CT_METRICS_APPS_MAX, .def_text = "20"),
 	OPT("web-config", 0, CT_ARG_STRING, "FILE",
 	    "TLS and basic authentication for --metrics, in the\n"
 	    "exporters' web configuration file (closetrace-watch(8))", web_config),
@@ -407,6 +420,7 @@ void ct_config_init(struct ct_config *c)
 	c->sort = CT_COL_RST_SRV;
 	c->max_flows = CT_AGG_MAX_FLOWS;
 	c->max_groups = CT_AGG_MAX_GROUPS;
+	c->metrics_top = CT_METRICS_APPS_DEFAULT;
 }
 
 void ct_config_free(struct ct_config *c)
@@ -421,6 +435,13 @@ int ct_validate_live(const struct ct_command *cmd, struct ct_config *c)
 		return ct_usage_error(cmd, "--metrics-ports goes with --metrics");
 	if (c->web_config && !c->metrics)
 		return ct_usage_error(cmd, "--web-config goes with --metrics");
+	if (c->metrics_by && !c->metrics)
+		return ct_usage_error(cmd, "--metrics-by goes with --metrics");
+	if (c->metrics_top != CT_METRICS_APPS_DEFAULT && !c->metrics_by)
+		return ct_usage_error(cmd, "--metrics-top goes with --metrics-by");
+	if (c->metrics_by && c->mode == CT_MODE_XDP)
+		return ct_usage_error(cmd, "--metrics-by needs --mode tc: XDP sees no socket "
+				      "of this host");
 	if (c->xdp_mode != CT_XDP_AUTO && c->mode != CT_MODE_XDP)
 		return ct_usage_error(cmd, "--xdp-mode goes with --mode xdp");
 	if (c->force && c->mode != CT_MODE_XDP)
@@ -439,6 +460,7 @@ void ct_config_live(const struct ct_config *c, int emit_graceful, const struct c
 		.emit_graceful = emit_graceful, .metrics = c->metrics,
 		.metrics_addr = &c->metrics_addr, .metrics_ports = c->metrics_ports,
 		.nmetrics_ports = c->nmetrics_ports, .web_config = c->web_config, .user = c->user,
+		.metrics_by = c->metrics_by, .metrics_top = (int)c->metrics_top,
 		.uid = c->uid, .gid = c->gid,
 		.out = *out,
 	};

@@ -56,6 +56,8 @@ struct ct_config {
 	__u16 metrics_ports[256];	/* --metrics-ports (CT_METRICS_PORTS_MAX) */
 	int nmetrics_ports;
 	const char *web_config;		/* --web-config FILE */
+	int metrics_by;			/* --metrics-by: enum ct_app_by */
+	long metrics_top;		/* --metrics-top N */
 	/* top */
 	const char *read;		/* -r FILE */
 	__u64 delay_ns, window_ns;

@@ -35,15 +35,99 @@ void ct_metrics_free(struct ct_metrics *m)
 		free(m->ifs[i].ports);
 		m->ifs[i].ports = NULL;
 	}
+	free(m->apps);
+	free(m->cands);
+	m->apps = m->cands = NULL;
+}
+
+static const char *const app_by_names[CT_APP_BY_MAX] = {
+	[CT_APP_BY_UNIT] = "unit",
+	[CT_APP_BY_CONTAINER] = "container",
+	[CT_APP_BY_POD] = "pod",
+	[CT_APP_BY_COMM] = "comm",
+};
+
+const char *ct_app_by_name(enum ct_app_by by)
+{
+	return by > CT_APP_BY_NONE && by < CT_APP_BY_MAX ? app_by_names[by] : NULL;
+}
+
+int ct_metrics_apps_init(struct ct_metrics *m, enum ct_app_by by, int n)
+{
+	m->app_by = by;
+	m->napps_max = n;
+	m->napps = m->ncands = 0;
+	m->apps = calloc((size_t)n + 1, sizeof(*m->apps));
+	m->cands = calloc(CT_METRICS_APP_CANDS, sizeof(*m->cands));
+	if (!m->apps || !m->cands) {
+		free(m->apps);
+		free(m->cands);
+		m->apps = m->cands = NULL;
+		m->app_by = CT_APP_BY_NONE;
+		return -1;
+	}
+	return 0;
+}
+
+void ct_metrics_app_close(struct ct_metrics *m, const char *name, __u8 kind)
+{
+	int i;
+
+	if (!m->apps || kind >= CT_CLOSE_MAX)
+		return;
+	for (i = 0; i < m->napps; i++)
+		if (!strcmp(m->apps[i].name, name)) {
+			m->apps[i].closes[kind]++;
+			return;
+		}
+	m->apps[m->napps_max].closes[kind]++;
+	for (i = 0; i < m->ncands; i++)
+		if (!strcmp(m->cands[i].name, name))
+			break;
+	if (i == m->ncands) {
+		if (m->ncands == CT_METRICS_APP_CANDS)
+			return;		/* counted in other; never a row */
+		snprintf(m->cands[i].name, sizeof(m->cands[i].name), "%s", name);
+		m->ncands++;
+	}
+	m->cands[i].total++;
+}
+
+void ct_metrics_apps_promote(struct ct_metrics *m)
+{
+	while (m->apps && m->napps < m->napps_max && m->ncands) {
+		int best = 0;
+
+		for (int i = 1; i < m->ncands; i++)
+			if (m->cands[i].total > m->cands[best].total ||
+			    (m->cands[i].total == m->cands[best].total &&
+			     strcmp(m->cands[i].name, m->cands[best].name) < 0))
+				best = i;
+		/* a new series: it counts from now, what came before stays in other */
+		memset(&m->apps[m->napps], 0, sizeof(m->apps[0]));
+		memcpy(m->apps[m->napps].name, m->cands[best].name, sizeof(m->apps[0].name));
+		m->napps++;
+		m->cands[best] = m->cands[--m->ncands];
+	}
 }
 
 void ct_metrics_copy(struct ct_metrics *dst, const struct ct_metrics *src)
 {
 	ct_port_closes *keep[CT_MAX_IFACES];
+	struct ct_metrics_app *apps = dst->apps, *cands = dst->cands;
 
 	for (int i = 0; i < CT_MAX_IFACES; i++)
 		keep[i] = dst->ifs[i].ports;
+	if (src->apps && !apps)
+		apps = calloc((size_t)src->napps_max + 1, sizeof(*apps));
 	*dst = *src;
+	dst->cands = cands;
+	dst->ncands = 0;
+	dst->apps = apps;
+	if (apps && src->apps)
+		memcpy(apps, src->apps, ((size_t)src->napps_max + 1) * sizeof(*apps));
+	else
+		dst->app_by = CT_APP_BY_NONE;
 	for (int i = 0; i < CT_MAX_IFACES; i++) {
 		dst->ifs[i].ports = keep[i];
 		if (keep[i] && src->ifs[i].ports)
@@ -250,6 +334,30 @@ static void by_port(FILE *f, const struct ct_metrics *m)
 	}
 }
 
+static void by_app(FILE *f, const struct ct_metrics *m)
+{
+	const char *label = ct_app_by_name(m->app_by);
+	char name[2 * CT_METRICS_APP_NAME + 1];
+
+	if (!label || !m->apps)
+		return;
+	fprintf(f, "# HELP closetrace_app_closes_total TCP connections of this host's sockets that "
+		"ended, by the %s of the socket's owner (--metrics-by; a refusal: its port's last "
+		"listener's) and close kind; the --metrics-top busiest, the rest as other.\n"
+		"# TYPE closetrace_app_closes_total counter\n", label);
+	for (int a = 0; a < m->napps; a++) {
+		ct_metrics_label(m->apps[a].name, name, sizeof(name));
+		for (int k = CT_CLOSE_GRACEFUL; k < CT_CLOSE_MAX; k++)
+			fprintf(f, "closetrace_app_closes_total{%s=\"%s\",close=\"%s\"} %llu\n", label,
+				name, ct_close_name((__u8)k),
+				(unsigned long long)m->apps[a].closes[k]);
+	}
+	for (int k = CT_CLOSE_GRACEFUL; k < CT_CLOSE_MAX; k++)
+		fprintf(f, "closetrace_app_closes_total{%s=\"other\",close=\"%s\"} %llu\n", label,
+			ct_close_name((__u8)k),
+			(unsigned long long)m->apps[m->napps_max].closes[k]);
+}
+
 static void one(FILE *f, const char *name, const char *type, const char *help, double v)
 {
 	family(f, name, type, help);
@@ -273,6 +381,7 @@ char *ct_metrics_render(const struct ct_metrics *m, size_t *len)
 		  CT_C_FLOWS);
 	packets(f, m);
 	by_port(f, m);
+	by_app(f, m);
 	one(f, "closetrace_flow_table_entries", "gauge", "Flows in the kernel's table at the "
 	    "last scan.", (double)m->table_entries);
 	one(f, "closetrace_flow_table_capacity", "gauge", "Flows the kernel's table holds "

@@ -26,11 +26,45 @@ struct ct_metrics_iface {
 	ct_port_closes *ports;		/* nports + 1 rows, when ports are asked for */
 };
 
+/*
+ * --metrics-by: closes by application, under a label named for what names it. Bounded:
+ * N rows (--metrics-top), given to the busiest names while rows are free, each counting
+ * from then on; every other close counts as "other". A row is never taken back, so that
+ * every series only grows.
+ */
+enum ct_app_by {
+	CT_APP_BY_NONE = 0,
+	CT_APP_BY_UNIT,
+	CT_APP_BY_CONTAINER,
+	CT_APP_BY_POD,
+	CT_APP_BY_COMM,
+	CT_APP_BY_MAX,
+};
+#define CT_METRICS_APPS_MAX 1000	/* --metrics-top at most */
+#define CT_METRICS_APPS_DEFAULT 20
+#define CT_METRICS_APP_CANDS 1024	/* names waiting for a row (their closes in other) */
+#define CT_METRICS_APP_NAME 256
+
+struct ct_metrics_app {
+	char name[CT_METRICS_APP_NAME];
+	__u64 closes[CT_CLOSE_MAX];
+	__u64 total;			/* waiting names: closes so far, the rank */
+};
+
+/* The label name of @by ("unit", "container", "pod", "comm"); NULL for none. */
+const char *ct_app_by_name(enum ct_app_by by);
+
 struct ct_metrics {
 	int nifs;
 	struct ct_metrics_iface ifs[CT_MAX_IFACES];
 	int nports;			/* --metrics-ports; 0: no closes by port */
 	__u16 ports[CT_METRICS_PORTS_MAX];
+	/* --metrics-by: rows [0, napps) named, [napps_max] other */
+	enum ct_app_by app_by;
+	int napps_max, napps;
+	struct ct_metrics_app *apps;
+	struct ct_metrics_app *cands;	/* names without a row yet (not copied) */
+	int ncands;
 	__u64 table_entries, table_capacity;
 	__u64 events_lost;
 	const char *version;
@@ -44,6 +78,13 @@ int ct_metrics_init(struct ct_metrics *m, int nifs, const __u16 *ports, int npor
 void ct_metrics_free(struct ct_metrics *m);
 /* Copy @src into @dst, both set up by ct_metrics_init() with the same sizes. */
 void ct_metrics_copy(struct ct_metrics *dst, const struct ct_metrics *src);
+
+/* Closes by application, named by @by, in at most @n rows: 0 or -1 (no memory). */
+int ct_metrics_apps_init(struct ct_metrics *m, enum ct_app_by by, int n);
+/* Count a close of @kind of the application called @name. */
+void ct_metrics_app_close(struct ct_metrics *m, const char *name, __u8 kind);
+/* Give free rows to the waiting names with the most closes (each publish). */
+void ct_metrics_apps_promote(struct ct_metrics *m);
 
 /* Count a close of @kind to server port @port on interface @slot (rows by port). */
 void ct_metrics_port_close(struct ct_metrics *m, int slot, __u16 port, __u8 kind);

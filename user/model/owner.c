@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "append.h"
+#include "metrics.h"
 #include "owner.h"
 #include "text.h"
 
@@ -190,6 +191,32 @@ void ct_app_cgroup_label(const char *path, __u64 id, char *buf, size_t len)
 	} else if (len) {
 		buf[0] = '\0';
 	}
+}
+
+int ct_app_metric_name(const struct ct_record *r, const char *path, int by, char *buf,
+		       size_t len)
+{
+	struct ct_app_names n;
+	const char *v;
+
+	if (!ct_rec_has_app(r) && !(ct_rec_nosock(r) && (r->flow.own_flags & CT_OWN_LISTENER)))
+		return 0;
+	if (by == CT_APP_BY_COMM) {
+		if (!(r->flow.own_flags & CT_OWN_PID) || !len)
+			return 0;
+		n.unit[0] = '\0';
+		memcpy(n.unit, r->flow.own.comm, sizeof(r->flow.own.comm));
+		n.unit[sizeof(r->flow.own.comm)] = '\0';
+		v = n.unit;
+	} else {
+		ct_app_names(path, &n);
+		v = by == CT_APP_BY_UNIT ? n.unit : by == CT_APP_BY_CONTAINER ? n.container :
+		    by == CT_APP_BY_POD ? n.pod : "";
+	}
+	if (!*v)
+		return 0;
+	snprintf(buf, len, "%s", v);
+	return 1;
 }
 
 size_t ct_app_room(const struct ct_record *r)

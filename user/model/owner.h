@@ -52,6 +52,14 @@ size_t ct_app_room(const struct ct_record *r);
  */
 void ct_app_cgroup_label(const char *path, __u64 id, char *buf, size_t len);
 
+/*
+ * The name of @r's application for metrics (--metrics-by): @by a CT_APP_BY_* (metrics.h),
+ * @path its cgroup's path. 1 with the name in @buf; 0 when it has none (no local socket,
+ * or nothing that names it that way).
+ */
+int ct_app_metric_name(const struct ct_record *r, const char *path, int by, char *buf,
+		       size_t len);
+
 /* The comm of @r made safe to print (a process may name itself anything): into @buf. */
 const char *ct_rec_comm(const struct ct_record *r, char *buf, size_t len);
 

@@ -198,6 +198,7 @@ static void publish(struct ct_live *l)
 	if (!l->http)
 		return;
 	ct_session_metrics(&l->s, &l->snap);
+	ct_metrics_apps_promote(&l->snap);
 	ct_http_publish(l->http, &l->snap);
 }
 
@@ -208,6 +209,11 @@ static int start_metrics(struct ct_live *l, const struct ct_live_opts *c)
 	char err[512], where[80];
 
 	if (ct_metrics_init(&l->snap, l->nifs, c->metrics_ports, c->nmetrics_ports)) {
+		pr_warn("out of memory\n");
+		return 1;
+	}
+	if (c->metrics_by &&
+	    ct_metrics_apps_init(&l->snap, (enum ct_app_by)c->metrics_by, c->metrics_top)) {
 		pr_warn("out of memory\n");
 		return 1;
 	}

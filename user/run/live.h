@@ -65,6 +65,8 @@ struct ct_live_opts {
 	const __u16 *metrics_ports;
 	int nmetrics_ports;
 	const char *web_config;		/* --web-config: TLS and users, or NULL */
+	int metrics_by;			/* enum ct_app_by: closes by application too */
+	int metrics_top;		/* ... in at most this many rows */
 	/* --user: who to run as once attached */
 	int user;
 	uid_t uid;

@@ -16,6 +16,7 @@
 #include "now.h"
 #include "reasons.h"
 #include "session.h"
+#include "owner.h"
 
 static int release_held(struct ct_session *s, int all);
 void ct_session_drain(struct ct_session *s);
@@ -74,6 +75,15 @@ static void tally_close(struct ct_session *s, const struct ct_record *r, int dec
 	if (decided_here)
 		s->tally->ifs[slot].user_closes[r->close]++;
 	ct_metrics_port_close(s->tally, slot, r->key.port[ct_rec_srv(r)], r->close);
+	if (s->tally->app_by) {
+		char name[CT_METRICS_APP_NAME];
+		const char *path = r->cgroup;
+
+		if (!path && s->cgroup && r->flow.own.cgroup)
+			path = s->cgroup(s->cgroup_ctx, r->flow.own.cgroup);
+		if (ct_app_metric_name(r, path, s->tally->app_by, name, sizeof(name)))
+			ct_metrics_app_close(s->tally, name, r->close);
+	}
 }
 
 /*
@@ -172,6 +182,11 @@ static int amend(struct ct_session *s, const struct ct_event *e)
 			r->flow.rst_state = e->flow.rst_state;
 		}
 		r->flow.rst_accepted |= e->flow.rst_accepted;
+		/* the tracepoints may have named the socket's owner since: theirs is newer */
+		if (e->flow.own_flags || e->flow.own.cgroup) {
+			r->flow.own = e->flow.own;
+			r->flow.own_flags = e->flow.own_flags;
+		}
 		/*
 		 * Only what it waits for completes it: the peer's socket taking our RST (in
 		 * another namespace of this kernel) may be traced before our own reason.
