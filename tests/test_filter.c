@@ -703,7 +703,8 @@ static void test_field_list(void **state)
 		"fin.count.srv", "rst.count", "rst.count.clt", "rst.count.srv", "pkts.clt",
 		"pkts.srv", "bytes.clt", "bytes.srv", "dur", "close", "zeek", "rst.by",
 		"rst.reason", "ip.clt", "ip.srv", "port.clt", "port.srv", "ip", "host", "port",
-		"vlan", "iface",
+		"vlan", "iface", "app.unit", "app.container", "app.pod", "app.comm", "app.pid",
+		"app.cgroup",
 	};
 	size_t n = sizeof(want) / sizeof(want[0]), i;
 	struct ct_filter_error err;

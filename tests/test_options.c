@@ -105,9 +105,10 @@ static const char *entry_of(const char *help, const char *name, char *buf, size_
 	}
 	if (!p)
 		return NULL;
+	/* to the next option's line: "  -x, --next" or "      --next" */
 	end = p;
 	while ((end = strchr(end, '\n')) && end[1] && end[1] != '\n' &&
-	       !(end[1] == ' ' && end[2] == ' ' && end[3] == '-'))
+	       !(strspn(end + 1, " ") <= 6 && end[1 + strspn(end + 1, " ")] == '-'))
 		end++;
 	snprintf(buf, len, "%.*s", (int)(end ? end - p : (long)strlen(p)), p);
 	return buf;
@@ -265,7 +266,7 @@ static void t_usage_errors(void **state)
 		{ "top", NULL, NULL, NULL, "give either -i IFACE or -r FILE" },
 		{ "top", "-r", "x", "-d0", "--delay takes 0.1 to 3600 seconds, not '0'" },
 		{ "top", "-r", "x", "-mxdp", "--mode, --xdp-mode and --force go with -i IFACE" },
-		{ "top", "-r", "x", "-gnope", "--group takes server, server-ip, client-ip or flow" },
+		{ "top", "-r", "x", "-gnope", "--group takes server, server-ip, client-ip, flow, app or unit" },
 		{ "cleanup", "x", NULL, NULL, "unexpected argument 'x'" },
 		{ "cleanup", "-o", "json", NULL, "-o is not an option of cleanup" },
 		{ "check", "x", NULL, NULL, "unexpected argument 'x'" },

@@ -156,7 +156,7 @@ static const struct {
 	[F_APP_POD] = { K_STR, 0, "the Kubernetes pod uid of that cgroup" },
 	[F_APP_COMM] = { K_STR, 0, "the command of the process that held the socket" },
 	[F_APP_PID] = { K_NUM, 4294967295ull, "its process id (tgid), 0 when not known" },
-	[F_APP_CGROUP] = { K_STR, 0, "the socket's cgroup v2 path (/system.slice/x.service)" },
+	[F_APP_CGROUP] = { K_STR, 0, "its cgroup v2 path: /system.slice/x.service" },
 };
 
 /* Zeek's conn_state values, as ct_zeek_state() names them. */
