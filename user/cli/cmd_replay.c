@@ -6,6 +6,7 @@
 #include "classify.h"
 #include "commands.h"
 #include "log.h"
+#include "filter.h"
 #include "options.h"
 #include "output.h"
 #include "privs.h"
@@ -41,6 +42,10 @@ static int run_replay(struct ct_config *c)
 		ct_output_close(&out);
 		return 1;
 	}
+	/* asked for what a capture cannot tell: said once */
+	if (ct_filter_uses_app(c->filter))
+		pr_note("a capture has no sockets: its closes name no application, and app. "
+			"fields are empty (\"\", 0)\n");
 	for (int i = 0; i < c->nargs && r >= 0; i++) {
 		/* several captures: each named once (escaped), its label in the IFACE column */
 		if (c->nargs > 1 && oo.fmt == CT_FMT_TEXT)

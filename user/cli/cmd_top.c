@@ -303,6 +303,10 @@ static int run_top(struct ct_config *c)
 	}
 	ct_agg_set_filter(t.agg, t.flt);
 	if (t.replay) {
+		if (ct_filter_uses_app(t.flt) || t.v.grouping == CT_G_APP ||
+		    t.v.grouping == CT_G_UNIT)
+			pr_note("a capture has no sockets: its closes name no application (app and "
+				"unit rows are one '-' row, app. fields empty)\n");
 		t.v.source = strrchr(t.replay, '/') ? strrchr(t.replay, '/') + 1 : t.replay;
 		t.v.mode = "replay";
 		t.v.replay = 1;

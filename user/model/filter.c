@@ -1088,6 +1088,15 @@ static const char *app_str(const struct ct_record *r, int field, struct ct_app_n
 	       names->pod;
 }
 
+int ct_filter_uses_app(const struct ct_filter *f)
+{
+	for (int i = 0; f && i < f->n; i++)
+		if (f->nodes[i].type == N_CMP && f->nodes[i].field >= F_APP_UNIT &&
+		    f->nodes[i].field <= F_APP_CGROUP)
+			return 1;
+	return 0;
+}
+
 static int match_cmp(const struct node *n, const struct ct_record *r)
 {
 	const struct ct_flow *f = &r->flow;

@@ -55,6 +55,9 @@ void ct_filter_free(struct ct_filter *f);
 /* Whether record @r passes filter @f; a NULL filter passes everything. */
 int ct_filter_match(const struct ct_filter *f, const struct ct_record *r);
 
+/* Whether @f compares an app. field (the owner of a local socket: never in a capture). */
+int ct_filter_uses_app(const struct ct_filter *f);
+
 /*
  * Print a parse error in three lines: "PREFIX: bad filter: MSG", the expression indented,
  * and a caret under the faulty column.
