@@ -12,28 +12,57 @@
 #include "flow.h"
 
 /*
- * The local socket of a control packet this host sent, once its flow is accounted: its
- * cgroup v2 id and cookie, into the flow of canonical key @k where @ep sent it from port
- * @sport to @dport. Not when
- * the kernel answered with its per-namespace control socket (a refusal, a RST for no
- * connection: it has no port of its own), whose cgroup would be whichever process made the
- * namespace. Data packets never come here. The socket tracepoints (resets.bpf.c) tell the
- * rest, and before a close that such a packet decides (close, abort and refusal are
- * socket state changes first). At ingress, tc may not ask a socket's cgroup
- * (bpf_sk_cgroup_id). Not inlined: the verifier walks it once, not once per path of the
- * flow code.
+ * The local socket of a control packet this host sends, from port @sport to @dport with
+ * outer VLAN @vlan: its cgroup v2 id and cookie, into the socket's flow. The key is the
+ * socket's own addresses, so that the caller passes only numbers (a pointer to its stack
+ * would keep the verifier from pruning the flow code's paths). Not when the kernel answered
+ * with its per-namespace control socket (a refusal, a RST for no connection: it has no
+ * port of its own), whose cgroup would be whichever process made the namespace. Data
+ * packets never come here. The socket tracepoints (resets.bpf.c) tell the rest. At
+ * ingress, tc may not ask a socket's cgroup (bpf_sk_cgroup_id).
  */
-static __noinline void ct_own_tc(struct __sk_buff *skb, const struct ct_flow_key *k, __u32 sport,
-				 __u32 dport, __u32 ep)
+#define CT_SK_IP6(dst, sk, f)						\
+	do {								\
+		(dst)[0] = (sk)->f[0];					\
+		asm volatile("" ::: "memory");				\
+		(dst)[1] = (sk)->f[1];					\
+		asm volatile("" ::: "memory");				\
+		(dst)[2] = (sk)->f[2];					\
+		asm volatile("" ::: "memory");				\
+		(dst)[3] = (sk)->f[3];					\
+		asm volatile("" ::: "memory");				\
+	} while (0)
+
+static __noinline void ct_own_tc(struct __sk_buff *skb, __u32 sport, __u32 dport, __u32 vlan)
 {
 	struct bpf_sock *sk = skb->sk;
+	struct ct_flow_key k = {};
 	struct ct_flow *f;
+	int ep;
 
 	/* a socket that closed has given its port back (an abort's RST), not its peer's */
 	if (!sk || (sk->src_port != sport &&
 		    (sk->src_port || sk->dst_port != bpf_htons((__u16)dport))))
 		return;
-	f = bpf_map_lookup_elem(&flows, k);
+	/*
+	 * Field by field, each load on its own: the verifier takes a socket's fields only
+	 * at a constant offset from it, never through a pointer moved along its arrays.
+	 */
+	if (sk->family == CT_AF_INET) {
+		k.addr[0][2] = k.addr[1][2] = bpf_htonl(CT_V4MAPPED);
+		k.addr[0][3] = sk->src_ip4;
+		k.addr[1][3] = sk->dst_ip4;
+	} else if (sk->family == CT_AF_INET6) {
+		CT_SK_IP6(k.addr[0], sk, src_ip6);
+		CT_SK_IP6(k.addr[1], sk, dst_ip6);
+	} else {
+		return;
+	}
+	k.port[0] = (__u16)sport;
+	k.port[1] = (__u16)dport;
+	k.ifvlan = CT_IFVLAN(skb->ifindex, vlan);
+	ep = ct_key_canon(&k) & 1;
+	f = bpf_map_lookup_elem(&flows, &k);
 	if (!f || (f->own_flags & CT_OWN_NOSOCK))
 		return;
 	/* both ends this host's: the other's socket names the flow already */
@@ -92,10 +121,14 @@ int ct_tc(struct __sk_buff *skb)
 	}
 	/* locally made packets have no input interface; forwarded ones do */
 	p.local = !skb->ingress_ifindex;
-	ct_account(c, res, &p, skb->ifindex);
+	/*
+	 * The owner of a FIN or RST this host sends goes in first: the packet may decide the
+	 * close, whose event leaves with the flow. A SYN's flow is made by the packet itself.
+	 */
 	if (cfg.owners && res == CT_P_TCP && p.local &&
 	    (p.flags & (CT_TH_SYN | CT_TH_FIN | CT_TH_RST)))
-		ct_own_tc(skb, &p.key, p.sport, p.dport, p.ep);
+		ct_own_tc(skb, p.sport, p.dport, p.vlan);
+	ct_account(c, res, &p, skb->ifindex);
 	/* every RST this host sends (resets.bpf.c names the reasons of some) */
 	if (res == CT_P_TCP && p.local && (p.flags & CT_TH_RST))
 		c->rst_sent[0]++;

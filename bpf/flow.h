@@ -484,7 +484,6 @@ static __always_inline int ct_segment(struct ct_pkt *p, struct ct_counters *c)
 		return 0;
 	cnt = c->c;
 	ep = ct_key_canon(&p->key) & 1;
-	p->ep = (__u8)ep;
 	f = bpf_map_lookup_elem(&flows, &p->key);
 	if (!f) {
 		f = ct_flow_new(p, ep, cnt, 0);

@@ -46,7 +46,6 @@ struct ct_pkt {
 	__u8 flags;		/* TCP flags byte */
 	__u8 vlan_tagged;	/* at least one VLAN tag, in the packet or in metadata */
 	__u8 local;		/* sent by this host (tc egress, not forwarded) */
-	__u8 ep;		/* once accounted: the sender's endpoint in the canonical key */
 };
 
 struct hdr_cursor {

@@ -442,12 +442,18 @@ int ct_sock_state(struct bpf_raw_tracepoint_args *ctx)
 		}
 	}
 	ct_sk_owner(sk, &so);
-	/* close and shutdown run in the process that ends the socket: it may be another */
-	if ((new == CT_TCP_FIN_WAIT1 || new == CT_TCP_LAST_ACK) && ct_sk_holder(sk, &h) &&
-	    (h.pid != so.own.pid || !(so.flags & CT_OWN_PID))) {
+	/*
+	 * close and shutdown run in the process that ends the socket, which may be another
+	 * than the one that connected or listened (a child after fork). So does an abort
+	 * (close with unread data, SO_LINGER 0), but a RST that came while the process held
+	 * the socket is taken in its context too: that one is only "a process that held it".
+	 */
+	if ((new == CT_TCP_FIN_WAIT1 || new == CT_TCP_LAST_ACK || new == CT_TCP_CLOSE) &&
+	    ct_sk_holder(sk, &h) && (h.pid != so.own.pid || !(so.flags & CT_OWN_PID))) {
 		so.own.pid = h.pid;
 		__builtin_memcpy(so.own.comm, h.comm, sizeof(h.comm));
-		so.flags = (so.flags & CT_OWN_PID) ? CT_OWN_PID | CT_OWN_CLOSER : CT_OWN_PID;
+		so.flags = (so.flags & CT_OWN_PID) && new != CT_TCP_CLOSE ?
+			   CT_OWN_PID | CT_OWN_CLOSER : CT_OWN_PID;
 	}
 	if (new == CT_TCP_CLOSE) {
 		if (known)

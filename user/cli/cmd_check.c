@@ -239,7 +239,8 @@ static int run_check(struct ct_config *c)
 {
 	/* the branches watch's defaults keep (graceful events, storm summaries) verified too */
 	struct ct_load_opts lo = { .flows = (__u32)c->table_size, .emit_graceful = 1,
-				   .storm_rate = CT_DEFAULT_STORM_RATE };
+				   .storm_rate = CT_DEFAULT_STORM_RATE,
+				   .owners = !ct_feature_off(CT_FEAT_OWNERS) };
 	struct closetrace *skel;
 	struct utsname uts;
 	char err[256];
