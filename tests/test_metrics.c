@@ -31,6 +31,7 @@ static const char *const families[] = {
 	"closetrace_flow_table_entries", "closetrace_flow_table_capacity",
 	"closetrace_events_lost_total", "closetrace_flows_evicted_total",
 	"closetrace_flows_untracked_total", "closetrace_closes_summarised_total",
+	"closetrace_owners_untracked_total",
 	"closetrace_build_info", "process_cpu_seconds_total", "process_resident_memory_bytes",
 	"process_start_time_seconds", "process_open_fds",
 };
@@ -206,9 +207,10 @@ static void t_series_count(void **state)
 	}
 	/* per interface: 13 closes, 8 flags, 1 reason "-" (+ those that happened),
 	 * 1 + 1 counts, 4 packet results, 2 eviction classes, untracked, summarised;
-	 * 2 x (2 ports + other) x 13; then 3 + 1 + 4 */
+	 * 2 x (2 ports + other) x 13; then the table 2 + events lost + owners untracked,
+	 * build, the process 4 */
 	assert_int_equal(byport, 2 * 3 * 13);
-	assert_int_equal(n, 2 * (13 + 8 + 1 + 2 + 4 + 2 + 1 + 1) + 2 * 3 * 13 + 3 + 1 + 4);
+	assert_int_equal(n, 2 * (13 + 8 + 1 + 2 + 4 + 2 + 1 + 1) + 2 * 3 * 13 + 4 + 1 + 4);
 	free(t);
 	ct_metrics_free(&m);
 	/* without --metrics-ports the family is not there at all */

@@ -394,6 +394,15 @@ char *ct_metrics_render(const struct ct_metrics *m, size_t *len)
 	per_iface(f, m, "closetrace_closes_summarised_total", "Orphan-RST closes past "
 		  "--storm-rate counted in storm summaries instead of one by one.",
 		  CT_C_SUMMARISED);
+	{
+		__u64 n = 0;
+
+		for (int i = 0; i < m->nifs; i++)
+			n += m->ifs[i].k.c[CT_C_OWNER_FULL];
+		one(f, "closetrace_owners_untracked_total", "counter", "Sockets whose owner the "
+		    "full owner table could not keep: their closes name only what tc saw.",
+		    (double)n);
+	}
 	ct_metrics_label(m->version ? m->version : "", ver, sizeof(ver));
 	family(f, "closetrace_build_info", "gauge", "closetrace's version; always 1.");
 	fprintf(f, "closetrace_build_info{version=\"%s\"} 1\n", ver);

@@ -552,6 +552,10 @@ int ct_session_finish(struct ct_session *s, int mode)
 	if (s->storm.summarised)
 		pr_info("%llu closes were counted in storm summaries, not one by one\n",
 			(unsigned long long)s->storm.summarised);
+	if (!ct_counters_read(&s->eng.counters, s->eng.nifs, -1, &k) && c[CT_C_OWNER_FULL])
+		pr_warn("%llu sockets were not remembered, the owner table being full: their "
+			"closes name only the cgroup and cookie tc saw\n",
+			(unsigned long long)c[CT_C_OWNER_FULL]);
 	if (!ct_counters_read(&s->eng.counters, s->eng.nifs, -1, &k))
 		pr_info("%llu packets, %llu TCP, %llu other, %llu fragments, %llu malformed, "
 			"%llu flows\n", (unsigned long long)c[CT_C_PACKETS],
