@@ -91,7 +91,7 @@ static void record(struct ct_record *r, const char *cgroup, __u8 flags, __u32 pi
 	r->flow.own.cgroup = cgroup ? 77 : 0;
 	r->flow.own.cookie = 4242;
 	if (comm)
-		strncpy(r->flow.own.comm, comm, sizeof(r->flow.own.comm));
+		memcpy(r->flow.own.comm, comm, strnlen(comm, sizeof(r->flow.own.comm)));
 }
 
 static const char *app_text(const struct ct_record *r, char *buf)
