@@ -555,6 +555,60 @@ static void test_render_frame(void **state)
 	ct_agg_free(a);
 }
 
+/* This host's applications: by process and cgroup (-g app), by cgroup (-g unit); a
+ * refusal under its port's listener, or "no listener"; flows with no socket of ours. */
+static void test_group_by_app(void **state)
+{
+	struct ct_agg *a = ct_agg_new(0, NULL);
+	struct ct_view v = { .source = "eth0", .mode = "tc", .now_ns = T0 + 10 * SEC,
+			     .span_ns = 10 * SEC, .grouping = CT_G_APP, .sort = CT_COL_FLOWS };
+	static struct lines L;
+	const struct ct_group *g;
+	struct ct_record r;
+
+	(void)state;
+	for (size_t i = 0; i < NMIX; i++) {
+		r = rec(&mix[i], CT_REC_FLOW);
+		if (!strcmp(mix[i].sip, "10.0.1.1")) {	/* web: nginx, two processes */
+			r.cgroup = "/system.slice/nginx.service";
+			r.flow.own.cgroup = 12;
+			r.flow.own_flags = CT_OWN_PID;
+			memcpy(r.flow.own.comm, i == 1 ? "nginx-worker" : "nginx", i == 1 ? 12 : 5);
+			r.flow.own.pid = 100 + (__u32)i;
+		} else if (mix[i].sport == 5432) {	/* db refused: one with a listener gone */
+			r.flow.own_flags = CT_OWN_NOSOCK;
+			if (i == 4) {
+				r.cgroup = "/system.slice/postgresql.service";
+				r.flow.own.cgroup = 13;
+				r.flow.own_flags |= CT_OWN_LISTENER | CT_OWN_PID;
+				memcpy(r.flow.own.comm, "postgres", 8);
+			}
+		}
+		assert_int_equal(ct_agg_feed(a, &r, T0 + mix[i].ts), 0);
+	}
+	/* by app: nginx (3), nginx-worker (1)... by unit: nginx.service holds both */
+	assert_int_equal(ct_agg_groups(a, CT_G_APP, CT_COL_FLOWS, &g), 5);
+	assert_int_equal(ct_agg_groups(a, CT_G_UNIT, CT_COL_FLOWS, &g), 4);
+	assert_int_equal(g[0].flows, 4);
+	assert_string_equal(g[0].cgroup, "/system.slice/nginx.service");
+	ct_view_render(&v, a, collect, &L);
+	/* the label column as wide as the longest: the gone listener's */
+	assert_true(!strncmp(L.text[7], "APP ", 4));
+	assert_int_equal(strstr(L.text[7], " CONN") - L.text[7],
+			 strlen("listener of :5432 gone: postgres postgresql.service") + 2);
+	assert_true(!strncmp(L.text[8], "nginx nginx.service ", 20));
+	L.n = 0;
+	v.grouping = CT_G_UNIT;
+	ct_view_render(&v, a, collect, &L);
+	assert_true(!strncmp(L.text[8], "nginx.service ", 14));
+	for (int i = 9; i < L.n; i++)
+		assert_true(!strncmp(L.text[i], "- (no local socket) ", 20) ||
+			    !strncmp(L.text[i], "no listener on :5432 ", 21) ||
+			    !strncmp(L.text[i], "listener of :5432 gone: postgresql.service ", 43));
+	assert_int_equal(L.n, 8 + 4);
+	ct_agg_free(a);
+}
+
 /* Batch frames: no key hints. A terminal narrower than every column: the least telling
  * go first, the sort column stays. The filter edited beside its label, its error under. */
 static void test_render_batch_narrow_edit(void **state)
@@ -1179,6 +1233,7 @@ int main(void)
 		cmocka_unit_test(test_sparkline),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_render_frame),
+		cmocka_unit_test(test_group_by_app),
 		cmocka_unit_test(test_render_batch_narrow_edit),
 		cmocka_unit_test(test_render_escapes_names),
 		cmocka_unit_test(test_siphash_vectors),

@@ -104,6 +104,9 @@ t_doc_keys() {
 		       in_ex' "$page" | tr -d '\n' | jq -r 'keys_unsorted | join(" ")') ||
 		{ echo "closetrace-watch(8): the example record does not parse"; return 1; }
 	[ "$(wc -w <<<"$doc")" -ge 20 ] || { echo "closetrace-watch(8): keys '$doc'"; return 1; }
+	# app and listener, last, come only with a socket of this host's: never in a capture
+	[ "${doc% app listener}" != "$doc" ] || { echo "closetrace-watch(8): no app, listener last"; return 1; }
+	doc=${doc% app listener}
 	run replay -o json "$d/r3.pcap" &&
 		[ "$(head -1 "$d/o" | jq -r 'keys_unsorted | join(" ")')" = "$doc" ] &&
 		[ "$example" = "$doc" ] ||
@@ -293,6 +296,17 @@ t_no_reason() {
 	[ "$(jq -s 'map(select(.rst_clt + .rst_srv > 0)) | length' "$d/nr.json")" -gt 10 ]
 }
 check "replay: reset reason and socket state are '-'" t_no_reason
+# a capture has no sockets: no app object anywhere; asked for one, it says so once
+t_no_app() {
+	"$CT" replay -o json --final --all "$DATA"/zeek/*.pcap 2>"$d/na.err" >"$d/na.json" &&
+	[ "$(jq -s 'map(select(has("app") or has("listener"))) | length' "$d/na.json")" = 0 ] &&
+	! grep -q 'no sockets' "$d/na.err" &&
+	"$CT" replay -o json -f 'app.unit = "x.service" or rst.count > 0' "$DATA"/zeek/*.pcap \
+		2>"$d/na2.err" >"$d/na2.json" &&
+	[ "$(grep -c 'a capture has no sockets' "$d/na2.err")" = 1 ] &&
+	[ -s "$d/na2.json" ] && ! grep -q '"app"' "$d/na2.json"
+}
+check "replay: no app fields; asked for one (-f app.unit), said once" t_no_app
 
 # 1 GiB generated and replayed through a pipe (no disk): memory must not follow its size.
 t_big() {
