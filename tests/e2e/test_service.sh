@@ -68,7 +68,7 @@ t_check_result() {
 		--bounding-set=-all "$CT" check 2>&1)
 	rc=$?
 	echo "# $off / cannot run: $(tail -1 <<<"$none")" >&3
-	[ "$all" = "result       degraded: tcx off, resets off, scan-iter off (closetrace runs; the feature lines say what is lost)" ] &&
+	[ "$all" = "result       degraded: tcx off, resets off, owners absent, scan-iter off (closetrace runs; the feature lines say what is lost)" ] &&
 		grep -q '^result       degraded: tcx off' <<<"$off" &&
 		[ $rc = 1 ] && grep -q '^result       cannot run: loading BPF needs root' <<<"$none"
 }
