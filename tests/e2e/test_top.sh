@@ -292,6 +292,13 @@ tm send-keys -t top g
 check "g again groups by flow" screen_has '^CLIENT > SERVER +CONN' 5
 check "flows show client > server" screen_has '^192\.0\.2\.1:[0-9]+ > 192\.0\.2\.2:8002 ' 5
 tm send-keys -t top g
+# this host's processes: the servers' (tcpdrive), and refusals by the port nobody listens on
+check "g again groups by app: the servers' process, the refused port" bash -c "
+	$(declare -f screen_has pane tm first_row); TMUX_SOCK=$TMUX_SOCK
+	screen_has '^APP +CONN' 5 && screen_has '^tcpdrive ' 1 && screen_has '^no listener on :8009 ' 1"
+tm send-keys -t top g
+check "g again groups by unit" screen_has '^UNIT +CONN' 5
+tm send-keys -t top g
 check "g again is back to servers" screen_has '^SERVER +CONN' 5
 tm send-keys -t top / C-u
 check "/ edits the filter beside its label" screen_has '^group server \(g\)  sort RST\.S \(s < >\)  filter:$' 5
