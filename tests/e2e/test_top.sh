@@ -299,6 +299,12 @@ check "g again groups by app: the servers' process, the refused port" bash -c "
 tm send-keys -t top g
 check "g again groups by unit" screen_has '^UNIT +CONN' 5
 tm send-keys -t top g
+check "g again groups by client zone: its /24" bash -c "
+	$(declare -f screen_has pane tm first_row); TMUX_SOCK=$TMUX_SOCK
+	screen_has '^CLIENT ZONE +CONN' 5 && first_row | grep -Eq '^192\.0\.2\.0/24 +10 +'"
+tm send-keys -t top g
+check "g again groups by server zone" screen_has '^SERVER ZONE +CONN' 5
+tm send-keys -t top g
 check "g again is back to servers" screen_has '^SERVER +CONN' 5
 tm send-keys -t top / C-u
 check "/ edits the filter beside its label" screen_has '^group server \(g\)  sort RST\.S \(s < >\)  filter:$' 5

@@ -18,7 +18,8 @@ static int run_replay(struct ct_config *c)
 	struct ct_output out;
 	struct ct_replay_opts ro = { .table_size = (__u32)c->table_size,
 				     .storm_rate = (__u32)(c->storm_rate < 0 ? 0 : c->storm_rate), .out = {
-					     .record = ct_output_take, .ctx = &out } };
+					     .record = ct_output_take, .ctx = &out },
+				     .zones = &c->zones };
 	struct ct_replay *rp;
 	char err[256];
 	int ret = 0, r = 0;

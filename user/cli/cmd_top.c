@@ -146,7 +146,8 @@ static int feed_capture(struct ct_top *t, const struct ct_config *c)
 {
 	struct ct_replay_opts ro = { .table_size = (__u32)c->table_size,
 				     .storm_rate = (__u32)(c->storm_rate < 0 ? 0 : c->storm_rate), .out = {
-					     .record = on_record, .ctx = t } };
+					     .record = on_record, .ctx = t },
+				     .zones = &c->zones };
 	struct ct_replay *rp;
 	char err[256];
 	int ret, r;

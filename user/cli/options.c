@@ -178,10 +178,49 @@ static const struct ct_opt engine_opts[] = {
 	END,
 };
 
+static int parse_zones(const char *arg, struct ct_config *c, char *err, size_t errlen)
+{
+	char *text = NULL, msg[512];
+	size_t len = 0;
+	FILE *f = fopen(arg, "re"), *m;
+	int ret;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", arg, strerror(errno));
+		return -1;
+	}
+	m = open_memstream(&text, &len);
+	if (!m) {
+		fclose(f);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (int ch; (ch = getc(f)) != EOF;)
+		putc(ch, m);
+	fclose(f);
+	fclose(m);
+	ret = ct_zones_parse(&c->zones, text ? text : "", arg, msg, sizeof(msg));
+	free(text);
+	if (ret)
+		snprintf(err, errlen, "%s", msg);
+	return ret;
+}
+
+static int parse_zone_prefix(const char *arg, struct ct_config *c, char *err, size_t errlen)
+{
+	return ct_zones_parse_prefix(&c->zones, arg, err, errlen);
+}
+
 static const struct ct_opt select_opts[] = {
 	OPT("filter", 'f', CT_ARG_FILTER, "EXPR",
 	    "only records matching EXPR, e.g. 'rst.count > 0 and\n"
 	    "fin.count = 0' ('closetrace help filter' lists the fields)", filter),
+	OPT("zones", 0, CT_ARG_CUSTOM, "FILE",
+	    "client and server zones: 'CIDR NAME' lines, the\n"
+	    "longest prefix wins (clt_zone, srv_zone)", zones, .parse = parse_zones),
+	OPT("zone-prefix", 0, CT_ARG_CUSTOM, "V4,V6",
+	    "the zone of an address no --zones prefix holds: its\n"
+	    "network at these lengths (24,64)", zones, .parse = parse_zone_prefix),
 	END,
 };
 
@@ -242,7 +281,7 @@ static const struct ct_opt top_opts[] = {
 	    read),
 	OPT("delay", 'd', CT_ARG_SECS, "SECS", "refresh every SECS", delay_ns, .min = 0.1,
 	    .max = 3600),
-	OPT("group", 'g', CT_ARG_CHOICE, "BY", "rows are: server, server-ip, client-ip, flow,\napp (the local process and its unit) or unit",
+	OPT("group", 'g', CT_ARG_CHOICE, "BY", "rows are: server, server-ip, client-ip, flow,\napp (the local process and its unit), unit,\nclient-zone or server-zone",
 	    group, .choice = group_name, .nchoices = CT_G_MAX),
 	OPT("sort", 's', CT_ARG_CHOICE, "COL",
 	    "the column to rank by: CONN CT SYN/C FIN.C FIN.S\n"
@@ -421,12 +460,14 @@ void ct_config_init(struct ct_config *c)
 	c->max_flows = CT_AGG_MAX_FLOWS;
 	c->max_groups = CT_AGG_MAX_GROUPS;
 	c->metrics_top = CT_METRICS_APPS_DEFAULT;
+	ct_zones_init(&c->zones);
 }
 
 void ct_config_free(struct ct_config *c)
 {
 	ct_filter_free(c->filter);
 	c->filter = NULL;
+	ct_zones_free(&c->zones);
 }
 
 int ct_validate_live(const struct ct_command *cmd, struct ct_config *c)
@@ -461,6 +502,7 @@ void ct_config_live(const struct ct_config *c, int emit_graceful, const struct c
 		.metrics_addr = &c->metrics_addr, .metrics_ports = c->metrics_ports,
 		.nmetrics_ports = c->nmetrics_ports, .web_config = c->web_config, .user = c->user,
 		.metrics_by = c->metrics_by, .metrics_top = (int)c->metrics_top,
+		.zones = &c->zones,
 		.uid = c->uid, .gid = c->gid,
 		.out = *out,
 	};

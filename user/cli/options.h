@@ -16,6 +16,7 @@
 
 #include "closetrace.h"
 #include "loader.h"
+#include "zones.h"
 
 /* --storm-rate's default live (replay: none, every close of the capture is a record) */
 #define CT_DEFAULT_STORM_RATE 1000
@@ -40,6 +41,7 @@ struct ct_config {
 	int engine;			/* replay's: enum ct_engine_kind */
 	/* selection and output */
 	struct ct_filter *filter;	/* owned */
+	struct ct_zones zones;		/* --zones, --zone-prefix (owned) */
 	const char *filter_text;
 	int format;			/* enum ct_format */
 	int all, final, wide;

@@ -120,6 +120,8 @@ static const char *const grouping_names[CT_G_MAX] = {
 	[CT_G_FLOW] = "flow",
 	[CT_G_APP] = "app",
 	[CT_G_UNIT] = "unit",
+	[CT_G_CLIENT_ZONE] = "client-zone",
+	[CT_G_SERVER_ZONE] = "server-zone",
 };
 
 static const char *const col_names[CT_COL_MAX] = {
@@ -945,6 +947,21 @@ static void group_key(const struct ct_record *r, enum ct_grouping g, struct ct_g
 	case CT_G_CLIENT_IP:
 		memcpy(k->addr[0], r->key.addr[c], sizeof(k->addr[0]));
 		break;
+	case CT_G_CLIENT_ZONE:
+	case CT_G_SERVER_ZONE: {
+		int side = g == CT_G_CLIENT_ZONE ? 0 : 1;
+		char z[CT_ZONE_TEXT_MAX];
+		__u8 plen = 0;
+
+		/* one key a zone: its (first) prefix; without zones, the whole address */
+		if (r->zones)
+			ct_zone_of(r->zones, r->key.addr[side ? s : c], z, sizeof(z),
+				   k->addr[side], &plen);
+		else
+			memcpy(k->addr[side], r->key.addr[side ? s : c], sizeof(k->addr[side]));
+		k->port[side] = (__u16)(0x100 | plen);
+		break;
+	}
 	case CT_G_APP:
 	case CT_G_UNIT:
 		/* a refusal is the port's: its last listener, or none */
@@ -1121,6 +1138,15 @@ size_t ct_agg_groups(struct ct_agg *a, enum ct_grouping g, enum ct_col col,
 			a->gr[j].v4 = ct_key_is_v4(&e->rec.key);
 			a->gr[j].iface = e->rec.iface;
 			a->gr[j].cgroup = e->rec.cgroup;
+			if ((g == CT_G_CLIENT_ZONE || g == CT_G_SERVER_ZONE) && e->rec.zones) {
+				__u32 net[4];
+				__u8 plen;
+				int side = g == CT_G_CLIENT_ZONE ? ct_rec_clt(&e->rec) :
+					   ct_rec_srv(&e->rec);
+
+				ct_zone_of(e->rec.zones, e->rec.key.addr[side], a->gr[j].zone,
+					   sizeof(a->gr[j].zone), net, &plen);
+			}
 			a->gnext[j] = a->gbucket[b];
 			a->gbucket[b] = j;
 		}

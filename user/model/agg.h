@@ -24,6 +24,7 @@
 #include "closetrace.h"
 #include "filter.h"
 #include "record.h"
+#include "zones.h"
 
 enum ct_grouping {
 	CT_G_SERVER = 0,	/* ip.srv + port.srv */
@@ -32,6 +33,8 @@ enum ct_grouping {
 	CT_G_FLOW,		/* the whole 5-tuple (and interface, VLAN) */
 	CT_G_APP,		/* the local socket's process (comm) and cgroup */
 	CT_G_UNIT,		/* its cgroup: a unit, container or pod */
+	CT_G_CLIENT_ZONE,	/* the client's zone (--zones, --zone-prefix) */
+	CT_G_SERVER_ZONE,	/* the server's */
 	CT_G_MAX,
 };
 
@@ -75,6 +78,7 @@ struct ct_group {
 	__u8 last_reason;	/* this host's reset reason in it (ct_flow.rst_reason) */
 	const char *iface;	/* flow grouping: the flow's interface */
 	const char *cgroup;	/* app, unit: the owner's cgroup path (NULL unknown) */
+	char zone[CT_ZONE_TEXT_MAX];	/* zones: the zone's name or prefix */
 	__u32 pid;		/* app: a pid of it (the last seen) */
 };
 

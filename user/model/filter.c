@@ -15,6 +15,7 @@
 #include "classify.h"
 #include "filter.h"
 #include "owner.h"
+#include "zones.h"
 #include "reasons.h"
 #include "text.h"
 
@@ -53,6 +54,8 @@ enum field {
 	F_APP_COMM,
 	F_APP_PID,
 	F_APP_CGROUP,
+	F_CLT_ZONE,
+	F_SRV_ZONE,
 	F_MAX,
 };
 
@@ -91,6 +94,8 @@ const char *const ct_filter_fields[F_MAX + 1] = {
 	[F_APP_COMM] = "app.comm",
 	[F_APP_PID] = "app.pid",
 	[F_APP_CGROUP] = "app.cgroup",
+	[F_CLT_ZONE] = "clt.zone",
+	[F_SRV_ZONE] = "srv.zone",
 	[F_MAX] = NULL,
 };
 
@@ -157,6 +162,9 @@ static const struct {
 	[F_APP_COMM] = { K_STR, 0, "the command of the process that held the socket" },
 	[F_APP_PID] = { K_NUM, 4294967295ull, "its process id (tgid), 0 when not known" },
 	[F_APP_CGROUP] = { K_STR, 0, "its cgroup v2 path: /system.slice/x.service" },
+	[F_CLT_ZONE] = { K_STR, 0, "the client's zone: a name of --zones, else its\n"
+				   "prefix at --zone-prefix (192.0.2.0/24)" },
+	[F_SRV_ZONE] = { K_STR, 0, "the server's zone, the same way" },
 };
 
 /* Zeek's conn_state values, as ct_zeek_state() names them. */
@@ -1187,6 +1195,18 @@ static int match_cmp(const struct node *n, const struct ct_record *r)
 	case F_APP_PID:
 		x = (f->own_flags & CT_OWN_PID) ? f->own.pid : 0;
 		break;
+	case F_CLT_ZONE:
+	case F_SRV_ZONE: {
+		char z[CT_ZONE_TEXT_MAX] = "";
+		__u32 net[4];
+		__u8 plen;
+
+		if (r->zones)
+			ct_zone_of(r->zones, r->key.addr[n->field == F_CLT_ZONE ? c : s], z,
+				   sizeof(z), net, &plen);
+		eq = !strcmp(z, n->v.str);
+		return n->op == OP_NE ? !eq : eq;
+	}
 	case F_IP_CLT:
 	case F_IP_SRV:
 		eq = match_addr(n, r, n->field == F_IP_CLT ? c : s);

@@ -12,6 +12,7 @@
 #include "classify.h"
 #include "format.h"
 #include "owner.h"
+#include "zones.h"
 #include "reasons.h"
 #include "text.h"
 
@@ -40,6 +41,7 @@ size_t ct_format_room(const struct ct_record *r)
 {
 	/* the name: 6 bytes a byte as JSON escapes it, 4 as text does, padded to 256 */
 	return LINE_FIXED + 6 * (r->iface ? strlen(r->iface) : 1) + 1024 +
+	       (r->zones ? 2 * (CT_ZONE_TEXT_MAX + 16) : 0) +
 	       (r->cgroup || r->flow.own_flags || r->flow.own.cgroup ? ct_app_room(r) : 0);
 }
 

@@ -13,6 +13,8 @@
 
 #include "closetrace.h"
 
+struct ct_zones;
+
 enum ct_rec_type {
 	CT_REC_CLOSE = 0,	/* the moment a flow's fate was known */
 	CT_REC_FLOW,		/* a flow's final state, when it left the table */
@@ -39,6 +41,7 @@ struct ct_record {
 	__u64 ts_ns;		/* wall clock (capture clock in replay), ns since the epoch */
 	__u64 start_ns;		/* first packet, same clock */
 	const char *iface;	/* interface name, or the capture's file name */
+	const struct ct_zones *zones;	/* what clt_zone and srv_zone come from; NULL: none */
 	const char *cgroup;	/* the path of flow.own.cgroup below the cgroup2 mount, NULL
 				 * when not known (see user/io/cgroups.h) */
 	/*

@@ -54,6 +54,16 @@
 		F_NUM("clt_port", r->key.port[rf_c]);
 		F_ADDR("srv_ip", rf_s);
 		F_NUM("srv_port", r->key.port[rf_s]);
+		if (r->zones) {
+			char rf_z[CT_ZONE_TEXT_MAX];
+			__u32 rf_net[4];
+			__u8 rf_plen;
+
+			ct_zone_of(r->zones, r->key.addr[rf_c], rf_z, sizeof(rf_z), rf_net, &rf_plen);
+			F_NAME("clt_zone", rf_z);
+			ct_zone_of(r->zones, r->key.addr[rf_s], rf_z, sizeof(rf_z), rf_net, &rf_plen);
+			F_NAME("srv_zone", rf_z);
+		}
 		/* the sums as unsigned int, wrapping where printf's %u of them did */
 		F_NUM("syn", (__u32)(rf_f->syn[rf_c] + rf_f->syn[rf_s]));
 		F_NUM("synack", (__u32)(rf_f->synack[rf_c] + rf_f->synack[rf_s]));

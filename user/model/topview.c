@@ -144,6 +144,13 @@ static void group_label(const struct ct_group *g, enum ct_grouping gr, char *buf
 	case CT_G_UNIT:
 		app_label(g, gr, buf, len);
 		break;
+	case CT_G_CLIENT_ZONE:
+	case CT_G_SERVER_ZONE:
+		if (g->zone[0])
+			snprintf(buf, len, "%s", g->zone);
+		else
+			ct_addr_str(g->key.addr[gr == CT_G_CLIENT_ZONE ? 0 : 1], g->v4, buf, len);
+		break;
 	default:
 		ct_endpoint_str(g->key.addr[0], g->key.port[0], g->v4, a, sizeof(a));
 		ct_endpoint_str(g->key.addr[1], g->key.port[1], g->v4, b, sizeof(b));
@@ -168,6 +175,8 @@ static const char *const group_titles[CT_G_MAX] = {
 	[CT_G_FLOW] = "CLIENT > SERVER",
 	[CT_G_APP] = "APP",
 	[CT_G_UNIT] = "UNIT",
+	[CT_G_CLIENT_ZONE] = "CLIENT ZONE",
+	[CT_G_SERVER_ZONE] = "SERVER ZONE",
 };
 
 /* Column widths after the label, matching ct_col order. */

@@ -275,7 +275,8 @@ static void announce(const struct ct_live *l, const struct ct_live_opts *c)
 
 int ct_live_start(struct ct_live *l, const struct ct_live_opts *c)
 {
-	struct ct_session_opts so = { .out = c->out, .iface = iface_name, .iface_ctx = l };
+	struct ct_session_opts so = { .out = c->out, .iface = iface_name, .iface_ctx = l,
+				      .zones = c->zones };
 	int ifindex[CT_MAX_IFACES];
 	char err[512];
 

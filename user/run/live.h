@@ -65,6 +65,7 @@ struct ct_live_opts {
 	const __u16 *metrics_ports;
 	int nmetrics_ports;
 	const char *web_config;		/* --web-config: TLS and users, or NULL */
+	const struct ct_zones *zones;	/* what clt_zone and srv_zone come from */
 	int metrics_by;			/* enum ct_app_by: closes by application too */
 	int metrics_top;		/* ... in at most this many rows */
 	/* --user: who to run as once attached */

@@ -55,7 +55,7 @@ struct ct_replay *ct_replay_new(const struct ct_replay_opts *o, char *err, size_
 		.load = { .progs = CT_PROG_XDP, .emit_graceful = 1, .user_clock = 1,
 			  .flows = o->table_size, .storm_rate = o->storm_rate },
 		.exp = o->exp, .out = o->out,
-		.iface = file_name, .iface_ctx = rp,
+		.iface = file_name, .iface_ctx = rp, .zones = o->zones,
 	};
 
 	if (!rp) {

@@ -23,6 +23,7 @@ struct ct_replay_opts {
 	struct ct_expiry exp;
 	/* where records go: record() returns < 0 to stop (the reader went away) */
 	struct ct_rec_out out;
+	const struct ct_zones *zones;	/* what clt_zone and srv_zone come from */
 };
 
 /* Set up the engine for replay; NULL with one sentence in @err. */

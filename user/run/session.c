@@ -37,10 +37,13 @@ static int pass_on(struct ct_session *s, ct_record_fn fn, const struct ct_record
 {
 	struct ct_record named;
 
-	if (s->cgroup && r->flow.own.cgroup && !r->cgroup &&
+	if (((s->cgroup && r->flow.own.cgroup && !r->cgroup) || (s->zones && !r->zones)) &&
 	    r->type != CT_REC_SUMMARY && r->type != CT_REC_LOSS) {
 		named = *r;
-		named.cgroup = s->cgroup(s->cgroup_ctx, r->flow.own.cgroup);
+		if (s->cgroup && r->flow.own.cgroup && !r->cgroup)
+			named.cgroup = s->cgroup(s->cgroup_ctx, r->flow.own.cgroup);
+		if (!r->zones)
+			named.zones = s->zones;
 		r = &named;
 	}
 	if (fn(s->out.ctx, r) < 0) {
@@ -239,6 +242,7 @@ int ct_session_open(struct ct_session *s, const struct ct_session_opts *o, char 
 	s->iface_ctx = o->iface_ctx;
 	s->cgroup = o->cgroup;
 	s->cgroup_ctx = o->cgroup_ctx;
+	s->zones = o->zones;
 	s->user_clock = o->load.user_clock;
 	s->tally = o->tally;
 	s->nifs = o->load.nifs < CT_MAX_IFACES ? o->load.nifs : CT_MAX_IFACES;

@@ -36,6 +36,8 @@ struct ct_session_opts {
 	/* the name records carry for an interface index */
 	const char *(*iface)(void *ctx, __u32 ifindex);
 	void *iface_ctx;
+	/* optional: the zones records carry (clt_zone, srv_zone) */
+	const struct ct_zones *zones;
 	/* optional: the path records carry for a cgroup id (NULL: none, as in replay) */
 	const char *(*cgroup)(void *ctx, __u64 id);
 	void *cgroup_ctx;
@@ -53,6 +55,7 @@ struct ct_session {
 	void *iface_ctx;
 	const char *(*cgroup)(void *ctx, __u64 id);
 	void *cgroup_ctx;
+	const struct ct_zones *zones;
 	int user_clock;		/* replay: time is the capture's */
 	int stopped;		/* the record sink refused more */
 	/* closes decided by a RST, held until its reason comes (CT_EVF_* to wait for) */
