@@ -307,6 +307,24 @@ t_no_app() {
 	[ -s "$d/na2.json" ] && ! grep -q '"app"' "$d/na2.json"
 }
 check "replay: no app fields; asked for one (-f app.unit), said once" t_no_app
+# zones: a list's names, else the /24 (or --zone-prefix); in JSON, filters and top
+t_zones() {
+	printf '# pop3\n192.168.0.0/16 home\n212.227.15.0/24 mail # gmx\n' >"$d/zones"
+	"$CT" replay -o json --zones "$d/zones" "$DATA"/zeek/pop3_pop3.pcap 2>/dev/null >"$d/z.json" &&
+	[ "$(jq -r '"\(.clt_zone) \(.srv_zone)"' "$d/z.json" | sort -u)" = "home mail" ] &&
+	"$CT" replay -o json "$DATA"/zeek/pop3_pop3.pcap 2>/dev/null >"$d/z2.json" &&
+	[ "$(jq -r '.clt_zone' "$d/z2.json" | sort -u)" = "192.168.0.0/24" ] &&
+	"$CT" replay -o json --zone-prefix 16,48 "$DATA"/zeek/pop3_pop3.pcap 2>/dev/null >"$d/z3.json" &&
+	[ "$(jq -r '.srv_zone' "$d/z3.json" | sort -u)" = "212.227.0.0/16" ] &&
+	[ "$("$CT" replay -o json --all --final --zones "$d/zones" -f 'srv.zone = mail and close = graceful' \
+		"$DATA"/zeek/pop3_pop3.pcap 2>/dev/null | wc -l)" = 5 ] &&
+	"$CT" top -b -r "$DATA"/zeek/pop3_pop3.pcap --zones "$d/zones" -g client-zone 2>/dev/null |
+		grep -Eq '^home +11 ' &&
+	printf '10.0.0.0/8\n' >"$d/zbad" &&
+	[ "$("$CT" replay --zones "$d/zbad" "$DATA"/zeek/pop3_pop3.pcap 2>&1 | head -1)" = \
+		"closetrace replay: --zones $d/zbad:1: expected 'CIDR NAME' (a name of one word)" ]
+}
+check "zones: names from --zones, /24 by default, --zone-prefix; clt_zone, srv.zone, top -g client-zone; a bad list named by line" t_zones
 
 # 1 GiB generated and replayed through a pipe (no disk): memory must not follow its size.
 t_big() {
