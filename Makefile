@@ -123,7 +123,8 @@ FUZZ := $(BUILD)/fuzz/fuzz_filter $(BUILD)/fuzz/fuzz_pcap
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	       -std=gnu11 -Wall -Wextra -Werror -Iinclude $(USER_INC)
 FUZZ_FILTER_SRCS := tests/fuzz/fuzz_filter.c \
-		    $(foreach f,filter.c classify.c record.c reasons.c text.c owner.c append.c,$(call src,$(f)))
+		    $(foreach f,filter.c classify.c record.c reasons.c text.c owner.c append.c zones.c \
+				hashtab.c siphash.c numbers.c,$(call src,$(f)))
 FUZZ_PCAP_SRCS := tests/fuzz/fuzz_pcap.c $(call src,pcapin.c)
 
 $(BUILD)/fuzz/fuzz_filter: $(FUZZ_FILTER_SRCS) $(filter user/%,$(FUZZ_FILTER_SRCS:.c=.h)) \
