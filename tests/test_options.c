@@ -126,7 +126,7 @@ static void base_args(const struct ct_command *cmd, const char **a, const char *
 	} else if (!strcmp(cmd->name, "top")) {
 		*a = "-r";
 		*b = "x.pcap";
-	} else if (!strcmp(cmd->name, "replay")) {
+	} else if (!strcmp(cmd->name, "replay") || !strcmp(cmd->name, "diagnose")) {
 		*a = "x.pcap";
 	}
 }
@@ -251,7 +251,7 @@ static void t_usage_errors(void **state)
 		{ "watch", "-i", "lo", "--bogus", "unknown option '--bogus'" },
 		{ "watch", "-i", NULL, NULL, "-i needs a value (LIST)" },
 		{ "watch", "-i", "lo", "-b", "-b is not an option of watch (top takes it)" },
-		{ "replay", "-i", "lo", "x", "-i is not an option of replay (watch, top, cleanup, "
+		{ "replay", "-i", "lo", "x", "-i is not an option of replay (watch, top, diagnose, cleanup, "
 		  "check take it)" },
 		{ "watch", "-i", ",", NULL, "--interface needs an interface name" },
 		{ "top", "-r", "x", "--s=5", "--s is ambiguous: --sort, --syn-timeout" },
@@ -351,7 +351,7 @@ static void t_command_required(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&ct_cmd_main, &c, err, sizeof(err), "-v", NULL), 2);
-	assert_string_equal(err, "closetrace: a command is required: watch, top, replay, cleanup, "
+	assert_string_equal(err, "closetrace: a command is required: watch, top, replay, diagnose, cleanup, "
 				 "check, help, version\ntry 'closetrace --help'\n");
 }
 

@@ -325,6 +325,44 @@ t_zones() {
 		"closetrace replay: --zones $d/zbad:1: expected 'CIDR NAME' (a name of one word)" ]
 }
 check "zones: names from --zones, /24 by default, --zone-prefix; clt_zone, srv.zone, top -g client-zone; a bad list named by line" t_zones
+# diagnose: the findings of every test capture, as the golden file has them
+t_diag_golden() {
+	local f
+	(cd "$DATA/zeek" && for f in *.pcap; do
+		"$CT" diagnose -o json "$f" 2>/dev/null | sed "s|^|$f\t|"
+	done) >"$d/diag"
+	diff -u "$DATA/diagnose/zeek.golden" "$d/diag" &&
+	jq -c . <(cut -f2 "$d/diag") >/dev/null
+}
+check "diagnose: the test captures' findings are the golden file's; every line parses" t_diag_golden
+t_diag_text() {
+	"$CT" diagnose "$DATA"/zeek/pop3_pop3.pcap >"$d/dt" 2>"$d/dte" &&
+	[ "$(grep -c '^critical refused: 212\.227\.15\.1[78][18]:110 refuses connections: 3 of 3' "$d/dt")" = 2 ] &&
+	grep -q '^         next: is the service on port 110 running' "$d/dt" &&
+	grep -qx 'closetrace: 2 findings' "$d/dte" &&
+	"$CT" diagnose "$DATA"/zeek/ssh_ssh.pcap 2>/dev/null | grep -qx 'no finding: nothing abnormal enough to report'
+}
+check "diagnose: text, most severe first, the next step; nothing on a normal capture" t_diag_text
+t_diag_exit() {
+	"$CT" diagnose --fail-on critical "$DATA"/zeek/pop3_pop3.pcap >/dev/null 2>&1
+	[ $? = 3 ] || return 1
+	"$CT" diagnose --fail-on warning "$DATA"/zeek/ldap_ldap-starttls.pcap >/dev/null 2>&1 || return 1
+	"$CT" diagnose --fail-on info "$DATA"/zeek/ldap_ldap-starttls.pcap >/dev/null 2>&1
+	[ $? = 3 ] || return 1
+	"$CT" diagnose --min-closes 4 --fail-on warning "$DATA"/zeek/pop3_pop3.pcap >/dev/null 2>&1
+}
+check "diagnose --fail-on: 3 at or above the severity, else 0; --min-closes raises the bar" t_diag_exit
+t_diag_usage() {
+	local e
+	e=$("$CT" diagnose 2>&1); [ $? = 2 ] &&
+	[ "$(head -1 <<<"$e")" = "closetrace diagnose: a capture FILE or -i IFACE is required" ] &&
+	e=$("$CT" diagnose --duration 5 "$DATA"/zeek/pop3_pop3.pcap 2>&1); [ $? = 2 ] &&
+	[ "$(head -1 <<<"$e")" = "closetrace diagnose: --duration goes with -i IFACE" ] &&
+	e=$("$CT" diagnose -o journal x.pcap 2>&1); [ $? = 2 ] &&
+	e=$("$CT" diagnose --fail-on fatal x.pcap 2>&1); [ $? = 2 ] &&
+	"$CT" diagnose --help | grep -q 'closetrace diagnose --fail-on warning'
+}
+check "diagnose: usage errors exit 2 in one line; --help has examples" t_diag_usage
 
 # 1 GiB generated and replayed through a pipe (no disk): memory must not follow its size.
 t_big() {

@@ -134,6 +134,10 @@ time.sleep(30)' "$S4" "$1" >"$d/lst.out" &
 	kill "$LPID" || return 1
 	wait "$LPID"
 	sleep 0.5
+	knock "$1" "$2"
+}
+# knock PORT CPORT: a client in the pod connects to PORT from CPORT, and is refused
+knock() {
 	(in_cg "$CG_POD" "$NS_C" python3 -c '
 import errno, socket, sys
 c = socket.socket()
@@ -238,6 +242,34 @@ t_text() {
 	! grep -q ':41021 ' "$d/wt.out" || { echo "the filter kept :41021"; return 1; }
 }
 check "text -w: the APP column names the unit and a gone listener; app. fields filter" t_text
+
+# diagnose, live on the server's side: refusals by a port nobody listened on, and by one
+# whose listener went away, told apart by the owners of sockets
+(with_cg nsenter --net=/var/run/netns/"$NS_S" "$CT" -v diagnose -i s0 --duration 6 -o json) \
+	>"$d/diag.out" 2>"$d/diag.err" &
+DPID=$!
+NS_PIDS+=("$DPID")
+check "diagnose -i s0 --duration 6 starts" started "$d/diag.err" "Ctrl-C stops"
+t_diag_refused() {
+	client refused 41050 && client refused 41051 && client refused 41052
+}
+check "refusals, nobody listening (diagnose)" t_diag_refused
+t_diag_gone() {
+	t_gone_listener 8015 41053 && knock 8015 41054 && knock 8015 41055
+}
+check "refusals after a listener went away (diagnose)" t_diag_gone
+check "diagnose ends after its duration, exit 0" wait "$DPID"
+t_diag() {
+	jq -e -s 'map(select(.rule == "refused" and .evidence.server == "192.0.2.2:8009"
+		and (.summary | endswith("; nothing listened there since closetrace started"))))
+		| length == 1' "$d/diag.out" >/dev/null &&
+	jq -e -s "map(select(.rule == \"refused\" and .evidence.server == \"192.0.2.2:8015\"
+		and (.summary | contains(\"; its listener went away (listener of :8015 gone \"))
+		and (.summary | contains(\"python3[$LPID] docker:${DOCKER_ID:0:12})\"))
+		and .severity == \"critical\")) | length == 1" "$d/diag.out" >/dev/null ||
+		{ cat "$d/diag.out"; return 1; }
+}
+check "diagnose live: one refusal finding says nothing listened, the other names the listener gone" t_diag
 
 # top, grouped by unit, on the same interface once the watches have gone
 (with_cg nsenter --net=/var/run/netns/"$NS_S" "$CT" -v top -b -g unit -d 1 -n 4 --rows 20 -i s0) \

@@ -26,6 +26,7 @@
 #include "metrics.h"
 #include "numbers.h"
 #include "commands.h"
+#include "diagnose.h"
 #include "options.h"
 #include "output.h"
 #include "text.h"
@@ -384,6 +385,26 @@ static const struct ct_opt metrics_opts[] = {
 	END,
 };
 
+static const char *fail_name(int i)
+{
+	return i ? ct_severity_name((enum ct_severity)(i - 1)) : "never";
+}
+
+static const struct ct_opt diagnose_opts[] = {
+	OPT("output", 'o', CT_ARG_CHOICE, "FMT",
+	    "text, or json (one object per finding)", format, .choice = format_name,
+	    .nchoices = 2),
+	OPT("duration", 0, CT_ARG_SECS, "SECS", "live: diagnose for SECS, then report (0: until\n"
+	    "Ctrl-C)", duration_ns, .min = 0, .max = 7 * 86400),
+	OPT("fail-on", 0, CT_ARG_CHOICE, "SEVERITY",
+	    "exit 3 when a finding this severe or worse was\nfound: info, warning or critical",
+	    fail_on, .choice = fail_name, .nchoices = CT_SEV_MAX + 1),
+	OPT("min-closes", 0, CT_ARG_LONG, "N",
+	    "closes of one kind a server (or client) needs\nbefore a rule speaks", min_closes,
+	    .min = 1, .max = 1000000000),
+	END,
+};
+
 static const struct ct_opt common_opts[] = {
 	OPT("quiet", 'q', CT_ARG_FLAG, NULL,
 	    "no start and summary lines on stderr (warnings and\nerrors still)", quiet),
@@ -411,6 +432,7 @@ const struct ct_opt_group ct_grp_select = { "Selection", select_opts };
 const struct ct_opt_group ct_grp_output = { "Output", output_opts };
 const struct ct_opt_group ct_grp_top = { "View", top_opts };
 const struct ct_opt_group ct_grp_metrics = { "Metrics", metrics_opts };
+const struct ct_opt_group ct_grp_diagnose = { "Diagnosis", diagnose_opts };
 const struct ct_opt_group ct_grp_privs = { "Privilege", privs_opts };
 const struct ct_opt_group ct_grp_common = { "Common", common_opts };
 static const struct ct_opt_group grp_version = { NULL, version_opts };
@@ -460,6 +482,7 @@ void ct_config_init(struct ct_config *c)
 	c->max_flows = CT_AGG_MAX_FLOWS;
 	c->max_groups = CT_AGG_MAX_GROUPS;
 	c->metrics_top = CT_METRICS_APPS_DEFAULT;
+	c->min_closes = 3;
 	ct_zones_init(&c->zones);
 }
 

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * diagnose.h - from counts to causes: closes fed one by one (a capture's, or a live
+ * session's), findings out, each with a severity, its rule, one sentence, its evidence and
+ * what to check next. The rules and their thresholds are closetrace-diagnose(8)'s. Pure:
+ * no I/O; the caller prints.
+ */
+#ifndef CT_DIAGNOSE_H
+#define CT_DIAGNOSE_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "record.h"
+
+enum ct_severity {
+	CT_SEV_INFO = 0,
+	CT_SEV_WARNING,
+	CT_SEV_CRITICAL,
+	CT_SEV_MAX,
+};
+
+/* "info", "warning", "critical"; and back: -1 for another word */
+const char *ct_severity_name(enum ct_severity s);
+int ct_severity_parse(const char *s);
+
+/* The thresholds (closetrace-diagnose(8) names each rule's). */
+struct ct_diag_opts {
+	__u64 min_closes;	/* closes of a kind a server (or client) needs for a finding */
+	double refused_share;	/* refusals of a port's attempts: critical from this share */
+	double reset_share;	/* sessions the server resets: "every session" from this share */
+	unsigned int scan_ports;	/* one client refused or unanswered on this many ports */
+	unsigned int scan_hosts;	/* ... or this many hosts */
+	__u64 scan_window_ns;	/* ... within this span */
+};
+
+/* Zeek's scan policy (15 ports, 25 hosts, 5 minutes) and 3 closes, half, 80 %. */
+void ct_diag_opts_default(struct ct_diag_opts *o);
+
+#define CT_FINDING_TEXT 768
+
+struct ct_finding {
+	enum ct_severity sev;
+	const char *rule;
+	char summary[CT_FINDING_TEXT];		/* one sentence */
+	char evidence[CT_FINDING_TEXT];		/* "refused 6, conns 6, ...": text */
+	char evidence_json[CT_FINDING_TEXT];	/* the same, a JSON object */
+	char next[CT_FINDING_TEXT];		/* what to check next */
+	__u64 weight;				/* ranks findings of one severity */
+};
+
+struct ct_diag;
+
+struct ct_diag *ct_diag_new(const struct ct_diag_opts *o);
+void ct_diag_free(struct ct_diag *d);
+
+/* Count one record: a close (graceful ones too) or a summary; others are ignored. */
+void ct_diag_feed(struct ct_diag *d, const struct ct_record *r);
+
+/*
+ * The findings so far, most severe first, heaviest first within a severity: an array
+ * owned by @d, valid until the next call. Returns how many.
+ */
+size_t ct_diag_findings(struct ct_diag *d, const struct ct_finding **out);
+
+/* A finding as one JSON line (its text at @buf, @len bytes at most): the length. */
+size_t ct_finding_json(const struct ct_finding *f, char *buf, size_t len);
+
+#endif /* CT_DIAGNOSE_H */
