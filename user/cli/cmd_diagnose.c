@@ -18,8 +18,6 @@
 #include "privs.h"
 #include "replay.h"
 
-#define CT_POLL_MS 10
-
 struct diag_run {
 	struct ct_diag *d;
 	const struct ct_filter *flt;
@@ -79,8 +77,7 @@ static int diagnose_live(struct ct_config *c, struct diag_run *dr)
 	static struct ct_live l;
 	struct ct_rec_out rec = { .record = on_record, .ctx = dr };
 	struct ct_live_opts lo;
-	__u64 end, next_scan;
-	int ret = 0, failed;
+	int ret;
 
 	ct_catch_stop_signals(CT_HUP_TERMINAL, 0);
 	/* every close counts: the kernel reports graceful ones too */
@@ -91,22 +88,7 @@ static int diagnose_live(struct ct_config *c, struct diag_run *dr)
 		ct_live_end(&l, 0);
 		return 1;
 	}
-	end = c->duration_ns ? ct_mono_ns() + c->duration_ns : 0;
-	next_scan = ct_mono_ns() + CT_SCAN_PERIOD_NS;
-	while (!ct_stop_signal && !l.s.stopped && (!end || ct_mono_ns() < end)) {
-		if (ct_session_poll(&l.s, CT_POLL_MS) < 0) {
-			ret = 1;
-			break;
-		}
-		if (ct_mono_ns() < next_scan)
-			continue;
-		ct_signals_note();
-		if (!ct_live_tick(&l, &failed)) {
-			ret = 1;
-			break;
-		}
-		next_scan = ct_mono_ns() + CT_SCAN_PERIOD_NS;
-	}
+	ret = ct_live_run(&l, c->duration_ns ? ct_mono_ns() + c->duration_ns : 0);
 	ct_live_end(&l, 0);
 	return ret;
 }

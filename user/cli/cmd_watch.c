@@ -8,11 +8,8 @@
 #include "commands.h"
 #include "live.h"
 #include "log.h"
-#include "now.h"
 #include "options.h"
 #include "output.h"
-
-#define CT_POLL_MS 10
 
 static int validate_watch(const struct ct_command *cmd, struct ct_config *c)
 {
@@ -38,8 +35,7 @@ static int run_watch(struct ct_config *c)
 	struct ct_rec_out rec = { .record = ct_output_take, .flush = ct_output_batch_end,
 				  .ctx = &out };
 	struct ct_live_opts lo;
-	int r, ret = 0, failed;
-	__u64 next_scan;
+	int ret = 0;
 
 	/* the output first: a file that cannot be written is said before anything attaches */
 	ct_config_output(c, &oo);
@@ -55,25 +51,7 @@ static int run_watch(struct ct_config *c)
 		ret = 1;
 		goto out;
 	}
-	/* a big table's expiry is gone through a slice a tick: a share of a core, not all */
-	l.s.scan.budget_ns = CT_SCAN_BUDGET_NS;
-	next_scan = ct_mono_ns() + CT_SCAN_PERIOD_NS;
-	while (!ct_stop_signal && !l.s.stopped) {
-		if (ct_session_poll(&l.s, CT_POLL_MS) < 0) {
-			ret = 1;
-			break;
-		}
-		if (ct_mono_ns() < next_scan)
-			continue;
-		ct_signals_note();
-		r = ct_live_tick(&l, &failed);
-		/* a scan slower than the period must not start the next one at once */
-		next_scan = ct_mono_ns() + CT_SCAN_PERIOD_NS;
-		if (!r) {
-			ret = 1;
-			break;
-		}
-	}
+	ret = ct_live_run(&l, 0);
 out:
 	ct_live_end(&l, c->final);
 	if (l.attached)

@@ -17,6 +17,7 @@
 #include "closetrace.skel.h"
 #include "kfeatures.h"
 #include "cgroups.h"
+#include "now.h"
 #include "live.h"
 #include "loader.h"
 #include "log.h"
@@ -385,6 +386,27 @@ int ct_live_tick(struct ct_live *l, int *scan_failed)
 		pr_warn("no interface left to watch\n");
 	publish(l);
 	return left;
+}
+
+int ct_live_run(struct ct_live *l, __u64 until_ns)
+{
+	__u64 next_scan = ct_mono_ns() + CT_SCAN_PERIOD_NS;
+	int failed;
+
+	/* a big table's expiry is gone through a slice a tick: a share of a core, not all */
+	l->s.scan.budget_ns = CT_SCAN_BUDGET_NS;
+	while (!ct_stop_signal && !l->s.stopped && (!until_ns || ct_mono_ns() < until_ns)) {
+		if (ct_session_poll(&l->s, CT_LIVE_POLL_MS) < 0)
+			return 1;
+		if (ct_mono_ns() < next_scan)
+			continue;
+		ct_signals_note();
+		if (!ct_live_tick(l, &failed))
+			return 1;
+		/* a scan slower than the period must not start the next one at once */
+		next_scan = ct_mono_ns() + CT_SCAN_PERIOD_NS;
+	}
+	return 0;
 }
 
 void ct_live_end(struct ct_live *l, int final)

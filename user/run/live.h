@@ -26,6 +26,8 @@
  * on a slow VM: the default table in one or two, a million in ten).
  */
 #define CT_SCAN_BUDGET_NS 40000000ull
+/* ct_live_run(): how long it waits for events between looks at the clock */
+#define CT_LIVE_POLL_MS 10
 
 struct bpf_link;
 struct resets;
@@ -93,6 +95,13 @@ int ct_live_start(struct ct_live *l, const struct ct_live_opts *o);
  * more to watch); *@scan_failed tells whether the scan read the whole table.
  */
 int ct_live_tick(struct ct_live *l, int *scan_failed);
+
+/*
+ * The session's loop, as watch runs it: events as they come, a tick a second (the scan in
+ * slices of a share of a core), until a stop signal, the sink refusing more, nothing left
+ * to watch, or monotonic time @until_ns (0: none). 0, or 1 when something failed.
+ */
+int ct_live_run(struct ct_live *l, __u64 until_ns);
 
 /*
  * Detach, hand out the last events, then (with @final) the final state of every flow
