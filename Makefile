@@ -33,7 +33,7 @@ DEB_BUILD := make gcc clang llvm pkg-config bpftool scdoc libbpf-dev libelf-dev 
 	     libcrypt-dev iproute2
 DEB_TEST := $(DEB_BUILD) libcmocka-dev python3 jq tcpdump tshark ethtool tmux libclang-rt-dev curl \
 	    nftables prometheus procps bsdextrautils git qemu-system-x86 busybox-static cpio \
-	    openssl apache2-utils
+	    openssl apache2-utils chromium
 
 ifeq ($(V),1)
 Q :=
@@ -211,7 +211,8 @@ $(BUILD)/tests/hooks $(BUILD)/tests/canload: $(BUILD)/tests/%: tests/e2e/%.c | $
 UNIT_SHELL_TESTS := tests/cli/test_cli.sh tests/cli/test_layers.sh tests/prometheus/check.sh \
 		    tests/man/test_man.sh \
 		    tests/pkg/test_install.sh
-SHELL_TESTS := $(UNIT_SHELL_TESTS) tests/cli/test_replay.sh tests/cli/test_engines.sh \
+SHELL_TESTS := $(UNIT_SHELL_TESTS) tests/cli/test_replay.sh tests/cli/test_report.sh \
+	       tests/cli/test_engines.sh \
 	       tests/e2e/test_watch.sh \
 	       tests/e2e/test_force.sh \
 	       tests/e2e/test_top.sh tests/e2e/test_reasons.sh tests/e2e/test_owners.sh \

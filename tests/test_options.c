@@ -128,6 +128,9 @@ static void base_args(const struct ct_command *cmd, const char **a, const char *
 		*b = "x.pcap";
 	} else if (!strcmp(cmd->name, "replay") || !strcmp(cmd->name, "diagnose")) {
 		*a = "x.pcap";
+	} else if (!strcmp(cmd->name, "report")) {
+		*a = "-rx.pcap";
+		*b = "-ox.html";
 	}
 }
 
@@ -351,7 +354,7 @@ static void t_command_required(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&ct_cmd_main, &c, err, sizeof(err), "-v", NULL), 2);
-	assert_string_equal(err, "closetrace: a command is required: watch, top, replay, diagnose, cleanup, "
+	assert_string_equal(err, "closetrace: a command is required: watch, top, replay, diagnose, report, cleanup, "
 				 "check, help, version\ntry 'closetrace --help'\n");
 }
 

@@ -15,7 +15,7 @@ d=$T_DIR
 cmds=$("$CT" help | awk '/^Commands:/ {f = 1; next} f && /^  [a-z]/ {print $1} f && /^$/ {exit}')
 
 t_commands_listed() {
-	[ "$(echo $cmds)" = "watch top replay diagnose cleanup check help version" ]
+	[ "$(echo $cmds)" = "watch top replay diagnose report cleanup check help version" ]
 }
 check "closetrace help lists the commands" t_commands_listed
 
@@ -28,7 +28,7 @@ t_help() {
 		"$CT" help "$c" | cmp -s - "$d/h.$c" || { echo "help $c differs"; return 1; }
 		"$CT" "$c" -h | cmp -s - "$d/h.$c" || { echo "$c -h differs"; return 1; }
 	done
-	for c in watch top replay diagnose cleanup check; do
+	for c in watch top replay diagnose report cleanup check; do
 		grep -q '^EXAMPLES:' "$d/h.$c" || { echo "$c: no examples"; return 1; }
 	done
 }

@@ -80,7 +80,7 @@ check "every page renders with man -l, with its sections" t_render
 # every option of a help: in its page ("-" is closetrace itself, closetrace(8))
 t_options() {
 	local c p opt n=0
-	for c in - watch top replay diagnose cleanup check; do
+	for c in - watch top replay diagnose report cleanup check; do
 		if [ "$c" = - ]; then p=closetrace.8; "$CT" --help; else
 			p=closetrace-$c.8; "$CT" "$c" --help; fi >"$d/help.$c"
 		[ -s "$d/$p.txt" ] || MANWIDTH=200 man -l "$build/man/$p" | col -b >"$d/$p.txt"

@@ -30,6 +30,7 @@ expected() {
 	/usr/share/man/man8/closetrace-check.8
 	/usr/share/man/man8/closetrace-cleanup.8
 	/usr/share/man/man8/closetrace-diagnose.8
+	/usr/share/man/man8/closetrace-report.8
 	/usr/share/man/man8/closetrace-replay.8
 	/usr/share/man/man8/closetrace-top.8
 	/usr/share/man/man8/closetrace-watch.8

@@ -136,7 +136,7 @@ const struct ct_command ct_cmd_version = {
 };
 
 const struct ct_command *const ct_commands[] = {
-	&ct_cmd_watch, &ct_cmd_top, &ct_cmd_replay, &ct_cmd_diagnose, &ct_cmd_cleanup, &ct_cmd_check,
+	&ct_cmd_watch, &ct_cmd_top, &ct_cmd_replay, &ct_cmd_diagnose, &ct_cmd_report, &ct_cmd_cleanup, &ct_cmd_check,
 	&ct_cmd_help, &ct_cmd_version, NULL,
 };
 

@@ -8,7 +8,7 @@
 
 #include "options.h"
 
-extern const struct ct_command ct_cmd_watch, ct_cmd_top, ct_cmd_replay, ct_cmd_diagnose, ct_cmd_cleanup,
+extern const struct ct_command ct_cmd_watch, ct_cmd_top, ct_cmd_replay, ct_cmd_diagnose, ct_cmd_report, ct_cmd_cleanup,
 	ct_cmd_check, ct_cmd_help, ct_cmd_version;
 
 /* The commands, in the order `closetrace help` lists them; NULL-ended. */

@@ -405,6 +405,13 @@ static const struct ct_opt diagnose_opts[] = {
 	END,
 };
 
+static const struct ct_opt report_opts[] = {
+	OPT("read", 'r', CT_ARG_STRING, "FILE", "the pcap / pcapng capture to report on", read),
+	OPT("output", 'o', CT_ARG_STRING, "FILE", "write the HTML report to FILE (- for stdout)",
+	    report_out),
+	END,
+};
+
 static const struct ct_opt common_opts[] = {
 	OPT("quiet", 'q', CT_ARG_FLAG, NULL,
 	    "no start and summary lines on stderr (warnings and\nerrors still)", quiet),
@@ -433,6 +440,7 @@ const struct ct_opt_group ct_grp_output = { "Output", output_opts };
 const struct ct_opt_group ct_grp_top = { "View", top_opts };
 const struct ct_opt_group ct_grp_metrics = { "Metrics", metrics_opts };
 const struct ct_opt_group ct_grp_diagnose = { "Diagnosis", diagnose_opts };
+const struct ct_opt_group ct_grp_report = { "Report", report_opts };
 const struct ct_opt_group ct_grp_privs = { "Privilege", privs_opts };
 const struct ct_opt_group ct_grp_common = { "Common", common_opts };
 static const struct ct_opt_group grp_version = { NULL, version_opts };

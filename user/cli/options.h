@@ -62,6 +62,7 @@ struct ct_config {
 	__u64 duration_ns;		/* --duration: live, stop after it (0: at Ctrl-C) */
 	int fail_on;			/* --fail-on: 1 + enum ct_severity, 0 none */
 	long min_closes;		/* --min-closes */
+	const char *report_out;		/* report -o FILE */
 	int metrics_by;			/* --metrics-by: enum ct_app_by */
 	long metrics_top;		/* --metrics-top N */
 	/* top */
@@ -137,7 +138,7 @@ struct ct_command {
 };
 
 /* The shared groups. */
-extern const struct ct_opt_group ct_grp_ifaces, ct_grp_diagnose, ct_grp_attach, ct_grp_expiry, ct_grp_table,
+extern const struct ct_opt_group ct_grp_ifaces, ct_grp_diagnose, ct_grp_report, ct_grp_attach, ct_grp_expiry, ct_grp_table,
 	ct_grp_engine, ct_grp_select, ct_grp_output, ct_grp_top, ct_grp_metrics, ct_grp_privs,
 	ct_grp_common;
 
