@@ -19,6 +19,7 @@
 #include "closetrace.h"
 #include "diagnose.h"
 #include "record.h"
+#include "zones.h"
 
 #define SEC 1000000000ull
 #define T0 (1700000000ull * SEC)
@@ -182,7 +183,7 @@ static void t_unanswered(void **state)
 	assert_non_null(f);
 	assert_int_equal(f->sev, CT_SEV_WARNING);
 	assert_string_equal(f->summary, "10.0.1.9:80 never answers: 3 connection attempts got "
-					"no reply (S0), 3.0 SYNs each");
+					"no reply (S0), 3.0 SYNs each, from 2 clients");
 	assert_string_equal(f->evidence, "server 10.0.1.9:80, unanswered 3, SYNs 9, clients 2");
 	ct_diag_free(d);
 }
@@ -294,6 +295,32 @@ static void t_scan(void **state)
 	ct_diag_free(d);
 }
 
+/* Clients told apart past a few, each counted once; their zones named with counts */
+static void t_clients_and_zones(void **state)
+{
+	struct ct_diag *d = fresh();
+	const struct ct_finding *f;
+	struct ct_zones zs;
+	char err[128];
+
+	(void)state;
+	ct_zones_init(&zs);
+	assert_int_equal(ct_zones_parse(&zs, "10.0.0.0/29 lab\n", "z", err, sizeof(err)), 0);
+	for (int c = 1; c <= 10; c++) {
+		struct ct_record r = close_of(c, 0, 2, 1194, CT_CLOSE_REFUSED);
+
+		r.zones = &zs;
+		feed(d, r, 3);
+	}
+	f = find(d, "refused", NULL);
+	assert_non_null(f);
+	assert_string_equal(f->summary, "10.0.1.2:1194 refuses connections: 30 of 30 attempts "
+					"refused (REJ), from 10 clients (zones lab 21, "
+					"10.0.0.0/24 9)");
+	ct_diag_free(d);
+	ct_zones_free(&zs);
+}
+
 /* Normal traffic: graceful closes, a few resets and refusals below the thresholds,
  * health checks: nothing at warning or above */
 static void t_normal(void **state)
@@ -356,6 +383,7 @@ int main(void)
 		cmocka_unit_test(t_resets_sessions),
 		cmocka_unit_test(t_orphans_and_interrupts),
 		cmocka_unit_test(t_scan),
+		cmocka_unit_test(t_clients_and_zones),
 		cmocka_unit_test(t_normal),
 		cmocka_unit_test(t_ranking),
 	};

@@ -14,11 +14,14 @@
 #include "owner.h"
 #include "reasons.h"
 #include "text.h"
+#include "zones.h"
 
 #define CT_DIAG_SERVERS 16384	/* servers counted; past that, counted as not analysed */
 #define CT_DIAG_CLIENTS 16384
 #define CT_DIAG_SCAN_SLOTS 32	/* distinct targets a client keeps: past both thresholds */
 #define CT_DIAG_FINDINGS 256
+#define CT_DIAG_CLIENTS_KEPT 64	/* clients a server tells apart; past that, "64 or more" */
+#define CT_DIAG_ZONES 3		/* client zones a finding names */
 
 struct skey {
 	__u32 addr[4];
@@ -29,8 +32,12 @@ struct srv {
 	__u64 conns, refused, unanswered, syns_unanswered, est, srv_resets, orphan;
 	__u64 interrupts, idle_handshakes, storm, storm_first, storm_last;
 	__u32 reasons[CT_RST_REASONS];
-	__u64 clients[4];	/* a few client addresses, hashed: how many told apart */
+	__u64 clients[CT_DIAG_CLIENTS_KEPT];	/* client addresses, hashed: told apart up
+						 * to CT_DIAG_CLIENTS_KEPT */
 	__u32 nclients;
+	/* the clients' zones (when zones are set), the first few, with their closes */
+	char zone[CT_DIAG_ZONES][CT_ZONE_TEXT_MAX];
+	__u32 zone_n[CT_DIAG_ZONES];
 	/* a refusal's listener, the latest seen */
 	__u8 lflags;
 	__u32 lpid, lclosed_ms;
@@ -147,17 +154,51 @@ static struct srv *srv_of(struct ct_diag *d, const __u32 addr[4], __u16 port)
 	return ct_htab_lookup(d->srv, &k);
 }
 
-/* Remember up to four clients by a hash of their address; count the others. */
-static void note_client(struct srv *s, const __u32 addr[4])
+/* Count a client, by a hash of its address, up to CT_DIAG_CLIENTS_KEPT told apart; and its
+ * zone among the first few */
+static void note_client(struct srv *s, const struct ct_record *r, int c)
 {
+	const __u32 *addr = r->key.addr[c];
 	__u64 h = ((__u64)addr[0] * 31 + addr[1]) * 31 * 31 + (__u64)addr[2] * 31 + addr[3] + 1;
+	char z[CT_ZONE_TEXT_MAX];
+	__u32 net[4], i;
+	__u8 plen;
 
-	for (__u32 i = 0; i < s->nclients && i < 4; i++)
+	for (i = 0; i < s->nclients; i++)
 		if (s->clients[i] == h)
-			return;
-	if (s->nclients < 4)
-		s->clients[s->nclients] = h;
-	s->nclients++;
+			break;
+	if (i == s->nclients && s->nclients < CT_DIAG_CLIENTS_KEPT)
+		s->clients[s->nclients++] = h;
+	if (!r->zones)
+		return;
+	ct_zone_of(r->zones, addr, z, sizeof(z), net, &plen);
+	for (i = 0; i < CT_DIAG_ZONES && s->zone[i][0]; i++)
+		if (!strcmp(s->zone[i], z))
+			break;
+	if (i == CT_DIAG_ZONES)
+		return;
+	if (!s->zone[i][0])
+		memcpy(s->zone[i], z, sizeof(z));
+	s->zone_n[i]++;
+}
+
+/* "from 3 clients (zones office 2, 192.0.2.0/24 1)"; and the JSON of the zones */
+static void clients_text(const struct srv *s, char *buf, size_t len, char *json, size_t jlen)
+{
+	size_t off = 0, joff = 0;
+
+	ct_put(buf, len, &off, "from %s%u client%s", s->nclients == CT_DIAG_CLIENTS_KEPT ?
+	       "at least " : "", s->nclients, s->nclients == 1 ? "" : "s");
+	json[0] = '\0';
+	for (int i = 0; i < CT_DIAG_ZONES && s->zone[i][0]; i++) {
+		ct_put(buf, len, &off, "%s%s %u", i ? ", " : " (zones ", s->zone[i], s->zone_n[i]);
+		ct_put(json, jlen, &joff, "%s\"%s\":%u", i ? "," : ",\"client_zones\":{",
+		       s->zone[i], s->zone_n[i]);
+	}
+	if (s->zone[0][0]) {
+		ct_put(buf, len, &off, ")");
+		ct_put(json, jlen, &joff, "}");
+	}
 }
 
 /* A client refused or unanswered by @host:@port at @ts, for the scan rule */
@@ -258,7 +299,7 @@ void ct_diag_feed(struct ct_diag *d, const struct ct_record *r)
 	if (!s)
 		return;
 	s->conns++;
-	note_client(s, r->key.addr[c]);
+	note_client(s, r, c);
 	if (f->state & CT_ST_CT)
 		s->est++;
 	switch (r->close) {
@@ -359,11 +400,12 @@ static void rules_server(struct ct_diag *d, const struct skey *k, const struct s
 {
 	const struct ct_diag_opts *o = &d->o;
 	struct ct_finding *f;
-	char ep[80], who[512], rs[256], rsj[256], lwho[256], owner[320];
+	char ep[80], who[512], rs[256], rsj[256], lwho[256], owner[320], cl[256], clj[256];
 
 	endpoint(k, ep, sizeof(ep));
 	json_esc(s->lwho, lwho, sizeof(lwho));
 	json_esc(s->owner, owner, sizeof(owner));
+	clients_text(s, cl, sizeof(cl), clj, sizeof(clj));
 	/* a server refuses: nobody listens (or its listener went away) */
 	if (s->refused >= o->min_closes) {
 		double share = (double)s->refused / (double)(s->conns ? s->conns : 1);
@@ -382,17 +424,16 @@ static void rules_server(struct ct_diag *d, const struct skey *k, const struct s
 			snprintf(who, sizeof(who), "; nothing listened there since closetrace "
 				 "started");
 		snprintf(f->summary, sizeof(f->summary), "%s refuses connections: %llu of %llu "
-			 "attempts refused (REJ), from %u client%s%s", ep,
-			 (unsigned long long)s->refused, (unsigned long long)s->conns, s->nclients,
-			 s->nclients == 1 ? "" : "s", who);
+			 "attempts refused (REJ), %s%s", ep, (unsigned long long)s->refused,
+			 (unsigned long long)s->conns, cl, who);
 		snprintf(f->evidence, sizeof(f->evidence), "server %s, refused %llu, connections "
 			 "%llu, clients %u%s%s", ep, (unsigned long long)s->refused,
 			 (unsigned long long)s->conns, s->nclients, s->lwho[0] ? ", listener " : "",
 			 s->lwho);
 		snprintf(f->evidence_json, sizeof(f->evidence_json), "{\"server\":\"%s\",\"refused\":"
-			 "%llu,\"connections\":%llu,\"clients\":%u%s%s%s}", ep,
+			 "%llu,\"connections\":%llu,\"clients\":%u%s%s%s%s}", ep,
 			 (unsigned long long)s->refused, (unsigned long long)s->conns, s->nclients,
-			 *lwho ? ",\"listener\":\"" : "", lwho, *lwho ? "\"" : "");
+			 clj, *lwho ? ",\"listener\":\"" : "", lwho, *lwho ? "\"" : "");
 		snprintf(f->next, sizeof(f->next), "is the service on port %u running and "
 			 "listening on that address (ss -ltn 'sport = :%u')? does a firewall reject "
 			 "its SYNs?", k->port, k->port);
@@ -401,16 +442,16 @@ static void rules_server(struct ct_diag *d, const struct skey *k, const struct s
 	if (s->unanswered >= o->min_closes && (f = finding(d, CT_SEV_WARNING, "unanswered",
 							   s->unanswered))) {
 		snprintf(f->summary, sizeof(f->summary), "%s never answers: %llu connection "
-			 "attempts got no reply (S0), %.1f SYNs each", ep,
+			 "attempts got no reply (S0), %.1f SYNs each, %s", ep,
 			 (unsigned long long)s->unanswered,
-			 (double)s->syns_unanswered / (double)s->unanswered);
+			 (double)s->syns_unanswered / (double)s->unanswered, cl);
 		snprintf(f->evidence, sizeof(f->evidence), "server %s, unanswered %llu, SYNs %llu, "
 			 "clients %u", ep, (unsigned long long)s->unanswered,
 			 (unsigned long long)s->syns_unanswered, s->nclients);
 		snprintf(f->evidence_json, sizeof(f->evidence_json), "{\"server\":\"%s\","
-			 "\"unanswered\":%llu,\"syns\":%llu,\"clients\":%u}", ep,
+			 "\"unanswered\":%llu,\"syns\":%llu,\"clients\":%u%s}", ep,
 			 (unsigned long long)s->unanswered, (unsigned long long)s->syns_unanswered,
-			 s->nclients);
+			 s->nclients, clj);
 		snprintf(f->next, sizeof(f->next), "is the host up and routed? does a firewall "
 			 "drop SYNs to port %u?", k->port);
 	}
