@@ -295,6 +295,28 @@ static void t_scan(void **state)
 	ct_diag_free(d);
 }
 
+/* Live, with the socket tracepoints: a refusal no socket of this host took part in */
+static void t_refused_elsewhere(void **state)
+{
+	struct ct_diag *d = fresh();
+	const struct ct_finding *f;
+
+	(void)state;
+	ct_diag_set_owners(d, 1);
+	feed(d, close_of(1, 0, 2, 8016, CT_CLOSE_REFUSED), 3);
+	f = find(d, "refused", NULL);
+	assert_non_null(f);
+	assert_non_null(strstr(f->summary, "; not by a socket of this host: a firewall's REJECT "
+					   "here or beyond, or traffic this host forwards"));
+	assert_non_null(strstr(f->next, "nft list ruleset"));
+	ct_diag_free(d);
+	/* a capture (no tracepoints): nothing said of it */
+	d = fresh();
+	feed(d, close_of(1, 0, 2, 8016, CT_CLOSE_REFUSED), 3);
+	assert_null(strstr(find(d, "refused", NULL)->summary, "not by a socket"));
+	ct_diag_free(d);
+}
+
 /* Clients told apart past a few, each counted once; their zones named with counts */
 static void t_clients_and_zones(void **state)
 {
@@ -384,6 +406,7 @@ int main(void)
 		cmocka_unit_test(t_orphans_and_interrupts),
 		cmocka_unit_test(t_scan),
 		cmocka_unit_test(t_clients_and_zones),
+		cmocka_unit_test(t_refused_elsewhere),
 		cmocka_unit_test(t_normal),
 		cmocka_unit_test(t_ranking),
 	};

@@ -21,7 +21,7 @@ DRIVE=$here/../../build/tests/tcpdrive
 need_root
 d=$T_DIR
 
-for tool in jq unshare nsenter python3 curl promtool; do
+for tool in jq unshare nsenter python3 curl promtool nft; do
 	command -v $tool >/dev/null || { echo "not ok 1 - $tool is missing (make deps)"; exit 1; }
 done
 
@@ -258,6 +258,14 @@ t_diag_gone() {
 	t_gone_listener 8015 41053 && knock 8015 41054 && knock 8015 41055
 }
 check "refusals after a listener went away (diagnose)" t_diag_gone
+# a firewall rule of the server's answers port 8016 with a RST: no socket takes part
+t_diag_reject() {
+	printf '%s\n' 'table inet ctreject {' ' chain in {' \
+		'  type filter hook input priority 0;' '  tcp dport 8016 reject with tcp reset' \
+		' }' '}' | ip netns exec "$NS_S" nft -f - || return 1
+	knock 8016 41056 && knock 8016 41057 && knock 8016 41058
+}
+check "refusals by a firewall rule of the server's (diagnose)" t_diag_reject
 check "diagnose ends after its duration, exit 0" wait "$DPID"
 t_diag() {
 	jq -e -s 'map(select(.rule == "refused" and .evidence.server == "192.0.2.2:8009"
@@ -266,10 +274,13 @@ t_diag() {
 	jq -e -s "map(select(.rule == \"refused\" and .evidence.server == \"192.0.2.2:8015\"
 		and (.summary | contains(\"; its listener went away (listener of :8015 gone \"))
 		and (.summary | contains(\"python3[$LPID] docker:${DOCKER_ID:0:12})\"))
-		and .severity == \"critical\")) | length == 1" "$d/diag.out" >/dev/null ||
+		and .severity == \"critical\")) | length == 1" "$d/diag.out" >/dev/null &&
+	jq -e -s 'map(select(.rule == "refused" and .evidence.server == "192.0.2.2:8016"
+		and (.summary | endswith("; not by a socket of this host: a firewall'"'"'s REJECT here or beyond, or traffic this host forwards"))))
+		| length == 1' "$d/diag.out" >/dev/null ||
 		{ cat "$d/diag.out"; return 1; }
 }
-check "diagnose live: one refusal finding says nothing listened, the other names the listener gone" t_diag
+check "diagnose live: nothing listened, the listener gone, a firewall's REJECT: each refusal told apart" t_diag
 
 # top, grouped by unit, on the same interface once the watches have gone
 (with_cg nsenter --net=/var/run/netns/"$NS_S" "$CT" -v top -b -g unit -d 1 -n 4 --rows 20 -i s0) \

@@ -88,6 +88,8 @@ static int diagnose_live(struct ct_config *c, struct diag_run *dr)
 		ct_live_end(&l, 0);
 		return 1;
 	}
+	/* which refusals came from no socket of this host can be told only with them */
+	ct_diag_set_owners(dr->d, l.state_link != NULL);
 	ret = ct_live_run(&l, c->duration_ns ? ct_mono_ns() + c->duration_ns : 0);
 	ct_live_end(&l, 0);
 	return ret;

@@ -30,6 +30,7 @@ struct skey {
 
 struct srv {
 	__u64 conns, refused, unanswered, syns_unanswered, est, srv_resets, orphan;
+	__u64 refused_nosock;	/* refusals with no socket of this host's on either side */
 	__u64 interrupts, idle_handshakes, storm, storm_first, storm_last;
 	__u32 reasons[CT_RST_REASONS];
 	__u64 clients[CT_DIAG_CLIENTS_KEPT];	/* client addresses, hashed: told apart up
@@ -126,6 +127,11 @@ struct ct_diag *ct_diag_new(const struct ct_diag_opts *o)
 		return NULL;
 	}
 	return d;
+}
+
+void ct_diag_set_owners(struct ct_diag *d, int owners)
+{
+	d->o.owners = owners;
 }
 
 void ct_diag_free(struct ct_diag *d)
@@ -305,6 +311,8 @@ void ct_diag_feed(struct ct_diag *d, const struct ct_record *r)
 	switch (r->close) {
 	case CT_CLOSE_REFUSED:
 		s->refused++;
+		if (!(f->own_flags & CT_OWN_NOSOCK) && !ct_rec_has_app(r))
+			s->refused_nosock++;
 		note_target(d, r->key.addr[c], r->key.addr[sv], r->key.port[sv], r->ts_ns);
 		if (ct_rec_nosock(r)) {
 			s->lflags = f->own_flags;
@@ -415,7 +423,10 @@ static void rules_server(struct ct_diag *d, const struct skey *k, const struct s
 		if (!f)
 			return;
 		who[0] = '\0';
-		if ((s->lflags & CT_OWN_LISTENER) && !(s->lflags & CT_OWN_LISTENING))
+		if (o->owners && s->refused_nosock == s->refused)
+			snprintf(who, sizeof(who), "; not by a socket of this host: a firewall's "
+				 "REJECT here or beyond, or traffic this host forwards");
+		else if ((s->lflags & CT_OWN_LISTENER) && !(s->lflags & CT_OWN_LISTENING))
 			snprintf(who, sizeof(who), "; its listener went away (%s)", s->lwho);
 		else if (s->lflags & CT_OWN_LISTENING)
 			snprintf(who, sizeof(who), "; yet a listener holds the port (%s): bound to "
@@ -434,9 +445,13 @@ static void rules_server(struct ct_diag *d, const struct skey *k, const struct s
 			 "%llu,\"connections\":%llu,\"clients\":%u%s%s%s%s}", ep,
 			 (unsigned long long)s->refused, (unsigned long long)s->conns, s->nclients,
 			 clj, *lwho ? ",\"listener\":\"" : "", lwho, *lwho ? "\"" : "");
-		snprintf(f->next, sizeof(f->next), "is the service on port %u running and "
-			 "listening on that address (ss -ltn 'sport = :%u')? does a firewall reject "
-			 "its SYNs?", k->port, k->port);
+		if (o->owners && s->refused_nosock == s->refused)
+			snprintf(f->next, sizeof(f->next), "the firewall rules (nft list ruleset) "
+				 "here and on the path: which one answers port %u with a RST?", k->port);
+		else
+			snprintf(f->next, sizeof(f->next), "is the service on port %u running and "
+				 "listening on that address (ss -ltn 'sport = :%u')? does a firewall "
+				 "reject its SYNs?", k->port, k->port);
 	}
 	/* no answer: SYNs, retransmitted, never answered */
 	if (s->unanswered >= o->min_closes && (f = finding(d, CT_SEV_WARNING, "unanswered",

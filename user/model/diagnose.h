@@ -32,6 +32,13 @@ struct ct_diag_opts {
 	unsigned int scan_ports;	/* one client refused or unanswered on this many ports */
 	unsigned int scan_hosts;	/* ... or this many hosts */
 	__u64 scan_window_ns;	/* ... within this span */
+	/*
+	 * Live, with the socket tracepoints: a refusal this host's stack sends names its
+	 * port's listener (or its absence), one taken by a local client names that client;
+	 * a refusal with neither came from no socket of this host: a firewall's REJECT
+	 * here or beyond, or forwarded traffic.
+	 */
+	int owners;
 };
 
 /* Zeek's scan policy (15 ports, 25 hosts, 5 minutes) and 3 closes, half, 80 %. */
@@ -53,6 +60,9 @@ struct ct_diag;
 
 struct ct_diag *ct_diag_new(const struct ct_diag_opts *o);
 void ct_diag_free(struct ct_diag *d);
+
+/* The socket tracepoints run (live): ct_diag_opts.owners, once known. */
+void ct_diag_set_owners(struct ct_diag *d, int owners);
 
 /* Count one record: a close (graceful ones too) or a summary; others are ignored. */
 void ct_diag_feed(struct ct_diag *d, const struct ct_record *r);
