@@ -105,6 +105,7 @@ int ct_severity_parse(const char *s)
 
 void ct_diag_opts_default(struct ct_diag_opts *o)
 {
+	memset(o, 0, sizeof(*o));
 	o->min_closes = 3;
 	o->refused_share = 0.5;
 	o->reset_share = 0.8;
