@@ -11,16 +11,7 @@
 #include "parse.h"
 #include "flow.h"
 
-/*
- * The local socket of a control packet this host sends, from port @sport to @dport with
- * outer VLAN @vlan: its cgroup v2 id and cookie, into the socket's flow. The key is the
- * socket's own addresses, so that the caller passes only numbers (a pointer to its stack
- * would keep the verifier from pruning the flow code's paths). Not when the kernel answered
- * with its per-namespace control socket (a refusal, a RST for no connection: it has no
- * port of its own), whose cgroup would be whichever process made the namespace. Data
- * packets never come here. The socket tracepoints (resets.bpf.c) tell the rest. At
- * ingress, tc may not ask a socket's cgroup (bpf_sk_cgroup_id).
- */
+/* A socket's IPv6 address @f into @dst, each word loaded on its own (see below) */
 #define CT_SK_IP6(dst, sk, f)						\
 	do {								\
 		(dst)[0] = (sk)->f[0];					\
@@ -33,6 +24,16 @@
 		asm volatile("" ::: "memory");				\
 	} while (0)
 
+/*
+ * The local socket of a control packet this host sends, from port @sport to @dport with
+ * outer VLAN @vlan: its cgroup v2 id and cookie, into the socket's flow. The key is the
+ * socket's own addresses, so that the caller passes only numbers (a pointer to its stack
+ * would keep the verifier from pruning the flow code's paths). Not when the kernel answered
+ * with its per-namespace control socket (a refusal, a RST for no connection: it has no
+ * port of its own), whose cgroup would be whichever process made the namespace. Data
+ * packets never come here. The socket tracepoints (resets.bpf.c) tell the rest. At
+ * ingress, tc may not ask a socket's cgroup (bpf_sk_cgroup_id).
+ */
 static __noinline void ct_own_tc(struct __sk_buff *skb, __u32 sport, __u32 dport, __u32 vlan)
 {
 	struct bpf_sock *sk = skb->sk;

@@ -83,7 +83,6 @@ struct sock___own {
 	} sk_cgrp_data;
 };
 
-
 /* a full socket's local port, kept when closing unbinds it (skc_num then reads 0) */
 struct inet_sock___ct {
 	__u16 inet_sport;		/* network order */
@@ -109,7 +108,6 @@ struct sk_buff___ct {
 #define CT_TCP_TIME_WAIT 6
 #define CT_TCP_NEW_SYN_RECV 12
 /* the other TCP states the owner code tells apart (include/net/tcp_states.h) */
-#define CT_TCP_ESTABLISHED 1
 #define CT_TCP_SYN_SENT 2
 #define CT_TCP_SYN_RECV 3
 #define CT_TCP_FIN_WAIT1 4
@@ -343,10 +341,11 @@ static __always_inline void ct_own_merge(struct ct_flow *f, const struct ct_sock
 }
 
 /*
- * The owner of full socket @sk in state @state, as far as it is known: the socket table's,
- * else what the socket itself tells (its cgroup, its cookie, the process holding it).
+ * The owner of full socket @sk, as far as it is known, into @so: the socket table's (what
+ * @so held is then replaced), else what @so held and what the socket itself tells (its
+ * cgroup, its cookie, the process holding it). Returns whether the table knew it.
  */
-static __always_inline void ct_sk_owner(const struct sock___own *sk, struct ct_sock_owner *so)
+static __always_inline int ct_sk_owner(const struct sock___own *sk, struct ct_sock_owner *so)
 {
 	__u64 key = (__u64)(unsigned long)sk;
 	struct ct_sock_owner *cur = bpf_map_lookup_elem(&socks, &key);
@@ -359,6 +358,7 @@ static __always_inline void ct_sk_owner(const struct sock___own *sk, struct ct_s
 		so->own.cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 	if (!(so->flags & CT_OWN_PID) && ct_sk_holder(sk, &so->own))
 		so->flags = CT_OWN_PID;
+	return cur != NULL;
 }
 
 /* A listening socket opens (@up) or closes on its port. */
@@ -429,9 +429,9 @@ int ct_sock_state(struct bpf_raw_tracepoint_args *ctx)
 		ct_listen(sk, new == CT_TCP_LISTEN);
 		return 0;
 	}
-	known = bpf_map_lookup_elem(&socks, &key) != NULL;
-	if (!known && new == CT_TCP_SYN_RECV) {
-		/* an accepted socket, made in softirq: its listener's owner, by port */
+	if (new == CT_TCP_SYN_RECV) {
+		/* an accepted socket, made in softirq: its listener's owner, by port (unless
+		 * the socket table knows it already: ct_sk_owner() then replaces this) */
 		__u32 port = BPF_CORE_READ(&sk->__sk_common, skc_num);
 		struct ct_listener *l = bpf_map_lookup_elem(&listeners, &port);
 
@@ -441,7 +441,7 @@ int ct_sock_state(struct bpf_raw_tracepoint_args *ctx)
 			so.flags = CT_OWN_PID | CT_OWN_ACCEPTED;
 		}
 	}
-	ct_sk_owner(sk, &so);
+	known = ct_sk_owner(sk, &so);
 	/*
 	 * close and shutdown run in the process that ends the socket, which may be another
 	 * than the one that connected or listened (a child after fork). So does an abort

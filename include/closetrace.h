@@ -79,8 +79,8 @@ enum ct_letter {
 
 /*
  * The owner of a flow's local socket, on the host whose traffic is watched (tc): the
- * socket's cgroup v2 id and cookie, from the packet's socket at tc egress or a socket
- * lookup at tc ingress; the process (tgid and comm), taken by the socket tracepoints only
+ * socket's cgroup v2 id and cookie, from the packet's socket at tc egress or from the socket
+ * tracepoints; the process (tgid and comm), taken by those tracepoints only
  * where the kernel runs in a process that holds the socket (connect, listen, close,
  * shutdown), kept per socket so that a later event in softirq still names it. For a
  * refusal (CT_OWN_NOSOCK) there is no socket: the fields are the port's last listener's.
