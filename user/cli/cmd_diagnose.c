@@ -46,15 +46,13 @@ static int validate_diagnose(const struct ct_command *cmd, struct ct_config *c)
 
 static int diagnose_files(struct ct_config *c, struct diag_run *dr)
 {
-	struct ct_replay_opts ro = { .table_size = (__u32)c->table_size,
-				     .storm_rate = (__u32)(c->storm_rate < 0 ? 0 : c->storm_rate),
-				     .out = { .record = on_record, .ctx = dr }, .zones = &c->zones };
+	struct ct_rec_out rec = { .record = on_record, .ctx = dr };
+	struct ct_replay_opts ro;
 	struct ct_replay *rp;
 	char err[256];
 	int ret = 0, r = 0;
 
-	ro.engine = (enum ct_engine_kind)c->engine;
-	ct_config_expiry(c, &ro.exp);
+	ct_config_replay(c, &rec, &ro);
 	rp = ct_replay_new(&ro, err, sizeof(err));
 	if (!rp || ct_privs_drop(ro.engine == CT_ENGINE_BPF ? CT_KEEP_MAP_READS : 0, c->user,
 				 c->uid, c->gid, err, sizeof(err))) {

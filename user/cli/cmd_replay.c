@@ -16,16 +16,13 @@ static int run_replay(struct ct_config *c)
 {
 	struct ct_output_opts oo;
 	struct ct_output out;
-	struct ct_replay_opts ro = { .table_size = (__u32)c->table_size,
-				     .storm_rate = (__u32)(c->storm_rate < 0 ? 0 : c->storm_rate), .out = {
-					     .record = ct_output_take, .ctx = &out },
-				     .zones = &c->zones };
+	struct ct_rec_out rec = { .record = ct_output_take, .ctx = &out };
+	struct ct_replay_opts ro;
 	struct ct_replay *rp;
 	char err[256];
 	int ret = 0, r = 0;
 
-	ct_config_expiry(c, &ro.exp);
-	ro.engine = (enum ct_engine_kind)c->engine;
+	ct_config_replay(c, &rec, &ro);
 	/* only the kernel's engine needs privileges: the one in process, none */
 	if (ro.engine == CT_ENGINE_BPF && ct_privs_check(err, sizeof(err))) {
 		pr_warn("%s\n", err);

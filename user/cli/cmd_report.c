@@ -58,9 +58,8 @@ static int run_report(struct ct_config *c)
 {
 	struct ct_diag_opts o;
 	struct report_run rr = { .flt = c->filter };
-	struct ct_replay_opts ro = { .table_size = (__u32)c->table_size,
-				     .storm_rate = (__u32)(c->storm_rate < 0 ? 0 : c->storm_rate),
-				     .out = { .record = on_record, .ctx = &rr }, .zones = &c->zones };
+	struct ct_rec_out rec = { .record = on_record, .ctx = &rr };
+	struct ct_replay_opts ro;
 	struct ct_report_in in = { .version = CT_VERSION };
 	struct ct_replay *rp;
 	char err[256];
@@ -71,8 +70,7 @@ static int run_report(struct ct_config *c)
 	o.min_closes = (__u64)c->min_closes;
 	rr.agg = ct_agg_new(0, NULL);
 	rr.d = ct_diag_new(&o);
-	ro.engine = (enum ct_engine_kind)c->engine;
-	ct_config_expiry(c, &ro.exp);
+	ct_config_replay(c, &rec, &ro);
 	rp = rr.agg && rr.d ? ct_replay_new(&ro, err, sizeof(err)) : NULL;
 	if (!rp || ct_privs_drop(ro.engine == CT_ENGINE_BPF ? CT_KEEP_MAP_READS : 0, c->user,
 				 c->uid, c->gid, err, sizeof(err))) {

@@ -144,16 +144,13 @@ static int run_live(struct ct_top *t)
  */
 static int feed_capture(struct ct_top *t, const struct ct_config *c)
 {
-	struct ct_replay_opts ro = { .table_size = (__u32)c->table_size,
-				     .storm_rate = (__u32)(c->storm_rate < 0 ? 0 : c->storm_rate), .out = {
-					     .record = on_record, .ctx = t },
-				     .zones = &c->zones };
+	struct ct_rec_out rec = { .record = on_record, .ctx = t };
+	struct ct_replay_opts ro;
 	struct ct_replay *rp;
 	char err[256];
 	int ret, r;
 
-	ct_config_expiry(c, &ro.exp);
-	ro.engine = (enum ct_engine_kind)c->engine;
+	ct_config_replay(c, &rec, &ro);
 	rp = ct_replay_new(&ro, err, sizeof(err));
 	if (!rp) {
 		pr_warn("%s\n", err);

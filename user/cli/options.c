@@ -31,6 +31,7 @@
 #include "output.h"
 #include "text.h"
 #include "privs.h"
+#include "replay.h"
 
 #define OFF(field) offsetof(struct ct_config, field)
 #define MAX_OPTS 64
@@ -519,6 +520,18 @@ int ct_validate_live(const struct ct_command *cmd, struct ct_config *c)
 	if (c->force && c->mode != CT_MODE_XDP)
 		return ct_usage_error(cmd, "--force goes with --mode xdp");
 	return 0;
+}
+
+void ct_config_replay(const struct ct_config *c, const struct ct_rec_out *out,
+		      struct ct_replay_opts *o)
+{
+	*o = (struct ct_replay_opts){
+		.engine = (enum ct_engine_kind)c->engine, .table_size = (__u32)c->table_size,
+		/* offline, every close is a record unless a storm rate is asked for */
+		.storm_rate = (__u32)(c->storm_rate < 0 ? 0 : c->storm_rate),
+		.out = *out, .zones = &c->zones,
+	};
+	ct_config_expiry(c, &o->exp);
 }
 
 void ct_config_live(const struct ct_config *c, int emit_graceful, const struct ct_rec_out *out,

@@ -173,6 +173,10 @@ int ct_validate_live(const struct ct_command *cmd, struct ct_config *c);
 struct ct_live_opts;
 struct ct_output_opts;
 struct ct_rec_out;
+struct ct_replay_opts;
+/* What @c asks of a replay session (records to @out): replay, top -r, diagnose, report. */
+void ct_config_replay(const struct ct_config *c, const struct ct_rec_out *out,
+		      struct ct_replay_opts *o);
 /* What @c asks of a live session (records to @out), and of the output. */
 void ct_config_live(const struct ct_config *c, int emit_graceful, const struct ct_rec_out *out,
 		    struct ct_live_opts *o);

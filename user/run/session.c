@@ -556,16 +556,17 @@ int ct_session_finish(struct ct_session *s, int mode)
 	if (s->storm.summarised)
 		pr_info("%llu closes were counted in storm summaries, not one by one\n",
 			(unsigned long long)s->storm.summarised);
-	if (!ct_counters_read(&s->eng.counters, s->eng.nifs, -1, &k) && c[CT_C_OWNER_FULL])
-		pr_warn("%llu sockets were not remembered, the owner table being full: their "
-			"closes name only the cgroup and cookie tc saw\n",
-			(unsigned long long)c[CT_C_OWNER_FULL]);
-	if (!ct_counters_read(&s->eng.counters, s->eng.nifs, -1, &k))
+	if (!ct_counters_read(&s->eng.counters, s->eng.nifs, -1, &k)) {
+		if (c[CT_C_OWNER_FULL])
+			pr_warn("%llu sockets were not remembered, the owner table being full: "
+				"their closes name only the cgroup and cookie tc saw\n",
+				(unsigned long long)c[CT_C_OWNER_FULL]);
 		pr_info("%llu packets, %llu TCP, %llu other, %llu fragments, %llu malformed, "
 			"%llu flows\n", (unsigned long long)c[CT_C_PACKETS],
 			(unsigned long long)c[CT_C_TCP], (unsigned long long)c[CT_C_OTHER],
 			(unsigned long long)c[CT_C_FRAGMENT], (unsigned long long)c[CT_C_MALFORMED],
 			(unsigned long long)c[CT_C_FLOWS]);
+	}
 	return ret || l.events_lost || l.evicted_embryonic || l.evicted_established ||
 	       l.untracked;
 }
