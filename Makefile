@@ -212,6 +212,7 @@ UNIT_SHELL_TESTS := tests/cli/test_cli.sh tests/cli/test_layers.sh tests/prometh
 		    tests/man/test_man.sh \
 		    tests/pkg/test_install.sh
 SHELL_TESTS := $(UNIT_SHELL_TESTS) tests/cli/test_replay.sh tests/cli/test_report.sh \
+	       tests/cli/test_diagnose.sh \
 	       tests/cli/test_engines.sh \
 	       tests/e2e/test_watch.sh \
 	       tests/e2e/test_force.sh \

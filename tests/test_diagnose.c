@@ -397,6 +397,116 @@ static void t_ranking(void **state)
 	ct_diag_free(d);
 }
 
+/*
+ * A storm is connections open together, ended at once. Long sessions ended one by one at a
+ * steady rate (each open long before) make none, as many a second as they may be; the
+ * same sessions all ended within 10 ms do; and the storm outranks a refusal as critical.
+ */
+static void t_storm(void **state)
+{
+	struct ct_diag *d = fresh();
+	const struct ct_finding *f;
+	struct ct_record r = close_of(1, 0, 6, 6379, CT_CLOSE_RESET_SERVER);
+	size_t n;
+
+	(void)state;
+	/* 20 a second for 100 s, each open 30 s: 600 open together at any time */
+	for (int i = 0; i < 2000; i++) {
+		r.key.port[CT_EP_LO] = (__u16)(20000 + i);
+		r.key.addr[CT_EP_LO][3] = htonl(0x0a000000u | (__u32)(1 + i % 200));
+		r.ts_ns = T0 + 100 * SEC + (__u64)i * SEC / 20;
+		r.start_ns = r.ts_ns - 30 * SEC;
+		ct_diag_feed(d, &r);
+	}
+	assert_null(find(d, "reset-storm", NULL));
+	assert_non_null(find(d, "resets-sessions", NULL));
+	ct_diag_free(d);
+
+	d = fresh();
+	feed(d, close_of(1, 0, 6, 6379, CT_CLOSE_GRACEFUL), 40);
+	for (int i = 0; i < 12; i++) {
+		r.key.port[CT_EP_LO] = (__u16)(20000 + i);
+		r.key.addr[CT_EP_LO][3] = htonl(0x0a000000u | (__u32)(1 + i % 4));
+		r.start_ns = T0 + (__u64)i * SEC;
+		r.ts_ns = T0 + 60 * SEC + (__u64)i * SEC / 1000;
+		ct_diag_feed(d, &r);
+	}
+	r = close_of(1, 0, 6, 6379, CT_CLOSE_REFUSED);
+	r.ts_ns = T0 + 61 * SEC;
+	feed(d, r, 30);
+	n = ct_diag_findings(d, &f);
+	assert_true(n >= 2);
+	assert_string_equal(f[0].rule, "reset-storm");
+	assert_int_equal(f[0].sev, CT_SEV_CRITICAL);
+	assert_non_null(strstr(f[0].summary, "ended 12 connections open together within "
+					     "0.011 s at 2023-11-14T22:14:20Z, 12 by a RST, "
+					     "from 4 clients"));
+	assert_string_equal(f[1].rule, "refused");
+	assert_non_null(strstr(f[1].summary, "refused since it ended its connections"));
+	ct_diag_free(d);
+}
+
+/*
+ * The spike rule: an interval against the mean of those before it, with 6 of history at
+ * least; a gap longer than the intervals kept, records a little late, and an interval
+ * that the findings judge while it is still open.
+ */
+static void t_spike(void **state)
+{
+	struct ct_diag *d = fresh();
+	const struct ct_finding *f;
+	struct ct_record g = close_of(1, 0, 2, 80, CT_CLOSE_GRACEFUL);
+	struct ct_record r = close_of(1, 0, 3, 1194, CT_CLOSE_REFUSED);
+
+	(void)state;
+	/* 50 s of history, then 12 refusals in one interval: too little history */
+	for (int i = 0; i < 50; i++) {
+		g.ts_ns = T0 + (__u64)i * SEC;
+		ct_diag_feed(d, &g);
+	}
+	for (int i = 0; i < 12; i++) {
+		r.ts_ns = T0 + 50 * SEC + (__u64)i * SEC / 2;
+		ct_diag_feed(d, &r);
+	}
+	assert_null(find(d, "spike", NULL));
+	/* 70 s later (7 intervals of history): 12 more, one of them a little late */
+	for (int i = 0; i < 12; i++) {
+		r.ts_ns = T0 + 120 * SEC + (__u64)i * SEC / 2;
+		ct_diag_feed(d, &r);
+		if (i == 5) {
+			g.ts_ns = T0 + 131 * SEC;	/* the next interval begins */
+			ct_diag_feed(d, &g);
+		}
+	}
+	f = find(d, "spike", NULL);
+	assert_non_null(f);
+	assert_int_equal(f->sev, CT_SEV_WARNING);
+	assert_int_equal(f->cls, CT_FC_CONTEXT);
+	/* the earlier 12 over the 12 intervals before: a baseline of 1.0, 12 times that */
+	assert_non_null(strstr(f->summary, "failed closes rose to 12 in the 10 s from "
+					   "2023-11-14T22:15:20Z, 12 times this host's baseline of "
+					   "1.0 (refused 12,"));
+	assert_non_null(strstr(f->summary, "most toward 10.0.1.3 (12)"));
+	/* an hour later, past the intervals kept: a steady trickle makes no other spike */
+	for (int i = 0; i < 200; i++) {
+		r.ts_ns = T0 + 3600 * SEC + (__u64)i * 5 * SEC;
+		ct_diag_feed(d, &r);
+	}
+	f = find(d, "spike", NULL);
+	assert_non_null(f);
+	assert_null(strstr(f->summary, "other spikes"));
+	/* then a burst of 30 that the findings judge while its interval is open */
+	for (int i = 0; i < 30; i++) {
+		r.ts_ns = T0 + 4700 * SEC + (__u64)i * SEC / 10;
+		ct_diag_feed(d, &r);
+	}
+	f = find(d, "spike", NULL);
+	assert_non_null(f);
+	assert_non_null(strstr(f->summary, "failed closes rose to 30"));
+	assert_non_null(strstr(f->summary, "and other spikes"));
+	ct_diag_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +519,8 @@ int main(void)
 		cmocka_unit_test(t_refused_elsewhere),
 		cmocka_unit_test(t_normal),
 		cmocka_unit_test(t_ranking),
+		cmocka_unit_test(t_storm),
+		cmocka_unit_test(t_spike),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -101,8 +101,7 @@ static int run_diagnose(struct ct_config *c)
 	size_t n;
 	int ret, worst = -1;
 
-	ct_diag_opts_default(&o);
-	o.min_closes = (__u64)c->min_closes;
+	ct_config_diag(c, &o);
 	dr.d = ct_diag_new(&o);
 	if (!dr.d) {
 		pr_warn("out of memory\n");
@@ -135,7 +134,7 @@ static int run_diagnose(struct ct_config *c)
 }
 
 static const struct ct_opt_group *const diagnose_groups[] = {
-	&ct_grp_ifaces, &ct_grp_diagnose, &ct_grp_attach, &ct_grp_expiry, &ct_grp_table,
+	&ct_grp_ifaces, &ct_grp_diagnose, &ct_grp_rules, &ct_grp_attach, &ct_grp_expiry, &ct_grp_table,
 	&ct_grp_engine, &ct_grp_select, &ct_grp_privs, &ct_grp_common, NULL,
 };
 

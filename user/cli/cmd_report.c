@@ -66,8 +66,7 @@ static int run_report(struct ct_config *c)
 	FILE *out;
 	int ret = 1, r;
 
-	ct_diag_opts_default(&o);
-	o.min_closes = (__u64)c->min_closes;
+	ct_config_diag(c, &o);
 	rr.agg = ct_agg_new(0, NULL);
 	rr.d = ct_diag_new(&o);
 	ct_config_replay(c, &rec, &ro);
@@ -106,7 +105,7 @@ done:
 }
 
 static const struct ct_opt_group *const report_groups[] = {
-	&ct_grp_report, &ct_grp_expiry, &ct_grp_table, &ct_grp_engine, &ct_grp_select,
+	&ct_grp_report, &ct_grp_rules, &ct_grp_expiry, &ct_grp_table, &ct_grp_engine, &ct_grp_select,
 	&ct_grp_privs, &ct_grp_common, NULL,
 };
 

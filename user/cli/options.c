@@ -400,9 +400,41 @@ static const struct ct_opt diagnose_opts[] = {
 	OPT("fail-on", 0, CT_ARG_CHOICE, "SEVERITY",
 	    "exit 3 when a finding this severe or worse was\nfound: info, warning or critical",
 	    fail_on, .choice = fail_name, .nchoices = CT_SEV_MAX + 1),
+	END,
+};
+
+/* The rules' thresholds (closetrace-diagnose(8)), for diagnose and report */
+static const struct ct_opt rules_opts[] = {
 	OPT("min-closes", 0, CT_ARG_LONG, "N",
 	    "closes of one kind a server (or client) needs\nbefore a rule speaks", min_closes,
 	    .min = 1, .max = 1000000000),
+	OPT("refused-share", 0, CT_ARG_LONG, "PCT",
+	    "refused: critical when this share of a server's\nconnections was refused, else "
+	    "warning", refused_share, .min = 1, .max = 100, .def_text = "50"),
+	OPT("reset-share", 0, CT_ARG_LONG, "PCT",
+	    "resets-sessions: the share of a server's\nestablished connections it resets",
+	    reset_share, .min = 1, .max = 100, .def_text = "80"),
+	OPT("storm-conns", 0, CT_ARG_LONG, "N",
+	    "reset-storm, mass-close: connections open\ntogether that a server ends ...",
+	    storm_conns, .min = 2, .max = 1000000, .def_text = "10"),
+	OPT("storm-window", 0, CT_ARG_SECS, "SECS", "... within SECS", storm_window_ns,
+	    .min = 0.001, .max = 3600, .def_text = "1"),
+	OPT("scan-ports", 0, CT_ARG_LONG, "N",
+	    "scan: one client refused or unanswered on N ports\nof a host ...", scan_ports,
+	    .min = 2, .max = 32, .def_text = "15"),
+	OPT("scan-hosts", 0, CT_ARG_LONG, "N", "... or by N hosts ...", scan_hosts, .min = 2,
+	    .max = 32, .def_text = "25"),
+	OPT("scan-window", 0, CT_ARG_SECS, "SECS", "... within SECS", scan_window_ns, .min = 1,
+	    .max = 86400, .def_text = "300"),
+	OPT("spike-min", 0, CT_ARG_LONG, "N",
+	    "spike: failed closes (refused, unanswered, reset\nby the server, orphan RSTs) of "
+	    "an interval ...", spike_min, .min = 1, .max = 1000000000, .def_text = "10"),
+	OPT("spike-factor", 0, CT_ARG_LONG, "N",
+	    "... and N times the mean of the 30 intervals\nbefore it (6 at least); a "
+	    "storm too\nmust be N times a server's usual", spike_factor, .min = 2, .max = 1000,
+	    .def_text = "4"),
+	OPT("spike-window", 0, CT_ARG_SECS, "SECS", "... in intervals of SECS",
+	    spike_interval_ns, .min = 1, .max = 3600, .def_text = "10"),
 	END,
 };
 
@@ -442,6 +474,7 @@ const struct ct_opt_group ct_grp_top = { "View", top_opts };
 const struct ct_opt_group ct_grp_metrics = { "Metrics", metrics_opts };
 const struct ct_opt_group ct_grp_diagnose = { "Diagnosis", diagnose_opts };
 const struct ct_opt_group ct_grp_report = { "Report", report_opts };
+const struct ct_opt_group ct_grp_rules = { "Rules", rules_opts };
 const struct ct_opt_group ct_grp_privs = { "Privilege", privs_opts };
 const struct ct_opt_group ct_grp_common = { "Common", common_opts };
 static const struct ct_opt_group grp_version = { NULL, version_opts };
@@ -475,6 +508,8 @@ const struct ct_command ct_cmd_main = {
 
 void ct_config_init(struct ct_config *c)
 {
+	struct ct_diag_opts d;
+
 	memset(c, 0, sizeof(*c));
 	c->mode = CT_MODE_TC;
 	c->xdp_mode = CT_XDP_AUTO;
@@ -491,8 +526,35 @@ void ct_config_init(struct ct_config *c)
 	c->max_flows = CT_AGG_MAX_FLOWS;
 	c->max_groups = CT_AGG_MAX_GROUPS;
 	c->metrics_top = CT_METRICS_APPS_DEFAULT;
-	c->min_closes = 3;
+	ct_diag_opts_default(&d);
+	c->min_closes = (long)d.min_closes;
+	c->refused_share = (long)(d.refused_share * 100 + 0.5);
+	c->reset_share = (long)(d.reset_share * 100 + 0.5);
+	c->storm_conns = d.storm_conns;
+	c->storm_window_ns = d.storm_window_ns;
+	c->scan_ports = d.scan_ports;
+	c->scan_hosts = d.scan_hosts;
+	c->scan_window_ns = d.scan_window_ns;
+	c->spike_min = d.spike_min;
+	c->spike_factor = (long)d.spike_factor;
+	c->spike_interval_ns = d.spike_interval_ns;
 	ct_zones_init(&c->zones);
+}
+
+void ct_config_diag(const struct ct_config *c, struct ct_diag_opts *o)
+{
+	ct_diag_opts_default(o);
+	o->min_closes = (__u64)c->min_closes;
+	o->refused_share = (double)c->refused_share / 100;
+	o->reset_share = (double)c->reset_share / 100;
+	o->storm_conns = (unsigned int)c->storm_conns;
+	o->storm_window_ns = c->storm_window_ns;
+	o->scan_ports = (unsigned int)c->scan_ports;
+	o->scan_hosts = (unsigned int)c->scan_hosts;
+	o->scan_window_ns = c->scan_window_ns;
+	o->spike_min = (unsigned int)c->spike_min;
+	o->spike_factor = (double)c->spike_factor;
+	o->spike_interval_ns = c->spike_interval_ns;
 }
 
 void ct_config_free(struct ct_config *c)

@@ -61,7 +61,10 @@ struct ct_config {
 	/* diagnose */
 	__u64 duration_ns;		/* --duration: live, stop after it (0: at Ctrl-C) */
 	int fail_on;			/* --fail-on: 1 + enum ct_severity, 0 none */
-	long min_closes;		/* --min-closes */
+	long min_closes;		/* --min-closes, and the rules' other thresholds */
+	long refused_share, reset_share, storm_conns, scan_ports, scan_hosts, spike_min;
+	long spike_factor;
+	__u64 storm_window_ns, scan_window_ns, spike_interval_ns;
 	const char *report_out;		/* report -o FILE */
 	int metrics_by;			/* --metrics-by: enum ct_app_by */
 	long metrics_top;		/* --metrics-top N */
@@ -138,7 +141,7 @@ struct ct_command {
 };
 
 /* The shared groups. */
-extern const struct ct_opt_group ct_grp_ifaces, ct_grp_diagnose, ct_grp_report, ct_grp_attach, ct_grp_expiry, ct_grp_table,
+extern const struct ct_opt_group ct_grp_ifaces, ct_grp_diagnose, ct_grp_report, ct_grp_rules, ct_grp_attach, ct_grp_expiry, ct_grp_table,
 	ct_grp_engine, ct_grp_select, ct_grp_output, ct_grp_top, ct_grp_metrics, ct_grp_privs,
 	ct_grp_common;
 
@@ -181,5 +184,8 @@ void ct_config_replay(const struct ct_config *c, const struct ct_rec_out *out,
 void ct_config_live(const struct ct_config *c, int emit_graceful, const struct ct_rec_out *out,
 		    struct ct_live_opts *o);
 void ct_config_output(const struct ct_config *c, struct ct_output_opts *o);
+struct ct_diag_opts;
+/* The rules' thresholds @c asks for: diagnose, report. */
+void ct_config_diag(const struct ct_config *c, struct ct_diag_opts *o);
 
 #endif /* CT_OPTIONS_H */

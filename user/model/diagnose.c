@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "classify.h"
 #include "diagnose.h"
@@ -22,6 +23,19 @@
 #define CT_DIAG_FINDINGS 256
 #define CT_DIAG_CLIENTS_KEPT 64	/* clients a server tells apart; past that, "64 or more" */
 #define CT_DIAG_ZONES 3		/* client zones a finding names */
+#define CT_DIAG_ENDS 64		/* a server's latest ends kept: a storm counts to this */
+#define CT_DIAG_SPIKE_RING 64	/* intervals kept for the spike rule */
+#define CT_DIAG_SPIKE_BASE 30	/* intervals a baseline averages, at most ... */
+#define CT_DIAG_SPIKE_HIST 6	/* ... and at least: no spike before that much history */
+#define CT_DIAG_SPIKE_HOSTS 64	/* server hosts an interval counts; past that, none named */
+#define CT_DIAG_SPIKE_NONE 0.05	/* a baseline below this is said to be none */
+
+/* A connection a server ended (its RST, or its FIN first) */
+struct end {
+	__u64 ts, start;	/* the end, the first packet */
+	__u64 client;		/* the client's address, hashed */
+	__u8 rst;
+};
 
 struct skey {
 	__u32 addr[4];
@@ -31,6 +45,7 @@ struct skey {
 struct srv {
 	__u64 conns, refused, unanswered, syns_unanswered, est, srv_resets, orphan;
 	__u64 refused_nosock;	/* refusals with no socket of this host's on either side */
+	__u64 refused_last;	/* the latest refusal */
 	__u64 interrupts, idle_handshakes, storm, storm_first, storm_last;
 	__u32 reasons[CT_RST_REASONS];
 	__u64 clients[CT_DIAG_CLIENTS_KEPT];	/* client addresses, hashed: told apart up
@@ -46,6 +61,13 @@ struct srv {
 	char lwho[128];		/* its cgroup's name */
 	/* the owner of the sockets reset, the latest */
 	char owner[160];
+	/* the connections it ended, the latest (a ring), and its closes' span */
+	struct end ends[CT_DIAG_ENDS];
+	__u32 ends_pos;
+	__u64 ended, first_ns, last_ns;
+	/* the largest burst: connections open at t0 and ended by t1, within the window */
+	__u32 burst, burst_rst, burst_clients;
+	__u64 burst_t0, burst_t1;
 };
 
 struct target {
@@ -59,10 +81,33 @@ struct cli {
 	struct target t[CT_DIAG_SCAN_SLOTS];
 };
 
+/* One interval's failed closes, for the spike rule */
+struct slot {
+	__u64 iv;		/* its number: ts / interval */
+	__u64 n, refused, unanswered, resets, orphan;
+	/* the server hosts they went to, counted; nhosts past the array: too many to name */
+	__u32 host[CT_DIAG_SPIKE_HOSTS][4];
+	__u64 host_n[CT_DIAG_SPIKE_HOSTS];
+	__u32 nhosts;
+};
+
+/* A spike: an interval's failed closes against the mean of those before it */
+struct spike {
+	__u64 iv, n, refused, unanswered, resets, orphan, spikes;
+	double base;
+	__u32 top[4];		/* the host most went to, and how many; top_n 0: not known */
+	__u64 top_n;
+};
+
 struct ct_diag {
 	struct ct_diag_opts o;
 	struct ct_htab *srv, *cli;
 	__u64 srv_over, cli_over, records;
+	/* the spike rule: the intervals, the first seen, the next to judge, the latest */
+	struct slot ring[CT_DIAG_SPIKE_RING];
+	__u64 iv_first, iv_next, iv_last;
+	int iv_any;
+	struct spike spike;	/* the largest judged so far; spikes: how many */
 	struct ct_finding f[CT_DIAG_FINDINGS];
 	size_t nf;
 };
@@ -112,6 +157,11 @@ void ct_diag_opts_default(struct ct_diag_opts *o)
 	o->scan_ports = 15;
 	o->scan_hosts = 25;
 	o->scan_window_ns = 300ull * 1000000000ull;
+	o->storm_conns = 10;
+	o->storm_window_ns = 1000000000ull;
+	o->spike_min = 10;
+	o->spike_factor = 4;
+	o->spike_interval_ns = 10ull * 1000000000ull;
 }
 
 struct ct_diag *ct_diag_new(const struct ct_diag_opts *o)
@@ -161,12 +211,18 @@ static struct srv *srv_of(struct ct_diag *d, const __u32 addr[4], __u16 port)
 	return ct_htab_lookup(d->srv, &k);
 }
 
+/* An address, hashed (never 0): clients told apart without keeping them */
+static __u64 addr_hash(const __u32 a[4])
+{
+	return ((__u64)a[0] * 31 + a[1]) * 31 * 31 + (__u64)a[2] * 31 + a[3] + 1;
+}
+
 /* Count a client, by a hash of its address, up to CT_DIAG_CLIENTS_KEPT told apart; and its
  * zone among the first few */
 static void note_client(struct srv *s, const struct ct_record *r, int c)
 {
 	const __u32 *addr = r->key.addr[c];
-	__u64 h = ((__u64)addr[0] * 31 + addr[1]) * 31 * 31 + (__u64)addr[2] * 31 + addr[3] + 1;
+	__u64 h = addr_hash(addr);
 	char z[CT_ZONE_TEXT_MAX];
 	__u32 net[4], i;
 	__u8 plen;
@@ -244,6 +300,183 @@ static void note_target(struct ct_diag *d, const __u32 clt[4], const __u32 host[
 	c->t[i].ts = ts;
 }
 
+/*
+ * A connection @s ended at the record's time (@rst: by a RST). A storm is many connections
+ * that were all open at one moment, t0, and that the server ended within the window from
+ * t0: what a crash or a restart does; a server that closes its sessions one by one (or
+ * resets each, SO_LINGER 0) ends few that were open together.
+ */
+static void note_end(const struct ct_diag_opts *o, struct srv *s, const struct ct_record *r,
+		     int c, int rst)
+{
+	struct end *e = &s->ends[s->ends_pos % CT_DIAG_ENDS];
+	__u32 kept, n = 0, nrst = 0, ncl = 0;
+	__u64 now = r->ts_ns, t0 = now;
+
+	e->ts = now;
+	e->start = r->start_ns && r->start_ns < now ? r->start_ns : now;
+	e->client = addr_hash(r->key.addr[c]);
+	e->rst = (__u8)rst;
+	s->ends_pos++;
+	s->ended++;
+	kept = s->ends_pos < CT_DIAG_ENDS ? s->ends_pos : CT_DIAG_ENDS;
+	/* the window that ends here: its first end, then the connections open at it */
+	for (__u32 i = 0; i < kept; i++)
+		if (s->ends[i].ts <= now && now - s->ends[i].ts < o->storm_window_ns &&
+		    s->ends[i].ts < t0)
+			t0 = s->ends[i].ts;
+	for (__u32 i = 0; i < kept; i++)
+		if (s->ends[i].ts <= now && s->ends[i].ts >= t0 && s->ends[i].start <= t0) {
+			n++;
+			nrst += s->ends[i].rst;
+		}
+	if (n <= s->burst)
+		return;
+	/* a new largest: its clients told apart */
+	for (__u32 i = 0; i < kept; i++) {
+		const struct end *x = &s->ends[i];
+		__u32 j;
+
+		if (x->ts > now || x->ts < t0 || x->start > t0)
+			continue;
+		for (j = 0; j < i; j++)
+			if (s->ends[j].client == x->client && s->ends[j].ts <= now &&
+			    s->ends[j].ts >= t0 && s->ends[j].start <= t0)
+				break;
+		ncl += j == i;
+	}
+	s->burst = n;
+	s->burst_rst = nrst;
+	s->burst_clients = ncl;
+	s->burst_t0 = t0;
+	s->burst_t1 = now;
+}
+
+/* The failed closes (refused, unanswered, reset by the server, orphan RSTs) of a record */
+static __u64 failed_closes(const struct ct_record *r, __u64 *refused, __u64 *unanswered,
+			   __u64 *resets, __u64 *orphan)
+{
+	__u64 n = r->type == CT_REC_SUMMARY ? r->count : 1;
+
+	switch (r->close) {
+	case CT_CLOSE_REFUSED:
+		*refused += n;
+		return n;
+	case CT_CLOSE_UNANSWERED:
+		*unanswered += n;
+		return n;
+	case CT_CLOSE_ORPHAN_RST:
+		*orphan += n;
+		return n;
+	case CT_CLOSE_RESET_SERVER:
+		*resets += n;
+		return n;
+	case CT_CLOSE_FIN_RESET:
+		if (r->rst_by != CT_BY_SRV)
+			return 0;
+		*resets += n;
+		return n;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Judge the intervals @from to @to (final: no record of theirs comes later) against the
+ * mean of the CT_DIAG_SPIKE_BASE intervals before each; the largest spike to @best.
+ */
+static void spike_judge(const struct ct_diag *d, __u64 from, __u64 to, struct spike *best)
+{
+	const struct ct_diag_opts *o = &d->o;
+
+	if (to >= from + CT_DIAG_SPIKE_RING)
+		from = to - CT_DIAG_SPIKE_RING + 1;	/* older ones are gone, and were empty */
+	for (__u64 iv = from; iv <= to; iv++) {
+		const struct slot *sl = &d->ring[iv % CT_DIAG_SPIKE_RING];
+		__u64 lo = iv > CT_DIAG_SPIKE_BASE ? iv - CT_DIAG_SPIKE_BASE : 0, sum = 0;
+		double base;
+
+		if (sl->iv != iv || sl->n < o->spike_min)
+			continue;
+		if (lo < d->iv_first)
+			lo = d->iv_first;
+		if (iv - lo < CT_DIAG_SPIKE_HIST)
+			continue;	/* too little history for a baseline */
+		for (__u64 j = lo; j < iv; j++)
+			if (d->ring[j % CT_DIAG_SPIKE_RING].iv == j)
+				sum += d->ring[j % CT_DIAG_SPIKE_RING].n;
+		base = (double)sum / (double)(iv - lo);
+		if ((double)sl->n < o->spike_factor * base)
+			continue;
+		best->spikes++;
+		if (best->n && (double)sl->n / (base + 1) <= (double)best->n / (best->base + 1))
+			continue;
+		best->iv = iv;
+		best->n = sl->n;
+		best->refused = sl->refused;
+		best->unanswered = sl->unanswered;
+		best->resets = sl->resets;
+		best->orphan = sl->orphan;
+		best->base = base;
+		best->top_n = 0;
+		/* the host most went to (the lowest address of a tie), when they can be told */
+		for (__u32 h = 0; sl->nhosts <= CT_DIAG_SPIKE_HOSTS && h < sl->nhosts; h++)
+			if (sl->host_n[h] > best->top_n || (sl->host_n[h] == best->top_n &&
+			    memcmp(sl->host[h], best->top, sizeof(best->top)) < 0)) {
+				best->top_n = sl->host_n[h];
+				memcpy(best->top, sl->host[h], sizeof(best->top));
+			}
+	}
+}
+
+/* Count a record in its interval, judging the intervals it makes final */
+static void spike_feed(struct ct_diag *d, const struct ct_record *r, const struct skey *k)
+{
+	__u64 iv = r->ts_ns / (d->o.spike_interval_ns ? d->o.spike_interval_ns : 1), n;
+	struct slot *sl;
+	__u32 h;
+
+	if (!d->iv_any) {
+		d->iv_any = 1;
+		d->iv_first = d->iv_next = d->iv_last = iv;
+	}
+	if (iv > d->iv_last) {
+		/* those before the previous interval are final: a late record may still come */
+		if (iv - 1 > d->iv_next) {
+			/* the intervals after the latest had no record: no spike */
+			spike_judge(d, d->iv_next, iv - 2 < d->iv_last ? iv - 2 : d->iv_last,
+				    &d->spike);
+			d->iv_next = iv - 1;
+		}
+		d->iv_last = iv;
+	}
+	if (iv < d->iv_next || iv + CT_DIAG_SPIKE_RING <= d->iv_last)
+		return;		/* judged already: too late */
+	sl = &d->ring[iv % CT_DIAG_SPIKE_RING];
+	if (sl->iv != iv) {
+		memset(sl, 0, sizeof(*sl));
+		sl->iv = iv;
+	}
+	if (!k)
+		return;
+	n = failed_closes(r, &sl->refused, &sl->unanswered, &sl->resets, &sl->orphan);
+	if (!n)
+		return;
+	sl->n += n;
+	for (h = 0; h < sl->nhosts && h < CT_DIAG_SPIKE_HOSTS; h++)
+		if (!memcmp(sl->host[h], k->addr, sizeof(k->addr)))
+			break;
+	if (h == CT_DIAG_SPIKE_HOSTS) {
+		sl->nhosts = CT_DIAG_SPIKE_HOSTS + 1;	/* too many to name one */
+		return;
+	}
+	if (h == sl->nhosts) {
+		memcpy(sl->host[h], k->addr, sizeof(k->addr));
+		sl->nhosts++;
+	}
+	sl->host_n[h] += n;
+}
+
 /* Client FIN, then client RST, while the server sent more than it got: an interrupt. */
 static int user_interrupt(const struct ct_record *r)
 {
@@ -282,10 +515,13 @@ void ct_diag_feed(struct ct_diag *d, const struct ct_record *r)
 {
 	int c = ct_rec_clt(r), sv = ct_rec_srv(r);
 	const struct ct_flow *f = &r->flow;
+	struct skey k = { .port = r->key.port[sv] };
 	struct srv *s;
 
 	d->records++;
+	memcpy(k.addr, r->key.addr[sv], sizeof(k.addr));
 	if (r->type == CT_REC_SUMMARY) {
+		spike_feed(d, r, &k);
 		if (r->unkeyed || !(s = srv_of(d, r->key.addr[sv], r->key.port[sv])))
 			return;
 		if (!s->storm || r->start_ns < s->storm_first)
@@ -302,9 +538,14 @@ void ct_diag_feed(struct ct_diag *d, const struct ct_record *r)
 		return;
 	if (r->close == CT_CLOSE_NONE || r->close >= CT_CLOSE_MAX)
 		return;
+	spike_feed(d, r, &k);
 	s = srv_of(d, r->key.addr[sv], r->key.port[sv]);
 	if (!s)
 		return;
+	if (!s->conns || r->ts_ns < s->first_ns)
+		s->first_ns = r->ts_ns;
+	if (r->ts_ns > s->last_ns)
+		s->last_ns = r->ts_ns;
 	s->conns++;
 	note_client(s, r, c);
 	if (f->state & CT_ST_CT)
@@ -312,6 +553,8 @@ void ct_diag_feed(struct ct_diag *d, const struct ct_record *r)
 	switch (r->close) {
 	case CT_CLOSE_REFUSED:
 		s->refused++;
+		if (r->ts_ns > s->refused_last)
+			s->refused_last = r->ts_ns;
 		if (!(f->own_flags & CT_OWN_NOSOCK) && !ct_rec_has_app(r))
 			s->refused_nosock++;
 		note_target(d, r->key.addr[c], r->key.addr[sv], r->key.port[sv], r->ts_ns);
@@ -336,6 +579,7 @@ void ct_diag_feed(struct ct_diag *d, const struct ct_record *r)
 		s->srv_resets++;
 		s->reasons[f->rst_reason < CT_RST_REASONS ? f->rst_reason : 0]++;
 		owner_name(r, s->owner, sizeof(s->owner));
+		note_end(&d->o, s, r, c, 1);
 		break;
 	case CT_CLOSE_FIN_RESET:
 		if (user_interrupt(r))
@@ -345,10 +589,15 @@ void ct_diag_feed(struct ct_diag *d, const struct ct_record *r)
 			s->reasons[f->rst_reason < CT_RST_REASONS ? f->rst_reason : 0]++;
 			owner_name(r, s->owner, sizeof(s->owner));
 		}
+		/* the server's FIN first, or its RST: it ended the connection */
+		if (r->rst_by == CT_BY_SRV || ct_history_first(f->history, CT_L_FIN) == sv)
+			note_end(&d->o, s, r, c, r->rst_by == CT_BY_SRV);
 		break;
 	case CT_CLOSE_GRACEFUL:
 		if ((f->state & CT_ST_CT) && !f->bytes[c] && !f->bytes[sv])
 			s->idle_handshakes++;
+		if (ct_history_first(f->history, CT_L_FIN) == sv)
+			note_end(&d->o, s, r, c, 0);
 		break;
 	default:
 		break;
@@ -365,9 +614,33 @@ static struct ct_finding *finding(struct ct_diag *d, enum ct_severity sev, const
 	f = &d->f[d->nf++];
 	memset(f, 0, sizeof(*f));
 	f->sev = sev;
+	f->cls = CT_FC_CAUSE;
 	f->rule = rule;
 	f->weight = weight;
 	return f;
+}
+
+/* "2026-12-05T18:20:01Z": a time of a finding's, UTC, to the second */
+static void utc_text(__u64 ns, char *buf, size_t len)
+{
+	time_t sec = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+
+	if (!gmtime_r(&sec, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "%llu", (unsigned long long)sec);
+}
+
+/*
+ * The largest burst of the server's ends, when it is a storm: enough connections, and
+ * @spike_factor times what the server ends in as long a span the rest of the time.
+ */
+static int storm(const struct ct_diag_opts *o, const struct srv *s)
+{
+	__u64 w = o->storm_window_ns ? o->storm_window_ns : 1;
+	__u64 span = s->last_ns - s->first_ns, rest = span > 2 * w ? span - w : w;
+	double usual = (double)(s->ended - s->burst) * (double)w / (double)rest;
+
+	return s->burst >= o->storm_conns && (double)s->burst >= o->spike_factor * usual;
 }
 
 static int addr_v4(const __u32 a[4])
@@ -410,11 +683,43 @@ static void rules_server(struct ct_diag *d, const struct skey *k, const struct s
 	const struct ct_diag_opts *o = &d->o;
 	struct ct_finding *f;
 	char ep[80], who[512], rs[256], rsj[256], lwho[256], owner[320], cl[256], clj[256];
+	char when[32];
+	int stormed;
 
 	endpoint(k, ep, sizeof(ep));
 	json_esc(s->lwho, lwho, sizeof(lwho));
 	json_esc(s->owner, owner, sizeof(owner));
 	clients_text(s, cl, sizeof(cl), clj, sizeof(clj));
+	utc_text(s->burst_t0, when, sizeof(when));
+	stormed = storm(o, s);
+	/* a crash or a restart: the connections open at one moment, ended together */
+	if (stormed) {
+		int rst = s->burst_rst * 2 >= s->burst;
+		const char *more = s->burst == CT_DIAG_ENDS ? " or more" : "";
+		double secs = (double)(s->burst_t1 - s->burst_t0) / 1e9;
+
+		f = finding(d, rst ? CT_SEV_CRITICAL : CT_SEV_WARNING,
+			    rst ? "reset-storm" : "mass-close", s->burst);
+		if (!f)
+			return;
+		f->cls = CT_FC_EVENT;
+		snprintf(f->summary, sizeof(f->summary), "the server %s%s%s%s ended %u%s "
+			 "connections open together within %.3f s at %s, %u by a RST, from %u "
+			 "client%s: it crashed or restarted, or dropped its connections", ep,
+			 s->owner[0] ? " (" : "", s->owner, s->owner[0] ? ")" : "", s->burst, more,
+			 secs, when, s->burst_rst, s->burst_clients,
+			 s->burst_clients == 1 ? "" : "s");
+		snprintf(f->evidence, sizeof(f->evidence), "server %s, ended together %u%s, by "
+			 "RST %u, clients %u, at %s, ended in all %llu", ep, s->burst, more,
+			 s->burst_rst, s->burst_clients, when, (unsigned long long)s->ended);
+		snprintf(f->evidence_json, sizeof(f->evidence_json), "{\"server\":\"%s\","
+			 "\"ended_together\":%u,\"by_rst\":%u,\"clients\":%u,\"at\":\"%s\","
+			 "\"seconds\":%.3f,\"ended\":%llu%s%s%s}", ep, s->burst, s->burst_rst,
+			 s->burst_clients, when, secs, (unsigned long long)s->ended,
+			 *owner ? ",\"owner\":\"" : "", owner, *owner ? "\"" : "");
+		snprintf(f->next, sizeof(f->next), "the service's logs and restarts at %s "
+			 "(journalctl, kubectl get events, dmesg for the OOM killer)", when);
+	}
 	/* a server refuses: nobody listens (or its listener went away) */
 	if (s->refused >= o->min_closes) {
 		double share = (double)s->refused / (double)(s->conns ? s->conns : 1);
@@ -435,6 +740,9 @@ static void rules_server(struct ct_diag *d, const struct skey *k, const struct s
 		else if (s->lflags & CT_OWN_NOSOCK)
 			snprintf(who, sizeof(who), "; nothing listened there since closetrace "
 				 "started");
+		if (stormed && s->refused_last > s->burst_t1 && !who[0])
+			snprintf(who, sizeof(who), "; refused since it ended its connections at "
+				 "%s: down, or restarting", when);
 		snprintf(f->summary, sizeof(f->summary), "%s refuses connections: %llu of %llu "
 			 "attempts refused (REJ), %s%s", ep, (unsigned long long)s->refused,
 			 (unsigned long long)s->conns, cl, who);
@@ -581,12 +889,62 @@ static void rules_client(struct ct_diag *d, const __u32 addr[4], const struct cl
 		 "probing", a);
 }
 
+/* The host's failed closes, an interval against its own recent baseline */
+static void rule_spike(struct ct_diag *d)
+{
+	struct spike sp = d->spike;
+	struct ct_finding *f;
+	char when[32], host[64], ep[128], base[96], tj[128];
+	double secs = (double)d->o.spike_interval_ns / 1e9;
+
+	/* the intervals not judged yet are judged now, the latest as it stands */
+	if (d->iv_any && d->iv_next <= d->iv_last)
+		spike_judge(d, d->iv_next, d->iv_last, &sp);
+	if (!sp.spikes || !(f = finding(d, CT_SEV_WARNING, "spike", sp.n)))
+		return;
+	f->cls = CT_FC_CONTEXT;
+	utc_text(sp.iv * d->o.spike_interval_ns, when, sizeof(when));
+	ct_addr_str(sp.top, addr_v4(sp.top), host, sizeof(host));
+	if (sp.top_n)
+		snprintf(ep, sizeof(ep), "%s (%llu)", host, (unsigned long long)sp.top_n);
+	else
+		snprintf(ep, sizeof(ep), "more than %d hosts", CT_DIAG_SPIKE_HOSTS);
+	if (sp.base >= CT_DIAG_SPIKE_NONE)
+		snprintf(base, sizeof(base), "%.0f times this host's baseline of %.1f",
+			 (double)sp.n / sp.base, sp.base);
+	else
+		snprintf(base, sizeof(base), "against a baseline of none");
+	snprintf(f->summary, sizeof(f->summary), "failed closes rose to %llu in the %g s from "
+		 "%s, %s (refused %llu, unanswered %llu, reset by the server %llu, orphan RSTs "
+		 "%llu), most toward %s%s", (unsigned long long)sp.n, secs, when, base,
+		 (unsigned long long)sp.refused, (unsigned long long)sp.unanswered,
+		 (unsigned long long)sp.resets, (unsigned long long)sp.orphan, ep,
+		 sp.spikes > 1 ? "; and other spikes" : "");
+	snprintf(f->evidence, sizeof(f->evidence), "interval %g s from %s, failed %llu, baseline "
+		 "%.2f, spikes %llu, most toward %s", secs, when, (unsigned long long)sp.n, sp.base,
+		 (unsigned long long)sp.spikes, ep);
+	tj[0] = '\0';
+	if (sp.top_n)
+		snprintf(tj, sizeof(tj), ",\"top_host\":\"%s\",\"top_host_failed\":%llu", host,
+			 (unsigned long long)sp.top_n);
+	snprintf(f->evidence_json, sizeof(f->evidence_json), "{\"from\":\"%s\",\"seconds\":%g,"
+		 "\"failed\":%llu,\"baseline\":%.2f,\"refused\":%llu,\"unanswered\":%llu,"
+		 "\"server_resets\":%llu,\"orphan_rsts\":%llu,\"spikes\":%llu%s}", when, secs,
+		 (unsigned long long)sp.n, sp.base, (unsigned long long)sp.refused,
+		 (unsigned long long)sp.unanswered, (unsigned long long)sp.resets,
+		 (unsigned long long)sp.orphan, (unsigned long long)sp.spikes, tj);
+	snprintf(f->next, sizeof(f->next), "what changed at %s (a deploy, a restart, a route, a "
+		 "firewall rule); the findings above name the servers", when);
+}
+
 static int cmp_findings(const void *a, const void *b)
 {
 	const struct ct_finding *x = a, *y = b;
 
 	if (x->sev != y->sev)
 		return (int)y->sev - (int)x->sev;
+	if (x->cls != y->cls)
+		return (int)x->cls - (int)y->cls;
 	if (x->weight != y->weight)
 		return x->weight > y->weight ? -1 : 1;
 	return strcmp(x->summary, y->summary);
@@ -604,6 +962,7 @@ size_t ct_diag_findings(struct ct_diag *d, const struct ct_finding **out)
 	pos = 0;
 	while (ct_htab_next(d->cli, &pos, &k, &v) == 1)
 		rules_client(d, k, v);
+	rule_spike(d);
 	if ((d->srv_over || d->cli_over) &&
 	    (f = finding(d, CT_SEV_INFO, "not-analysed", d->srv_over + d->cli_over))) {
 		snprintf(f->summary, sizeof(f->summary), "%llu closes of servers or clients past "

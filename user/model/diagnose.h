@@ -32,6 +32,11 @@ struct ct_diag_opts {
 	unsigned int scan_ports;	/* one client refused or unanswered on this many ports */
 	unsigned int scan_hosts;	/* ... or this many hosts */
 	__u64 scan_window_ns;	/* ... within this span */
+	unsigned int storm_conns;	/* a server ends this many open connections ... */
+	__u64 storm_window_ns;		/* ... within this span: a crash or a restart */
+	unsigned int spike_min;		/* failed closes of an interval worth a spike */
+	double spike_factor;		/* ... and this many times the host's baseline */
+	__u64 spike_interval_ns;	/* the interval */
 	/*
 	 * Live, with the socket tracepoints: a refusal this host's stack sends names its
 	 * port's listener (or its absence), one taken by a local client names that client;
@@ -41,19 +46,30 @@ struct ct_diag_opts {
 	int owners;
 };
 
-/* Zeek's scan policy (15 ports, 25 hosts, 5 minutes) and 3 closes, half, 80 %. */
+/*
+ * Zeek's scan policy (15 ports, 25 hosts, 5 minutes), 3 closes, half, 80 %; 10 connections
+ * within 1 s for a storm; 10 failed closes in 10 s and 4 times the baseline for a spike.
+ */
 void ct_diag_opts_default(struct ct_diag_opts *o);
 
 #define CT_FINDING_TEXT 768
 
+/* Within a severity: what happened to a server first, then causes, then context. */
+enum ct_finding_class {
+	CT_FC_EVENT = 0,	/* a server crashed or restarted */
+	CT_FC_CAUSE,		/* a server refuses, never answers, resets; a scan */
+	CT_FC_CONTEXT,		/* a spike: when, not why */
+};
+
 struct ct_finding {
 	enum ct_severity sev;
+	enum ct_finding_class cls;
 	const char *rule;
 	char summary[CT_FINDING_TEXT];		/* one sentence */
 	char evidence[CT_FINDING_TEXT];		/* "refused 6, conns 6, ...": text */
 	char evidence_json[CT_FINDING_TEXT];	/* the same, a JSON object */
 	char next[CT_FINDING_TEXT];		/* what to check next */
-	__u64 weight;				/* ranks findings of one severity */
+	__u64 weight;				/* ranks findings of one class */
 };
 
 struct ct_diag;
@@ -68,7 +84,7 @@ void ct_diag_set_owners(struct ct_diag *d, int owners);
 void ct_diag_feed(struct ct_diag *d, const struct ct_record *r);
 
 /*
- * The findings so far, most severe first, heaviest first within a severity: an array
+ * The findings so far, most severe first, then by class, heaviest first: an array
  * owned by @d, valid until the next call. Returns how many.
  */
 size_t ct_diag_findings(struct ct_diag *d, const struct ct_finding **out);
