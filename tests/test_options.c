@@ -254,8 +254,8 @@ static void t_usage_errors(void **state)
 		{ "watch", "-i", "lo", "--bogus", "unknown option '--bogus'" },
 		{ "watch", "-i", NULL, NULL, "-i needs a value (LIST)" },
 		{ "watch", "-i", "lo", "-b", "-b is not an option of watch (top takes it)" },
-		{ "replay", "-i", "lo", "x", "-i is not an option of replay (watch, top, diagnose, cleanup, "
-		  "check take it)" },
+		{ "replay", "-i", "lo", "x", "-i is not an option of replay (watch, top, diagnose, "
+		  "report, cleanup, check take it)" },
 		{ "watch", "-i", ",", NULL, "--interface needs an interface name" },
 		{ "top", "-r", "x", "--s=5", "--s is ambiguous: --sort, --syn-timeout" },
 		{ "check", "--syn-timeout", "5", NULL, "--syn-timeout is not an option of check" },

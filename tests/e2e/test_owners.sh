@@ -282,6 +282,97 @@ t_diag() {
 }
 check "diagnose live: nothing listened, the listener gone, a firewall's REJECT: each refusal told apart" t_diag
 
+# a crash, live: a server in the docker container holds 12 connections whose requests it
+# never read; killed with -9, its kernel resets them all at once; then its port refuses.
+# diagnose must name the storm first, with the owner; report -i, the same, as HTML.
+t_crash_server() {
+	in_cg "$CG_DOCKER" "$NS_S" python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(64)
+print("listening", flush=True)
+conns = [s.accept()[0] for _ in range(12)]
+print("holding", len(conns), flush=True)
+time.sleep(60)' "$S4" "$1" >"$d/crash.out" &
+	CRPID=$!
+	PODS+=("$CRPID")
+	wait_for "$d/crash.out" listening 5 || return 1
+	# 12 clients from ports $2.., each sends a request the server never reads
+	(in_cg "$CG_POD" "$NS_C" python3 -c '
+import socket, sys, time
+cs = []
+for i in range(12):
+    c = socket.socket()
+    c.bind(("0.0.0.0", int(sys.argv[3]) + i))
+    c.connect((sys.argv[1], int(sys.argv[2])))
+    c.sendall(b"GET / HTTP/1.1\r\n\r\n")
+    cs.append(c)
+print("sent", flush=True)
+reset = 0
+deadline = time.time() + 15
+for c in cs:
+    c.settimeout(max(0.1, deadline - time.time()))
+    try:
+        c.recv(10)
+    except ConnectionResetError:
+        reset += 1
+    except OSError:
+        pass
+print("reset", reset, flush=True)' "$S4" "$1" "$2") >"$d/crashc.out" &
+	CCPID=$!
+	wait_for "$d/crash.out" holding 5 && wait_for "$d/crashc.out" sent 5 || return 1
+	kill -9 "$CRPID" || return 1
+	wait "$CRPID" 2>/dev/null
+	wait "$CCPID"
+	grep -qx "reset 12" "$d/crashc.out" || { cat "$d/crashc.out"; return 1; }
+	sleep 0.5
+	knock "$1" $(($2 + 20)) && knock "$1" $(($2 + 21)) && knock "$1" $(($2 + 22))
+}
+(with_cg nsenter --net=/var/run/netns/"$NS_S" "$CT" -v diagnose -i s0 --duration 8 -o json) \
+	>"$d/crash.json" 2>"$d/crashd.err" &
+DPID=$!
+NS_PIDS+=("$DPID")
+check "diagnose -i s0 --duration 8 starts" started "$d/crashd.err" "Ctrl-C stops"
+check "a server with 12 unread requests killed -9: its clients are reset; then it refuses" \
+	t_crash_server 8020 41100
+check "diagnose ends after its duration" wait "$DPID"
+t_diag_crash() {
+	jq -e -s "(.[0].rule == \"reset-storm\" and .[0].severity == \"critical\"
+		and .[0].evidence.server == \"192.0.2.2:8020\"
+		and .[0].evidence.ended_together == 12 and .[0].evidence.by_rst == 12
+		and (.[0].summary | contains(\"(python3[\")))
+		and (map(select(.rule == \"refused\" and .evidence.server == \"192.0.2.2:8020\"
+			and (.summary | contains(\"its listener went away\")))) | length == 1)" \
+		"$d/crash.json" >/dev/null || { cat "$d/crash.json"; return 1; }
+}
+check "diagnose live: the crash comes first (reset-storm, 12 by RST, python3 named), then its refusals" \
+	t_diag_crash
+
+# the same scenario through report -i: one HTML file when the duration ends
+(with_cg nsenter --net=/var/run/netns/"$NS_S" "$CT" -v report -i s0 --duration 8 \
+	-o "$d/live.html") >"$d/rep.out" 2>"$d/rep.err" &
+RPID=$!
+NS_PIDS+=("$RPID")
+check "report -i s0 --duration 8 -o live.html starts" started "$d/rep.err" "Ctrl-C stops"
+check "the crash again, on port 8021" t_crash_server 8021 41130
+t_rep_end() {
+	local r
+	wait "$RPID"
+	r=$?
+	[ $r = 0 ] || { echo "exit $r"; cat "$d/rep.err"; return 1; }
+	grep -q "^closetrace: s0: [0-9]* findings\?, written to $d/live.html\$" "$d/rep.err" ||
+		{ cat "$d/rep.err"; return 1; }
+}
+check "report -i ends after its duration, exit 0, and says where it wrote" t_rep_end
+t_live_report() {
+	grep -q '<svg id="rst-per-conn" data-points="[1-9]' "$d/live.html" &&
+	grep -q 'reset-storm' "$d/live.html" && grep -q '192.0.2.2:8021' "$d/live.html" &&
+	! grep -Eqi '(src|href)=|<script' "$d/live.html" || { head -c 3000 "$d/live.html"; return 1; }
+}
+check "report -i: the Figure-5 chart, the crash's finding, nothing to load" t_live_report
+
 # top, grouped by unit, on the same interface once the watches have gone
 (with_cg nsenter --net=/var/run/netns/"$NS_S" "$CT" -v top -b -g unit -d 1 -n 4 --rows 20 -i s0) \
 	>"$d/top.out" 2>"$d/top.err" &

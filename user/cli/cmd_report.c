@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * cmd_report.c - `closetrace report -r FILE -o report.html`: a capture's closes into top's
- * model and diagnose's rules, then one self-contained HTML file (report.c).
+ * cmd_report.c - `closetrace report -r FILE -o report.html`: a capture's closes (or a live
+ * session's, -i IFACE for --duration or until Ctrl-C) into top's model and diagnose's
+ * rules, then one self-contained HTML file (report.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +12,9 @@
 #include "commands.h"
 #include "diagnose.h"
 #include "filter.h"
+#include "live.h"
 #include "log.h"
+#include "now.h"
 #include "options.h"
 #include "privs.h"
 #include "replay.h"
@@ -47,11 +50,58 @@ static int on_record(void *ctx, const struct ct_record *r)
 
 static int validate_report(const struct ct_command *cmd, struct ct_config *c)
 {
-	if (!c->read)
-		return ct_usage_error(cmd, "-r FILE, the capture, is required");
+	if (!c->read && !c->nifaces)
+		return ct_usage_error(cmd, "-r FILE, the capture, or -i IFACE is required");
+	if (c->read && c->nifaces)
+		return ct_usage_error(cmd, "-r FILE or -i IFACE, not both");
 	if (!c->report_out)
 		return ct_usage_error(cmd, "-o FILE, where the report goes, is required");
-	return 0;
+	if (c->duration_ns && !c->nifaces)
+		return ct_usage_error(cmd, "--duration goes with -i IFACE");
+	return c->nifaces ? ct_validate_live(cmd, c) : 0;
+}
+
+static int report_file(struct ct_config *c, struct ct_rec_out *rec)
+{
+	struct ct_replay_opts ro;
+	struct ct_replay *rp;
+	char err[256];
+	int r;
+
+	ct_config_replay(c, rec, &ro);
+	rp = ct_replay_new(&ro, err, sizeof(err));
+	if (!rp || ct_privs_drop(ro.engine == CT_ENGINE_BPF ? CT_KEEP_MAP_READS : 0, c->user,
+				 c->uid, c->gid, err, sizeof(err))) {
+		pr_warn("%s\n", err);
+		ct_replay_free(rp);
+		return 2;
+	}
+	r = ct_replay_file(rp, c->read);
+	if (r != 2)
+		r |= ct_replay_finish(rp);
+	ct_replay_free(rp);
+	return r;
+}
+
+/* Live: every close (graceful ones too) until --duration or Ctrl-C, then the report */
+static int report_live(struct ct_config *c, struct ct_rec_out *rec, struct ct_diag *d)
+{
+	static struct ct_live l;
+	struct ct_live_opts lo;
+	int ret;
+
+	ct_catch_stop_signals(CT_HUP_TERMINAL, 0);
+	ct_config_live(c, 1, rec, &lo);
+	lo.announce = 1;
+	lo.all = 1;
+	if (ct_live_start(&l, &lo)) {
+		ct_live_end(&l, 0);
+		return 2;
+	}
+	ct_diag_set_owners(d, l.state_link != NULL);
+	ret = ct_live_run(&l, c->duration_ns ? ct_mono_ns() + c->duration_ns : 0);
+	ct_live_end(&l, 0);
+	return ret ? 2 : 0;
 }
 
 static int run_report(struct ct_config *c)
@@ -59,28 +109,31 @@ static int run_report(struct ct_config *c)
 	struct ct_diag_opts o;
 	struct report_run rr = { .flt = c->filter };
 	struct ct_rec_out rec = { .record = on_record, .ctx = &rr };
-	struct ct_replay_opts ro;
 	struct ct_report_in in = { .version = CT_VERSION };
-	struct ct_replay *rp;
-	char err[256];
+	char live[256];
 	FILE *out;
 	int ret = 1, r;
 
 	ct_config_diag(c, &o);
 	rr.agg = ct_agg_new(0, NULL);
 	rr.d = ct_diag_new(&o);
-	ct_config_replay(c, &rec, &ro);
-	rp = rr.agg && rr.d ? ct_replay_new(&ro, err, sizeof(err)) : NULL;
-	if (!rp || ct_privs_drop(ro.engine == CT_ENGINE_BPF ? CT_KEEP_MAP_READS : 0, c->user,
-				 c->uid, c->gid, err, sizeof(err))) {
-		pr_warn("%s\n", rr.agg && rr.d ? err : "out of memory");
+	if (!rr.agg || !rr.d) {
+		pr_warn("out of memory\n");
 		goto done;
 	}
-	r = ct_replay_file(rp, c->read);
+	r = c->nifaces ? report_live(c, &rec, rr.d) : report_file(c, &rec);
 	if (r == 2 || rr.nomem)
 		goto done;
-	r |= ct_replay_finish(rp);
-	in.source = strrchr(c->read, '/') ? strrchr(c->read, '/') + 1 : c->read;
+	if (c->nifaces) {
+		size_t off = 0;
+
+		for (int i = 0; i < c->nifaces; i++)
+			off += (size_t)snprintf(live + off, sizeof(live) - off, "%s%s", i ? "," : "",
+						c->ifaces[i]);
+		in.source = live;
+	} else {
+		in.source = strrchr(c->read, '/') ? strrchr(c->read, '/') + 1 : c->read;
+	}
 	in.t0 = rr.t0;
 	in.t1 = rr.t1;
 	in.agg = rr.agg;
@@ -98,32 +151,34 @@ static int run_report(struct ct_config *c)
 		in.nfindings == 1 ? "" : "s", c->report_out);
 	ret = r ? 1 : 0;
 done:
-	ct_replay_free(rp);
 	ct_diag_free(rr.d);
 	ct_agg_free(rr.agg);
 	return ret;
 }
 
 static const struct ct_opt_group *const report_groups[] = {
-	&ct_grp_report, &ct_grp_rules, &ct_grp_expiry, &ct_grp_table, &ct_grp_engine, &ct_grp_select,
-	&ct_grp_privs, &ct_grp_common, NULL,
+	&ct_grp_ifaces, &ct_grp_report, &ct_grp_rules, &ct_grp_attach, &ct_grp_expiry,
+	&ct_grp_table, &ct_grp_engine, &ct_grp_select, &ct_grp_privs, &ct_grp_common, NULL,
 };
 
 const struct ct_command ct_cmd_report = {
 	.name = "report",
-	.synopsis = (const char *const[]){ "[OPTIONS] -r FILE -o REPORT.html", NULL },
+	.synopsis = (const char *const[]){ "[OPTIONS] -r FILE -o REPORT.html",
+					   "[OPTIONS] -i IFACE [--duration SECS] -o REPORT.html", NULL },
 	.summary = "one self-contained HTML report of a capture: charts, top servers, findings",
 	.description =
-		"Writes one HTML file of how the TCP connections of a capture ended: RST per\n"
-		"connection over time, client and server (the probe's Figure 5), closes by kind\n"
-		"over time, the top servers and client zones by server RST, diagnose's findings\n"
-		"and a summary. The charts are SVG, without script; the file loads nothing and\n"
-		"opens from file:// (closetrace-report(8)).",
+		"Writes one HTML file of how the TCP connections of a capture (or of live\n"
+		"interfaces, for --duration or until Ctrl-C) ended: RST per connection over\n"
+		"time, client and server (the probe's Figure 5), closes by kind over time, the\n"
+		"top servers and client zones by server RST, diagnose's findings and a summary.\n"
+		"The charts are SVG, without script; the file loads nothing and opens from\n"
+		"file:// (closetrace-report(8)).",
 	.groups = report_groups,
 	.validate = validate_report,
 	.examples = (const char *const[]){
 		"closetrace report -r trace.pcap -o report.html",
 		"closetrace report -r trace.pcap --zones zones.txt -o report.html",
+		"closetrace report -i eth0 --duration 300 -o report.html",
 		NULL },
 	.run = run_report,
 };

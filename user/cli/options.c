@@ -442,6 +442,8 @@ static const struct ct_opt report_opts[] = {
 	OPT("read", 'r', CT_ARG_STRING, "FILE", "the pcap / pcapng capture to report on", read),
 	OPT("output", 'o', CT_ARG_STRING, "FILE", "write the HTML report to FILE (- for stdout)",
 	    report_out),
+	OPT("duration", 0, CT_ARG_SECS, "SECS", "live: watch for SECS, then write the report (0:\n"
+	    "until Ctrl-C)", duration_ns, .min = 0, .max = 7 * 86400),
 	END,
 };
 
