@@ -416,6 +416,9 @@ static __always_inline void ct_control(struct ct_flow *f, struct ct_pkt *p, int 
 	f->last_seen = ct_now_last();
 
 	if (fl & CT_TH_SYN) {
+		/* how far the endpoint is: a RST from elsewhere on the path differs */
+		if (!f->ttl[ep])
+			f->ttl[ep] = p->ttl;
 		if (fl & CT_TH_ACK) {
 			__sync_fetch_and_add(&f->synack[ep], 1);
 			ct_set_role(f, !ep);
@@ -463,8 +466,10 @@ static __always_inline void ct_control(struct ct_flow *f, struct ct_pkt *p, int 
 		 * The first RST decides, on the flow as it stood before this packet (a flow
 		 * the RST itself created has no letters: an orphan); later ones only count.
 		 */
-		if (!ct_has_any(old, CT_L_RST))
+		if (!ct_has_any(old, CT_L_RST)) {
+			f->rst_ttl = p->ttl;
 			ct_end(f, p, ep, ct_rst_close(st0, ep), cnt);
+		}
 	}
 }
 

@@ -46,6 +46,7 @@ struct ct_pkt {
 	__u8 flags;		/* TCP flags byte */
 	__u8 vlan_tagged;	/* at least one VLAN tag, in the packet or in metadata */
 	__u8 local;		/* sent by this host (tc egress, not forwarded) */
+	__u8 ttl;		/* IPv4 TTL, IPv6 hop limit */
 };
 
 struct hdr_cursor {
@@ -181,6 +182,7 @@ static __always_inline int ct_parse_ipv4(struct hdr_cursor *c, void *data_end, s
 	p->key.addr[0][3] = iph->saddr;
 	p->key.addr[1][2] = bpf_htonl(CT_V4MAPPED);
 	p->key.addr[1][3] = iph->daddr;
+	p->ttl = iph->ttl;
 	return tot - hlen;
 }
 
@@ -242,6 +244,7 @@ static __always_inline int ct_parse_ipv6(struct hdr_cursor *c, void *data_end, s
 
 	__builtin_memcpy(p->key.addr[0], &ip6->saddr, 16);
 	__builtin_memcpy(p->key.addr[1], &ip6->daddr, 16);
+	p->ttl = ip6->hop_limit;
 	return len;
 }
 

@@ -131,7 +131,9 @@ struct ct_flow {
 	__u8 rst_state;		/* ... and its socket's TCP state (TCP_ESTABLISHED = 1), 0 unknown */
 	__u8 rst_accepted;	/* a local socket accepted a RST of this flow (tcp_receive_reset) */
 	__u8 own_flags;		/* CT_OWN_*: what ct_flow.own holds */
-	__u8 pad[3];
+	__u8 ttl[2];		/* IP TTL (hop limit) of each endpoint's first SYN or SYN-ACK,
+				 * as seen here; 0 none */
+	__u8 rst_ttl;		/* ... of the first RST (rst_by's, or an orphan's) */
 	struct ct_owner own;	/* the local socket's owner, written on control packets and
 				 * socket events only */
 };

@@ -30,6 +30,12 @@ usage: diaggen.py SCENARIO OUT
   scan-quiet        + one client refused by 3 ports of 10.2.0.9
   sweep             + one client's SYNs to port 22 of 30 hosts, sent twice, unanswered
   sweep-quiet       + the same to 5 hosts
+  refused-path      + 10.2.0.10 serves :443 (its packets at TTL 57 here), and 10 of its
+                    clients are refused on :8443 by RSTs at TTL 250: a firewall's REJECT
+  refused-path-quiet  the same refusals at TTL 57: the host itself refuses
+  path-reset        + 12 sessions of 10.2.0.11:443 (TTL 57), each reset in the server's
+                    name, after its reply, by a RST at TTL 61: a device on the path
+  path-reset-quiet  the same RSTs at TTL 57: the server resets (resets-sessions)
   spike             + a refusal of 10.2.0.3:1194 every 30 s, then 40 in 10 s
   spike-quiet       + the same 48 refusals spread evenly over the 4 minutes
 """
@@ -47,8 +53,9 @@ WEB = "10.2.0.2"
 class Conn:
     """One TCP connection's packets, (time, frame), with the numbers a stack would use."""
 
-    def __init__(self, out, cli, cport, srv, sport):
+    def __init__(self, out, cli, cport, srv, sport, sttl=64):
         self.out, self.cli, self.cport, self.srv, self.sport = out, cli, cport, srv, sport
+        self.sttl = sttl        # the server's packets' TTL as they arrive here
         self.cseq, self.sseq = 1000 + cport * 7, 50000 + cport * 13
         self.cack = self.sack = 0
 
@@ -57,9 +64,10 @@ class Conn:
                                  seq=self.cseq, ack=self.cack if "A" in flags else 0)))
         self.cseq += len(data) + ("S" in flags) + ("F" in flags)
 
-    def _s(self, t, flags, data=b""):
+    def _s(self, t, flags, data=b"", ttl=None):
         self.out.append((t, tcp4(self.srv, self.cli, self.sport, self.cport, flags, data,
-                                 seq=self.sseq, ack=self.sack if "A" in flags else 0)))
+                                 seq=self.sseq, ack=self.sack if "A" in flags else 0,
+                                 ttl=self.sttl if ttl is None else ttl)))
         self.sseq += len(data) + ("S" in flags) + ("F" in flags)
 
     def syn(self, t, again=False):
@@ -105,14 +113,15 @@ class Conn:
     def c_rst(self, t):
         self._c(t, "RA")
 
-    def s_rst(self, t):
-        self._s(t, "RA")
+    def s_rst(self, t, ttl=None):
+        self._s(t, "RA", ttl=ttl)
 
-    def refused(self, t):
+    def refused(self, t, ttl=None):
         self.syn(t)
         self.sack = self.cseq
         self.out.append((t + 0.0002, tcp4(self.srv, self.cli, self.sport, self.cport, "RA",
-                                          seq=0, ack=self.sack)))
+                                          seq=0, ack=self.sack,
+                                          ttl=self.sttl if ttl is None else ttl)))
 
 
 class Ports:
@@ -274,6 +283,29 @@ def sweep(out, port, nhosts):
         c.syn(101 + i * 0.2, again=True)
 
 
+def refusals_on_path(out, port, refuse_ttl):
+    """10.2.0.10 serves :443 to 10 clients; they are refused on :8443 at @refuse_ttl."""
+    for i in range(10):
+        c = Conn(out, "10.1.9.%d" % (1 + i), port(), "10.2.0.10", 443, sttl=57)
+        t = c.handshake(20 + i * 6)
+        c.c_data(t + 0.001, 300)
+        c.s_data(t + 0.004, 2000)
+        c.c_fin(t + 0.005)
+        c.s_fin(t + 0.0052)
+        c.c_ack(t + 0.0054)
+        Conn(out, "10.1.9.%d" % (1 + i), port(), "10.2.0.10", 8443, sttl=57).refused(
+            22 + i * 6, ttl=refuse_ttl)
+
+
+def path_reset(out, port, rst_ttl):
+    for i in range(12):
+        c = Conn(out, "10.1.10.%d" % (1 + i % 6), port(), "10.2.0.11", 443, sttl=57)
+        t = c.handshake(15 + i * 9)
+        c.c_data(t + 0.001, 300)
+        c.s_data(t + 0.004, 2000)
+        c.s_rst(t + 5, ttl=rst_ttl)     # idle, then reset in the server's name
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
@@ -313,6 +345,10 @@ def main():
         scan(out, port, 3)
     elif kind in ("sweep", "sweep-quiet"):
         sweep(out, port, 30 if kind == "sweep" else 5)
+    elif kind in ("refused-path", "refused-path-quiet"):
+        refusals_on_path(out, port, 250 if kind == "refused-path" else 57)
+    elif kind in ("path-reset", "path-reset-quiet"):
+        path_reset(out, port, 61 if kind == "path-reset" else 57)
     elif kind == "spike":
         refusals(out, port, [5 + i * 30 for i in range(8)] + [180 + i * 0.25 for i in range(40)])
     elif kind == "spike-quiet":

@@ -46,13 +46,13 @@ def csum(b):
     return ~s & 0xFFFF
 
 
-def tcp4(src, dst, sport, dport, flags, payload=b"", seq=1, ack=0):
+def tcp4(src, dst, sport, dport, flags, payload=b"", seq=1, ack=0, ttl=64):
     """An Ethernet/IPv4/TCP frame; flags as a string of S A F R P."""
     bits = {"F": 1, "S": 2, "R": 4, "P": 8, "A": 16}
     fl = sum(bits[c] for c in flags)
     th = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, fl, 65535, 0, 0)
     tot = 20 + len(th) + len(payload)
-    ih = struct.pack("!BBHHHBBH4s4s", 0x45, 0, tot, 1, 0, 64, 6, 0,
+    ih = struct.pack("!BBHHHBBH4s4s", 0x45, 0, tot, 1, 0, ttl, 6, 0,
                      bytes(map(int, src.split("."))), bytes(map(int, dst.split("."))))
     ih = ih[:10] + struct.pack("!H", csum(ih)) + ih[12:]
     return ETH + ih + th + payload

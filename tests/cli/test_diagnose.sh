@@ -52,6 +52,25 @@ $(findings normal)
 EOF"
 check "refused: 20 refusals of :1194 come first, critical" fires refused "critical refused"
 check "refused: 2 refusals raise nothing" quiet refused-quiet
+t_refused_path() {
+	fires refused-path "critical refused" &&
+	"$CT" diagnose "$d/refused-path.pcap" 2>/dev/null | head -1 | grep -q \
+		"connections to 10.2.0.10:8443 are refused: 10 of 10 .* the RSTs came at TTL 250, the host's SYN-ACKs at 57: not its stack but a device on the path"
+}
+check "refused by a device on the path: RSTs at TTL 250 where the host's SYN-ACKs come at 57" \
+	t_refused_path
+t_refused_host() {
+	gen refused-path-quiet &&
+	"$CT" diagnose "$d/refused-path-quiet.pcap" 2>/dev/null | head -1 | grep -qx \
+		"critical refused: 10.2.0.10:8443 refuses connections: 10 of 10 attempts refused (REJ), from 10 clients (zones 10.1.9.0/24 10)"
+}
+check "refused at the host's own TTL: the host refuses, no device named" t_refused_host
+check "middlebox-reset: RSTs in the server's name at TTL 61, its SYN-ACKs at 57" fires \
+	path-reset "warning middlebox-reset"
+check "middlebox-reset: ... and not said to be the server's resets" lacks path-reset resets-sessions
+check "middlebox-reset: the same RSTs at the server's TTL are its own (resets-sessions)" \
+	fires path-reset-quiet "warning resets-sessions"
+check "middlebox-reset: ... and no device named" lacks path-reset-quiet middlebox-reset
 check "unanswered: 8 SYNs sent 3 times, never answered" fires unanswered "warning unanswered"
 check "unanswered: a lost SYN, answered on retransmission, raises nothing" quiet unanswered-quiet
 check "resets-sessions: every session ended by the server's RST" fires resets \
@@ -154,7 +173,8 @@ check "reset-storm in JSON: server, ended together, by RST, clients, when" t_jso
 if [ "$(id -u)" = 0 ]; then
 	t_engine() {
 		local s
-		for s in refused unanswered resets storm mass-close orphan scan sweep spike normal; do
+		for s in refused unanswered resets storm mass-close orphan scan sweep spike normal \
+			refused-path path-reset; do
 			diff <("$CT" diagnose -o json "$d/$s.pcap" 2>/dev/null) \
 				<("$CT" diagnose --engine bpf -o json "$d/$s.pcap" 2>/dev/null) ||
 				{ echo "engines differ on $s"; return 1; }

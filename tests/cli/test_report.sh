@@ -68,7 +68,7 @@ t_errors() {
 	e=$("$CT" report -r "$DATA/zeek/pop3_pop3.pcap" 2>&1); [ $? = 2 ] &&
 	[ "$(head -1 <<<"$e")" = "closetrace report: -o FILE, where the report goes, is required" ] &&
 	e=$("$CT" report -o "$d/x.html" 2>&1); [ $? = 2 ] &&
-	[ "$(head -1 <<<"$e")" = "closetrace report: -r FILE, the capture, is required" ] &&
+	[ "$(head -1 <<<"$e")" = "closetrace report: -r FILE, the capture, or -i IFACE is required" ] &&
 	"$CT" report -r "$d/none.pcap" -o "$d/x.html" 2>"$d/e1"; [ $? = 1 ] &&
 	[ "$(wc -l <"$d/e1")" = 1 ] && [ ! -e "$d/x.html" ] &&
 	"$CT" report -r "$DATA/zeek/pop3_pop3.pcap" -o "$d/no/dir.html" 2>"$d/e2"; [ $? = 1 ] &&

@@ -19,6 +19,8 @@
 
 #define CT_DIAG_SERVERS 16384	/* servers counted; past that, counted as not analysed */
 #define CT_DIAG_CLIENTS 16384
+#define CT_DIAG_HOSTS 16384	/* server hosts whose SYN-ACK TTL is kept */
+#define CT_DIAG_TTLS 4		/* distinct TTLs of a server's refusals counted */
 #define CT_DIAG_SCAN_SLOTS 32	/* distinct targets a client keeps: past both thresholds */
 #define CT_DIAG_FINDINGS 256
 #define CT_DIAG_CLIENTS_KEPT 64	/* clients a server tells apart; past that, "64 or more" */
@@ -46,6 +48,12 @@ struct srv {
 	__u64 conns, refused, unanswered, syns_unanswered, est, srv_resets, orphan;
 	__u64 refused_nosock;	/* refusals with no socket of this host's on either side */
 	__u64 refused_last;	/* the latest refusal */
+	/* the TTLs of the refusals' RSTs, the first few, with their counts */
+	__u8 ref_ttl[CT_DIAG_TTLS];
+	__u32 ref_ttl_n[CT_DIAG_TTLS];
+	/* resets whose RST came at another TTL than the server's SYN-ACK: not its stack */
+	__u64 mb_resets;
+	__u8 mb_rst_ttl, mb_syn_ttl;	/* the latest such */
 	__u64 interrupts, idle_handshakes, storm, storm_first, storm_last;
 	__u32 reasons[CT_RST_REASONS];
 	__u64 clients[CT_DIAG_CLIENTS_KEPT];	/* client addresses, hashed: told apart up
@@ -99,9 +107,14 @@ struct spike {
 	__u64 top_n;
 };
 
+/* A server host: the TTL its SYN-ACKs come with here (the latest) */
+struct host {
+	__u8 ttl;
+};
+
 struct ct_diag {
 	struct ct_diag_opts o;
-	struct ct_htab *srv, *cli;
+	struct ct_htab *srv, *cli, *hosts;
 	__u64 srv_over, cli_over, records;
 	/* the spike rule: the intervals, the first seen, the next to judge, the latest */
 	struct slot ring[CT_DIAG_SPIKE_RING];
@@ -173,7 +186,8 @@ struct ct_diag *ct_diag_new(const struct ct_diag_opts *o)
 	d->o = *o;
 	d->srv = ct_htab_new(sizeof(struct skey), sizeof(struct srv), CT_DIAG_SERVERS);
 	d->cli = ct_htab_new(sizeof(__u32) * 4, sizeof(struct cli), CT_DIAG_CLIENTS);
-	if (!d->srv || !d->cli) {
+	d->hosts = ct_htab_new(sizeof(__u32) * 4, sizeof(struct host), CT_DIAG_HOSTS);
+	if (!d->srv || !d->cli || !d->hosts) {
 		ct_diag_free(d);
 		return NULL;
 	}
@@ -191,6 +205,7 @@ void ct_diag_free(struct ct_diag *d)
 		return;
 	ct_htab_free(d->srv);
 	ct_htab_free(d->cli);
+	ct_htab_free(d->hosts);
 	free(d);
 }
 
@@ -477,6 +492,37 @@ static void spike_feed(struct ct_diag *d, const struct ct_record *r, const struc
 	sl->host_n[h] += n;
 }
 
+/* A refusal's RST came at @ttl (0: not known) */
+static void note_ttl(struct srv *s, __u8 ttl)
+{
+	int i;
+
+	if (!ttl)
+		return;
+	for (i = 0; i < CT_DIAG_TTLS && s->ref_ttl[i]; i++)
+		if (s->ref_ttl[i] == ttl)
+			break;
+	if (i == CT_DIAG_TTLS)
+		return;
+	s->ref_ttl[i] = ttl;
+	s->ref_ttl_n[i]++;
+}
+
+/*
+ * The server's RST ended an established connection: at the TTL of its SYN-ACK, its own
+ * stack's; at another, a device on the path sent it (a firewall's idle timeout, an IPS,
+ * a load balancer) in the server's name.
+ */
+static int note_mb_reset(struct srv *s, const struct ct_flow *f, int sv)
+{
+	if (!f->synack[sv] || !f->ttl[sv] || !f->rst_ttl || f->rst_ttl == f->ttl[sv])
+		return 0;
+	s->mb_resets++;
+	s->mb_rst_ttl = f->rst_ttl;
+	s->mb_syn_ttl = f->ttl[sv];
+	return 1;
+}
+
 /* Client FIN, then client RST, while the server sent more than it got: an interrupt. */
 static int user_interrupt(const struct ct_record *r)
 {
@@ -517,6 +563,7 @@ void ct_diag_feed(struct ct_diag *d, const struct ct_record *r)
 	const struct ct_flow *f = &r->flow;
 	struct skey k = { .port = r->key.port[sv] };
 	struct srv *s;
+	int mb;
 
 	d->records++;
 	memcpy(k.addr, r->key.addr[sv], sizeof(k.addr));
@@ -550,11 +597,17 @@ void ct_diag_feed(struct ct_diag *d, const struct ct_record *r)
 	note_client(s, r, c);
 	if (f->state & CT_ST_CT)
 		s->est++;
+	if (f->synack[sv] && f->ttl[sv]) {
+		struct host h = { .ttl = f->ttl[sv] };
+
+		ct_htab_update(d->hosts, r->key.addr[sv], &h, 0);	/* full: not kept */
+	}
 	switch (r->close) {
 	case CT_CLOSE_REFUSED:
 		s->refused++;
 		if (r->ts_ns > s->refused_last)
 			s->refused_last = r->ts_ns;
+		note_ttl(s, f->rst_ttl);
 		if (!(f->own_flags & CT_OWN_NOSOCK) && !ct_rec_has_app(r))
 			s->refused_nosock++;
 		note_target(d, r->key.addr[c], r->key.addr[sv], r->key.port[sv], r->ts_ns);
@@ -579,18 +632,22 @@ void ct_diag_feed(struct ct_diag *d, const struct ct_record *r)
 		s->srv_resets++;
 		s->reasons[f->rst_reason < CT_RST_REASONS ? f->rst_reason : 0]++;
 		owner_name(r, s->owner, sizeof(s->owner));
-		note_end(&d->o, s, r, c, 1);
+		/* a device on the path that resets is no server ending its connections */
+		if (!note_mb_reset(s, f, sv))
+			note_end(&d->o, s, r, c, 1);
 		break;
 	case CT_CLOSE_FIN_RESET:
 		if (user_interrupt(r))
 			s->interrupts++;
+		mb = 0;
 		if (r->rst_by == CT_BY_SRV) {
 			s->srv_resets++;
+			mb = note_mb_reset(s, f, sv);
 			s->reasons[f->rst_reason < CT_RST_REASONS ? f->rst_reason : 0]++;
 			owner_name(r, s->owner, sizeof(s->owner));
 		}
 		/* the server's FIN first, or its RST: it ended the connection */
-		if (r->rst_by == CT_BY_SRV || ct_history_first(f->history, CT_L_FIN) == sv)
+		if (!mb && (r->rst_by == CT_BY_SRV || ct_history_first(f->history, CT_L_FIN) == sv))
 			note_end(&d->o, s, r, c, r->rst_by == CT_BY_SRV);
 		break;
 	case CT_CLOSE_GRACEFUL:
@@ -683,7 +740,11 @@ static void rules_server(struct ct_diag *d, const struct skey *k, const struct s
 	const struct ct_diag_opts *o = &d->o;
 	struct ct_finding *f;
 	char ep[80], who[512], rs[256], rsj[256], lwho[256], owner[320], cl[256], clj[256];
-	char when[32];
+	char when[32], ttlj[96];
+	__u64 own = s->srv_resets - s->mb_resets;	/* resets by its own stack */
+	const struct host *host;
+	__u32 known = 0, mb_ref = 0;
+	unsigned int host_ttl, mb_ttl = 0;
 	int stormed;
 
 	endpoint(k, ep, sizeof(ep));
@@ -720,6 +781,21 @@ static void rules_server(struct ct_diag *d, const struct skey *k, const struct s
 		snprintf(f->next, sizeof(f->next), "the service's logs and restarts at %s "
 			 "(journalctl, kubectl get events, dmesg for the OOM killer)", when);
 	}
+	/*
+	 * the refusals' RSTs at another TTL than the host's SYN-ACKs, most of those whose TTL
+	 * is known: a device on the path refused, not the host
+	 */
+	host = ct_htab_lookup(d->hosts, k->addr);
+	host_ttl = host ? host->ttl : 0;
+	for (int i = 0; host && i < CT_DIAG_TTLS && s->ref_ttl[i]; i++) {
+		known += s->ref_ttl_n[i];
+		if (s->ref_ttl[i] != host_ttl && s->ref_ttl_n[i] > mb_ref) {
+			mb_ref = s->ref_ttl_n[i];
+			mb_ttl = s->ref_ttl[i];
+		}
+	}
+	if (mb_ref * 2 <= known)
+		mb_ref = 0;
 	/* a server refuses: nobody listens (or its listener went away) */
 	if (s->refused >= o->min_closes) {
 		double share = (double)s->refused / (double)(s->conns ? s->conns : 1);
@@ -740,23 +816,35 @@ static void rules_server(struct ct_diag *d, const struct skey *k, const struct s
 		else if (s->lflags & CT_OWN_NOSOCK)
 			snprintf(who, sizeof(who), "; nothing listened there since closetrace "
 				 "started");
+		if (mb_ref && !who[0])
+			snprintf(who, sizeof(who), "; the RSTs came at TTL %u, the host's SYN-ACKs "
+				 "at %u: not its stack but a device on the path (a firewall's REJECT)",
+				 mb_ttl, host_ttl);
 		if (stormed && s->refused_last > s->burst_t1 && !who[0])
 			snprintf(who, sizeof(who), "; refused since it ended its connections at "
 				 "%s: down, or restarting", when);
-		snprintf(f->summary, sizeof(f->summary), "%s refuses connections: %llu of %llu "
-			 "attempts refused (REJ), %s%s", ep, (unsigned long long)s->refused,
+		snprintf(f->summary, sizeof(f->summary), "%s%s%s: %llu of %llu attempts refused "
+			 "(REJ), %s%s", mb_ref ? "connections to " : "", ep, mb_ref ?
+			 " are refused" : " refuses connections", (unsigned long long)s->refused,
 			 (unsigned long long)s->conns, cl, who);
 		snprintf(f->evidence, sizeof(f->evidence), "server %s, refused %llu, connections "
 			 "%llu, clients %u%s%s", ep, (unsigned long long)s->refused,
 			 (unsigned long long)s->conns, s->nclients, s->lwho[0] ? ", listener " : "",
 			 s->lwho);
+		ttlj[0] = '\0';
+		if (mb_ref)
+			snprintf(ttlj, sizeof(ttlj), ",\"rst_ttl\":%u,\"synack_ttl\":%u,"
+				 "\"refused_other_ttl\":%u", mb_ttl, host_ttl, mb_ref);
 		snprintf(f->evidence_json, sizeof(f->evidence_json), "{\"server\":\"%s\",\"refused\":"
-			 "%llu,\"connections\":%llu,\"clients\":%u%s%s%s%s}", ep,
+			 "%llu,\"connections\":%llu,\"clients\":%u%s%s%s%s%s}", ep,
 			 (unsigned long long)s->refused, (unsigned long long)s->conns, s->nclients,
-			 clj, *lwho ? ",\"listener\":\"" : "", lwho, *lwho ? "\"" : "");
+			 clj, *lwho ? ",\"listener\":\"" : "", lwho, *lwho ? "\"" : "", ttlj);
 		if (o->owners && s->refused_nosock == s->refused)
 			snprintf(f->next, sizeof(f->next), "the firewall rules (nft list ruleset) "
 				 "here and on the path: which one answers port %u with a RST?", k->port);
+		else if (mb_ref)
+			snprintf(f->next, sizeof(f->next), "the firewalls on the path (traceroute -T "
+				 "-p %u): which one rejects port %u?", k->port, k->port);
 		else
 			snprintf(f->next, sizeof(f->next), "is the service on port %u running and "
 				 "listening on that address (ss -ltn 'sport = :%u')? does a firewall "
@@ -779,22 +867,43 @@ static void rules_server(struct ct_diag *d, const struct skey *k, const struct s
 		snprintf(f->next, sizeof(f->next), "is the host up and routed? does a firewall "
 			 "drop SYNs to port %u?", k->port);
 	}
-	/* an application that ends every session with a RST */
-	if (s->srv_resets >= o->min_closes && s->est &&
-	    (double)s->srv_resets / (double)s->est >= o->reset_share &&
-	    (f = finding(d, CT_SEV_WARNING, "resets-sessions", s->srv_resets))) {
+	/* RSTs in the server's name at another TTL than its SYN-ACKs: a device on the path */
+	if (s->mb_resets >= o->min_closes && (f = finding(d, CT_SEV_WARNING, "middlebox-reset",
+							  s->mb_resets))) {
+		snprintf(f->summary, sizeof(f->summary), "a device on the path to %s resets its "
+			 "connections: %llu of the %llu RSTs in the server's name came at TTL %u, "
+			 "its SYN-ACKs at %u (a firewall's or a load balancer's idle timeout, an "
+			 "IPS), %s", ep, (unsigned long long)s->mb_resets,
+			 (unsigned long long)s->srv_resets, s->mb_rst_ttl, s->mb_syn_ttl, cl);
+		snprintf(f->evidence, sizeof(f->evidence), "server %s, resets at another TTL %llu, "
+			 "resets by the server's side %llu, RST TTL %u, SYN-ACK TTL %u", ep,
+			 (unsigned long long)s->mb_resets, (unsigned long long)s->srv_resets,
+			 s->mb_rst_ttl, s->mb_syn_ttl);
+		snprintf(f->evidence_json, sizeof(f->evidence_json), "{\"server\":\"%s\","
+			 "\"middlebox_resets\":%llu,\"server_resets\":%llu,\"rst_ttl\":%u,"
+			 "\"synack_ttl\":%u,\"clients\":%u%s}", ep,
+			 (unsigned long long)s->mb_resets, (unsigned long long)s->srv_resets,
+			 s->mb_rst_ttl, s->mb_syn_ttl, s->nclients, clj);
+		snprintf(f->next, sizeof(f->next), "the idle timeouts and rules of the firewalls, "
+			 "NATs and load balancers between (traceroute -T -p %u); TCP keepalives "
+			 "shorter than their timeouts", k->port);
+	}
+	/* an application that ends every session with a RST (its own stack's RSTs) */
+	if (own >= o->min_closes && s->est &&
+	    (double)(own) / (double)s->est >= o->reset_share &&
+	    (f = finding(d, CT_SEV_WARNING, "resets-sessions", own))) {
 		reasons_text(s, rs, sizeof(rs), 0);
 		reasons_text(s, rsj, sizeof(rsj), 1);
 		snprintf(f->summary, sizeof(f->summary), "the server %s%s%s%s ends every session "
 			 "with a RST: %llu of %llu established connections (reasons: %s)", ep,
 			 s->owner[0] ? " (" : "", s->owner, s->owner[0] ? ")" : "",
-			 (unsigned long long)s->srv_resets, (unsigned long long)s->est, rs);
+			 (unsigned long long)own, (unsigned long long)s->est, rs);
 		snprintf(f->evidence, sizeof(f->evidence), "server %s, reset by the server %llu, "
-			 "established %llu, reasons %s", ep, (unsigned long long)s->srv_resets,
+			 "established %llu, reasons %s", ep, (unsigned long long)own,
 			 (unsigned long long)s->est, rs);
 		snprintf(f->evidence_json, sizeof(f->evidence_json), "{\"server\":\"%s\","
 			 "\"server_resets\":%llu,\"established\":%llu,\"reasons\":{%s}%s%s%s}", ep,
-			 (unsigned long long)s->srv_resets, (unsigned long long)s->est, rsj,
+			 (unsigned long long)own, (unsigned long long)s->est, rsj,
 			 *owner ? ",\"owner\":\"" : "", owner, *owner ? "\"" : "");
 		snprintf(f->next, sizeof(f->next), "some applications close every session with a "
 			 "RST (SO_LINGER 0); else it closes with data unread, or aborts: its logs");
