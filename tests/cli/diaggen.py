@@ -22,6 +22,8 @@ usage: diaggen.py SCENARIO OUT
                     reset by the server within 40 ms, then refused for 5 s, then served
   storm-quiet       + 400 short sessions of 10.2.0.6:6379, 20 a second, each reset by
                     the server after its reply: an application that resets, no crash
+  storm-young       + 30 clients served at once by 10.2.0.6:6379, each reset by the
+                    server 5 ms after its reply: young sessions, no crash
   mass-close        + the 30 connections of "storm" ended by the server's FINs at once
   mass-close-quiet  + 500 sessions, 50 a second, each closed by the server first
   orphan            + 10 RSTs from 10.2.0.8:443 for no connection
@@ -249,6 +251,16 @@ def crash(out, port, by_rst):
         graceful(out, port(), "10.1.5.%d" % (1 + i), "10.2.0.6", 6379, 66 + i * 2, 40, 8)
 
 
+def served_at_once(out, port):
+    for i in range(30):
+        t = 40 + i * 0.0007
+        c = Conn(out, "10.1.6.%d" % (1 + i), port(), "10.2.0.6", 6379)
+        t = c.handshake(t)
+        c.c_data(t + 0.001, 40)
+        c.s_data(t + 0.003, 8)
+        c.s_rst(t + 0.008)
+
+
 def short_sessions(out, port, n, rate, by_rst):
     for i in range(n):
         t = 40 + i / rate
@@ -331,6 +343,8 @@ def main():
         crash(out, port, True)
     elif kind == "storm-quiet":
         short_sessions(out, port, 400, 20, True)
+    elif kind == "storm-young":
+        served_at_once(out, port)
     elif kind == "mass-close":
         crash(out, port, False)
     elif kind == "mass-close-quiet":

@@ -91,6 +91,9 @@ check "reset-storm: an application resetting 20 sessions a second is no storm" \
 	lacks storm-quiet reset-storm
 check "reset-storm: ... but is said to reset every session" fires storm-quiet \
 	"warning resets-sessions"
+check "reset-storm: 30 clients served at once, each reset 5 ms after its reply, is no storm" \
+	lacks storm-young reset-storm
+check "reset-storm: ... but resets every session" fires storm-young "warning resets-sessions"
 check "mass-close: 30 open connections closed by the server at once" fires mass-close \
 	"warning mass-close"
 check "mass-close: a server closing 50 short sessions a second raises nothing" \

@@ -323,6 +323,7 @@ for c in cs:
 print("reset", reset, flush=True)' "$S4" "$1" "$2") >"$d/crashc.out" &
 	CCPID=$!
 	wait_for "$d/crash.out" holding 5 && wait_for "$d/crashc.out" sent 5 || return 1
+	sleep 0.5
 	kill -9 "$CRPID" || return 1
 	wait "$CRPID" 2>/dev/null
 	wait "$CCPID"

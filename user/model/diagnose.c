@@ -317,16 +317,22 @@ static void note_target(struct ct_diag *d, const __u32 clt[4], const __u32 host[
 
 /*
  * A connection @s ended at the record's time (@rst: by a RST). A storm is many connections
- * that were all open at one moment, t0, and that the server ended within the window from
- * t0: what a crash or a restart does; a server that closes its sessions one by one (or
- * resets each, SO_LINGER 0) ends few that were open together.
+ * that were all open at one moment, t0, for a tenth of the window at least, and that the
+ * server ended within the window from t0: what a crash or a restart does. A server that
+ * closes its sessions one by one (or resets each, SO_LINGER 0) ends few that were open
+ * together; many clients served at once end young connections; and a RST the kernel says
+ * the application chose (app-abort: SO_LINGER 0) is no crash's.
  */
 static void note_end(const struct ct_diag_opts *o, struct srv *s, const struct ct_record *r,
 		     int c, int rst)
 {
 	struct end *e = &s->ends[s->ends_pos % CT_DIAG_ENDS];
 	__u32 kept, n = 0, nrst = 0, ncl = 0;
-	__u64 now = r->ts_ns, t0 = now;
+	__u64 now = r->ts_ns, t0 = now, old;
+
+	if (rst && r->flow.rst_reason && !strcmp(ct_rst_reason_name(r->flow.rst_reason),
+						 "app-abort"))
+		return;
 
 	e->ts = now;
 	e->start = r->start_ns && r->start_ns < now ? r->start_ns : now;
@@ -340,8 +346,9 @@ static void note_end(const struct ct_diag_opts *o, struct srv *s, const struct c
 		if (s->ends[i].ts <= now && now - s->ends[i].ts < o->storm_window_ns &&
 		    s->ends[i].ts < t0)
 			t0 = s->ends[i].ts;
+	old = t0 > o->storm_window_ns / 10 ? t0 - o->storm_window_ns / 10 : 0;
 	for (__u32 i = 0; i < kept; i++)
-		if (s->ends[i].ts <= now && s->ends[i].ts >= t0 && s->ends[i].start <= t0) {
+		if (s->ends[i].ts <= now && s->ends[i].ts >= t0 && s->ends[i].start <= old) {
 			n++;
 			nrst += s->ends[i].rst;
 		}
@@ -352,11 +359,11 @@ static void note_end(const struct ct_diag_opts *o, struct srv *s, const struct c
 		const struct end *x = &s->ends[i];
 		__u32 j;
 
-		if (x->ts > now || x->ts < t0 || x->start > t0)
+		if (x->ts > now || x->ts < t0 || x->start > old)
 			continue;
 		for (j = 0; j < i; j++)
 			if (s->ends[j].client == x->client && s->ends[j].ts <= now &&
-			    s->ends[j].ts >= t0 && s->ends[j].start <= t0)
+			    s->ends[j].ts >= t0 && s->ends[j].start <= old)
 				break;
 		ncl += j == i;
 	}
