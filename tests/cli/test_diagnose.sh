@@ -94,10 +94,14 @@ check "reset-storm: ... but is said to reset every session" fires storm-quiet \
 check "reset-storm: 30 clients served at once, each reset 5 ms after its reply, is no storm" \
 	lacks storm-young reset-storm
 check "reset-storm: ... but resets every session" fires storm-young "warning resets-sessions"
-check "mass-close: 30 open connections closed by the server at once" fires mass-close \
-	"warning mass-close"
+check "mass-close: 30 open connections closed by the server at once (info: graceful)" \
+	sh -c "grep -qx 'info mass-close' <<EOF
+$(findings mass-close)
+EOF"
+check "mass-close: ... its refusals after come first" fires mass-close "warning refused"
 check "mass-close: a server closing 50 short sessions a second raises nothing" \
 	quiet mass-close-quiet
+check "mass-close: ... and is no mass close" lacks mass-close-quiet mass-close
 check "orphan-rst: 10 RSTs for no connection" fires orphan "warning orphan-rst"
 check "orphan-rst: 1 raises nothing" quiet orphan-quiet
 check "scan: one client refused by 20 ports comes first" fires scan "warning scan"

@@ -766,17 +766,20 @@ static void rules_server(struct ct_diag *d, const struct skey *k, const struct s
 		const char *more = s->burst == CT_DIAG_ENDS ? " or more" : "";
 		double secs = (double)(s->burst_t1 - s->burst_t0) / 1e9;
 
-		f = finding(d, rst ? CT_SEV_CRITICAL : CT_SEV_WARNING,
+		/* by FINs: a crash with nothing unread, a restart, or idle timeouts together */
+		f = finding(d, rst ? CT_SEV_CRITICAL : CT_SEV_INFO,
 			    rst ? "reset-storm" : "mass-close", s->burst);
 		if (!f)
 			return;
 		f->cls = CT_FC_EVENT;
 		snprintf(f->summary, sizeof(f->summary), "the server %s%s%s%s ended %u%s "
 			 "connections open together within %.3f s at %s, %u by a RST, from %u "
-			 "client%s: it crashed or restarted, or dropped its connections", ep,
+			 "client%s: %s", ep,
 			 s->owner[0] ? " (" : "", s->owner, s->owner[0] ? ")" : "", s->burst, more,
 			 secs, when, s->burst_rst, s->burst_clients,
-			 s->burst_clients == 1 ? "" : "s");
+			 s->burst_clients == 1 ? "" : "s", rst ? "it crashed or restarted, or "
+			 "dropped its connections" : "a restart or a shutdown (or a crash with "
+			 "nothing unread), or idle timeouts that expired together");
 		snprintf(f->evidence, sizeof(f->evidence), "server %s, ended together %u%s, by "
 			 "RST %u, clients %u, at %s, ended in all %llu", ep, s->burst, more,
 			 s->burst_rst, s->burst_clients, when, (unsigned long long)s->ended);
