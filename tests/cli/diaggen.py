@@ -7,6 +7,7 @@ writes them, retransmissions where a stack would make them.
 
 usage: diaggen.py SCENARIO OUT
   normal            the background alone (web sessions, health checks): 4 minutes
+  web               the web sessions alone, no health checks
   refused           + 20 refusals by 10.2.0.3:1194 from 4 clients
   refused-quiet     + 2 refusals (a typo, not a down service)
   unanswered        + 8 connections to 10.2.0.4:5432 whose SYN, sent 3 times, is never
@@ -152,7 +153,7 @@ def graceful(out, port, cli, srv, sport, t, req=200, resp=1200, server_first=Fal
         c.c_ack(t + 0.0064)
 
 
-def background(out, port):
+def background(out, port, checks=True):
     """Web sessions from 6 clients, one every 1.5 s; a health check of :8080 every 10 s."""
     t = 0.5
     i = 0
@@ -161,7 +162,7 @@ def background(out, port):
         t += 1.5
         i += 1
     t = 0.7
-    while t < LENGTH - 2:
+    while checks and t < LENGTH - 2:
         c = Conn(out, "10.1.0.250", port(), WEB, 8080)
         c.handshake(t)
         c.c_fin(t + 0.001)
@@ -323,8 +324,8 @@ def main():
         sys.exit(__doc__)
     kind, path = sys.argv[1], sys.argv[2]
     out, port = [], Ports()
-    background(out, port)
-    if kind == "normal":
+    background(out, port, kind != "web")
+    if kind in ("normal", "web"):
         pass
     elif kind == "refused":
         refusals(out, port, [30 + i * 3 for i in range(20)])

@@ -50,6 +50,11 @@ check "normal traffic: health checks said to be normal (info no-data)" \
 	sh -c "grep -qx 'info no-data' <<EOF
 $(findings normal)
 EOF"
+t_web() {
+	local out
+	out=$(findings web) && [ -z "$out" ] || { echo "$out"; return 1; }
+}
+check "no-data: web sessions alone, without health checks: no finding at all" t_web
 check "refused: 20 refusals of :1194 come first, critical" fires refused "critical refused"
 check "refused: 2 refusals raise nothing" quiet refused-quiet
 t_refused_path() {
