@@ -62,6 +62,8 @@ static void example(struct ct_metrics *m)
 	m->table_entries = 12;
 	m->table_capacity = 131072;
 	m->events_lost = 5;
+	m->viewers = 3;
+	m->viewer_dropped = 7;
 	m->ifs[0].k.c[CT_C_EVICT_EMB] = 2;
 	m->ifs[0].k.c[CT_C_EVICT_EST] = 1;
 	m->ifs[0].k.c[CT_C_FLOW_FAIL] = 3;
@@ -162,6 +164,8 @@ static void t_values(void **state)
 			     "close=\"refused\"} 0"));
 	assert_true(has_line(t, "closetrace_flow_table_capacity 131072"));
 	assert_true(has_line(t, "closetrace_events_lost_total 5"));
+	assert_true(has_line(t, "closetrace_viewers 3"));
+	assert_true(has_line(t, "closetrace_viewer_records_dropped_total 7"));
 	assert_true(has_line(t, "closetrace_flows_evicted_total{iface=\"eth0\",class=\"embryonic\"} 2"));
 	assert_true(has_line(t, "closetrace_flows_evicted_total{iface=\"eth0\",class=\"established\"} 1"));
 	assert_true(has_line(t, "closetrace_flows_untracked_total{iface=\"eth0\"} 3"));
@@ -208,9 +212,9 @@ static void t_series_count(void **state)
 	/* per interface: 13 closes, 8 flags, 1 reason "-" (+ those that happened),
 	 * 1 + 1 counts, 4 packet results, 2 eviction classes, untracked, summarised;
 	 * 2 x (2 ports + other) x 13; then the table 2 + events lost + owners untracked,
-	 * build, the process 4 */
+	 * viewers and their drops, build, the process 4 */
 	assert_int_equal(byport, 2 * 3 * 13);
-	assert_int_equal(n, 2 * (13 + 8 + 1 + 2 + 4 + 2 + 1 + 1) + 2 * 3 * 13 + 4 + 1 + 4);
+	assert_int_equal(n, 2 * (13 + 8 + 1 + 2 + 4 + 2 + 1 + 1) + 2 * 3 * 13 + 4 + 2 + 1 + 4);
 	free(t);
 	ct_metrics_free(&m);
 	/* without --metrics-ports the family is not there at all */

@@ -32,7 +32,16 @@ t_tree_clean() {
 }
 check "the build leaves the tree and its parent as they were" t_tree_clean
 
+# the package makes the closetrace group (viewers of the agent); a group made here goes after
+had_group=$(getent group closetrace >/dev/null && echo 1)
+[ -n "$had_group" ] || trap 'dpkg -s closetrace >/dev/null 2>&1 &&
+	apt-get purge -y -qq closetrace >/dev/null 2>&1
+	getent group closetrace >/dev/null && groupdel closetrace; rm -rf "$T_DIR"' EXIT
 check "apt-get install ./closetrace_*.deb" apt-get install -y -qq "$deb"
+check "the closetrace group exists; the unit runs in it and makes /run/closetrace" bash -c \
+	'getent group closetrace >/dev/null &&
+	 grep -qx SupplementaryGroups=closetrace /lib/systemd/system/closetrace.service &&
+	 grep -qx RuntimeDirectory=closetrace /lib/systemd/system/closetrace.service'
 dpkg -L closetrace 2>/dev/null | sort >"$d/files"
 
 t_version() {

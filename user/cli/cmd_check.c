@@ -3,9 +3,11 @@
  * cmd_check.c - `closetrace check`: loads the BPF programs and reports what this kernel
  * accepted (sizes, verified instructions), or why it refused them.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <net/if.h>
 #include <sys/utsname.h>
 
@@ -25,6 +27,7 @@
 #include "resets.skel.h"
 #include "ct_expiry.h"
 #include "scan.skel.h"
+#include "share.h"
 
 static int prog_line(struct bpf_program *prog)
 {
@@ -235,6 +238,50 @@ static void check_xdp(const struct ct_config *c)
 	}
 }
 
+/* The agents sharing their sessions here (share.h), and who views them. */
+static void agents(void)
+{
+	DIR *dir = opendir(ct_share_dir());
+	struct dirent *e;
+	int n = 0;
+
+	while (dir && (e = readdir(dir))) {
+		size_t len = strlen(e->d_name);
+		struct ct_share_hello h;
+		char iface[IF_NAMESIZE + 8], err[512], who[512] = "";
+		size_t off = 0;
+		int fd;
+
+		if (len < 6 || len > IF_NAMESIZE + 4 || strcmp(e->d_name + len - 5, ".sock"))
+			continue;
+		snprintf(iface, sizeof(iface), "%.*s", (int)(len - 5), e->d_name);
+		n++;
+		fd = ct_share_connect(iface, &h, err, sizeof(err));
+		if (fd == -1) {
+			printf("agent        %s: a socket left by an agent gone (no agent runs)\n",
+			       iface);
+			continue;
+		}
+		if (fd < 0) {
+			printf("agent        %s\n", err);
+			continue;
+		}
+		close(fd);
+		for (__u32 i = 0; i < h.viewers && i < sizeof(h.who) / sizeof(h.who[0]); i++) {
+			h.who[i].name[sizeof(h.who[i].name) - 1] = '\0';
+			ct_put(who, sizeof(who), &off, " %s[%u]", h.who[i].name, h.who[i].pid);
+		}
+		printf("agent        %s: watched by pid %u (%s), %u viewer%s%s%s\n", iface, h.pid,
+		       h.xdp ? "xdp" : "tc", h.viewers, h.viewers == 1 ? "" : "s", h.viewers ? ":" :
+		       "", who);
+	}
+	if (dir)
+		closedir(dir);
+	if (!n)
+		printf("agent        none shares a session here (%s): watch, top and diagnose "
+		       "attach their own programs\n", ct_share_dir());
+}
+
 static int run_check(struct ct_config *c)
 {
 	/* the branches watch's defaults keep (graceful events, storm summaries) verified too */
@@ -251,6 +298,7 @@ static int run_check(struct ct_config *c)
 	if (!uname(&uts))
 		printf("kernel       %s %s (closetrace needs " CT_MIN_KERNEL " or later)\n",
 		       uts.release, uts.machine);
+	agents();
 	loop = ct_probe_bpf_loop();
 	if (!loop) {
 		/* the packet programs cannot load: say why before the loader's error */
@@ -307,8 +355,9 @@ const struct ct_command ct_cmd_check = {
 		"kernel accepted: program sizes, verified instructions, the flow table's memory.\n"
 		"Each optional kernel feature (tcx, resets, scan-iter, owners) is named, accepted or not,\n"
 		"with what closetrace does without it; with -i, whether each interface's driver\n"
-		"runs XDP natively. Needs Linux " CT_MIN_KERNEL " or later, and root (or CAP_BPF and\n"
-		"CAP_PERFMON). With -v, a refusal shows the verifier's log.",
+		"runs XDP natively; the agents sharing their sessions here, and their viewers.\n"
+		"Needs Linux " CT_MIN_KERNEL " or later, and root (or CAP_BPF and CAP_PERFMON).\n"
+		"With -v, a refusal shows the verifier's log.",
 	.groups = check_groups,
 	.max_args = 0,
 	.examples = (const char *const[]){

@@ -19,6 +19,7 @@
 #include "privs.h"
 #include "replay.h"
 #include "report.h"
+#include "view.h"
 
 struct report_run {
 	struct ct_agg *agg;
@@ -87,10 +88,23 @@ static int report_file(struct ct_config *c, struct ct_rec_out *rec)
 static int report_live(struct ct_config *c, struct ct_rec_out *rec, struct ct_diag *d)
 {
 	static struct ct_live l;
+	static struct ct_viewer v;
 	struct ct_live_opts lo;
+	__u64 until = c->duration_ns ? ct_mono_ns() + c->duration_ns : 0;
 	int ret;
 
 	ct_catch_stop_signals(CT_HUP_TERMINAL, 0);
+	ret = ct_config_view(c, "report", 0, rec, &v);
+	if (ret <= 0) {
+		if (ret < 0)
+			return 2;
+		ct_diag_set_owners(d, (int)v.a[0].hello.owners);
+		pr_note("reporting on %s through the agent (pid %u); Ctrl-C stops\n", v.a[0].iface,
+			v.a[0].hello.pid);
+		ret = ct_viewer_run(&v, until);
+		ct_viewer_end(&v);
+		return ret ? 2 : 0;
+	}
 	ct_config_live(c, 1, rec, &lo);
 	lo.announce = 1;
 	lo.all = 1;
@@ -99,7 +113,7 @@ static int report_live(struct ct_config *c, struct ct_rec_out *rec, struct ct_di
 		return 2;
 	}
 	ct_diag_set_owners(d, l.state_link != NULL);
-	ret = ct_live_run(&l, c->duration_ns ? ct_mono_ns() + c->duration_ns : 0);
+	ret = ct_live_run(&l, until);
 	ct_live_end(&l, 0);
 	return ret ? 2 : 0;
 }

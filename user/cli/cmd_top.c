@@ -136,6 +136,68 @@ static int run_live(struct ct_top *t)
 	return ret || t->live_gone;
 }
 
+/* --- an agent's session, viewed ------------------------------------------------------ */
+
+/* The end of a refresh interval, viewing: the agent's counters, as its status said */
+static void tick_view(struct ct_top *t)
+{
+	struct ct_loss l;
+	__u64 flows, cap;
+	int scanned;
+
+	t->v.now_ns = ct_now_ns();
+	ct_viewer_counters(&t->agent, &l, &flows, &cap, &scanned);
+	/* flows no whole scan of the agent's fed are gone: only when it handed them all */
+	ct_agg_tick(t->agg, t->v.now_ns, scanned);
+	t->v.events_lost = l.events_lost;
+	t->v.evicted = l.evicted_embryonic + l.evicted_established;
+	t->v.evicted_est = l.evicted_established;
+	t->v.untracked = l.untracked;
+	t->v.table_flows = flows;
+	t->v.table_capacity = cap;
+	ct_top_note(t);
+}
+
+static int run_view(struct ct_top *t)
+{
+	__u64 next = ct_mono_ns() + t->v.delay_ns, now;
+	int ret = 0, r;
+
+	if (!t->batch && ct_top_screen_start(t))
+		return 1;
+	if (t->curses)
+		ct_top_render(t);
+	while (!ct_stop_signal && !t->agent.stopped && !t->out_gone) {
+		int wait_ms;
+
+		now = ct_mono_ns();
+		wait_ms = next > now ? (int)((next - now) / 1000000 + 1) : 0;
+		wait_ms = wait_ms > 50 ? 50 : wait_ms;
+		if (ct_viewer_poll(&t->agent, wait_ms) < 0) {
+			ret = 1;
+			break;
+		}
+		r = ct_top_keys(t);
+		if (r < 0)
+			break;
+		if (ct_mono_ns() >= next) {
+			tick_view(t);
+			next = ct_mono_ns() + t->v.delay_ns;
+			if (!t->v.paused || !t->curses) {
+				ct_top_render(t);
+				t->shown++;
+				r = 0;
+			}
+			if (t->frames && t->shown >= t->frames)
+				break;
+		}
+		if (r > 0)
+			ct_top_render(t);
+	}
+	ct_top_screen_end(t);
+	return ret;
+}
+
 /* --- a capture ----------------------------------------------------------------------- */
 
 /*
@@ -317,6 +379,20 @@ static int run_top(struct ct_config *c)
 		struct ct_rec_out out = { .record = on_record, .visit = on_record, .ctx = &t };
 		struct ct_live_opts lo;
 
+		/* an agent watches there: its viewer, the flows its scans leave included */
+		ret = ct_config_view(c, "top", CT_SUB_VISITS, &out, &t.agent);
+		if (ret <= 0) {
+			if (!ret) {
+				t.v.mode = t.agent.a[0].hello.xdp ? "xdp, viewed" : "tc, viewed";
+				if (t.batch)
+					ret = start_writer(&t, c);
+				if (!ret)
+					ret = run_view(&t);
+			}
+			ct_viewer_end(&t.agent);
+			ret = ret ? 1 : 0;
+			goto out;
+		}
 		ct_config_live(c, 1, &out, &lo);
 		ret = ct_live_start(&t.live, &lo);
 		/* the thread after the start: it gets the capabilities left, none */
@@ -326,6 +402,7 @@ static int run_top(struct ct_config *c)
 			ret = run_live(&t);
 		ct_live_end(&t.live, 0);
 	}
+out:
 	ct_top_screen_end(&t);
 	/* what is queued gets half a second; a reader that stalled costs the rest, said */
 	ct_writer_stop(t.writer, 500);

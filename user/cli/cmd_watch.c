@@ -10,6 +10,7 @@
 #include "log.h"
 #include "options.h"
 #include "output.h"
+#include "view.h"
 
 static int validate_watch(const struct ct_command *cmd, struct ct_config *c)
 {
@@ -30,6 +31,7 @@ static void summary(const unsigned long long *closes, unsigned long long printed
 static int run_watch(struct ct_config *c)
 {
 	static struct ct_live l;
+	static struct ct_viewer view;
 	struct ct_output_opts oo;
 	struct ct_output out;
 	struct ct_rec_out rec = { .record = ct_output_take, .flush = ct_output_batch_end,
@@ -43,10 +45,24 @@ static int run_watch(struct ct_config *c)
 		return 1;
 	/* signals next: an interrupted start still detaches what it attached */
 	ct_catch_stop_signals(CT_HUP_TERMINAL, !!c->output_file);
+	/* an agent watches the interfaces already: its viewer */
+	ret = ct_config_view(c, "watch", 0, &rec, &view);
+	if (ret <= 0) {
+		if (!ret) {
+			ret = ct_viewer_run(&view, 0);
+			ct_viewer_end(&view);
+			summary(view.closes, out.printed);
+		}
+		ct_output_close(&out);
+		return ret ? 1 : 0;
+	}
+	ret = 0;
 	/* closes by port count graceful ones too: the kernel must report them */
 	ct_config_live(c, c->all || c->final || c->nmetrics_ports, &rec, &lo);
 	lo.announce = 1;
 	lo.all = c->all;
+	/* and the session is offered to viewers, unless it runs beside an agent */
+	lo.share = !c->no_agent;
 	if (ct_live_start(&l, &lo)) {
 		ret = 1;
 		goto out;
@@ -74,7 +90,10 @@ const struct ct_command ct_cmd_watch = {
 		"the close, who reset (clt, srv), SYNs, FINs and RSTs as client:server counts,\n"
 		"the duration, why this host sent a RST (REASON: 'closetrace help reasons'),\n"
 		"then client and server; -w adds Zeek's state and history, packets, full times.\n"
-		"Needs root (or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON).",
+		"Needs root (or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON). Where a watch (the\n"
+		"service) already watches the interfaces, it views that agent's session instead:\n"
+		"no program of its own, no privilege but read access to its socket (the\n"
+		"closetrace group); --no-agent attaches anyway.",
 	.live = 1,
 	.groups = watch_groups,
 	.max_args = 0,
@@ -82,7 +101,9 @@ const struct ct_command ct_cmd_watch = {
 		 "stops it too where it has a controlling terminal (the terminal went away);\n"
 		 "elsewhere, as a service, SIGHUP reopens --output-file (logrotate, systemctl\n"
 		 "reload), or without one is said once and ignored. Once attached, it drops\n"
-		 "every capability (see --user).",
+		 "every capability (see --user). A watch offers its session to local viewers\n"
+		 "(watch, top, diagnose, report on the same interfaces) through\n"
+		 "/run/closetrace/IFACE.sock; a slow viewer never holds it up.",
 	.examples = (const char *const[]){
 		"closetrace watch -i eth0                      # abnormal closes on eth0",
 		"closetrace watch -i eth0 -o json | jq .close  # as NDJSON",

@@ -22,6 +22,7 @@
 #include "format.h"
 #include "flows.h"
 #include "http.h"
+#include "log.h"
 #include "live.h"
 #include "metrics.h"
 #include "numbers.h"
@@ -32,6 +33,7 @@
 #include "text.h"
 #include "privs.h"
 #include "replay.h"
+#include "view.h"
 
 #define OFF(field) offsetof(struct ct_config, field)
 #define MAX_OPTS 64
@@ -148,6 +150,10 @@ static const struct ct_opt attach_opts[] = {
 	OPT("force", 0, CT_ARG_FLAG, NULL,
 	    "with --mode xdp: replace another XDP program in one\n"
 	    "step; it is put back if closetrace fails to start,\nnot on exit", force),
+	OPT("no-agent", 0, CT_ARG_FLAG, NULL,
+	    "attach a program of its own even where a running\n"
+	    "agent (watch, the service) watches the interface;\n"
+	    "else its viewer. Beside the agent with tcx only\n(Linux 6.6 and later)", no_agent),
 	END,
 };
 
@@ -612,9 +618,36 @@ void ct_config_live(const struct ct_config *c, int emit_graceful, const struct c
 		.metrics_by = c->metrics_by, .metrics_top = (int)c->metrics_top,
 		.zones = &c->zones,
 		.uid = c->uid, .gid = c->gid,
-		.out = *out,
+		.out = *out, .beside = c->no_agent,
 	};
 	ct_config_expiry(c, &o->exp);
+}
+
+int ct_config_view(const struct ct_config *c, const char *name, __u32 flags,
+		   const struct ct_rec_out *out, struct ct_viewer *v)
+{
+	struct ct_viewer_opts o = {
+		.ifaces = c->ifaces, .nifaces = c->nifaces, .name = name, .flags = flags,
+		.zones = &c->zones, .out = *out, .all = c->all,
+	};
+	int r;
+
+	if (c->no_agent)
+		return 1;
+	o.announce = !strcmp(name, "watch");
+	r = ct_viewer_start(v, &o);
+	if (r)
+		return r;
+	/* what the agent does for everyone cannot be asked of one of its viewers */
+	if (c->metrics || c->mode == CT_MODE_XDP || c->force || c->user ||
+	    c->table_size != CT_DEFAULT_FLOWS || c->storm_rate >= 0) {
+		pr_warn("%s: an agent watches it; --metrics, --mode, --force, --user, --table-size "
+			"and --storm-rate are its to set: drop them to view it, or attach apart "
+			"(--no-agent)\n", c->ifaces[0]);
+		ct_viewer_end(v);
+		return -1;
+	}
+	return 0;
 }
 
 /*

@@ -35,6 +35,7 @@ struct ct_config {
 	int mode;			/* CT_MODE_* */
 	int xdp_mode;			/* enum ct_xdp_mode */
 	int force;
+	int no_agent;			/* --no-agent: attach even where an agent watches */
 	/* expiry */
 	long syn_timeout_s, idle_timeout_s, table_size;
 	long storm_rate;		/* --storm-rate; -1: the command's default */
@@ -184,6 +185,13 @@ void ct_config_replay(const struct ct_config *c, const struct ct_rec_out *out,
 void ct_config_live(const struct ct_config *c, int emit_graceful, const struct ct_rec_out *out,
 		    struct ct_live_opts *o);
 void ct_config_output(const struct ct_config *c, struct ct_output_opts *o);
+struct ct_viewer;
+/*
+ * Where an agent watches @c's interfaces (and --no-agent is not given), view it as @name
+ * (flags: CT_SUB_*): 0 viewing, 1 no agent (attach as usual), -1 said.
+ */
+int ct_config_view(const struct ct_config *c, const char *name, __u32 flags,
+		   const struct ct_rec_out *out, struct ct_viewer *v);
 struct ct_diag_opts;
 /* The rules' thresholds @c asks for: diagnose, report. */
 void ct_config_diag(const struct ct_config *c, struct ct_diag_opts *o);

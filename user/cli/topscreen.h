@@ -15,12 +15,14 @@
 #include "filter.h"
 #include "live.h"
 #include "topview.h"
+#include "view.h"
 #include "writer.h"
 
 struct ct_top {
 	struct ct_view v;
 	struct ct_agg *agg;
 	struct ct_live live;
+	struct ct_viewer agent;		/* ... or the agent's session, viewed */
 	int batch;
 	long frames;		/* -n: stop after this many; 0: never */
 	long shown;

@@ -161,7 +161,7 @@ int ct_attach_tc(struct ct_iface *ifc, int prog_fd, char *err, size_t errlen)
 	LIBBPF_OPTS(bpf_link_create_opts, first, .flags = CT_BPF_F_BEFORE);
 	__u32 id;
 
-	for (int t = CT_BPF_TCX_INGRESS; t <= CT_BPF_TCX_EGRESS; t++) {
+	for (int t = CT_BPF_TCX_INGRESS; t <= CT_BPF_TCX_EGRESS && !ifc->beside; t++) {
 		id = tcx_find(ifc->ifindex, t, "ct_tc");
 		if (id) {
 			snprintf(err, errlen, "%s: another closetrace is already watching it "
@@ -171,6 +171,12 @@ int ct_attach_tc(struct ct_iface *ifc, int prog_fd, char *err, size_t errlen)
 	}
 	if (netlink_filter_present(ifc->ifindex, BPF_TC_INGRESS) ||
 	    netlink_filter_present(ifc->ifindex, BPF_TC_EGRESS)) {
+		if (ifc->beside) {
+			snprintf(err, errlen, "%s: another closetrace's tc filter is there, and "
+				 "netlink tc runs one: view its session instead (without "
+				 "--no-agent)", ifc->name);
+			return -1;
+		}
 		snprintf(err, errlen, "%s: a closetrace tc filter is already there (a running "
 			 "instance, or a killed one: closetrace cleanup -i %s removes it)",
 			 ifc->name, ifc->name);

@@ -40,6 +40,7 @@ struct ct_iface {
 	__u32 xdp_old_id;
 	char xdp_old_name[BPF_OBJ_NAME_LEN];
 	int gone;		/* the interface disappeared */
+	int beside;		/* --no-agent: tcx may run it beside another closetrace's */
 };
 
 /*

@@ -388,6 +388,11 @@ char *ct_metrics_render(const struct ct_metrics *m, size_t *len)
 	    "(--table-size).", (double)m->table_capacity);
 	one(f, "closetrace_events_lost_total", "counter", "Close events lost because the ring "
 	    "buffer was full.", (double)m->events_lost);
+	one(f, "closetrace_viewers", "gauge", "Local viewers (watch, top, diagnose) reading the "
+	    "session now.", (double)m->viewers);
+	one(f, "closetrace_viewer_records_dropped_total", "counter", "Records dropped for "
+	    "viewers too slow to take them (the session and other viewers lose none).",
+	    (double)m->viewer_dropped);
 	evicted(f, m);
 	per_iface(f, m, "closetrace_flows_untracked_total", "Flows the full table had no room "
 		  "for, nothing being evictable (raise --table-size).", CT_C_FLOW_FAIL);

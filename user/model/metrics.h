@@ -67,6 +67,8 @@ struct ct_metrics {
 	int ncands;
 	__u64 table_entries, table_capacity;
 	__u64 events_lost;
+	__u64 viewers;			/* local viewers of the session now */
+	__u64 viewer_dropped;		/* records dropped for viewers too slow to take them */
 	const char *version;
 	/* the process, filled when a scrape comes */
 	double cpu_seconds, start_time;

@@ -192,6 +192,52 @@ static void attach_reasons(struct ct_live *l, const struct ct_load_opts *lo)
 			"cgroup and socket cookie tc sees\n");
 }
 
+/* Records go to the viewers first, then to the command */
+static int shared_record(void *ctx, const struct ct_record *r)
+{
+	struct ct_live *l = ctx;
+
+	if (l->share)
+		ct_share_record(l->share, r, 0);
+	return l->cmd.record(l->cmd.ctx, r);
+}
+
+static int shared_visit(void *ctx, const struct ct_record *r)
+{
+	struct ct_live *l = ctx;
+
+	if (l->share)
+		ct_share_record(l->share, r, 1);
+	return l->cmd.visit ? l->cmd.visit(l->cmd.ctx, r) : 0;
+}
+
+static void shared_flush(void *ctx)
+{
+	struct ct_live *l = ctx;
+
+	if (l->cmd.flush)
+		l->cmd.flush(l->cmd.ctx);
+}
+
+/*
+ * The viewers' part of a tick: the session's counters for their status, and the flows
+ * scans leave in the table while one wants them (switched between passes only).
+ */
+static void share_tick(struct ct_live *l, __u64 passes_before)
+{
+	struct ct_loss lost;
+	__u64 flows, cap;
+
+	if (!l->share)
+		return;
+	if (ct_session_losses(&l->s, &lost))
+		memset(&lost, 0, sizeof(lost));
+	ct_session_table(&l->s, &flows, &cap);
+	ct_share_status(l->share, &lost, flows, cap, l->s.scan.passes > passes_before);
+	if (!ct_scan_midpass(&l->s.scan))
+		ct_session_set_visit(&l->s, l->visits || l->cmd.visit ? shared_visit : NULL);
+}
+
 /* Publish what the session counted for the next scrape. */
 static void publish(struct ct_live *l)
 {
@@ -199,6 +245,7 @@ static void publish(struct ct_live *l)
 	if (!l->http)
 		return;
 	ct_session_metrics(&l->s, &l->snap);
+	ct_share_counts(l->share, &l->snap.viewers, &l->snap.viewer_dropped);
 	ct_metrics_apps_promote(&l->snap);
 	ct_http_publish(l->http, &l->snap);
 }
@@ -278,16 +325,23 @@ int ct_live_start(struct ct_live *l, const struct ct_live_opts *c)
 {
 	struct ct_session_opts so = { .out = c->out, .iface = iface_name, .iface_ctx = l,
 				      .zones = c->zones };
+	struct ct_rec_out shared = { .record = shared_record, .flush = shared_flush, .ctx = l };
 	int ifindex[CT_MAX_IFACES];
 	char err[512];
 
 	memset(l, 0, sizeof(*l));
 	l->xdp = c->xdp;
+	l->cmd = c->out;
+	if (c->share) {
+		shared.visit = c->out.visit ? shared_visit : NULL;
+		so.out = shared;
+	}
 	for (int i = 0; i < c->nifaces; i++) {
 		if (ct_iface_open(&l->ifs[l->nifs], c->ifaces[i], err, sizeof(err))) {
 			pr_warn("%s\n", err);
 			return 1;
 		}
+		l->ifs[l->nifs].beside = c->beside;
 		l->nifs++;
 	}
 	/* XDP sees ingress only: right on a mirror port, half of each connection on the host's */
@@ -331,7 +385,8 @@ int ct_live_start(struct ct_live *l, const struct ct_live_opts *c)
 	}
 	so.load.flows = c->table_size;
 	so.load.storm_rate = c->storm_rate;
-	so.load.emit_graceful = c->emit_graceful;
+	/* viewers (top, diagnose) count every close: the kernel reports them all */
+	so.load.emit_graceful = c->emit_graceful || c->share;
 	so.load.wakeup_bytes = CT_WAKEUP_EVENTS * sizeof(struct ct_event);
 	if (ct_session_open(&l->s, &so, err, sizeof(err))) {
 		pr_warn("%s\n", err);
@@ -350,6 +405,16 @@ int ct_live_start(struct ct_live *l, const struct ct_live_opts *c)
 			return 1;
 		}
 		l->attached++;
+	}
+	/* the viewers' sockets, made while this process still may */
+	if (c->share && l->attached == l->nifs) {
+		l->share = ct_share_open(c->ifaces, l->nifs, l->xdp, c->user, c->uid, c->gid, err,
+					 sizeof(err));
+		if (!l->share)
+			pr_warn("%s; no viewer can join this session\n", err);
+		else
+			pr_info("shared with local viewers at %s\n", ct_share_dir());
+		ct_share_set_owners(l->share, l->state_link != NULL);
 	}
 	/* attached: every capability goes but what detaching netlink filters needs */
 	if (drop_privs(l, c))
@@ -379,11 +444,14 @@ int ct_live_tick(struct ct_live *l, int *scan_failed)
 {
 	int left = check_ifaces(l);
 
+	__u64 passes = l->s.scan.passes;
+
 	*scan_failed = left && ct_session_scan(&l->s, CT_SCAN_EXPIRE) < 0;
 	if (left)
 		ct_session_report(&l->s);
 	else
 		pr_warn("no interface left to watch\n");
+	share_tick(l, passes);
 	publish(l);
 	return left;
 }
@@ -398,6 +466,8 @@ int ct_live_run(struct ct_live *l, __u64 until_ns)
 	while (!ct_stop_signal && !l->s.stopped && (!until_ns || ct_mono_ns() < until_ns)) {
 		if (ct_session_poll(&l->s, CT_LIVE_POLL_MS) < 0)
 			return 1;
+		if (l->share)
+			l->visits = ct_share_service(l->share);
 		if (ct_mono_ns() < next_scan)
 			continue;
 		ct_signals_note();
@@ -418,6 +488,9 @@ void ct_live_end(struct ct_live *l, int final)
 		ct_session_finish(&l->s, final ? CT_SCAN_OPEN : -1);
 		ct_session_closes(&l->s, l->closes);
 	}
+	/* the viewers get what the end handed out, as far as their queues take it */
+	ct_share_close(l->share);
+	l->share = NULL;
 	ct_http_stop(l->http);
 	l->http = NULL;
 	ct_metrics_free(&l->snap);
@@ -431,7 +504,7 @@ void ct_live_end(struct ct_live *l, int final)
 	l->retrans_link = NULL;
 	ct_unload_resets(l->resets);
 	l->resets = NULL;
-	ct_reasons_use(NULL);
+	/* the reasons' names stay in use: diagnose names them after the end (@l is static) */
 	ct_session_close(&l->s);
 	ct_cgroups_free(l->cgroups);
 	l->cgroups = NULL;

@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "reasons.h"
 #include "session.h"
+#include "share.h"
 
 #define CT_SCAN_PERIOD_NS 1000000000ull
 /*
@@ -47,6 +48,10 @@ struct ct_live {
 	struct ct_cgroups *cgroups;	/* the owners' cgroup ids as paths */
 	struct ct_http *http;		/* --metrics: the endpoint, and what it is fed */
 	struct ct_metrics snap;
+	/* the session offered to viewers: records go to them, then to the command's @cmd */
+	struct ct_share *share;
+	struct ct_rec_out cmd;
+	int visits;			/* a viewer wants the flows scans leave (top) */
 	unsigned long long closes[CT_CLOSE_MAX];	/* by kind, at the end (ct_live_end) */
 };
 
@@ -57,6 +62,7 @@ struct ct_live_opts {
 	int xdp;			/* XDP on each interface (a mirror port), else tc */
 	enum ct_xdp_mode xdp_mode;
 	int force;			/* take another XDP program's place */
+	int beside;			/* --no-agent: beside another closetrace (tcx) */
 	__u32 table_size;
 	__u32 storm_rate;
 	struct ct_expiry exp;
@@ -76,6 +82,12 @@ struct ct_live_opts {
 	gid_t gid;
 	/* where records go (visit: NULL for none; flush: NULL for none) */
 	struct ct_rec_out out;
+	/*
+	 * offer the session to local viewers (watch, the service): every close is then
+	 * reported by the kernel, graceful ones too, for them (the command's own output
+	 * selects as it always did)
+	 */
+	int share;
 	/* say in one line what is watched, how, and how to see more (watch; top has a screen) */
 	int announce;
 	int all;			/* every close is printed (for the start line) */

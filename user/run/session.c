@@ -145,6 +145,12 @@ static int to_visit(void *ctx, const struct ct_record *r)
 	return pass_on(ctx, ((struct ct_session *)ctx)->out.visit, r);
 }
 
+void ct_session_set_visit(struct ct_session *s, ct_record_fn visit)
+{
+	s->out.visit = visit;
+	s->scan_out.rec.visit = visit ? to_visit : NULL;
+}
+
 static const char *iface_of(void *ctx, __u32 ifindex)
 {
 	struct ct_session *s = ctx;

@@ -92,6 +92,9 @@ int ct_session_open(struct ct_session *s, const struct ct_session_opts *o, char 
 		    size_t errlen);
 void ct_session_close(struct ct_session *s);
 
+/* The visitor scans give the flows they leave in the table to (NULL: none), from now. */
+void ct_session_set_visit(struct ct_session *s, ct_record_fn visit);
+
 /* The ring buffer's epoll descriptor, to wait on it with other descriptors (BPF). */
 int ct_session_fd(const struct ct_session *s);
 
