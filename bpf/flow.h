@@ -524,7 +524,7 @@ static __always_inline __u32 ct_slot(__u32 ifindex)
 {
 	/* from 1: one interface, the usual case, costs no comparison */
 	for (__u32 i = 1; i < CT_MAX_IFACES && i < cfg.nifs; i++)
-		if (cfg.ifindex[i] == ifindex)
+		if (if_index[i] == ifindex)
 			return i;
 	return 0;
 }

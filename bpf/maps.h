@@ -24,6 +24,13 @@
 /* The switches (struct ct_cfg, include/closetrace.h): set by user space before load. */
 CT_RODATA struct ct_cfg cfg = { .ring_mask = CT_DEFAULT_FLOWS - 1 };
 
+/*
+ * The watched interfaces' indexes, by counter slot (cfg.ifindex at load): not rodata, so
+ * that an interface deleted and created again (--wait-interface) gets its new index
+ * without a reload.
+ */
+__u32 if_index[CT_MAX_IFACES] = {};
+
 /* Capture time of the packet under test, written by replay before each run: in ns, and
  * in CT_REPLAY_TICK_NS ticks for last_seen. */
 __u64 user_clock_ns = 0;

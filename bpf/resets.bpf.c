@@ -222,7 +222,7 @@ static __always_inline struct ct_flow *ct_rr_flow(struct ct_flow_key *k, struct 
 	/* the local end was first: where it went */
 	*lep = ct_key_canon(k) & 1;
 	for (i = 0; i < CT_RR_IFACES && i < cfg.nifs; i++) {
-		k->ifvlan = CT_IFVLAN(cfg.ifindex[i], 0);
+		k->ifvlan = CT_IFVLAN(if_index[i], 0);
 		f = bpf_map_lookup_elem(&flows, k);
 		if (f)
 			break;

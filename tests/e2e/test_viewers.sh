@@ -233,6 +233,39 @@ t_beside() {
 }
 check "--no-agent attaches beside the agent (tcx), and both see the close" t_beside
 
+# --wait-interface: the agent (restarted with it) waits for s0, deleted and made again
+pair_again() {
+	local cmac smac
+	ip link add c0 netns "$NS_C" type veth peer name s0 netns "$NS_S" || return 1
+	ip -n "$NS_C" addr add "$C4/24" dev c0 && ip -n "$NS_S" addr add "$S4/24" dev s0 &&
+		ip -n "$NS_C" link set c0 up && ip -n "$NS_S" link set s0 up || return 1
+	cmac=$(ip -n "$NS_C" -br link show c0 | awk '{print $3}')
+	smac=$(ip -n "$NS_S" -br link show s0 | awk '{print $3}')
+	ip -n "$NS_C" neigh add "$S4" lladdr "$smac" dev c0 nud permanent &&
+		ip -n "$NS_S" neigh add "$C4" lladdr "$cmac" dev s0 nud permanent
+}
+t_wait_iface() {
+	local back
+	kill "$APID" && wait "$APID"
+	back=$(grep -c "the agent is back" "$d/v1.err")
+	agent --storm-rate 0 --wait-interface || return 1
+	until [ "$(grep -c "the agent is back" "$d/v1.err")" -gt "$back" ]; do sleep 0.1; done
+	ip -n "$NS_C" link del c0 || return 1
+	wait_for "$d/agent.err" "s0: interface disappeared; waiting for it to come back" 5 ||
+		return 1
+	sleep 1
+	kill -0 "$APID" || { echo "the agent ended"; return 1; }
+	pair_again || return 1
+	wait_for "$d/agent.err" "s0: back (index [0-9]*): watched again" 5 || return 1
+	PORT=41020
+	ns_drive refused 1 && sleep 1.5
+	# the agent's close, with this host's reason found under the new index; the viewer's
+	agent_closes | grep '"clt_port":41020' | grep -q '"rst_reason":"no-socket"' &&
+		grep -q '"clt_port":41020' "$d/v1.out" || { tail -5 "$d/agent.err"; return 1; }
+}
+check "--wait-interface: s0 deleted and made again is watched again (reasons, viewers too)" \
+	t_wait_iface
+
 check "the agent stops: viewers are told, the socket is removed" sh -c "
 	kill $APID; while kill -0 $APID 2>/dev/null; do sleep 0.1; done
 	[ ! -e '$d/run/s0.sock' ]"

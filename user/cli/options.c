@@ -150,6 +150,11 @@ static const struct ct_opt attach_opts[] = {
 	OPT("force", 0, CT_ARG_FLAG, NULL,
 	    "with --mode xdp: replace another XDP program in one\n"
 	    "step; it is put back if closetrace fails to start,\nnot on exit", force),
+	OPT("wait-interface", 0, CT_ARG_FLAG, NULL,
+	    "for services: an interface deleted is waited for\n"
+	    "and attached to again when it comes back (keeps\n"
+	    "CAP_BPF and CAP_NET_ADMIN for it); else it is no\n"
+	    "longer watched", wait_iface),
 	OPT("no-agent", 0, CT_ARG_FLAG, NULL,
 	    "attach a program of its own even where a running\n"
 	    "agent (watch, the service) watches the interface;\n"
@@ -618,7 +623,7 @@ void ct_config_live(const struct ct_config *c, int emit_graceful, const struct c
 		.metrics_by = c->metrics_by, .metrics_top = (int)c->metrics_top,
 		.zones = &c->zones,
 		.uid = c->uid, .gid = c->gid,
-		.out = *out, .beside = c->no_agent,
+		.out = *out, .beside = c->no_agent, .wait_iface = c->wait_iface,
 	};
 	ct_config_expiry(c, &o->exp);
 }

@@ -36,6 +36,7 @@ struct ct_config {
 	int xdp_mode;			/* enum ct_xdp_mode */
 	int force;
 	int no_agent;			/* --no-agent: attach even where an agent watches */
+	int wait_iface;			/* --wait-interface */
 	/* expiry */
 	long syn_timeout_s, idle_timeout_s, table_size;
 	long storm_rate;		/* --storm-rate; -1: the command's default */

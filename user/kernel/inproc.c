@@ -399,6 +399,7 @@ int ct_inproc_open(struct ct_engine *e, const struct ct_load_opts *o, char *err,
 	in_use = 1;
 	/* the switches, as ct_load() sets them; the globals, as a fresh load has them */
 	ct_cfg_fill(o, nflows, &cfg);
+	memcpy(if_index, cfg.ifindex, sizeof(if_index));
 	user_clock_ns = 0;
 	user_clock_tick = 0;
 	last_result = 0;

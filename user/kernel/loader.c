@@ -140,6 +140,7 @@ struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errle
 	/* tcx attach types (kernel >= 6.6); older kernels ignore it for tc programs */
 	bpf_program__set_expected_attach_type(skel->progs.ct_tc, CT_BPF_TCX_INGRESS);
 	ct_cfg_fill(o, flows, &skel->rodata->cfg);
+	memcpy(skel->bss->if_index, skel->rodata->cfg.ifindex, sizeof(skel->bss->if_index));
 
 	ret = closetrace__load(skel);
 	if (ret) {
@@ -198,6 +199,7 @@ struct resets *ct_load_resets(struct closetrace *skel, const struct ct_load_opts
 	rs->rodata->cfg_netns = netns_inum();
 	/* what the flow code they share reads: as the packet programs have it */
 	rs->rodata->cfg = skel->rodata->cfg;
+	memcpy(rs->bss->if_index, skel->bss->if_index, sizeof(rs->bss->if_index));
 	ret = resets__load(rs);
 	if (ret) {
 		ret = ret < 0 ? -ret : ret;
@@ -265,4 +267,14 @@ void ct_unload_scan(struct bpf_link *link, struct scan *sc)
 {
 	bpf_link__destroy(link);
 	scan__destroy(sc);
+}
+
+void ct_set_ifindex(struct closetrace *skel, struct resets *rs, int slot, int ifindex)
+{
+	if (slot < 0 || slot >= CT_MAX_IFACES)
+		return;
+	if (skel && skel->bss)
+		skel->bss->if_index[slot] = (__u32)ifindex;
+	if (rs && rs->bss)
+		rs->bss->if_index[slot] = (__u32)ifindex;
 }

@@ -85,4 +85,11 @@ struct bpf_link;
 struct bpf_link *ct_load_scan(int flows_fd, struct scan **out, char *err, size_t errlen);
 void ct_unload_scan(struct bpf_link *link, struct scan *sc);
 
+/*
+ * Interface slot @slot is now index @ifindex (it was deleted and created again): the
+ * loaded programs (and the reset tracepoints', @rs, when loaded) count and look flows up
+ * under it from now on.
+ */
+void ct_set_ifindex(struct closetrace *skel, struct resets *rs, int slot, int ifindex);
+
 #endif /* CT_LOADER_H */

@@ -97,6 +97,9 @@ int ct_privs_drop(unsigned int keep, int user, uid_t uid, gid_t gid, char *err, 
 		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_ADMIN);
 	if ((keep & CT_KEEP_MAP_READS) && maps_need_cap_bpf())
 		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_BPF);
+	if (keep & CT_KEEP_ATTACH)
+		capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_BPF,
+			      CAP_NET_ADMIN, -1);
 	if (user) {
 		/* keeps what was chosen above across the change of user, bounding set cleared */
 		r = capng_change_id((int)uid, (int)gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);

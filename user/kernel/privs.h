@@ -24,6 +24,8 @@ int ct_privs_check(char *err, size_t errlen);
 #define CT_KEEP_NET_ADMIN 1u	/* CAP_NET_ADMIN: netlink filters to detach */
 #define CT_KEEP_MAP_READS 2u	/* CAP_BPF where this kernel wants it to read BPF maps
 				 * (before 6.5 with unprivileged BPF off) */
+#define CT_KEEP_ATTACH 4u	/* CAP_BPF and CAP_NET_ADMIN: attach again (an interface
+				 * that comes back, --wait-interface) */
 
 /*
  * Drop every capability (effective, permitted, inheritable, ambient, bounding) but those

@@ -100,9 +100,46 @@ static const char *iface_name(void *ctx, __u32 ifindex)
 	return "?";
 }
 
+/* Attach the session's program to @ifc (again: no --force) */
+static int attach_again(struct ct_live *l, struct ct_iface *ifc, char *err, size_t errlen)
+{
+	struct closetrace *skel = l->s.eng.skel;
+	int fd = bpf_program__fd(l->xdp ? skel->progs.ct_xdp : skel->progs.ct_tc);
+
+	return l->xdp ? ct_attach_xdp(ifc, fd, l->xdp_mode, 0, err, errlen) :
+			ct_attach_tc(ifc, fd, err, errlen);
+}
+
+/* --wait-interface: interface @i, gone, is looked for; attached again once it is back */
+static void come_back(struct ct_live *l, int i)
+{
+	struct ct_iface *ifc = &l->ifs[i], fresh;
+	char err[512];
+
+	if (!if_nametoindex(ifc->name))
+		return;
+	/* there again (it may still be down: looked at again next tick) */
+	if (ct_iface_open(&fresh, ifc->name, err, sizeof(err))) {
+		pr_debug("%s\n", err);
+		return;
+	}
+	fresh.beside = ifc->beside;
+	if (attach_again(l, &fresh, err, sizeof(err))) {
+		pr_warn("%s; waiting on\n", err);
+		ct_detach(&fresh);
+		return;
+	}
+	*ifc = fresh;
+	/* the programs count and find its flows under its new index */
+	ct_set_ifindex(l->s.eng.skel, l->resets, i, ifc->ifindex);
+	pr_warn("%s: back (index %d): watched again\n", ifc->name, ifc->ifindex);
+}
+
 /*
- * Interfaces deleted while watched are reported once and dropped. A renamed one is the
- * same interface: it keeps being watched under its new name. Returns how many are left.
+ * Interfaces deleted while watched are reported once and dropped, or with --wait-interface
+ * waited for and attached to again when they come back. A renamed one is the same
+ * interface: it keeps being watched under its new name. Returns how many are left
+ * (waited for ones included).
  */
 static int check_ifaces(struct ct_live *l)
 {
@@ -112,12 +149,23 @@ static int check_ifaces(struct ct_live *l)
 	for (int i = 0; i < l->nifs; i++) {
 		struct ct_iface *ifc = &l->ifs[i];
 
-		if (ifc->gone)
+		if (ifc->gone) {
+			if (l->wait_iface) {
+				left++;
+				come_back(l, i);
+			}
 			continue;
+		}
 		if (!if_indextoname((unsigned int)ifc->ifindex, now)) {
 			ifc->gone = 1;
 			ct_detach(ifc);
-			pr_warn("%s: interface disappeared; no longer watched\n", ifc->name);
+			if (l->wait_iface) {
+				left++;
+				pr_warn("%s: interface disappeared; waiting for it to come back "
+					"(--wait-interface)\n", ifc->name);
+			} else {
+				pr_warn("%s: interface disappeared; no longer watched\n", ifc->name);
+			}
 			continue;
 		}
 		if (strcmp(now, ifc->name)) {
@@ -296,13 +344,15 @@ static int drop_privs(struct ct_live *l, const struct ct_live_opts *c)
 	/* netlink attachments (tc, or XDP that replaced another) are removed by request */
 	for (int i = 0; i < l->nifs; i++)
 		netlink |= l->ifs[i].tc_netlink || l->ifs[i].xdp_nl >= 0;
-	if (ct_privs_drop((netlink ? CT_KEEP_NET_ADMIN : 0) | CT_KEEP_MAP_READS, c->user, c->uid,
-			  c->gid, err, sizeof(err))) {
+	if (ct_privs_drop((netlink ? CT_KEEP_NET_ADMIN : 0) | CT_KEEP_MAP_READS |
+			  (c->wait_iface ? CT_KEEP_ATTACH : 0), c->user, c->uid, c->gid, err,
+			  sizeof(err))) {
 		pr_warn("%s\n", err);
 		return 1;
 	}
-	pr_info("capabilities dropped%s%s\n", netlink ? " but CAP_NET_ADMIN (netlink)" : "",
-		c->user ? ", now running as --user" : "");
+	pr_info("capabilities dropped%s%s\n", c->wait_iface ? " but CAP_BPF and CAP_NET_ADMIN "
+		"(--wait-interface attaches again)" : netlink ? " but CAP_NET_ADMIN (netlink)" :
+		"", c->user ? ", now running as --user" : "");
 	return 0;
 }
 
@@ -331,6 +381,8 @@ int ct_live_start(struct ct_live *l, const struct ct_live_opts *c)
 
 	memset(l, 0, sizeof(*l));
 	l->xdp = c->xdp;
+	l->xdp_mode = c->xdp_mode;
+	l->wait_iface = c->wait_iface;
 	l->cmd = c->out;
 	if (c->share) {
 		shared.visit = c->out.visit ? shared_visit : NULL;

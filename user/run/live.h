@@ -52,6 +52,8 @@ struct ct_live {
 	struct ct_share *share;
 	struct ct_rec_out cmd;
 	int visits;			/* a viewer wants the flows scans leave (top) */
+	int wait_iface;			/* --wait-interface */
+	enum ct_xdp_mode xdp_mode;
 	unsigned long long closes[CT_CLOSE_MAX];	/* by kind, at the end (ct_live_end) */
 };
 
@@ -63,6 +65,8 @@ struct ct_live_opts {
 	enum ct_xdp_mode xdp_mode;
 	int force;			/* take another XDP program's place */
 	int beside;			/* --no-agent: beside another closetrace (tcx) */
+	int wait_iface;			/* --wait-interface: an interface deleted is waited
+					 * for, and attached to again when it comes back */
 	__u32 table_size;
 	__u32 storm_rate;
 	struct ct_expiry exp;
