@@ -96,6 +96,9 @@ config() {	# config NAME: put NAME on g1
 	[ -n "${WPID:-}" ] && { kill -INT "$WPID"; wait "$WPID" 2>/dev/null; WPID=; }
 	[ -n "${TPID:-}" ] && { kill -INT "$TPID"; wait "$TPID" 2>/dev/null; TPID=; }
 	[ -n "${MPID:-}" ] && { kill -INT "$MPID"; wait "$MPID" 2>/dev/null; MPID=; }
+	local v
+	for v in ${VPIDS:-}; do kill -INT "$v"; wait "$v" 2>/dev/null; done
+	VPIDS=
 	# emptied here, not by the new process's redirection: it might come after the first look
 	: >"$out/w"
 	: >"$out/m"
@@ -128,6 +131,26 @@ config() {	# config NAME: put NAME on g1
 	ct-xdp-d) ip netns exec $R "$CT" -v watch -i g1 --mode xdp --xdp-mode native -o json \
 			>/dev/null 2>"$out/w" & WPID=$!
 		wait_for "$out/w" watching 10 || cfg_failed "$1" w ;;
+	# the default table, not shared (--no-agent: no socket, graceful closes not reported)
+	ct-tc-ns) ip netns exec $R "$CT" -v watch -i g1 -o json --no-agent >/dev/null \
+			2>"$out/w" & WPID=$!
+		wait_for "$out/w" watching 10 || cfg_failed "$1" w ;;
+	# ... and shared, with three viewers reading it: watch -o json, top -b, diagnose
+	ct-tc-v3) ip netns exec $R env CLOSETRACE_RUN_DIR="$out/run" "$CT" -v watch -i g1 -o json \
+			>/dev/null 2>"$out/w" & WPID=$!
+		wait_for "$out/w" watching 10 || cfg_failed "$1" w
+		CLOSETRACE_RUN_DIR="$out/run" "$CT" watch -i g1 -o json >/dev/null 2>&1 &
+		VPIDS="$!"
+		CLOSETRACE_RUN_DIR="$out/run" "$CT" top -i g1 -b -d 1 -n 100000 >/dev/null 2>&1 &
+		VPIDS="$VPIDS $!"
+		CLOSETRACE_RUN_DIR="$out/run" "$CT" diagnose -i g1 -o json >/dev/null 2>&1 &
+		VPIDS="$VPIDS $!"
+		local i
+		for ((i = 0; i < 100; i++)); do
+			[ "$(grep -c 'share: a viewer' "$out/w")" -ge 3 ] && break
+			sleep 0.1
+		done
+		[ "$(grep -c 'share: a viewer' "$out/w")" -ge 3 ] || cfg_failed "$1" w ;;
 	# a flow table alone (a lookup, an insert when new, a count in the value): the kernel's
 	# hash map with closetrace's 40-byte key or an IPv4-only 16-byte one, an array of 192-
 	# or 64-byte slots, or of sets of four 64-byte slots (map40-tc, map16-xdp-d,
@@ -156,7 +179,8 @@ median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print v[int((NR
 if want live; then
 say "live packet rate ($PKTS frames per run, median of $REPS interleaved runs)"
 for ((rep = 0; rep < REPS; rep++)); do
-	for cfg in none tc-floor tcpdump ct-tc ct-tc-lookups ct-tc-d map40-tc map40-tc-d map16-tc map16-tc-d \
+	for cfg in none tc-floor tcpdump ct-tc ct-tc-lookups ct-tc-d ct-tc-ns ct-tc-v3 map40-tc \
+		map40-tc-d map16-tc map16-tc-d \
 		mapslots-tc mapslots-tc-d maphot-tc maphot-tc-d mapsets-tc mapsets-tc-d xdp-floor \
 		ct-xdp ct-xdp-lookups ct-xdp-d map40-xdp map40-xdp-d map16-xdp map16-xdp-d mapslots-xdp \
 		mapslots-xdp-d maphot-xdp maphot-xdp-d mapsets-xdp mapsets-xdp-d; do
@@ -197,6 +221,10 @@ for f in 1 10000 1000000; do
 	if [ "$f" != 1000000 ]; then
 		row "Mpps $f flows: tc, default table" "${MPPS[ct-tc-d.$f]}" \
 			"${MPPS[tc-floor.$f]}" "$(ratio "${MPPS[ct-tc-d.$f]}" "${MPPS[tc-floor.$f]}")"
+		row "  tc, default table, not shared (--no-agent)" "${MPPS[ct-tc-ns.$f]}" \
+			"${MPPS[tc-floor.$f]}" "$(ratio "${MPPS[ct-tc-ns.$f]}" "${MPPS[tc-floor.$f]}")"
+		row "  tc, default table, 3 viewers (shared, as run)" "${MPPS[ct-tc-v3.$f]}" \
+			"${MPPS[ct-tc-d.$f]}" "$(ratio "${MPPS[ct-tc-v3.$f]}" "${MPPS[ct-tc-d.$f]}")"
 		row "Mpps $f flows: xdp, default table" "${MPPS[ct-xdp-d.$f]}" \
 			"${MPPS[xdp-floor.$f]}" "$(ratio "${MPPS[ct-xdp-d.$f]}" "${MPPS[xdp-floor.$f]}")"
 	fi
