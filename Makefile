@@ -100,7 +100,8 @@ $(BUILD)/closetrace: $(MAIN_OBJ) $(USER_OBJS)
 # --- tests ------------------------------------------------------------------------------
 # Unit tests need no privileges (make check); the BPF and oracle tests load programs.
 UNIT_TESTS := $(addprefix $(BUILD)/tests/,test_logic test_output test_agg test_filter \
-	      test_options test_metrics test_hashtab test_owner test_zones test_diagnose)
+	      test_options test_metrics test_hashtab test_owner test_zones test_diagnose \
+	      test_share)
 PRIV_TESTS := $(addprefix $(BUILD)/tests/,test_bpf test_bpf_random test_oracle)
 TESTS := $(UNIT_TESTS) $(PRIV_TESTS)
 # the unit tests again, built with the sanitizers in a tree of their own

@@ -15,7 +15,7 @@
 #include "reasons_btf.h"
 #include "view.h"
 
-static void agent_away(struct ct_viewer *v, struct ct_viewer_agent *a, const char *why)
+static void agent_away(struct ct_viewer_agent *a, const char *why)
 {
 	if (a->fd >= 0)
 		close(a->fd);
@@ -25,7 +25,6 @@ static void agent_away(struct ct_viewer *v, struct ct_viewer_agent *a, const cha
 	a->retry_at = a->away_since;
 	pr_warn("%s: the agent watching it (pid %u) %s; waiting up to %d s for it to come "
 		"back\n", a->iface, a->hello.pid, why, CT_VIEW_WAIT_S);
-	(void)v;
 }
 
 /* Join (or, @again, rejoin) the agent of @a: 0, -1 when none is there (yet), -2 said */
@@ -80,9 +79,13 @@ int ct_viewer_start(struct ct_viewer *v, const struct ct_viewer_opts *o)
 		return 1;
 	}
 	if (missing >= 0) {
+		int with = 0;
+
+		while (v->a[with].fd < 0)
+			with++;
 		pr_warn("%s: no agent watches it, while one watches %s: view those apart, or "
 			"attach to all of them (--no-agent)\n", o->ifaces[missing],
-			v->a[missing ? 0 : 1].iface);
+			v->a[with].iface);
 		ct_viewer_end(v);
 		return -1;
 	}
@@ -125,7 +128,7 @@ static int handle(struct ct_viewer *v, struct ct_viewer_agent *a, const struct c
 	switch (h->type) {
 	case CT_SM_RECORD:
 		if (ct_share_decode(body, len, &r)) {
-			agent_away(v, a, "sent a record this viewer cannot read");
+			agent_away(a, "sent a record this viewer cannot read");
 			return 0;
 		}
 		r.zones = v->o.zones;
@@ -205,7 +208,7 @@ int ct_viewer_poll(struct ct_viewer *v, int timeout_ms)
 			continue;
 		r = ct_share_read(a->fd, &a->rx);
 		if (r < 0) {
-			agent_away(v, a, "broke the stream");
+			agent_away(a, "broke the stream");
 			continue;
 		}
 		while (!v->stopped && a->fd >= 0 && (m = ct_share_next(&a->rx, &h, &body)) > 0)
@@ -213,9 +216,9 @@ int ct_viewer_poll(struct ct_viewer *v, int timeout_ms)
 		if (a->fd < 0)
 			continue;
 		if (m < 0)
-			agent_away(v, a, "sent what this viewer cannot read");
+			agent_away(a, "sent what this viewer cannot read");
 		else if (r == 0)	/* its end closed, and what it sent handed out */
-			agent_away(v, a, "stopped, or restarts");
+			agent_away(a, "stopped, or restarts");
 	}
 	if (v->o.out.flush)
 		v->o.out.flush(v->o.out.ctx);
