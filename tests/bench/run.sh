@@ -139,11 +139,11 @@ config() {	# config NAME: put NAME on g1
 	ct-tc-v3) ip netns exec $R env CLOSETRACE_RUN_DIR="$out/run" "$CT" -v watch -i g1 -o json \
 			>/dev/null 2>"$out/w" & WPID=$!
 		wait_for "$out/w" watching 10 || cfg_failed "$1" w
-		CLOSETRACE_RUN_DIR="$out/run" "$CT" watch -i g1 -o json >/dev/null 2>&1 &
+		ip netns exec $R env CLOSETRACE_RUN_DIR="$out/run" "$CT" watch -i g1 -o json >/dev/null 2>&1 &
 		VPIDS="$!"
-		CLOSETRACE_RUN_DIR="$out/run" "$CT" top -i g1 -b -d 1 -n 100000 >/dev/null 2>&1 &
+		ip netns exec $R env CLOSETRACE_RUN_DIR="$out/run" "$CT" top -i g1 -b -d 1 -n 100000 >/dev/null 2>&1 &
 		VPIDS="$VPIDS $!"
-		CLOSETRACE_RUN_DIR="$out/run" "$CT" diagnose -i g1 -o json >/dev/null 2>&1 &
+		ip netns exec $R env CLOSETRACE_RUN_DIR="$out/run" "$CT" diagnose -i g1 -o json >/dev/null 2>&1 &
 		VPIDS="$VPIDS $!"
 		local i
 		for ((i = 0; i < 100; i++)); do

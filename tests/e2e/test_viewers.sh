@@ -61,24 +61,21 @@ agent() {
 	wait_for "$d/agent.err" "shared with local viewers" 10
 }
 check "the unit's command starts and shares its session" agent
+# the socket names the network namespace: s0 is the server namespace's
+SOCK=$d/run/s0@$(ip netns exec "$NS_S" stat -L -c %i /proc/self/ns/net).sock
 t_socket() {
-	[ "$(stat -c '%a %G %s' "$d/run/s0.sock" 2>&1 | cut -d' ' -f1,2)" = "660 closetrace" ] ||
-		{ stat "$d/run/s0.sock"; return 1; }
+	[ "$(stat -c '%a %G' "$SOCK" 2>&1)" = "660 closetrace" ] || { ls -l "$d/run"; return 1; }
 }
-check "its socket: $d/run/s0.sock, mode 0660, group closetrace" t_socket
+check "its socket: run/s0@NETNS.sock (the server namespace's), mode 0660, group closetrace" \
+	t_socket
 
-# as VIEWER, a member of closetrace with no capability (not in any network namespace: the
-# socket is a file)
-as_viewer() {
-	setpriv --reuid=$VIEWER --regid=$VIEWER --groups="$GID" --inh-caps=-all \
-		--bounding-set=-all "$CT" "$@"
-}
+# as VIEWER, a member of closetrace with no capability, in the agent's network namespace
 # viewer NAME ARGS...: a viewer in the background, its output in NAME.out and NAME.err
 viewer() {
 	local name=$1
 	shift
-	setpriv --reuid=$VIEWER --regid=$VIEWER --groups="$GID" --inh-caps=-all \
-		--bounding-set=-all "$CT" "$@" >"$d/$name.out" 2>"$d/$name.err" &
+	ip netns exec "$NS_S" setpriv --reuid=$VIEWER --regid=$VIEWER --groups="$GID" \
+		--inh-caps=-all --bounding-set=-all "$CT" "$@" >"$d/$name.out" 2>"$d/$name.err" &
 	eval "PID_$name=$!"
 	PIDS+=("$!")
 }
@@ -96,7 +93,7 @@ t_one_program() {
 }
 check "still one program on s0 (ingress and egress): the viewers attached nothing" t_one_program
 t_check() {
-	"$root/build/closetrace" check >"$d/check.out" 2>&1
+	ip netns exec "$NS_S" "$root/build/closetrace" check >"$d/check.out" 2>&1
 	grep -qE "^agent +s0: watched by pid [0-9]+ \\(tc\\), 3 viewers: .*watch\\[$PID_v1\\]" \
 		"$d/check.out" && grep -q "top\\[$PID_v2\\]" "$d/check.out" &&
 		grep -q "diagnose\\[$PID_v3\\]" "$d/check.out" || { cat "$d/check.out"; return 1; }
@@ -141,10 +138,10 @@ check "diagnose (viewer): the refusals and the resets, with the kernel's reasons
 # without the group: one sentence
 t_stranger() {
 	local e
-	e=$(setpriv --reuid=$STRANGER --regid=$STRANGER --clear-groups --inh-caps=-all \
-		--bounding-set=-all "$CT" watch -i s0 2>&1 >/dev/null)
+	e=$(ip netns exec "$NS_S" setpriv --reuid=$STRANGER --regid=$STRANGER --clear-groups \
+		--inh-caps=-all --bounding-set=-all "$CT" watch -i s0 2>&1 >/dev/null)
 	[ $? = 1 ] && [ "$(wc -l <<<"$e")" = 1 ] &&
-		grep -q "^closetrace: s0: an agent watches it, but .*s0.sock is for the closetrace group: join it to view (sudo usermod -aG closetrace \$USER, then log in again)$" <<<"$e" ||
+		grep -q "^closetrace: s0: an agent watches it, but .*s0@[0-9]*.sock is for the closetrace group: join it to view (sudo usermod -aG closetrace \$USER, then log in again)$" <<<"$e" ||
 		{ echo "$e"; return 1; }
 }
 check "a user without the group is refused in one sentence naming the group" t_stranger
@@ -268,5 +265,5 @@ check "--wait-interface: s0 deleted and made again is watched again (reasons, vi
 
 check "the agent stops: viewers are told, the socket is removed" sh -c "
 	kill $APID; while kill -0 $APID 2>/dev/null; do sleep 0.1; done
-	[ ! -e '$d/run/s0.sock' ]"
+	[ ! -e '$SOCK' ]"
 done_testing

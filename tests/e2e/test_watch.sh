@@ -282,14 +282,23 @@ t_demo() {
 check "make demo: every kind of close for IPv4 and IPv6, no line over 120 columns, nothing left" t_demo
 
 t_second_instance() {
+	local rc1 rc2
 	start_watch first "$NS_S" -i s0 || return 1
-	ip netns exec "$NS_S" "$CT" watch -i s0 >/dev/null 2>"$d/second.err"
-	local rc=$?
+	# a second watch views the first's session (test_viewers.sh tests that at length)
+	timeout -s INT 2 ip netns exec "$NS_S" "$CT" watch -i s0 >/dev/null 2>"$d/viewer.err"
+	rc1=$?
+	# one that asks for an agent of its own (--metrics) is refused in one sentence
+	ip netns exec "$NS_S" "$CT" watch -i s0 --metrics 19464 >/dev/null 2>"$d/second.err"
+	rc2=$?
 	kill -TERM $WPID
 	wait $WPID
-	[ $rc = 1 ] && grep -q "another closetrace is already watching" "$d/second.err"
+	[ $rc1 = 0 ] && grep -q "^closetrace: viewing s0 through the agent watching it" \
+		"$d/viewer.err" && [ $rc2 = 1 ] &&
+		grep -q "another closetrace is already watching" "$d/second.err" ||
+		{ cat "$d/viewer.err" "$d/second.err"; return 1; }
 }
-check "a second closetrace on the same interface: one sentence, exit 1" t_second_instance
+check "a second closetrace on the same interface: a viewer of the first; with --metrics, one sentence, exit 1" \
+	t_second_instance
 
 t_foreign_xdp() {
 	ip netns exec "$NS_M" ip link set dev m1 xdpgeneric obj "$HELPERS" sec xdp || return 1

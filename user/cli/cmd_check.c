@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
@@ -249,13 +250,21 @@ static void agents(void)
 		size_t len = strlen(e->d_name);
 		struct ct_share_hello h;
 		char iface[IF_NAMESIZE + 8], err[512], who[512] = "";
+		const char *at = strchr(e->d_name, '@');
 		size_t off = 0;
 		int fd;
 
-		if (len < 6 || len > IF_NAMESIZE + 4 || strcmp(e->d_name + len - 5, ".sock"))
+		if (!at || len < 7 || strcmp(e->d_name + len - 5, ".sock") ||
+		    at - e->d_name >= IF_NAMESIZE)
 			continue;
-		snprintf(iface, sizeof(iface), "%.*s", (int)(len - 5), e->d_name);
+		snprintf(iface, sizeof(iface), "%.*s", (int)(at - e->d_name), e->d_name);
 		n++;
+		/* another network namespace's: named, not joined */
+		if (strtoul(at + 1, NULL, 10) != ct_share_netns()) {
+			printf("agent        %s: in another network namespace (%.*s)\n", iface,
+			       (int)(len - 5 - (size_t)(at + 1 - e->d_name)), at + 1);
+			continue;
+		}
 		fd = ct_share_connect(iface, &h, err, sizeof(err));
 		if (fd == -1) {
 			printf("agent        %s: a socket left by an agent gone (no agent runs)\n",

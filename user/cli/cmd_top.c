@@ -84,6 +84,24 @@ static void tick_live(struct ct_top *t)
 	ct_top_note(t);
 }
 
+/*
+ * The end of a refresh interval, live or viewing: @tick's counters, then the frame (not
+ * while paused on the screen); 1 once -n frames were shown.
+ */
+static int interval_end(struct ct_top *t, void (*tick)(struct ct_top *t), __u64 *next, int *r)
+{
+	tick(t);
+	*next = ct_mono_ns() + t->v.delay_ns;
+	if (!t->v.paused || !t->curses) {
+		ct_top_render(t);
+		t->shown++;
+		*r = 0;
+	}
+	return t->frames && t->shown >= t->frames;
+}
+
+static void tick_view(struct ct_top *t);
+
 static int run_live(struct ct_top *t)
 {
 	/* the table is scanned at least once a second, whatever the refresh: expiry and
@@ -118,17 +136,8 @@ static int run_live(struct ct_top *t)
 			scan_live(t);
 			next_scan = ct_mono_ns() + scan_period;
 		}
-		if (ct_mono_ns() >= next) {
-			tick_live(t);
-			next = ct_mono_ns() + t->v.delay_ns;
-			if (!t->v.paused || !t->curses) {
-				ct_top_render(t);
-				t->shown++;
-				r = 0;
-			}
-			if (t->frames && t->shown >= t->frames)
-				break;
-		}
+		if (ct_mono_ns() >= next && interval_end(t, tick_live, &next, &r))
+			break;
 		if (r > 0)
 			ct_top_render(t);
 	}
@@ -180,17 +189,8 @@ static int run_view(struct ct_top *t)
 		r = ct_top_keys(t);
 		if (r < 0)
 			break;
-		if (ct_mono_ns() >= next) {
-			tick_view(t);
-			next = ct_mono_ns() + t->v.delay_ns;
-			if (!t->v.paused || !t->curses) {
-				ct_top_render(t);
-				t->shown++;
-				r = 0;
-			}
-			if (t->frames && t->shown >= t->frames)
-				break;
-		}
+		if (ct_mono_ns() >= next && interval_end(t, tick_view, &next, &r))
+			break;
 		if (r > 0)
 			ct_top_render(t);
 	}

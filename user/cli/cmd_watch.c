@@ -103,7 +103,7 @@ const struct ct_command ct_cmd_watch = {
 		 "reload), or without one is said once and ignored. Once attached, it drops\n"
 		 "every capability (see --user). A watch offers its session to local viewers\n"
 		 "(watch, top, diagnose, report on the same interfaces) through\n"
-		 "/run/closetrace/IFACE.sock; a slow viewer never holds it up.",
+		 "/run/closetrace/IFACE@NETNS.sock; a slow viewer never holds it up.",
 	.examples = (const char *const[]){
 		"closetrace watch -i eth0                      # abnormal closes on eth0",
 		"closetrace watch -i eth0 -o json | jq .close  # as NDJSON",

@@ -635,24 +635,19 @@ int ct_config_view(const struct ct_config *c, const char *name, __u32 flags,
 		.ifaces = c->ifaces, .nifaces = c->nifaces, .name = name, .flags = flags,
 		.zones = &c->zones, .out = *out, .all = c->all,
 	};
-	int r;
 
-	if (c->no_agent)
+	/*
+	 * what only an agent of its own can do (serve metrics, attach in another mode, size
+	 * its table, time its flows out, wait for its interfaces) asks for one: attached as
+	 * usual, beside an agent where the kernel allows it, else refused as before
+	 */
+	if (c->no_agent || c->metrics || c->mode == CT_MODE_XDP || c->force || c->user ||
+	    c->table_size != CT_DEFAULT_FLOWS || c->storm_rate >= 0 || c->wait_iface ||
+	    c->syn_timeout_s != CT_DEFAULT_SYN_TIMEOUT_S ||
+	    c->idle_timeout_s != CT_DEFAULT_IDLE_TIMEOUT_S)
 		return 1;
 	o.announce = !strcmp(name, "watch");
-	r = ct_viewer_start(v, &o);
-	if (r)
-		return r;
-	/* what the agent does for everyone cannot be asked of one of its viewers */
-	if (c->metrics || c->mode == CT_MODE_XDP || c->force || c->user ||
-	    c->table_size != CT_DEFAULT_FLOWS || c->storm_rate >= 0) {
-		pr_warn("%s: an agent watches it; --metrics, --mode, --force, --user, --table-size "
-			"and --storm-rate are its to set: drop them to view it, or attach apart "
-			"(--no-agent)\n", c->ifaces[0]);
-		ct_viewer_end(v);
-		return -1;
-	}
-	return 0;
+	return ct_viewer_start(v, &o);
 }
 
 /*

@@ -188,8 +188,9 @@ void ct_config_live(const struct ct_config *c, int emit_graceful, const struct c
 void ct_config_output(const struct ct_config *c, struct ct_output_opts *o);
 struct ct_viewer;
 /*
- * Where an agent watches @c's interfaces (and --no-agent is not given), view it as @name
- * (flags: CT_SUB_*): 0 viewing, 1 no agent (attach as usual), -1 said.
+ * Where an agent watches @c's interfaces, view it as @name (flags: CT_SUB_*), unless @c
+ * asks for an agent of its own (--no-agent, --metrics, --mode xdp, --table-size, ...):
+ * 0 viewing, 1 attach as usual, -1 said.
  */
 int ct_config_view(const struct ct_config *c, const char *name, __u32 flags,
 		   const struct ct_rec_out *out, struct ct_viewer *v);

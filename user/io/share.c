@@ -60,9 +60,20 @@ const char *ct_share_dir(void)
 	return d && *d ? d : CT_SHARE_DIR;
 }
 
+unsigned long ct_share_netns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : (unsigned long)st.st_ino;
+}
+
+/*
+ * Interface names are a network namespace's: eth0 in a container is not the host's. The
+ * socket names the namespace, so that an agent and its viewers meet in theirs only.
+ */
 void ct_share_path(const char *iface, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%s.sock", ct_share_dir(), iface);
+	snprintf(buf, len, "%s/%s@%lu.sock", ct_share_dir(), iface, ct_share_netns());
 }
 
 /* --- the agent ------------------------------------------------------------------------ */
@@ -119,7 +130,9 @@ static int viewer_queue(struct ct_share *sh, struct viewer *v, const void *msg, 
 	}
 	memcpy(v->q + v->len, msg, len);
 	v->len += len;
-	if (v->len - v->off >= FLUSH_AT)
+	/* written at once when it just grew past the mark; a viewer that does not read
+	 * costs no system call a record */
+	if (v->len - v->off >= FLUSH_AT && v->len - v->off - len < FLUSH_AT)
 		viewer_flush(sh, v);
 	return 0;
 }
@@ -184,8 +197,10 @@ static int listen_on(struct ct_share *sh, int i, char *err, size_t errlen)
 	int fd, probe, r;
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sh->path[i]);
-	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (probe >= 0 && !connect(probe, (struct sockaddr *)&sa, sizeof(sa))) {
+	/* non-blocking: an agent stopped with a full backlog answers EAGAIN, not never */
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && (!connect(probe, (struct sockaddr *)&sa, sizeof(sa)) ||
+			   errno == EAGAIN)) {
 		close(probe);
 		snprintf(err, errlen, "%s: another closetrace already shares it (%s)", sh->name[i],
 			 sh->path[i]);
@@ -231,11 +246,16 @@ struct ct_share *ct_share_open(char *const *ifaces, int n, int xdp, int chown_, 
 	for (int i = 0; i < CT_SHARE_VIEWERS; i++)
 		sh->v[i].fd = -1;
 	sh->xdp = xdp;
+	/*
+	 * root's (or the unit's RuntimeDirectory): never given to --user, who could plant
+	 * sockets there that viewers would trust; an agent that dropped to --user cannot
+	 * remove its sockets then, and the next one replaces them
+	 */
+	(void)chown_;
+	(void)uid;
+	(void)gid;
 	if (mkdir(dir, 0755) == 0) {
 		sh->made_dir = 1;
-		/* an agent that runs as --user removes its sockets, then the directory */
-		if (chown_ && chown(dir, uid, gid))
-			pr_info("%s: cannot give it to --user: %s\n", dir, strerror(errno));
 	} else if (errno != EEXIST) {
 		snprintf(err, errlen, "cannot share the session: %s: %s", dir, strerror(errno));
 		free(sh);
@@ -250,10 +270,14 @@ struct ct_share *ct_share_open(char *const *ifaces, int n, int xdp, int chown_, 
 			ct_share_close(sh);
 			return NULL;
 		}
-		if (chown_ && chown(sh->path[i], uid, (gid_t)-1))
-			pr_info("%s: cannot give it to --user: %s\n", sh->path[i], strerror(errno));
 	}
 	return sh;
+}
+
+void ct_share_rename(struct ct_share *sh, int slot, const char *name)
+{
+	if (sh && slot >= 0 && slot < sh->n)
+		snprintf(sh->name[slot], sizeof(sh->name[slot]), "%s", name);
 }
 
 void ct_share_set_owners(struct ct_share *sh, int owners)
@@ -466,7 +490,7 @@ int ct_share_connect(const char *iface, struct ct_share_hello *h, char *err, siz
 	int fd, e;
 
 	ct_share_path(iface, sa.sun_path, sizeof(sa.sun_path));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		return -2;
@@ -474,6 +498,11 @@ int ct_share_connect(const char *iface, struct ct_share_hello *h, char *err, siz
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		e = errno;
 		close(fd);
+		if (e == EAGAIN) {
+			snprintf(err, errlen, "%s: the agent sharing it (%s) takes no viewer now "
+				 "(stopped, or its backlog full)", iface, sa.sun_path);
+			return -3;
+		}
 		if (e == EACCES || e == EPERM) {
 			snprintf(err, errlen, "%s: an agent watches it, but %s is for the %s group: "
 				 "join it to view (sudo usermod -aG %s $USER, then log in again)",

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * share.h - a running agent's session, offered to local viewers over unix sockets: one
- * listening socket per watched interface, /run/closetrace/IFACE.sock (group closetrace,
- * mode 0660 where the group exists). The agent hands each record it decides to every
+ * listening socket per watched interface, /run/closetrace/IFACE@NETNS.sock (the network
+ * namespace's inode number; group closetrace, mode 0660 where the group exists). The agent hands each record it decides to every
  * viewer of its interface through a bounded queue of that viewer's own, written without
  * ever blocking: what a slow or stopped viewer cannot take is dropped for it alone,
  * counted and told to it. Nothing here touches the packet path: records are what the
@@ -29,7 +29,9 @@
 
 /* The directory of the sockets: $CLOSETRACE_RUN_DIR, else CT_SHARE_DIR. */
 const char *ct_share_dir(void);
-/* The socket of interface @iface: DIR/IFACE.sock. */
+/* This process's network namespace (its inode number; 0 when not known). */
+unsigned long ct_share_netns(void);
+/* The socket of interface @iface of this network namespace: DIR/IFACE@NETNS.sock. */
 void ct_share_path(const char *iface, char *buf, size_t len);
 
 enum ct_share_msg {
@@ -88,6 +90,8 @@ struct ct_share;
  */
 struct ct_share *ct_share_open(char *const *ifaces, int n, int xdp, int chown_, uid_t uid,
 			       gid_t gid, char *err, size_t errlen);
+/* Interface @slot was renamed @name: its records match its viewers under it. */
+void ct_share_rename(struct ct_share *sh, int slot, const char *name);
 /* Whether the agent's records name the owners of sockets (the socket tracepoints run). */
 void ct_share_set_owners(struct ct_share *sh, int owners);
 /* Stop: viewers see the end of their stream; the sockets are removed. NULL is fine. */

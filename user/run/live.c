@@ -171,6 +171,8 @@ static int check_ifaces(struct ct_live *l)
 		if (strcmp(now, ifc->name)) {
 			pr_warn("%s: renamed to %s; still watched\n", ifc->name, now);
 			snprintf(ifc->name, sizeof(ifc->name), "%s", now);
+			/* its viewers keep its socket, and its records under the new name */
+			ct_share_rename(l->share, i, now);
 		}
 		left++;
 	}
@@ -268,10 +270,11 @@ static void shared_flush(void *ctx)
 }
 
 /*
- * The viewers' part of a tick: the session's counters for their status, and the flows
- * scans leave in the table while one wants them (switched between passes only).
+ * The viewers' part of a tick: the session's counters for their status (@whole_pass: a
+ * pass of the table began and ended in this tick), and the flows scans leave in the table
+ * while one wants them (switched between passes only).
  */
-static void share_tick(struct ct_live *l, __u64 passes_before)
+static void share_tick(struct ct_live *l, int whole_pass)
 {
 	struct ct_loss lost;
 	__u64 flows, cap;
@@ -281,7 +284,7 @@ static void share_tick(struct ct_live *l, __u64 passes_before)
 	if (ct_session_losses(&l->s, &lost))
 		memset(&lost, 0, sizeof(lost));
 	ct_session_table(&l->s, &flows, &cap);
-	ct_share_status(l->share, &lost, flows, cap, l->s.scan.passes > passes_before);
+	ct_share_status(l->share, &lost, flows, cap, whole_pass);
 	if (!ct_scan_midpass(&l->s.scan))
 		ct_session_set_visit(&l->s, l->visits || l->cmd.visit ? shared_visit : NULL);
 }
@@ -495,7 +498,8 @@ int ct_live_start(struct ct_live *l, const struct ct_live_opts *c)
 int ct_live_tick(struct ct_live *l, int *scan_failed)
 {
 	int left = check_ifaces(l);
-
+	/* a pass that begins in this tick and ends in it visited every flow since the last */
+	int begins = !ct_scan_midpass(&l->s.scan);
 	__u64 passes = l->s.scan.passes;
 
 	*scan_failed = left && ct_session_scan(&l->s, CT_SCAN_EXPIRE) < 0;
@@ -503,7 +507,7 @@ int ct_live_tick(struct ct_live *l, int *scan_failed)
 		ct_session_report(&l->s);
 	else
 		pr_warn("no interface left to watch\n");
-	share_tick(l, passes);
+	share_tick(l, begins && l->s.scan.passes > passes);
 	publish(l);
 	return left;
 }

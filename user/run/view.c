@@ -47,8 +47,9 @@ static int agent_join(struct ct_viewer *v, struct ct_viewer_agent *a, int again)
 		return -2;
 	}
 	a->fd = fd;
-	a->fresh = 1;
-	a->dropped_said = 0;
+	/* the agent turns visits on between passes: the first whole one ends two ticks on */
+	a->fresh = 3;
+	a->dropped_said = a->dropped_tick = 0;
 	return 0;
 }
 
@@ -143,11 +144,11 @@ static int handle(struct ct_viewer *v, struct ct_viewer_agent *a, const struct c
 		memcpy(&a->st, body, sizeof(a->st));
 		if (a->fresh) {
 			a->scans_seen = a->st.scans;	/* the pass under way began without us */
-			a->fresh = 0;
+			a->fresh--;
 		}
 		if (a->st.dropped > a->dropped_said) {
-			pr_warn("%s: %llu records dropped by the agent for this viewer, which did "
-				"not read them fast enough (%llu in all); the agent lost none\n",
+			pr_warn("%s: %llu records dropped by the agent for this viewer alone, which "
+				"did not read them fast enough (%llu in all)\n",
 				a->iface, (unsigned long long)(a->st.dropped - a->dropped_said),
 				(unsigned long long)a->st.dropped);
 			a->dropped_said = a->st.dropped;
@@ -243,18 +244,29 @@ void ct_viewer_counters(struct ct_viewer *v, struct ct_loss *lost, __u64 *flows,
 	*scanned = 1;
 	for (int i = 0; i < v->n; i++) {
 		struct ct_viewer_agent *a = &v->a[i];
+		int seen = 0;
 
-		lost->evicted_embryonic += a->st.lost.evicted_embryonic;
-		lost->evicted_established += a->st.lost.evicted_established;
-		lost->untracked += a->st.lost.untracked;
-		lost->events_lost += a->st.lost.events_lost;
-		*flows += a->st.table_flows;
-		*cap += a->st.table_capacity;
-		/* a whole pass with every flow it left handed over (none dropped) */
+		/* one agent's session (its table, its losses) counts once, however many of
+		 * its interfaces are viewed */
+		for (int k = 0; k < i; k++)
+			seen |= v->a[k].fd >= 0 && v->a[k].hello.pid == a->hello.pid;
+		if (!seen) {
+			lost->evicted_embryonic += a->st.lost.evicted_embryonic;
+			lost->evicted_established += a->st.lost.evicted_established;
+			lost->untracked += a->st.lost.untracked;
+			lost->events_lost += a->st.lost.events_lost;
+			*flows += a->st.table_flows;
+			*cap += a->st.table_capacity;
+		}
+		/*
+		 * a pass of the agent's that began and ended since the last tick (the agent
+		 * counts only those), with every flow it left handed over: none dropped
+		 */
 		if (a->fd < 0 || a->fresh || a->st.scans == a->scans_seen ||
-		    a->st.dropped != a->dropped_said)
+		    a->st.dropped != a->dropped_tick)
 			*scanned = 0;
 		a->scans_seen = a->st.scans;
+		a->dropped_tick = a->st.dropped;
 	}
 }
 

@@ -37,10 +37,12 @@ struct ct_viewer_agent {
 	struct ct_share_hello hello;
 	struct ct_share_rx rx;
 	struct ct_share_status st;	/* the latest */
-	__u64 dropped_said;
+	__u64 dropped_said;		/* ... said on stderr */
+	__u64 dropped_tick;		/* ... at the last tick (top) */
 	__u64 away_since, retry_at;	/* monotonic ns */
 	__u64 scans_seen;		/* whole scans, at the last tick */
-	int fresh;			/* no status yet since it (re)joined */
+	int fresh;			/* statuses to let by since it (re)joined: the passes
+					 * under way began before its subscription counted */
 };
 
 struct ct_viewer {
