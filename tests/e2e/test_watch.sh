@@ -285,7 +285,8 @@ t_second_instance() {
 	local rc1 rc2
 	start_watch first "$NS_S" -i s0 || return 1
 	# a second watch views the first's session (test_viewers.sh tests that at length)
-	timeout -s INT 2 ip netns exec "$NS_S" "$CT" watch -i s0 >/dev/null 2>"$d/viewer.err"
+	timeout --preserve-status -s INT 2 ip netns exec "$NS_S" "$CT" watch -i s0 >/dev/null \
+		2>"$d/viewer.err"
 	rc1=$?
 	# one that asks for an agent of its own (--metrics) is refused in one sentence
 	ip netns exec "$NS_S" "$CT" watch -i s0 --metrics 19464 >/dev/null 2>"$d/second.err"

@@ -45,7 +45,6 @@ struct ct_share {
 	char path[CT_MAX_IFACES][sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int xdp;
 	int owners;
-	int made_dir;		/* the directory was made here: removed at the end */
 	struct viewer v[CT_SHARE_VIEWERS];
 	__u64 dropped;		/* for every viewer, in all */
 	__u64 scans;
@@ -254,9 +253,7 @@ struct ct_share *ct_share_open(char *const *ifaces, int n, int xdp, int chown_, 
 	(void)chown_;
 	(void)uid;
 	(void)gid;
-	if (mkdir(dir, 0755) == 0) {
-		sh->made_dir = 1;
-	} else if (errno != EEXIST) {
+	if (mkdir(dir, 0755) && errno != EEXIST) {
 		snprintf(err, errlen, "cannot share the session: %s: %s", dir, strerror(errno));
 		free(sh);
 		return NULL;
@@ -303,8 +300,8 @@ void ct_share_close(struct ct_share *sh)
 		if (sh->lfd[i] >= 0 && sh->path[i][0] && unlink(sh->path[i]))
 			pr_info("%s: cannot remove it: %s\n", sh->path[i], strerror(errno));
 	}
-	if (sh->made_dir)
-		rmdir(ct_share_dir());	/* only if empty: another agent's sockets stay */
+	/* the directory goes once its last socket has, whichever agent made it */
+	rmdir(ct_share_dir());
 	free(sh->scratch);
 	free(sh);
 }

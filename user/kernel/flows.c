@@ -51,6 +51,8 @@ int ct_scanner_init(struct ct_scanner *s, const struct ct_map *map, __u32 batch)
  */
 #define CUT_READ (16 * 1024 / sizeof(struct ct_scan_rec) * sizeof(struct ct_scan_rec))
 #define CUT_MARK 64
+/* batched lookups: the session drains its events every this many entries decided */
+#define SCAN_DRAIN_EVERY 1024
 /* scan_cut(): no iterator could be made */
 #define CUT_NONE (-1000)
 
@@ -362,6 +364,10 @@ int ct_scan(struct ct_scanner *s, const struct ct_expiry *e, const struct ct_clo
 				stop = 1;
 				break;
 			}
+			/* a batch whose flows all expire takes some ms: the events that came
+			 * meanwhile go out within it, before a small ring buffer fills */
+			if ((i & (SCAN_DRAIN_EVERY - 1)) == SCAN_DRAIN_EVERY - 1 && out->rec.flush)
+				out->rec.flush(out->rec.ctx);
 		}
 		/* a scan of a big table takes a while: events must not wait for its end */
 		if (out->rec.flush && !stop)
