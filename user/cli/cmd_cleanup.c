@@ -13,6 +13,7 @@
 #include "attach.h"
 #include "identify.h"
 #include "log.h"
+#include "share.h"
 #include "options.h"
 #include "text.h"
 
@@ -67,6 +68,15 @@ static int run_cleanup(struct ct_config *c)
 		r = clean_one(c->ifaces[i], (int)if_nametoindex(c->ifaces[i]), &own);
 		ret |= r < 0;
 		total += r > 0 ? r : 0;
+	}
+	/* the sockets agents killed with -9 left for viewers (share.h) */
+	for (int i = 0; i < (c->nifaces ? c->nifaces : 1); i++) {
+		r = ct_share_remove_stale(c->nifaces ? c->ifaces[i] : NULL);
+		if (r)
+			printf("%s: removed %d socket%s a killed closetrace left in %s\n",
+			       c->nifaces ? c->ifaces[i] : "all", r, r > 1 ? "s" : "",
+			       ct_share_dir());
+		total += r;
 	}
 	if (!total && !ret)
 		printf("nothing to clean up\n");

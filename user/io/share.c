@@ -5,6 +5,7 @@
  * what does not fit is dropped for that viewer alone and counted.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -451,6 +452,47 @@ void ct_share_counts(const struct ct_share *sh, __u64 *viewers, __u64 *dropped)
 	for (int i = 0; sh && i < CT_SHARE_VIEWERS; i++)
 		*viewers += sh->v[i].fd >= 0 && sh->v[i].subscribed;
 	*dropped = sh ? sh->dropped : 0;
+}
+
+/* Whether @path is a socket nobody listens on (an agent's that was killed) */
+static int stale(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), r;
+
+	if (fd < 0)
+		return 0;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno == ECONNREFUSED;
+	close(fd);
+	return r;
+}
+
+int ct_share_remove_stale(const char *iface)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)], tail[32];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	if (iface) {
+		ct_share_path(iface, path, sizeof(path));
+		n = stale(path) && !unlink(path);
+	} else if ((d = opendir(ct_share_dir()))) {
+		snprintf(tail, sizeof(tail), "@%lu.sock", ct_share_netns());
+		while ((e = readdir(d))) {
+			size_t len = strlen(e->d_name), tl = strlen(tail);
+
+			if (len <= tl || strcmp(e->d_name + len - tl, tail))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", ct_share_dir(), e->d_name);
+			n += stale(path) && !unlink(path);
+		}
+		closedir(d);
+	}
+	if (n)
+		rmdir(ct_share_dir());	/* when that was the last */
+	return n;
 }
 
 /* --- the viewer ----------------------------------------------------------------------- */

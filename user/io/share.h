@@ -110,6 +110,13 @@ int ct_share_service(struct ct_share *sh);
 /* Viewers connected now, and records dropped for slow ones, in all. */
 void ct_share_counts(const struct ct_share *sh, __u64 *viewers, __u64 *dropped);
 
+/*
+ * `closetrace cleanup`: remove the socket an agent killed with -9 left for @iface (of this
+ * network namespace; NULL: every one of it): how many were removed. One an agent still
+ * listens on stays.
+ */
+int ct_share_remove_stale(const char *iface);
+
 /* --- the viewer ----------------------------------------------------------------------- */
 
 /*
