@@ -119,6 +119,17 @@ class Conn:
     def s_rst(self, t, ttl=None):
         self._s(t, "RA", ttl=ttl)
 
+    def close_server_first(self, t):
+        """The server's FIN, the client's, the last ACK: 0.4 ms."""
+        self.s_fin(t)
+        self.c_fin(t + 0.0002)
+        self.s_ack(t + 0.0004)
+
+    def close_client_first(self, t):
+        self.c_fin(t)
+        self.s_fin(t + 0.0002)
+        self.c_ack(t + 0.0004)
+
     def refused(self, t, ttl=None):
         self.syn(t)
         self.sack = self.cseq
@@ -144,13 +155,9 @@ def graceful(out, port, cli, srv, sport, t, req=200, resp=1200, server_first=Fal
     c.c_data(t + 0.001, req)
     c.s_data(t + 0.005, resp)
     if server_first:
-        c.s_fin(t + 0.006)
-        c.c_fin(t + 0.0062)
-        c.s_ack(t + 0.0064)
+        c.close_server_first(t + 0.006)
     else:
-        c.c_fin(t + 0.006)
-        c.s_fin(t + 0.0062)
-        c.c_ack(t + 0.0064)
+        c.close_client_first(t + 0.006)
 
 
 def background(out, port, checks=True):
@@ -165,9 +172,7 @@ def background(out, port, checks=True):
     while checks and t < LENGTH - 2:
         c = Conn(out, "10.1.0.250", port(), WEB, 8080)
         c.handshake(t)
-        c.c_fin(t + 0.001)
-        c.s_fin(t + 0.0012)
-        c.c_ack(t + 0.0014)
+        c.close_client_first(t + 0.001)
         t += 10
 
 
@@ -187,9 +192,7 @@ def unanswered(out, port, n, answered_after_one):
             c.c_ack(t + 1.0004)
             c.c_data(t + 1.01, 100)
             c.s_data(t + 1.02, 300)
-            c.c_fin(t + 1.03)
-            c.s_fin(t + 1.0302)
-            c.c_ack(t + 1.0304)
+            c.close_client_first(t + 1.03)
         else:
             c.syn(t + 3, again=True)
 
@@ -204,9 +207,7 @@ def resets(out, port, n, which, srv="10.2.0.5", sport=8443, every=5.0, start=10.
         if which(i):
             c.s_rst(t + 0.004)
         else:
-            c.c_fin(t + 0.004)
-            c.s_fin(t + 0.0042)
-            c.c_ack(t + 0.0044)
+            c.close_client_first(t + 0.004)
 
 
 def download(out, port, i, interrupted):
@@ -223,9 +224,7 @@ def download(out, port, i, interrupted):
         c._s(t + 0.082, "PA", b"r" * 1400)
         c.c_rst(t + 0.0822)
     else:
-        c.s_fin(t + 0.08)
-        c.c_fin(t + 0.0802)
-        c.s_ack(t + 0.0804)
+        c.close_server_first(t + 0.08)
 
 
 def crash(out, port, by_rst):
@@ -272,9 +271,7 @@ def short_sessions(out, port, n, rate, by_rst):
         if by_rst:
             c.s_rst(t + 0.003)
         else:
-            c.s_fin(t + 0.003)
-            c.c_fin(t + 0.0032)
-            c.s_ack(t + 0.0034)
+            c.close_server_first(t + 0.003)
 
 
 def orphans(out, port, n):
@@ -303,9 +300,7 @@ def refusals_on_path(out, port, refuse_ttl):
         t = c.handshake(20 + i * 6)
         c.c_data(t + 0.001, 300)
         c.s_data(t + 0.004, 2000)
-        c.c_fin(t + 0.005)
-        c.s_fin(t + 0.0052)
-        c.c_ack(t + 0.0054)
+        c.close_client_first(t + 0.005)
         Conn(out, "10.1.9.%d" % (1 + i), port(), "10.2.0.10", 8443, sttl=57).refused(
             22 + i * 6, ttl=refuse_ttl)
 
