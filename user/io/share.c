@@ -31,6 +31,7 @@ struct viewer {
 	int slot;		/* the interface (its listening socket) */
 	char *q;		/* bytes queued, [off, len) */
 	size_t off, len, cap;
+	size_t flush_mark;	/* queued bytes at which to write at once */
 	__u64 dropped;		/* records that did not fit, in all */
 	int dropping;		/* the last record did not fit (said in its status) */
 	struct ct_share_sub sub;
@@ -107,6 +108,7 @@ static void viewer_flush(struct ct_share *sh, struct viewer *v)
 		return;
 	}
 	v->off = v->len = 0;
+	v->flush_mark = FLUSH_AT;
 }
 
 /* Queue @len bytes for @v; 0, or -1 when its queue is full (the message is dropped). */
@@ -130,10 +132,16 @@ static int viewer_queue(struct ct_share *sh, struct viewer *v, const void *msg, 
 	}
 	memcpy(v->q + v->len, msg, len);
 	v->len += len;
-	/* written at once when it just grew past the mark; a viewer that does not read
-	 * costs no system call a record */
-	if (v->len - v->off >= FLUSH_AT && v->len - v->off - len < FLUSH_AT)
+	/*
+	 * written at once every FLUSH_AT bytes queued: a drain of thousands of events goes
+	 * out to a reading viewer as it is handed out, not after it (its queue would fill);
+	 * a viewer that does not read costs one system call a FLUSH_AT, not one a record
+	 */
+	if (v->len - v->off >= v->flush_mark) {
 		viewer_flush(sh, v);
+		if (v->fd >= 0)
+			v->flush_mark = v->len - v->off + FLUSH_AT;
+	}
 	return 0;
 }
 
@@ -430,6 +438,7 @@ int ct_share_service(struct ct_share *sh)
 			}
 			v->fd = fd;
 			v->slot = i;
+			v->flush_mark = FLUSH_AT;
 			say_hello(sh, v);
 		}
 	}
