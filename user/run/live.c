@@ -100,13 +100,14 @@ static const char *iface_name(void *ctx, __u32 ifindex)
 	return "?";
 }
 
-/* Attach the session's program to @ifc (again: no --force) */
-static int attach_again(struct ct_live *l, struct ct_iface *ifc, char *err, size_t errlen)
+/* Attach the session's program to @ifc, as its mode says */
+static int attach_one(struct ct_live *l, struct ct_iface *ifc, int force, char *err,
+		      size_t errlen)
 {
 	struct closetrace *skel = l->s.eng.skel;
 	int fd = bpf_program__fd(l->xdp ? skel->progs.ct_xdp : skel->progs.ct_tc);
 
-	return l->xdp ? ct_attach_xdp(ifc, fd, l->xdp_mode, 0, err, errlen) :
+	return l->xdp ? ct_attach_xdp(ifc, fd, l->xdp_mode, force, err, errlen) :
 			ct_attach_tc(ifc, fd, err, errlen);
 }
 
@@ -116,22 +117,20 @@ static void come_back(struct ct_live *l, int i)
 	struct ct_iface *ifc = &l->ifs[i], fresh;
 	char err[512];
 
-	if (!if_nametoindex(ifc->name))
-		return;
-	/* there again (it may still be down: looked at again next tick) */
+	/* there again? (it may still be missing, or down: looked at again next tick) */
 	if (ct_iface_open(&fresh, ifc->name, err, sizeof(err))) {
 		pr_debug("%s\n", err);
 		return;
 	}
 	fresh.beside = ifc->beside;
-	if (attach_again(l, &fresh, err, sizeof(err))) {
+	if (attach_one(l, &fresh, 0, err, sizeof(err))) {
 		pr_warn("%s; waiting on\n", err);
 		ct_detach(&fresh);
 		return;
 	}
 	*ifc = fresh;
-	/* the programs count and find its flows under its new index */
-	ct_set_ifindex(l->s.eng.skel, l->resets, i, ifc->ifindex);
+	/* the programs, and the session, count and find its flows under its new index */
+	ct_session_set_ifindex(&l->s, l->resets, i, ifc->ifindex);
 	pr_warn("%s: back (index %d): watched again\n", ifc->name, ifc->ifindex);
 }
 
@@ -450,12 +449,7 @@ int ct_live_start(struct ct_live *l, const struct ct_live_opts *c)
 	if (so.load.progs & CT_PROG_RESET)
 		attach_reasons(l, &so.load);
 	for (int i = 0; i < l->nifs && !ct_stop_signal; i++) {
-		struct closetrace *skel = l->s.eng.skel;
-		int fd = bpf_program__fd(l->xdp ? skel->progs.ct_xdp : skel->progs.ct_tc);
-
-		if (l->xdp ? ct_attach_xdp(&l->ifs[i], fd, c->xdp_mode, c->force,
-					   err, sizeof(err)) :
-			     ct_attach_tc(&l->ifs[i], fd, err, sizeof(err))) {
+		if (attach_one(l, &l->ifs[i], c->force, err, sizeof(err))) {
 			pr_warn("%s\n", err);
 			return 1;
 		}

@@ -145,6 +145,14 @@ static int to_visit(void *ctx, const struct ct_record *r)
 	return pass_on(ctx, ((struct ct_session *)ctx)->out.visit, r);
 }
 
+void ct_session_set_ifindex(struct ct_session *s, struct resets *rs, int slot, int ifindex)
+{
+	if (slot < 0 || slot >= s->nifs)
+		return;
+	s->ifindex[slot] = ifindex;
+	ct_set_ifindex(s->eng.skel, rs, slot, ifindex);
+}
+
 void ct_session_set_visit(struct ct_session *s, ct_record_fn visit)
 {
 	s->out.visit = visit;

@@ -92,6 +92,12 @@ int ct_session_open(struct ct_session *s, const struct ct_session_opts *o, char 
 		    size_t errlen);
 void ct_session_close(struct ct_session *s);
 
+/*
+ * Interface slot @slot is index @ifindex from now (deleted and created again): the session's
+ * own slot lookups, and the loaded programs' (the reset tracepoints' @rs too, when loaded).
+ */
+void ct_session_set_ifindex(struct ct_session *s, struct resets *rs, int slot, int ifindex);
+
 /* The visitor scans give the flows they leave in the table to (NULL: none), from now. */
 void ct_session_set_visit(struct ct_session *s, ct_record_fn visit);
 
