@@ -10,14 +10,11 @@
 #include "commands.h"
 #include "diagnose.h"
 #include "filter.h"
-#include "live.h"
 #include "log.h"
-#include "now.h"
 #include "options.h"
 #include "output.h"
 #include "privs.h"
 #include "replay.h"
-#include "view.h"
 
 struct diag_run {
 	struct ct_diag *d;
@@ -71,44 +68,6 @@ static int diagnose_files(struct ct_config *c, struct diag_run *dr)
 	return ret;
 }
 
-static int diagnose_live(struct ct_config *c, struct diag_run *dr)
-{
-	static struct ct_live l;
-	static struct ct_viewer v;
-	struct ct_rec_out rec = { .record = on_record, .ctx = dr };
-	struct ct_live_opts lo;
-	__u64 until = c->duration_ns ? ct_mono_ns() + c->duration_ns : 0;
-	int ret;
-
-	ct_catch_stop_signals(CT_HUP_TERMINAL, 0);
-	/* an agent watches there: its records, without a program of our own */
-	ret = ct_config_view(c, "diagnose", 0, &rec, &v);
-	if (ret <= 0) {
-		if (ret < 0)
-			return 1;
-		/* the agent's records name owners when it runs the socket tracepoints */
-		ct_diag_set_owners(dr->d, (int)v.a[0].hello.owners);
-		pr_note("diagnosing %s through the agent (pid %u)%s; Ctrl-C stops\n",
-			v.a[0].iface, v.a[0].hello.pid, c->duration_ns ? " for --duration" : "");
-		ret = ct_viewer_run(&v, until);
-		ct_viewer_end(&v);
-		return ret;
-	}
-	/* every close counts: the kernel reports graceful ones too */
-	ct_config_live(c, 1, &rec, &lo);
-	lo.announce = 1;
-	lo.all = 1;
-	if (ct_live_start(&l, &lo)) {
-		ct_live_end(&l, 0);
-		return 1;
-	}
-	/* which refusals came from no socket of this host can be told only with them */
-	ct_diag_set_owners(dr->d, l.state_link != NULL);
-	ret = ct_live_run(&l, until);
-	ct_live_end(&l, 0);
-	return ret;
-}
-
 static int run_diagnose(struct ct_config *c)
 {
 	struct ct_diag_opts o;
@@ -123,7 +82,13 @@ static int run_diagnose(struct ct_config *c)
 		pr_warn("out of memory\n");
 		return 1;
 	}
-	ret = c->nifaces ? diagnose_live(c, &dr) : diagnose_files(c, &dr);
+	if (c->nifaces) {
+		struct ct_rec_out rec = { .record = on_record, .ctx = &dr };
+
+		ret = ct_config_every_close(c, "diagnose", "diagnosing", &rec, dr.d);
+	} else {
+		ret = diagnose_files(c, &dr);
+	}
 	n = ct_diag_findings(dr.d, &f);
 	for (size_t i = 0; i < n; i++) {
 		char line[4 * CT_FINDING_TEXT];

@@ -12,14 +12,11 @@
 #include "commands.h"
 #include "diagnose.h"
 #include "filter.h"
-#include "live.h"
 #include "log.h"
-#include "now.h"
 #include "options.h"
 #include "privs.h"
 #include "replay.h"
 #include "report.h"
-#include "view.h"
 
 struct report_run {
 	struct ct_agg *agg;
@@ -84,40 +81,6 @@ static int report_file(struct ct_config *c, struct ct_rec_out *rec)
 	return r;
 }
 
-/* Live: every close (graceful ones too) until --duration or Ctrl-C, then the report */
-static int report_live(struct ct_config *c, struct ct_rec_out *rec, struct ct_diag *d)
-{
-	static struct ct_live l;
-	static struct ct_viewer v;
-	struct ct_live_opts lo;
-	__u64 until = c->duration_ns ? ct_mono_ns() + c->duration_ns : 0;
-	int ret;
-
-	ct_catch_stop_signals(CT_HUP_TERMINAL, 0);
-	ret = ct_config_view(c, "report", 0, rec, &v);
-	if (ret <= 0) {
-		if (ret < 0)
-			return 2;
-		ct_diag_set_owners(d, (int)v.a[0].hello.owners);
-		pr_note("reporting on %s through the agent (pid %u); Ctrl-C stops\n", v.a[0].iface,
-			v.a[0].hello.pid);
-		ret = ct_viewer_run(&v, until);
-		ct_viewer_end(&v);
-		return ret ? 2 : 0;
-	}
-	ct_config_live(c, 1, rec, &lo);
-	lo.announce = 1;
-	lo.all = 1;
-	if (ct_live_start(&l, &lo)) {
-		ct_live_end(&l, 0);
-		return 2;
-	}
-	ct_diag_set_owners(d, l.state_link != NULL);
-	ret = ct_live_run(&l, until);
-	ct_live_end(&l, 0);
-	return ret ? 2 : 0;
-}
-
 static int run_report(struct ct_config *c)
 {
 	struct ct_diag_opts o;
@@ -135,7 +98,8 @@ static int run_report(struct ct_config *c)
 		pr_warn("out of memory\n");
 		goto done;
 	}
-	r = c->nifaces ? report_live(c, &rec, rr.d) : report_file(c, &rec);
+	r = c->nifaces ? (ct_config_every_close(c, "report", "reporting on", &rec, rr.d) ? 2 : 0) :
+			 report_file(c, &rec);
 	if (r == 2 || rr.nomem)
 		goto done;
 	if (c->nifaces) {

@@ -24,6 +24,7 @@
 #include "http.h"
 #include "log.h"
 #include "live.h"
+#include "now.h"
 #include "metrics.h"
 #include "numbers.h"
 #include "commands.h"
@@ -1074,4 +1075,42 @@ void ct_print_help(const struct ct_command *cmd, FILE *out)
 		for (int i = 0; cmd->examples[i]; i++)
 			fprintf(out, "  %s\n", cmd->examples[i]);
 	}
+}
+
+int ct_config_every_close(const struct ct_config *c, const char *name, const char *doing,
+			  const struct ct_rec_out *out, struct ct_diag *d)
+{
+	static struct ct_live l;
+	static struct ct_viewer v;
+	struct ct_live_opts lo;
+	__u64 until = c->duration_ns ? ct_mono_ns() + c->duration_ns : 0;
+	int ret;
+
+	ct_catch_stop_signals(CT_HUP_TERMINAL, 0);
+	/* an agent watches there: its records, without a program of our own */
+	ret = ct_config_view(c, name, 0, out, &v);
+	if (ret <= 0) {
+		if (ret < 0)
+			return 1;
+		/* the agent's records name owners when it runs the socket tracepoints */
+		ct_diag_set_owners(d, (int)v.a[0].hello.owners);
+		pr_note("%s %s through the agent (pid %u)%s; Ctrl-C stops\n", doing,
+			v.a[0].iface, v.a[0].hello.pid, c->duration_ns ? " for --duration" : "");
+		ret = ct_viewer_run(&v, until);
+		ct_viewer_end(&v);
+		return ret;
+	}
+	/* every close counts: the kernel reports graceful ones too */
+	ct_config_live(c, 1, out, &lo);
+	lo.announce = 1;
+	lo.all = 1;
+	if (ct_live_start(&l, &lo)) {
+		ct_live_end(&l, 0);
+		return 1;
+	}
+	/* which refusals came from no socket of this host can be told only with them */
+	ct_diag_set_owners(d, l.state_link != NULL);
+	ret = ct_live_run(&l, until);
+	ct_live_end(&l, 0);
+	return ret;
 }

@@ -194,6 +194,15 @@ struct ct_viewer;
  */
 int ct_config_view(const struct ct_config *c, const char *name, __u32 flags,
 		   const struct ct_rec_out *out, struct ct_viewer *v);
+struct ct_diag;
+/*
+ * diagnose's and report's live run: every close of @c's interfaces to @out (through the
+ * agent that watches them, as viewer @name, "@doing IFACE through the agent", else
+ * attached) for --duration or until Ctrl-C; @d told whether closes name sockets' owners.
+ * 0, or 1 when it failed (said).
+ */
+int ct_config_every_close(const struct ct_config *c, const char *name, const char *doing,
+			  const struct ct_rec_out *out, struct ct_diag *d);
 struct ct_diag_opts;
 /* The rules' thresholds @c asks for: diagnose, report. */
 void ct_config_diag(const struct ct_config *c, struct ct_diag_opts *o);
