@@ -145,10 +145,10 @@ static void t_hello_and_records(void **state)
 
 	(void)state;
 	assert_int_equal(ct_share_connect("t0", &h, err, sizeof(err)), -1);	/* none yet */
-	sh = ct_share_open(ifs, 1, 0, 0, 0, 0, err, sizeof(err));
+	sh = ct_share_open(ifs, 1, 0, err, sizeof(err));
 	assert_non_null(sh);
 	/* a second agent on the same interface is refused, the first one's socket kept */
-	assert_null(ct_share_open(ifs, 1, 0, 0, 0, 0, err, sizeof(err)));
+	assert_null(ct_share_open(ifs, 1, 0, err, sizeof(err)));
 	assert_non_null(strstr(err, "another closetrace already shares it"));
 	fd = join(sh, "test", CT_SUB_VISITS, &h);
 	assert_string_equal(h.version, CT_VERSION);
@@ -189,7 +189,7 @@ static void t_slow_viewer(void **state)
 	__u64 viewers, dropped;
 
 	(void)state;
-	sh = ct_share_open(ifs, 1, 0, 0, 0, 0, err, sizeof(err));
+	sh = ct_share_open(ifs, 1, 0, err, sizeof(err));
 	assert_non_null(sh);
 	ffd = join(sh, "fast", 0, NULL);
 	sfd = join(sh, "slow", 0, NULL);
@@ -238,7 +238,7 @@ static void t_stale(void **state)
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	close(fd);	/* the file stays, nobody listens */
 	assert_int_equal(ct_share_connect("t0", &h, err, sizeof(err)), -1);
-	sh = ct_share_open(ifs, 1, 0, 0, 0, 0, err, sizeof(err));
+	sh = ct_share_open(ifs, 1, 0, err, sizeof(err));
 	assert_non_null(sh);
 	ct_share_close(sh);
 }

@@ -196,26 +196,40 @@ static void say_hello(struct ct_share *sh, struct viewer *v)
 		viewer_drop(sh, v);
 }
 
+/*
+ * Connect to @path and leave: 0 when an agent listens there, else connect's errno (EAGAIN:
+ * one does, stopped with its backlog full; ECONNREFUSED: a socket nobody listens on).
+ * Non-blocking, so that a stopped agent hangs nobody.
+ */
+static int probe(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), e = 0;
+
+	if (fd < 0)
+		return errno;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		e = errno;
+	close(fd);
+	return e;
+}
+
 /* One listening socket: a stale one (its agent gone) is replaced, a live one refused. */
 static int listen_on(struct ct_share *sh, int i, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct group *g = getgrnam(CT_SHARE_GROUP);
 	mode_t old;
-	int fd, probe, r;
+	int fd, r, e;
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sh->path[i]);
-	/* non-blocking: an agent stopped with a full backlog answers EAGAIN, not never */
-	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (probe >= 0 && (!connect(probe, (struct sockaddr *)&sa, sizeof(sa)) ||
-			   errno == EAGAIN)) {
-		close(probe);
+	e = probe(sh->path[i]);
+	if (!e || e == EAGAIN) {
 		snprintf(err, errlen, "%s: another closetrace already shares it (%s)", sh->name[i],
 			 sh->path[i]);
 		return -1;
 	}
-	if (probe >= 0)
-		close(probe);
 	unlink(sh->path[i]);	/* a stale socket: its agent is gone */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -239,8 +253,7 @@ static int listen_on(struct ct_share *sh, int i, char *err, size_t errlen)
 	return 0;
 }
 
-struct ct_share *ct_share_open(char *const *ifaces, int n, int xdp, int chown_, uid_t uid,
-			       gid_t gid, char *err, size_t errlen)
+struct ct_share *ct_share_open(char *const *ifaces, int n, int xdp, char *err, size_t errlen)
 {
 	const char *dir = ct_share_dir();
 	struct ct_share *sh = calloc(1, sizeof(*sh));
@@ -259,9 +272,6 @@ struct ct_share *ct_share_open(char *const *ifaces, int n, int xdp, int chown_, 
 	 * sockets there that viewers would trust; an agent that dropped to --user cannot
 	 * remove its sockets then, and the next one replaces them
 	 */
-	(void)chown_;
-	(void)uid;
-	(void)gid;
 	if (mkdir(dir, 0755) && errno != EEXIST) {
 		snprintf(err, errlen, "cannot share the session: %s: %s", dir, strerror(errno));
 		free(sh);
@@ -466,15 +476,7 @@ void ct_share_counts(const struct ct_share *sh, __u64 *viewers, __u64 *dropped)
 /* Whether @path is a socket nobody listens on (an agent's that was killed) */
 static int stale(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), r;
-
-	if (fd < 0)
-		return 0;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno == ECONNREFUSED;
-	close(fd);
-	return r;
+	return probe(path) == ECONNREFUSED;
 }
 
 int ct_share_remove_stale(const char *iface)

@@ -85,11 +85,9 @@ struct ct_share;
 /*
  * Listen on the sockets of @ifaces (@n of them), replacing a stale socket of an agent
  * gone; NULL with one sentence in @err (another agent listens there, the directory cannot
- * be made). Owned by @uid/@gid when @chown (the agent runs as --user): it must remove
- * them on its way out.
+ * be made). The directory stays root's (or the unit's): never given to --user.
  */
-struct ct_share *ct_share_open(char *const *ifaces, int n, int xdp, int chown_, uid_t uid,
-			       gid_t gid, char *err, size_t errlen);
+struct ct_share *ct_share_open(char *const *ifaces, int n, int xdp, char *err, size_t errlen);
 /* Interface @slot was renamed @name: its records match its viewers under it. */
 void ct_share_rename(struct ct_share *sh, int slot, const char *name);
 /* Whether the agent's records name the owners of sockets (the socket tracepoints run). */

@@ -315,6 +315,12 @@ static void note_target(struct ct_diag *d, const __u32 clt[4], const __u32 host[
 	c->t[i].ts = ts;
 }
 
+/* Whether end @x is in the burst from @t0 to @now: ended then, open since @open_by */
+static int in_burst(const struct end *x, __u64 t0, __u64 now, __u64 open_by)
+{
+	return x->ts >= t0 && x->ts <= now && x->start <= open_by;
+}
+
 /*
  * A connection @s ended at the record's time (@rst: by a RST). A storm is many connections
  * that were all open at one moment, t0, for a tenth of the window at least, and that the
@@ -348,7 +354,7 @@ static void note_end(const struct ct_diag_opts *o, struct srv *s, const struct c
 			t0 = s->ends[i].ts;
 	old = t0 > o->storm_window_ns / 10 ? t0 - o->storm_window_ns / 10 : 0;
 	for (__u32 i = 0; i < kept; i++)
-		if (s->ends[i].ts <= now && s->ends[i].ts >= t0 && s->ends[i].start <= old) {
+		if (in_burst(&s->ends[i], t0, now, old)) {
 			n++;
 			nrst += s->ends[i].rst;
 		}
@@ -356,14 +362,13 @@ static void note_end(const struct ct_diag_opts *o, struct srv *s, const struct c
 		return;
 	/* a new largest: its clients told apart */
 	for (__u32 i = 0; i < kept; i++) {
-		const struct end *x = &s->ends[i];
 		__u32 j;
 
-		if (x->ts > now || x->ts < t0 || x->start > old)
+		if (!in_burst(&s->ends[i], t0, now, old))
 			continue;
 		for (j = 0; j < i; j++)
-			if (s->ends[j].client == x->client && s->ends[j].ts <= now &&
-			    s->ends[j].ts >= t0 && s->ends[j].start <= old)
+			if (s->ends[j].client == s->ends[i].client &&
+			    in_burst(&s->ends[j], t0, now, old))
 				break;
 		ncl += j == i;
 	}

@@ -457,8 +457,7 @@ int ct_live_start(struct ct_live *l, const struct ct_live_opts *c)
 	}
 	/* the viewers' sockets, made while this process still may */
 	if (c->share && l->attached == l->nifs) {
-		l->share = ct_share_open(c->ifaces, l->nifs, l->xdp, c->user, c->uid, c->gid, err,
-					 sizeof(err));
+		l->share = ct_share_open(c->ifaces, l->nifs, l->xdp, err, sizeof(err));
 		if (!l->share)
 			pr_warn("%s; no viewer can join this session\n", err);
 		else
