@@ -20,6 +20,30 @@
 #define BPF_NOEXIST 1
 #endif
 
+/*
+ * The packet being parsed and accounted lives here, not on the stack: the verifier does not
+ * follow what a map value holds, so the flow code is checked once for every way the parser
+ * reached it (plain, tagged, labelled, each tunnel) instead of once per way. One program
+ * runs at a time on a CPU (softirq, or with bottom halves off), so one slot per CPU serves.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ct_pkt);
+} pkt_scratch SEC(".maps");
+
+/* The CPU's packet slot, zeroed; NULL never happens (one entry, index 0). */
+static __always_inline struct ct_pkt *ct_pkt_get(void)
+{
+	__u32 zero = 0;
+	struct ct_pkt *p = bpf_map_lookup_elem(&pkt_scratch, &zero);
+
+	if (p)
+		__builtin_memset(p, 0, sizeof(*p));
+	return p;
+}
+
 static __always_inline __u64 ct_now(void)
 {
 	return cfg.user_clock ? user_clock_ns : bpf_ktime_get_ns();
@@ -172,6 +196,18 @@ static __always_inline struct ct_flow *ct_flow_new(struct ct_pkt *p, int ep, __u
 	nf.first_ns = ct_now();
 	nf.last_seen = ct_now_last();
 	nf.state = ct_initial_state(ep, p->flags, p->sport, p->dport);
+	if (p->key.tun_type) {
+		/* the sender's outer source is its endpoint's */
+		if (ep) {
+			__builtin_memcpy(nf.outer[1], p->outer[0], 16);
+			__builtin_memcpy(nf.outer[0], p->outer[1], 16);
+			nf.tun_id[1] = p->tun_id;
+		} else {
+			__builtin_memcpy(nf.outer[0], p->outer[0], 16);
+			__builtin_memcpy(nf.outer[1], p->outer[1], 16);
+			nf.tun_id[0] = p->tun_id;
+		}
+	}
 	err = bpf_map_update_elem(&flows, &p->key, &nf, flags);
 	if (err == -CT_E2BIG && !ct_make_room())
 		err = bpf_map_update_elem(&flows, &p->key, &nf, flags);
@@ -319,6 +355,8 @@ static __always_inline void ct_storm_count(struct ct_flow *f, const struct ct_fl
 		sk.port = k->port[CT_EP_LO];
 	}
 	sk.ifvlan = k->ifvlan;
+	sk.tun_id = k->tun_id;
+	sk.tun_type = k->tun_type;
 	sk.close = kind;
 	sk.epoch = (__u8)(storm_epoch % CT_STORM_EPOCHS | by << 4);
 	v = bpf_map_lookup_elem(&storm, &sk);
@@ -414,6 +452,9 @@ static __always_inline void ct_control(struct ct_flow *f, struct ct_pkt *p, int 
 	f->pkts[ep]++;
 	f->bytes[ep] += p->payload;
 	f->last_seen = ct_now_last();
+	/* the other side's first packet in a tunnel: its id (a TEID of its own) */
+	if (p->key.tun_type && !f->tun_id[ep])
+		f->tun_id[ep] = p->tun_id;
 
 	if (fl & CT_TH_SYN) {
 		/* how far the endpoint is: a RST from elsewhere on the path differs */
@@ -556,6 +597,8 @@ static __always_inline void ct_account(struct ct_counters *c, enum ct_parse_res 
 	switch (res) {
 	case CT_P_TCP:
 		c->c[CT_C_TCP]++;
+		if (p->key.tun_type)
+			ct_count(c->c, CT_C_TUN_BASE + p->key.tun_type - 1);
 		p->key.ifvlan = CT_IFVLAN(ifindex, p->vlan);
 		ct_segment(p, c);
 		break;
@@ -578,13 +621,13 @@ static __always_inline void ct_account(struct ct_counters *c, enum ct_parse_res 
 static __always_inline void ct_frame(void *data, void *data_end, __u32 ifindex)
 {
 	struct ct_counters *c = ct_counters_get(ifindex);
-	struct ct_pkt p = {};
+	struct ct_pkt *p = ct_pkt_get();
 	enum ct_parse_res res;
 
-	if (!c)
+	if (!c || !p)
 		return;
-	res = ct_parse(data, data_end, (__u32)(data_end - data), &p);
-	ct_account(c, res, &p, ifindex);
+	res = ct_parse(data, data_end, (__u32)(data_end - data), p);
+	ct_account(c, res, p, ifindex);
 }
 
 #endif /* CT_FLOW_H */

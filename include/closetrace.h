@@ -10,7 +10,7 @@
 
 #include <linux/types.h>
 
-#define CT_ABI_VERSION 1
+#define CT_ABI_VERSION 2
 
 /*
  * Endpoints of a flow. The key stores the two endpoints in canonical order, the "lower"
@@ -22,19 +22,39 @@
 #define CT_EP_HI 1
 
 /*
- * The key is 40 bytes so that, in the kernel's 48-byte hash element header, the value
- * starts at byte 88: the 40 bytes every packet touches then share the key's second cache
- * line, and elements are 192 bytes, cache-line aligned. IPv4 addresses are stored
- * IPv4-mapped (::ffff:a.b.c.d), which is also how the family is told. The interface index
- * and the outermost VLAN id share one word: ifindex in the upper 20 bits (an index past
- * 2^20 is folded), VLAN id in the lower 12 (0 when untagged).
+ * The key is 48 bytes: the two endpoints, the interface and outer VLAN, and the tunnel the
+ * segment came in (one level: its type and id), so that two tenants with the same inner
+ * addresses stay two flows. IPv4 addresses are stored IPv4-mapped (::ffff:a.b.c.d), which
+ * is also how the family is told. The interface index and the outermost VLAN id share one
+ * word: ifindex in the upper 20 bits (an index past 2^20 is folded), VLAN id in the lower
+ * 12 (0 when untagged). Outside tunnels tun_type and tun_id are 0.
  */
 struct ct_flow_key {
 	__u32 addr[2][4];	/* network byte order, [CT_EP_LO] first */
 	__u16 port[2];		/* host byte order */
 	__u32 ifvlan;		/* CT_IFVLAN(ifindex, vlan) */
+	__u32 tun_id;		/* VNI, GRE key, ERSPAN session; 0 when it has none, and for
+				 * GTP-U, whose TEIDs differ by direction (ct_flow.tun_id) */
+	__u8 tun_type;		/* enum ct_tunnel */
+	__u8 pad[3];
 };
-_Static_assert(sizeof(struct ct_flow_key) == 40, "ct_flow_key layout");
+_Static_assert(sizeof(struct ct_flow_key) == 48, "ct_flow_key layout");
+
+/* The tunnel a segment was decapsulated from (one level). */
+enum ct_tunnel {
+	CT_TUN_NONE = 0,
+	CT_TUN_VXLAN,		/* UDP, 8-byte header with a 24-bit VNI, then Ethernet */
+	CT_TUN_GENEVE,		/* UDP, 8 bytes + options, 24-bit VNI, then Ethernet or IP */
+	CT_TUN_GTPU,		/* UDP, GTPv1-U G-PDU, 32-bit TEID, extension headers, then IP */
+	CT_TUN_TEREDO,		/* UDP, optional indicators, then IPv6; no id */
+	CT_TUN_GRE,		/* IP protocol 47, optional 32-bit key, then IP, Ethernet or MPLS */
+	CT_TUN_ERSPAN,		/* GRE carrying a mirrored frame (types I-III), 10-bit session */
+	CT_TUN_MAX,
+};
+/* The UDP tunnels, whose ports are configurable: the first CT_TUN_UDP types. */
+#define CT_TUN_UDP 4
+#define CT_TUN_PORTS 4		/* ports per UDP tunnel type */
+#define CT_TUN_ALL ((1u << CT_TUN_MAX) - 2)	/* every type's bit in ct_cfg.decap */
 
 #define CT_IFINDEX_MASK 0xfffffu	/* the 20 bits of an ifindex the key has room for */
 #define CT_VLAN_MASK 0xfffu		/* the VLAN id: the low 12 bits of a tag's TCI */
@@ -108,7 +128,7 @@ _Static_assert(sizeof(struct ct_owner) == 40, "ct_owner layout");
 				 * this host's, the server's names the flow) */
 
 /*
- * The flow value, 144 bytes. The first 40 are all a plain data packet touches (and share
+ * The flow value, 184 bytes. The first 40 are all a plain data packet touches (and share
  * a cache line with the key's end); the rest is written by control packets only.
  * Per-endpoint arrays are indexed by CT_EP_LO / CT_EP_HI.
  */
@@ -136,8 +156,12 @@ struct ct_flow {
 	__u8 rst_ttl;		/* ... of the first RST (rst_by's, or an orphan's) */
 	struct ct_owner own;	/* the local socket's owner, written on control packets and
 				 * socket events only */
+	__u32 outer[2][4];	/* in a tunnel: the outer IP source of each endpoint's packets
+				 * (IPv4-mapped like the key), set by the flow's first packet */
+	__u32 tun_id[2];	/* ... the tunnel id each endpoint's packets carry (GTP-U's
+				 * TEIDs differ by direction), from its first control packet */
 };
-_Static_assert(sizeof(struct ct_flow) == 144, "ct_flow layout");
+_Static_assert(sizeof(struct ct_flow) == 184, "ct_flow layout");
 _Static_assert(__builtin_offsetof(struct ct_flow, history) == 40, "ct_flow hot part");
 
 /* How a flow ended. The kernel decides the first group; user space the second. */
@@ -185,9 +209,12 @@ struct ct_cfg {
 	__u8 emit_graceful;	/* an event for graceful closes too (watch --all) */
 	__u8 user_clock;	/* time from user_clock_ns (replay), not the kernel's clock */
 	__u8 owners;		/* tc: the cgroup and cookie of the local socket into ct_flow.own */
-	__u8 pad[1];
+	__u8 decap;		/* bit (1 << enum ct_tunnel): decapsulate that tunnel type */
+	/* the UDP destination ports of each UDP tunnel type (0: unused); Teredo either port */
+	__u16 tun_port[CT_TUN_UDP][CT_TUN_PORTS];
 };
-_Static_assert(sizeof(struct ct_cfg) == 4 * CT_MAX_IFACES + 20, "struct ct_cfg layout");
+_Static_assert(sizeof(struct ct_cfg) == 4 * CT_MAX_IFACES + 20 + 2 * CT_TUN_UDP * CT_TUN_PORTS,
+	       "struct ct_cfg layout");
 
 /*
  * Kernel ABI values by number. The BPF side cannot include glibc's headers (the address
@@ -231,7 +258,7 @@ struct ct_event {
 	__u8 pad[3];
 	struct ct_flow flow;	/* snapshot, including the deciding packet */
 };
-_Static_assert(sizeof(struct ct_event) == 200, "ct_event layout");
+_Static_assert(sizeof(struct ct_event) == 248, "ct_event layout");
 
 /* Per-CPU counters of one interface (a slot of the "counters" array map): indices. */
 enum ct_counter {
@@ -259,6 +286,8 @@ enum ct_counter {
 	CT_C_SUMMARISED,	/* kernel closes counted in a storm summary instead of an event */
 	CT_C_STORM_FULL,	/* ... of which the summary table had no room for their server */
 	CT_C_OWNER_FULL,	/* sockets whose owner the owner table had no room for */
+	CT_C_TUN_BASE,		/* + enum ct_tunnel - 1: TCP segments decapsulated from it */
+	CT_C_TUN_LAST = CT_C_TUN_BASE + CT_TUN_MAX - 2,
 	CT_C_CLOSE_BASE,	/* + enum ct_close: closes decided in the kernel */
 	CT_C_MAX = CT_C_CLOSE_BASE + CT_CLOSE_MAX,
 };
@@ -316,8 +345,11 @@ struct ct_storm_key {
 	__u8 close;		/* enum ct_close */
 	__u8 epoch;		/* the period, modulo 3, in the low bits; CT_BY_* << 4 of the
 				 * RST that decided the close in the high ones */
+	__u32 tun_id;		/* the flows' tunnel, as in flow keys */
+	__u8 tun_type;
+	__u8 pad[3];
 };
-_Static_assert(sizeof(struct ct_storm_key) == 24, "ct_storm_key layout");
+_Static_assert(sizeof(struct ct_storm_key) == 32, "ct_storm_key layout");
 #define CT_STORM_EPOCH(b) ((b) & 0xf)
 #define CT_STORM_BY(b) ((b) >> 4)
 

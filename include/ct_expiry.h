@@ -160,6 +160,6 @@ struct ct_scan_rec {
 	struct ct_flow_key key;
 	struct ct_flow flow;
 };
-_Static_assert(sizeof(struct ct_scan_rec) == 192, "ct_scan_rec layout");
+_Static_assert(sizeof(struct ct_scan_rec) == 240, "ct_scan_rec layout");
 
 #endif /* CT_EXPIRY_H */

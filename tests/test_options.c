@@ -321,27 +321,27 @@ static void t_table_size_bounds(void **state)
 
 	(void)state;
 	/*
-	 * 232-byte elements, and 16-byte buckets and two 40-byte ring keys for each slot
+	 * 280-byte elements, and 16-byte buckets and two 48-byte ring keys for each slot
 	 * rounded up to a power of two
 	 */
-	assert_true(ct_table_bytes(131072) == 131072.0 * 328);
-	assert_true(ct_table_bytes(100000) == 100000.0 * 232 + 131072.0 * 96);
+	assert_true(ct_table_bytes(131072) == 131072.0 * 392);
+	assert_true(ct_table_bytes(100000) == 100000.0 * 280 + 131072.0 * 112);
 	/* any long, without wrapping around */
 	assert_true(ct_table_bytes(9223372036854775807l) > 1.7e21);
 	assert_int_equal(ct_table_fits(131072, 0, err, sizeof(err)), 0);
 	assert_int_equal(ct_table_fits(CT_TABLE_MAX, 0, err, sizeof(err)), 0);
 	assert_int_equal(ct_table_fits(1l << 26, 0, err, sizeof(err)), -1);
-	assert_string_equal(err, "a table of 67108864 flows would take 20.5 GiB of kernel "
-				 "memory; closetrace takes at most 16777216 flows (5.1 GiB)");
+	assert_string_equal(err, "a table of 67108864 flows would take 24.5 GiB of kernel "
+				 "memory; closetrace takes at most 16777216 flows (6.1 GiB)");
 	/* a machine with 1 GiB available: 4M flows (1.3 GiB) do not fit, 2M (0.6 GiB) do */
 	assert_int_equal(ct_table_fits(1l << 22, 1ull << 30, err, sizeof(err)), -1);
-	assert_string_equal(err, "a table of 4194304 flows would take 1.3 GiB of kernel memory, "
+	assert_string_equal(err, "a table of 4194304 flows would take 1.5 GiB of kernel memory, "
 				 "more than the 1.0 GiB this machine has available");
 	assert_int_equal(ct_table_fits(1l << 21, 1ull << 30, err, sizeof(err)), 0);
 	/* through the parser: one line naming the memory */
 	assert_int_equal(parse(ct_command_find("watch"), &c, err, sizeof(err), "-i", "lo",
 			       "--table-size", "67108864", NULL), 2);
-	assert_non_null(strstr(err, "--table-size: a table of 67108864 flows would take 20.5 GiB"));
+	assert_non_null(strstr(err, "--table-size: a table of 67108864 flows would take 24.5 GiB"));
 	assert_int_equal(parse(ct_command_find("watch"), &c, err, sizeof(err), "-i", "lo",
 			       "--table-size", "1023", NULL), 2);
 	assert_non_null(strstr(err, "takes a whole number from 1024 to 16777216, not '1023'"));

@@ -92,7 +92,7 @@ try 'closetrace --help'\" ]"
 
 t_table_memory() {
 	"$CT" watch -i lo --table-size 67108864 2>&1 | head -1 |
-		grep -qx "closetrace watch: --table-size: a table of 67108864 flows would take 20.5 GiB of kernel memory; closetrace takes at most 16777216 flows (5.1 GiB)"
+		grep -qx "closetrace watch: --table-size: a table of 67108864 flows would take 24.5 GiB of kernel memory; closetrace takes at most 16777216 flows (6.1 GiB)"
 }
 check "--table-size: a table too large is refused with the memory it would take" t_table_memory
 

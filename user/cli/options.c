@@ -173,7 +173,7 @@ static const struct ct_opt expiry_opts[] = {
 
 static const struct ct_opt table_opts[] = {
 	OPT("table-size", 0, CT_ARG_LONG, "N",
-	    "flow-table entries, preallocated in the kernel\n(about 330 bytes each)",
+	    "flow-table entries, preallocated in the kernel\n(about 390 bytes each)",
 	    table_size, .min = CT_TABLE_MIN, .max = CT_TABLE_MAX, .check = check_table),
 	OPT("storm-rate", 0, CT_ARG_LONG, "N",
 	    "orphan RSTs and unanswered SYNs reported one by one\n"

@@ -16,6 +16,7 @@
 #include "closetrace.h"
 #include "closetrace.skel.h"
 #include "engine.h"
+#include "tunnel.h"
 #include "kfeatures.h"
 #include "resets.skel.h"
 #include "ct_expiry.h"
@@ -96,6 +97,7 @@ __u32 ct_ring_size(__u32 flows)
 void ct_cfg_fill(const struct ct_load_opts *o, __u32 flows, struct ct_cfg *c)
 {
 	int n = o->nifs < CT_MAX_IFACES ? o->nifs : CT_MAX_IFACES;
+	struct ct_tunnels t;
 
 	memset(c, 0, sizeof(*c));
 	for (int i = 0; i < n; i++)
@@ -107,6 +109,13 @@ void ct_cfg_fill(const struct ct_load_opts *o, __u32 flows, struct ct_cfg *c)
 	c->ring_mask = ct_ring_size(flows) - 1;
 	c->storm_rate = o->storm_rate;
 	c->owners = !!o->owners;
+	if (o->tunnels) {
+		t = *o->tunnels;
+	} else {
+		ct_tunnels_default(&t);
+	}
+	c->decap = t.decap;
+	memcpy(c->tun_port, t.port, sizeof(c->tun_port));
 }
 
 struct closetrace *ct_load(const struct ct_load_opts *o, char *err, size_t errlen)

@@ -24,6 +24,8 @@ struct ct_cfg;
 
 struct ct_reasons;
 
+struct ct_tunnels;
+
 struct ct_load_opts {
 	unsigned int progs;	/* CT_PROG_* */
 	__u32 flows;		/* flow-table entries; 0: CT_DEFAULT_FLOWS */
@@ -40,6 +42,8 @@ struct ct_load_opts {
 	/* the interfaces watched: their counter slots, in this order */
 	const int *ifindex;
 	int nifs;
+	/* the tunnels decapsulated; NULL: the default (ct_tunnels_default) */
+	const struct ct_tunnels *tunnels;
 };
 
 /*

@@ -245,7 +245,14 @@ static const char *const counter_names[CT_C_CLOSE_BASE] = {
 	[CT_C_SUMMARISED] = "summarised",
 	[CT_C_STORM_FULL] = "summarised_unkeyed",
 	[CT_C_OWNER_FULL] = "owners_untracked",
+	[CT_C_TUN_BASE + CT_TUN_VXLAN - 1] = "tunnel_vxlan",
+	[CT_C_TUN_BASE + CT_TUN_GENEVE - 1] = "tunnel_geneve",
+	[CT_C_TUN_BASE + CT_TUN_GTPU - 1] = "tunnel_gtpu",
+	[CT_C_TUN_BASE + CT_TUN_TEREDO - 1] = "tunnel_teredo",
+	[CT_C_TUN_BASE + CT_TUN_GRE - 1] = "tunnel_gre",
+	[CT_C_TUN_BASE + CT_TUN_ERSPAN - 1] = "tunnel_erspan",
 };
+_Static_assert(CT_C_TUN_LAST == CT_C_TUN_BASE + CT_TUN_ERSPAN - 1, "a name for each tunnel");
 
 const char *ct_counter_name(unsigned int idx)
 {

@@ -20,6 +20,9 @@
 
 #undef __always_inline
 #define __always_inline inline __attribute__((always_inline))
+#ifndef __noinline
+#define __noinline __attribute__((noinline))
+#endif
 
 /* keep the compiler from seeing through a value (parse.h's link-layer offset) */
 #define barrier_var(var) asm volatile("" : "+r"(var))
