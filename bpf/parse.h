@@ -533,18 +533,19 @@ static __noinline int ct_parse_tunnel(struct hdr_cursor *c, void *data_end, stru
 		*lim = base + l4len;
 		return ct_parse_gre(c, data_end, p);
 	}
+	/* other UDP, whole or not, stays what it was: not a tunnel */
 	if ((void *)(u + 8) > data_end)
-		return -CT_P_MALFORMED;
+		return 0;
 	sport = (__u16)u[0] << 8 | u[1];
 	dport = (__u16)u[2] << 8 | u[3];
 	ulen = (__u16)u[4] << 8 | u[5];
+	type = ct_udp_tunnel(sport, dport);
 	/* UDP's own length: the IP one may be a first fragment's */
 	if (ulen < 8)
-		return -CT_P_MALFORMED;
+		return type ? -CT_P_MALFORMED : 0;
 	*lim = base + ulen;
 	base += 8;
 	c->pos = u + 8;
-	type = ct_udp_tunnel(sport, dport);
 	if (!type) {
 		if (!(cfg.decap & (1u << CT_TUN_TEREDO)))
 			return 0;

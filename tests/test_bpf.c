@@ -59,7 +59,12 @@ struct variant {
 	enum prog prog;
 	int family;
 	int vlans;
+	int tunnel;	/* enum ct_tunnel: the frames come in one */
 };
+
+/* The id of the tunnel variants' frames (GTP-U: the client's TEID; the server's is one more) */
+#define TUN_ID 0x5a5a5
+#define TUN_ID_OF(t) ((t) == CT_TUN_ERSPAN ? 0x2a5 : TUN_ID)
 
 #define MAX_EVENTS 64
 #define MAX_FLOWS 64
@@ -426,6 +431,9 @@ static void send_pkt(struct conn *cn, int from_client, uint8_t flags, uint32_t p
 		.flags = flags,
 		.payload = payload,
 		.seq = from_client ? cn->c_seq : cn->s_seq,
+		.tunnel = v->tunnel,
+		.tun_id = TUN_ID_OF(v->tunnel) + (v->tunnel == CT_TUN_GTPU && !from_client),
+		.from_client = from_client,
 	};
 	uint8_t frame[PKT_MAX];
 	struct pkt_layout lay;
@@ -496,6 +504,10 @@ static void assert_key(const struct conn *cn, const struct ct_flow_key *got)
 	conn_key(cn, &want);
 	/* test_run hands both programs the loopback device */
 	want.ifvlan = CT_IFVLAN(1, cn->v->vlans ? 100 : 0);
+	want.tun_type = (__u8)cn->v->tunnel;
+	/* GTP-U's TEIDs are the flow's, by side, not the key's */
+	want.tun_id = cn->v->tunnel && cn->v->tunnel != CT_TUN_GTPU &&
+		      cn->v->tunnel != CT_TUN_TEREDO ? TUN_ID_OF(cn->v->tunnel) : 0;
 	assert_memory_equal(&want, got, sizeof(want));
 }
 
@@ -753,8 +765,8 @@ static void t_orphan_rst(void **state)
 
 /* ---- sequences ---------------------------------------------------------------------- */
 
-static const struct variant v4_xdp = { P_XDP, 4, 0 };
-static const struct variant v6_tc = { P_TC, 6, 0 };
+static const struct variant v4_xdp = { P_XDP, 4, 0, 0 };
+static const struct variant v6_tc = { P_TC, 6, 0, 0 };
 
 /* Retransmitted SYNs count in syn.count; no event while the connection is open. */
 static void t_syn_retransmit(void **state)
@@ -1947,7 +1959,7 @@ struct racer {
 static void *race(void *arg)
 {
 	struct racer *r = arg;
-	static const struct variant v = { P_XDP, 4, 0 };
+	static const struct variant v = { P_XDP, 4, 0, 0 };
 	cpu_set_t set;
 	uint8_t frame[PKT_MAX];
 	struct pkt_layout lay;
@@ -2005,7 +2017,7 @@ static int race_flows(uint8_t cf, uint8_t sf, struct race_events *re, __u64 *c)
 		{ .cpu = -1, .from_client = 1, .flags = cf },
 		{ .cpu = -1, .from_client = 0, .flags = sf },
 	};
-	static const struct variant v = { P_XDP, 4, 0 };
+	static const struct variant v = { P_XDP, 4, 0, 0 };
 	struct conn cn;
 	cpu_set_t mine;
 
@@ -2136,6 +2148,143 @@ static size_t add_ext6(uint8_t *f, size_t len, struct pkt_layout *lay, const uin
 	ip[5] = plen & 0xff;
 	lay->l4 += add;
 	return len + add;
+}
+
+/* A SYN in tunnel @t (family @fam), into @f: its layout in @lay; returns its length. */
+static size_t tunnel_frame(uint8_t *f, int t, int fam, struct pkt_layout *lay)
+{
+	struct pkt_spec s = {
+		.family = fam, .src = fam == 4 ? "192.0.2.1" : "2001:db8::1",
+		.dst = fam == 4 ? "198.51.100.1" : "2001:db8::2", .sport = 40000, .dport = 80,
+		.flags = CT_TH_SYN, .tunnel = t, .tun_id = 77, .from_client = 1,
+	};
+	size_t len = pkt_build(f, &s, lay);
+
+	assert_true(len > 0);
+	return len;
+}
+
+/* A frame that makes no flow, counted as malformed or as other (a datagram cut before its
+ * port says it is a tunnel's) */
+static void expect_no_flow_any(enum prog p, const uint8_t *frame, size_t len)
+{
+	struct ct_flow_key keys[MAX_FLOWS];
+	struct ct_flow vals[MAX_FLOWS];
+	__u64 before[CT_C_MAX], after[CT_C_MAX];
+
+	counters(before);
+	run_frame(p, frame, len);
+	counters(after);
+	assert_int_equal(flows_dump(keys, vals), 0);
+	assert_int_equal(after[CT_C_TCP], before[CT_C_TCP]);
+	assert_int_equal(after[CT_C_MALFORMED] + after[CT_C_OTHER],
+			 before[CT_C_MALFORMED] + before[CT_C_OTHER] + 1);
+}
+
+/*
+ * Tunnel headers damaged one way at a time, for each type: cut at every length short of the
+ * inner TCP header; flags, versions and message types that are not a tunnel's user data;
+ * lengths past what carries them; a tunnel inside a tunnel. Never a flow, never a crash.
+ */
+static void t_tunnel_malformed(void **state)
+{
+	const struct variant *v = *state;
+	uint8_t f[PKT_MAX], g[PKT_MAX];
+	struct pkt_layout lay;
+	size_t len, h;
+
+	need_priv();
+	for (int t = CT_TUN_VXLAN; t < CT_TUN_MAX; t++) {
+		int fam = t == CT_TUN_TEREDO ? 6 : 4;
+
+		len = tunnel_frame(f, t, fam, &lay);
+		h = lay.tun_hdr;
+		/* skb programs take no frame shorter than the outer IP header */
+		for (size_t cut = v->prog == P_XDP ? 14 : lay.tun; cut < lay.l4 + 20; cut++)
+			expect_no_flow_any(v->prog, f, cut);
+		/* the inner IP packet longer than the tunnel carries */
+		memcpy(g, f, len);
+		g[lay.l3 + (fam == 4 ? 3 : 5)] += 40;
+		expect_no_flow(v->prog, g, len, CT_C_MALFORMED);
+		/* the inner packet is no IP: a version nibble of 5 */
+		memcpy(g, f, len);
+		g[lay.l3] = (uint8_t)(5 << 4 | (g[lay.l3] & 0x0f));
+		expect_no_flow_any(v->prog, g, len);
+		memcpy(g, f, len);
+		switch (t) {
+		case CT_TUN_VXLAN:
+			g[h] = 0;	/* no I flag */
+			expect_no_flow(v->prog, g, len, CT_C_OTHER);
+			break;
+		case CT_TUN_GENEVE:
+			g[h] |= 0x40;	/* version 1 */
+			expect_no_flow(v->prog, g, len, CT_C_OTHER);
+			memcpy(g, f, len);
+			g[h] |= 0x3f;	/* 252 bytes of options, past the frame */
+			expect_no_flow(v->prog, g, len, CT_C_MALFORMED);
+			break;
+		case CT_TUN_GTPU:
+			g[h + 1] = 1;	/* an echo request */
+			expect_no_flow(v->prog, g, len, CT_C_OTHER);
+			memcpy(g, f, len);
+			g[h] = 0x54;	/* version 2 */
+			expect_no_flow(v->prog, g, len, CT_C_OTHER);
+			memcpy(g, f, len);
+			g[h + 2] = 0xff;	/* a length past the datagram */
+			expect_no_flow(v->prog, g, len, CT_C_MALFORMED);
+			memcpy(g, f, len);
+			g[h + 12] = 0;	/* an extension of no length */
+			expect_no_flow(v->prog, g, len, CT_C_MALFORMED);
+			memcpy(g, f, len);
+			g[h + 12] = 200;	/* one past the frame */
+			expect_no_flow(v->prog, g, len, CT_C_MALFORMED);
+			break;
+		case CT_TUN_TEREDO:
+			/* an authentication indicator whose lengths run past the datagram */
+			g[h + 1] = 1;
+			g[h + 2] = 200;
+			g[h + 3] = 200;
+			expect_no_flow(v->prog, g, len, CT_C_MALFORMED);
+			break;
+		case CT_TUN_GRE:
+			g[h + 1] |= 1;	/* version 1: PPTP */
+			expect_no_flow(v->prog, g, len, CT_C_OTHER);
+			memcpy(g, f, len);
+			g[h] |= 0x40;	/* RFC 1701 routing */
+			expect_no_flow(v->prog, g, len, CT_C_OTHER);
+			memcpy(g, f, len);
+			g[h + 2] = 0x12;	/* a payload type no parser knows */
+			expect_no_flow(v->prog, g, len, CT_C_OTHER);
+			break;
+		case CT_TUN_ERSPAN:
+			g[h + 8] = 0x30;	/* ERSPAN version 3 in a type II header */
+			expect_no_flow(v->prog, g, len, CT_C_MALFORMED);
+			break;
+		}
+	}
+
+	/* a tunnel in a tunnel: VXLAN inside VXLAN is opened once, its inside not at all */
+	{
+		struct pkt_spec in = {
+			.family = 4, .src = "192.0.2.1", .dst = "198.51.100.1", .sport = 40000,
+			.dport = 80, .flags = CT_TH_SYN, .tunnel = CT_TUN_VXLAN, .tun_id = 5,
+			.from_client = 1,
+		};
+		struct pkt_layout il;
+		size_t ilen = pkt_build(g, &in, &il);
+
+		assert_true(ilen > 0);
+		len = tunnel_frame(f, CT_TUN_VXLAN, 4, &lay);
+		/* the outer tunnel's inner frame becomes the whole inner VXLAN frame */
+		h = lay.tun_hdr + 8;
+		memcpy(f + h, g, ilen);
+		len = h + ilen;
+		f[lay.tun - 20 + 2] = (uint8_t)((len - (lay.tun - 20)) >> 8);
+		f[lay.tun - 20 + 3] = (uint8_t)(len - (lay.tun - 20));
+		f[lay.tun + 4] = (uint8_t)((len - lay.tun) >> 8);
+		f[lay.tun + 5] = (uint8_t)(len - lay.tun);
+		expect_no_flow(v->prog, f, len, CT_C_OTHER);
+	}
 }
 
 static void t_malformed(void **state)
@@ -2492,10 +2641,10 @@ static const struct {
 	{ "synack-reset", t_synack_reset }, { "orphan-rst", t_orphan_rst },
 };
 
-#define NVARIANTS 16
+#define NVARIANTS 40
 static struct variant variants[NVARIANTS];
-static struct CMUnitTest tests[512];
-static char names[512][80];
+static struct CMUnitTest tests[768];
+static char names[768][80];
 static size_t ntests;
 
 static void add(const char *name, test_fn fn, const void *st)
@@ -2512,8 +2661,11 @@ static const char *vname(const struct variant *v)
 {
 	static char buf[64];
 	static const char *const tag[] = { "plain", "vlan", "qinq" };
+	static const char *const tun[] = { "", "/vxlan", "/geneve", "/gtpu", "/teredo", "/gre",
+					   "/erspan" };
 
-	snprintf(buf, sizeof(buf), "%s/ipv%d/%s", prog_names[v->prog], v->family, tag[v->vlans]);
+	snprintf(buf, sizeof(buf), "%s/ipv%d/%s%s", prog_names[v->prog], v->family, tag[v->vlans],
+		 tun[v->tunnel]);
 	return buf;
 }
 
@@ -2525,7 +2677,12 @@ int main(void)
 	for (int p = P_XDP; p <= P_TC_META; p++)
 		for (int fam = 4; fam <= 6; fam += 2)
 			for (int vl = p == P_TC_META ? 1 : 0; vl <= 2; vl++)
-				variants[nv++] = (struct variant){ p, fam, vl };
+				variants[nv++] = (struct variant){ p, fam, vl, 0 };
+	/* every kind of close inside each tunnel, both programs (Teredo carries IPv6 only) */
+	for (int t = CT_TUN_VXLAN; t < CT_TUN_MAX; t++)
+		for (int p = P_XDP; p <= P_TC; p++)
+			for (int fam = t == CT_TUN_TEREDO ? 6 : 4; fam <= 6; fam += 2)
+				variants[nv++] = (struct variant){ p, fam, t == CT_TUN_GRE, t };
 
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
 		for (size_t i = 0; i < nv; i++) {
@@ -2533,13 +2690,15 @@ int main(void)
 			add(name, kinds[k].fn, &variants[i]);
 		}
 	for (size_t i = 0; i < nv; i++) {
-		if (variants[i].prog == P_TC_META)
+		if (variants[i].prog == P_TC_META || variants[i].tunnel)
 			continue;
 		snprintf(name, sizeof(name), "malformed %s", vname(&variants[i]));
 		add(name, t_malformed, &variants[i]);
 		snprintf(name, sizeof(name), "parse-edges %s", vname(&variants[i]));
 		add(name, t_parse_edges, &variants[i]);
 	}
+	add("tunnel-malformed xdp", t_tunnel_malformed, &v4_xdp);
+	add("tunnel-malformed tc", t_tunnel_malformed, &v6_tc);
 	add("syn-retransmit xdp/ipv4", t_syn_retransmit, &v4_xdp);
 	add("syn-retransmit tc/ipv6", t_syn_retransmit, &v6_tc);
 	add("new-syn-after-reset xdp/ipv4", t_new_syn_after_reset, &v4_xdp);

@@ -333,7 +333,7 @@ static void t_table_size_bounds(void **state)
 	assert_int_equal(ct_table_fits(1l << 26, 0, err, sizeof(err)), -1);
 	assert_string_equal(err, "a table of 67108864 flows would take 24.5 GiB of kernel "
 				 "memory; closetrace takes at most 16777216 flows (6.1 GiB)");
-	/* a machine with 1 GiB available: 4M flows (1.3 GiB) do not fit, 2M (0.6 GiB) do */
+	/* a machine with 1 GiB available: 4M flows (1.5 GiB) do not fit, 2M (0.7 GiB) do */
 	assert_int_equal(ct_table_fits(1l << 22, 1ull << 30, err, sizeof(err)), -1);
 	assert_string_equal(err, "a table of 4194304 flows would take 1.5 GiB of kernel memory, "
 				 "more than the 1.0 GiB this machine has available");

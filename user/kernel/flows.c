@@ -52,7 +52,7 @@ int ct_scanner_init(struct ct_scanner *s, const struct ct_map *map, __u32 batch)
 #define CUT_READ (16 * 1024 / sizeof(struct ct_scan_rec) * sizeof(struct ct_scan_rec))
 #define CUT_MARK 64
 /* batched lookups: the session drains its events every this many entries decided */
-#define SCAN_DRAIN_EVERY 1024
+#define SCAN_DRAIN_EVERY 256
 /* scan_cut(): no iterator could be made */
 #define CUT_NONE (-1000)
 

@@ -15,6 +15,7 @@
 #include "zones.h"
 #include "reasons.h"
 #include "text.h"
+#include "tunnel.h"
 
 size_t ct_format_time(__u64 ns, char *buf, size_t len)
 {
@@ -97,6 +98,7 @@ char *ct_format_json_at(const struct ct_record *r, char *p)
 #define F_STR(k, s) (JSON_KEY(k), p = ct_app_json_str(p, (s)))
 #define F_TIME(k, ns) (JSON_KEY(k), p = app_json_time(p, (ns)))
 #define F_ADDR(k, ep) (JSON_KEY(k), JSON_QUOTED(app_key_addr(p, &r->key, (ep), v4)))
+#define F_IP(k, a) (JSON_KEY(k), JSON_QUOTED(ct_app_addr(p, (a), ct_addr_is_v4(a))))
 #define F_HIST(k) (JSON_KEY(k), JSON_QUOTED(ct_app_mem(p, hist, ct_history_str(rf_f->history, \
 							       rf_c, hist, sizeof(hist)))))
 #define F_DUR(k) (JSON_KEY(k), p = app_dur(p, r, 0))
@@ -126,6 +128,7 @@ int ct_format_fields(const struct ct_record *r, ct_field_fn fn, void *ctx)
 #define F_STR(k, s) do { if (fn(ctx, KEY(k), (s))) return -1; } while (0)
 #define F_TIME(k, ns) FIELD(k, ct_app_time(v, (ns)))
 #define F_ADDR(k, ep) FIELD(k, app_key_addr(v, &r->key, (ep), v4))
+#define F_IP(k, a) FIELD(k, ct_app_addr(v, (a), ct_addr_is_v4(a)))
 #define F_HIST(k) FIELD(k, ct_app_mem(v, hist, ct_history_str(rf_f->history, rf_c, hist, \
 							      sizeof(hist))))
 #define F_DUR(k) FIELD(k, app_dur(v, r, 0))

@@ -8,12 +8,14 @@
 #include "ct_logic.h"
 #include "record.h"
 
+int ct_addr_is_v4(const __u32 addr[4])
+{
+	return !addr[0] && !addr[1] && addr[2] == htonl(0xffff);
+}
+
 int ct_key_is_v4(const struct ct_flow_key *k)
 {
-	for (int ep = 0; ep < 2; ep++)
-		if (k->addr[ep][0] || k->addr[ep][1] || k->addr[ep][2] != htonl(0xffff))
-			return 0;
-	return 1;
+	return ct_addr_is_v4(k->addr[0]) && ct_addr_is_v4(k->addr[1]);
 }
 
 void ct_addr_str(const __u32 addr[4], int v4, char *buf, size_t len)

@@ -97,11 +97,22 @@ static inline int ct_rec_srv(const struct ct_record *r)
 	return !r->client_ep;
 }
 
+/*
+ * The tunnel id endpoint @ep's packets carry: the key's, but GTP-U's TEID of that direction
+ * (0 when that side was not seen).
+ */
+static inline __u32 ct_rec_tun_id(const struct ct_record *r, int ep)
+{
+	return r->key.tun_type == CT_TUN_GTPU ? r->flow.tun_id[ep & 1] : r->key.tun_id;
+}
+
 /* CT_BY_* of the first RST in @f's history, @clt being the client's endpoint. */
 __u8 ct_first_rst_by(const struct ct_flow *f, int clt);
 
 /* Whether the key holds IPv4 (IPv4-mapped) addresses. */
 int ct_key_is_v4(const struct ct_flow_key *k);
+/* Whether one address in key form is IPv4 (IPv4-mapped). */
+int ct_addr_is_v4(const __u32 addr[4]);
 /* The address of endpoint @ep as text (INET6_ADDRSTRLEN bytes suffice). */
 void ct_key_addr_str(const struct ct_flow_key *k, int ep, char *buf, size_t len);
 /* An address in key form (IPv4 mapped when @v4) as text. */

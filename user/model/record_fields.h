@@ -10,6 +10,7 @@
  *   F_STR(key, s)    a string from outside (an interface or file name)
  *   F_TIME(key, ns)  a time, RFC 3339 UTC with microseconds
  *   F_ADDR(key, ep)  the address of endpoint @ep of the record's key
+ *   F_IP(key, a)     an address in key form (__u32[4], IPv4-mapped or IPv6)
  *   F_HIST(key)      the Zeek history letters
  *   F_DUR(key)       the duration in seconds
  *   F_NULL(key)      nothing known
@@ -44,6 +45,13 @@
 		F_NUM("count", r->count);
 		F_TIME("first", r->start_ns);
 		F_TIME("last", r->ts_ns);
+		if (r->key.tun_type) {
+			F_BEGIN("tunnel");
+			F_NAME("type", ct_tunnel_name(r->key.tun_type));
+			if (ct_tunnel_has_id(r->key.tun_type) && r->key.tun_type != CT_TUN_GTPU)
+				F_NUM("id", r->key.tun_id);
+			F_END();
+		}
 	} else {
 		F_STR("iface", r->iface ? r->iface : "");
 		F_NAME("close", ct_close_name(r->close));
@@ -78,6 +86,21 @@
 		F_NUM("bytes_clt", rf_f->bytes[rf_c]);
 		F_NUM("bytes_srv", rf_f->bytes[rf_s]);
 		F_NUM("vlan", CT_IFVLAN_VLAN(r->key.ifvlan));
+		/* the tunnel the flow came in: the id of the client's packets (the server's
+		 * too where it differs: GTP-U), the outer source and destination of them */
+		if (r->key.tun_type) {
+			F_BEGIN("tunnel");
+			F_NAME("type", ct_tunnel_name(r->key.tun_type));
+			if (ct_tunnel_has_id(r->key.tun_type)) {
+				F_NUM("id", ct_rec_tun_id(r, rf_c));
+				if (ct_rec_tun_id(r, rf_s) &&
+				    ct_rec_tun_id(r, rf_s) != ct_rec_tun_id(r, rf_c))
+					F_NUM("id_srv", ct_rec_tun_id(r, rf_s));
+			}
+			F_IP("src", rf_f->outer[rf_c]);
+			F_IP("dst", rf_f->outer[rf_s]);
+			F_END();
+		}
 		F_TIME("start", r->start_ns);
 		F_DUR("dur");
 		F_NAME("rst_reason", ct_rst_reason_name(rf_f->rst_reason));
@@ -142,3 +165,4 @@
 #undef F_BEGIN
 #undef F_END
 #undef F_SECS
+#undef F_IP

@@ -74,16 +74,32 @@ void ct_storm_add_unkeyed(struct ct_storm *st, int slot, __u32 ifvlan, __u8 clos
 	st->summarised += count;
 }
 
-void ct_storm_add(struct ct_storm *st, int slot, __u32 ifvlan, const __u32 addr[4], __u16 port,
-		  __u8 close, __u8 by, __u64 count, __u64 first, __u64 last)
+void ct_storm_key_of(const struct ct_record *r, __u8 by, struct ct_storm_key *k)
 {
-	struct ct_storm_key k = { .ifvlan = ifvlan, .port = port, .close = close,
-				  .epoch = (__u8)(by << 4) };
+	int srv = ct_rec_srv(r);
+
+	memset(k, 0, sizeof(*k));
+	memcpy(k->addr, r->key.addr[srv], sizeof(k->addr));
+	k->ifvlan = r->key.ifvlan;
+	k->port = r->key.port[srv];
+	k->close = r->close;
+	k->epoch = (__u8)(by << 4);
+	k->tun_type = r->key.tun_type;
+	k->tun_id = r->key.tun_id;
+}
+
+void ct_storm_add(struct ct_storm *st, int slot, const struct ct_storm_key *key, __u64 count,
+		  __u64 first, __u64 last)
+{
+	struct ct_storm_key k = *key;
+	__u32 ifvlan = k.ifvlan;
+	__u8 close = k.close;
 	__u32 i;
 
 	if (!count)
 		return;
-	memcpy(k.addr, addr, sizeof(k.addr));
+	k.epoch = (__u8)(CT_STORM_BY(k.epoch) << 4);
+	memset(k.pad, 0, sizeof(k.pad));
 	for (i = row_hash(st, &k) & (SLOTS - 1);; i = (i + 1) & (SLOTS - 1)) {
 		struct ct_storm_row *r = &st->rows[i];
 
@@ -122,6 +138,8 @@ static int hand_out(const struct ct_storm_row *row, int unkeyed,
 	r.key.addr[CT_EP_LO][2] = row->key.addr[2] == htonl(CT_V4MAPPED) ? row->key.addr[2] : 0;
 	memcpy(r.key.addr[CT_EP_HI], row->key.addr, sizeof(row->key.addr));
 	r.key.port[CT_EP_HI] = row->key.port;
+	r.key.tun_type = row->key.tun_type;
+	r.key.tun_id = row->key.tun_id;
 	r.iface = iface ? iface(iface_ctx, CT_IFVLAN_IFINDEX(row->key.ifvlan)) : NULL;
 	return fn(ctx, &r);
 }

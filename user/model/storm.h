@@ -42,12 +42,15 @@ void ct_storm_free(struct ct_storm *st);
 int ct_storm_admit(struct ct_storm *st, __u64 now_ns);
 
 /*
- * Count @count closes of kind @close (decided by a RST from @by, CT_BY_*) to the server
- * at @addr/@port on @ifvlan, between @first and @last (wall clock). With no room for
- * another server port, they count under the interface of slot @slot alone.
+ * Count @count closes of the kind in @k (decided by a RST from CT_STORM_BY(k->epoch); its
+ * period bits are ignored) to the server at k->addr/port on k->ifvlan in k's tunnel, between
+ * @first and @last (wall clock). With no room for another server port, they count under the
+ * interface of slot @slot alone.
  */
-void ct_storm_add(struct ct_storm *st, int slot, __u32 ifvlan, const __u32 addr[4], __u16 port,
-		  __u8 close, __u8 by, __u64 count, __u64 first, __u64 last);
+void ct_storm_add(struct ct_storm *st, int slot, const struct ct_storm_key *k, __u64 count,
+		  __u64 first, __u64 last);
+/* The summary key of record @r's server, decided by a RST from @by. */
+void ct_storm_key_of(const struct ct_record *r, __u8 by, struct ct_storm_key *k);
 /* Count closes whose server is not known (the kernel's table had no room). */
 void ct_storm_add_unkeyed(struct ct_storm *st, int slot, __u32 ifvlan, __u8 close, __u64 count,
 			  __u64 first, __u64 last);

@@ -107,11 +107,10 @@ static int from_scan(void *ctx, const struct ct_record *r)
 		s->user_closes[r->close]++;
 	if (r->type == CT_REC_CLOSE && r->close == CT_CLOSE_UNANSWERED &&
 	    !ct_storm_admit(&s->storm, s->scan_now)) {
-		int srv = ct_rec_srv(r);
+		struct ct_storm_key k;
 
-		ct_storm_add(&s->storm, slot_of(s, r->key.ifvlan), r->key.ifvlan,
-			     r->key.addr[srv], r->key.port[srv], r->close, CT_BY_NONE, 1, r->ts_ns,
-			     r->ts_ns);
+		ct_storm_key_of(r, CT_BY_NONE, &k);
+		ct_storm_add(&s->storm, slot_of(s, r->key.ifvlan), &k, 1, r->ts_ns, r->ts_ns);
 		s->skip_flow = 1;
 		s->skip_key = r->key;
 		return 0;
@@ -410,9 +409,8 @@ static void read_kernel_storms(struct ct_session *s, int all)
 				last = v[cpu].last_ns;
 			count += v[cpu].count;
 		}
-		ct_storm_add(&s->storm, slot_of(s, keys[i].ifvlan), keys[i].ifvlan, keys[i].addr,
-			     keys[i].port, keys[i].close, CT_STORM_BY(keys[i].epoch), count,
-			     first + wall, last + wall);
+		ct_storm_add(&s->storm, slot_of(s, keys[i].ifvlan), &keys[i], count, first + wall,
+			     last + wall);
 	}
 out:
 	free(keys);
