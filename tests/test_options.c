@@ -269,7 +269,7 @@ static void t_usage_errors(void **state)
 		{ "top", NULL, NULL, NULL, "give either -i IFACE or -r FILE" },
 		{ "top", "-r", "x", "-d0", "--delay takes 0.1 to 3600 seconds, not '0'" },
 		{ "top", "-r", "x", "-mxdp", "--mode, --xdp-mode and --force go with -i IFACE" },
-		{ "top", "-r", "x", "-gnope", "--group takes server, server-ip, client-ip, flow, app, unit, client-zone or server-zone" },
+		{ "top", "-r", "x", "-gnope", "--group takes server, server-ip, client-ip, flow, app, unit, client-zone, server-zone or tunnel" },
 		{ "cleanup", "x", NULL, NULL, "unexpected argument 'x'" },
 		{ "cleanup", "-o", "json", NULL, "-o is not an option of cleanup" },
 		{ "check", "x", NULL, NULL, "unexpected argument 'x'" },

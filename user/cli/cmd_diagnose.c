@@ -115,7 +115,7 @@ static int run_diagnose(struct ct_config *c)
 }
 
 static const struct ct_opt_group *const diagnose_groups[] = {
-	&ct_grp_ifaces, &ct_grp_diagnose, &ct_grp_rules, &ct_grp_attach, &ct_grp_expiry, &ct_grp_table,
+	&ct_grp_ifaces, &ct_grp_diagnose, &ct_grp_rules, &ct_grp_attach, &ct_grp_expiry, &ct_grp_table, &ct_grp_tunnel,
 	&ct_grp_engine, &ct_grp_select, &ct_grp_privs, &ct_grp_common, NULL,
 };
 

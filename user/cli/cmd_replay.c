@@ -71,7 +71,7 @@ static int run_replay(struct ct_config *c)
 }
 
 static const struct ct_opt_group *const replay_groups[] = {
-	&ct_grp_expiry, &ct_grp_table, &ct_grp_engine, &ct_grp_select, &ct_grp_output,
+	&ct_grp_expiry, &ct_grp_table, &ct_grp_tunnel, &ct_grp_engine, &ct_grp_select, &ct_grp_output,
 	&ct_grp_privs, &ct_grp_common, NULL,
 };
 

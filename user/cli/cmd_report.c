@@ -136,7 +136,7 @@ done:
 
 static const struct ct_opt_group *const report_groups[] = {
 	&ct_grp_ifaces, &ct_grp_report, &ct_grp_rules, &ct_grp_attach, &ct_grp_expiry,
-	&ct_grp_table, &ct_grp_engine, &ct_grp_select, &ct_grp_privs, &ct_grp_common, NULL,
+	&ct_grp_table, &ct_grp_tunnel, &ct_grp_engine, &ct_grp_select, &ct_grp_privs, &ct_grp_common, NULL,
 };
 
 const struct ct_command ct_cmd_report = {

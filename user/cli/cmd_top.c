@@ -414,7 +414,7 @@ out:
 }
 
 static const struct ct_opt_group *const top_groups[] = {
-	&ct_grp_ifaces, &ct_grp_top, &ct_grp_attach, &ct_grp_expiry, &ct_grp_table, &ct_grp_engine,
+	&ct_grp_ifaces, &ct_grp_top, &ct_grp_attach, &ct_grp_expiry, &ct_grp_table, &ct_grp_tunnel, &ct_grp_engine,
 	&ct_grp_select, &ct_grp_metrics, &ct_grp_privs, &ct_grp_common, NULL,
 };
 

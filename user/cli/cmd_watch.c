@@ -77,7 +77,7 @@ out:
 }
 
 static const struct ct_opt_group *const watch_groups[] = {
-	&ct_grp_ifaces, &ct_grp_attach, &ct_grp_expiry, &ct_grp_table, &ct_grp_select, &ct_grp_output,
+	&ct_grp_ifaces, &ct_grp_attach, &ct_grp_expiry, &ct_grp_table, &ct_grp_tunnel, &ct_grp_select, &ct_grp_output,
 	&ct_grp_metrics, &ct_grp_privs, &ct_grp_common, NULL,
 };
 

@@ -182,6 +182,24 @@ static const struct ct_opt table_opts[] = {
 	END,
 };
 
+static int parse_tunnel_port(const char *arg, struct ct_config *c, char *err, size_t errlen)
+{
+	return ct_tunnels_parse(&c->tunnels, arg, err, errlen);
+}
+
+static const struct ct_opt tunnel_opts[] = {
+	OPT("tunnel-port", 0, CT_ARG_CUSTOM, "TYPE=PORT",
+	    "decapsulate TYPE (vxlan, geneve, gtpu, teredo) on\n"
+	    "this UDP port; comma-separated, repeatable: a\n"
+	    "type's first port replaces its defaults (vxlan 4789\n"
+	    "and 8472, geneve 6081, gtpu 2152, teredo 3544);\n"
+	    "TYPE=off turns one off (gre and erspan too)",
+	    tunnels, .parse = parse_tunnel_port),
+	OPT("no-decap", 0, CT_ARG_FLAG, NULL,
+	    "open no tunnel: TCP inside one is not seen, the\ntunnel's own packets count as other", tunnels.none),
+	END,
+};
+
 static const struct ct_opt engine_opts[] = {
 	OPT("engine", 0, CT_ARG_CHOICE, "ENGINE",
 	    "what runs the flow code on the packets: user, this\n"
@@ -295,7 +313,7 @@ static const struct ct_opt top_opts[] = {
 	    read),
 	OPT("delay", 'd', CT_ARG_SECS, "SECS", "refresh every SECS", delay_ns, .min = 0.1,
 	    .max = 3600),
-	OPT("group", 'g', CT_ARG_CHOICE, "BY", "rows are: server, server-ip, client-ip, flow,\napp (the local process and its unit), unit,\nclient-zone or server-zone",
+	OPT("group", 'g', CT_ARG_CHOICE, "BY", "rows are: server, server-ip, client-ip, flow,\napp (the local process and its unit), unit,\nclient-zone, server-zone or tunnel (type and id)",
 	    group, .choice = group_name, .nchoices = CT_G_MAX),
 	OPT("sort", 's', CT_ARG_CHOICE, "COL",
 	    "the column to rank by: CONN CT SYN/C FIN.C FIN.S\n"
@@ -482,6 +500,7 @@ const struct ct_opt_group ct_grp_attach = { "Attach", attach_opts };
 const struct ct_opt_group ct_grp_expiry = { "Expiry", expiry_opts };
 const struct ct_opt_group ct_grp_table = { "Flow-table", table_opts };
 const struct ct_opt_group ct_grp_engine = { "Engine", engine_opts };
+const struct ct_opt_group ct_grp_tunnel = { "Tunnels", tunnel_opts };
 const struct ct_opt_group ct_grp_select = { "Selection", select_opts };
 const struct ct_opt_group ct_grp_output = { "Output", output_opts };
 const struct ct_opt_group ct_grp_top = { "View", top_opts };
@@ -531,6 +550,7 @@ void ct_config_init(struct ct_config *c)
 	c->idle_timeout_s = CT_DEFAULT_IDLE_TIMEOUT_S;
 	c->table_size = CT_DEFAULT_FLOWS;
 	c->storm_rate = -1;
+	ct_tunnels_default(&c->tunnels);
 	c->engine = CT_ENGINE_USER;
 	c->format = CT_FMT_TEXT;
 	c->delay_ns = 1000000000ull;
@@ -605,7 +625,7 @@ void ct_config_replay(const struct ct_config *c, const struct ct_rec_out *out,
 		.engine = (enum ct_engine_kind)c->engine, .table_size = (__u32)c->table_size,
 		/* offline, every close is a record unless a storm rate is asked for */
 		.storm_rate = (__u32)(c->storm_rate < 0 ? 0 : c->storm_rate),
-		.out = *out, .zones = &c->zones,
+		.out = *out, .zones = &c->zones, .tunnels = &c->tunnels,
 	};
 	ct_config_expiry(c, &o->exp);
 }
@@ -622,7 +642,7 @@ void ct_config_live(const struct ct_config *c, int emit_graceful, const struct c
 		.metrics_addr = &c->metrics_addr, .metrics_ports = c->metrics_ports,
 		.nmetrics_ports = c->nmetrics_ports, .web_config = c->web_config, .user = c->user,
 		.metrics_by = c->metrics_by, .metrics_top = (int)c->metrics_top,
-		.zones = &c->zones,
+		.zones = &c->zones, .tunnels = &c->tunnels,
 		.uid = c->uid, .gid = c->gid,
 		.out = *out, .beside = c->no_agent, .wait_iface = c->wait_iface,
 	};
@@ -645,7 +665,7 @@ int ct_config_view(const struct ct_config *c, const char *name, __u32 flags,
 	if (c->no_agent || c->metrics || c->mode == CT_MODE_XDP || c->force || c->user ||
 	    c->table_size != CT_DEFAULT_FLOWS || c->storm_rate >= 0 || c->wait_iface ||
 	    c->syn_timeout_s != CT_DEFAULT_SYN_TIMEOUT_S ||
-	    c->idle_timeout_s != CT_DEFAULT_IDLE_TIMEOUT_S)
+	    c->idle_timeout_s != CT_DEFAULT_IDLE_TIMEOUT_S || !ct_tunnels_is_default(&c->tunnels))
 		return 1;
 	o.announce = !strcmp(name, "watch");
 	return ct_viewer_start(v, &o);

@@ -16,6 +16,7 @@
 
 #include "closetrace.h"
 #include "loader.h"
+#include "tunnel.h"
 #include "zones.h"
 
 /* --storm-rate's default live (replay: none, every close of the capture is a record) */
@@ -40,6 +41,7 @@ struct ct_config {
 	/* expiry */
 	long syn_timeout_s, idle_timeout_s, table_size;
 	long storm_rate;		/* --storm-rate; -1: the command's default */
+	struct ct_tunnels tunnels;	/* --tunnel-port, --no-decap */
 	int engine;			/* replay's: enum ct_engine_kind */
 	/* selection and output */
 	struct ct_filter *filter;	/* owned */
@@ -143,6 +145,7 @@ struct ct_command {
 };
 
 /* The shared groups. */
+extern const struct ct_opt_group ct_grp_tunnel;
 extern const struct ct_opt_group ct_grp_ifaces, ct_grp_diagnose, ct_grp_report, ct_grp_rules, ct_grp_attach, ct_grp_expiry, ct_grp_table,
 	ct_grp_engine, ct_grp_select, ct_grp_output, ct_grp_top, ct_grp_metrics, ct_grp_privs,
 	ct_grp_common;

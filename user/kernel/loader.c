@@ -114,7 +114,7 @@ void ct_cfg_fill(const struct ct_load_opts *o, __u32 flows, struct ct_cfg *c)
 	} else {
 		ct_tunnels_default(&t);
 	}
-	c->decap = t.decap;
+	c->decap = t.none ? 0 : t.decap;
 	memcpy(c->tun_port, t.port, sizeof(c->tun_port));
 }
 

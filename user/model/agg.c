@@ -122,6 +122,7 @@ static const char *const grouping_names[CT_G_MAX] = {
 	[CT_G_UNIT] = "unit",
 	[CT_G_CLIENT_ZONE] = "client-zone",
 	[CT_G_SERVER_ZONE] = "server-zone",
+	[CT_G_TUNNEL] = "tunnel",
 };
 
 static const char *const col_names[CT_COL_MAX] = {
@@ -979,12 +980,18 @@ static void group_key(const struct ct_record *r, enum ct_grouping g, struct ct_g
 		if (k->own == 1)
 			k->port[1] = 0;
 		break;
+	case CT_G_TUNNEL:
+		k->tun_type = r->key.tun_type;
+		k->tun_id = ct_rec_tun_id(r, c);
+		break;
 	default:
 		memcpy(k->addr[0], r->key.addr[c], sizeof(k->addr[0]));
 		memcpy(k->addr[1], r->key.addr[s], sizeof(k->addr[1]));
 		k->port[0] = r->key.port[c];
 		k->port[1] = r->key.port[s];
 		k->ifvlan = r->key.ifvlan;
+		k->tun_type = r->key.tun_type;
+		k->tun_id = r->key.tun_id;
 		break;
 	}
 }

@@ -35,6 +35,7 @@ enum ct_grouping {
 	CT_G_UNIT,		/* its cgroup: a unit, container or pod */
 	CT_G_CLIENT_ZONE,	/* the client's zone (--zones, --zone-prefix) */
 	CT_G_SERVER_ZONE,	/* the server's */
+	CT_G_TUNNEL,		/* the tunnel: type and id (VNI, TEID, key, session) */
 	CT_G_MAX,
 };
 
@@ -64,7 +65,9 @@ struct ct_gkey {
 	char comm[16];		/* app: its command */
 	__u8 own;		/* app, unit: 1 a socket's owner, 2 a refusal's listener,
 				 * 3 a refusal with no listener seen, 0 nothing known */
-	__u8 pad[7];
+	__u8 tun_type;		/* tunnel, flow: the tunnel (enum ct_tunnel) */
+	__u8 pad[2];
+	__u32 tun_id;		/* ... its id (GTP-U: the client's TEID) */
 };
 
 struct ct_group {

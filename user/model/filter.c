@@ -14,6 +14,7 @@
 
 #include "classify.h"
 #include "filter.h"
+#include "tunnel.h"
 #include "owner.h"
 #include "zones.h"
 #include "reasons.h"
@@ -56,6 +57,9 @@ enum field {
 	F_APP_CGROUP,
 	F_CLT_ZONE,
 	F_SRV_ZONE,
+	F_TUNNEL,	/* the tunnel type */
+	F_TUNNEL_ID,	/* its id (GTP-U: either side's TEID) */
+	F_TUNNEL_IP,	/* either outer address */
 	F_MAX,
 };
 
@@ -96,6 +100,9 @@ const char *const ct_filter_fields[F_MAX + 1] = {
 	[F_APP_CGROUP] = "app.cgroup",
 	[F_CLT_ZONE] = "clt.zone",
 	[F_SRV_ZONE] = "srv.zone",
+	[F_TUNNEL] = "tunnel",
+	[F_TUNNEL_ID] = "tunnel.id",
+	[F_TUNNEL_IP] = "tunnel.ip",
 	[F_MAX] = NULL,
 };
 
@@ -109,6 +116,7 @@ enum kind {
 	K_REASON,	/* a reset reason name, or - */
 	K_STR,		/* any string */
 	K_ADDR,		/* an address or a prefix */
+	K_TUNNEL,	/* a tunnel type name, or none */
 };
 
 #define PER_SIDE_MAX 4294967295ull	/* a __u32 counter of one side */
@@ -165,6 +173,11 @@ static const struct {
 	[F_CLT_ZONE] = { K_STR, 0, "the client's zone: a name of --zones, else its\n"
 				   "prefix at --zone-prefix (192.0.2.0/24)" },
 	[F_SRV_ZONE] = { K_STR, 0, "the server's zone, the same way" },
+	[F_TUNNEL] = { K_TUNNEL, 0, "the tunnel the flow came in, one of:" },
+	[F_TUNNEL_ID] = { K_NUM, 4294967295ull, "its VNI, GRE key or ERSPAN session; GTP-U:\n"
+						"either side's TEID (0 outside tunnels)" },
+	[F_TUNNEL_IP] = { K_ADDR, 0, "either outer address of the tunnel; != means\n"
+				     "neither (no tunnel: matches none)" },
 };
 
 /* Zeek's conn_state values, as ct_zeek_state() names them. */
@@ -173,6 +186,10 @@ static const char *const zeek_states[] = {
 };
 
 static const char *const rst_by_names[] = { "clt", "srv", "-" };
+
+static const char *const tunnel_names[] = { "none", "vxlan", "geneve", "gtpu", "teredo", "gre",
+					    "erspan" };
+_Static_assert(sizeof(tunnel_names) / sizeof(tunnel_names[0]) == CT_TUN_MAX, "tunnel names");
 
 /* The reset reasons closetrace names (reasons.c), and "-": filled once, when first asked. */
 static const char *reason_names[CT_REASONS_MAX + 1];
@@ -707,6 +724,14 @@ static int parse_name(struct parser *p, const struct tok *ot, int fld, const cha
 		list_names(p->err->msg, sizeof(p->err->msg), zeek_states,
 			   sizeof(zeek_states) / sizeof(zeek_states[0]), " ");
 		return -1;
+	case K_TUNNEL:
+		if (ct_tunnel_by_name(v) >= 0) {
+			*out = tunnel_names[ct_tunnel_by_name(v)];
+			return 0;
+		}
+		fail(p, vt->pos, "unknown tunnel %s; one of ", describe(p, vt, d, sizeof(d)));
+		list_names(p->err->msg, sizeof(p->err->msg), tunnel_names, CT_TUN_MAX, " ");
+		return -1;
 	case K_RST_BY:
 		for (size_t i = 0; i < sizeof(rst_by_names) / sizeof(rst_by_names[0]); i++)
 			if (!strcmp(v, rst_by_names[i])) {
@@ -840,7 +865,7 @@ static int parse_cmp(struct parser *p)
 		return fail(p, ot.pos, "'in' applies only to ip.clt and ip.srv; %s takes %s", name,
 			    kind == K_NUM || kind == K_DUR ? "= != < <= > >=" : "= or !=");
 	if ((kind == K_CLOSE || kind == K_ZEEK || kind == K_RST_BY || kind == K_REASON ||
-	     kind == K_STR) &&
+	     kind == K_STR || kind == K_TUNNEL) &&
 	    op != OP_EQ && op != OP_NE)
 		return fail(p, ot.pos, "'%.*s' does not apply to %s, a string; use = or !=",
 			    (int)ot.len, p->s + ot.pos, name);
@@ -1063,16 +1088,20 @@ static int cmp_dur(__u64 x, int op, __u64 v, int frac)
 	}
 }
 
-static int match_addr(const struct node *n, const struct ct_record *r, int ep)
+/* Whether @addr (key form; @v4: of an IPv4 flow or tunnel) is in @n's prefix. */
+static int match_addr_at(const struct node *n, const __u32 addr[4], int v4)
 {
-	int v4flow = ct_key_is_v4(&r->key);
-
-	if (n->v4 ? !v4flow : !n->mapped && v4flow)
+	if (n->v4 ? !v4 : !n->mapped && v4)
 		return 0;
 	for (int w = 0; w < 4; w++)
-		if ((ntohl(r->key.addr[ep][w]) & n->v.ip.mask[w]) != n->v.ip.addr[w])
+		if ((ntohl(addr[w]) & n->v.ip.mask[w]) != n->v.ip.addr[w])
 			return 0;
 	return 1;
+}
+
+static int match_addr(const struct node *n, const struct ct_record *r, int ep)
+{
+	return match_addr_at(n, r->key.addr[ep], ct_key_is_v4(&r->key));
 }
 
 /* An app. string field of @r ("" when not known), in @names or @comm if need be. */
@@ -1216,6 +1245,20 @@ static int match_cmp(const struct node *n, const struct ct_record *r)
 		/* either side; != is "neither side is", as tcpdump's not host */
 		eq = match_addr(n, r, c) || match_addr(n, r, s);
 		return n->op == OP_NE ? !eq : eq;
+	case F_TUNNEL:
+		eq = !strcmp(ct_tunnel_name(r->key.tun_type), n->v.str);
+		return n->op == OP_NE ? !eq : eq;
+	case F_TUNNEL_ID:
+		/* either side's, as port: GTP-U's TEIDs differ by direction */
+		if (n->op == OP_NE)
+			return ct_rec_tun_id(r, c) != n->v.num && ct_rec_tun_id(r, s) != n->v.num;
+		return cmp_u64(ct_rec_tun_id(r, c), n->op, n->v.num) ||
+		       cmp_u64(ct_rec_tun_id(r, s), n->op, n->v.num);
+	case F_TUNNEL_IP:
+		eq = r->key.tun_type &&
+		     (match_addr_at(n, f->outer[c], ct_addr_is_v4(f->outer[c])) ||
+		      match_addr_at(n, f->outer[s], ct_addr_is_v4(f->outer[s])));
+		return n->op == OP_NE ? !eq : eq;
 	case F_PORT:
 		if (n->op == OP_NE)
 			return r->key.port[c] != n->v.num && r->key.port[s] != n->v.num;
@@ -1309,7 +1352,7 @@ static void field_type(int fld, char *buf, size_t len)
 	static const char *const kind_names[] = {
 		[K_DUR] = "seconds",	  [K_CLOSE] = "close kind", [K_ZEEK] = "Zeek state",
 		[K_RST_BY] = "side",	  [K_REASON] = "reset reason", [K_STR] = "string",
-		[K_ADDR] = "address",
+		[K_ADDR] = "address",	  [K_TUNNEL] = "tunnel type",
 	};
 
 	if (field_info[fld].kind != K_NUM)
@@ -1349,6 +1392,9 @@ void ct_filter_help(FILE *out)
 			break;
 		case K_RST_BY:
 			put_words(out, rst_by_names, sizeof(rst_by_names) / sizeof(rst_by_names[0]));
+			break;
+		case K_TUNNEL:
+			put_words(out, tunnel_names, CT_TUN_MAX);
 			break;
 		case K_REASON: {
 			size_t n;

@@ -42,7 +42,7 @@ size_t ct_format_room(const struct ct_record *r)
 {
 	/* the name: 6 bytes a byte as JSON escapes it, 4 as text does, padded to 256 */
 	return LINE_FIXED + 6 * (r->iface ? strlen(r->iface) : 1) + 1024 +
-	       (r->zones ? 2 * (CT_ZONE_TEXT_MAX + 16) : 0) +
+	       (r->zones ? 2 * (CT_ZONE_TEXT_MAX + 16) : 0) + (r->key.tun_type ? 256 : 0) +
 	       (r->cgroup || r->flow.own_flags || r->flow.own.cgroup ? ct_app_room(r) : 0);
 }
 
@@ -354,6 +354,13 @@ char *ct_format_text_at(const struct ct_record *r, const struct ct_text_layout *
 	p = app_endpoint(p, r, c, v4, (size_t)W_ADDR(l));
 	*p++ = ' ';
 	p = app_endpoint(p, r, s, v4, l->apps ? (size_t)W_ADDR(l) : 0);
+	/* the tunnel it came in, after the endpoints it qualifies */
+	if (r->key.tun_type) {
+		char t[32];
+
+		*p++ = ' ';
+		p = ct_app_str(p, ct_tunnel_str(r->key.tun_type, ct_rec_tun_id(r, c), t, sizeof(t)));
+	}
 	if (l->apps) {
 		*p++ = ' ';
 		p = ct_app_text(p, r);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "tunnel.h"
 #include "metrics.h"
 #include "reasons.h"
 
@@ -151,6 +152,13 @@ void ct_metrics_port_closes(struct ct_metrics *m, int slot, __u16 port, __u8 kin
 	    !m->ifs[slot].ports)
 		return;
 	m->ifs[slot].ports[port_row(m, port)][kind] += n;
+}
+
+void ct_metrics_tunnel_closes(struct ct_metrics *m, int slot, __u8 type, __u8 kind, __u64 n)
+{
+	if (slot < 0 || slot >= m->nifs || !type || type >= CT_TUN_MAX || kind >= CT_CLOSE_MAX)
+		return;
+	m->ifs[slot].tun_closes[type][kind] += n;
 }
 
 void ct_metrics_port_close(struct ct_metrics *m, int slot, __u16 port, __u8 kind)
@@ -309,6 +317,41 @@ static void packets(FILE *f, const struct ct_metrics *m)
 	}
 }
 
+/*
+ * Tunnels, by type (six at most): the TCP segments the programs took out of each, and the
+ * closes of the connections inside, for the types that carried any (a type's series
+ * appears with its first segment, and stays).
+ */
+static void tunnels(FILE *f, const struct ct_metrics *m)
+{
+	char ifn[2 * CT_METRICS_NAME_MAX + 1];
+
+	family(f, "closetrace_tunnel_segments_total", "counter",
+	       "TCP segments decapsulated from a tunnel, by tunnel type.");
+	for (int i = 0; i < m->nifs; i++) {
+		iface(m, i, ifn, sizeof(ifn));
+		for (int t = 1; t < CT_TUN_MAX; t++)
+			fprintf(f, "closetrace_tunnel_segments_total{iface=\"%s\",type=\"%s\"} %llu\n",
+				ifn, ct_tunnel_name((__u8)t),
+				(unsigned long long)m->ifs[i].k.c[CT_C_TUN_BASE + t - 1]);
+	}
+	family(f, "closetrace_tunnel_closes_total", "counter",
+	       "TCP connections inside tunnels that ended, by tunnel type and close kind "
+	       "(types that carried a segment).");
+	for (int i = 0; i < m->nifs; i++) {
+		iface(m, i, ifn, sizeof(ifn));
+		for (int t = 1; t < CT_TUN_MAX; t++) {
+			if (!m->ifs[i].k.c[CT_C_TUN_BASE + t - 1])
+				continue;
+			for (int k = CT_CLOSE_GRACEFUL; k < CT_CLOSE_MAX; k++)
+				fprintf(f, "closetrace_tunnel_closes_total{iface=\"%s\",type=\"%s\","
+					"close=\"%s\"} %llu\n", ifn, ct_tunnel_name((__u8)t),
+					ct_close_name((__u8)k),
+					(unsigned long long)m->ifs[i].tun_closes[t][k]);
+		}
+	}
+}
+
 static void by_port(FILE *f, const struct ct_metrics *m)
 {
 	char ifn[2 * CT_METRICS_NAME_MAX + 1], port[8];
@@ -380,6 +423,7 @@ char *ct_metrics_render(const struct ct_metrics *m, size_t *len)
 		  "Flows the kernel created: connections and attempts, restarts included.",
 		  CT_C_FLOWS);
 	packets(f, m);
+	tunnels(f, m);
 	by_port(f, m);
 	by_app(f, m);
 	one(f, "closetrace_flow_table_entries", "gauge", "Flows in the kernel's table at the "

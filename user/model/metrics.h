@@ -24,6 +24,7 @@ struct ct_metrics_iface {
 	struct ct_counters k;		/* the kernel's counters of its slot */
 	__u64 user_closes[CT_CLOSE_MAX];	/* closes decided in user space (expiry) */
 	ct_port_closes *ports;		/* nports + 1 rows, when ports are asked for */
+	__u64 tun_closes[CT_TUN_MAX][CT_CLOSE_MAX];	/* closes in tunnels, by type (0 unused) */
 };
 
 /*
@@ -90,6 +91,8 @@ void ct_metrics_apps_promote(struct ct_metrics *m);
 
 /* Count a close of @kind to server port @port on interface @slot (rows by port). */
 void ct_metrics_port_close(struct ct_metrics *m, int slot, __u16 port, __u8 kind);
+/* Count @n closes of kind @kind in a tunnel of type @type on slot @slot. */
+void ct_metrics_tunnel_closes(struct ct_metrics *m, int slot, __u8 type, __u8 kind, __u64 n);
 /* ... @n of them (a storm summary). */
 void ct_metrics_port_closes(struct ct_metrics *m, int slot, __u16 port, __u8 kind, __u64 n);
 

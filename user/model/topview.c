@@ -11,6 +11,7 @@
 #include "owner.h"
 #include "reasons.h"
 #include "text.h"
+#include "tunnel.h"
 #include "topview.h"
 
 #define LINE_MAX_BYTES 1024
@@ -128,7 +129,7 @@ static void app_label(const struct ct_group *g, enum ct_grouping gr, char *buf, 
 
 static void group_label(const struct ct_group *g, enum ct_grouping gr, char *buf, size_t len)
 {
-	char a[80], b[80];
+	char a[80], b[80], t[32];
 
 	switch (gr) {
 	case CT_G_SERVER:
@@ -151,10 +152,20 @@ static void group_label(const struct ct_group *g, enum ct_grouping gr, char *buf
 		else
 			ct_addr_str(g->key.addr[gr == CT_G_CLIENT_ZONE ? 0 : 1], g->v4, buf, len);
 		break;
+	case CT_G_TUNNEL:
+		if (g->key.tun_type)
+			ct_tunnel_str(g->key.tun_type, g->key.tun_id, buf, len);
+		else
+			snprintf(buf, len, "(no tunnel)");
+		break;
 	default:
 		ct_endpoint_str(g->key.addr[0], g->key.port[0], g->v4, a, sizeof(a));
 		ct_endpoint_str(g->key.addr[1], g->key.port[1], g->v4, b, sizeof(b));
-		snprintf(buf, len, "%s > %s", a, b);
+		if (g->key.tun_type)
+			snprintf(buf, len, "%s > %s %s", a, b,
+				 ct_tunnel_str(g->key.tun_type, g->key.tun_id, t, sizeof(t)));
+		else
+			snprintf(buf, len, "%s > %s", a, b);
 		break;
 	}
 }
@@ -177,6 +188,7 @@ static const char *const group_titles[CT_G_MAX] = {
 	[CT_G_UNIT] = "UNIT",
 	[CT_G_CLIENT_ZONE] = "CLIENT ZONE",
 	[CT_G_SERVER_ZONE] = "SERVER ZONE",
+	[CT_G_TUNNEL] = "TUNNEL",
 };
 
 /* Column widths after the label, matching ct_col order. */

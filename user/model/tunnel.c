@@ -31,7 +31,7 @@ int ct_tunnels_is_default(const struct ct_tunnels *t)
 	struct ct_tunnels d;
 
 	ct_tunnels_default(&d);
-	return t->decap == d.decap && !memcmp(t->port, d.port, sizeof(d.port));
+	return !t->none && t->decap == d.decap && !memcmp(t->port, d.port, sizeof(d.port));
 }
 
 const char *ct_tunnel_name(__u8 type)

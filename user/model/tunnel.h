@@ -16,6 +16,7 @@ struct ct_tunnels {
 	__u8 decap;				/* bit (1 << enum ct_tunnel) */
 	__u16 port[CT_TUN_UDP][CT_TUN_PORTS];	/* UDP destination ports, 0 unused */
 	__u8 given;				/* bits of the types --tunnel-port named */
+	int none;				/* --no-decap: nothing at all */
 };
 
 /* The default: every type on; VXLAN on 4789 and 8472 (Linux's own), Geneve 6081, GTP-U

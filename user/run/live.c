@@ -439,6 +439,7 @@ int ct_live_start(struct ct_live *l, const struct ct_live_opts *c)
 	}
 	so.load.flows = c->table_size;
 	so.load.storm_rate = c->storm_rate;
+	so.load.tunnels = c->tunnels;
 	/* viewers (top, diagnose) count every close: the kernel reports them all */
 	so.load.emit_graceful = c->emit_graceful || c->share;
 	so.load.wakeup_bytes = CT_WAKEUP_EVENTS * sizeof(struct ct_event);

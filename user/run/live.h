@@ -78,6 +78,7 @@ struct ct_live_opts {
 	int nmetrics_ports;
 	const char *web_config;		/* --web-config: TLS and users, or NULL */
 	const struct ct_zones *zones;	/* what clt_zone and srv_zone come from */
+	const struct ct_tunnels *tunnels;	/* what the parser decapsulates; NULL: the default */
 	int metrics_by;			/* enum ct_app_by: closes by application too */
 	int metrics_top;		/* ... in at most this many rows */
 	/* --user: who to run as once attached */

@@ -53,7 +53,8 @@ struct ct_replay *ct_replay_new(const struct ct_replay_opts *o, char *err, size_
 	struct ct_session_opts so = {
 		.engine = o->engine,
 		.load = { .progs = CT_PROG_XDP, .emit_graceful = 1, .user_clock = 1,
-			  .flows = o->table_size, .storm_rate = o->storm_rate },
+			  .flows = o->table_size, .storm_rate = o->storm_rate,
+			  .tunnels = o->tunnels },
 		.exp = o->exp, .out = o->out,
 		.iface = file_name, .iface_ctx = rp, .zones = o->zones,
 	};

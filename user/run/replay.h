@@ -24,6 +24,7 @@ struct ct_replay_opts {
 	/* where records go: record() returns < 0 to stop (the reader went away) */
 	struct ct_rec_out out;
 	const struct ct_zones *zones;	/* what clt_zone and srv_zone come from */
+	const struct ct_tunnels *tunnels;	/* what the parser decapsulates; NULL: the default */
 };
 
 /* Set up the engine for replay; NULL with one sentence in @err. */

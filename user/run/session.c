@@ -78,6 +78,7 @@ static void tally_close(struct ct_session *s, const struct ct_record *r, int dec
 	if (decided_here)
 		s->tally->ifs[slot].user_closes[r->close]++;
 	ct_metrics_port_close(s->tally, slot, r->key.port[ct_rec_srv(r)], r->close);
+	ct_metrics_tunnel_closes(s->tally, slot, r->key.tun_type, r->close, 1);
 	if (s->tally->app_by) {
 		char name[CT_METRICS_APP_NAME];
 		const char *path = r->cgroup;
@@ -123,9 +124,12 @@ static int from_storm(void *ctx, const struct ct_record *r)
 {
 	struct ct_session *s = ctx;
 
-	if (s->tally && !r->unkeyed && r->close != CT_CLOSE_UNANSWERED)
+	if (s->tally && !r->unkeyed && r->close != CT_CLOSE_UNANSWERED) {
 		ct_metrics_port_closes(s->tally, slot_of(s, r->key.ifvlan),
 				       r->key.port[ct_rec_srv(r)], r->close, r->count);
+		ct_metrics_tunnel_closes(s->tally, slot_of(s, r->key.ifvlan), r->key.tun_type,
+					 r->close, r->count);
+	}
 	return to_record(s, r);
 }
 
