@@ -3,7 +3,8 @@
  * test_bpf_random.c - random and mutated frames through both closetrace programs (XDP and
  * tc) with BPF_PROG_TEST_RUN: purely random bytes, and valid Ethernet / VLAN / QinQ /
  * MPLS / PPPoE / FabricPath frames over IPv4 (with options) and IPv6 (with extension
- * headers) carrying TCP, with bytes flipped, cut, extended, and lengths, header lengths,
+ * headers) carrying TCP, and TCP inside each tunnel (VXLAN, Geneve, GTP-U, Teredo, GRE,
+ * ERSPAN: headers with their options and extensions), with bytes flipped, cut, extended, and lengths, header lengths,
  * fragment offsets, protocol numbers and ethertypes changed. For every frame and program:
  * the verdict is pass (XDP_PASS, TC_ACT_UNSPEC) and the bytes come back unchanged; both
  * programs parse it alike. For every batch: each packet is counted once, as TCP, other,
@@ -173,9 +174,12 @@ static uint8_t tcp_flags(void)
 
 /* A TCP segment over IPv4 or IPv6, up to two VLAN tags; endpoints from a small pool half
  * of the time, so that flows meet again and close. */
-static void build_tcp(struct frame *f, int family, int vlans)
+static void build_tcp(struct frame *f, int family, int vlans, int tunnel)
 {
 	struct pkt_spec s = {
+		.tunnel = tunnel, .tun_id = (uint32_t)rnd() & (tunnel == 1 || tunnel == 2 ?
+								  0xffffff : 0xffffffff),
+		.from_client = chance(50),
 		.family = family, .vlans = vlans,
 		.src = family == 4 ? "192.0.2.1" : "2001:db8::1",
 		.dst = family == 4 ? "192.0.2.2" : "2001:db8::2",
@@ -436,7 +440,15 @@ static void mutate(struct frame *f, size_t from, int n)
 /* A valid TCP frame, wrapped in some encapsulation or not. */
 static void valid_frame(struct frame *f)
 {
-	build_tcp(f, chance(50) ? 4 : 6, (int)below(3));
+	/* a quarter in a tunnel (enum ct_tunnel), whose outer lengths the steps below
+	 * would leave behind: as built */
+	int tunnel = chance(25) ? 1 + (int)below(6) : 0;
+
+	if (tunnel) {
+		build_tcp(f, tunnel == 4 || chance(50) ? 6 : 4, (int)below(2), tunnel);
+		return;
+	}
+	build_tcp(f, chance(50) ? 4 : 6, (int)below(3), 0);
 	if (f->family == 4 && chance(15))
 		add_ipv4_options(f);
 	if (f->family == 6 && chance(20))
@@ -504,7 +516,7 @@ static void not_tcp_frame(struct frame *f)
 		put16(f->b + 12, unparsed_type());
 		return;
 	}
-	build_tcp(f, k <= 2 ? 4 : 6, (int)below(3));
+	build_tcp(f, k <= 2 ? 4 : 6, (int)below(3), 0);
 	if (f->family == 4 && chance(20))
 		add_ipv4_options(f);
 	if (k == 4) {	/* room for the fragment header, set below */
@@ -517,15 +529,19 @@ static void not_tcp_frame(struct frame *f)
 	ip = f->b + f->l3;
 	switch (k) {
 	case 1:
-		if (f->l3 + 10 <= f->len)
-			ip[9] = (uint8_t)(6 + 1 + below(255));	/* wraps past 255: never 6 */
+		/* never TCP, nor UDP or GRE, which may carry it in a tunnel */
+		if (f->l3 + 10 <= f->len) {
+			do
+				ip[9] = (uint8_t)(6 + 1 + below(255));	/* wraps: never 6 */
+			while (ip[9] == 17 || ip[9] == 47);
+		}
 		break;
 	case 2:
 		if (f->l3 + 8 <= f->len)
 			put16(ip + 6, (uint16_t)((1 + below(0x1fff)) | (below(8) << 13)));
 		break;
 	case 3: {
-		static const uint8_t nh[] = { 17, 58, 59, 50, 1, 132, 255, 4, 41 };
+		static const uint8_t nh[] = { 58, 59, 50, 1, 132, 255, 4, 41 };
 
 		if (f->l3 + 7 <= f->len)
 			ip[6] = nh[below(sizeof(nh))];
@@ -789,10 +805,18 @@ static void t_random_frames(void **state)
 		      (unsigned long long)c[CT_C_FRAGMENT], (unsigned long long)c[CT_C_FLOWS],
 		      (unsigned long long)R.events, (unsigned long long)c[CT_C_RB_FAIL],
 		      (unsigned long long)R.skb_refused);
-	/* the mix reached every class */
+	print_message("random frames: TCP segments decapsulated: vxlan %llu, geneve %llu, "
+		      "gtpu %llu, teredo %llu, gre %llu, erspan %llu\n",
+		      (unsigned long long)c[CT_C_TUN_BASE], (unsigned long long)c[CT_C_TUN_BASE + 1],
+		      (unsigned long long)c[CT_C_TUN_BASE + 2], (unsigned long long)c[CT_C_TUN_BASE + 3],
+		      (unsigned long long)c[CT_C_TUN_BASE + 4], (unsigned long long)c[CT_C_TUN_BASE + 5]);
+	/* the mix reached every class, and every tunnel's inside */
 	for (int i = CT_P_TCP; i <= CT_P_MALFORMED; i++)
 		if (total >= ROUND)
 			assert_true(R.tally[i] > 0);
+	for (int t = CT_C_TUN_BASE; t <= CT_C_TUN_LAST; t++)
+		if (total >= ROUND)
+			assert_true(c[t] > 0);
 }
 
 static int setup(void **state)
