@@ -214,11 +214,11 @@ UNIT_SHELL_TESTS := tests/cli/test_cli.sh tests/cli/test_layers.sh tests/prometh
 		    tests/pkg/test_install.sh
 SHELL_TESTS := $(UNIT_SHELL_TESTS) tests/cli/test_replay.sh tests/cli/test_report.sh \
 	       tests/cli/test_diagnose.sh \
-	       tests/cli/test_engines.sh \
+	       tests/cli/test_engines.sh tests/cli/test_tunnels.sh \
 	       tests/e2e/test_watch.sh \
 	       tests/e2e/test_force.sh \
 	       tests/e2e/test_top.sh tests/e2e/test_reasons.sh tests/e2e/test_owners.sh \
-	       tests/e2e/test_viewers.sh \
+	       tests/e2e/test_viewers.sh tests/e2e/test_tunnels_live.sh \
 	       tests/e2e/test_metrics.sh \
 	       tests/e2e/test_flood.sh tests/e2e/test_service.sh tests/pkg/test_deb.sh \
 	       tests/vm/test_iter_kernel.sh tests/fuzz/run.sh
