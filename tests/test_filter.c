@@ -704,7 +704,7 @@ static void test_field_list(void **state)
 		"pkts.srv", "bytes.clt", "bytes.srv", "dur", "close", "zeek", "rst.by",
 		"rst.reason", "ip.clt", "ip.srv", "port.clt", "port.srv", "ip", "host", "port",
 		"vlan", "iface", "app.unit", "app.container", "app.pod", "app.comm", "app.pid",
-		"app.cgroup", "clt.zone", "srv.zone",
+		"app.cgroup", "clt.zone", "srv.zone", "tunnel", "tunnel.id", "tunnel.ip",
 	};
 	size_t n = sizeof(want) / sizeof(want[0]), i;
 	struct ct_filter_error err;

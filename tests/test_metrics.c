@@ -210,17 +210,52 @@ static void t_series_count(void **state)
 		byport += !strncmp(p, "closetrace_server_closes_total{", 31);
 	}
 	/* per interface: 13 closes, 8 flags, 1 reason "-" (+ those that happened),
-	 * 1 + 1 counts, 4 packet results, 2 eviction classes, untracked, summarised;
+	 * 1 + 1 counts, 4 packet results, 6 tunnel types' segments, 2 eviction classes,
+	 * untracked, summarised;
 	 * 2 x (2 ports + other) x 13; then the table 2 + events lost + owners untracked,
 	 * viewers and their drops, build, the process 4 */
 	assert_int_equal(byport, 2 * 3 * 13);
-	assert_int_equal(n, 2 * (13 + 8 + 1 + 2 + 4 + 2 + 1 + 1) + 2 * 3 * 13 + 4 + 2 + 1 + 4);
+	assert_int_equal(n, 2 * (13 + 8 + 1 + 2 + 4 + 6 + 2 + 1 + 1) + 2 * 3 * 13 + 4 + 2 + 1 + 4);
 	free(t);
 	ct_metrics_free(&m);
 	/* without --metrics-ports the family is not there at all */
 	assert_int_equal(ct_metrics_init(&m, 1, NULL, 0), 0);
 	t = render(&m);
 	assert_null(strstr(t, "closetrace_server_closes_total"));
+	free(t);
+	ct_metrics_free(&m);
+}
+
+/*
+ * Tunnels: segments by type for each, always; closes by kind only for the types that
+ * carried a segment, so that a host without tunnels has 6 series of them, not 78.
+ */
+static void t_tunnels(void **state)
+{
+	struct ct_metrics m;
+	char *t;
+	int n = 0;
+
+	(void)state;
+	example(&m);
+	m.ifs[0].k.c[CT_C_TUN_BASE + CT_TUN_VXLAN - 1] = 40;
+	ct_metrics_tunnel_closes(&m, 0, CT_TUN_VXLAN, CT_CLOSE_REFUSED, 1);
+	ct_metrics_tunnel_closes(&m, 0, CT_TUN_VXLAN, CT_CLOSE_REFUSED, 2);
+	/* a type that carried no segment here: not shown; out of range: ignored */
+	ct_metrics_tunnel_closes(&m, 0, CT_TUN_GRE, CT_CLOSE_REFUSED, 1);
+	ct_metrics_tunnel_closes(&m, 0, CT_TUN_MAX, CT_CLOSE_REFUSED, 1);
+	ct_metrics_tunnel_closes(&m, 5, CT_TUN_VXLAN, CT_CLOSE_REFUSED, 1);
+	t = render(&m);
+	assert_true(has_line(t, "closetrace_tunnel_segments_total{iface=\"eth0\",type=\"vxlan\"} 40"));
+	assert_true(has_line(t, "closetrace_tunnel_segments_total{iface=\"eth0\",type=\"erspan\"} 0"));
+	assert_true(has_line(t, "closetrace_tunnel_closes_total{iface=\"eth0\",type=\"vxlan\","
+			     "close=\"refused\"} 3"));
+	assert_true(has_line(t, "closetrace_tunnel_closes_total{iface=\"eth0\",type=\"vxlan\","
+			     "close=\"graceful\"} 0"));
+	for (char *p = t; (p = strstr(p, "\nclosetrace_tunnel_closes_total{")); p++)
+		n++;
+	assert_int_equal(n, 13);
+	assert_null(strstr(t, "type=\"gre\",close="));
 	free(t);
 	ct_metrics_free(&m);
 }
@@ -377,6 +412,7 @@ int main(void)
 		cmocka_unit_test(t_values),
 		cmocka_unit_test(t_label_escaping),
 		cmocka_unit_test(t_series_count),
+		cmocka_unit_test(t_tunnels),
 		cmocka_unit_test(t_copy),
 		cmocka_unit_test(t_addr),
 		cmocka_unit_test(t_web_config),
