@@ -4,7 +4,8 @@
  *   pktcost [hot|new|mix] per-packet cost of ct_xdp / ct_tc vs do-nothing programs (one
  *                         part alone: to profile it, e.g. under perf record)
  *   scan N                flow-table scan and expiry at N flows
- *   gen IFACE FLOWS COUNT [rst]   send COUNT frames out of IFACE with BPF live frames
+ *   gen IFACE FLOWS COUNT [rst|vxlan]   send COUNT frames out of IFACE with BPF live
+ *                         frames (vxlan: each inside VXLAN, VNI 42)
  *   table IFACE tc|xdp 40|16|slots|hot|sets ENTRIES   a flow table alone on IFACE's
  *                         ingress (floor.bpf.c): the kernel's hash map with 40- or 16-byte
  *                         keys, an array of 192- or 64-byte slots, or of sets of four
@@ -89,13 +90,21 @@ static double cost(int fd, const void *frame, size_t len, __u32 repeat, int roun
 	return best;
 }
 
+/* a frame of the multi-frame runs: the largest, VXLAN with 100 bytes of payload, is 204 */
+#define FRAME_SLOT 256
+
+/* the tunnel frame() wraps its frames in (enum ct_tunnel; 0 none), VNI 42 */
+static int bench_tunnel;
+#define BENCH_VNI 42
+
 static size_t frame(uint8_t *buf, int family, int vlans, int sport, int from_client,
 		    uint8_t flags, uint32_t payload)
 {
 	char c[64], s[64];
 	struct pkt_layout lay;
 	struct pkt_spec sp = { .family = family, .vlans = vlans, .flags = flags,
-			       .payload = payload };
+			       .payload = payload, .tunnel = bench_tunnel, .tun_id = BENCH_VNI,
+			       .from_client = from_client };
 
 	if (family == 4) {
 		snprintf(c, sizeof(c), "10.%d.%d.1", (sport >> 16) & 255, (sport >> 8) & 255);
@@ -109,6 +118,19 @@ static size_t frame(uint8_t *buf, int family, int vlans, int sport, int from_cli
 	sp.sport = (uint16_t)(from_client ? 10000 + (sport & 0xffff) % 50000 : 443);
 	sp.dport = (uint16_t)(from_client ? 443 : 10000 + (sport & 0xffff) % 50000);
 	return pkt_build(buf, &sp, &lay);
+}
+
+/* frame() into a slot of FRAME_SLOT bytes (pkt_build writes PKT_MAX) */
+static size_t frame_slot(uint8_t *slot, int sport, int from_client, uint8_t flags,
+			 uint32_t payload)
+{
+	uint8_t f[PKT_MAX];
+	size_t len = frame(f, 4, 0, sport, from_client, flags, payload);
+
+	if (len > FRAME_SLOT)
+		die("frame_slot");
+	memcpy(slot, f, len);
+	return len;
 }
 
 static void run_once(int fd, const uint8_t *f, size_t len)
@@ -135,7 +157,7 @@ static void establish(int fd, int family, int vlans, int id)
 }
 
 /* Mean ns of one run per frame over @n frames (repeat 1 each): the multi-flow case. */
-static double cost_many(int fd, uint8_t (*frames)[128], const size_t *lens, size_t n)
+static double cost_many(int fd, uint8_t (*frames)[FRAME_SLOT], const size_t *lens, size_t n)
 {
 	__u64 total = 0;
 
@@ -178,6 +200,10 @@ static void prefill(struct closetrace *sk, __u32 n)
 			k->port[1] = 443;
 			clt = ct_key_canon(k);
 			k->ifvlan = CT_IFVLAN(1, 0);
+			if (bench_tunnel) {
+				k->tun_type = (__u8)bench_tunnel;
+				k->tun_id = BENCH_VNI;
+			}
 			memset(&vals[i], 0, sizeof(vals[i]));
 			vals[i].state = CT_ST_ROLE | (clt ? CT_ST_CLIENT_HI : 0) | CT_ST_CT |
 					CT_ST_HS_DONE | CT_ST_LETTER(clt, CT_L_SYN) |
@@ -206,10 +232,12 @@ static void cmd_pktcost(const char *only)
 		int family, vlans, from_client;
 		uint8_t flags;
 		uint32_t payload;
+		int tunnel;
 	} hot[] = {
-		{ "ack", 4, 0, 1, 0x18, 100 },	{ "syn", 4, 0, 1, 0x02, 0 },
-		{ "fin", 4, 0, 1, 0x11, 0 },	{ "rst", 4, 0, 1, 0x04, 0 },
-		{ "ack-ipv6", 6, 0, 1, 0x18, 100 }, { "ack-vlan", 4, 1, 1, 0x18, 100 },
+		{ "ack", 4, 0, 1, 0x18, 100, 0 },	{ "syn", 4, 0, 1, 0x02, 0, 0 },
+		{ "fin", 4, 0, 1, 0x11, 0, 0 },		{ "rst", 4, 0, 1, 0x04, 0, 0 },
+		{ "ack-ipv6", 6, 0, 1, 0x18, 100, 0 }, { "ack-vlan", 4, 1, 1, 0x18, 100, 0 },
+		{ "ack-vxlan", 4, 0, 1, 0x18, 100, CT_TUN_VXLAN },
 	};
 
 	sk = ct_load(&lo, err, sizeof(err));
@@ -245,6 +273,7 @@ static void cmd_pktcost(const char *only)
 			int id = 1000 + (int)h + p * 100;
 			double ours, base;
 
+			bench_tunnel = hot[h].tunnel;
 			establish(fd, hot[h].family, hot[h].vlans, id);
 			if (hot[h].flags & 0x01)	/* a FIN on a flow closed by FINs */
 				run_once(fd, f, frame(f, hot[h].family, 0, id, 0, 0x11, 0));
@@ -255,6 +284,7 @@ static void cmd_pktcost(const char *only)
 			ours = cost(fd, f, len, rep, 5);
 			base = cost(ffd, f, len, rep, 5);
 			printf("pkt %s %s %.1f %.1f\n", pn, hot[h].name, ours, base);
+			bench_tunnel = 0;
 		}
 		/*
 		 * New flows, each packet a new 5-tuple: a SYN (a flow, no event), then an
@@ -262,13 +292,13 @@ static void cmd_pktcost(const char *only)
 		 */
 		for (int kind = 0; kind < 2 && (!only || !strcmp(only, "new")); kind++) {
 			const size_t n = 100000;
-			static uint8_t frames[100000][128];
+			static uint8_t frames[100000][FRAME_SLOT];
 			static size_t lens[100000];
 			double ours, base;
 
 			for (size_t i = 0; i < n; i++)
-				lens[i] = frame(frames[i], 4, 0, 0x200000 + (int)i + p * 0x100000 +
-						kind * 0x400000, 1, kind ? 0x14 : 0x02, 0);
+				lens[i] = frame_slot(frames[i], 0x200000 + (int)i + p * 0x100000 +
+						     kind * 0x400000, 1, kind ? 0x14 : 0x02, 0);
 			ours = cost_many(fd, frames, lens, n);
 			base = cost_many(ffd, frames, lens, n);
 			printf("pkt %s %s %.1f %.1f\n", pn, kind ? "new-flow-event" : "new-flow",
@@ -301,14 +331,16 @@ static void cmd_pktcost(const char *only)
 	}
 	/* the multi-flow mix: a pre-filled table, each packet a different flow */
 	if (!only || !strcmp(only, "mix")) {
-		static const __u32 sizes[] = { 1000, 100000, 1000000 };
+		/* the last: 10K flows again, each inside VXLAN (VNI 42) */
+		static const __u32 sizes[] = { 1000, 10000, 100000, 1000000, 10000 };
 		const size_t n = 200000;
-		static uint8_t frames[200000][128];
+		static uint8_t frames[200000][FRAME_SLOT];
 		static size_t lens[200000];
 
-		for (size_t s = 0; s < 3; s++) {
+		for (size_t s = 0; s < 5; s++) {
 			struct closetrace *m;
 
+			bench_tunnel = s == 4 ? CT_TUN_VXLAN : 0;
 			lo.ringbuf = 1 << 20;
 			m = ct_load(&lo, err, sizeof(err));
 			if (!m)
@@ -316,18 +348,20 @@ static void cmd_pktcost(const char *only)
 			prefill(m, sizes[s]);
 			srand(7);
 			for (size_t i = 0; i < n; i++)
-				lens[i] = frame(frames[i], 4, 0, (int)((__u32)rand() % sizes[s]), 1,
-						0x18, 100);
+				lens[i] = frame_slot(frames[i], (int)((__u32)rand() % sizes[s]), 1,
+						     0x18, 100);
 			for (int p = 0; p < 2; p++) {
 				int fd = bpf_program__fd(p ? m->progs.ct_tc : m->progs.ct_xdp);
 				int ffd = bpf_program__fd(p ? fl->progs.floor_tc : fl->progs.floor_xdp);
 				double ours = cost_many(fd, frames, lens, n);
 				double base = cost_many(ffd, frames, lens, n);
 
-				printf("mix %s %u %.1f %.1f\n", p ? "tc" : "xdp", sizes[s], ours, base);
+				printf("%s %s %u %.1f %.1f\n", bench_tunnel ? "mixvx" : "mix",
+				       p ? "tc" : "xdp", sizes[s], ours, base);
 			}
 			ct_unload(m);
 		}
+		bench_tunnel = 0;
 	}
 	floor__destroy(fl);
 	ct_unload(sk);
@@ -450,7 +484,7 @@ static void tcp4_csum(uint8_t *f)
 	f[14 + 20 + 17] = (uint8_t)~s;
 }
 
-static void cmd_gen(const char *ifname, __u32 flows, __u64 count, int rst)
+static void cmd_gen(const char *ifname, __u32 flows, __u64 count, int rst, int vxlan)
 {
 	struct gen *g = gen__open();
 	uint8_t f[PKT_MAX];
@@ -464,10 +498,15 @@ static void cmd_gen(const char *ifname, __u32 flows, __u64 count, int rst)
 	if (!g || !ifindex)
 		die("gen set up");
 	g->rodata->nflows = flows;
+	/* VXLAN: outer Ethernet, IPv4, UDP, VXLAN, then the inner Ethernet */
+	g->rodata->l3_off = vxlan ? 14 + 20 + 8 + 8 + 14 : 14;
 	if (gen__load(g))
 		die("gen load");
+	bench_tunnel = vxlan ? CT_TUN_VXLAN : 0;
 	len = frame(f, 4, 0, 1, 1, rst ? 0x14 : 0x18, rst ? 0 : 64);
-	tcp4_csum(f);
+	bench_tunnel = 0;
+	if (!vxlan)
+		tcp4_csum(f);
 	ctx.data_end = (__u32)len;
 	t0 = now_ns();
 	while (done < count) {
@@ -907,7 +946,7 @@ int main(int argc, char **argv)
 		cmd_scan((__u32)strtoul(argv[2], NULL, 10));
 	} else if (argc >= 5 && !strcmp(argv[1], "gen")) {
 		cmd_gen(argv[2], (__u32)strtoul(argv[3], NULL, 10), strtoull(argv[4], NULL, 10),
-			argc > 5 && !strcmp(argv[5], "rst"));
+			argc > 5 && !strcmp(argv[5], "rst"), argc > 5 && !strcmp(argv[5], "vxlan"));
 	} else if (argc >= 6 && !strcmp(argv[1], "table")) {
 		cmd_table(argv[2], !strcmp(argv[3], "xdp"), argv[4],
 			  (__u32)strtoul(argv[5], NULL, 10));

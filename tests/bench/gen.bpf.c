@@ -2,8 +2,9 @@
 /*
  * gen.bpf.c - packet generator for the live-rate and event benchmarks, run with
  * BPF_PROG_TEST_RUN and BPF_F_TEST_XDP_LIVE_FRAMES: each frame (Ethernet, IPv4, TCP, built
- * by user space) gets the next flow's source address and port, and is sent out of the
- * interface (XDP_TX) towards the namespace where the tracer runs.
+ * by user space; or all of that inside VXLAN) gets the next flow's source address and port
+ * in its (inner) IPv4 and TCP headers, and is sent out of the interface (XDP_TX) towards
+ * the namespace where the tracer runs.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -27,13 +28,14 @@ static __always_inline __u16 csum_repl(__u16 hc, __u16 old, __u16 new)
 }
 
 const volatile __u32 nflows = 1;	/* flows to cycle through; 0: a new flow every frame */
+const volatile __u32 l3_off = sizeof(struct ethhdr);	/* where the (inner) IPv4 header is */
 __u64 sent = 0;
 
 SEC("xdp")
 int gen(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	struct iphdr *ip = data + sizeof(struct ethhdr);
+	struct iphdr *ip = data + l3_off;
 	struct tcphdr *th = (void *)(ip + 1);
 	__u64 i = sent++;
 	__u16 sport, *o, *n;

@@ -59,6 +59,8 @@ while read -r kind a b c d; do
 		row "  a slot claimed in a set of four (floor)" "$a" "$b" "$(plus "$a" "$b")" ;;
 	mix)	# mix PROG FLOWS NS FLOOR
 		row "ns/pkt $a mix of $b flows (floor)" "$c" "$d" "$(plus "$c" "$d")" ;;
+	mixvx)	# mixvx PROG FLOWS NS FLOOR: the same, each flow inside VXLAN
+		row "ns/pkt $a mix of $b flows in VXLAN (floor)" "$c" "$d" "$(plus "$c" "$d")" ;;
 	esac
 done <"$out/pkt"
 fi
@@ -79,10 +81,10 @@ ip netns exec $R ethtool -K g1 gro on >/dev/null 2>&1
 rxpk() { ip -n $R -s -j link show g1 | jq '.[0].stats64.rx.packets'; }
 PKTS=${BENCH_PKTS:-3000000}
 REPS=${BENCH_REPS:-3}
-live() {	# live FLOWS: Mpps delivered into g1
+live() {	# live FLOWS [vxlan]: Mpps delivered into g1 (vxlan: each frame inside VXLAN)
 	local a b t
 	a=$(rxpk)
-	t=$(ip netns exec $G "$B" gen g0 "$1" "$PKTS" | awk '{print $3}')
+	t=$(ip netns exec $G "$B" gen g0 "$1" "$PKTS" ${2:-} | awk '{print $3}')
 	b=$(rxpk)
 	awk -v n=$((b - a)) -v t="$t" 'BEGIN { printf "%.2f", n / t / 1e6 }'
 }
@@ -194,6 +196,10 @@ for ((rep = 0; rep < REPS; rep++)); do
 			[[ $cfg == map* && $cfg != *-d && $f != 1000000 ]] && continue
 			RUNS[$cfg.$f]="${RUNS[$cfg.$f]:-} $(live $f)"
 		done
+		# 10K flows inside VXLAN, as the default table takes them
+		case $cfg in tc-floor|xdp-floor|ct-tc-d|ct-xdp-d)
+			RUNS[$cfg.vx]="${RUNS[$cfg.vx]:-} $(live 10000 vxlan)" ;;
+		esac
 	done
 done
 config none
@@ -227,6 +233,13 @@ for f in 1 10000 1000000; do
 			"${MPPS[ct-tc-d.$f]}" "$(ratio "${MPPS[ct-tc-v3.$f]}" "${MPPS[ct-tc-d.$f]}")"
 		row "Mpps $f flows: xdp, default table" "${MPPS[ct-xdp-d.$f]}" \
 			"${MPPS[xdp-floor.$f]}" "$(ratio "${MPPS[ct-xdp-d.$f]}" "${MPPS[xdp-floor.$f]}")"
+	fi
+	if [ "$f" = 10000 ]; then
+		for h in tc xdp; do
+			row "Mpps 10000 flows in VXLAN: $h, default table" "${MPPS[ct-$h-d.vx]}" \
+				"${MPPS[$h-floor.vx]}" \
+				"$(ratio "${MPPS[ct-$h-d.vx]}" "${MPPS[$h-floor.vx]}")"
+		done
 	fi
 	d=-d
 	[ "$f" = 1000000 ] && d=
