@@ -86,28 +86,18 @@ static __noinline void ct_own_tc(struct __sk_buff *skb, __u32 sport, __u32 dport
 #define CT_TC_PULL_LEN 640
 
 /*
- * The parser as functions of their own, two levels for each program type: the verifier
+ * The outer level of a frame is parsed inline, as before tunnels: a plain packet pays for
+ * no call. The inner level of a tunnel, and a tc packet parsed again once its headers
+ * were made linear, go through global functions, one for each program type: the verifier
  * checks a global function once, whatever calls it, and takes what it wrote into @p as
- * unknown. So the flow code after it is checked once for every way through the headers
- * (plain, tagged, labelled, each tunnel), and the inner level once for every tunnel,
- * instead of once per way. A call costs a few instructions.
+ * unknown. So the flow code is checked once for all of those ways, instead of once for
+ * each tunnel and inner way through the headers.
  */
 __noinline int ct_parse_xdp_inner(struct xdp_md *ctx, struct ct_pkt *p)
 {
 	if (!p)
 		return CT_P_MALFORMED;
 	return ct_parse_inner((void *)(long)ctx->data, (void *)(long)ctx->data_end, p);
-}
-
-__noinline int ct_parse_xdp(struct xdp_md *ctx, struct ct_pkt *p)
-{
-	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	int res;
-
-	if (!p)
-		return CT_P_MALFORMED;
-	res = ct_parse_outer(data, data_end, (__u32)(data_end - data), p);
-	return res == CT_P_TUNNEL ? ct_parse_xdp_inner(ctx, p) : res;
 }
 
 __noinline int ct_parse_tc_inner(struct __sk_buff *skb, struct ct_pkt *p)
@@ -117,27 +107,28 @@ __noinline int ct_parse_tc_inner(struct __sk_buff *skb, struct ct_pkt *p)
 	return ct_parse_inner((void *)(long)skb->data, (void *)(long)skb->data_end, p);
 }
 
-__noinline int ct_parse_tc(struct __sk_buff *skb, struct ct_pkt *p)
+/* Both levels of @skb, in one function: the parse again after a pull (rare). */
+__noinline int ct_parse_tc_again(struct __sk_buff *skb, struct ct_pkt *p)
 {
-	int res;
-
 	if (!p)
 		return CT_P_MALFORMED;
-	res = ct_parse_outer((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, p);
-	return res == CT_P_TUNNEL ? ct_parse_tc_inner(skb, p) : res;
+	return ct_parse((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, p);
 }
 
 SEC("xdp")
 int ct_xdp(struct xdp_md *ctx)
 {
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct ct_counters *c = ct_counters_get(ctx->ingress_ifindex);
-	struct ct_pkt *p = ct_pkt_get();
-	enum ct_parse_res res;
+	struct ct_pkt p = {};
+	int res;
 
-	if (!c || !p)
+	if (!c)
 		return XDP_PASS;
-	res = ct_parse_xdp(ctx, p);
-	ct_account(c, res, p, ctx->ingress_ifindex);
+	res = ct_parse_outer(data, data_end, (__u32)(data_end - data), &p);
+	if (res == CT_P_TUNNEL)
+		res = ct_parse_xdp_inner(ctx, &p);
+	ct_account(c, (enum ct_parse_res)res, &p, ctx->ingress_ifindex);
 	return XDP_PASS;
 }
 
@@ -145,21 +136,14 @@ SEC("tc")
 int ct_tc(struct __sk_buff *skb)
 {
 	struct ct_counters *c = ct_counters_get(skb->ifindex);
-	struct ct_pkt *p = ct_pkt_get();
-	enum ct_parse_res res;
-	__u16 vlan = 0;
-	__u8 tagged = 0;
+	struct ct_pkt p = {};
+	int res;
 
-	if (!c || !p)
+	if (!c)
 		return TC_ACT_UNSPEC;
-	/* A tag the driver moved into metadata is the outermost one. */
-	if (skb->vlan_present) {
-		vlan = skb->vlan_tci & CT_VLAN_MASK;
-		tagged = 1;
-	}
-	p->vlan = vlan;
-	p->vlan_tagged = tagged;
-	res = ct_parse_tc(skb, p);
+	res = ct_parse_outer((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, &p);
+	if (res == CT_P_TUNNEL)
+		res = ct_parse_tc_inner(skb, &p);
 	/*
 	 * Headers cut by the end of the linear area: make them linear and parse again. Rare
 	 * (outgoing TCP keeps its headers linear), and it costs a copy of the head, so it is
@@ -167,23 +151,26 @@ int ct_tc(struct __sk_buff *skb)
 	 */
 	if (res == CT_P_MALFORMED && skb->len > skb->data_end - skb->data &&
 	    !bpf_skb_pull_data(skb, skb->len < CT_TC_PULL_LEN ? skb->len : CT_TC_PULL_LEN)) {
-		__builtin_memset(p, 0, sizeof(*p));
-		p->vlan = vlan;
-		p->vlan_tagged = tagged;
-		res = ct_parse_tc(skb, p);
+		__builtin_memset(&p, 0, sizeof(p));
+		res = ct_parse_tc_again(skb, &p);
+	}
+	/* a tag the driver moved into metadata is the outermost one */
+	if (skb->vlan_present) {
+		p.vlan = skb->vlan_tci & CT_VLAN_MASK;
+		p.vlan_tagged = 1;
 	}
 	/* locally made packets have no input interface; forwarded ones do */
-	p->local = !skb->ingress_ifindex;
+	p.local = !skb->ingress_ifindex;
 	/*
 	 * The owner of a FIN or RST this host sends goes in first: the packet may decide the
 	 * close, whose event leaves with the flow. A SYN's flow is made by the packet itself.
 	 */
-	if (cfg.owners && res == CT_P_TCP && p->local &&
-	    (p->flags & (CT_TH_SYN | CT_TH_FIN | CT_TH_RST)))
-		ct_own_tc(skb, p->sport, p->dport, p->vlan);
-	ct_account(c, res, p, skb->ifindex);
+	if (cfg.owners && res == CT_P_TCP && p.local &&
+	    (p.flags & (CT_TH_SYN | CT_TH_FIN | CT_TH_RST)))
+		ct_own_tc(skb, p.sport, p.dport, p.vlan);
+	ct_account(c, (enum ct_parse_res)res, &p, skb->ifindex);
 	/* every RST this host sends (resets.bpf.c names the reasons of some) */
-	if (res == CT_P_TCP && p->local && (p->flags & CT_TH_RST))
+	if (res == CT_P_TCP && p.local && (p.flags & CT_TH_RST))
 		c->rst_sent[0]++;
 	return TC_ACT_UNSPEC;
 }

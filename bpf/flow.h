@@ -20,30 +20,6 @@
 #define BPF_NOEXIST 1
 #endif
 
-/*
- * The packet being parsed and accounted lives here, not on the stack: the verifier does not
- * follow what a map value holds, so the flow code is checked once for every way the parser
- * reached it (plain, tagged, labelled, each tunnel) instead of once per way. One program
- * runs at a time on a CPU (softirq, or with bottom halves off), so one slot per CPU serves.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ct_pkt);
-} pkt_scratch SEC(".maps");
-
-/* The CPU's packet slot, zeroed; NULL never happens (one entry, index 0). */
-static __always_inline struct ct_pkt *ct_pkt_get(void)
-{
-	__u32 zero = 0;
-	struct ct_pkt *p = bpf_map_lookup_elem(&pkt_scratch, &zero);
-
-	if (p)
-		__builtin_memset(p, 0, sizeof(*p));
-	return p;
-}
-
 static __always_inline __u64 ct_now(void)
 {
 	return cfg.user_clock ? user_clock_ns : bpf_ktime_get_ns();
@@ -621,13 +597,13 @@ static __always_inline void ct_account(struct ct_counters *c, enum ct_parse_res 
 static __always_inline void ct_frame(void *data, void *data_end, __u32 ifindex)
 {
 	struct ct_counters *c = ct_counters_get(ifindex);
-	struct ct_pkt *p = ct_pkt_get();
+	struct ct_pkt p = {};
 	enum ct_parse_res res;
 
-	if (!c || !p)
+	if (!c)
 		return;
-	res = ct_parse(data, data_end, (__u32)(data_end - data), p);
-	ct_account(c, res, p, ifindex);
+	res = ct_parse(data, data_end, (__u32)(data_end - data), &p);
+	ct_account(c, res, &p, ifindex);
 }
 
 #endif /* CT_FLOW_H */

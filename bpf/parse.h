@@ -520,7 +520,7 @@ static __always_inline int ct_parse_gre(struct hdr_cursor *c, void *data_end, st
  * sets the key's tunnel, and moves the cursor to the inner frame; *@lim becomes the inner
  * frame's end. Returns CT_LINK_*, 0 for no tunnel, -CT_P_MALFORMED.
  */
-static __noinline int ct_parse_tunnel(struct hdr_cursor *c, void *data_end, struct ct_pkt *p,
+static __always_inline int ct_parse_tunnel(struct hdr_cursor *c, void *data_end, struct ct_pkt *p,
 				      int l4len, __u32 *lim)
 {
 	__u8 *u = c->pos;
@@ -610,6 +610,8 @@ static __always_inline int ct_parse_level(void *data, void *data_end, struct ct_
 	struct tcphdr *th;
 	int proto, iplen, thlen;
 
+	/* the check on the register the pointer is made from (the compiler may copy it) */
+	barrier_var(off);
 	if (off > CT_MAX_OFF)
 		return CT_P_OTHER;
 	c.pos = data + off;

@@ -47,8 +47,7 @@ struct shim_map {
 	int bounced;
 };
 
-static struct shim_map m_flows, m_emb_ring, m_est_ring, m_storm, m_counters, m_events,
-	m_pkt;
+static struct shim_map m_flows, m_emb_ring, m_est_ring, m_storm, m_counters, m_events;
 static int in_use;
 
 /*
@@ -69,8 +68,7 @@ static inline struct shim_map *shim_of(const void *def)
 		return &m_storm;
 	if (def == &events)
 		return &m_events;
-	if (def == &pkt_scratch)
-		return &m_pkt;
+
 	/* a map maps.h gained and bind_maps() does not know: a bug, not an input */
 	fprintf(stderr, "closetrace: in-process engine: unknown map\n");
 	abort();
@@ -331,7 +329,7 @@ static const struct ct_map_ops array_ops = {
 static void free_maps(void)
 {
 	struct shim_map *all[] = { &m_flows, &m_emb_ring, &m_est_ring, &m_storm, &m_counters,
-				   &m_events, &m_pkt };
+				   &m_events };
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		ct_htab_free(all[i]->h);
@@ -372,9 +370,7 @@ static int bind_maps(__u32 nflows, __u32 rb_bytes)
 	    bind_hash(&m_storm, CT_SHIM_UINT(storm, type), CT_SHIM_KEY_SIZE(storm),
 		      CT_SHIM_VALUE_SIZE(storm), CT_SHIM_UINT(storm, max_entries)) ||
 	    bind_array(&m_counters, CT_SHIM_UINT(counters, type), CT_SHIM_VALUE_SIZE(counters),
-		       CT_SHIM_UINT(counters, max_entries)) ||
-	    bind_array(&m_pkt, CT_SHIM_UINT(pkt_scratch, type), CT_SHIM_VALUE_SIZE(pkt_scratch),
-		       CT_SHIM_UINT(pkt_scratch, max_entries)))
+		       CT_SHIM_UINT(counters, max_entries)))
 		return -1;
 	m_events = (struct shim_map){ .type = CT_SHIM_UINT(events, type), .max_entries = rb_bytes };
 	m_events.data = calloc(1, rb_bytes);
