@@ -166,27 +166,31 @@ static __always_inline struct ct_flow *ct_flow_new(struct ct_pkt *p, int ep, __u
 						   int replace)
 {
 	__u64 flags = replace ? BPF_ANY : BPF_NOEXIST;
-	struct ct_flow nf = {};
+	__u32 zero = 0;
+	struct ct_flow *nf = bpf_map_lookup_elem(&new_flow, &zero);
 	long err;
 
-	nf.first_ns = ct_now();
-	nf.last_seen = ct_now_last();
-	nf.state = ct_initial_state(ep, p->flags, p->sport, p->dport);
+	if (!nf)
+		return NULL;
+	__builtin_memset(nf, 0, sizeof(*nf));
+	nf->first_ns = ct_now();
+	nf->last_seen = ct_now_last();
+	nf->state = ct_initial_state(ep, p->flags, p->sport, p->dport);
 	if (p->key.tun_type) {
 		/* the sender's outer source is its endpoint's */
 		if (ep) {
-			__builtin_memcpy(nf.outer[1], p->outer[0], 16);
-			__builtin_memcpy(nf.outer[0], p->outer[1], 16);
-			nf.tun_id[1] = p->tun_id;
+			__builtin_memcpy(nf->outer[1], p->outer[0], 16);
+			__builtin_memcpy(nf->outer[0], p->outer[1], 16);
+			nf->tun_id[1] = p->tun_id;
 		} else {
-			__builtin_memcpy(nf.outer[0], p->outer[0], 16);
-			__builtin_memcpy(nf.outer[1], p->outer[1], 16);
-			nf.tun_id[0] = p->tun_id;
+			__builtin_memcpy(nf->outer[0], p->outer[0], 16);
+			__builtin_memcpy(nf->outer[1], p->outer[1], 16);
+			nf->tun_id[0] = p->tun_id;
 		}
 	}
-	err = bpf_map_update_elem(&flows, &p->key, &nf, flags);
+	err = bpf_map_update_elem(&flows, &p->key, nf, flags);
 	if (err == -CT_E2BIG && !ct_make_room())
-		err = bpf_map_update_elem(&flows, &p->key, &nf, flags);
+		err = bpf_map_update_elem(&flows, &p->key, nf, flags);
 	if (err == 0) {
 		ct_count(cnt, CT_C_FLOWS);
 		ct_ring_push(&emb_ring, &emb_pos, &p->key);

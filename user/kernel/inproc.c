@@ -47,7 +47,8 @@ struct shim_map {
 	int bounced;
 };
 
-static struct shim_map m_flows, m_emb_ring, m_est_ring, m_storm, m_counters, m_events;
+static struct shim_map m_flows, m_emb_ring, m_est_ring, m_storm, m_counters, m_events,
+	m_new_flow;
 static int in_use;
 
 /*
@@ -68,6 +69,8 @@ static inline struct shim_map *shim_of(const void *def)
 		return &m_storm;
 	if (def == &events)
 		return &m_events;
+	if (def == &new_flow)
+		return &m_new_flow;
 
 	/* a map maps.h gained and bind_maps() does not know: a bug, not an input */
 	fprintf(stderr, "closetrace: in-process engine: unknown map\n");
@@ -329,7 +332,7 @@ static const struct ct_map_ops array_ops = {
 static void free_maps(void)
 {
 	struct shim_map *all[] = { &m_flows, &m_emb_ring, &m_est_ring, &m_storm, &m_counters,
-				   &m_events };
+				   &m_events, &m_new_flow };
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		ct_htab_free(all[i]->h);
@@ -370,7 +373,9 @@ static int bind_maps(__u32 nflows, __u32 rb_bytes)
 	    bind_hash(&m_storm, CT_SHIM_UINT(storm, type), CT_SHIM_KEY_SIZE(storm),
 		      CT_SHIM_VALUE_SIZE(storm), CT_SHIM_UINT(storm, max_entries)) ||
 	    bind_array(&m_counters, CT_SHIM_UINT(counters, type), CT_SHIM_VALUE_SIZE(counters),
-		       CT_SHIM_UINT(counters, max_entries)))
+		       CT_SHIM_UINT(counters, max_entries)) ||
+	    bind_array(&m_new_flow, CT_SHIM_UINT(new_flow, type), CT_SHIM_VALUE_SIZE(new_flow),
+		       CT_SHIM_UINT(new_flow, max_entries)))
 		return -1;
 	m_events = (struct shim_map){ .type = CT_SHIM_UINT(events, type), .max_entries = rb_bytes };
 	m_events.data = calloc(1, rb_bytes);
