@@ -269,6 +269,8 @@ static __always_inline int ct_parse_ipv6(struct hdr_cursor *c, void *data_end, s
 		barrier_var(elen);
 		if (elen < 0 || elen > CT_MAX_L4_OFF)
 			return -CT_P_OTHER;
+		barrier_var(elen);
+		elen &= CT_MAX_L4_OFF;
 		c->pos = (void *)ip6 + elen;
 	}
 	if (!ct_l4_wanted(nh))
@@ -406,12 +408,13 @@ static __always_inline int ct_parse_gtpu(struct hdr_cursor *c, void *data_end, s
 		e = c->pos;
 		if ((void *)(e + 1) > data_end || !e[0])
 			return -CT_P_MALFORMED;
-		/* the extension's last byte is the next one's type */
-		e += e[0] * 4 - 1;
-		if ((void *)(e + 1) > data_end)
+		/* the extension's last byte is the next one's type (read behind the
+		 * pointer: its variable part stays positive, as older verifiers want) */
+		e += e[0] * 4;
+		if ((void *)e > data_end)
 			return -CT_P_MALFORMED;
-		next = e[0];
-		c->pos = e + 1;
+		next = *(e - 1);
+		c->pos = e;
 	}
 	return next ? 0 : CT_LINK_IP;
 }
@@ -610,10 +613,16 @@ static __always_inline int ct_parse_level(void *data, void *data_end, struct ct_
 	struct tcphdr *th;
 	int proto, iplen, thlen;
 
-	/* the check on the register the pointer is made from (the compiler may copy it) */
+	/*
+	 * The bound, checked and then masked in: older verifiers (6.1) do not carry a 32-bit
+	 * comparison over to the 64-bit register the pointer is made from, and the compiler
+	 * would drop a mask it can prove redundant (the barriers).
+	 */
 	barrier_var(off);
 	if (off > CT_MAX_OFF)
 		return CT_P_OTHER;
+	barrier_var(off);
+	off &= CT_MAX_OFF;
 	c.pos = data + off;
 	proto = ct_parse_link(&c, data_end, p, link);
 	if (proto < 0)
@@ -630,6 +639,8 @@ static __always_inline int ct_parse_level(void *data, void *data_end, struct ct_
 	barrier_var(off);
 	if (off > CT_MAX_OFF)
 		return CT_P_OTHER;
+	barrier_var(off);
+	off &= CT_MAX_OFF;
 	c.pos = data + off;
 	if (proto == bpf_htons(ETH_P_IP))
 		iplen = ct_parse_ipv4(&c, data_end, p, (int)lim - (int)off);
@@ -644,6 +655,8 @@ static __always_inline int ct_parse_level(void *data, void *data_end, struct ct_
 	barrier_var(off);
 	if (off > CT_MAX_L4_OFF)
 		return CT_P_OTHER;
+	barrier_var(off);
+	off &= CT_MAX_L4_OFF;
 	c.pos = data + off;
 	if (inner) {
 		/* the inner packet lies within what its tunnel carries */

@@ -314,6 +314,59 @@ static void t_help_option_exits_zero(void **state)
 	stdout = saved;
 }
 
+/*
+ * --tunnel-port: a type's first port replaces its defaults, later ones add (at most four,
+ * a repeat ignored), TYPE=off and on, GRE and ERSPAN without ports; --no-decap; what a
+ * viewer may share (the default only). The loader hands the result to the programs as is.
+ */
+static void t_tunnel_ports(void **state)
+{
+	struct ct_tunnels t;
+	struct ct_cfg cfg;
+	struct ct_load_opts lo = { .tunnels = &t };
+	char err[256];
+
+	(void)state;
+	ct_tunnels_default(&t);
+	assert_true(ct_tunnels_is_default(&t));
+	assert_int_equal(t.decap, CT_TUN_ALL);
+	assert_int_equal(t.port[CT_TUN_VXLAN - 1][0], 4789);
+	assert_int_equal(t.port[CT_TUN_VXLAN - 1][1], 8472);
+	assert_int_equal(ct_tunnels_parse(&t, "vxlan=4790,geneve=6082,vxlan=4791,vxlan=4790", err,
+					  sizeof(err)), 0);
+	assert_int_equal(t.port[CT_TUN_VXLAN - 1][0], 4790);
+	assert_int_equal(t.port[CT_TUN_VXLAN - 1][1], 4791);
+	assert_int_equal(t.port[CT_TUN_VXLAN - 1][2], 0);
+	assert_int_equal(t.port[CT_TUN_GENEVE - 1][0], 6082);
+	assert_int_equal(t.port[CT_TUN_GTPU - 1][0], 2152);	/* untouched */
+	assert_false(ct_tunnels_is_default(&t));
+	/* a second option adds to what the first gave */
+	assert_int_equal(ct_tunnels_parse(&t, "vxlan=1,vxlan=2,vxlan=3", err, sizeof(err)), -1);
+	assert_string_equal(err, "vxlan: at most 4 ports");
+	assert_int_equal(ct_tunnels_parse(&t, "gre=off,teredo=off", err, sizeof(err)), 0);
+	assert_int_equal(t.decap, CT_TUN_ALL & ~(1 << CT_TUN_GRE) & ~(1 << CT_TUN_TEREDO));
+	assert_int_equal(ct_tunnels_parse(&t, "gre=on,gtp-u=off", err, sizeof(err)), 0);
+	assert_int_equal(t.decap, CT_TUN_ALL & ~(1 << CT_TUN_GTPU) & ~(1 << CT_TUN_TEREDO));
+	assert_int_equal(ct_tunnels_parse(&t, "gre=5", err, sizeof(err)), -1);
+	assert_string_equal(err, "gre has no port (it is not carried in UDP): gre=off or gre=on");
+	assert_int_equal(ct_tunnels_parse(&t, "vxlan", err, sizeof(err)), -1);
+	assert_int_equal(ct_tunnels_parse(&t, "vxlan=0", err, sizeof(err)), -1);
+	assert_int_equal(ct_tunnels_parse(&t, "ipip=4", err, sizeof(err)), -1);
+	assert_int_equal(ct_tunnels_parse(&t, "", err, sizeof(err)), -1);
+	/* what the programs get */
+	ct_cfg_fill(&lo, 1024, &cfg);
+	assert_int_equal(cfg.decap, t.decap);
+	assert_memory_equal(cfg.tun_port, t.port, sizeof(cfg.tun_port));
+	t.none = 1;
+	assert_false(ct_tunnels_is_default(&t));
+	ct_cfg_fill(&lo, 1024, &cfg);
+	assert_int_equal(cfg.decap, 0);
+	lo.tunnels = NULL;
+	ct_cfg_fill(&lo, 1024, &cfg);
+	assert_int_equal(cfg.decap, CT_TUN_ALL);
+	assert_int_equal(cfg.tun_port[CT_TUN_TEREDO - 1][0], 3544);
+}
+
 static void t_table_size_bounds(void **state)
 {
 	struct ct_config c;
@@ -382,6 +435,7 @@ int main(void)
 		cmocka_unit_test(t_usage_errors),
 		cmocka_unit_test(t_help_option_exits_zero),
 		cmocka_unit_test(t_table_size_bounds),
+		cmocka_unit_test(t_tunnel_ports),
 		cmocka_unit_test(t_command_required),
 		cmocka_unit_test(t_verbose_counts_everywhere),
 	};

@@ -129,6 +129,11 @@ check "filter: tunnel = gtp-u is gtpu" filt gtpu 'tunnel = gtp-u' 2
 check "filter: an unknown tunnel type is refused, naming the types" \
 	sh -c "'$CT' replay -f 'tunnel = vxlann' '$d/vxlan.pcap' 2>&1 | grep -q \"unknown tunnel 'vxlann'; one of none vxlan geneve gtpu teredo gre erspan\""
 
+# diagnose keeps the tenants' servers apart: the refusal is 1 of 1 in VNI 200, not 1 of 2
+check "diagnose names the server in its tunnel: 1 of 1 refused in vxlan:200" \
+	sh -c "'$CT' diagnose --min-closes 1 -o json '$d/vxlan.pcap' 2>/dev/null | jq -r 'select(.rule == \"refused\") | .summary' |
+		grep -qx '192.168.1.20:80 in vxlan:200 refuses connections: 1 of 1 attempts refused (REJ), from 1 client (zones 192.168.1.0/24 1)'"
+
 # top groups by tunnel: each tenant a row
 toprows() {
 	"$CT" top -r "$d/vxlan.pcap" -b -g tunnel 2>/dev/null | awk '/^TUNNEL/ {t = 1; next} t && NF {print $1, $2}' | sort

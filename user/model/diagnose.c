@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "classify.h"
+#include "tunnel.h"
 #include "diagnose.h"
 #include "hashtab.h"
 #include "owner.h"
@@ -39,9 +40,13 @@ struct end {
 	__u8 rst;
 };
 
+/* A server: its address and port, in its tunnel (two tenants' servers are two) */
 struct skey {
 	__u32 addr[4];
 	__u32 port;
+	__u32 tun_id;
+	__u8 tun_type;
+	__u8 pad[3];
 };
 
 struct srv {
@@ -209,21 +214,19 @@ void ct_diag_free(struct ct_diag *d)
 	free(d);
 }
 
-static struct srv *srv_of(struct ct_diag *d, const __u32 addr[4], __u16 port)
+static struct srv *srv_of(struct ct_diag *d, const struct skey *k)
 {
-	struct skey k = { .port = port };
 	struct srv *s, zero;
 
-	memcpy(k.addr, addr, sizeof(k.addr));
-	s = ct_htab_lookup(d->srv, &k);
+	s = ct_htab_lookup(d->srv, k);
 	if (s)
 		return s;
 	memset(&zero, 0, sizeof(zero));
-	if (ct_htab_update(d->srv, &k, &zero, 0)) {
+	if (ct_htab_update(d->srv, k, &zero, 0)) {
 		d->srv_over++;
 		return NULL;
 	}
-	return ct_htab_lookup(d->srv, &k);
+	return ct_htab_lookup(d->srv, k);
 }
 
 /* An address, hashed (never 0): clients told apart without keeping them */
@@ -579,9 +582,11 @@ void ct_diag_feed(struct ct_diag *d, const struct ct_record *r)
 
 	d->records++;
 	memcpy(k.addr, r->key.addr[sv], sizeof(k.addr));
+	k.tun_type = r->key.tun_type;
+	k.tun_id = r->key.tun_id;
 	if (r->type == CT_REC_SUMMARY) {
 		spike_feed(d, r, &k);
-		if (r->unkeyed || !(s = srv_of(d, r->key.addr[sv], r->key.port[sv])))
+		if (r->unkeyed || !(s = srv_of(d, &k)))
 			return;
 		if (!s->storm || r->start_ns < s->storm_first)
 			s->storm_first = r->start_ns;
@@ -598,7 +603,7 @@ void ct_diag_feed(struct ct_diag *d, const struct ct_record *r)
 	if (r->close == CT_CLOSE_NONE || r->close >= CT_CLOSE_MAX)
 		return;
 	spike_feed(d, r, &k);
-	s = srv_of(d, r->key.addr[sv], r->key.port[sv]);
+	s = srv_of(d, &k);
 	if (!s)
 		return;
 	if (!s->conns || r->ts_ns < s->first_ns)
@@ -717,10 +722,17 @@ static int addr_v4(const __u32 a[4])
 	return !a[0] && !a[1] && a[2] == htonl(CT_V4MAPPED);
 }
 
-/* "192.0.2.2:80", "[2001:db8::2]:80" */
+/* "192.0.2.2:80", "[2001:db8::2]:80", "10.0.0.2:80 in vxlan:42" */
 static void endpoint(const struct skey *k, char *buf, size_t len)
 {
+	char t[32];
+	size_t n;
+
 	ct_endpoint_str(k->addr, (__u16)k->port, addr_v4(k->addr), buf, len);
+	n = strlen(buf);
+	if (k->tun_type && n < len)
+		snprintf(buf + n, len - n, " in %s", ct_tunnel_str(k->tun_type, k->tun_id, t,
+								    sizeof(t)));
 }
 
 /* The reasons of a server's resets, the commonest first: "closed-unread 9, app-abort 1" */
