@@ -265,17 +265,11 @@ static __always_inline __u64 ct_wakeup_flags(void)
 	return BPF_RB_FORCE_WAKEUP;
 }
 
-/* One ring-buffer record about flow @f of key @key; a full ring buffer is counted. */
-static __always_inline void ct_emit_event(struct ct_flow *f, const struct ct_flow_key *key,
+/* An event's fields before the flow. */
+static __always_inline void ct_event_head(struct ct_event *e, const struct ct_flow_key *key,
 					  __u8 type, __u8 kind, __u8 rst_by, int client_ep,
-					  __u8 evflags, __u64 now, __u64 *cnt)
+					  __u8 evflags, __u64 now)
 {
-	struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-
-	if (!e) {
-		ct_count(cnt, CT_C_RB_FAIL);
-		return;
-	}
 	e->ts_ns = now;
 	e->key = *key;
 	e->close = kind;
@@ -284,7 +278,36 @@ static __always_inline void ct_emit_event(struct ct_flow *f, const struct ct_flo
 	e->type = type;
 	e->evflags = evflags;
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
-	e->flow = *f;
+}
+
+/*
+ * One ring-buffer record about flow @f of key @key; a full ring buffer is counted. Outside
+ * tunnels the record stops before the flow's tunnel part (CT_EVENT_PLAIN_SIZE): two
+ * reservations of constant size, as the verifier wants them.
+ */
+static __always_inline void ct_emit_event(struct ct_flow *f, const struct ct_flow_key *key,
+					  __u8 type, __u8 kind, __u8 rst_by, int client_ep,
+					  __u8 evflags, __u64 now, __u64 *cnt)
+{
+	struct ct_event *e;
+
+	if (key->tun_type) {
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (!e) {
+			ct_count(cnt, CT_C_RB_FAIL);
+			return;
+		}
+		ct_event_head(e, key, type, kind, rst_by, client_ep, evflags, now);
+		e->flow = *f;
+	} else {
+		e = bpf_ringbuf_reserve(&events, CT_EVENT_PLAIN_SIZE, 0);
+		if (!e) {
+			ct_count(cnt, CT_C_RB_FAIL);
+			return;
+		}
+		ct_event_head(e, key, type, kind, rst_by, client_ep, evflags, now);
+		__builtin_memcpy(&e->flow, f, __builtin_offsetof(struct ct_flow, outer));
+	}
 	bpf_ringbuf_submit(e, ct_wakeup_flags());
 }
 

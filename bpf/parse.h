@@ -335,6 +335,18 @@ static __always_inline __u32 ct_be32(const __u8 *b)
 	return (__u32)b[0] << 24 | (__u32)b[1] << 16 | (__u32)b[2] << 8 | b[3];
 }
 
+/* The link layer a Geneve or GRE protocol type names (an ethertype), 0 one not parsed. */
+static __always_inline int ct_link_of(__u16 proto)
+{
+	if (proto == CT_ETH_P_TEB)
+		return CT_LINK_ETH;
+	if (proto == ETH_P_IP || proto == ETH_P_IPV6)
+		return CT_LINK_IP;
+	if (proto == CT_ETH_P_MPLS_UC || proto == CT_ETH_P_MPLS_MC)
+		return CT_LINK_MPLS;
+	return 0;
+}
+
 /* VXLAN (RFC 7348): the I flag, a 24-bit VNI, then Ethernet. */
 static __always_inline int ct_parse_vxlan(struct hdr_cursor *c, void *data_end, struct ct_pkt *p)
 {
@@ -362,11 +374,7 @@ static __always_inline int ct_parse_geneve(struct hdr_cursor *c, void *data_end,
 	proto = (__u16)h[2] << 8 | h[3];
 	p->key.tun_id = ct_be24(h + 4);
 	c->pos = h + 8 + (h[0] & 0x3f) * 4;
-	if (proto == CT_ETH_P_TEB)
-		return CT_LINK_ETH;
-	if (proto == ETH_P_IP || proto == ETH_P_IPV6)
-		return CT_LINK_IP;
-	return 0;
+	return ct_link_of(proto);
 }
 
 /*
@@ -508,13 +516,7 @@ static __always_inline int ct_parse_gre(struct hdr_cursor *c, void *data_end, st
 	if (!(cfg.decap & (1u << CT_TUN_GRE)))
 		return 0;
 	p->key.tun_type = CT_TUN_GRE;
-	if (proto == ETH_P_IP || proto == ETH_P_IPV6)
-		return CT_LINK_IP;
-	if (proto == CT_ETH_P_TEB)
-		return CT_LINK_ETH;
-	if (proto == CT_ETH_P_MPLS_UC || proto == CT_ETH_P_MPLS_MC)
-		return CT_LINK_MPLS;
-	return 0;
+	return ct_link_of(proto);
 }
 
 /*

@@ -259,6 +259,14 @@ struct ct_event {
 	struct ct_flow flow;	/* snapshot, including the deciding packet */
 };
 _Static_assert(sizeof(struct ct_event) == 248, "ct_event layout");
+/*
+ * Outside tunnels a record stops before flow.outer, which is zero: 208 bytes, what an event
+ * took before tunnels, so that the ring buffer holds as many. Readers take either size and
+ * zero the rest.
+ */
+#define CT_EVENT_PLAIN_SIZE \
+	(__builtin_offsetof(struct ct_event, flow) + __builtin_offsetof(struct ct_flow, outer))
+_Static_assert(CT_EVENT_PLAIN_SIZE == 208, "ct_event without its tunnel part");
 
 /* Per-CPU counters of one interface (a slot of the "counters" array map): indices. */
 enum ct_counter {

@@ -693,7 +693,8 @@ static int on_event(void *ctx, void *data, size_t len)
 	const struct ct_event *e = data;
 
 	(void)ctx;
-	if (len < sizeof(*e) || e->type > CT_EV_AMEND || e->close >= CT_CLOSE_MAX ||
+	if ((len != sizeof(*e) && len != CT_EVENT_PLAIN_SIZE) || e->type > CT_EV_AMEND ||
+	    e->close >= CT_CLOSE_MAX ||
 	    e->rst_by > CT_BY_SRV || e->client_ep > CT_EP_HI)
 		return -EINVAL;
 	R.events++;

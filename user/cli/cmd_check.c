@@ -338,7 +338,8 @@ static int run_check(struct ct_config *c)
 		       "kernel's element, bucket and ring slots): %.1f MiB\n", n, bytes / n,
 		       sizeof(struct ct_flow_key), sizeof(struct ct_flow), bytes / 1048576);
 	}
-	printf("ring buffer  %u KiB, event %zu B\n", bpf_map__max_entries(skel->maps.events) / 1024,
+	printf("ring buffer  %u KiB, event %zu B (%zu B in a tunnel)\n",
+	       bpf_map__max_entries(skel->maps.events) / 1024, (size_t)CT_EVENT_PLAIN_SIZE,
 	       sizeof(struct ct_event));
 	if (ret)
 		printf("result       ok, but program information is incomplete (-v says why)\n");

@@ -442,7 +442,7 @@ int ct_live_start(struct ct_live *l, const struct ct_live_opts *c)
 	so.load.tunnels = c->tunnels;
 	/* viewers (top, diagnose) count every close: the kernel reports them all */
 	so.load.emit_graceful = c->emit_graceful || c->share;
-	so.load.wakeup_bytes = CT_WAKEUP_EVENTS * sizeof(struct ct_event);
+	so.load.wakeup_bytes = CT_WAKEUP_EVENTS * CT_EVENT_PLAIN_SIZE;
 	if (ct_session_open(&l->s, &so, err, sizeof(err))) {
 		pr_warn("%s\n", err);
 		return 1;

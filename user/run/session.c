@@ -225,10 +225,17 @@ static int on_event(void *ctx, void *data, size_t len)
 {
 	struct ct_session *s = ctx;
 	const struct ct_event *e = data;
+	struct ct_event whole;
 	struct ct_record r;
 
-	if (len < sizeof(*e) || s->stopped)
+	if (len < CT_EVENT_PLAIN_SIZE || s->stopped)
 		return 0;
+	/* outside tunnels the record stops before the flow's tunnel part, which is zero */
+	if (len < sizeof(whole)) {
+		memcpy(&whole, data, len);
+		memset((char *)&whole + len, 0, sizeof(whole) - len);
+		e = &whole;
+	}
 	if (e->type == CT_EV_AMEND)
 		return amend(s, e);
 	ct_record_from_event(&r, e, s->scan_out.to_wall,
