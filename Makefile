@@ -125,7 +125,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 	       -std=gnu11 -Wall -Wextra -Werror -Iinclude $(USER_INC)
 FUZZ_FILTER_SRCS := tests/fuzz/fuzz_filter.c \
 		    $(foreach f,filter.c classify.c record.c reasons.c text.c owner.c append.c zones.c \
-				hashtab.c siphash.c numbers.c,$(call src,$(f)))
+				hashtab.c siphash.c numbers.c tunnel.c,$(call src,$(f)))
 FUZZ_PCAP_SRCS := tests/fuzz/fuzz_pcap.c $(call src,pcapin.c)
 
 $(BUILD)/fuzz/fuzz_filter: $(FUZZ_FILTER_SRCS) $(filter user/%,$(FUZZ_FILTER_SRCS:.c=.h)) \

@@ -53,9 +53,9 @@ struct ct_pkt {
 	__u8 local;		/* sent by this host (tc egress, not forwarded) */
 	__u8 ttl;		/* IPv4 TTL, IPv6 hop limit */
 	__u8 l4;		/* the IP protocol the parsers stopped at: TCP, UDP or GRE */
-	__u8 in_link;		/* CT_P_TUNNEL: the inner frame's link layer (CT_LINK_*) */
-	__u16 in_off;		/* ... its offset from the frame's start */
-	__u32 in_lim;		/* ... and where the tunnel's payload ends */
+	__u16 in_off;		/* CT_P_TUNNEL: the UDP or GRE header's offset from the frame's
+				 * start */
+	__u32 in_lim;		/* ... and its length with what it carries, by the IP header */
 };
 
 /* ct_parse_outer's result for a tunnel: the inner level is to be parsed (never returned
@@ -304,7 +304,11 @@ static __always_inline int ct_parse_ipv6(struct hdr_cursor *c, void *data_end, s
 #define CT_ETH_P_ERSPAN2 0x88BE	/* ERSPAN type I (no header) and II */
 #define CT_ETH_P_ERSPAN3 0x22EB
 
-/* The UDP tunnel type whose port this datagram is to (Teredo: from or to), 0 none. */
+/*
+ * The UDP tunnel type whose port this datagram is to, 0 none. Teredo and GTP-U also from
+ * it: a Teredo server answers from 3544 to the client's port, and a GTP-U peer may answer
+ * a datagram from 2152 to the port it came from.
+ */
 static __always_inline int ct_udp_tunnel(__u16 sport, __u16 dport)
 {
 #pragma unroll
@@ -317,7 +321,8 @@ static __always_inline int ct_udp_tunnel(__u16 sport, __u16 dport)
 
 			if (!port)
 				break;
-			if (dport == port || (t + 1 == CT_TUN_TEREDO && sport == port))
+			if (dport == port ||
+			    ((t + 1 == CT_TUN_TEREDO || t + 1 == CT_TUN_GTPU) && sport == port))
 				return t + 1;
 		}
 	}
@@ -605,8 +610,8 @@ static __always_inline int ct_parse_link(struct hdr_cursor *c, void *data_end, s
  * bytes end, from the frame's start: the frame's length outside, the tunnel's payload
  * inside, where the IP packet must fit. Only the 20-byte fixed TCP header must be present:
  * a capture cut by its snap length still counts, and lengths come from the IP headers, not
- * from the frame. Returns a ct_parse_res, or CT_P_TUNNEL with the inner level's place in
- * p->in_off, p->in_link and p->in_lim.
+ * from the frame. Returns a ct_parse_res, or (outside) CT_P_TUNNEL for UDP or GRE that a
+ * tunnel may be in: its header's place in p->in_off and p->in_lim, for ct_parse_inner.
  */
 static __always_inline int ct_parse_level(void *data, void *data_end, struct ct_pkt *p, __u32 off,
 					  int link, __u32 lim, int inner)
@@ -667,18 +672,9 @@ static __always_inline int ct_parse_level(void *data, void *data_end, struct ct_
 		if (p->l4 != IPPROTO_TCP)
 			return CT_P_OTHER;	/* one level: a tunnel in a tunnel is not opened */
 	} else if (p->l4 != IPPROTO_TCP) {
-		lim = off;
-		link = ct_parse_tunnel(&c, data_end, p, iplen, &lim);
-		if (link <= 0) {
-			p->key.tun_type = 0;
-			p->key.tun_id = 0;
-			return link ? CT_P_MALFORMED : CT_P_OTHER;
-		}
-		if (p->key.tun_type != CT_TUN_GTPU)
-			p->tun_id = p->key.tun_id;
-		p->in_off = (__u32)((long)c.pos - (long)data);
-		p->in_link = link;
-		p->in_lim = lim;
+		/* UDP or GRE of a type decapsulation is on for: ct_parse_inner looks */
+		p->in_off = (__u16)off;
+		p->in_lim = (__u32)iplen;
 		return CT_P_TUNNEL;
 	}
 
@@ -703,11 +699,32 @@ static __always_inline int ct_parse_outer(void *data, void *data_end, __u32 len,
 	return ct_parse_level(data, data_end, p, 0, CT_LINK_ETH, len, 0);
 }
 
-/* The level inside the tunnel ct_parse_outer found. */
+/*
+ * The tunnel, if any, in the UDP or GRE that ct_parse_outer found, and the level inside it:
+ * CT_P_TCP with the key's tunnel set, or what the datagram is (other, malformed).
+ */
 static __always_inline int ct_parse_inner(void *data, void *data_end, struct ct_pkt *p)
 {
-	int res = ct_parse_level(data, data_end, p, p->in_off, p->in_link, p->in_lim, 1);
+	struct hdr_cursor c;
+	__u32 off = p->in_off, lim;
+	int link, res = CT_P_OTHER;
 
+	barrier_var(off);
+	if (off > CT_MAX_L4_OFF)
+		goto out;
+	barrier_var(off);
+	off &= CT_MAX_L4_OFF;
+	c.pos = data + off;
+	lim = off;
+	link = ct_parse_tunnel(&c, data_end, p, (int)p->in_lim, &lim);
+	if (link <= 0) {
+		res = link ? CT_P_MALFORMED : CT_P_OTHER;
+		goto out;
+	}
+	if (p->key.tun_type != CT_TUN_GTPU)
+		p->tun_id = p->key.tun_id;
+	res = ct_parse_level(data, data_end, p, (__u32)((long)c.pos - (long)data), link, lim, 1);
+out:
 	if (res != CT_P_TCP) {
 		p->key.tun_type = 0;
 		p->key.tun_id = 0;

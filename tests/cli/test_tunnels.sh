@@ -50,7 +50,8 @@ geneve_want="graceful 10.1.1.1:33000 10.1.1.2:8080 geneve/7/- 10.0.0.1>10.0.0.2
 reset-server 10.1.1.1:33000 10.1.1.2:8080 geneve/8/- 10.0.0.1>10.0.0.2
 refused fd00::1:33001 fd00::2:22 geneve/9/- 10.0.0.1>10.0.0.2"
 gtpu_want="graceful 10.45.0.2:51000 93.184.216.34:80 gtpu/4097/8194 10.0.0.1>10.0.0.2
-refused 10.45.0.3:51001 93.184.216.34:81 gtpu/4099/8196 10.0.0.1>10.0.0.2"
+refused 10.45.0.3:51001 93.184.216.34:81 gtpu/4099/8196 10.0.0.1>10.0.0.2
+reset-server 10.45.0.4:51002 93.184.216.34:443 gtpu/4101/8198 10.0.0.1>10.0.0.2"
 teredo_want="graceful 2001:0:4137:9e50:8000:f12a:b9c8:2815:1286 2001:4860:0:2001::68:80 teredo/-/- 192.168.2.16>83.170.1.38
 refused 2001:0:4137:9e50:8000:f12a:b9c8:2815:1287 2001:4860:0:2001::69:80 teredo/-/- 192.168.2.16>65.55.158.80"
 gre_want="reset-client 192.168.7.1:45000 192.168.7.2:25 gre/5/- 10.0.0.1>10.0.0.2
@@ -66,7 +67,7 @@ for e in "${engines[@]}"; do
 		expect vxlan "$vxlan_want" "${o[@]}"
 	check "$e: Geneve with options: two tenants (VNI 7, 8); IPv6 carried directly (VNI 9)" \
 		expect geneve "$geneve_want" "${o[@]}"
-	check "$e: GTP-U with extension headers: one flow per connection, the TEID of each direction" \
+	check "$e: GTP-U with extension headers: one flow per connection, the TEID of each direction; answers from 2152 to another port" \
 		expect gtpu "$gtpu_want" "${o[@]}"
 	check "$e: Teredo through a relay on no Teredo port (origin indications), and through the server's port (authentication)" \
 		expect teredo "$teredo_want" "${o[@]}"
@@ -125,7 +126,7 @@ check "filter: tunnel.ip matches an outer address (the ERSPAN collector)" \
 	filt erspan 'tunnel.ip = 10.20.0.9' 2
 check "filter: tunnel.ip in a prefix, != none" filt teredo 'tunnel.ip in 83.170.0.0/16' 1
 check "filter: tunnel = none outside tunnels" filt vxlan 'tunnel = none' 0
-check "filter: tunnel = gtp-u is gtpu" filt gtpu 'tunnel = gtp-u' 2
+check "filter: tunnel = gtp-u is gtpu" filt gtpu 'tunnel = gtp-u' 3
 check "filter: an unknown tunnel type is refused, naming the types" \
 	sh -c "'$CT' replay -f 'tunnel = vxlann' '$d/vxlan.pcap' 2>&1 | grep -q \"unknown tunnel 'vxlann'; one of none vxlan geneve gtpu teredo gre erspan\""
 

@@ -10,7 +10,9 @@ usage: tungen.py KIND OUT
   geneve     Geneve with options: VNI 7 graceful and VNI 8 reset by the server, same inner
              addresses; VNI 9 carrying IPv6 directly (protocol 0x86DD), refused
   gtpu       GTP-U G-PDUs with a PDU session container extension: TEID 0x1001 uplink,
-             0x2002 downlink, graceful; TEIDs 0x1003/0x2004 refused; echo requests between
+             0x2002 downlink, graceful; TEIDs 0x1003/0x2004 refused; echo requests between;
+             TEIDs 0x1005/0x2006 from port 5906, answered from 2152 to 5906, reset by the
+             server
   teredo     IPv6 in UDP: via a relay on port 32900 (no Teredo port: told by its content),
              with origin indications, graceful; via the server port 3544 with an
              authentication indicator, refused
@@ -207,17 +209,19 @@ def k_geneve(p):
 
 
 def k_gtpu(p):
-    def gw(up, down):
+    def gw(up, down, port=2152):
         def wrap(fc, pkt):
-            # uplink eNB -> UPF and downlink, both to port 2152
-            return outer_udp(V1 if fc else V2, V2 if fc else V1, 2152, 2152,
-                             gtpu(up if fc else down, pkt))
+            # uplink eNB -> UPF and downlink, to port 2152 (or answered to @port)
+            return outer_udp(V1 if fc else V2, V2 if fc else V1, port if fc else 2152,
+                             2152 if fc else port, gtpu(up if fc else down, pkt))
         return wrap
     echo = outer_udp(V1, V2, 2152, 2152, struct.pack("!BBHIHBB", 0x32, 1, 4, 0, 7, 0, 0))
     p.rec(echo)
     write(p, Conn("10.45.0.2", "93.184.216.34", 51000, 80).graceful(), gw(0x1001, 0x2002))
     p.rec(echo)
     write(p, Conn("10.45.0.3", "93.184.216.34", 51001, 81).refused(), gw(0x1003, 0x2004))
+    write(p, Conn("10.45.0.4", "93.184.216.34", 51002, 443).reset_server(),
+          gw(0x1005, 0x2006, 5906))
 
 
 def k_teredo(p):
