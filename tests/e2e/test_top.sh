@@ -261,7 +261,7 @@ screen_has() {
 	return 1
 }
 # the first table row, once the table is there
-first_row() { pane | awk 'f && NF {print; exit} /^(SERVER|CLIENT|SERVER IP|CLIENT IP) /{f=1}'; }
+first_row() { pane | awk 'f && NF {print; exit} /^(SERVER|CLIENT|SERVER IP|CLIENT IP|TUNNEL) /{f=1}'; }
 
 check "tmux starts a shell" tm -f /dev/null new-session -d -s top -x 150 -y 40 \
 	"env -i PATH=$PATH HOME=/root TERM=screen LANG=C.UTF-8 bash --norc --noprofile -i"
@@ -304,6 +304,10 @@ check "g again groups by client zone: its /24" bash -c "
 	screen_has '^CLIENT ZONE +CONN' 5 && first_row | grep -Eq '^192\.0\.2\.0/24 +10 +'"
 tm send-keys -t top g
 check "g again groups by server zone" screen_has '^SERVER ZONE +CONN' 5
+tm send-keys -t top g
+check "g again groups by tunnel: none here, one row" bash -c "
+	$(declare -f screen_has pane tm first_row); TMUX_SOCK=$TMUX_SOCK
+	screen_has '^TUNNEL +CONN' 5 && first_row | grep -Eq '^\(no tunnel\) +'"
 tm send-keys -t top g
 check "g again is back to servers" screen_has '^SERVER +CONN' 5
 tm send-keys -t top / C-u
