@@ -121,12 +121,30 @@ static __always_inline int ct_parse_eth(struct hdr_cursor *c, void *data_end, st
 }
 
 /*
+ * An IP packet with no protocol field before it (below MPLS labels, in GTP-U, Teredo, or
+ * GRE and Geneve carrying IP): its version nibble says which. Returns the ethertype (network
+ * byte order), 0 for "not IP", -1 truncated.
+ */
+static __always_inline int ct_ip_by_version(struct hdr_cursor *c, void *data_end)
+{
+	__u8 *ip = c->pos;
+
+	if ((void *)(ip + 1) > data_end)
+		return -1;
+	if ((ip[0] >> 4) == 4)
+		return bpf_htons(ETH_P_IP);
+	if ((ip[0] >> 4) == 6)
+		return bpf_htons(ETH_P_IPV6);
+	return 0;
+}
+
+/*
  * MPLS: skip labels to the bottom of the stack; the payload's IP version nibble says what
  * follows (there is no protocol field). Returns an ethertype, 0 for "not IP", -1 truncated.
  */
 static __always_inline int ct_parse_mpls(struct hdr_cursor *c, void *data_end)
 {
-	__u8 *lbl, *ip;
+	__u8 *lbl;
 
 #pragma unroll
 	for (int i = 0; i < CT_MAX_MPLS; i++) {
@@ -134,16 +152,8 @@ static __always_inline int ct_parse_mpls(struct hdr_cursor *c, void *data_end)
 		if ((void *)(lbl + 4) > data_end)
 			return -1;
 		c->pos = lbl + 4;
-		if (lbl[2] & 0x01) {	/* bottom of stack */
-			ip = c->pos;
-			if ((void *)(ip + 1) > data_end)
-				return -1;
-			if ((ip[0] >> 4) == 4)
-				return bpf_htons(ETH_P_IP);
-			if ((ip[0] >> 4) == 6)
-				return bpf_htons(ETH_P_IPV6);
-			return 0;
-		}
+		if (lbl[2] & 0x01)	/* bottom of stack */
+			return ct_ip_by_version(c, data_end);
 	}
 	return 0;
 }
@@ -581,19 +591,10 @@ static __always_inline int ct_parse_tunnel(struct hdr_cursor *c, void *data_end,
 static __always_inline int ct_parse_link(struct hdr_cursor *c, void *data_end, struct ct_pkt *p,
 					 int link)
 {
-	__u8 *ip;
 	int proto;
 
-	if (link == CT_LINK_IP) {
-		ip = c->pos;
-		if ((void *)(ip + 1) > data_end)
-			return -1;
-		if ((ip[0] >> 4) == 4)
-			return bpf_htons(ETH_P_IP);
-		if ((ip[0] >> 4) == 6)
-			return bpf_htons(ETH_P_IPV6);
-		return 0;
-	}
+	if (link == CT_LINK_IP)
+		return ct_ip_by_version(c, data_end);
 	if (link == CT_LINK_MPLS)
 		return ct_parse_mpls(c, data_end);
 	proto = ct_parse_eth(c, data_end, p);
