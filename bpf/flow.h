@@ -177,16 +177,11 @@ static __always_inline struct ct_flow *ct_flow_new(struct ct_pkt *p, int ep, __u
 	nf->last_seen = ct_now_last();
 	nf->state = ct_initial_state(ep, p->flags, p->sport, p->dport);
 	if (p->key.tun_type) {
-		/* the sender's outer source is its endpoint's */
-		if (ep) {
-			__builtin_memcpy(nf->outer[1], p->outer[0], 16);
-			__builtin_memcpy(nf->outer[0], p->outer[1], 16);
-			nf->tun_id[1] = p->tun_id;
-		} else {
-			__builtin_memcpy(nf->outer[0], p->outer[0], 16);
-			__builtin_memcpy(nf->outer[1], p->outer[1], 16);
-			nf->tun_id[0] = p->tun_id;
-		}
+		/* the sender's outer source is its endpoint's (a map value takes a variable
+		 * index, where the stack did not) */
+		__builtin_memcpy(nf->outer[ep & 1], p->outer[0], 16);
+		__builtin_memcpy(nf->outer[!ep], p->outer[1], 16);
+		nf->tun_id[ep & 1] = p->tun_id;
 	}
 	err = bpf_map_update_elem(&flows, &p->key, nf, flags);
 	if (err == -CT_E2BIG && !ct_make_room())

@@ -606,6 +606,24 @@ static __always_inline int ct_parse_link(struct hdr_cursor *c, void *data_end, s
 }
 
 /*
+ * Point @c at @off from the frame's start, when it is within @max (a power of two less
+ * one); -1 when not. The offset is checked and then masked in: older verifiers (6.1) do
+ * not carry a 32-bit comparison over to the 64-bit register the pointer is made from, and
+ * the compiler would drop a mask it can prove redundant (the barriers). One bounded
+ * offset is also one verifier state for every way that led to it.
+ */
+static __always_inline int ct_cursor_at(struct hdr_cursor *c, void *data, __u32 off, __u32 max)
+{
+	barrier_var(off);
+	if (off > max)
+		return -1;
+	barrier_var(off);
+	off &= max;
+	c->pos = data + off;
+	return (int)off;
+}
+
+/*
  * One level of a frame: the link layer @link at offset @off, IP, then TCP, or a tunnel
  * (@inner: the level inside one, where no tunnel is opened). @lim is where this level's
  * bytes end, from the frame's start: the frame's length outside, the tunnel's payload
@@ -619,19 +637,10 @@ static __always_inline int ct_parse_level(void *data, void *data_end, struct ct_
 {
 	struct hdr_cursor c;
 	struct tcphdr *th;
-	int proto, iplen, thlen;
+	int proto, iplen, thlen, ret;
 
-	/*
-	 * The bound, checked and then masked in: older verifiers (6.1) do not carry a 32-bit
-	 * comparison over to the 64-bit register the pointer is made from, and the compiler
-	 * would drop a mask it can prove redundant (the barriers).
-	 */
-	barrier_var(off);
-	if (off > CT_MAX_OFF)
+	if (ct_cursor_at(&c, data, off, CT_MAX_OFF) < 0)
 		return CT_P_OTHER;
-	barrier_var(off);
-	off &= CT_MAX_OFF;
-	c.pos = data + off;
 	proto = ct_parse_link(&c, data_end, p, link);
 	if (proto < 0)
 		return CT_P_MALFORMED;
@@ -639,17 +648,14 @@ static __always_inline int ct_parse_level(void *data, void *data_end, struct ct_
 	/*
 	 * Every way through the link layer (tags, labels, PPPoE, FabricPath, a tunnel) reaches
 	 * the IP header at its own offset. Turning that offset into one bounded variable lets
-	 * the verifier walk the IP parsers once for all of them instead of once each. The
-	 * barrier keeps the compiler from undoing it. The offset also gives the frame's length
-	 * from the IP header on, for packets whose IP length field is 0.
+	 * the verifier walk the IP parsers once for all of them instead of once each
+	 * (ct_cursor_at). The offset also gives the frame's length from the IP header on, for
+	 * packets whose IP length field is 0.
 	 */
-	off = (__u32)((long)c.pos - (long)data);
-	barrier_var(off);
-	if (off > CT_MAX_OFF)
+	ret = ct_cursor_at(&c, data, (__u32)((long)c.pos - (long)data), CT_MAX_OFF);
+	if (ret < 0)
 		return CT_P_OTHER;
-	barrier_var(off);
-	off &= CT_MAX_OFF;
-	c.pos = data + off;
+	off = (__u32)ret;
 	if (proto == bpf_htons(ETH_P_IP))
 		iplen = ct_parse_ipv4(&c, data_end, p, (int)lim - (int)off);
 	else if (proto == bpf_htons(ETH_P_IPV6))
@@ -659,13 +665,10 @@ static __always_inline int ct_parse_level(void *data, void *data_end, struct ct_
 	if (iplen < 0)
 		return -iplen;
 	/* the same again for the L4 header, behind IP options or IPv6 extensions */
-	off = (__u32)((long)c.pos - (long)data);
-	barrier_var(off);
-	if (off > CT_MAX_L4_OFF)
+	ret = ct_cursor_at(&c, data, (__u32)((long)c.pos - (long)data), CT_MAX_L4_OFF);
+	if (ret < 0)
 		return CT_P_OTHER;
-	barrier_var(off);
-	off &= CT_MAX_L4_OFF;
-	c.pos = data + off;
+	off = (__u32)ret;
 	if (inner) {
 		/* the inner packet lies within what its tunnel carries */
 		if ((long)off + iplen > (long)lim)
@@ -707,16 +710,12 @@ static __always_inline int ct_parse_outer(void *data, void *data_end, __u32 len,
 static __always_inline int ct_parse_inner(void *data, void *data_end, struct ct_pkt *p)
 {
 	struct hdr_cursor c;
-	__u32 off = p->in_off, lim;
-	int link, res = CT_P_OTHER;
+	__u32 lim;
+	int link, res = CT_P_OTHER, off = ct_cursor_at(&c, data, p->in_off, CT_MAX_L4_OFF);
 
-	barrier_var(off);
-	if (off > CT_MAX_L4_OFF)
+	if (off < 0)
 		goto out;
-	barrier_var(off);
-	off &= CT_MAX_L4_OFF;
-	c.pos = data + off;
-	lim = off;
+	lim = (__u32)off;
 	link = ct_parse_tunnel(&c, data_end, p, (int)p->in_lim, &lim);
 	if (link <= 0) {
 		res = link ? CT_P_MALFORMED : CT_P_OTHER;
